@@ -1,0 +1,20 @@
+//! The Latchkey broker: the one process per user that talks to assistants.
+//!
+//! It serves MCP (via rmcp) on a unix socket that only its own user can reach, and it is
+//! embedded by the menu-bar app and run headless by `latchkey serve`. Everything that will
+//! touch a secret happens in here; nothing it returns to an assistant may contain one.
+
+mod error;
+mod listener;
+mod lock;
+mod paths;
+mod server;
+pub mod tools;
+
+pub use error::Error;
+pub use listener::Broker;
+pub use paths::StatePaths;
+pub use server::LatchkeyServer;
+
+/// The version every surface reports (CLI, app, MCP `serverInfo`, `latchkey_status`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

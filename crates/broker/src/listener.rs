@@ -1,0 +1,200 @@
+//! The MCP socket: a private directory, a 0600 socket, and a peer-uid check on every
+//! connection. Each connection is its own MCP session; a bad one never affects the others.
+
+use std::fs::{DirBuilder, Permissions};
+use std::future::Future;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
+
+use crate::lock::BrokerLock;
+use crate::{Error, LatchkeyServer, StatePaths};
+
+/// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
+const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// A client must finish the MCP handshake within this time or be disconnected.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; more wait in the kernel's backlog instead of exhausting fds.
+const MAX_CONNECTIONS: usize = 256;
+/// `sun_path` holds 108 bytes on Linux and 104 on macOS, including the terminating NUL.
+const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 };
+
+/// A bound, locked broker, ready to serve. Dropping it removes the socket.
+#[derive(Debug)]
+pub struct Broker {
+    socket: PathBuf,
+    listener: UnixListener,
+    _lock: BrokerLock,
+}
+
+impl Broker {
+    /// Claims the per-user lock and binds the MCP socket. Must run inside a tokio runtime.
+    pub fn bind(paths: &StatePaths) -> Result<Self, Error> {
+        let socket = paths.mcp_socket();
+        let len = socket.as_os_str().len();
+        if len > MAX_SOCKET_PATH {
+            return Err(Error::SocketPathTooLong { path: socket, len, max: MAX_SOCKET_PATH });
+        }
+        prepare_private_dir(paths.dir())?;
+        let lock = BrokerLock::acquire(&paths.lock_file())?;
+        remove_stale_socket(&socket)?;
+        let listener = UnixListener::bind(&socket).map_err(Error::io("bind", &socket))?;
+        // The directory is 0700, so nobody else could connect in the moment before this.
+        std::fs::set_permissions(&socket, Permissions::from_mode(0o600))
+            .map_err(Error::io("set permissions on", &socket))?;
+        Ok(Self { socket, listener, _lock: lock })
+    }
+
+    pub fn socket_path(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Accepts connections until `shutdown` resolves.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let me = rustix::process::geteuid().as_raw();
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+            };
+            let stream = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!("accept on {}: {e}", self.socket.display());
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            match stream.peer_cred() {
+                Ok(cred) if cred.uid() == me => {
+                    tokio::spawn(async move {
+                        serve_connection(stream).await;
+                        drop(permit);
+                    });
+                }
+                Ok(cred) => tracing::warn!(
+                    "refused a connection from uid {} (pid {:?}): only uid {me} may connect",
+                    cred.uid(),
+                    cred.pid()
+                ),
+                Err(e) => tracing::warn!("refused a connection with unknown credentials: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+async fn serve_connection(stream: UnixStream) {
+    let (read, write) = stream.into_split();
+    let transport = AsyncRwTransport::new_server(read, write).with_max_line_length(MAX_LINE_BYTES);
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, LatchkeyServer::new().serve(transport)).await {
+        Ok(Ok(session)) => {
+            if let Err(e) = session.waiting().await {
+                tracing::debug!("MCP session ended with an error: {e}");
+            }
+        }
+        Ok(Err(e)) => tracing::debug!("MCP handshake failed: {e}"),
+        Err(_) => tracing::debug!("MCP handshake timed out"),
+    }
+}
+
+/// Creates `dir` as 0700 if missing; refuses one that someone else owns, and tightens our
+/// own if its mode lets others in.
+fn prepare_private_dir(dir: &Path) -> Result<(), Error> {
+    let created = DirBuilder::new().recursive(true).mode(0o700).create(dir);
+    let meta = std::fs::symlink_metadata(dir);
+    if matches!(&meta, Ok(m) if !m.is_dir()) {
+        return Err(Error::NotADirectory { path: dir.to_path_buf() });
+    }
+    created.map_err(Error::io("create", dir))?;
+    let meta = meta.map_err(Error::io("inspect", dir))?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Error::ForeignOwner { path: dir.to_path_buf(), owner: meta.uid(), me });
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, Permissions::from_mode(0o700))
+            .map_err(Error::io("set permissions on", dir))?;
+    }
+    Ok(())
+}
+
+/// A socket left by a broker that died is replaced; anything else at that path is not ours
+/// to delete. Only called while holding the lock, so no live broker owns it.
+fn remove_stale_socket(socket: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(socket) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            std::fs::remove_file(socket).map_err(Error::io("remove stale socket", socket))
+        }
+        Ok(_) => Err(Error::NotASocket { path: socket.to_path_buf() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("inspect", socket)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loose_dir_of_ours_is_tightened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, Permissions::from_mode(0o755)).unwrap();
+        prepare_private_dir(&dir).unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_file_where_the_dir_should_be_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("state");
+        std::fs::write(&file, b"").unwrap();
+        assert!(matches!(prepare_private_dir(&file), Err(Error::NotADirectory { .. })));
+    }
+
+    #[test]
+    fn a_regular_file_at_the_socket_path_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("mcp.sock");
+        std::fs::write(&path, b"precious").unwrap();
+        assert!(matches!(remove_stale_socket(&path), Err(Error::NotASocket { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn a_stale_socket_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("mcp.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        remove_stale_socket(&path).unwrap();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn an_overlong_socket_path_is_refused_with_its_length() {
+        let deep = PathBuf::from("/tmp").join("x".repeat(120));
+        match Broker::bind(&StatePaths::at(deep)) {
+            Err(Error::SocketPathTooLong { len, .. }) => assert!(len > MAX_SOCKET_PATH),
+            other => panic!("expected SocketPathTooLong, got {other:?}"),
+        }
+    }
+}

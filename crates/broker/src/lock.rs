@@ -1,0 +1,67 @@
+//! One broker per user: an advisory lock on a file in the state directory.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use crate::Error;
+
+/// Held for the broker's lifetime; the OS releases it when the process dies, so a crash
+/// never leaves a lock that blocks the next start.
+#[derive(Debug)]
+pub(crate) struct BrokerLock {
+    _file: File,
+}
+
+impl BrokerLock {
+    pub(crate) fn acquire(path: &Path) -> Result<Self, Error> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(Error::io("open lock file", path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(Error::AlreadyRunning { pid: holder.trim().parse().ok() });
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io("lock", path)(e)),
+        }
+        // Record our pid so a second broker can say who holds the lock.
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| write!(file, "{}", std::process::id()))
+            .map_err(Error::io("write lock file", path))?;
+        Ok(Self { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broker.lock");
+        let _first = BrokerLock::acquire(&path).unwrap();
+        match BrokerLock::acquire(&path) {
+            Err(Error::AlreadyRunning { pid }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected AlreadyRunning, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lock_is_free_again_after_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broker.lock");
+        drop(BrokerLock::acquire(&path).unwrap());
+        BrokerLock::acquire(&path).unwrap();
+    }
+}

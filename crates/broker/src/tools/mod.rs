@@ -1,0 +1,3 @@
+//! Tool groups, one file each; each defines a named router that `LatchkeyServer` combines.
+
+pub mod status;

@@ -1,0 +1,108 @@
+//! The broker's MCP surface, driven by rmcp's own client: in-process over a duplex pipe for
+//! what assistants see, and over a real socket for how the broker binds and serves.
+
+use std::time::Duration;
+
+use latchkey_broker::tools::status::StatusReport;
+use latchkey_broker::{Broker, Error, LatchkeyServer, StatePaths, VERSION};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+
+async fn in_process_client() -> RunningService<RoleClient, ()> {
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        let session = LatchkeyServer::new().serve(server_io).await.expect("server handshake");
+        let _ = session.waiting().await;
+    });
+    ().serve(client_io).await.expect("client handshake")
+}
+
+async fn call_status(client: &RunningService<RoleClient, ()>) -> StatusReport {
+    let result = client
+        .call_tool(CallToolRequestParams::new("latchkey_status"))
+        .await
+        .expect("latchkey_status call");
+    assert_ne!(result.is_error, Some(true), "latchkey_status failed: {result:?}");
+    let structured = result.structured_content.expect("structured output");
+    serde_json::from_value(structured).expect("output matches StatusReport")
+}
+
+/// What assistants see of our tools (names, descriptions, schemas, annotations) is a
+/// contract: a change must be deliberate. Regenerate with `UPDATE_GOLDEN=1 cargo test`.
+#[tokio::test]
+async fn tools_list_matches_the_golden_file() {
+    let client = in_process_client().await;
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let actual = serde_json::to_string_pretty(&tools).unwrap() + "\n";
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/tools_list.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(golden).expect("golden file (UPDATE_GOLDEN=1 creates it)");
+    assert_eq!(actual, expected, "tools/list changed; if on purpose, rerun with UPDATE_GOLDEN=1");
+}
+
+#[tokio::test]
+async fn status_tool_is_read_only_with_an_output_schema() {
+    let client = in_process_client().await;
+    let tools = client.list_all_tools().await.unwrap();
+    let status = tools.iter().find(|t| t.name == "latchkey_status").expect("latchkey_status listed");
+    let hints = status.annotations.as_ref().expect("annotations");
+    assert_eq!(hints.read_only_hint, Some(true));
+    assert_eq!(hints.destructive_hint, Some(false));
+    let schema = status.output_schema.as_ref().expect("output schema");
+    let required = schema["required"].as_array().expect("required fields");
+    assert!(required.iter().any(|f| f == "version"), "schema: {schema:?}");
+}
+
+#[tokio::test]
+async fn status_reports_version_domains_and_tools() {
+    let client = in_process_client().await;
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.server_info.as_ref().map(|i| i.version.as_str()), Some(VERSION));
+    let report = call_status(&client).await;
+    assert_eq!(report.version, VERSION);
+    assert!(report.domains.is_empty());
+    assert_eq!(report.capabilities.tools, ["latchkey_status"]);
+    assert!(!report.capabilities.mutating_tools);
+}
+
+#[tokio::test]
+async fn unknown_tool_is_an_error_not_a_crash() {
+    let client = in_process_client().await;
+    assert!(client.call_tool(CallToolRequestParams::new("no_such_tool")).await.is_err());
+    call_status(&client).await;
+}
+
+#[tokio::test]
+async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let home = tempfile::tempdir().unwrap();
+    let paths = StatePaths::at(home.path().join("state"));
+    let broker = Broker::bind(&paths).expect("bind");
+    let socket = broker.socket_path().to_path_buf();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(paths.dir()), 0o700);
+    assert_eq!(mode(&socket), 0o600);
+
+    match Broker::bind(&paths) {
+        Err(Error::AlreadyRunning { pid }) => assert_eq!(pid, Some(std::process::id())),
+        other => panic!("second broker must refuse to start, got {other:?}"),
+    }
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(broker.serve(async {
+        let _ = stopped.await;
+    }));
+    let stream = tokio::net::UnixStream::connect(&socket).await.unwrap();
+    let client = ().serve(stream.into_split()).await.expect("handshake over the socket");
+    assert_eq!(call_status(&client).await.version, VERSION);
+    drop(client);
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), serving).await.unwrap().unwrap();
+    assert!(!socket.exists(), "socket removed at shutdown");
+    Broker::bind(&paths).expect("lock released at shutdown");
+}

@@ -1,0 +1,82 @@
+//! `latchkey`: the command-line face of Latchkey. Thin: each subcommand calls a crate.
+
+mod bridge;
+mod client_config;
+mod doctor;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use latchkey_broker::{Broker, StatePaths};
+
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about = "Keychain-backed credentials and a local MCP server for Mac admins")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show which secret store, presence check and socket this platform uses, and whether each answers
+    Doctor {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the broker headless (no menu-bar app), until interrupted
+    Serve,
+    /// The stdio bridge MCP clients launch: connects stdin/stdout to the running broker
+    Mcp {
+        /// Print the configuration snippet for an MCP client instead of bridging
+        #[arg(long, value_name = "CLIENT")]
+        print_config: Option<client_config::McpClient>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("latchkey: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
+        Command::Serve => runtime()?.block_on(serve()),
+        Command::Mcp { print_config: Some(client) } => client_config::print(client),
+        Command::Mcp { print_config: None } => bridge::run(&StatePaths::from_env()?),
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+}
+
+async fn serve() -> anyhow::Result<ExitCode> {
+    let broker = Broker::bind(&StatePaths::from_env()?)?;
+    eprintln!("latchkey {}: broker listening on {}", latchkey_broker::VERSION, broker.socket_path().display());
+    broker.serve(shutdown_requested()).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (launchd, systemd and `kill` all send the latter).
+async fn shutdown_requested() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,45 @@
+//! Linux: Secret Service on the D-Bus session bus; polkit on the system bus for presence.
+
+use zbus::Connection;
+use zbus::fdo::DBusProxy;
+use zbus::names::BusName;
+
+use crate::Probe;
+
+const SECRET_SERVICE: &str = "org.freedesktop.secrets";
+const POLKIT: &str = "org.freedesktop.PolicyKit1";
+
+pub(crate) async fn probe_secret_store() -> Probe {
+    let name = "Secret Service (D-Bus session bus)";
+    match offers(Connection::session().await, SECRET_SERVICE).await {
+        Ok(true) => Probe { name, reachable: true, detail: format!("{SECRET_SERVICE} answers") },
+        Ok(false) => Probe {
+            name,
+            reachable: false,
+            detail: format!("nothing provides {SECRET_SERVICE}: install and start gnome-keyring or KeePassXC"),
+        },
+        Err(e) => Probe { name, reachable: false, detail: format!("session bus: {e}") },
+    }
+}
+
+pub(crate) async fn probe_presence() -> Probe {
+    let name = "polkit (D-Bus system bus)";
+    let fallback = "unlocks fall back to the app's confirmation dialog (a confirmation, not biometrics)";
+    match offers(Connection::system().await, POLKIT).await {
+        Ok(true) => Probe { name, reachable: true, detail: format!("{POLKIT} answers") },
+        Ok(false) => Probe { name, reachable: false, detail: format!("polkit is not running; {fallback}") },
+        Err(e) => Probe { name, reachable: false, detail: format!("system bus: {e}; {fallback}") },
+    }
+}
+
+/// Whether `service` is owned on the bus, or can be started on demand.
+async fn offers(bus: zbus::Result<Connection>, service: &'static str) -> zbus::Result<bool> {
+    let bus = bus?;
+    let dbus = DBusProxy::new(&bus).await?;
+    let wanted = BusName::try_from(service)?;
+    if dbus.name_has_owner(wanted).await? {
+        return Ok(true);
+    }
+    let activatable = dbus.list_activatable_names().await?;
+    Ok(activatable.iter().any(|n| n.as_str() == service))
+}

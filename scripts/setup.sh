@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what Latchkey needs to build, run and test, skipping what is already there.
+# Debian packages need root (or sudo); everything else installs per user or into the repo.
+#   scripts/setup.sh          build + run prerequisites
+#   scripts/setup.sh --test   also the test peers (WebDriver, Xvfb, keyring, Python SDK)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { log "need root to install: ${missing[*]}"; exit 1; }
+    sudo="sudo"
+  fi
+  log "apt-get install ${missing[*]}"
+  # apt's docker-clean hook sometimes drops a downloaded .deb: retry.
+  for i in 1 2 3; do
+    if $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+      return 0
+    fi
+    log "apt-get failed (try $i), retrying"; sleep 3
+  done
+  log "could not install: ${missing[*]}"; exit 1
+}
+
+case "$(uname -s)" in
+  Linux)
+    if command -v dpkg-query >/dev/null; then
+      apt_install build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev \
+        libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+      if [ $want_test = 1 ]; then
+        apt_install webkit2gtk-driver xvfb xauth dbus-daemon dbus-bin gnome-keyring \
+          libsecret-tools python3-venv util-linux procps
+      fi
+    else
+      log "not a Debian system: install the Tauri prerequisites for your distribution by hand"
+    fi
+    ;;
+  Darwin)
+    xcode-select -p >/dev/null 2>&1 || { log "install the Xcode command-line tools: xcode-select --install"; exit 1; }
+    ;;
+esac
+
+command -v cargo >/dev/null || { log "Rust is missing: install it with rustup (https://rustup.rs)"; exit 1; }
+command -v npm >/dev/null || { log "Node.js and npm are missing: install Node 20 or newer"; exit 1; }
+
+# Rust dependencies, exactly as locked.
+cargo fetch --locked >/dev/null
+
+# UI and Tauri CLI, exactly as locked.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ $want_test = 1 ] && [ "$(uname -s)" = Linux ]; then
+  # tauri-driver: the WebDriver front for the real app (pinned, built from crates.io).
+  tools=".tools"
+  if [ ! -x "$tools/bin/tauri-driver" ]; then
+    log "cargo install tauri-driver"
+    cargo install --locked --quiet --root "$tools" tauri-driver --version 2.1.0
+  fi
+  # The official MCP Python SDK, in a venv of our own.
+  if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then
+    log "python venv with mcp"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+  fi
+fi
+log "ready"
