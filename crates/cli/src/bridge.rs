@@ -1,7 +1,7 @@
 //! `latchkey mcp`: what an assistant launches. Copies its stdin to the broker's MCP socket
 //! and the broker's answers to its stdout, byte for byte; it parses nothing.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
@@ -27,18 +27,33 @@ pub fn run(paths: &StatePaths) -> anyhow::Result<ExitCode> {
     let client_done = Arc::new(AtomicBool::new(false));
     let done = Arc::clone(&client_done);
     std::thread::spawn(move || {
-        let _ = io::copy(&mut io::stdin().lock(), &mut to_broker);
+        let _ = pump(&mut io::stdin().lock(), &mut to_broker);
         done.store(true, Ordering::SeqCst);
         // Tell the broker the client is gone; it then closes the session and our read ends.
         let _ = to_broker.shutdown(Shutdown::Write);
     });
 
     let mut stdout = io::stdout().lock();
-    let copied = io::copy(&mut from_broker, &mut stdout);
-    stdout.flush().context("write to stdout")?;
-    copied.context("read from the broker")?;
+    pump(&mut from_broker, &mut stdout).context("relay the broker's answers to stdout")?;
     if !client_done.load(Ordering::SeqCst) {
         bail!("the Latchkey broker closed the connection");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Forwards each chunk as soon as it arrives. (`io::copy`'s Linux splice fast path stalled an
+/// interactive session between pipes and the socket; a plain read/write loop cannot.)
+fn pump(from: &mut impl Read, to: &mut impl Write) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => return to.flush(),
+            Ok(n) => {
+                to.write_all(&buf[..n])?;
+                to.flush()?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }

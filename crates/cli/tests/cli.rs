@@ -1,0 +1,169 @@
+//! The `latchkey` binary as a user runs it: version, doctor, serve, the stdio bridge and the
+//! client configuration snippets.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+
+use common::{Home, LATCHKEY};
+use latchkey_broker::VERSION;
+use rmcp::ServiceExt;
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn version_is_the_workspace_version() {
+    let out = Home::new().latchkey(&["--version"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), format!("latchkey {VERSION}"));
+}
+
+#[test]
+fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
+    let home = Home::new();
+    let doctor = || {
+        let out = home.latchkey(&["doctor", "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let before = doctor();
+    assert_eq!(before["version"], VERSION);
+    assert_eq!(before["mcp_socket"]["path"], home.socket().to_str().unwrap());
+    assert_eq!(before["mcp_socket"]["reachable"], false);
+    assert!(before["mcp_socket"]["detail"].as_str().unwrap().contains("latchkey serve"));
+    for probe in ["secret_store", "presence_check"] {
+        assert!(before[probe]["name"].as_str().is_some_and(|n| !n.is_empty()), "{before}");
+        assert!(before[probe]["reachable"].is_boolean());
+    }
+
+    let _broker = home.serve();
+    assert_eq!(doctor()["mcp_socket"]["reachable"], true);
+}
+
+/// With no session bus to talk to, doctor says the secret store is unreachable and why.
+#[test]
+fn doctor_explains_an_unreachable_secret_store() {
+    let home = Home::new();
+    let out = home
+        .latchkey(&["doctor", "--json"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", home.dir.join("no-bus").display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["secret_store"]["reachable"], false);
+    assert!(report["secret_store"]["detail"].as_str().unwrap().starts_with("session bus:"), "{report}");
+}
+
+#[test]
+fn doctor_prints_a_readable_report() {
+    let out = Home::new().latchkey(&["doctor"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(&format!("Latchkey {VERSION} on {}", std::env::consts::OS)), "{text}");
+    for line in ["secret store", "presence check", "MCP socket"] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn bridge_without_a_broker_says_so_in_one_line() {
+    let home = Home::new();
+    let out = home.latchkey(&["mcp"]).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no Latchkey broker is running") && err.contains("latchkey serve"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn bridge_carries_a_whole_mcp_session() {
+    let home = Home::new();
+    let _broker = home.serve();
+    let mut bridge = tokio::process::Command::from(home.latchkey(&["mcp"]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdin, stdout) = (bridge.stdin.take().unwrap(), bridge.stdout.take().unwrap());
+    let client = ().serve((stdout, stdin)).await.expect("handshake through the bridge");
+    let status = common::status(&client).await;
+    assert_eq!(status["version"], VERSION);
+    // Closing the client's side (the bridge's stdin) ends the bridge cleanly.
+    drop(client);
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), bridge.wait()).await.unwrap().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn print_config_names_this_binary_for_every_client() {
+    let real = std::fs::canonicalize(LATCHKEY).unwrap();
+    for client in ["claude-desktop", "claude-code", "cursor"] {
+        let out = Home::new().latchkey(&["mcp", "--print-config", client]).output().unwrap();
+        assert!(out.status.success(), "{client}: {}", stderr_of(&out));
+        let snippet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let server = &snippet["mcpServers"]["latchkey"];
+        assert_eq!(server["command"], real.to_str().unwrap(), "{client}");
+        assert_eq!(server["args"], serde_json::json!(["mcp"]), "{client}");
+        assert!(stderr_of(&out).contains("mcpServers"), "{client} says where to paste");
+    }
+    let out = Home::new().latchkey(&["mcp", "--print-config", "notepad"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("claude-desktop"), "lists the valid clients");
+}
+
+#[test]
+fn second_broker_exits_with_a_clear_message() {
+    let home = Home::new();
+    let first = home.serve();
+    let out = home.latchkey(&["serve"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains(&format!("another Latchkey broker is already running (pid {})", first.pid())), "{err}");
+    // ...and the first one is unharmed.
+    common::wait_for_socket(&home.socket());
+}
+
+#[test]
+fn a_stale_socket_is_replaced_but_a_file_is_not() {
+    let home = Home::new();
+    std::fs::create_dir_all(&home.dir).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(home.socket()).unwrap());
+    drop(home.serve()); // killed: leaves its socket behind, as a crash would
+    std::fs::remove_file(home.socket()).unwrap();
+    std::fs::write(home.socket(), b"not a socket").unwrap();
+    let out = home.latchkey(&["serve"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("is not a socket; refusing to replace it"), "{}", stderr_of(&out));
+    assert_eq!(std::fs::read(home.socket()).unwrap(), b"not a socket");
+}
+
+#[test]
+fn a_state_dir_owned_by_someone_else_is_refused() {
+    if !common::require_root("a_state_dir_owned_by_someone_else_is_refused") {
+        return;
+    }
+    let home = Home::new();
+    std::fs::create_dir_all(&home.dir).unwrap();
+    std::os::unix::fs::chown(&home.dir, Some(65534), Some(65534)).unwrap();
+    let out = home.latchkey(&["serve"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("is owned by uid 65534, not by you (uid 0)"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn serve_creates_a_private_dir_and_socket_and_removes_the_socket_on_sigterm() {
+    let home = Home::new();
+    let mut broker = home.serve();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home.dir), 0o700);
+    assert_eq!(mode(&home.socket()), 0o600);
+    let pid = rustix::process::Pid::from_raw(broker.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = broker.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!home.socket().exists());
+}

@@ -1,0 +1,114 @@
+//! What the CLI's integration tests share: a private state home, the real `latchkey`
+//! binary, a headless broker that is killed when the test ends, and an rmcp client.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+
+pub const LATCHKEY: &str = env!("CARGO_BIN_EXE_latchkey");
+
+/// A temporary `LATCHKEY_HOME`; removed at drop.
+pub struct Home {
+    _root: tempfile::TempDir,
+    pub dir: PathBuf,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("latchkey");
+        Self { _root: root, dir }
+    }
+
+    /// A home whose parent other users may traverse (for tests that switch uid).
+    pub fn traversable() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let home = Self::new();
+        let root = home.dir.parent().unwrap();
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        home
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("mcp.sock")
+    }
+
+    /// `latchkey ARGS` with this home and nothing inherited that could point elsewhere.
+    pub fn latchkey(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(LATCHKEY);
+        cmd.args(args).env("LATCHKEY_HOME", &self.dir).env_remove("LATCHKEY_LOG");
+        cmd
+    }
+
+    /// Starts `latchkey serve` and waits until its socket accepts connections.
+    pub fn serve(&self) -> Served {
+        self.serve_with(self.latchkey(&["serve"]))
+    }
+
+    pub fn serve_with(&self, mut cmd: Command) -> Served {
+        let child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn latchkey serve");
+        let served = Served { child };
+        wait_for_socket(&self.socket());
+        served
+    }
+}
+
+/// A running `latchkey serve`, killed at drop.
+pub struct Served {
+    pub child: Child,
+}
+
+impl Served {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_for_socket(socket: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
+        assert!(Instant::now() < deadline, "no broker on {} after 20 s", socket.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An rmcp client session over the broker's socket.
+pub async fn socket_client(socket: &Path) -> RunningService<RoleClient, ()> {
+    let stream = tokio::net::UnixStream::connect(socket).await.expect("connect to the broker");
+    ().serve(stream.into_split()).await.expect("MCP handshake")
+}
+
+/// Calls `latchkey_status` and returns its structured output.
+pub async fn status(client: &RunningService<RoleClient, ()>) -> serde_json::Value {
+    let result = client
+        .call_tool(CallToolRequestParams::new("latchkey_status"))
+        .await
+        .expect("latchkey_status");
+    result.structured_content.expect("structured output")
+}
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Tests that switch uid need root; in CI (CI=true, run as root) skipping is a failure.
+pub fn require_root(test: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test} needs root in CI");
+    eprintln!("skipping {test}: needs root (to switch uid with setpriv)");
+    false
+}

@@ -1,0 +1,67 @@
+//! The broker the app embeds: bound at start-up, served on Tauri's tokio runtime, stopped
+//! (socket removed, lock released) when the app exits.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use latchkey_broker::{Broker, StatePaths};
+use serde::Serialize;
+use tauri::async_runtime::JoinHandle;
+use tokio::sync::oneshot;
+
+/// What the UI and the tray are told about the embedded broker.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BrokerStatus {
+    Running { socket: String },
+    /// Not serving, and why (another broker already runs, the state dir is unsafe, ...).
+    Stopped { reason: String },
+}
+
+#[derive(Debug)]
+pub struct EmbeddedBroker {
+    status: BrokerStatus,
+    serving: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+}
+
+impl EmbeddedBroker {
+    pub fn start() -> Self {
+        let bound = StatePaths::from_env()
+            .and_then(|paths| tauri::async_runtime::block_on(async { Broker::bind(&paths) }));
+        match bound {
+            Ok(broker) => {
+                let status = BrokerStatus::Running { socket: broker.socket_path().display().to_string() };
+                let (stop, stopped) = oneshot::channel();
+                let task = tauri::async_runtime::spawn(broker.serve(async {
+                    let _ = stopped.await;
+                }));
+                Self { status, serving: Mutex::new(Some((stop, task))) }
+            }
+            Err(e) => {
+                tracing::error!("the broker did not start: {e}");
+                Self { status: BrokerStatus::Stopped { reason: e.to_string() }, serving: Mutex::new(None) }
+            }
+        }
+    }
+
+    pub fn status(&self) -> &BrokerStatus {
+        &self.status
+    }
+
+    /// The tray's first line.
+    pub fn status_line(&self) -> String {
+        match &self.status {
+            BrokerStatus::Running { .. } => "Ready · no credentials yet".to_owned(),
+            BrokerStatus::Stopped { reason } => format!("Broker stopped: {reason}"),
+        }
+    }
+
+    /// Stops serving and waits (briefly) for the socket to be removed.
+    pub fn stop(&self) {
+        let serving = self.serving.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((stop, task)) = serving {
+            let _ = stop.send(());
+            let _ = tauri::async_runtime::block_on(tokio::time::timeout(Duration::from_secs(2), task));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Credentials from './pages/Credentials.svelte';
+import Audit from './pages/Audit.svelte';
+import Sofa from './pages/Sofa.svelte';
+import Assistants from './pages/Assistants.svelte';
+import Settings from './pages/Settings.svelte';
+
+/** The app's navigation, in sidebar order. */
+export const pages = [
+  { id: 'credentials', title: 'Credentials', component: Credentials },
+  { id: 'audit', title: 'Audit', component: Audit },
+  { id: 'sofa', title: 'SOFA', component: Sofa },
+  { id: 'assistants', title: 'Assistants', component: Assistants },
+  { id: 'settings', title: 'Settings', component: Settings },
+] as const;
+
+export type PageId = (typeof pages)[number]['id'];
