@@ -1,0 +1,94 @@
+// End to end on the real app: the built latchkey-app under Xvfb, driven through tauri-driver
+// and WebKitWebDriver. Run by tests/e2e/run.sh (which provides the display and D-Bus).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { remote } from 'webdriverio';
+
+const root = resolve(import.meta.dirname, '../..');
+const app = join(root, 'target/debug/latchkey-app');
+const cli = join(root, 'target/debug/latchkey');
+const driverBin = process.env.TAURI_DRIVER ?? join(root, '.tools/bin/tauri-driver');
+const shots = join(root, 'test-output/e2e');
+const home = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
+const pages = ['credentials', 'audit', 'sofa', 'assistants', 'settings'];
+
+let driver;
+let browser;
+
+function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  return new Promise((res, rej) => {
+    const attempt = () => {
+      const sock = connect(port, '127.0.0.1');
+      sock.once('connect', () => (sock.destroy(), res()));
+      sock.once('error', () => {
+        if (Date.now() > deadline) rej(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function canConnect(path) {
+  return new Promise((res) => {
+    const sock = connect(path);
+    sock.once('connect', () => (sock.destroy(), res(true)));
+    sock.once('error', () => res(false));
+  });
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  // The app's broker state goes to a private home, not the user's runtime dir.
+  process.env.LATCHKEY_HOME = join(home, 'state');
+  driver = spawn(driverBin, ['--port', '4444', '--native-port', '4445'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  await waitForPort(4444, 20_000);
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port: 4444,
+    logLevel: 'warn',
+    capabilities: { 'tauri:options': { application: app, args: ['--open'] } },
+  });
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  driver?.kill();
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('the window shows the version the Rust side reports', async () => {
+  const reported = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim().replace(/^latchkey /, '');
+  const version = await browser.$('[data-testid="version"]');
+  await version.waitForExist({ timeout: 20_000 });
+  assert.equal(await version.getText(), `Latchkey ${reported}`);
+  assert.equal(await browser.getTitle(), 'Latchkey');
+});
+
+test('every page opens, says what is not there yet, and is captured', async () => {
+  for (const id of pages) {
+    const button = await browser.$(`button[data-page="${id}"]`);
+    await button.click();
+    const title = await button.getText();
+    const heading = await browser.$('main h1');
+    await browser.waitUntil(async () => (await heading.getText()) === title, { timeout: 5_000 });
+    assert.equal(await button.getAttribute('aria-current'), 'page');
+    assert.match(await (await browser.$('[data-testid="not-yet"]')).getText(), /Not here yet/);
+    await browser.saveScreenshot(join(shots, `${id}.png`));
+  }
+});
+
+test("the Assistants page names the embedded broker's live socket", async () => {
+  await (await browser.$('button[data-page="assistants"]')).click();
+  const socket = await browser.$('[data-testid="socket-path"]');
+  await socket.waitForExist({ timeout: 5_000 });
+  const path = await socket.getText();
+  assert.equal(path, join(process.env.LATCHKEY_HOME, 'mcp.sock'));
+  assert.ok(await canConnect(path), `the app's broker accepts connections on ${path}`);
+});
