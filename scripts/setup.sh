@@ -40,7 +40,7 @@ case "$(uname -s)" in
         libayatana-appindicator3-dev librsvg2-dev libxdo-dev
       if [ $want_test = 1 ]; then
         apt_install webkit2gtk-driver xvfb xauth dbus-daemon dbus-bin gnome-keyring \
-          libsecret-tools python3-venv util-linux procps
+          libsecret-tools python3-venv util-linux procps socat
       fi
     else
       log "not a Debian system: install the Tauri prerequisites for your distribution by hand"
@@ -69,6 +69,11 @@ if [ $want_test = 1 ] && [ "$(uname -s)" = Linux ]; then
   if [ ! -x "$tools/bin/tauri-driver" ]; then
     log "cargo install tauri-driver"
     cargo install --locked --quiet --root "$tools" tauri-driver --version 2.1.0
+  fi
+  # MCP Inspector (and the Node 22 it needs), exactly as locked.
+  if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+    log "npm ci (interop clients)"
+    npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
   fi
   # The official MCP Python SDK, in a venv of our own.
   if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then

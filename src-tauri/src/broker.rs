@@ -13,9 +13,13 @@ use tokio::sync::oneshot;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BrokerStatus {
-    Running { socket: String },
+    Running {
+        socket: String,
+    },
     /// Not serving, and why (another broker already runs, the state dir is unsafe, ...).
-    Stopped { reason: String },
+    Stopped {
+        reason: String,
+    },
 }
 
 #[derive(Debug)]
@@ -25,21 +29,31 @@ pub struct EmbeddedBroker {
 }
 
 impl EmbeddedBroker {
-    pub fn start() -> Self {
-        let bound = StatePaths::from_env()
-            .and_then(|paths| tauri::async_runtime::block_on(async { Broker::bind(&paths) }));
+    pub fn start(paths: Result<StatePaths, latchkey_broker::Error>) -> Self {
+        let bound =
+            paths.and_then(|paths| tauri::async_runtime::block_on(async { Broker::bind(&paths) }));
         match bound {
             Ok(broker) => {
-                let status = BrokerStatus::Running { socket: broker.socket_path().display().to_string() };
+                let status = BrokerStatus::Running {
+                    socket: broker.socket_path().display().to_string(),
+                };
                 let (stop, stopped) = oneshot::channel();
                 let task = tauri::async_runtime::spawn(broker.serve(async {
                     let _ = stopped.await;
                 }));
-                Self { status, serving: Mutex::new(Some((stop, task))) }
+                Self {
+                    status,
+                    serving: Mutex::new(Some((stop, task))),
+                }
             }
             Err(e) => {
                 tracing::error!("the broker did not start: {e}");
-                Self { status: BrokerStatus::Stopped { reason: e.to_string() }, serving: Mutex::new(None) }
+                Self {
+                    status: BrokerStatus::Stopped {
+                        reason: e.to_string(),
+                    },
+                    serving: Mutex::new(None),
+                }
             }
         }
     }
@@ -58,10 +72,17 @@ impl EmbeddedBroker {
 
     /// Stops serving and waits (briefly) for the socket to be removed.
     pub fn stop(&self) {
-        let serving = self.serving.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let serving = self
+            .serving
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some((stop, task)) = serving {
             let _ = stop.send(());
-            let _ = tauri::async_runtime::block_on(tokio::time::timeout(Duration::from_secs(2), task));
+            // The timer must be created inside the runtime, hence the async block.
+            tauri::async_runtime::block_on(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+            });
         }
     }
 }

@@ -7,7 +7,8 @@ mod commands;
 mod tray;
 mod window;
 
-use tauri::{Manager, RunEvent};
+use latchkey_broker::StatePaths;
+use tauri::{Builder, Manager, RunEvent, Runtime};
 
 /// Passing this flag (or launching a second time) opens the main window.
 const OPEN_FLAG: &str = "--open";
@@ -15,15 +16,28 @@ const OPEN_FLAG: &str = "--open";
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
 
-    let app = builder().build(tauri::generate_context!()).expect("failed to build the Latchkey app");
+    // One app per user: a second launch focuses the first instead of starting.
+    let single_instance =
+        tauri_plugin_single_instance::init(|app, _args, _cwd| window::show_main(app));
+    let app = configure(
+        tauri::Builder::default().plugin(single_instance),
+        StatePaths::from_env(),
+    )
+    .build(tauri::generate_context!())
+    .expect("failed to build the Latchkey app");
     app.run(|app, event| match event {
         // Closing the window only hides it: the app lives in the menu bar until "Quit".
-        RunEvent::WindowEvent { label, event: tauri::WindowEvent::CloseRequested { api, .. }, .. } => {
+        RunEvent::WindowEvent {
+            label,
+            event: tauri::WindowEvent::CloseRequested { api, .. },
+            ..
+        } => {
             api.prevent_close();
             if let Some(window) = app.get_webview_window(&label) {
                 let _ = window.hide();
@@ -34,20 +48,96 @@ pub fn run() {
     });
 }
 
-fn builder() -> tauri::Builder<tauri::Wry> {
-    tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| window::show_main(app)))
+/// Everything the app registers, on any runtime (the real one, or Tauri's mock in tests).
+fn configure<R: Runtime>(
+    builder: Builder<R>,
+    paths: Result<StatePaths, latchkey_broker::Error>,
+) -> Builder<R> {
+    builder
         .invoke_handler(tauri::generate_handler![commands::app_status])
+        // The broker starts before any window, so assistants can connect as early as possible.
+        .manage(broker::EmbeddedBroker::start(paths))
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
-            let embedded = broker::EmbeddedBroker::start();
             #[cfg(desktop)]
-            tray::create(app.handle(), &embedded.status_line())?;
-            app.manage(embedded);
+            tray::create(
+                app.handle(),
+                &app.state::<broker::EmbeddedBroker>().status_line(),
+            )?;
             if std::env::args().any(|a| a == OPEN_FLAG) {
                 window::show_main(app.handle());
             }
             Ok(())
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
+    use tauri::webview::InvokeRequest;
+
+    fn app_status(app: &tauri::App<tauri::test::MockRuntime>) -> serde_json::Value {
+        let window = tauri::WebviewWindowBuilder::new(app, "main", Default::default())
+            .build()
+            .unwrap();
+        let request = InvokeRequest {
+            cmd: "app_status".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&window, request)
+            .expect("app_status")
+            .deserialize()
+            .unwrap()
+    }
+
+    #[test]
+    fn app_boots_with_its_broker_and_reports_it() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = StatePaths::at(home.path().join("state"));
+        let app = configure(mock_builder(), Ok(paths.clone()))
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let status = app_status(&app);
+        assert_eq!(status["version"], latchkey_broker::VERSION);
+        assert_eq!(status["broker"]["state"], "running");
+        assert_eq!(
+            status["broker"]["socket"],
+            paths.mcp_socket().to_str().unwrap()
+        );
+        assert!(std::os::unix::net::UnixStream::connect(paths.mcp_socket()).is_ok());
+        app.state::<broker::EmbeddedBroker>().stop();
+        assert!(
+            !paths.mcp_socket().exists(),
+            "socket removed when the app stops"
+        );
+    }
+
+    #[test]
+    fn app_still_opens_when_the_broker_cannot_start() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = StatePaths::at(home.path().join("state"));
+        let _other =
+            tauri::async_runtime::block_on(async { latchkey_broker::Broker::bind(&paths) })
+                .unwrap();
+        let app = configure(mock_builder(), Ok(paths))
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let status = app_status(&app);
+        assert_eq!(status["broker"]["state"], "stopped");
+        assert!(
+            status["broker"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("already running"),
+            "{status}"
+        );
+    }
 }

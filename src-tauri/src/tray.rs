@@ -16,7 +16,12 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, status_line: &str) -> tauri::Resul
     let open = MenuItem::with_id(app, "open", "Open Latchkey…", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Latchkey", true, Some("CmdOrCtrl+Q"))?;
     let menu = MenuBuilder::new(app)
-        .items(&[&status, &PredefinedMenuItem::separator(app)?, &unlock, &lock_all])
+        .items(&[
+            &status,
+            &PredefinedMenuItem::separator(app)?,
+            &unlock,
+            &lock_all,
+        ])
         .separator()
         .items(&[&open, &PredefinedMenuItem::separator(app)?, &quit])
         .build()?;

@@ -12,8 +12,14 @@ pub enum Error {
     NotADirectory { path: PathBuf },
     #[error("{path} exists and is not a socket; refusing to replace it")]
     NotASocket { path: PathBuf },
-    #[error("socket path {path} is {len} bytes long; the limit is {max}: set LATCHKEY_HOME to a shorter directory")]
-    SocketPathTooLong { path: PathBuf, len: usize, max: usize },
+    #[error(
+        "socket path {path} is {len} bytes long; the limit is {max}: set LATCHKEY_HOME to a shorter directory"
+    )]
+    SocketPathTooLong {
+        path: PathBuf,
+        len: usize,
+        max: usize,
+    },
     #[error("another Latchkey broker is already running{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     AlreadyRunning { pid: Option<u32> },
     #[error("{action} {path}: {source}")]
@@ -26,8 +32,15 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.to_path_buf();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 }

@@ -39,7 +39,11 @@ impl Broker {
         let socket = paths.mcp_socket();
         let len = socket.as_os_str().len();
         if len > MAX_SOCKET_PATH {
-            return Err(Error::SocketPathTooLong { path: socket, len, max: MAX_SOCKET_PATH });
+            return Err(Error::SocketPathTooLong {
+                path: socket,
+                len,
+                max: MAX_SOCKET_PATH,
+            });
         }
         prepare_private_dir(paths.dir())?;
         let lock = BrokerLock::acquire(&paths.lock_file())?;
@@ -48,7 +52,11 @@ impl Broker {
         // The directory is 0700, so nobody else could connect in the moment before this.
         std::fs::set_permissions(&socket, Permissions::from_mode(0o600))
             .map_err(Error::io("set permissions on", &socket))?;
-        Ok(Self { socket, listener, _lock: lock })
+        Ok(Self {
+            socket,
+            listener,
+            _lock: lock,
+        })
     }
 
     pub fn socket_path(&self) -> &Path {
@@ -121,13 +129,19 @@ fn prepare_private_dir(dir: &Path) -> Result<(), Error> {
     let created = DirBuilder::new().recursive(true).mode(0o700).create(dir);
     let meta = std::fs::symlink_metadata(dir);
     if matches!(&meta, Ok(m) if !m.is_dir()) {
-        return Err(Error::NotADirectory { path: dir.to_path_buf() });
+        return Err(Error::NotADirectory {
+            path: dir.to_path_buf(),
+        });
     }
     created.map_err(Error::io("create", dir))?;
     let meta = meta.map_err(Error::io("inspect", dir))?;
     let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
-        return Err(Error::ForeignOwner { path: dir.to_path_buf(), owner: meta.uid(), me });
+        return Err(Error::ForeignOwner {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
     }
     if meta.mode() & 0o077 != 0 {
         std::fs::set_permissions(dir, Permissions::from_mode(0o700))
@@ -143,7 +157,9 @@ fn remove_stale_socket(socket: &Path) -> Result<(), Error> {
         Ok(meta) if meta.file_type().is_socket() => {
             std::fs::remove_file(socket).map_err(Error::io("remove stale socket", socket))
         }
-        Ok(_) => Err(Error::NotASocket { path: socket.to_path_buf() }),
+        Ok(_) => Err(Error::NotASocket {
+            path: socket.to_path_buf(),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io("inspect", socket)(e)),
     }
@@ -168,7 +184,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("state");
         std::fs::write(&file, b"").unwrap();
-        assert!(matches!(prepare_private_dir(&file), Err(Error::NotADirectory { .. })));
+        assert!(matches!(
+            prepare_private_dir(&file),
+            Err(Error::NotADirectory { .. })
+        ));
     }
 
     #[test]
@@ -176,7 +195,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("mcp.sock");
         std::fs::write(&path, b"precious").unwrap();
-        assert!(matches!(remove_stale_socket(&path), Err(Error::NotASocket { .. })));
+        assert!(matches!(
+            remove_stale_socket(&path),
+            Err(Error::NotASocket { .. })
+        ));
         assert_eq!(std::fs::read(&path).unwrap(), b"precious");
     }
 

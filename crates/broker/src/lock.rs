@@ -29,7 +29,9 @@ impl BrokerLock {
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                return Err(Error::AlreadyRunning { pid: holder.trim().parse().ok() });
+                return Err(Error::AlreadyRunning {
+                    pid: holder.trim().parse().ok(),
+                });
             }
             Err(TryLockError::Error(e)) => return Err(Error::io("lock", path)(e)),
         }

@@ -13,7 +13,11 @@ impl StatePaths {
     ///
     /// Linux: `$XDG_RUNTIME_DIR/latchkey`; macOS: `~/Library/Application Support/Latchkey`.
     pub fn from_env() -> Result<Self, Error> {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         if let Some(home) = var("LATCHKEY_HOME") {
             return Ok(Self::at(home));
         }
@@ -52,7 +56,13 @@ mod tests {
     #[test]
     fn files_live_in_the_state_dir() {
         let paths = StatePaths::at("/run/user/501/latchkey");
-        assert_eq!(paths.mcp_socket(), Path::new("/run/user/501/latchkey/mcp.sock"));
-        assert_eq!(paths.lock_file(), Path::new("/run/user/501/latchkey/broker.lock"));
+        assert_eq!(
+            paths.mcp_socket(),
+            Path::new("/run/user/501/latchkey/mcp.sock")
+        );
+        assert_eq!(
+            paths.lock_file(),
+            Path::new("/run/user/501/latchkey/broker.lock")
+        );
     }
 }

@@ -17,12 +17,18 @@ pub struct LatchkeyServer {
 
 impl LatchkeyServer {
     pub fn new() -> Self {
-        Self { tool_router: Self::status_router() }
+        Self {
+            tool_router: Self::status_router(),
+        }
     }
 
     /// Names of every tool this server offers, in the order `tools/list` gives them.
     pub fn tool_names(&self) -> Vec<String> {
-        self.tool_router.list_all().into_iter().map(|t| t.name.into_owned()).collect()
+        self.tool_router
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.into_owned())
+            .collect()
     }
 }
 

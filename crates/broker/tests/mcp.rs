@@ -12,7 +12,10 @@ use rmcp::{RoleClient, ServiceExt};
 async fn in_process_client() -> RunningService<RoleClient, ()> {
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
-        let session = LatchkeyServer::new().serve(server_io).await.expect("server handshake");
+        let session = LatchkeyServer::new()
+            .serve(server_io)
+            .await
+            .expect("server handshake");
         let _ = session.waiting().await;
     });
     ().serve(client_io).await.expect("client handshake")
@@ -23,7 +26,11 @@ async fn call_status(client: &RunningService<RoleClient, ()>) -> StatusReport {
         .call_tool(CallToolRequestParams::new("latchkey_status"))
         .await
         .expect("latchkey_status call");
-    assert_ne!(result.is_error, Some(true), "latchkey_status failed: {result:?}");
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "latchkey_status failed: {result:?}"
+    );
     let structured = result.structured_content.expect("structured output");
     serde_json::from_value(structured).expect("output matches StatusReport")
 }
@@ -39,28 +46,41 @@ async fn tools_list_matches_the_golden_file() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(golden, &actual).unwrap();
     }
-    let expected = std::fs::read_to_string(golden).expect("golden file (UPDATE_GOLDEN=1 creates it)");
-    assert_eq!(actual, expected, "tools/list changed; if on purpose, rerun with UPDATE_GOLDEN=1");
+    let expected =
+        std::fs::read_to_string(golden).expect("golden file (UPDATE_GOLDEN=1 creates it)");
+    assert_eq!(
+        actual, expected,
+        "tools/list changed; if on purpose, rerun with UPDATE_GOLDEN=1"
+    );
 }
 
 #[tokio::test]
 async fn status_tool_is_read_only_with_an_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    let status = tools.iter().find(|t| t.name == "latchkey_status").expect("latchkey_status listed");
+    let status = tools
+        .iter()
+        .find(|t| t.name == "latchkey_status")
+        .expect("latchkey_status listed");
     let hints = status.annotations.as_ref().expect("annotations");
     assert_eq!(hints.read_only_hint, Some(true));
     assert_eq!(hints.destructive_hint, Some(false));
     let schema = status.output_schema.as_ref().expect("output schema");
     let required = schema["required"].as_array().expect("required fields");
-    assert!(required.iter().any(|f| f == "version"), "schema: {schema:?}");
+    assert!(
+        required.iter().any(|f| f == "version"),
+        "schema: {schema:?}"
+    );
 }
 
 #[tokio::test]
 async fn status_reports_version_domains_and_tools() {
     let client = in_process_client().await;
     let info = client.peer_info().expect("server info");
-    assert_eq!(info.server_info.as_ref().map(|i| i.version.as_str()), Some(VERSION));
+    assert_eq!(
+        info.server_info.as_ref().map(|i| i.version.as_str()),
+        Some(VERSION)
+    );
     let report = call_status(&client).await;
     assert_eq!(report.version, VERSION);
     assert!(report.domains.is_empty());
@@ -71,7 +91,12 @@ async fn status_reports_version_domains_and_tools() {
 #[tokio::test]
 async fn unknown_tool_is_an_error_not_a_crash() {
     let client = in_process_client().await;
-    assert!(client.call_tool(CallToolRequestParams::new("no_such_tool")).await.is_err());
+    assert!(
+        client
+            .call_tool(CallToolRequestParams::new("no_such_tool"))
+            .await
+            .is_err()
+    );
     call_status(&client).await;
 }
 
@@ -102,7 +127,10 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
     drop(client);
 
     stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), serving).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!socket.exists(), "socket removed at shutdown");
     Broker::bind(&paths).expect("lock released at shutdown");
 }

@@ -74,7 +74,11 @@ fn report(label: &str, samples: &[Duration], target_p50: Duration) {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -83,14 +87,27 @@ async fn main() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("state");
     let socket = state.join("mcp.sock");
-    let serve = Command::new(LATCHKEY).arg("serve").env("LATCHKEY_HOME", &state).stderr(Stdio::null()).spawn().unwrap();
+    let serve = Command::new(LATCHKEY)
+        .arg("serve")
+        .env("LATCHKEY_HOME", &state)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let serve = Killed(serve);
     wait_for_socket(&socket, Duration::from_secs(20)).expect("broker did not start");
-    println!("latchkey {} broker benchmarks ({} cores)", env!("CARGO_PKG_VERSION"), std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "latchkey {} broker benchmarks ({} cores)",
+        env!("CARGO_PKG_VERSION"),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
 
     let stream = tokio::net::UnixStream::connect(&socket).await.unwrap();
     let client = ().serve(stream.into_split()).await.unwrap();
-    report("latchkey_status over the socket (5,000)", &latencies(&client).await, Duration::from_micros(100));
+    report(
+        "latchkey_status over the socket (5,000)",
+        &latencies(&client).await,
+        Duration::from_micros(100),
+    );
     client.cancel().await.unwrap();
 
     let mut bridge = tokio::process::Command::new(LATCHKEY)
@@ -103,7 +120,11 @@ async fn main() {
         .unwrap();
     let io = (bridge.stdout.take().unwrap(), bridge.stdin.take().unwrap());
     let client = ().serve(io).await.unwrap();
-    report("latchkey_status through `latchkey mcp` (5,000)", &latencies(&client).await, Duration::from_micros(250));
+    report(
+        "latchkey_status through `latchkey mcp` (5,000)",
+        &latencies(&client).await,
+        Duration::from_micros(250),
+    );
     drop(client); // closes the bridge's stdin, which ends it
     let _ = bridge.wait().await;
 
@@ -149,7 +170,10 @@ async fn main() {
 
     match std::env::var_os("LATCHKEY_APP").map(PathBuf::from) {
         Some(app) => cold_start(&app, home.path()),
-        None => println!("{:<44} skipped: set LATCHKEY_APP to the app binary (make bench does)", "app cold start to socket ready"),
+        None => println!(
+            "{:<44} skipped: set LATCHKEY_APP to the app binary (make bench does)",
+            "app cold start to socket ready"
+        ),
     }
 }
 
@@ -158,12 +182,22 @@ fn cold_start(app: &Path, home: &Path) {
     for i in 0..5 {
         let state = home.join(format!("app-{i}"));
         let start = Instant::now();
-        let child = Command::new(app).env("LATCHKEY_HOME", &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let child = Command::new(app)
+            .env("LATCHKEY_HOME", &state)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let child = Killed(child);
-        wait_for_socket(&state.join("mcp.sock"), Duration::from_secs(30)).expect("app never opened its socket");
+        wait_for_socket(&state.join("mcp.sock"), Duration::from_secs(30))
+            .expect("app never opened its socket");
         runs.push(start.elapsed());
         drop(child);
     }
     runs.sort();
-    println!("{:<44} median {:.0} ms over 5 launches (no target set)", "app cold start to socket ready", runs[2].as_secs_f64() * 1e3);
+    println!(
+        "{:<44} median {:.0} ms over 5 launches (no target set)",
+        "app cold start to socket ready",
+        runs[2].as_secs_f64() * 1e3
+    );
 }

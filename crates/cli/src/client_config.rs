@@ -21,8 +21,12 @@ impl McpClient {
             Self::ClaudeDesktop => {
                 "merge into \"mcpServers\" of ~/Library/Application Support/Claude/claude_desktop_config.json"
             }
-            Self::ClaudeCode => "merge into \"mcpServers\" of .mcp.json in your project (or ~/.claude.json)",
-            Self::Cursor => "merge into \"mcpServers\" of ~/.cursor/mcp.json (or .cursor/mcp.json in a project)",
+            Self::ClaudeCode => {
+                "merge into \"mcpServers\" of .mcp.json in your project (or ~/.claude.json)"
+            }
+            Self::Cursor => {
+                "merge into \"mcpServers\" of ~/.cursor/mcp.json (or .cursor/mcp.json in a project)"
+            }
         }
     }
 
@@ -39,7 +43,9 @@ pub fn print(client: McpClient) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .context("find the path of this latchkey binary")?;
-    let exe = exe.to_str().context("the path of this latchkey binary is not UTF-8")?;
+    let exe = exe
+        .to_str()
+        .context("the path of this latchkey binary is not UTF-8")?;
     println!("{}", serde_json::to_string_pretty(&client.snippet(exe))?);
     eprintln!("latchkey: {}", client.destination());
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use latchkey_broker::{Broker, StatePaths};
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "Keychain-backed credentials and a local MCP server for Mac admins")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Keychain-backed credentials and a local MCP server for Mac admins"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,7 +42,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -55,18 +60,27 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
         Command::Serve => runtime()?.block_on(serve()),
-        Command::Mcp { print_config: Some(client) } => client_config::print(client),
+        Command::Mcp {
+            print_config: Some(client),
+        } => client_config::print(client),
         Command::Mcp { print_config: None } => bridge::run(&StatePaths::from_env()?),
     }
 }
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }
 
 async fn serve() -> anyhow::Result<ExitCode> {
     let broker = Broker::bind(&StatePaths::from_env()?)?;
-    eprintln!("latchkey {}: broker listening on {}", latchkey_broker::VERSION, broker.socket_path().display());
+    eprintln!(
+        "latchkey {}: broker listening on {}",
+        latchkey_broker::VERSION,
+        broker.socket_path().display()
+    );
     broker.serve(shutdown_requested()).await;
     Ok(ExitCode::SUCCESS)
 }

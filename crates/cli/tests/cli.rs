@@ -18,7 +18,10 @@ fn stderr_of(output: &std::process::Output) -> String {
 fn version_is_the_workspace_version() {
     let out = Home::new().latchkey(&["--version"]).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), format!("latchkey {VERSION}"));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("latchkey {VERSION}")
+    );
 }
 
 #[test]
@@ -31,11 +34,24 @@ fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
     };
     let before = doctor();
     assert_eq!(before["version"], VERSION);
-    assert_eq!(before["mcp_socket"]["path"], home.socket().to_str().unwrap());
+    assert_eq!(
+        before["mcp_socket"]["path"],
+        home.socket().to_str().unwrap()
+    );
     assert_eq!(before["mcp_socket"]["reachable"], false);
-    assert!(before["mcp_socket"]["detail"].as_str().unwrap().contains("latchkey serve"));
+    assert!(
+        before["mcp_socket"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("latchkey serve")
+    );
     for probe in ["secret_store", "presence_check"] {
-        assert!(before[probe]["name"].as_str().is_some_and(|n| !n.is_empty()), "{before}");
+        assert!(
+            before[probe]["name"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty()),
+            "{before}"
+        );
         assert!(before[probe]["reachable"].is_boolean());
     }
 
@@ -49,20 +65,32 @@ fn doctor_explains_an_unreachable_secret_store() {
     let home = Home::new();
     let out = home
         .latchkey(&["doctor", "--json"])
-        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", home.dir.join("no-bus").display()))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", home.dir.join("no-bus").display()),
+        )
         .output()
         .unwrap();
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["secret_store"]["reachable"], false);
-    assert!(report["secret_store"]["detail"].as_str().unwrap().starts_with("session bus:"), "{report}");
+    assert!(
+        report["secret_store"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("session bus:"),
+        "{report}"
+    );
 }
 
 #[test]
 fn doctor_prints_a_readable_report() {
     let out = Home::new().latchkey(&["doctor"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with(&format!("Latchkey {VERSION} on {}", std::env::consts::OS)), "{text}");
+    assert!(
+        text.starts_with(&format!("Latchkey {VERSION} on {}", std::env::consts::OS)),
+        "{text}"
+    );
     for line in ["secret store", "presence check", "MCP socket"] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
@@ -71,11 +99,18 @@ fn doctor_prints_a_readable_report() {
 #[test]
 fn bridge_without_a_broker_says_so_in_one_line() {
     let home = Home::new();
-    let out = home.latchkey(&["mcp"]).stdin(Stdio::null()).output().unwrap();
+    let out = home
+        .latchkey(&["mcp"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = stderr_of(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("no Latchkey broker is running") && err.contains("latchkey serve"), "{err}");
+    assert!(
+        err.contains("no Latchkey broker is running") && err.contains("latchkey serve"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -94,7 +129,10 @@ async fn bridge_carries_a_whole_mcp_session() {
     assert_eq!(status["version"], VERSION);
     // Closing the client's side (the bridge's stdin) ends the bridge cleanly.
     drop(client);
-    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), bridge.wait()).await.unwrap().unwrap();
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), bridge.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(exit.success(), "{exit:?}");
 }
 
@@ -102,17 +140,29 @@ async fn bridge_carries_a_whole_mcp_session() {
 fn print_config_names_this_binary_for_every_client() {
     let real = std::fs::canonicalize(LATCHKEY).unwrap();
     for client in ["claude-desktop", "claude-code", "cursor"] {
-        let out = Home::new().latchkey(&["mcp", "--print-config", client]).output().unwrap();
+        let out = Home::new()
+            .latchkey(&["mcp", "--print-config", client])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{client}: {}", stderr_of(&out));
         let snippet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let server = &snippet["mcpServers"]["latchkey"];
         assert_eq!(server["command"], real.to_str().unwrap(), "{client}");
         assert_eq!(server["args"], serde_json::json!(["mcp"]), "{client}");
-        assert!(stderr_of(&out).contains("mcpServers"), "{client} says where to paste");
+        assert!(
+            stderr_of(&out).contains("mcpServers"),
+            "{client} says where to paste"
+        );
     }
-    let out = Home::new().latchkey(&["mcp", "--print-config", "notepad"]).output().unwrap();
+    let out = Home::new()
+        .latchkey(&["mcp", "--print-config", "notepad"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(stderr_of(&out).contains("claude-desktop"), "lists the valid clients");
+    assert!(
+        stderr_of(&out).contains("claude-desktop"),
+        "lists the valid clients"
+    );
 }
 
 #[test]
@@ -122,7 +172,13 @@ fn second_broker_exits_with_a_clear_message() {
     let out = home.latchkey(&["serve"]).output().unwrap();
     assert!(!out.status.success());
     let err = stderr_of(&out);
-    assert!(err.contains(&format!("another Latchkey broker is already running (pid {})", first.pid())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "another Latchkey broker is already running (pid {})",
+            first.pid()
+        )),
+        "{err}"
+    );
     // ...and the first one is unharmed.
     common::wait_for_socket(&home.socket());
 }
@@ -137,7 +193,11 @@ fn a_stale_socket_is_replaced_but_a_file_is_not() {
     std::fs::write(home.socket(), b"not a socket").unwrap();
     let out = home.latchkey(&["serve"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(stderr_of(&out).contains("is not a socket; refusing to replace it"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("is not a socket; refusing to replace it"),
+        "{}",
+        stderr_of(&out)
+    );
     assert_eq!(std::fs::read(home.socket()).unwrap(), b"not a socket");
 }
 
@@ -151,7 +211,11 @@ fn a_state_dir_owned_by_someone_else_is_refused() {
     std::os::unix::fs::chown(&home.dir, Some(65534), Some(65534)).unwrap();
     let out = home.latchkey(&["serve"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(stderr_of(&out).contains("is owned by uid 65534, not by you (uid 0)"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("is owned by uid 65534, not by you (uid 0)"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]

@@ -15,7 +15,9 @@ use latchkey_broker::VERSION;
 const NOBODY: &str = "65534";
 
 fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).expect("read the broker's fd table").count()
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read the broker's fd table")
+        .count()
 }
 
 /// Waits for the broker to close what the test's connections left behind.
@@ -46,7 +48,8 @@ fn settled_fds(pid: u32) -> usize {
 
 fn as_nobody(args: &[&str]) -> Command {
     let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups", "--"]).args(args);
+    cmd.args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups", "--"])
+        .args(args);
     cmd
 }
 
@@ -54,7 +57,9 @@ const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","param
 
 /// Sends an initialize request and returns whatever the broker answers before closing.
 fn raw_initialize(stream: &mut UnixStream) -> String {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let _ = stream.write_all(format!("{INITIALIZE}\n").as_bytes());
     let mut answer = [0u8; 4096];
     match stream.read(&mut answer) {
@@ -75,12 +80,17 @@ fn a_peer_with_another_uid_is_refused() {
     let home = Home::traversable();
     std::fs::create_dir_all(&home.dir).unwrap();
     std::os::unix::fs::chown(&home.dir, Some(65534), Some(65534)).unwrap();
-    let mut serve = as_nobody(&[common::LATCHKEY, "serve"]);
+    let binary = home.shared_binary();
+    let mut serve = as_nobody(&[binary.to_str().unwrap(), "serve"]);
     serve.env("LATCHKEY_HOME", &home.dir);
     let _broker = home.serve_with(serve);
 
     let mut stream = UnixStream::connect(home.socket()).expect("root reaches the socket file");
-    assert_eq!(raw_initialize(&mut stream), "", "a foreign uid must get no MCP answer");
+    assert_eq!(
+        raw_initialize(&mut stream),
+        "",
+        "a foreign uid must get no MCP answer"
+    );
 }
 
 #[test]
@@ -90,7 +100,8 @@ fn another_user_cannot_reach_our_socket() {
     }
     let home = Home::traversable();
     let _broker = home.serve();
-    let out = as_nobody(&[common::LATCHKEY, "mcp"])
+    let binary = home.shared_binary();
+    let out = as_nobody(&[binary.to_str().unwrap(), "mcp"])
         .env("LATCHKEY_HOME", &home.dir)
         .stdin(Stdio::null())
         .output()
@@ -118,7 +129,11 @@ async fn churn_garbage_and_oversized_lines_leave_the_broker_serving_without_leak
         for _ in 0..1000 {
             drop(UnixStream::connect(&hostile).expect("connect"));
         }
-        for garbage in [&b"\x00\xff\xfe garbage {{{\n"[..], b"not json at all\n", b"{\"jsonrpc\":\"2.0\"}\n"] {
+        for garbage in [
+            &b"\x00\xff\xfe garbage {{{\n"[..],
+            b"not json at all\n",
+            b"{\"jsonrpc\":\"2.0\"}\n",
+        ] {
             let mut stream = UnixStream::connect(&hostile).unwrap();
             stream.write_all(garbage).unwrap();
         }
@@ -133,18 +148,25 @@ async fn churn_garbage_and_oversized_lines_leave_the_broker_serving_without_leak
         let _ = stream.write_all(b"\n");
         // A half-open handshake that then goes away.
         let mut stream = UnixStream::connect(&hostile).unwrap();
-        stream.write_all(INITIALIZE[..40].as_bytes()).unwrap();
+        stream.write_all(&INITIALIZE.as_bytes()[..40]).unwrap();
     })
     .await
     .unwrap();
 
     let client = common::socket_client(&socket).await;
-    assert_eq!(common::status(&client).await["version"], VERSION, "a good client is still served");
+    assert_eq!(
+        common::status(&client).await["version"],
+        VERSION,
+        "a good client is still served"
+    );
     client.cancel().await.unwrap();
 
     let after = wait_for_fds(pid, baseline);
     eprintln!("broker fds: {baseline} before, {after} after");
-    assert!(after <= baseline, "broker holds {after} fds after the storm, {baseline} before");
+    assert!(
+        after <= baseline,
+        "broker holds {after} fds after the storm, {baseline} before"
+    );
 }
 
 #[tokio::test]

@@ -12,23 +12,46 @@ const POLKIT: &str = "org.freedesktop.PolicyKit1";
 pub(crate) async fn probe_secret_store() -> Probe {
     let name = "Secret Service (D-Bus session bus)";
     match offers(Connection::session().await, SECRET_SERVICE).await {
-        Ok(true) => Probe { name, reachable: true, detail: format!("{SECRET_SERVICE} answers") },
+        Ok(true) => Probe {
+            name,
+            reachable: true,
+            detail: format!("{SECRET_SERVICE} answers"),
+        },
         Ok(false) => Probe {
             name,
             reachable: false,
-            detail: format!("nothing provides {SECRET_SERVICE}: install and start gnome-keyring or KeePassXC"),
+            detail: format!(
+                "nothing provides {SECRET_SERVICE}: install and start gnome-keyring or KeePassXC"
+            ),
         },
-        Err(e) => Probe { name, reachable: false, detail: format!("session bus: {e}") },
+        Err(e) => Probe {
+            name,
+            reachable: false,
+            detail: format!("session bus: {e}"),
+        },
     }
 }
 
 pub(crate) async fn probe_presence() -> Probe {
     let name = "polkit (D-Bus system bus)";
-    let fallback = "unlocks fall back to the app's confirmation dialog (a confirmation, not biometrics)";
+    let fallback =
+        "unlocks fall back to the app's confirmation dialog (a confirmation, not biometrics)";
     match offers(Connection::system().await, POLKIT).await {
-        Ok(true) => Probe { name, reachable: true, detail: format!("{POLKIT} answers") },
-        Ok(false) => Probe { name, reachable: false, detail: format!("polkit is not running; {fallback}") },
-        Err(e) => Probe { name, reachable: false, detail: format!("system bus: {e}; {fallback}") },
+        Ok(true) => Probe {
+            name,
+            reachable: true,
+            detail: format!("{POLKIT} answers"),
+        },
+        Ok(false) => Probe {
+            name,
+            reachable: false,
+            detail: format!("polkit is not running; {fallback}"),
+        },
+        Err(e) => Probe {
+            name,
+            reachable: false,
+            detail: format!("system bus: {e}; {fallback}"),
+        },
     }
 }
 

@@ -9,8 +9,16 @@ use crate::Probe;
 pub(crate) async fn probe_secret_store() -> Probe {
     let name = "macOS Keychain";
     match SecKeychain::default() {
-        Ok(_) => Probe { name, reachable: true, detail: "default keychain is available".into() },
-        Err(e) => Probe { name, reachable: false, detail: format!("default keychain: {e}") },
+        Ok(_) => Probe {
+            name,
+            reachable: true,
+            detail: "default keychain is available".into(),
+        },
+        Err(e) => Probe {
+            name,
+            reachable: false,
+            detail: format!("default keychain: {e}"),
+        },
     }
 }
 
@@ -23,7 +31,15 @@ pub(crate) async fn probe_presence() -> Probe {
         context.canEvaluatePolicy_error(LAPolicy::DeviceOwnerAuthentication)
     };
     match checked {
-        Ok(()) => Probe { name, reachable: true, detail: "device owner authentication is available".into() },
-        Err(e) => Probe { name, reachable: false, detail: e.localizedDescription().to_string() },
+        Ok(()) => Probe {
+            name,
+            reachable: true,
+            detail: "device owner authentication is available".into(),
+        },
+        Err(e) => Probe {
+            name,
+            reachable: false,
+            detail: e.localizedDescription().to_string(),
+        },
     }
 }

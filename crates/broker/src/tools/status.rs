@@ -62,7 +62,10 @@ impl LatchkeyServer {
             version: crate::VERSION.to_owned(),
             // No credential store is wired in yet, so there are no domains to report.
             domains: Vec::new(),
-            capabilities: Capabilities { tools: self.tool_names(), mutating_tools: false },
+            capabilities: Capabilities {
+                tools: self.tool_names(),
+                mutating_tools: false,
+            },
         })
     }
 }

@@ -34,6 +34,17 @@ impl Home {
         home
     }
 
+    /// A copy of `latchkey` that any user can execute, wherever the checkout lives.
+    pub fn shared_binary(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let copy = self.dir.parent().unwrap().join("latchkey");
+        if !copy.exists() {
+            std::fs::copy(LATCHKEY, &copy).expect("copy latchkey");
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        copy
+    }
+
     pub fn socket(&self) -> PathBuf {
         self.dir.join("mcp.sock")
     }
@@ -41,7 +52,9 @@ impl Home {
     /// `latchkey ARGS` with this home and nothing inherited that could point elsewhere.
     pub fn latchkey(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(LATCHKEY);
-        cmd.args(args).env("LATCHKEY_HOME", &self.dir).env_remove("LATCHKEY_LOG");
+        cmd.args(args)
+            .env("LATCHKEY_HOME", &self.dir)
+            .env_remove("LATCHKEY_LOG");
         cmd
     }
 
@@ -51,7 +64,11 @@ impl Home {
     }
 
     pub fn serve_with(&self, mut cmd: Command) -> Served {
-        let child = cmd.stdin(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn latchkey serve");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn latchkey serve");
         let served = Served { child };
         wait_for_socket(&self.socket());
         served
@@ -79,14 +96,20 @@ impl Drop for Served {
 pub fn wait_for_socket(socket: &Path) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::os::unix::net::UnixStream::connect(socket).is_err() {
-        assert!(Instant::now() < deadline, "no broker on {} after 20 s", socket.display());
+        assert!(
+            Instant::now() < deadline,
+            "no broker on {} after 20 s",
+            socket.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 /// An rmcp client session over the broker's socket.
 pub async fn socket_client(socket: &Path) -> RunningService<RoleClient, ()> {
-    let stream = tokio::net::UnixStream::connect(socket).await.expect("connect to the broker");
+    let stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .expect("connect to the broker");
     ().serve(stream.into_split()).await.expect("MCP handshake")
 }
 
@@ -108,7 +131,10 @@ pub fn require_root(test: &str) -> bool {
     if is_root() {
         return true;
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{test} needs root in CI");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test} needs root in CI"
+    );
     eprintln!("skipping {test}: needs root (to switch uid with setpriv)");
     false
 }

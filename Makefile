@@ -1,0 +1,56 @@
+# Two commands for a fresh machine (see README):
+#   make run    install what is missing, build, launch the menu-bar app
+#   make test   install what is missing, run every check CI runs
+# Each concern also has its own target (fmt, lint, unit, ui-test, e2e, interop, macos-check, bench).
+
+CARGO_FLAGS := --locked
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test setup setup-test ui app fmt lint unit ui-test e2e interop macos-check bench
+
+run: setup ui
+	cargo build $(CARGO_FLAGS) -p latchkey-app -p latchkey-cli
+	./target/debug/latchkey-app --open
+
+test: setup-test ui fmt lint unit ui-test app e2e interop macos-check
+	@echo "make test: every check passed"
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+# The webview's assets; the app embeds dist/ at compile time, so this precedes every cargo build.
+ui:
+	npm run build
+
+app:
+	cargo build $(CARGO_FLAGS) --workspace
+
+fmt:
+	cargo fmt --all --check
+
+lint:
+	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
+
+unit:
+	cargo test --workspace $(CARGO_FLAGS)
+
+ui-test:
+	npm run check
+	npm test
+
+e2e: app
+	tests/e2e/run.sh
+
+interop: app
+	tests/interop/run.sh
+
+macos-check:
+	../shared/tools/check-macos --workspace --all-targets $(CARGO_FLAGS)
+
+bench: setup-test ui
+	cargo build $(CARGO_FLAGS) --release -p latchkey-app
+	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a dbus-run-session -- \
+		cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench mcp_roundtrip
