@@ -92,3 +92,15 @@ test("the Assistants page names the embedded broker's live socket", async () => 
   assert.equal(path, join(process.env.LATCHKEY_HOME, 'mcp.sock'));
   assert.ok(await canConnect(path), `the app's broker accepts connections on ${path}`);
 });
+
+test('a second launch hands over to the running app and exits', async () => {
+  const second = spawn(app, [], { env: process.env, stdio: 'ignore' });
+  const code = await new Promise((res, rej) => {
+    const timer = setTimeout(() => (second.kill(), rej(new Error('second instance kept running'))), 20_000);
+    second.once('exit', (c) => (clearTimeout(timer), res(c)));
+  });
+  assert.equal(code, 0);
+  // The first instance is unharmed: its window answers and its broker still serves.
+  assert.match(await (await browser.$('[data-testid="version"]')).getText(), /^Latchkey /);
+  assert.ok(await canConnect(join(process.env.LATCHKEY_HOME, 'mcp.sock')));
+});
