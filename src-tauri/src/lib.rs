@@ -14,13 +14,7 @@ use tauri::{Builder, Manager, RunEvent, Runtime};
 const OPEN_FLAG: &str = "--open";
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    latchkey_broker::init_logging();
 
     // One app per user: a second launch focuses the first instead of starting.
     let single_instance =

@@ -16,5 +16,16 @@ pub use listener::Broker;
 pub use paths::StatePaths;
 pub use server::LatchkeyServer;
 
+/// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
+/// Log lines name paths, pids and errors; never a secret.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+        .unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// The version every surface reports (CLI, app, MCP `serverInfo`, `latchkey_status`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
