@@ -63,14 +63,15 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [ $want_test = 1 ] && [ "$(uname -s)" = Linux ]; then
-  # tauri-driver: the WebDriver front for the real app (pinned, built from crates.io).
+if [ $want_test = 1 ]; then
   tools=".tools"
-  if [ ! -x "$tools/bin/tauri-driver" ]; then
+  if [ "$(uname -s)" = Linux ] && [ ! -x "$tools/bin/tauri-driver" ]; then
+    # tauri-driver: the WebDriver front for the real app (pinned, built from crates.io).
     log "cargo install tauri-driver"
     cargo install --locked --quiet --root "$tools" tauri-driver --version 2.1.0
   fi
-  # MCP Inspector (and the Node 22 it needs), exactly as locked.
+  command -v socat >/dev/null || { log "socat is missing (macOS: brew install socat)"; exit 1; }
+  # MCP Inspector (and, on Linux, the Node 22 it needs), exactly as locked.
   if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
     log "npm ci (interop clients)"
     npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error

