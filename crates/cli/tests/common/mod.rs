@@ -37,7 +37,7 @@ impl Home {
     /// A copy of `latchkey` that any user can execute, wherever the checkout lives.
     pub fn shared_binary(&self) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
-        let copy = self.dir.parent().unwrap().join("latchkey");
+        let copy = self.dir.parent().unwrap().join("latchkey-bin");
         if !copy.exists() {
             std::fs::copy(LATCHKEY, &copy).expect("copy latchkey");
             std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
