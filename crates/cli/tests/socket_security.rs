@@ -108,7 +108,10 @@ fn another_user_cannot_reach_our_socket() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no Latchkey broker is running") && err.contains("Permission denied"), "{err}");
+    assert!(
+        err.contains("no Latchkey broker is running") && err.contains("Permission denied"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,163 @@
+//! One version in depth: its major's latest release, every release it missed (oldest first,
+//! with Apple's notes link and CVE counts), how long it has been behind, and what the missed
+//! releases fixed — or an explicit "not in this feed" for a major the feed does not cover.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::model::Release;
+use crate::{HardwareSupport, IndexedFeed, SofaError, StatusCounts, Version};
+
+/// The answer for one version.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// The feed covers the version's major.
+    InFeed(Box<VersionAnalysis>),
+    /// The feed does not cover the version's major (e.g. 10.15, or a future 27.0).
+    NotInFeed(NotInFeed),
+}
+
+/// A version whose major the feed covers.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VersionAnalysis {
+    /// The version analyzed, normalized (e.g. "15.1").
+    pub version: Version,
+    /// The feed's label for its major, e.g. "Sequoia 15".
+    pub os_label: String,
+    /// Whether the feed lists this exact version as a release.
+    pub known_release: bool,
+    /// True when the version is newer than anything the feed knows for its major.
+    pub newer_than_feed: bool,
+    /// The newest release of the version's major.
+    pub latest: ReleaseSummary,
+    /// Releases behind and what they fixed.
+    pub counts: StatusCounts,
+    /// Every newer release of the major, oldest first.
+    pub missed: Vec<ReleaseSummary>,
+    /// Days from the first missed release's publication to `now`; absent when nothing was
+    /// missed or its date is unknown.
+    pub days_since_first_missed: Option<i64>,
+    /// Ids of the actively exploited CVEs fixed by the missed releases, sorted.
+    pub actively_exploited_cve_ids: Vec<String>,
+    /// Model support, when a model identifier was given.
+    pub hardware: Option<HardwareSupport>,
+}
+
+/// A version whose major the feed does not cover.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct NotInFeed {
+    /// The version asked about.
+    pub version: Version,
+    /// Its major.
+    pub major: u32,
+    /// The majors the feed covers, newest first.
+    pub feed_majors: Vec<u32>,
+    /// A sentence saying so.
+    pub message: String,
+    /// Model support, when a model identifier was given.
+    pub hardware: Option<HardwareSupport>,
+}
+
+/// One release, as listed in an analysis.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReleaseSummary {
+    /// Its version.
+    pub version: Version,
+    /// `ProductVersion` as the feed spells it.
+    pub product_version: String,
+    /// Build number, when known.
+    pub build: Option<String>,
+    /// Release date, when known.
+    pub release_date: Option<DateTime<Utc>>,
+    /// Apple's security notes for it.
+    pub security_info_url: Option<String>,
+    /// CVEs it fixed.
+    pub cve_count: usize,
+    /// Of those, actively exploited.
+    pub actively_exploited_count: usize,
+    /// Known only from the feed's `Latest`: Apple's notes (and CVE list) may still be missing.
+    pub security_notes_pending: bool,
+}
+
+impl From<&Release> for ReleaseSummary {
+    fn from(r: &Release) -> Self {
+        Self {
+            version: r.version,
+            product_version: r.product_version.clone(),
+            build: r.build.clone(),
+            release_date: r.release_date,
+            security_info_url: r.security_info_url.clone(),
+            cve_count: r.cves.len(),
+            actively_exploited_count: r.cves.iter().filter(|c| c.actively_exploited).count(),
+            security_notes_pending: r.security_notes_pending,
+        }
+    }
+}
+
+impl IndexedFeed {
+    /// Analyze a version string such as "15.1" or "13.4.1 (a)", optionally for a Mac model
+    /// identifier. `now` dates "days behind" (pass `Utc::now()`; fixed in tests).
+    pub fn status(
+        &self,
+        version: &str,
+        model: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<VersionStatus, SofaError> {
+        Ok(self.analyze(&version.parse()?, model, now))
+    }
+
+    /// [`IndexedFeed::status`] for an already parsed version.
+    pub fn analyze(
+        &self,
+        version: &Version,
+        model: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> VersionStatus {
+        let hardware = model.map(|m| self.hardware_support(m, Some(version.major())));
+        let (Some(major), Some(counts)) = (self.index.major(version.major()), self.counts(version))
+        else {
+            let feed_majors = self.majors();
+            let list: Vec<String> = feed_majors.iter().map(u32::to_string).collect();
+            let message = format!(
+                "{} {version} is not in this feed: it covers majors {}",
+                self.feed.product.as_deref().unwrap_or("version"),
+                list.join(", ")
+            );
+            let major = version.major();
+            return VersionStatus::NotInFeed(NotInFeed {
+                version: *version,
+                major,
+                feed_majors,
+                message,
+                hardware,
+            });
+        };
+        let os = self.os(major);
+        let pos = major.first_after(version);
+        let missed: Vec<&Release> = major.order[pos..]
+            .iter()
+            .map(|&i| &os.releases[i])
+            .collect();
+        let mut exploited: Vec<String> = (missed.iter().flat_map(|r| &r.cves))
+            .filter(|c| c.actively_exploited)
+            .map(|c| c.id.clone())
+            .collect();
+        exploited.sort_unstable();
+        exploited.dedup();
+        let first_date = missed.first().and_then(|r| r.release_date);
+        VersionStatus::InFeed(Box::new(VersionAnalysis {
+            version: *version,
+            os_label: os.label.clone(),
+            known_release: major.versions.binary_search(version).is_ok(),
+            newer_than_feed: *version > os.latest.version,
+            latest: ReleaseSummary::from(&os.latest),
+            counts,
+            missed: missed.into_iter().map(ReleaseSummary::from).collect(),
+            days_since_first_missed: first_date.map(|d| (now - d).num_days()),
+            actively_exploited_cve_ids: exploited,
+            hardware,
+        }))
+    }
+}

@@ -1,0 +1,35 @@
+//! Apple security-release status from the macadmins SOFA feed. No secrets, no I/O in the parser.
+//!
+//! - [`parse_feed`] reads any published layout into the normalized [`Feed`] (`model`).
+//! - [`IndexedFeed`] adds per-major indexes built once at load, and answers: [`IndexedFeed::counts`]
+//!   (fast path), [`IndexedFeed::status`] (one version in depth), [`IndexedFeed::hardware_support`],
+//!   [`IndexedFeed::fleet`], [`IndexedFeed::summary`], [`IndexedFeed::latest_releases`].
+//! - [`diff`] compares two fetches of a feed.
+//! - [`Version`] is the version math every comparison uses.
+//!
+//! Every result type is `Serialize + JsonSchema`, with field docs as schema descriptions.
+
+mod analysis;
+mod counts;
+mod diff;
+mod error;
+mod fleet;
+mod hardware;
+mod index;
+mod indexed;
+mod model;
+mod parse;
+mod summary;
+mod version;
+
+pub use analysis::{NotInFeed, ReleaseSummary, VersionAnalysis, VersionStatus};
+pub use counts::{SeverityCounts, StatusCounts, VersionState};
+pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
+pub use error::SofaError;
+pub use fleet::{DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount};
+pub use hardware::HardwareSupport;
+pub use indexed::IndexedFeed;
+pub use model::{Cve, DeviceInfo, Feed, FeedLayout, ModelInfo, OsVersion, Release, ReleaseRef};
+pub use parse::parse_feed;
+pub use summary::{FeedSummary, LatestRelease};
+pub use version::Version;
