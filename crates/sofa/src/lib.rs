@@ -5,6 +5,7 @@
 //!   (fast path), [`IndexedFeed::status`] (one version in depth), [`IndexedFeed::hardware_support`],
 //!   [`IndexedFeed::fleet`], [`IndexedFeed::summary`], [`IndexedFeed::latest_releases`].
 //! - [`diff`] compares two fetches of a feed.
+//! - [`fetch`] gets the feed over HTTPS or from a file, with a cache that only holds good feeds.
 //! - [`Version`] is the version math every comparison uses.
 //!
 //! Every result type is `Serialize + JsonSchema`, with field docs as schema descriptions.
@@ -13,6 +14,7 @@ mod analysis;
 mod counts;
 mod diff;
 mod error;
+pub mod fetch;
 mod fleet;
 mod hardware;
 mod index;

@@ -1,6 +1,8 @@
 //! Fixture access for the integration tests: real published feeds in `../shared/fixtures/sofa`
 //! beside the repository. Missing fixtures skip a test locally but fail it in CI.
 
+#![allow(dead_code)] // each test binary uses its own subset
+
 use std::path::PathBuf;
 
 use latchkey_sofa::IndexedFeed;

@@ -1,0 +1,369 @@
+//! Getting the feed: over HTTP(S) with conditional requests, or from a file (mirrors and
+//! air-gapped sites), and an on-disk cache that only ever holds a feed that parsed.
+//! The only module of this crate that does I/O.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::IndexedFeed;
+
+/// SOFA's macOS feed, current layout.
+pub const DEFAULT_FEED_URL: &str = "https://sofafeed.macadmins.io/v2/macos_data_feed.json";
+/// SOFA's macOS feed, v1 layout (for sites that pin it).
+pub const V1_FEED_URL: &str = "https://sofafeed.macadmins.io/v1/macos_data_feed.json";
+/// How often a running broker refreshes the feed unless told otherwise.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(6 * 60 * 60);
+
+const FEED_FILE: &str = "sofa-feed.json";
+const META_FILE: &str = "sofa-feed.meta.json";
+
+/// Where the feed comes from: a URL, or a file path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSource {
+    Url(String),
+    File(PathBuf),
+}
+
+impl FeedSource {
+    /// `http(s)://…` is a URL; anything else is a path. `v1` and `v2` name SOFA's own feeds.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "v1" => Self::Url(V1_FEED_URL.to_owned()),
+            "v2" => Self::Url(DEFAULT_FEED_URL.to_owned()),
+            _ if text.starts_with("https://") || text.starts_with("http://") => {
+                Self::Url(text.to_owned())
+            }
+            _ => Self::File(PathBuf::from(text)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Url(url) => url.clone(),
+            Self::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+impl Default for FeedSource {
+    fn default() -> Self {
+        Self::Url(DEFAULT_FEED_URL.to_owned())
+    }
+}
+
+/// Where a loaded feed came from and how fresh it is.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FeedOrigin {
+    /// The URL or file path the feed was read from.
+    pub source: String,
+    /// When it was last fetched (or confirmed unchanged) from the source.
+    pub fetched_at: DateTime<Utc>,
+    /// Set when the source could not be reached or gave a bad feed, so this is the cached copy.
+    pub stale_reason: Option<String>,
+}
+
+/// A parsed, indexed feed and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedFeed {
+    pub feed: Arc<IndexedFeed>,
+    pub origin: FeedOrigin,
+}
+
+/// When to go to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Only if the cached copy is older than this (or missing).
+    IfOlderThan(Duration),
+    /// Always ask the source (conditionally, so an unchanged feed costs a 304).
+    Now,
+    /// Never: the cache or nothing.
+    Offline,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CacheMeta {
+    source: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    fetched_at: DateTime<Utc>,
+}
+
+/// Loads the feed from its source, keeping the last good copy in a cache directory.
+#[derive(Debug, Clone)]
+pub struct FeedStore {
+    source: FeedSource,
+    cache_dir: PathBuf,
+    client: reqwest::Client,
+}
+
+impl FeedStore {
+    pub fn new(source: FeedSource, cache_dir: impl Into<PathBuf>) -> Result<Self, FetchError> {
+        Self::with_timeout(source, cache_dir, Duration::from_secs(30))
+    }
+
+    pub fn with_timeout(
+        source: FeedSource,
+        cache_dir: impl Into<PathBuf>,
+        timeout: Duration,
+    ) -> Result<Self, FetchError> {
+        let client = reqwest::Client::builder()
+            // SOFA asks clients to identify themselves.
+            .user_agent(concat!(
+                "Latchkey/",
+                env!("CARGO_PKG_VERSION"),
+                " (macOS admin tool; SOFA client)"
+            ))
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| FetchError::Client(e.to_string()))?;
+        Ok(Self {
+            source,
+            cache_dir: cache_dir.into(),
+            client,
+        })
+    }
+
+    pub fn source(&self) -> &FeedSource {
+        &self.source
+    }
+
+    /// The feed, fetched or cached according to `refresh`. A download that fails or does not
+    /// parse never replaces the cached copy; the cached copy is returned with the reason.
+    pub async fn load(&self, refresh: Refresh) -> Result<LoadedFeed, FetchError> {
+        let url = match &self.source {
+            FeedSource::File(path) => return load_file(path),
+            FeedSource::Url(url) => url.clone(),
+        };
+        let cached = self.cached()?;
+        let fresh_enough = |meta: &CacheMeta| match refresh {
+            Refresh::IfOlderThan(max) => Utc::now()
+                .signed_duration_since(meta.fetched_at)
+                .to_std()
+                .is_ok_and(|age| age < max),
+            Refresh::Now => false,
+            Refresh::Offline => true,
+        };
+        if let Some((feed, meta)) = &cached
+            && fresh_enough(meta)
+        {
+            return Ok(self.loaded(feed.clone(), meta, None));
+        }
+        if refresh == Refresh::Offline {
+            return Err(FetchError::NoCache { from: url });
+        }
+        match self.download(&url, cached.as_ref().map(|(_, m)| m)).await {
+            Ok(Downloaded::Changed(feed, meta)) => Ok(self.loaded(feed, &meta, None)),
+            Ok(Downloaded::Unchanged(meta)) => {
+                let (feed, _) =
+                    cached.expect("a 304 answers a conditional request, made only with a cache");
+                Ok(self.loaded(feed, &meta, None))
+            }
+            Err(e) => match cached {
+                Some((feed, meta)) => Ok(self.loaded(feed, &meta, Some(e.to_string()))),
+                None => Err(e),
+            },
+        }
+    }
+
+    fn loaded(
+        &self,
+        feed: Arc<IndexedFeed>,
+        meta: &CacheMeta,
+        stale_reason: Option<String>,
+    ) -> LoadedFeed {
+        LoadedFeed {
+            feed,
+            origin: FeedOrigin {
+                source: meta.source.clone(),
+                fetched_at: meta.fetched_at,
+                stale_reason,
+            },
+        }
+    }
+
+    /// The cached copy for this source, if there is one that parses.
+    fn cached(&self) -> Result<Option<(Arc<IndexedFeed>, CacheMeta)>, FetchError> {
+        let meta_path = self.cache_dir.join(META_FILE);
+        let meta: CacheMeta = match std::fs::read(&meta_path) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(meta) => meta,
+                Err(_) => return Ok(None), // unreadable metadata: treat as no cache
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(FetchError::Io {
+                    path: meta_path,
+                    error: e.to_string(),
+                });
+            }
+        };
+        if meta.source != self.source.describe() {
+            return Ok(None);
+        }
+        let feed_path = self.cache_dir.join(FEED_FILE);
+        match std::fs::read(&feed_path) {
+            Ok(bytes) => Ok(IndexedFeed::from_slice(&bytes)
+                .ok()
+                .map(|feed| (Arc::new(feed), meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(FetchError::Io {
+                path: feed_path,
+                error: e.to_string(),
+            }),
+        }
+    }
+
+    async fn download(
+        &self,
+        url: &str,
+        cached: Option<&CacheMeta>,
+    ) -> Result<Downloaded, FetchError> {
+        let mut request = self.client.get(url);
+        if let Some(meta) = cached {
+            if let Some(etag) = &meta.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &meta.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, modified);
+            }
+        }
+        let network = |e: reqwest::Error| FetchError::Network {
+            url: url.to_owned(),
+            error: describe(&e),
+        };
+        let response = request.send().await.map_err(network)?;
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let mut meta = CacheMeta {
+            source: url.to_owned(),
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+            fetched_at: Utc::now(),
+        };
+        match response.status() {
+            StatusCode::NOT_MODIFIED if cached.is_some() => {
+                let old = cached.expect("checked");
+                meta.etag = meta.etag.or_else(|| old.etag.clone());
+                meta.last_modified = meta.last_modified.or_else(|| old.last_modified.clone());
+                self.write_atomically(
+                    META_FILE,
+                    &serde_json::to_vec(&meta).expect("meta serializes"),
+                )?;
+                Ok(Downloaded::Unchanged(meta))
+            }
+            status if status.is_success() => {
+                let body = response.bytes().await.map_err(network)?;
+                let feed = IndexedFeed::from_slice(&body).map_err(|e| FetchError::BadFeed {
+                    from: url.to_owned(),
+                    error: e.to_string(),
+                })?;
+                // Feed first, then metadata: a crash in between only costs one unconditional fetch.
+                self.write_atomically(FEED_FILE, &body)?;
+                self.write_atomically(
+                    META_FILE,
+                    &serde_json::to_vec(&meta).expect("meta serializes"),
+                )?;
+                Ok(Downloaded::Changed(Arc::new(feed), meta))
+            }
+            status => Err(FetchError::Http {
+                url: url.to_owned(),
+                status: status.as_u16(),
+            }),
+        }
+    }
+
+    /// Write to a temporary file in the same directory, fsync, then rename over the old file.
+    fn write_atomically(&self, name: &str, bytes: &[u8]) -> Result<(), FetchError> {
+        use std::io::Write;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| FetchError::Io {
+                path,
+                error: e.to_string(),
+            }
+        };
+        std::fs::create_dir_all(&self.cache_dir).map_err(io(&self.cache_dir))?;
+        let target = self.cache_dir.join(name);
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(&self.cache_dir).map_err(io(&self.cache_dir))?;
+        tmp.write_all(bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io(tmp.path()))?;
+        tmp.persist(&target).map_err(|e| io(&target)(e.error))?;
+        Ok(())
+    }
+}
+
+enum Downloaded {
+    Changed(Arc<IndexedFeed>, CacheMeta),
+    Unchanged(CacheMeta),
+}
+
+fn load_file(path: &Path) -> Result<LoadedFeed, FetchError> {
+    let io = |e: std::io::Error| FetchError::Io {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(io)?;
+    let feed = IndexedFeed::from_slice(&bytes).map_err(|e| FetchError::BadFeed {
+        from: path.display().to_string(),
+        error: e.to_string(),
+    })?;
+    Ok(LoadedFeed {
+        feed: Arc::new(feed),
+        origin: FeedOrigin {
+            source: path.display().to_string(),
+            fetched_at: modified.into(),
+            stale_reason: None,
+        },
+    })
+}
+
+/// Why the feed could not be had. Messages name the URL or path, never anything secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+    #[error("cannot reach {url}: {error}")]
+    Network { url: String, error: String },
+    #[error("{url} answered HTTP {status}")]
+    Http { url: String, status: u16 },
+    #[error("{from} is not a SOFA feed: {error}")]
+    BadFeed { from: String, error: String },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: String },
+    #[error("offline, and no cached copy of {from}")]
+    NoCache { from: String },
+}
+
+/// reqwest's Display hides the cause ("error sending request"); users need the cause.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
