@@ -12,6 +12,7 @@
 
 mod analysis;
 mod counts;
+mod cves;
 mod diff;
 mod error;
 pub mod fetch;
@@ -26,6 +27,7 @@ mod version;
 
 pub use analysis::{NotInFeed, ReleaseSummary, VersionAnalysis, VersionStatus};
 pub use counts::{SeverityCounts, StatusCounts, VersionState};
+pub use cves::FixedCve;
 pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
 pub use error::SofaError;
 pub use fleet::{DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount};

@@ -68,6 +68,18 @@ fn every_feed_matches_expected_json() {
                 number(&counts["actively_exploited"], path),
                 "{path} after {version}: actively_exploited"
             );
+            // The one-by-one listing agrees with the indexed counts.
+            let listed = feed.cves_fixed_after(&parsed).expect("covered major");
+            assert_eq!(
+                listed.len(),
+                got.cves_fixed_later,
+                "{path} after {version}: listed cves"
+            );
+            let exploited = listed.iter().filter(|c| c.actively_exploited).count();
+            assert_eq!(
+                exploited, got.actively_exploited_fixed_later,
+                "{path} after {version}: listed exploited"
+            );
         }
     }
 }
