@@ -2,16 +2,19 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
-/// Where the broker keeps its runtime state: the MCP socket and the one-broker lock.
+/// Where Latchkey keeps its state: the runtime directory (MCP socket, one-broker lock) and
+/// the cache (the SOFA feed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatePaths {
     dir: PathBuf,
+    cache: PathBuf,
 }
 
 impl StatePaths {
-    /// The platform's location, or `LATCHKEY_HOME` when set (tests and side-by-side installs).
+    /// The platform's locations, or `LATCHKEY_HOME` when set (tests and side-by-side installs).
     ///
-    /// Linux: `$XDG_RUNTIME_DIR/latchkey`; macOS: `~/Library/Application Support/Latchkey`.
+    /// Linux: `$XDG_RUNTIME_DIR/latchkey`, cache in `$XDG_CACHE_HOME/latchkey` (or `~/.cache`);
+    /// macOS: `~/Library/Application Support/Latchkey`, cache in `~/Library/Caches/Latchkey`.
     pub fn from_env() -> Result<Self, Error> {
         let var = |name: &str| {
             std::env::var_os(name)
@@ -21,21 +24,40 @@ impl StatePaths {
         if let Some(home) = var("LATCHKEY_HOME") {
             return Ok(Self::at(home));
         }
-        let dir = if cfg!(target_os = "macos") {
-            var("HOME").map(|h| h.join("Library/Application Support/Latchkey"))
+        let home = var("HOME");
+        let (dir, cache) = if cfg!(target_os = "macos") {
+            let home = home.ok_or(Error::NoStateDir)?;
+            (
+                home.join("Library/Application Support/Latchkey"),
+                Some(home.join("Library/Caches/Latchkey")),
+            )
         } else {
-            var("XDG_RUNTIME_DIR").map(|d| d.join("latchkey"))
+            let dir = var("XDG_RUNTIME_DIR")
+                .ok_or(Error::NoStateDir)?
+                .join("latchkey");
+            let cache = var("XDG_CACHE_HOME").or_else(|| home.map(|h| h.join(".cache")));
+            (dir, cache.map(|c| c.join("latchkey")))
         };
-        dir.map(Self::at).ok_or(Error::NoStateDir)
+        let cache = cache.unwrap_or_else(|| dir.join("cache"));
+        Ok(Self { dir, cache })
     }
 
-    /// State rooted at `dir` (created 0700 when the broker starts).
+    /// State rooted at `dir` (created 0700 when the broker starts), cache in `dir/cache`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        let dir = dir.into();
+        Self {
+            cache: dir.join("cache"),
+            dir,
+        }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where fetched data (the SOFA feed) is cached; safe to delete.
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache
     }
 
     /// The MCP socket assistants (and `latchkey mcp`) connect to.

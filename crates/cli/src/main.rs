@@ -3,6 +3,7 @@
 mod bridge;
 mod client_config;
 mod doctor;
+mod sofa;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ enum Command {
     },
     /// Run the broker headless (no menu-bar app), until interrupted
     Serve,
+    /// Apple security-release status from the macadmins SOFA feed
+    Sofa(sofa::SofaArgs),
     /// The stdio bridge MCP clients launch: connects stdin/stdout to the running broker
     Mcp {
         /// Print the configuration snippet for an MCP client instead of bridging
@@ -54,6 +57,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
         Command::Serve => runtime()?.block_on(serve()),
+        Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Mcp {
             print_config: Some(client),
         } => client_config::print(client),

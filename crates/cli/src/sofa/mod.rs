@@ -1,0 +1,167 @@
+//! `latchkey sofa …`: Apple security-release status from the SOFA feed, on the command line.
+//! SOFA data holds no secrets, so this runs locally rather than through the broker.
+
+mod fleet_input;
+mod render;
+mod this_mac;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use latchkey_broker::StatePaths;
+use latchkey_sofa::fetch::{DEFAULT_REFRESH, FeedSource, FeedStore, LoadedFeed, Refresh};
+use latchkey_sofa::{Version, VersionStatus};
+use serde::Serialize;
+
+#[derive(Debug, Args)]
+pub struct SofaArgs {
+    /// Feed URL or file; `v1`/`v2` name SOFA's own macOS feeds [default: v2]
+    #[arg(
+        long,
+        global = true,
+        env = "LATCHKEY_SOFA_FEED",
+        value_name = "URL|FILE"
+    )]
+    feed: Option<String>,
+    /// Use the cached feed only; never go to the network
+    #[arg(long, global = true, conflicts_with = "refresh")]
+    offline: bool,
+    /// Fetch the feed now, even if the cached copy is recent
+    #[arg(long, global = true)]
+    refresh: bool,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: SofaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SofaCommand {
+    /// How current a macOS version is: releases missed, CVEs fixed since, which are exploited
+    Status {
+        /// e.g. 15.1 or "13.4.1 (a)"; on a Mac, defaults to this Mac's version
+        version: Option<String>,
+        /// Mac model identifier (e.g. Mac14,2), to tell when hardware caps the major
+        #[arg(long)]
+        model: Option<String>,
+    },
+    /// The CVEs fixed in releases newer than a version
+    Cves {
+        version: String,
+        /// Only the actively exploited ones
+        #[arg(long)]
+        exploited: bool,
+    },
+    /// The newest release of every major in the feed
+    Latest,
+    /// Exposure of a fleet, from CSV (header: id,os_version[,model]) or a JSON array
+    Fleet { file: PathBuf },
+    /// Releases and CVE lists added or revised between two feeds (files or URLs)
+    Diff { old: String, new: String },
+}
+
+pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
+    let source = args
+        .feed
+        .as_deref()
+        .map(FeedSource::parse)
+        .unwrap_or_default();
+    let refresh = match (args.offline, args.refresh) {
+        (true, _) => Refresh::Offline,
+        (_, true) => Refresh::Now,
+        _ => Refresh::IfOlderThan(DEFAULT_REFRESH),
+    };
+    let mut command = args.command;
+    if let SofaCommand::Diff { old, new } = &command {
+        return diff(old, new, args.json).await;
+    }
+    // Known before any fetch, so "not a Mac" is the answer even offline.
+    if let SofaCommand::Status {
+        version: version @ None,
+        ..
+    } = &mut command
+    {
+        *version = Some(this_mac::os_version()?);
+    }
+    let paths = StatePaths::from_env()?;
+    let loaded = FeedStore::new(source, paths.cache_dir())?
+        .load(refresh)
+        .await?;
+    let feed = &loaded.feed;
+    match command {
+        SofaCommand::Status { version, model } => {
+            let version = version.expect("resolved above");
+            let model = model.or_else(this_mac::model);
+            let status = feed.status(&version, model.as_deref(), Utc::now())?;
+            emit(&loaded, args.json, &status, || render::status(&status))
+        }
+        SofaCommand::Cves { version, exploited } => {
+            let parsed: Version = version.parse()?;
+            let Some(mut cves) = feed.cves_fixed_after(&parsed) else {
+                bail!("{}", not_in_feed(&loaded, &parsed));
+            };
+            cves.retain(|c| c.actively_exploited || !exploited);
+            emit(&loaded, args.json, &cves, || {
+                render::cves(&parsed, &cves, exploited)
+            })
+        }
+        SofaCommand::Latest => {
+            let latest = feed.latest_releases();
+            emit(&loaded, args.json, &latest, || render::latest(&latest))
+        }
+        SofaCommand::Fleet { file } => {
+            let devices = fleet_input::read(&file)?;
+            let report = feed.fleet(&devices);
+            emit(&loaded, args.json, &report, || render::fleet(&report))
+        }
+        SofaCommand::Diff { .. } => unreachable!("handled above"),
+    }
+}
+
+fn not_in_feed(loaded: &LoadedFeed, version: &Version) -> String {
+    match loaded.feed.analyze(version, None, Utc::now()) {
+        VersionStatus::NotInFeed(n) => n.message,
+        VersionStatus::InFeed(_) => format!("{version} is not in this feed"),
+    }
+}
+
+/// JSON wraps the answer with where the feed came from; text appends a feed line.
+fn emit<T: Serialize>(
+    loaded: &LoadedFeed,
+    json: bool,
+    answer: &T,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<ExitCode> {
+    if json {
+        let out = serde_json::json!({ "feed": loaded.origin, "result": answer });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", text());
+        println!("{}", render::origin(&loaded.origin, Utc::now()));
+    }
+    if let Some(reason) = &loaded.origin.stale_reason {
+        eprintln!("latchkey: using the cached feed: {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn diff(old: &str, new: &str, json: bool) -> anyhow::Result<ExitCode> {
+    // Fetched into a scratch cache, so comparing never replaces the feed the app uses.
+    let scratch = tempfile::tempdir().context("create a scratch directory")?;
+    let load = |text: &str, name: &str| {
+        let store = FeedStore::new(FeedSource::parse(text), scratch.path().join(name));
+        async move { anyhow::Ok(store?.load(Refresh::Now).await?) }
+    };
+    let (old, new) = (load(old, "old").await?, load(new, "new").await?);
+    let changes = latchkey_sofa::diff(old.feed.feed(), new.feed.feed());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&changes)?);
+    } else {
+        print!("{}", render::diff(&changes));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,266 @@
+//! Plain-text answers for people; `--json` gives the same data for scripts.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use latchkey_sofa::fetch::FeedOrigin;
+use latchkey_sofa::{
+    FeedDiff, FixedCve, FleetReport, LatestRelease, ReleaseSummary, Version, VersionState,
+    VersionStatus,
+};
+
+fn date(d: Option<DateTime<Utc>>) -> String {
+    d.map_or_else(
+        || "date unknown".to_owned(),
+        |d| d.format("%Y-%m-%d").to_string(),
+    )
+}
+
+fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (now - since).num_minutes().max(0);
+    match minutes {
+        0..60 => format!("{minutes} min ago"),
+        60..2880 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+pub fn origin(origin: &FeedOrigin, now: DateTime<Utc>) -> String {
+    let stale = if origin.stale_reason.is_some() {
+        " (cached copy: the source could not be refreshed)"
+    } else {
+        ""
+    };
+    format!(
+        "feed: {} · fetched {}{stale}",
+        origin.source,
+        age(origin.fetched_at, now)
+    )
+}
+
+fn release_line(out: &mut String, r: &ReleaseSummary) {
+    let _ = writeln!(
+        out,
+        "    {:<14} {:<10} {}  {:>3} CVEs, {} exploited{}  {}",
+        r.version.to_string(),
+        r.build.as_deref().unwrap_or("-"),
+        date(r.release_date),
+        r.cve_count,
+        r.actively_exploited_count,
+        if r.security_notes_pending {
+            " (notes pending)"
+        } else {
+            ""
+        },
+        r.security_info_url.as_deref().unwrap_or("")
+    );
+}
+
+pub fn status(status: &VersionStatus) -> String {
+    let mut out = String::new();
+    let a = match status {
+        VersionStatus::NotInFeed(n) => {
+            let _ = writeln!(out, "{}", n.message);
+            return out;
+        }
+        VersionStatus::InFeed(a) => a,
+    };
+    let c = &a.counts;
+    let build = a
+        .latest
+        .build
+        .as_deref()
+        .map(|b| format!(", build {b}"))
+        .unwrap_or_default();
+    let latest = format!(
+        "latest {}{build}, {}",
+        a.latest.version,
+        date(a.latest.release_date)
+    );
+    match c.state {
+        VersionState::Current => {
+            let _ = writeln!(out, "{} {}: up to date ({latest})", a.os_label, a.version);
+        }
+        VersionState::Behind => {
+            let plural = if c.releases_behind == 1 { "" } else { "s" };
+            let _ = writeln!(
+                out,
+                "{} {}: {} update{plural} behind ({latest})",
+                a.os_label, a.version, c.releases_behind
+            );
+            if let (Some(first), Some(days)) = (a.missed.first(), a.days_since_first_missed) {
+                let _ = writeln!(
+                    out,
+                    "  first missed release {} came out {} ({days} days ago)",
+                    first.version,
+                    date(first.release_date)
+                );
+            }
+            let _ = write!(
+                out,
+                "  {} CVEs fixed since, {} actively exploited",
+                c.cves_fixed_later, c.actively_exploited_fixed_later
+            );
+            if let Some(kev) = c.kev_fixed_later {
+                let _ = write!(out, ", {kev} in CISA KEV");
+            }
+            if let Some(s) = &c.severity_fixed_later {
+                let _ = write!(
+                    out,
+                    " (critical {}, high {}, medium {}, low {})",
+                    s.critical, s.high, s.medium, s.low
+                );
+            }
+            out.push('\n');
+            if !a.actively_exploited_cve_ids.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  exploited: {}",
+                    a.actively_exploited_cve_ids.join(", ")
+                );
+            }
+            let _ = writeln!(out, "  missed releases:");
+            for r in &a.missed {
+                release_line(&mut out, r);
+            }
+        }
+    }
+    if !a.known_release && !a.newer_than_feed {
+        let _ = writeln!(
+            out,
+            "  note: {} is not a release this feed lists",
+            a.version
+        );
+    }
+    if let Some(hw) = &a.hardware
+        && hw.limited_by_hardware == Some(true)
+    {
+        let _ = writeln!(
+            out,
+            "  {} cannot run a newer major than {}: the hardware is the limit",
+            hw.model,
+            hw.hardware_max_major
+                .map_or_else(|| "?".to_owned(), |m| m.to_string())
+        );
+    }
+    out
+}
+
+pub fn cves(version: &Version, cves: &[FixedCve], exploited_only: bool) -> String {
+    let mut out = String::new();
+    let what = if exploited_only {
+        "actively exploited CVEs"
+    } else {
+        "CVEs"
+    };
+    let _ = writeln!(out, "{} {what} fixed after {version}:", cves.len());
+    for c in cves {
+        let mut flags = Vec::new();
+        if c.actively_exploited {
+            flags.push("EXPLOITED".to_owned());
+        }
+        if c.in_kev == Some(true) {
+            flags.push("KEV".to_owned());
+        }
+        if let Some(s) = &c.severity {
+            flags.push(s.clone());
+        }
+        let _ = writeln!(
+            out,
+            "  {:<16} fixed in {:<12} {:<24} {}",
+            c.id,
+            c.fixed_in.to_string(),
+            flags.join(" "),
+            c.nist_url
+        );
+    }
+    out
+}
+
+pub fn latest(latest: &[LatestRelease]) -> String {
+    let mut out = String::new();
+    for r in latest {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<10} {:<10} {}",
+            r.label,
+            r.product_version,
+            r.build.as_deref().unwrap_or("-"),
+            date(r.release_date)
+        );
+    }
+    out
+}
+
+pub fn fleet(report: &FleetReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} devices: {} current, {} behind, {} unsupported ({} unknown major, {} unreadable); {} missing exploited fixes; {} limited by hardware",
+        report.total,
+        report.current,
+        report.behind,
+        report.unsupported,
+        report.unknown_major,
+        report.malformed,
+        report.missing_exploited_fixes,
+        report.limited_by_hardware
+    );
+    let _ = writeln!(out, "versions:");
+    for v in &report.distribution {
+        let _ = writeln!(out, "  {:<14} {}", v.os_version, v.devices);
+    }
+    let mut worst: Vec<_> = report
+        .devices
+        .iter()
+        .filter(|d| d.missing_cves > 0)
+        .collect();
+    worst.sort_by(|a, b| {
+        (b.missing_exploited_cves, b.missing_cves).cmp(&(a.missing_exploited_cves, a.missing_cves))
+    });
+    if !worst.is_empty() {
+        let _ = writeln!(out, "most exposed:");
+        for d in worst.iter().take(20) {
+            let _ = writeln!(
+                out,
+                "  {:<24} {:<12} {} behind, {} CVEs, {} exploited",
+                d.id, d.os_version, d.releases_behind, d.missing_cves, d.missing_exploited_cves
+            );
+        }
+    }
+    out
+}
+
+pub fn diff(changes: &FeedDiff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} releases added, {} removed, {} with revised CVE lists",
+        changes.added.len(),
+        changes.removed.len(),
+        changes.revised.len()
+    );
+    for (what, releases) in [("added", &changes.added), ("removed", &changes.removed)] {
+        for r in releases.iter() {
+            let _ = writeln!(
+                out,
+                "  {what:<8} {:<14} {:<10} {}  {} CVEs",
+                r.version.to_string(),
+                r.build.as_deref().unwrap_or("-"),
+                date(r.release_date),
+                r.cve_count
+            );
+        }
+    }
+    for r in &changes.revised {
+        let added = r.cves_added.iter().map(|c| format!("+{c}"));
+        let removed = r.cves_removed.iter().map(|c| format!("-{c}"));
+        let _ = writeln!(
+            out,
+            "  revised  {:<14} {}",
+            r.version.to_string(),
+            added.chain(removed).collect::<Vec<_>>().join(" ")
+        );
+    }
+    out
+}
