@@ -16,6 +16,8 @@ from mcp import Client, StdioServerParameters
 from mcp.shared.message import SessionMessage
 
 LATCHKEY = os.environ["LATCHKEY_BIN"]
+# A real published SOFA feed beside the repository (../shared), never copied into it.
+SOFA_FEED = Path(__file__).resolve().parents[3] / "shared/fixtures/sofa/v2/macos_data_feed.json"
 VERSION = subprocess.run([LATCHKEY, "--version"], capture_output=True, text=True, check=True).stdout.split()[-1]
 
 
@@ -23,7 +25,9 @@ VERSION = subprocess.run([LATCHKEY, "--version"], capture_output=True, text=True
 def broker(tmp_path: Path):
     """A headless broker (`latchkey serve`) in a private LATCHKEY_HOME."""
     home = tmp_path / "state"
-    proc = subprocess.Popen([LATCHKEY, "serve"], env={**os.environ, "LATCHKEY_HOME": str(home)}, stderr=subprocess.DEVNULL)
+    assert SOFA_FEED.exists(), f"SOFA fixture missing: {SOFA_FEED}"
+    env = {**os.environ, "LATCHKEY_HOME": str(home), "LATCHKEY_SOFA_FEED": str(SOFA_FEED)}
+    proc = subprocess.Popen([LATCHKEY, "serve"], env=env, stderr=subprocess.DEVNULL)
     socket = home / "mcp.sock"
     deadline = time.monotonic() + 20
     while not socket.exists():
@@ -82,6 +86,13 @@ async def check_latchkey(client: Client) -> None:
     assert result.structured_content["version"] == VERSION
     assert result.structured_content["domains"] == []
     assert "latchkey_status" in result.structured_content["capabilities"]["tools"]
+
+    sofa = await client.call_tool("sofa_os_status", {"version": "15.1"})
+    assert not sofa.is_error
+    counts = sofa.structured_content["status"]["counts"]
+    assert (counts["cves_fixed_later"], counts["actively_exploited_fixed_later"]) == (676, 12)
+    bad = await client.call_tool("sofa_os_status", {"version": "fifteen"})
+    assert bad.is_error
 
 
 @pytest.mark.anyio

@@ -22,6 +22,8 @@ pub enum Error {
     },
     #[error("another Latchkey broker is already running{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     AlreadyRunning { pid: Option<u32> },
+    #[error("cannot set up the SOFA feed: {0}")]
+    Sofa(String),
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,

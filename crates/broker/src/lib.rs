@@ -8,13 +8,16 @@ mod error;
 mod listener;
 mod lock;
 mod paths;
+mod schema;
 mod server;
+mod sofa;
 pub mod tools;
 
 pub use error::Error;
 pub use listener::Broker;
 pub use paths::StatePaths;
 pub use server::LatchkeyServer;
+pub use sofa::SofaService;
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

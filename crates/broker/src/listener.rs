@@ -14,7 +14,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
 use crate::lock::BrokerLock;
-use crate::{Error, LatchkeyServer, StatePaths};
+use crate::{Error, LatchkeyServer, SofaService, StatePaths};
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
 const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -29,6 +29,7 @@ const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 }
 #[derive(Debug)]
 pub struct Broker {
     socket: PathBuf,
+    sofa: Arc<SofaService>,
     listener: UnixListener,
     _lock: BrokerLock,
 }
@@ -52,8 +53,10 @@ impl Broker {
         // The directory is 0700, so nobody else could connect in the moment before this.
         std::fs::set_permissions(&socket, Permissions::from_mode(0o600))
             .map_err(Error::io("set permissions on", &socket))?;
+        let sofa = Arc::new(SofaService::from_env(paths)?);
         Ok(Self {
             socket,
+            sofa,
             listener,
             _lock: lock,
         })
@@ -67,6 +70,7 @@ impl Broker {
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let me = rustix::process::geteuid().as_raw();
+        let refresher = tokio::spawn(Arc::clone(&self.sofa).keep_fresh());
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -87,8 +91,9 @@ impl Broker {
             };
             match stream.peer_cred() {
                 Ok(cred) if cred.uid() == me => {
+                    let server = LatchkeyServer::new(Arc::clone(&self.sofa));
                     tokio::spawn(async move {
-                        serve_connection(stream).await;
+                        serve_connection(server, stream).await;
                         drop(permit);
                     });
                 }
@@ -100,6 +105,7 @@ impl Broker {
                 Err(e) => tracing::warn!("refused a connection with unknown credentials: {e}"),
             }
         }
+        refresher.abort();
     }
 }
 
@@ -109,10 +115,10 @@ impl Drop for Broker {
     }
 }
 
-async fn serve_connection(stream: UnixStream) {
+async fn serve_connection(server: LatchkeyServer, stream: UnixStream) {
     let (read, write) = stream.into_split();
     let transport = AsyncRwTransport::new_server(read, write).with_max_line_length(MAX_LINE_BYTES);
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, LatchkeyServer::new().serve(transport)).await {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, server.serve(transport)).await {
         Ok(Ok(session)) => {
             if let Err(e) = session.waiting().await {
                 tracing::debug!("MCP session ended with an error: {e}");

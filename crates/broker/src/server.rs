@@ -1,25 +1,39 @@
 //! The MCP server one connection talks to: tool groups combined into one router.
 
+use std::sync::Arc;
+
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, tool_handler};
+use rmcp::model::{
+    Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
+
+use crate::SofaService;
+
+/// The loaded SOFA feed's summary: source, age, layout, majors.
+const FEED_RESOURCE: &str = "latchkey://sofa/feed";
 
 /// Instructions sent to assistants at initialize; fixed text, never built from data.
 const INSTRUCTIONS: &str = "Latchkey brokers a Mac admin's credentials for Jamf, vCenter and \
 Apple's security-release data. Secrets never leave Latchkey. Call latchkey_status to see \
-which credential domains exist and which are unlocked.";
+which credential domains exist and which are unlocked; the sofa_* tools answer how current \
+a macOS version or a fleet is against Apple's security releases.";
 
 /// One MCP session's server. Cheap to create: one per connection.
 #[derive(Debug, Clone)]
 pub struct LatchkeyServer {
     tool_router: ToolRouter<Self>,
+    pub(crate) sofa: Arc<SofaService>,
 }
 
 impl LatchkeyServer {
-    pub fn new() -> Self {
-        Self {
-            tool_router: Self::status_router(),
-        }
+    pub fn new(sofa: Arc<SofaService>) -> Self {
+        let mut tool_router = Self::status_router() + Self::sofa_router();
+        crate::schema::make_portable(&mut tool_router);
+        Self { tool_router, sofa }
     }
 
     /// Names of every tool this server offers, in the order `tools/list` gives them.
@@ -32,19 +46,52 @@ impl LatchkeyServer {
     }
 }
 
-impl Default for LatchkeyServer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for LatchkeyServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("latchkey", crate::VERSION).with_title("Latchkey"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new("latchkey", crate::VERSION).with_title("Latchkey"))
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let feed = Resource::new(FEED_RESOURCE, "SOFA feed summary")
+            .with_description("The loaded SOFA feed: source, when fetched, layout, majors, totals")
+            .with_mime_type("application/json");
+        Ok(ListResourcesResult::with_all_items(vec![feed]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if request.uri != FEED_RESOURCE {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource at {}", request.uri),
+                None,
+            ));
+        }
+        let loaded = self
+            .sofa
+            .feed()
+            .await
+            .map_err(|e| ErrorData::internal_error(e, None))?;
+        let body = serde_json::json!({ "feed": loaded.origin, "summary": loaded.feed.summary() });
+        let text = serde_json::to_string_pretty(&body)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, request.uri).with_mime_type("application/json"),
+        ])
+        .into())
     }
 }

@@ -1,6 +1,8 @@
 //! The broker's MCP surface, driven by rmcp's own client: in-process over a duplex pipe for
 //! what assistants see, and over a real socket for how the broker binds and serves.
 
+mod common;
+
 use std::time::Duration;
 
 use latchkey_broker::tools::status::StatusReport;
@@ -10,15 +12,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
 async fn in_process_client() -> RunningService<RoleClient, ()> {
-    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        let session = LatchkeyServer::new()
-            .serve(server_io)
-            .await
-            .expect("server handshake");
-        let _ = session.waiting().await;
-    });
-    ().serve(client_io).await.expect("client handshake")
+    common::client_for(LatchkeyServer::new(common::fixture_sofa())).await
 }
 
 async fn call_status(client: &RunningService<RoleClient, ()>) -> StatusReport {
@@ -55,22 +49,20 @@ async fn tools_list_matches_the_golden_file() {
 }
 
 #[tokio::test]
-async fn status_tool_is_read_only_with_an_output_schema() {
+async fn every_tool_is_read_only_with_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    let status = tools
-        .iter()
-        .find(|t| t.name == "latchkey_status")
-        .expect("latchkey_status listed");
-    let hints = status.annotations.as_ref().expect("annotations");
-    assert_eq!(hints.read_only_hint, Some(true));
-    assert_eq!(hints.destructive_hint, Some(false));
-    let schema = status.output_schema.as_ref().expect("output schema");
-    let required = schema["required"].as_array().expect("required fields");
-    assert!(
-        required.iter().any(|f| f == "version"),
-        "schema: {schema:?}"
-    );
+    assert_eq!(tools.len(), 5);
+    for tool in &tools {
+        let hints = tool.annotations.as_ref().expect("annotations");
+        assert_eq!(hints.read_only_hint, Some(true), "{}", tool.name);
+        assert_eq!(hints.destructive_hint, Some(false), "{}", tool.name);
+        let schema = tool.output_schema.as_ref().expect("output schema");
+        assert_eq!(schema["type"], "object", "{}", tool.name);
+    }
+    let status = tools.iter().find(|t| t.name == "latchkey_status").unwrap();
+    let required = status.output_schema.as_ref().unwrap()["required"].clone();
+    assert!(required.as_array().unwrap().iter().any(|f| f == "version"));
 }
 
 #[tokio::test]
@@ -84,7 +76,16 @@ async fn status_reports_version_domains_and_tools() {
     let report = call_status(&client).await;
     assert_eq!(report.version, VERSION);
     assert!(report.domains.is_empty());
-    assert_eq!(report.capabilities.tools, ["latchkey_status"]);
+    assert_eq!(
+        report.capabilities.tools,
+        [
+            "latchkey_status",
+            "sofa_cves_fixed_after",
+            "sofa_fleet_exposure",
+            "sofa_latest_releases",
+            "sofa_os_status"
+        ]
+    );
     assert!(!report.capabilities.mutating_tools);
 }
 

@@ -1,3 +1,4 @@
 //! Tool groups, one file each; each defines a named router that `LatchkeyServer` combines.
 
+pub mod sofa;
 pub mod status;

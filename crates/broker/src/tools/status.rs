@@ -25,13 +25,7 @@ pub struct DomainState {
     /// Whether tools may use this domain's credentials now.
     pub unlocked: bool,
     /// Seconds until the domain locks itself again, when unlocked.
-    #[schemars(schema_with = "seconds_schema")]
     pub seconds_left: Option<u64>,
-}
-
-/// A plain JSON Schema integer: clients' validators reject schemars' non-standard "uint64".
-fn seconds_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "type": ["integer", "null"], "minimum": 0 })
 }
 
 /// The server's capabilities, as an assistant would want to know them.

@@ -1,0 +1,196 @@
+//! SOFA tools: how current a macOS version or a fleet is against Apple's security releases.
+//! Read-only; they may fetch the public SOFA feed. Results are sized for an assistant.
+
+use chrono::Utc;
+use latchkey_sofa::fetch::FeedOrigin;
+use latchkey_sofa::{FixedCve, FleetDevice, FleetReport, LatestRelease, Version, VersionStatus};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{Json, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::LatchkeyServer;
+
+/// Fleet answers list at most this many devices (the most exposed first).
+const FLEET_DEVICES_SHOWN: usize = 50;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct OsStatusRequest {
+    /// A macOS version, e.g. "15.1", "26.0" or "13.4.1 (a)".
+    pub version: String,
+    /// Optional Mac model identifier (e.g. "Mac14,2") to tell whether hardware caps the major.
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OsStatusAnswer {
+    /// Where the feed came from and how fresh it is.
+    pub feed: FeedOrigin,
+    /// The version's standing, or why the feed does not cover it.
+    pub status: VersionStatus,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CvesRequest {
+    /// A macOS version, e.g. "15.1".
+    pub version: String,
+    /// Only list actively exploited CVEs.
+    #[serde(default)]
+    pub exploited_only: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CvesAnswer {
+    /// Where the feed came from and how fresh it is.
+    pub feed: FeedOrigin,
+    /// The version asked about.
+    pub version: Version,
+    /// CVEs fixed by newer releases of its major, sorted by id.
+    pub cves: Vec<FixedCve>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LatestAnswer {
+    /// Where the feed came from and how fresh it is.
+    pub feed: FeedOrigin,
+    /// The newest release of each major, newest major first.
+    pub releases: Vec<LatestRelease>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FleetRequest {
+    /// The devices: an id of your choice (serial, name), the macOS version, and optionally the model.
+    pub devices: Vec<FleetDevice>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FleetAnswer {
+    /// Where the feed came from and how fresh it is.
+    pub feed: FeedOrigin,
+    /// Totals, the version distribution, and the most exposed devices.
+    pub report: FleetReport,
+    /// Devices left out of `report.devices` to keep the answer short (they are in the totals).
+    pub devices_omitted: usize,
+}
+
+#[tool_router(router = sofa_router, vis = "pub(crate)")]
+impl LatchkeyServer {
+    /// How current a macOS version is against Apple's security releases (macadmins SOFA feed):
+    /// the major's latest release, releases missed with dates and Apple's notes, days behind,
+    /// CVEs fixed since and how many are actively exploited. Versions outside the feed get an
+    /// explicit "not in this feed" answer listing the covered majors.
+    #[tool(
+        name = "sofa_os_status",
+        annotations(
+            title = "macOS version security status",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn sofa_os_status(
+        &self,
+        Parameters(req): Parameters<OsStatusRequest>,
+    ) -> Result<Json<OsStatusAnswer>, String> {
+        let loaded = self.sofa.feed().await?;
+        let status = loaded
+            .feed
+            .status(&req.version, req.model.as_deref(), Utc::now())
+            .map_err(|e| e.to_string())?;
+        Ok(Json(OsStatusAnswer {
+            feed: loaded.origin,
+            status,
+        }))
+    }
+
+    /// The CVEs fixed in macOS releases newer than a version (same major), with the release
+    /// that fixes each, exploited/KEV flags, severity and NVD link.
+    #[tool(
+        name = "sofa_cves_fixed_after",
+        annotations(
+            title = "CVEs fixed after a macOS version",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn sofa_cves_fixed_after(
+        &self,
+        Parameters(req): Parameters<CvesRequest>,
+    ) -> Result<Json<CvesAnswer>, String> {
+        let loaded = self.sofa.feed().await?;
+        let version: Version = req
+            .version
+            .parse()
+            .map_err(|e: latchkey_sofa::SofaError| e.to_string())?;
+        let mut cves = match loaded.feed.cves_fixed_after(&version) {
+            Some(cves) => cves,
+            None => {
+                let majors: Vec<String> = loaded.feed.majors().iter().map(u32::to_string).collect();
+                return Err(format!(
+                    "macOS {version} is not in this feed: it covers majors {}",
+                    majors.join(", ")
+                ));
+            }
+        };
+        cves.retain(|c| c.actively_exploited || !req.exploited_only);
+        Ok(Json(CvesAnswer {
+            feed: loaded.origin,
+            version,
+            cves,
+        }))
+    }
+
+    /// The newest macOS release of every major in the SOFA feed: version, build, date, notes.
+    #[tool(
+        name = "sofa_latest_releases",
+        annotations(
+            title = "Latest macOS releases",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn sofa_latest_releases(&self) -> Result<Json<LatestAnswer>, String> {
+        let loaded = self.sofa.feed().await?;
+        Ok(Json(LatestAnswer {
+            releases: loaded.feed.latest_releases(),
+            feed: loaded.origin,
+        }))
+    }
+
+    /// Security exposure of a list of Macs (id, macOS version, optional model): how many are
+    /// current, behind or unsupported, the version distribution, and the most exposed devices
+    /// (missing actively exploited fixes first; at most 50 listed).
+    #[tool(
+        name = "sofa_fleet_exposure",
+        annotations(
+            title = "Fleet security exposure",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    pub async fn sofa_fleet_exposure(
+        &self,
+        Parameters(req): Parameters<FleetRequest>,
+    ) -> Result<Json<FleetAnswer>, String> {
+        let loaded = self.sofa.feed().await?;
+        let mut report = loaded.feed.fleet(&req.devices);
+        report.devices.sort_by(|a, b| {
+            (b.missing_exploited_cves, b.missing_cves)
+                .cmp(&(a.missing_exploited_cves, a.missing_cves))
+        });
+        let devices_omitted = report.devices.len().saturating_sub(FLEET_DEVICES_SHOWN);
+        report.devices.truncate(FLEET_DEVICES_SHOWN);
+        Ok(Json(FleetAnswer {
+            feed: loaded.origin,
+            report,
+            devices_omitted,
+        }))
+    }
+}

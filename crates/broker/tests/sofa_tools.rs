@@ -1,0 +1,206 @@
+//! The sofa_* tools and the feed resource, called by rmcp's client against a real SOFA feed.
+//! Counts are the published EXPECTED.json figures for ../shared/fixtures/sofa/v2.
+
+mod common;
+
+use latchkey_broker::LatchkeyServer;
+use latchkey_sofa::fetch::FeedSource;
+use rmcp::RoleClient;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ReadResourceRequestParams, ResourceContents,
+};
+use rmcp::service::RunningService;
+use serde_json::{Value, json};
+
+async fn client() -> RunningService<RoleClient, ()> {
+    common::client_for(LatchkeyServer::new(common::fixture_sofa())).await
+}
+
+async fn call(
+    client: &RunningService<RoleClient, ()>,
+    tool: &'static str,
+    args: Value,
+) -> CallToolResult {
+    let params = CallToolRequestParams::new(tool).with_arguments(args.as_object().unwrap().clone());
+    client
+        .call_tool(params)
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+fn structured(result: CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    result.structured_content.expect("structured output")
+}
+
+fn error_text(result: &CallToolResult) -> String {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected a tool error: {result:?}"
+    );
+    serde_json::to_string(&result.content).unwrap()
+}
+
+#[tokio::test]
+async fn os_status_counts_missed_cves_and_exploited_ones() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "15.1" })).await);
+    let status = &out["status"];
+    assert_eq!(status["result"], "in_feed");
+    assert_eq!(status["counts"]["cves_fixed_later"], 676);
+    assert_eq!(status["counts"]["actively_exploited_fixed_later"], 12);
+    assert_eq!(status["latest"]["product_version"], "15.7.5");
+    assert!(
+        status["missed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["security_info_url"].is_string())
+    );
+    assert_eq!(
+        out["feed"]["source"],
+        common::fixture_feed().to_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_major_outside_the_feed_is_answered_plainly() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "10.15" })).await);
+    assert_eq!(out["status"]["result"], "not_in_feed");
+    assert_eq!(out["status"]["feed_majors"], json!([26, 15, 14, 13, 12]));
+}
+
+#[tokio::test]
+async fn a_malformed_version_is_a_tool_error_naming_it() {
+    let client = client().await;
+    let result = call(&client, "sofa_os_status", json!({ "version": "fifteen" })).await;
+    assert!(error_text(&result).contains("fifteen"));
+    let result = call(
+        &client,
+        "sofa_cves_fixed_after",
+        json!({ "version": "27.0" }),
+    )
+    .await;
+    assert!(error_text(&result).contains("not in this feed"));
+    // The session survives both.
+    structured(call(&client, "sofa_latest_releases", json!({})).await);
+}
+
+#[tokio::test]
+async fn cves_fixed_after_lists_exploited_ones_with_links() {
+    let client = client().await;
+    let out = structured(
+        call(
+            &client,
+            "sofa_cves_fixed_after",
+            json!({ "version": "15.1", "exploited_only": true }),
+        )
+        .await,
+    );
+    let cves = out["cves"].as_array().unwrap();
+    assert_eq!(cves.len(), 12);
+    assert!(
+        cves.iter()
+            .all(|c| c["actively_exploited"] == true && c["nist_url"].is_string())
+    );
+    let all = structured(
+        call(
+            &client,
+            "sofa_cves_fixed_after",
+            json!({ "version": "15.1" }),
+        )
+        .await,
+    );
+    assert_eq!(all["cves"].as_array().unwrap().len(), 676);
+}
+
+#[tokio::test]
+async fn latest_releases_cover_every_major() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_latest_releases", json!({})).await);
+    let latest: Vec<&str> = out["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["product_version"].as_str().unwrap())
+        .collect();
+    assert_eq!(latest, ["26.4", "15.7.5", "14.8.5", "13.7.8", "12.7.6"]);
+}
+
+#[tokio::test]
+async fn fleet_exposure_is_summarised_most_exposed_first() {
+    let client = client().await;
+    let mut devices: Vec<Value> = (0..120)
+        .map(|i| json!({ "id": format!("current-{i}"), "os_version": "26.4" }))
+        .collect();
+    devices.push(json!({ "id": "old", "os_version": "15.1" }));
+    devices.push(json!({ "id": "catalina", "os_version": "10.15.7" }));
+    let out = structured(
+        call(
+            &client,
+            "sofa_fleet_exposure",
+            json!({ "devices": devices }),
+        )
+        .await,
+    );
+    let report = &out["report"];
+    assert_eq!(
+        (
+            report["total"].as_u64(),
+            report["current"].as_u64(),
+            report["behind"].as_u64()
+        ),
+        (Some(122), Some(120), Some(1))
+    );
+    assert_eq!(report["unsupported"], 1);
+    assert_eq!(report["devices"][0]["id"], "old");
+    assert_eq!(report["devices"][0]["missing_exploited_cves"], 12);
+    assert_eq!(report["devices"].as_array().unwrap().len(), 50);
+    assert_eq!(out["devices_omitted"], 72);
+}
+
+#[tokio::test]
+async fn the_feed_resource_summarises_the_loaded_feed() {
+    let client = client().await;
+    let resources = client.list_all_resources().await.unwrap();
+    assert_eq!(resources.len(), 1);
+    let uri = resources[0].uri.clone();
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(uri))
+        .await
+        .unwrap();
+    let text = match &read.contents[0] {
+        ResourceContents::TextResourceContents { text, .. } => text.clone(),
+        other => panic!("expected text, got {other:?}"),
+    };
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["summary"]["majors"], json!([26, 15, 14, 13, 12]));
+    assert_eq!(body["summary"]["security_releases"], 113);
+    assert!(body["feed"]["fetched_at"].is_string());
+}
+
+#[tokio::test]
+async fn an_unreachable_feed_is_a_clear_tool_error_not_a_crash() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sofa = common::sofa_from(FeedSource::Url(format!(
+        "http://127.0.0.1:{port}/feed.json"
+    )));
+    let client = common::client_for(LatchkeyServer::new(sofa)).await;
+    let result = call(&client, "sofa_latest_releases", json!({})).await;
+    let text = error_text(&result);
+    assert!(
+        text.contains("the SOFA feed is unavailable")
+            && text.contains(&format!("127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert_eq!(
+        call(&client, "latchkey_status", json!({})).await.is_error,
+        Some(false)
+    );
+}
