@@ -1,6 +1,11 @@
 fn main() {
     // Declaring the app's commands makes each one need a grant in capabilities/.
-    let manifest = tauri_build::AppManifest::new().commands(&["app_status"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_status",
+        "sofa_overview",
+        "sofa_refresh",
+        "sofa_status",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");
 }

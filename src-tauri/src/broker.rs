@@ -1,10 +1,11 @@
 //! The broker the app embeds: bound at start-up, served on Tauri's tokio runtime, stopped
-//! (socket removed, lock released) when the app exits.
+//! (socket removed, lock released) when the app exits. The SOFA feed service lives here too,
+//! so the SOFA page works even when another broker holds the socket.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{Broker, StatePaths};
+use latchkey_broker::{Broker, SofaService, StatePaths};
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::oneshot;
@@ -25,13 +26,24 @@ pub enum BrokerStatus {
 #[derive(Debug)]
 pub struct EmbeddedBroker {
     status: BrokerStatus,
+    sofa: Result<Arc<SofaService>, String>,
     serving: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl EmbeddedBroker {
     pub fn start(paths: Result<StatePaths, latchkey_broker::Error>) -> Self {
-        let bound =
-            paths.and_then(|paths| tauri::async_runtime::block_on(async { Broker::bind(&paths) }));
+        let sofa = paths
+            .as_ref()
+            .map_err(ToString::to_string)
+            .and_then(|paths| {
+                SofaService::from_env(paths)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            });
+        let bound = paths.and_then(|paths| {
+            let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
+            tauri::async_runtime::block_on(async { Broker::bind(&paths, sofa) })
+        });
         match bound {
             Ok(broker) => {
                 let status = BrokerStatus::Running {
@@ -43,15 +55,18 @@ impl EmbeddedBroker {
                 }));
                 Self {
                     status,
+                    sofa,
                     serving: Mutex::new(Some((stop, task))),
                 }
             }
             Err(e) => {
                 tracing::error!("the broker did not start: {e}");
+                let status = BrokerStatus::Stopped {
+                    reason: e.to_string(),
+                };
                 Self {
-                    status: BrokerStatus::Stopped {
-                        reason: e.to_string(),
-                    },
+                    status,
+                    sofa,
                     serving: Mutex::new(None),
                 }
             }
@@ -60,6 +75,11 @@ impl EmbeddedBroker {
 
     pub fn status(&self) -> &BrokerStatus {
         &self.status
+    }
+
+    /// The SOFA feed service, or why there is none.
+    pub fn sofa(&self) -> Result<Arc<SofaService>, String> {
+        self.sofa.clone()
     }
 
     /// The tray's first line.

@@ -48,17 +48,19 @@ fn configure<R: Runtime>(
     paths: Result<StatePaths, latchkey_broker::Error>,
 ) -> Builder<R> {
     builder
-        .invoke_handler(tauri::generate_handler![commands::app_status])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::sofa_overview,
+            commands::sofa_refresh,
+            commands::sofa_status
+        ])
         // The broker starts before any window, so assistants can connect as early as possible.
         .manage(broker::EmbeddedBroker::start(paths))
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             #[cfg(desktop)]
-            tray::create(
-                app.handle(),
-                &app.state::<broker::EmbeddedBroker>().status_line(),
-            )?;
+            tray::create(app.handle(), app.state::<broker::EmbeddedBroker>().inner())?;
             if std::env::args().any(|a| a == OPEN_FLAG) {
                 window::show_main(app.handle());
             }
@@ -118,8 +120,9 @@ mod tests {
     fn app_still_opens_when_the_broker_cannot_start() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));
+        let sofa = std::sync::Arc::new(latchkey_broker::SofaService::from_env(&paths).unwrap());
         let _other =
-            tauri::async_runtime::block_on(async { latchkey_broker::Broker::bind(&paths) })
+            tauri::async_runtime::block_on(async { latchkey_broker::Broker::bind(&paths, sofa) })
                 .unwrap();
         let app = configure(mock_builder(), Ok(paths))
             .build(mock_context(noop_assets()))

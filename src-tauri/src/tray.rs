@@ -1,15 +1,23 @@
 //! The menu-bar icon and its menu. Items without a backend yet are shown disabled.
 
+use std::time::Duration;
+
 use tauri::image::Image;
 use tauri::menu::{MenuBuilder, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Runtime};
 
+use crate::broker::EmbeddedBroker;
+
 /// Monochrome template: macOS tints it for light and dark menu bars.
 const TRAY_ICON: &[u8] = include_bytes!("../../icons/tray-template.png");
 
-pub fn create<R: Runtime>(app: &AppHandle<R>, status_line: &str) -> tauri::Result<()> {
-    let status = MenuItem::with_id(app, "status", status_line, false, None::<&str>)?;
+/// How often the SOFA line is recomputed (its age and this Mac's standing change slowly).
+const SOFA_LINE_EVERY: Duration = Duration::from_secs(10 * 60);
+
+pub fn create<R: Runtime>(app: &AppHandle<R>, broker: &EmbeddedBroker) -> tauri::Result<()> {
+    let status = MenuItem::with_id(app, "status", broker.status_line(), false, None::<&str>)?;
+    let sofa_line = MenuItem::with_id(app, "sofa", "SOFA: loading the feed…", false, None::<&str>)?;
     // Unlocking and locking arrive with the credential store.
     let unlock = MenuItem::with_id(app, "unlock", "Unlock…", false, None::<&str>)?;
     let lock_all = MenuItem::with_id(app, "lock_all", "Lock All", false, None::<&str>)?;
@@ -38,5 +46,23 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, status_line: &str) -> tauri::Resul
             _ => {}
         })
         .build(app)?;
+    keep_sofa_line_current(broker, sofa_line);
     Ok(())
+}
+
+/// This Mac's standing (macOS) or the feed's age, kept current in the background.
+fn keep_sofa_line_current<R: Runtime>(broker: &EmbeddedBroker, item: MenuItem<R>) {
+    let sofa = match broker.sofa() {
+        Ok(sofa) => sofa,
+        Err(reason) => {
+            let _ = item.set_text(format!("SOFA unavailable: {reason}"));
+            return;
+        }
+    };
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let _ = item.set_text(sofa.tray_line().await);
+            tokio::time::sleep(SOFA_LINE_EVERY).await;
+        }
+    });
 }

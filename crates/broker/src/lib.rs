@@ -17,7 +17,7 @@ pub use error::Error;
 pub use listener::Broker;
 pub use paths::StatePaths;
 pub use server::LatchkeyServer;
-pub use sofa::SofaService;
+pub use sofa::{SofaOverview, SofaService, VersionReport};
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

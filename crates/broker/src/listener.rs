@@ -35,8 +35,9 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Claims the per-user lock and binds the MCP socket. Must run inside a tokio runtime.
-    pub fn bind(paths: &StatePaths) -> Result<Self, Error> {
+    /// Claims the per-user lock and binds the MCP socket; tools answer SOFA questions from
+    /// `sofa`. Must run inside a tokio runtime.
+    pub fn bind(paths: &StatePaths, sofa: Arc<SofaService>) -> Result<Self, Error> {
         let socket = paths.mcp_socket();
         let len = socket.as_os_str().len();
         if len > MAX_SOCKET_PATH {
@@ -53,7 +54,6 @@ impl Broker {
         // The directory is 0700, so nobody else could connect in the moment before this.
         std::fs::set_permissions(&socket, Permissions::from_mode(0o600))
             .map_err(Error::io("set permissions on", &socket))?;
-        let sofa = Arc::new(SofaService::from_env(paths)?);
         Ok(Self {
             socket,
             sofa,
@@ -220,7 +220,9 @@ mod tests {
     #[test]
     fn an_overlong_socket_path_is_refused_with_its_length() {
         let deep = PathBuf::from("/tmp").join("x".repeat(120));
-        match Broker::bind(&StatePaths::at(deep)) {
+        let paths = StatePaths::at(deep);
+        let sofa = Arc::new(SofaService::from_env(&paths).unwrap());
+        match Broker::bind(&paths, sofa) {
             Err(Error::SocketPathTooLong { len, .. }) => assert!(len > MAX_SOCKET_PATH),
             other => panic!("expected SocketPathTooLong, got {other:?}"),
         }

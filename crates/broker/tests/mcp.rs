@@ -107,13 +107,13 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
 
     let home = tempfile::tempdir().unwrap();
     let paths = StatePaths::at(home.path().join("state"));
-    let broker = Broker::bind(&paths).expect("bind");
+    let broker = Broker::bind(&paths, common::fixture_sofa()).expect("bind");
     let socket = broker.socket_path().to_path_buf();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(paths.dir()), 0o700);
     assert_eq!(mode(&socket), 0o600);
 
-    match Broker::bind(&paths) {
+    match Broker::bind(&paths, common::fixture_sofa()) {
         Err(Error::AlreadyRunning { pid }) => assert_eq!(pid, Some(std::process::id())),
         other => panic!("second broker must refuse to start, got {other:?}"),
     }
@@ -133,5 +133,5 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
         .unwrap()
         .unwrap();
     assert!(!socket.exists(), "socket removed at shutdown");
-    Broker::bind(&paths).expect("lock released at shutdown");
+    Broker::bind(&paths, common::fixture_sofa()).expect("lock released at shutdown");
 }

@@ -8,7 +8,7 @@ mod sofa;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use latchkey_broker::{Broker, StatePaths};
+use latchkey_broker::{Broker, SofaService, StatePaths};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,7 +73,9 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 async fn serve() -> anyhow::Result<ExitCode> {
-    let broker = Broker::bind(&StatePaths::from_env()?)?;
+    let paths = StatePaths::from_env()?;
+    let sofa = std::sync::Arc::new(SofaService::from_env(&paths)?);
+    let broker = Broker::bind(&paths, sofa)?;
     eprintln!(
         "latchkey {}: broker listening on {}",
         latchkey_broker::VERSION,

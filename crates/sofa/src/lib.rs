@@ -23,6 +23,7 @@ mod indexed;
 mod model;
 mod parse;
 mod summary;
+pub mod this_mac;
 mod version;
 
 pub use analysis::{NotInFeed, ReleaseSummary, VersionAnalysis, VersionStatus};

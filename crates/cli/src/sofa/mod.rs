@@ -3,7 +3,6 @@
 
 mod fleet_input;
 mod render;
-mod this_mac;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +12,7 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
 use latchkey_sofa::fetch::{DEFAULT_REFRESH, FeedSource, FeedStore, LoadedFeed, Refresh};
-use latchkey_sofa::{Version, VersionStatus};
+use latchkey_sofa::{Version, VersionStatus, this_mac};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -85,7 +84,7 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         ..
     } = &mut command
     {
-        *version = Some(this_mac::os_version()?);
+        *version = Some(this_mac::os_version().map_err(anyhow::Error::msg)?);
     }
     let paths = StatePaths::from_env()?;
     let loaded = FeedStore::new(source, paths.cache_dir())?
