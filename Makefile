@@ -59,6 +59,7 @@ macos-check:
 	../shared/tools/check-macos --workspace --all-targets $(CARGO_FLAGS)
 
 bench: setup-test ui
+	cargo bench $(CARGO_FLAGS) -p latchkey-sofa --bench sofa
 	cargo build $(CARGO_FLAGS) --release -p latchkey-app
 	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a dbus-run-session -- \
 		cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench mcp_roundtrip

@@ -4,13 +4,16 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import App from '../src/App.svelte';
 import { pages } from '../src/pages';
+import { overview } from './sofa-data';
 
 let calls: string[] = [];
 
-function mockApp(broker: object) {
+function mockApp(broker: object, { sofa = false } = {}) {
   mockIPC((cmd) => {
     calls.push(cmd);
     if (cmd === 'app_status') return { version: '9.8.7-test', platform: 'linux', broker };
+    // Off macOS there is no "this Mac" version, so the SOFA page asks for nothing else on open.
+    if (sofa && cmd === 'sofa_overview') return overview({ this_mac: null });
     throw new Error(`unexpected command ${cmd}`);
   });
 }
@@ -29,16 +32,24 @@ describe('App', () => {
     expect(calls).toEqual(['app_status']);
   });
 
-  it('walks every page, each saying what is not there yet', async () => {
-    mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' });
+  it('walks every page, each but SOFA saying what is not there yet', async () => {
+    mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' }, { sofa: true });
     render(App);
     await screen.findByTestId('version');
     for (const page of pages) {
       await fireEvent.click(screen.getByRole('button', { name: page.title }));
       expect(screen.getByRole('heading', { level: 1 }).textContent).toBe(page.title);
       expect(screen.getByRole('button', { name: page.title }).getAttribute('aria-current')).toBe('page');
-      expect(screen.getByTestId('not-yet').textContent).toMatch(/Not here yet/);
+      if (page.id === 'sofa') {
+        expect((await screen.findAllByTestId('sofa-major-card')).map((c) => c.dataset.major)).toEqual([
+          '26', '15', '14', '13', '12',
+        ]);
+        expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else {
+        expect(screen.getByTestId('not-yet').textContent).toMatch(/Not here yet/);
+      }
     }
+    expect(calls).toEqual(['app_status', 'sofa_overview']);
   });
 
   it('shows the socket on the Assistants page when the broker runs', async () => {
