@@ -48,6 +48,8 @@ fn configure<R: Runtime>(
     paths: Result<StatePaths, latchkey_broker::Error>,
 ) -> Builder<R> {
     builder
+        // Links to Apple's notes and NVD open in the default browser (scoped in capabilities/).
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::sofa_overview,

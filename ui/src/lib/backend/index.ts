@@ -1,6 +1,7 @@
 // The only module that talks to the Rust side. Components get data through `backend`,
 // so tests can drive them with Tauri's mockIPC (or any object with the same shape).
 import { invoke } from '@tauri-apps/api/core';
+import { openUrl } from '@tauri-apps/plugin-opener';
 
 export type BrokerStatus =
   | { state: 'running'; socket: string }
@@ -155,6 +156,8 @@ export interface Backend {
   sofaStatus(version: string): Promise<SofaVersionReport>;
   /** Fetches the feed now. Rejects with a message if no feed can be had at all. */
   sofaRefresh(): Promise<SofaOverview>;
+  /** Opens an https link in the default browser (only hosts the app's capabilities allow). */
+  openExternal(url: string): Promise<void>;
 }
 
 export const backend: Backend = {
@@ -162,4 +165,5 @@ export const backend: Backend = {
   sofaOverview: () => invoke<SofaOverview>('sofa_overview'),
   sofaStatus: (version) => invoke<SofaVersionReport>('sofa_status', { version }),
   sofaRefresh: () => invoke<SofaOverview>('sofa_refresh'),
+  openExternal: (url) => openUrl(url),
 };
