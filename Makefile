@@ -15,8 +15,11 @@ run: setup ui
 ifeq ($(shell uname -s),Darwin)
 # No WebDriver for WKWebView, and a native build already covers what macos-check proves.
 TEST_STEPS := fmt lint unit ui-test app interop
+WITH_KEYRING :=
 else
 TEST_STEPS := fmt lint unit ui-test app e2e interop macos-check
+# Unit tests meet a real Secret Service: gnome-keyring in a private D-Bus session.
+WITH_KEYRING := scripts/with-keyring.sh
 endif
 
 test: setup-test ui
@@ -43,7 +46,7 @@ lint:
 	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
 
 unit:
-	cargo test --workspace $(CARGO_FLAGS)
+	$(WITH_KEYRING) cargo test --workspace $(CARGO_FLAGS)
 
 ui-test:
 	npm run check

@@ -1,10 +1,30 @@
-//! Latchkey's platform seams for secrets.
+//! Latchkey's credentials and the platform seams that keep them.
 //!
-//! Today this crate answers `latchkey doctor`: which secret store and which presence check
-//! this platform uses, and whether each answers. The credential model, the stores and the
-//! unlock sessions will live here too. It must never log or return a secret.
+//! - [`model`]: what a credential is (kind, account, domain, metadata) and its validation;
+//! - [`SecretString`]: the only type that carries a secret, wiped on drop, never printed;
+//! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
+//!   injection in tests and, on Linux, [`SecretServiceStore`] (the macOS Keychain store is a
+//!   later step);
+//! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
+//!
+//! This crate never logs a secret, and no error or `Debug` output contains one.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+mod memory;
+pub mod model;
+// Only the Secret Service store encodes secrets today; the Keychain store will share it.
+#[cfg(target_os = "linux")]
+mod payload;
+mod secret;
+#[cfg(target_os = "linux")]
+mod secret_service;
+mod validate;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
@@ -12,6 +32,167 @@ mod platform;
 #[cfg(target_os = "macos")]
 #[path = "macos.rs"]
 mod platform;
+
+pub use memory::{MemoryStore, StoreOp};
+pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy};
+pub use secret::SecretString;
+#[cfg(target_os = "linux")]
+pub use secret_service::SecretServiceStore;
+
+/// Everything that can go wrong with a credential. Validation errors name the field (see
+/// [`Error::field`]); no message ever contains a secret or what was typed into a field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A required field is empty (after trimming).
+    #[error("{field} is required")]
+    Missing {
+        /// The field.
+        field: &'static str,
+    },
+    /// A URL uses plain http for a host that is not this machine.
+    #[error(
+        "{field} must be an https:// URL (http:// is only allowed for localhost and loopback addresses)"
+    )]
+    NotHttps {
+        /// The field.
+        field: &'static str,
+    },
+    /// A URL cannot be used.
+    #[error("{field} is not a valid URL: {reason}")]
+    BadUrl {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, in words a user can act on.
+        reason: &'static str,
+    },
+    /// A host is neither a valid DNS name nor an IP address.
+    #[error("{field} is not a valid host name or IP address")]
+    BadHost {
+        /// The field.
+        field: &'static str,
+    },
+    /// A TLS fingerprint is not 64 hex digits.
+    #[error("{field} must be a SHA-256 fingerprint: 64 hex digits, colons allowed")]
+    BadFingerprint {
+        /// The field.
+        field: &'static str,
+    },
+    /// A credential for the same kind, domain and principal already exists.
+    #[error("a credential for {domain} ({principal}) already exists: {id}; rotate it instead")]
+    Duplicate {
+        /// The domain.
+        domain: Domain,
+        /// Who it acts as, e.g. `client abc`.
+        principal: String,
+        /// The existing credential.
+        id: CredentialId,
+    },
+    /// No credential has this id.
+    #[error("no credential with id {0}")]
+    NotFound(CredentialId),
+    /// The OS store is locked and cannot be unlocked without the user.
+    #[error("the secret store is locked; unlock it (e.g. by logging in to the desktop) and retry")]
+    Locked,
+    /// The OS store cannot be reached.
+    #[error("the secret store is not available: {0}")]
+    Unavailable(String),
+    /// The OS store refused or failed a request.
+    #[error("the secret store failed: {0}")]
+    Store(String),
+    /// A stored item is not what Latchkey wrote.
+    #[error("stored credential {id} is damaged: {reason}")]
+    Corrupt {
+        /// The item's id as stored.
+        id: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// The field a validation error is about (`label`, `url`, `client_id`, `client_secret`,
+    /// `username`, `password`, `host`, `tls.sha256`, `address`, `token`), for inline errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Missing { field }
+            | Error::NotHttps { field }
+            | Error::BadUrl { field, .. }
+            | Error::BadHost { field }
+            | Error::BadFingerprint { field } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// What a [`SecretStore`] method returns: a boxed future, so the broker can hold whichever
+/// store this platform has as `Arc<dyn SecretStore>`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// An OS secret store holding Latchkey's credentials.
+///
+/// Async because the stores are IPC: Secret Service is D-Bus (oo7 is async and the broker runs
+/// on tokio), and the Keychain can block on a prompt, which belongs off the runtime's threads.
+/// The futures are boxed (not `async fn` in the trait) to keep the trait object-safe; one
+/// allocation is nothing next to a store round trip (~0.5 ms read, ~2 ms write).
+///
+/// Callers serialize writes (the broker owns the store): duplicate checks read, then write.
+pub trait SecretStore: Send + Sync + fmt::Debug {
+    /// Metadata of every credential, sorted by domain then label. Never reads a secret, so it
+    /// never prompts.
+    fn list(&self) -> StoreFuture<'_, Vec<Metadata>>;
+
+    /// Validates and stores a new credential; refuses a duplicate (same kind, domain and
+    /// principal) with [`Error::Duplicate`].
+    fn put(&self, new: NewCredential) -> StoreFuture<'_, Metadata>;
+
+    /// The secret of one credential.
+    fn get<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, SecretString>;
+
+    /// Replaces a credential's secret (rotation) and records when.
+    fn rotate<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        secret: SecretString,
+    ) -> StoreFuture<'a, Metadata>;
+
+    /// Records that a credential's secret was used (unlocked) at `at`.
+    fn record_use<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        at: DateTime<Utc>,
+    ) -> StoreFuture<'a, Metadata>;
+
+    /// Removes a credential and its secret.
+    fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()>;
+}
+
+/// Validates `new` against what exists; the metadata and secret to store, or why not. The
+/// one place both stores apply the rules, so they cannot drift apart.
+pub(crate) fn admit(
+    new: NewCredential,
+    existing: &[Metadata],
+) -> Result<(Metadata, SecretString), Error> {
+    let (metadata, secret) = new.into_metadata(Utc::now())?;
+    if let Some(same) = existing.iter().find(|m| m.same_identity(&metadata)) {
+        return Err(Error::Duplicate {
+            domain: same.domain.clone(),
+            principal: same.account.principal(),
+            id: same.id.clone(),
+        });
+    }
+    Ok((metadata, secret))
+}
+
+/// A secret's new value must not be blank; the field named is the credential's secret field.
+pub(crate) fn check_rotation(metadata: &Metadata, secret: &SecretString) -> Result<(), Error> {
+    if secret.is_blank() {
+        return Err(Error::Missing {
+            field: metadata.account.secret_field(),
+        });
+    }
+    Ok(())
+}
 
 /// The outcome of asking one platform service whether it is there.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -1,0 +1,536 @@
+//! The credential model: what a credential is for (its kind, account and domain), the
+//! metadata that can be listed without touching a secret, and validation of a new credential.
+//!
+//! Secrets appear here only as [`SecretString`] inside [`NewCredential`]; nothing in this
+//! file formats, logs or serializes one.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{self, ServiceUrl};
+use crate::{Error, SecretString};
+
+/// Which kind of service a credential is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Jamf Pro.
+    Jamf,
+    /// VMware vCenter.
+    Vcenter,
+    /// HashiCorp Vault.
+    Vault,
+}
+
+impl Kind {
+    /// The stable machine name: the domain prefix and the `latchkey-kind` store attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Jamf => "jamf",
+            Kind::Vcenter => "vcenter",
+            Kind::Vault => "vault",
+        }
+    }
+
+    /// The product name people know.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Kind::Jamf => "Jamf Pro",
+            Kind::Vcenter => "vCenter",
+            Kind::Vault => "HashiCorp Vault",
+        }
+    }
+}
+
+/// How a vCenter's TLS certificate is checked. Verification is never silently off: a
+/// self-signed vCenter is pinned by its certificate's SHA-256 fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum TlsPolicy {
+    /// Verify the certificate chain and host name against the system roots.
+    Verify,
+    /// Accept exactly the certificate with this SHA-256 fingerprint (hex, colons allowed on
+    /// input; stored as 64 lower-case hex digits).
+    Pinned {
+        /// The fingerprint.
+        sha256: String,
+    },
+}
+
+/// The non-secret half of a credential: where it is used and as whom. The secret half (client
+/// secret, password or token) travels separately as a [`SecretString`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Account {
+    /// Jamf Pro API client (OAuth client credentials); the secret is the client secret.
+    JamfClient {
+        /// Jamf Pro base URL, e.g. `https://acme.jamfcloud.com`.
+        url: String,
+        /// API client id.
+        client_id: String,
+    },
+    /// Jamf Pro user account, for servers without API clients; the secret is the password.
+    JamfUser {
+        /// Jamf Pro base URL.
+        url: String,
+        /// User name.
+        username: String,
+    },
+    /// vCenter user; the secret is the password.
+    Vcenter {
+        /// Host name or IP address, e.g. `vc01.example.com`.
+        host: String,
+        /// User name, e.g. `administrator@vsphere.local`.
+        username: String,
+        /// How the certificate is checked.
+        tls: TlsPolicy,
+    },
+    /// HashiCorp Vault; the secret is the token.
+    Vault {
+        /// Vault address, e.g. `https://vault.example.com:8200`.
+        address: String,
+    },
+}
+
+impl Account {
+    /// The kind of service.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Account::JamfClient { .. } | Account::JamfUser { .. } => Kind::Jamf,
+            Account::Vcenter { .. } => Kind::Vcenter,
+            Account::Vault { .. } => Kind::Vault,
+        }
+    }
+
+    /// Who the credential acts as, e.g. `client abc` or `user admin`. Together with kind and
+    /// domain it identifies a credential: two with the same triple are duplicates.
+    pub fn principal(&self) -> String {
+        match self {
+            Account::JamfClient { client_id, .. } => format!("client {client_id}"),
+            Account::JamfUser { username, .. } | Account::Vcenter { username, .. } => {
+                format!("user {username}")
+            }
+            Account::Vault { .. } => "token".to_owned(),
+        }
+    }
+
+    /// The name of the secret field, as forms, the CLI and errors call it.
+    pub fn secret_field(&self) -> &'static str {
+        match self {
+            Account::JamfClient { .. } => "client_secret",
+            Account::JamfUser { .. } | Account::Vcenter { .. } => "password",
+            Account::Vault { .. } => "token",
+        }
+    }
+
+    /// Every field trimmed and normalized, with the domain it names, or every problem found
+    /// (in form order, so a form can show each next to its field).
+    fn normalized(&self) -> Result<(Account, Domain), Vec<Error>> {
+        let mut problems = Vec::new();
+        let kind = self.kind();
+        let (account, authority) = match self {
+            Account::JamfClient { url, client_id } => {
+                let url = keep_url(&mut problems, "url", url);
+                let client_id = keep(&mut problems, validate::required("client_id", client_id));
+                (
+                    url.clone()
+                        .zip(client_id)
+                        .map(|(u, client_id)| Account::JamfClient {
+                            url: u.url,
+                            client_id,
+                        }),
+                    url.map(|u| u.authority),
+                )
+            }
+            Account::JamfUser { url, username } => {
+                let url = keep_url(&mut problems, "url", url);
+                let username = keep(&mut problems, validate::required("username", username));
+                (
+                    url.clone()
+                        .zip(username)
+                        .map(|(u, username)| Account::JamfUser {
+                            url: u.url,
+                            username,
+                        }),
+                    url.map(|u| u.authority),
+                )
+            }
+            Account::Vcenter {
+                host,
+                username,
+                tls,
+            } => {
+                let host = keep(&mut problems, validate::host_name("host", host));
+                let username = keep(&mut problems, validate::required("username", username));
+                let tls = match tls {
+                    TlsPolicy::Verify => Some(TlsPolicy::Verify),
+                    TlsPolicy::Pinned { sha256 } => keep(
+                        &mut problems,
+                        validate::sha256_fingerprint("tls.sha256", sha256),
+                    )
+                    .map(|sha256| TlsPolicy::Pinned { sha256 }),
+                };
+                let account = match (host.clone(), username, tls) {
+                    (Some(host), Some(username), Some(tls)) => Some(Account::Vcenter {
+                        host,
+                        username,
+                        tls,
+                    }),
+                    _ => None,
+                };
+                (account, host)
+            }
+            Account::Vault { address } => {
+                let url = keep_url(&mut problems, "address", address);
+                (
+                    url.clone().map(|u| Account::Vault { address: u.url }),
+                    url.map(|u| u.authority),
+                )
+            }
+        };
+        match (account, authority) {
+            (Some(account), Some(authority)) if problems.is_empty() => {
+                Ok((account, Domain(format!("{}:{authority}", kind.as_str()))))
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+/// The value, or `None` with the error recorded, so validation goes on to the next field.
+fn keep<T>(problems: &mut Vec<Error>, result: Result<T, Error>) -> Option<T> {
+    result.map_err(|e| problems.push(e)).ok()
+}
+
+fn keep_url(problems: &mut Vec<Error>, field: &'static str, value: &str) -> Option<ServiceUrl> {
+    keep(problems, validate::service_url(field, value))
+}
+
+/// A service instance credentials are unlocked for, e.g. `jamf:acme.jamfcloud.com`,
+/// `vcenter:vc01.example.com`, `vault:vault.example.com:8200`: the kind, then the host and,
+/// when it is not the default, the port.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(transparent)]
+pub struct Domain(String);
+
+impl Domain {
+    /// The domain as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part after the kind prefix: host and optional port.
+    pub fn authority(&self) -> &str {
+        self.0.split_once(':').map_or(&self.0, |(_, rest)| rest)
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A credential's identifier: 16 random hex digits, stable for the credential's life
+/// (rotation keeps it). Not a secret.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(transparent)]
+pub struct CredentialId(String);
+
+impl CredentialId {
+    /// A fresh id. `RandomState` is seeded from the OS's randomness, which is enough for an
+    /// identifier (it is not a secret) without another dependency.
+    pub(crate) fn generate() -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.write_u128(now.as_nanos());
+        Self(format!("{:016x}", hasher.finish()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for CredentialId {
+    /// An id as a user typed it (e.g. `latchkey creds rm ID`); unknown ids are reported by the
+    /// store as [`Error::NotFound`].
+    fn from(value: &str) -> Self {
+        Self(value.trim().to_owned())
+    }
+}
+
+impl fmt::Display for CredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What can be known about a credential without touching its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Metadata {
+    /// Identifier.
+    pub id: CredentialId,
+    /// Kind of service.
+    pub kind: Kind,
+    /// The user's name for it, e.g. "Acme production".
+    pub label: String,
+    /// The service instance it unlocks.
+    pub domain: Domain,
+    /// Where and as whom (normalized).
+    pub account: Account,
+    /// When it was added.
+    pub created: DateTime<Utc>,
+    /// When its secret was last set (equal to `created` until the first rotation).
+    pub last_rotated: DateTime<Utc>,
+    /// When its secret was last used, if ever.
+    pub last_used: Option<DateTime<Utc>>,
+}
+
+impl Metadata {
+    /// The label of the OS store item, what a person sees in Keychain Access or Seahorse,
+    /// e.g. `Latchkey: Jamf Pro acme.jamfcloud.com (client abc)`.
+    pub fn store_label(&self) -> String {
+        format!(
+            "Latchkey: {} {} ({})",
+            self.kind.display_name(),
+            self.domain.authority(),
+            self.account.principal()
+        )
+    }
+
+    /// Whether `other` is for the same kind, domain and principal (a duplicate).
+    pub fn same_identity(&self, other: &Metadata) -> bool {
+        self.kind == other.kind
+            && self.domain == other.domain
+            && self.account.principal() == other.account.principal()
+    }
+}
+
+/// A credential as entered by a person, before validation.
+#[derive(Debug)]
+pub struct NewCredential {
+    /// The user's name for it.
+    pub label: String,
+    /// Where and as whom.
+    pub account: Account,
+    /// The client secret, password or token (see [`Account::secret_field`]).
+    pub secret: SecretString,
+}
+
+impl NewCredential {
+    /// Every problem with the entered fields, in form order; empty when it is valid. For
+    /// inline validation: each error names its field via [`Error::field`].
+    pub fn problems(&self) -> Vec<Error> {
+        match self.validated(Utc::now()) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        }
+    }
+
+    /// The metadata this credential will be stored with, or the first problem. Does not check
+    /// for duplicates: only the store knows what exists.
+    pub(crate) fn into_metadata(
+        self,
+        now: DateTime<Utc>,
+    ) -> Result<(Metadata, SecretString), Error> {
+        match self.validated(now) {
+            Ok(metadata) => Ok((metadata, self.secret)),
+            Err(mut problems) => Err(problems.remove(0)),
+        }
+    }
+
+    fn validated(&self, now: DateTime<Utc>) -> Result<Metadata, Vec<Error>> {
+        let mut problems = Vec::new();
+        let label = keep(&mut problems, validate::required("label", &self.label));
+        let account = self
+            .account
+            .normalized()
+            .map_err(|mut errors| problems.append(&mut errors))
+            .ok();
+        if self.secret.is_blank() {
+            problems.push(Error::Missing {
+                field: self.account.secret_field(),
+            });
+        }
+        match (label, account) {
+            (Some(label), Some((account, domain))) if problems.is_empty() => Ok(Metadata {
+                id: CredentialId::generate(),
+                kind: account.kind(),
+                label,
+                domain,
+                account,
+                created: now,
+                last_rotated: now,
+                last_used: None,
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jamf_client(url: &str, client_id: &str, secret: &str) -> NewCredential {
+        NewCredential {
+            label: "Acme".into(),
+            account: Account::JamfClient {
+                url: url.into(),
+                client_id: client_id.into(),
+            },
+            secret: secret.into(),
+        }
+    }
+
+    fn fields(new: &NewCredential) -> Vec<&'static str> {
+        new.problems().iter().filter_map(Error::field).collect()
+    }
+
+    #[test]
+    fn jamf_client_is_normalized_and_named() {
+        let (meta, secret) = jamf_client(" https://ACME.jamfcloud.com/ ", " abc ", "s3cret")
+            .into_metadata(Utc::now())
+            .unwrap();
+        assert_eq!(meta.kind, Kind::Jamf);
+        assert_eq!(meta.domain.as_str(), "jamf:acme.jamfcloud.com");
+        assert_eq!(
+            meta.account,
+            Account::JamfClient {
+                url: "https://acme.jamfcloud.com".into(),
+                client_id: "abc".into()
+            }
+        );
+        assert_eq!(
+            meta.store_label(),
+            "Latchkey: Jamf Pro acme.jamfcloud.com (client abc)"
+        );
+        assert_eq!(meta.created, meta.last_rotated);
+        assert_eq!(secret.expose(), "s3cret");
+    }
+
+    #[test]
+    fn domains_per_kind() {
+        let vc = NewCredential {
+            label: "VC".into(),
+            account: Account::Vcenter {
+                host: "VC01.example.com".into(),
+                username: "administrator@vsphere.local".into(),
+                tls: TlsPolicy::Pinned {
+                    sha256: "AA:".repeat(31) + "AA",
+                },
+            },
+            secret: "pw".into(),
+        };
+        let (meta, _) = vc.into_metadata(Utc::now()).unwrap();
+        assert_eq!(meta.domain.as_str(), "vcenter:vc01.example.com");
+        assert!(
+            matches!(&meta.account, Account::Vcenter { tls: TlsPolicy::Pinned { sha256 }, .. } if *sha256 == "aa".repeat(32))
+        );
+        let vault = NewCredential {
+            label: "Vault".into(),
+            account: Account::Vault {
+                address: "https://vault.example.com:8200".into(),
+            },
+            secret: "hvs.x".into(),
+        };
+        let (meta, _) = vault.into_metadata(Utc::now()).unwrap();
+        assert_eq!(meta.domain.as_str(), "vault:vault.example.com:8200");
+        assert_eq!(meta.domain.authority(), "vault.example.com:8200");
+    }
+
+    #[test]
+    fn each_field_error_is_named() {
+        assert_eq!(
+            fields(&jamf_client("https://a.example.com", "abc", "s")),
+            Vec::<&str>::new()
+        );
+        let mut blank_label = jamf_client("https://a.example.com", "abc", "s");
+        blank_label.label = "  ".into();
+        assert_eq!(fields(&blank_label), ["label"]);
+        assert_eq!(
+            fields(&jamf_client("", " ", "\t")),
+            ["url", "client_id", "client_secret"]
+        );
+        assert_eq!(
+            fields(&jamf_client("http://a.example.com", "abc", "s")),
+            ["url"]
+        );
+        let user = NewCredential {
+            label: "Old".into(),
+            account: Account::JamfUser {
+                url: "https://a.example.com".into(),
+                username: "".into(),
+            },
+            secret: "".into(),
+        };
+        assert_eq!(fields(&user), ["username", "password"]);
+        let vc = NewCredential {
+            label: "VC".into(),
+            account: Account::Vcenter {
+                host: "vc_01".into(),
+                username: "".into(),
+                tls: TlsPolicy::Pinned {
+                    sha256: "abc".into(),
+                },
+            },
+            secret: "pw".into(),
+        };
+        assert_eq!(fields(&vc), ["host", "username", "tls.sha256"]);
+        let vault = NewCredential {
+            label: "V".into(),
+            account: Account::Vault {
+                address: "vault.example.com:8200".into(),
+            },
+            secret: " ".into(),
+        };
+        assert_eq!(fields(&vault), ["address", "token"]);
+    }
+
+    #[test]
+    fn errors_never_carry_the_secret() {
+        let new = jamf_client("https://a.example.com", "", "hunter2-canary");
+        for problem in new.problems() {
+            assert!(!problem.to_string().contains("hunter2-canary"));
+        }
+        assert!(!format!("{new:?}").contains("hunter2-canary"));
+    }
+
+    #[test]
+    fn ids_are_unique_hex() {
+        let a = CredentialId::generate();
+        let b = CredentialId::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 16);
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn metadata_json_has_no_secret_and_a_schema() {
+        let (meta, _) = jamf_client("https://a.example.com", "abc", "hunter2-canary")
+            .into_metadata(Utc::now())
+            .unwrap();
+        let json = serde_json::to_string(&meta).unwrap();
+        assert!(!json.contains("hunter2-canary"));
+        assert_eq!(serde_json::from_str::<Metadata>(&json).unwrap(), meta);
+        let schema = serde_json::to_string(&schemars::schema_for!(Metadata)).unwrap();
+        assert!(schema.contains("last_rotated"));
+    }
+}

@@ -1,0 +1,74 @@
+//! `SecretString`: the only type that carries a secret value (a password, client secret or
+//! token) through Latchkey's memory.
+//!
+//! It wipes its buffer when dropped, and deliberately has no `Display`, `Serialize` or
+//! `Clone`, and a `Debug` that prints `[redacted]`, so a secret cannot reach a log, a JSON
+//! response or a second copy by accident. Reading it takes an explicit [`SecretString::expose`].
+
+use std::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// A secret value, zeroized on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Takes ownership of `value`, so the only copy is the one that gets wiped.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself. Call this only where the value is handed to its consumer (an HTTP
+    /// client, the OS store), never to format a message.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the value is empty or only whitespace (a required secret was left blank).
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// A second owned copy, for stores that hand out what they hold. Named so that copying a
+    /// secret is visible in review, unlike a `Clone` derive.
+    pub(crate) fn duplicate(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(value: &str) -> Self {
+        Self::new(value.to_owned())
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let secret = SecretString::from("hunter2");
+        assert_eq!(format!("{secret:?}"), "[redacted]");
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn blank_means_whitespace_only() {
+        assert!(SecretString::from("  \t").is_blank());
+        assert!(!SecretString::from(" x ").is_blank());
+    }
+}

@@ -1,0 +1,253 @@
+//! Linux: credentials as items in the Secret Service's default collection (gnome-keyring,
+//! KeePassXC, …) over D-Bus, via oo7.
+//!
+//! Each item is labelled like `Latchkey: Jamf Pro acme.jamfcloud.com (client abc)` and
+//! carries the attributes `application=latchkey`, `latchkey-id`, `latchkey-kind`,
+//! `latchkey-domain` and `latchkey-metadata` (the [`Metadata`] as JSON), so `secret-tool
+//! search application latchkey` finds them and listing never reads a secret. The secret is
+//! the payload of [`crate::payload`]. Never logs a secret; errors go through [`store_error`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use oo7::dbus::{Collection, Item, Service, ServiceError};
+use oo7::{ContentType, Secret};
+
+use crate::{
+    CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString, StoreFuture, admit,
+    check_rotation, payload,
+};
+
+const APPLICATION: &str = "latchkey";
+
+/// The Secret Service on the session bus, with an encrypted session when the service offers
+/// one (gnome-keyring does).
+#[derive(Debug)]
+pub struct SecretServiceStore {
+    service: Service,
+}
+
+impl SecretServiceStore {
+    /// Connects to the session bus's Secret Service.
+    pub async fn connect() -> Result<Self, Error> {
+        let service = Service::new().await.map_err(store_error)?;
+        Ok(Self { service })
+    }
+
+    /// The default collection (gnome-keyring's `login`), which must be unlocked: there is no
+    /// one to answer an unlock prompt from the broker, so fail fast instead of waiting.
+    async fn collection(&self) -> Result<Collection, Error> {
+        let collection = self
+            .service
+            .default_collection()
+            .await
+            .map_err(store_error)?;
+        if collection.is_locked().await.map_err(store_error)? {
+            return Err(Error::Locked);
+        }
+        Ok(collection)
+    }
+
+    /// Every Latchkey item with its metadata.
+    async fn items(&self, collection: &Collection) -> Result<Vec<(Item, Metadata)>, Error> {
+        let items = collection
+            .search_items(&[("application", APPLICATION)])
+            .await
+            .map_err(store_error)?;
+        let mut found = Vec::with_capacity(items.len());
+        for item in items {
+            let attributes = item.attributes().await.map_err(store_error)?;
+            found.push((item, metadata_of(&attributes)?));
+        }
+        Ok(found)
+    }
+
+    /// The item with `id`, or [`Error::NotFound`].
+    async fn item(
+        &self,
+        collection: &Collection,
+        id: &CredentialId,
+    ) -> Result<(Item, Metadata), Error> {
+        let items = collection
+            .search_items(&[("application", APPLICATION), ("latchkey-id", id.as_str())])
+            .await
+            .map_err(store_error)?;
+        let item = items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
+        let metadata = metadata_of(&item.attributes().await.map_err(store_error)?)?;
+        Ok((item, metadata))
+    }
+
+    /// Rewrites the item's Latchkey attributes for `metadata`, keeping any the service added
+    /// (gnome-keyring adds `xdg:schema`).
+    async fn update(&self, item: &Item, metadata: &Metadata) -> Result<(), Error> {
+        let mut attributes = item.attributes().await.map_err(store_error)?;
+        attributes.extend(
+            attributes_of(metadata)?
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v)),
+        );
+        item.set_attributes(&attributes).await.map_err(store_error)
+    }
+}
+
+impl SecretStore for SecretServiceStore {
+    fn list(&self) -> StoreFuture<'_, Vec<Metadata>> {
+        Box::pin(async move {
+            // Searching and reading attributes work on a locked collection: no prompt.
+            let collection = self
+                .service
+                .default_collection()
+                .await
+                .map_err(store_error)?;
+            let mut all: Vec<Metadata> = self
+                .items(&collection)
+                .await?
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect();
+            all.sort_by(|a, b| (&a.domain, &a.label).cmp(&(&b.domain, &b.label)));
+            Ok(all)
+        })
+    }
+
+    fn put(&self, new: NewCredential) -> StoreFuture<'_, Metadata> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let existing: Vec<Metadata> = self
+                .items(&collection)
+                .await?
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect();
+            let (metadata, secret) = admit(new, &existing)?;
+            let bytes = payload::encode(&metadata.account, &secret);
+            collection
+                .create_item(
+                    &metadata.store_label(),
+                    &attributes_of(&metadata)?,
+                    Secret::with_content_type(ContentType::Text, &*bytes),
+                    false,
+                    None,
+                )
+                .await
+                .map_err(store_error)?;
+            Ok(metadata)
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, SecretString> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let (item, metadata) = self.item(&collection, id).await?;
+            let secret = item.secret().await.map_err(store_error)?;
+            payload::decode(&metadata.account, id.as_str(), secret.as_bytes())
+        })
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        secret: SecretString,
+    ) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let (item, mut metadata) = self.item(&collection, id).await?;
+            check_rotation(&metadata, &secret)?;
+            let bytes = payload::encode(&metadata.account, &secret);
+            item.set_secret(Secret::with_content_type(ContentType::Text, &*bytes))
+                .await
+                .map_err(store_error)?;
+            metadata.last_rotated = Utc::now();
+            self.update(&item, &metadata).await?;
+            Ok(metadata)
+        })
+    }
+
+    fn record_use<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        at: DateTime<Utc>,
+    ) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let (item, mut metadata) = self.item(&collection, id).await?;
+            metadata.last_used = Some(at);
+            self.update(&item, &metadata).await?;
+            Ok(metadata)
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let (item, _) = self.item(&collection, id).await?;
+            item.delete(None).await.map_err(store_error)
+        })
+    }
+}
+
+/// The attributes an item carries for `metadata`.
+fn attributes_of(metadata: &Metadata) -> Result<HashMap<&'static str, String>, Error> {
+    let json = serde_json::to_string(metadata).map_err(|_| Error::Corrupt {
+        id: metadata.id.to_string(),
+        reason: "its metadata cannot be written as JSON",
+    })?;
+    Ok(HashMap::from([
+        ("application", APPLICATION.to_owned()),
+        ("latchkey-id", metadata.id.to_string()),
+        ("latchkey-kind", metadata.kind.as_str().to_owned()),
+        ("latchkey-domain", metadata.domain.to_string()),
+        ("latchkey-metadata", json),
+    ]))
+}
+
+/// The metadata an item's attributes describe. Looks only at Latchkey's own attributes: the
+/// service may add others.
+fn metadata_of(attributes: &HashMap<String, String>) -> Result<Metadata, Error> {
+    let id = attributes.get("latchkey-id").cloned().unwrap_or_default();
+    let corrupt = |reason| Error::Corrupt {
+        id: id.clone(),
+        reason,
+    };
+    let json = attributes
+        .get("latchkey-metadata")
+        .ok_or(corrupt("it has no latchkey-metadata attribute"))?;
+    let metadata: Metadata =
+        serde_json::from_str(json).map_err(|_| corrupt("its latchkey-metadata is not valid"))?;
+    if metadata.id.as_str() != id {
+        return Err(corrupt("its latchkey-id and latchkey-metadata disagree"));
+    }
+    Ok(metadata)
+}
+
+/// The one mapping from oo7/D-Bus errors to [`Error`]. D-Bus errors carry method names and
+/// object paths, never item secrets (those travel only in encrypted session payloads).
+fn store_error(error: oo7::dbus::Error) -> Error {
+    use oo7::dbus::Error as E;
+    match error {
+        E::Service(ServiceError::IsLocked(_)) | E::Dismissed => Error::Locked,
+        E::ZBus(
+            zbus::Error::Address(_) | zbus::Error::Connection(..) | zbus::Error::InputOutput(_),
+        )
+        | E::IO(_) => {
+            Error::Unavailable(format!(
+                "cannot reach the D-Bus session bus ({error}); is a desktop session running?"
+            ))
+        }
+        E::ZBus(zbus::Error::MethodError(ref name, _, _))
+            if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown" =>
+        {
+            Error::Unavailable(
+                "nothing provides org.freedesktop.secrets: install and start gnome-keyring or KeePassXC"
+                    .to_owned(),
+            )
+        }
+        E::Deleted | E::Service(ServiceError::NoSuchObject(_)) => {
+            Error::Store("the item was removed while Latchkey was using it".to_owned())
+        }
+        other => Error::Store(other.to_string()),
+    }
+}
