@@ -56,7 +56,12 @@ impl SecretServiceStore {
             .map_err(store_error)?;
         let mut found = Vec::with_capacity(items.len());
         for item in items {
-            let attributes = item.attributes().await.map_err(store_error)?;
+            let attributes = match item.attributes().await {
+                Ok(attributes) => attributes,
+                // Deleted (by us or another client) between the search and this read.
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(store_error(e)),
+            };
             found.push((item, metadata_of(&attributes)?));
         }
         Ok(found)
@@ -225,6 +230,19 @@ fn metadata_of(attributes: &HashMap<String, String>) -> Result<Metadata, Error> 
 
 /// The one mapping from oo7/D-Bus errors to [`Error`]. D-Bus errors carry method names and
 /// object paths, never item secrets (those travel only in encrypted session payloads).
+/// Whether an item is gone: the keyring dropped its D-Bus object.
+fn vanished(error: &oo7::dbus::Error) -> bool {
+    use oo7::dbus::Error as E;
+    match error {
+        E::Deleted | E::Service(ServiceError::NoSuchObject(_)) => true,
+        E::ZBus(zbus::Error::MethodError(name, _, _)) => matches!(
+            name.as_str(),
+            "org.freedesktop.DBus.Error.UnknownMethod" | "org.freedesktop.DBus.Error.UnknownObject"
+        ),
+        _ => false,
+    }
+}
+
 fn store_error(error: oo7::dbus::Error) -> Error {
     use oo7::dbus::Error as E;
     match error {
