@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use latchkey_broker::{Broker, SofaService, StatePaths};
+use latchkey_sofa::fetch::FeedSource;
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::oneshot;
@@ -31,12 +32,15 @@ pub struct EmbeddedBroker {
 }
 
 impl EmbeddedBroker {
-    pub fn start(paths: Result<StatePaths, latchkey_broker::Error>) -> Self {
+    pub fn start(
+        paths: Result<StatePaths, latchkey_broker::Error>,
+        sofa_source: FeedSource,
+    ) -> Self {
         let sofa = paths
             .as_ref()
             .map_err(ToString::to_string)
             .and_then(|paths| {
-                SofaService::from_env(paths)
+                SofaService::open(sofa_source, paths)
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             });

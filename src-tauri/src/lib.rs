@@ -8,6 +8,7 @@ mod tray;
 mod window;
 
 use latchkey_broker::StatePaths;
+use latchkey_sofa::fetch::FeedSource;
 use tauri::{Builder, Manager, RunEvent, Runtime};
 
 /// Passing this flag (or launching a second time) opens the main window.
@@ -22,6 +23,7 @@ pub fn run() {
     let app = configure(
         tauri::Builder::default().plugin(single_instance),
         StatePaths::from_env(),
+        FeedSource::from_env(),
     )
     .build(tauri::generate_context!())
     .expect("failed to build the Latchkey app");
@@ -46,6 +48,7 @@ pub fn run() {
 fn configure<R: Runtime>(
     builder: Builder<R>,
     paths: Result<StatePaths, latchkey_broker::Error>,
+    sofa_source: FeedSource,
 ) -> Builder<R> {
     builder
         // Links to Apple's notes and NVD open in the default browser (scoped in capabilities/).
@@ -57,7 +60,7 @@ fn configure<R: Runtime>(
             commands::sofa_status
         ])
         // The broker starts before any window, so assistants can connect as early as possible.
-        .manage(broker::EmbeddedBroker::start(paths))
+        .manage(broker::EmbeddedBroker::start(paths, sofa_source))
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
@@ -76,6 +79,11 @@ mod tests {
     use tauri::ipc::{CallbackFn, InvokeBody};
     use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
     use tauri::webview::InvokeRequest;
+
+    /// Tests never go to the network for the SOFA feed.
+    fn no_feed() -> FeedSource {
+        FeedSource::File("/nonexistent/sofa-feed.json".into())
+    }
 
     fn app_status(app: &tauri::App<tauri::test::MockRuntime>) -> serde_json::Value {
         let window = tauri::WebviewWindowBuilder::new(app, "main", Default::default())
@@ -100,7 +108,7 @@ mod tests {
     fn app_boots_with_its_broker_and_reports_it() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));
-        let app = configure(mock_builder(), Ok(paths.clone()))
+        let app = configure(mock_builder(), Ok(paths.clone()), no_feed())
             .build(mock_context(noop_assets()))
             .unwrap();
         let status = app_status(&app);
@@ -122,11 +130,12 @@ mod tests {
     fn app_still_opens_when_the_broker_cannot_start() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));
-        let sofa = std::sync::Arc::new(latchkey_broker::SofaService::from_env(&paths).unwrap());
+        let sofa =
+            std::sync::Arc::new(latchkey_broker::SofaService::open(no_feed(), &paths).unwrap());
         let _other =
             tauri::async_runtime::block_on(async { latchkey_broker::Broker::bind(&paths, sofa) })
                 .unwrap();
-        let app = configure(mock_builder(), Ok(paths))
+        let app = configure(mock_builder(), Ok(paths), no_feed())
             .build(mock_context(noop_assets()))
             .unwrap();
         let status = app_status(&app);

@@ -18,7 +18,9 @@ const version = execFileSync(latchkey, ['--version'], { encoding: 'utf8' }).trim
 let broker;
 
 before(async () => {
-  broker = spawn(latchkey, ['serve'], { env: { ...process.env, LATCHKEY_HOME: home }, stdio: 'ignore' });
+  // A local SOFA feed (../shared, beside the repository) keeps the broker off the network.
+  const feed = resolve(here, '../../../shared/fixtures/sofa/v2/macos_data_feed.json');
+  broker = spawn(latchkey, ['serve'], { env: { ...process.env, LATCHKEY_HOME: home, LATCHKEY_SOFA_FEED: feed }, stdio: 'ignore' });
   for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(25);
   assert.ok(existsSync(socket), 'broker started');
 });

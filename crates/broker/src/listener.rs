@@ -221,7 +221,13 @@ mod tests {
     fn an_overlong_socket_path_is_refused_with_its_length() {
         let deep = PathBuf::from("/tmp").join("x".repeat(120));
         let paths = StatePaths::at(deep);
-        let sofa = Arc::new(SofaService::from_env(&paths).unwrap());
+        let sofa = Arc::new(
+            SofaService::open(
+                latchkey_sofa::fetch::FeedSource::File("/nonexistent".into()),
+                &paths,
+            )
+            .unwrap(),
+        );
         match Broker::bind(&paths, sofa) {
             Err(Error::SocketPathTooLong { len, .. }) => assert!(len > MAX_SOCKET_PATH),
             other => panic!("expected SocketPathTooLong, got {other:?}"),

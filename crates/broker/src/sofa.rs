@@ -30,14 +30,8 @@ impl SofaService {
         }
     }
 
-    /// The feed named by `LATCHKEY_SOFA_FEED` (URL, file, `v1`, `v2`), else SOFA's v2 feed,
-    /// cached in the platform's cache directory.
-    pub fn from_env(paths: &StatePaths) -> Result<Self, Error> {
-        let source = std::env::var("LATCHKEY_SOFA_FEED")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(|s| FeedSource::parse(&s))
-            .unwrap_or_default();
+    /// The feed from `source`, cached in the platform's cache directory.
+    pub fn open(source: FeedSource, paths: &StatePaths) -> Result<Self, Error> {
         let store =
             FeedStore::new(source, paths.cache_dir()).map_err(|e| Error::Sofa(e.to_string()))?;
         Ok(Self::new(store))

@@ -15,6 +15,11 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
 const LATCHKEY: &str = env!("CARGO_BIN_EXE_latchkey");
+/// The broker loads the SOFA feed at start; a local copy keeps the bench off the network.
+const SOFA_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/sofa/v2/macos_data_feed.json"
+);
 const SEQUENTIAL_CALLS: usize = 5_000;
 const CLIENTS: usize = 32;
 const CALLS_PER_CLIENT: usize = 1_000;
@@ -90,6 +95,7 @@ async fn main() {
     let serve = Command::new(LATCHKEY)
         .arg("serve")
         .env("LATCHKEY_HOME", &state)
+        .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -184,6 +190,7 @@ fn cold_start(app: &Path, home: &Path) {
         let start = Instant::now();
         let child = Command::new(app)
             .env("LATCHKEY_HOME", &state)
+            .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

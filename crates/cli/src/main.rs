@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use latchkey_broker::{Broker, SofaService, StatePaths};
+use latchkey_sofa::fetch::FeedSource;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,7 +74,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
-    let sofa = std::sync::Arc::new(SofaService::from_env(&paths)?);
+    let sofa = std::sync::Arc::new(SofaService::open(FeedSource::from_env(), &paths)?);
     let broker = Broker::bind(&paths, sofa)?;
     eprintln!(
         "latchkey {}: broker listening on {}",

@@ -82,7 +82,9 @@ fn a_peer_with_another_uid_is_refused() {
     std::os::unix::fs::chown(&home.dir, Some(65534), Some(65534)).unwrap();
     let binary = home.shared_binary();
     let mut serve = as_nobody(&[binary.to_str().unwrap(), "serve"]);
-    serve.env("LATCHKEY_HOME", &home.dir);
+    serve
+        .env("LATCHKEY_HOME", &home.dir)
+        .env("LATCHKEY_SOFA_FEED", common::SOFA_FIXTURE);
     let _broker = home.serve_with(serve);
 
     let mut stream = UnixStream::connect(home.socket()).expect("root reaches the socket file");

@@ -52,6 +52,17 @@ impl FeedSource {
     }
 }
 
+impl FeedSource {
+    /// `LATCHKEY_SOFA_FEED` when set (URL, file, `v1`, `v2`), else SOFA's v2 macOS feed.
+    pub fn from_env() -> Self {
+        std::env::var("LATCHKEY_SOFA_FEED")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(|s| Self::parse(&s))
+            .unwrap_or_default()
+    }
+}
+
 impl Default for FeedSource {
     fn default() -> Self {
         Self::Url(DEFAULT_FEED_URL.to_owned())

@@ -11,6 +11,11 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
 pub const LATCHKEY: &str = env!("CARGO_BIN_EXE_latchkey");
+/// A real published SOFA feed beside the repository (../shared), never copied into it.
+pub const SOFA_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/sofa/v2/macos_data_feed.json"
+);
 
 /// A temporary `LATCHKEY_HOME`; removed at drop.
 pub struct Home {
@@ -54,6 +59,8 @@ impl Home {
         let mut cmd = Command::new(LATCHKEY);
         cmd.args(args)
             .env("LATCHKEY_HOME", &self.dir)
+            // A broker refreshes the SOFA feed at start: tests keep that off the network.
+            .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
             .env_remove("LATCHKEY_LOG");
         cmd
     }
