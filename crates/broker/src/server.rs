@@ -1,6 +1,6 @@
 //! The MCP server one connection talks to: tool groups combined into one router.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -31,8 +31,15 @@ pub struct LatchkeyServer {
 
 impl LatchkeyServer {
     pub fn new(sofa: Arc<SofaService>) -> Self {
-        let mut tool_router = Self::status_router() + Self::sofa_router();
-        crate::schema::make_portable(&mut tool_router);
+        // Built (and its schemas made portable) once; each connection gets a cheap clone.
+        static TOOLS: OnceLock<ToolRouter<LatchkeyServer>> = OnceLock::new();
+        let tool_router = TOOLS
+            .get_or_init(|| {
+                let mut router = Self::status_router() + Self::sofa_router();
+                crate::schema::make_portable(&mut router);
+                router
+            })
+            .clone();
         Self { tool_router, sofa }
     }
 
