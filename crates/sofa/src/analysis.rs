@@ -108,6 +108,16 @@ impl IndexedFeed {
         Ok(self.analyze(&version.parse()?, model, now))
     }
 
+    /// Why `version` gets no answer: its major is not covered, and which majors are.
+    pub fn not_in_feed_message(&self, version: &Version) -> String {
+        let majors: Vec<String> = self.majors().iter().map(u32::to_string).collect();
+        format!(
+            "{} {version} is not in this feed: it covers majors {}",
+            self.feed.product.as_deref().unwrap_or("version"),
+            majors.join(", ")
+        )
+    }
+
     /// [`IndexedFeed::status`] for an already parsed version.
     pub fn analyze(
         &self,
@@ -118,19 +128,11 @@ impl IndexedFeed {
         let hardware = model.map(|m| self.hardware_support(m, Some(version.major())));
         let (Some(major), Some(counts)) = (self.index.major(version.major()), self.counts(version))
         else {
-            let feed_majors = self.majors();
-            let list: Vec<String> = feed_majors.iter().map(u32::to_string).collect();
-            let message = format!(
-                "{} {version} is not in this feed: it covers majors {}",
-                self.feed.product.as_deref().unwrap_or("version"),
-                list.join(", ")
-            );
-            let major = version.major();
             return VersionStatus::NotInFeed(NotInFeed {
                 version: *version,
-                major,
-                feed_majors,
-                message,
+                major: version.major(),
+                feed_majors: self.majors(),
+                message: self.not_in_feed_message(version),
                 hardware,
             });
         };

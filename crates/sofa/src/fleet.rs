@@ -92,6 +92,16 @@ pub struct FleetReport {
     pub devices: Vec<DeviceStatus>,
 }
 
+impl FleetReport {
+    /// Orders `devices` by missing actively exploited fixes, then by missing CVEs, worst first.
+    pub fn most_exposed_first(&mut self) {
+        self.devices.sort_by(|a, b| {
+            (b.missing_exploited_cves, b.missing_cves)
+                .cmp(&(a.missing_exploited_cves, a.missing_cves))
+        });
+    }
+}
+
 impl IndexedFeed {
     /// Judge every device against the feed.
     pub fn fleet(&self, devices: &[FleetDevice]) -> FleetReport {

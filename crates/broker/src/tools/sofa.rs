@@ -125,15 +125,8 @@ impl LatchkeyServer {
             .version
             .parse()
             .map_err(|e: latchkey_sofa::SofaError| e.to_string())?;
-        let mut cves = match loaded.feed.cves_fixed_after(&version) {
-            Some(cves) => cves,
-            None => {
-                let majors: Vec<String> = loaded.feed.majors().iter().map(u32::to_string).collect();
-                return Err(format!(
-                    "macOS {version} is not in this feed: it covers majors {}",
-                    majors.join(", ")
-                ));
-            }
+        let Some(mut cves) = loaded.feed.cves_fixed_after(&version) else {
+            return Err(loaded.feed.not_in_feed_message(&version));
         };
         cves.retain(|c| c.actively_exploited || !req.exploited_only);
         Ok(Json(CvesAnswer {
@@ -181,10 +174,7 @@ impl LatchkeyServer {
     ) -> Result<Json<FleetAnswer>, String> {
         let loaded = self.sofa.feed().await?;
         let mut report = loaded.feed.fleet(&req.devices);
-        report.devices.sort_by(|a, b| {
-            (b.missing_exploited_cves, b.missing_cves)
-                .cmp(&(a.missing_exploited_cves, a.missing_cves))
-        });
+        report.most_exposed_first();
         let devices_omitted = report.devices.len().saturating_sub(FLEET_DEVICES_SHOWN);
         report.devices.truncate(FLEET_DEVICES_SHOWN);
         Ok(Json(FleetAnswer {

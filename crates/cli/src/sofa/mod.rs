@@ -12,7 +12,7 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
 use latchkey_sofa::fetch::{DEFAULT_REFRESH, FeedSource, FeedStore, LoadedFeed, Refresh};
-use latchkey_sofa::{Version, VersionStatus, this_mac};
+use latchkey_sofa::{Version, this_mac};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -101,7 +101,7 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         SofaCommand::Cves { version, exploited } => {
             let parsed: Version = version.parse()?;
             let Some(mut cves) = feed.cves_fixed_after(&parsed) else {
-                bail!("{}", not_in_feed(&loaded, &parsed));
+                bail!("{}", feed.not_in_feed_message(&parsed));
             };
             cves.retain(|c| c.actively_exploited || !exploited);
             emit(&loaded, args.json, &cves, || {
@@ -114,17 +114,11 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         }
         SofaCommand::Fleet { file } => {
             let devices = fleet_input::read(&file)?;
-            let report = feed.fleet(&devices);
+            let mut report = feed.fleet(&devices);
+            report.most_exposed_first();
             emit(&loaded, args.json, &report, || render::fleet(&report))
         }
         SofaCommand::Diff { .. } => unreachable!("handled above"),
-    }
-}
-
-fn not_in_feed(loaded: &LoadedFeed, version: &Version) -> String {
-    match loaded.feed.analyze(version, None, Utc::now()) {
-        VersionStatus::NotInFeed(n) => n.message,
-        VersionStatus::InFeed(_) => format!("{version} is not in this feed"),
     }
 }
 

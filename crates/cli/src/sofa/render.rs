@@ -210,14 +210,12 @@ pub fn fleet(report: &FleetReport) -> String {
     for v in &report.distribution {
         let _ = writeln!(out, "  {:<14} {}", v.os_version, v.devices);
     }
-    let mut worst: Vec<_> = report
+    // Devices come most exposed first (`FleetReport::most_exposed_first`).
+    let worst: Vec<_> = report
         .devices
         .iter()
         .filter(|d| d.missing_cves > 0)
         .collect();
-    worst.sort_by(|a, b| {
-        (b.missing_exploited_cves, b.missing_cves).cmp(&(a.missing_exploited_cves, a.missing_cves))
-    });
     if !worst.is_empty() {
         let _ = writeln!(out, "most exposed:");
         for d in worst.iter().take(20) {
