@@ -5,6 +5,8 @@
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
 //!   injection in tests and, on Linux, [`SecretServiceStore`] (the macOS Keychain store is a
 //!   later step);
+//! - [`Presence`]: the check that a human agrees (Touch ID, polkit, the app's confirmation);
+//! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
 //!
 //! This crate never logs a secret, and no error or `Debug` output contains one.
@@ -21,9 +23,11 @@ pub mod model;
 // Only the Secret Service store encodes secrets today; the Keychain store will share it.
 #[cfg(target_os = "linux")]
 mod payload;
+mod presence;
 mod secret;
 #[cfg(target_os = "linux")]
 mod secret_service;
+mod session;
 mod validate;
 
 #[cfg(target_os = "linux")]
@@ -35,9 +39,15 @@ mod platform;
 
 pub use memory::{MemoryStore, StoreOp};
 pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy};
+#[cfg(feature = "scripted-presence")]
+pub use presence::ScriptedPresence;
+pub use presence::{
+    NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Requester,
+};
 pub use secret::SecretString;
 #[cfg(target_os = "linux")]
 pub use secret_service::SecretServiceStore;
+pub use session::{SessionState, Sessions, UnlockPolicy};
 
 /// Everything that can go wrong with a credential. Validation errors name the field (see
 /// [`Error::field`]); no message ever contains a secret or what was typed into a field.
@@ -88,6 +98,20 @@ pub enum Error {
         /// The existing credential.
         id: CredentialId,
     },
+    /// A number is outside what is allowed.
+    #[error("{field} must be {range}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The allowed range, in words.
+        range: &'static str,
+    },
+    /// A tool needs a domain whose credentials are locked.
+    #[error("domain {domain} is locked — unlock it from the Latchkey menu")]
+    DomainLocked {
+        /// The domain.
+        domain: Domain,
+    },
     /// No credential has this id.
     #[error("no credential with id {0}")]
     NotFound(CredentialId),
@@ -119,7 +143,8 @@ impl Error {
             | Error::NotHttps { field }
             | Error::BadUrl { field, .. }
             | Error::BadHost { field }
-            | Error::BadFingerprint { field } => Some(field),
+            | Error::BadFingerprint { field }
+            | Error::OutOfRange { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -155,6 +180,10 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
         id: &'a CredentialId,
         secret: SecretString,
     ) -> StoreFuture<'a, Metadata>;
+
+    /// Renames a credential (its label is the only field that can change without making it
+    /// a different credential); a blank label is refused with the field's name.
+    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata>;
 
     /// Records that a credential's secret was used (unlocked) at `at`.
     fn record_use<'a>(
@@ -192,6 +221,11 @@ pub(crate) fn check_rotation(metadata: &Metadata, secret: &SecretString) -> Resu
         });
     }
     Ok(())
+}
+
+/// The trimmed new label, or why it cannot be one.
+pub(crate) fn check_label(label: &str) -> Result<String, Error> {
+    validate::required("label", label)
 }
 
 /// The outcome of asking one platform service whether it is there.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString, StoreFuture, admit,
-    check_rotation,
+    check_label, check_rotation,
 };
 
 /// A [`SecretStore`] operation, for [`MemoryStore::fail_next`].
@@ -27,6 +27,8 @@ pub enum StoreOp {
     Get,
     /// [`SecretStore::rotate`].
     Rotate,
+    /// [`SecretStore::set_label`].
+    SetLabel,
     /// [`SecretStore::record_use`].
     RecordUse,
     /// [`SecretStore::delete`].
@@ -122,6 +124,15 @@ impl SecretStore for MemoryStore {
             entry.0.last_rotated = Utc::now();
             // The old secret is dropped, and so wiped, by the assignment.
             entry.1 = secret;
+            Ok(entry.0.clone())
+        })
+    }
+
+    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move {
+            let mut state = self.begin(StoreOp::SetLabel)?;
+            let entry = state.entry(id)?;
+            entry.0.label = check_label(label)?;
             Ok(entry.0.clone())
         })
     }

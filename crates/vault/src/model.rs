@@ -234,6 +234,14 @@ impl Domain {
     }
 }
 
+impl From<&str> for Domain {
+    /// A domain as a user typed it (e.g. `latchkey creds unlock jamf:acme.jamfcloud.com`);
+    /// one that names no credential is reported as unknown by whoever looks it up.
+    fn from(value: &str) -> Self {
+        Self(value.trim().to_ascii_lowercase())
+    }
+}
+
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

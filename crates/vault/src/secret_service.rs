@@ -15,7 +15,7 @@ use oo7::{ContentType, Secret};
 
 use crate::{
     CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString, StoreFuture, admit,
-    check_rotation, payload,
+    check_label, check_rotation, payload,
 };
 
 const APPLICATION: &str = "latchkey";
@@ -167,6 +167,20 @@ impl SecretStore for SecretServiceStore {
                 .map_err(store_error)?;
             metadata.last_rotated = Utc::now();
             self.update(&item, &metadata).await?;
+            Ok(metadata)
+        })
+    }
+
+    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move {
+            let label = check_label(label)?;
+            let collection = self.collection().await?;
+            let (item, mut metadata) = self.item(&collection, id).await?;
+            metadata.label = label;
+            self.update(&item, &metadata).await?;
+            item.set_label(&metadata.store_label())
+                .await
+                .map_err(store_error)?;
             Ok(metadata)
         })
     }

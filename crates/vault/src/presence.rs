@@ -1,0 +1,208 @@
+//! User presence: the check a human passes before secrets are unlocked or a credential is
+//! changed from a place an assistant could also reach (the CLI).
+//!
+//! One trait, one implementation per platform: LocalAuthentication on macOS (Touch ID with
+//! password fallback), polkit or the app's own confirmation dialog on Linux. The scripted
+//! check that tests use exists only when the `scripted-presence` feature is on, which only
+//! test builds turn on.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+/// Who asked for the action a presence check guards; shown to the human.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Requester {
+    /// The person, in the Latchkey app or its menu.
+    App,
+    /// The `latchkey` command line (which an assistant with a shell could also run).
+    Cli,
+    /// An assistant over MCP, by the name it gave.
+    Assistant(String),
+}
+
+/// What a presence check is for: the action in words and who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PresenceRequest {
+    /// The action, completing "Latchkey wants to …", e.g. `unlock Jamf Pro acme.jamfcloud.com`.
+    pub action: String,
+    /// Who asked.
+    pub requester: Requester,
+}
+
+impl PresenceRequest {
+    /// A request for `action` from `requester`.
+    pub fn new(action: impl Into<String>, requester: Requester) -> Self {
+        Self {
+            action: action.into(),
+            requester,
+        }
+    }
+
+    /// The sentence a prompt shows, naming the assistant when one asked, e.g. `unlock Jamf
+    /// Pro acme.jamfcloud.com (asked by Claude Desktop)`. macOS puts "Latchkey is trying to"
+    /// in front of it.
+    pub fn reason(&self) -> String {
+        match &self.requester {
+            Requester::App => self.action.clone(),
+            Requester::Cli => format!("{} (asked from the latchkey command line)", self.action),
+            Requester::Assistant(name) => format!("{} (asked by {name})", self.action),
+        }
+    }
+}
+
+/// Why a presence check did not pass. Messages are for the person who asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PresenceError {
+    /// The person cancelled or declined.
+    #[error("the confirmation was declined")]
+    Declined,
+    /// Nobody answered in time.
+    #[error("nobody confirmed in time")]
+    TimedOut,
+    /// Too many failed attempts; biometrics are locked until the password is entered.
+    #[error("Touch ID is locked after too many attempts; unlock the Mac with its password first")]
+    Lockout,
+    /// This machine has no way to check presence right now.
+    #[error("no presence check is available: {0}")]
+    NotAvailable(String),
+    /// The check itself failed.
+    #[error("the presence check failed: {0}")]
+    Failed(String),
+}
+
+/// What kind of check a [`Presence`] is, for the UI and `latchkey doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceKind {
+    /// Touch ID, or the account password (macOS LocalAuthentication).
+    DeviceOwner,
+    /// polkit, answered by the desktop's or a terminal's authentication agent.
+    Polkit,
+    /// The Latchkey app's own dialog: a confirmation, not biometrics.
+    Confirmation,
+    /// No check available; everything that needs one is refused.
+    Unavailable,
+    /// Answers from the test script (test builds only).
+    Scripted,
+}
+
+impl PresenceKind {
+    /// How the check is described to the user.
+    pub fn description(self) -> &'static str {
+        match self {
+            PresenceKind::DeviceOwner => "Touch ID or your password",
+            PresenceKind::Polkit => "polkit authentication",
+            PresenceKind::Confirmation => "a confirmation in the Latchkey app (not biometrics)",
+            PresenceKind::Unavailable => "none available",
+            PresenceKind::Scripted => "scripted (test build)",
+        }
+    }
+}
+
+/// What [`Presence::confirm`] returns.
+pub type PresenceFuture<'a> = Pin<Box<dyn Future<Output = Result<(), PresenceError>> + Send + 'a>>;
+
+/// A check that a human is present and agrees to one action.
+pub trait Presence: Send + Sync + fmt::Debug {
+    /// What kind of check this is.
+    fn kind(&self) -> PresenceKind;
+
+    /// Asks the human; `Ok` only when they confirmed.
+    fn confirm<'a>(&'a self, request: &'a PresenceRequest) -> PresenceFuture<'a>;
+}
+
+/// No presence check: refuses everything, saying why (e.g. `latchkey serve` on a Linux box
+/// without polkit and without the app).
+#[derive(Debug, Clone)]
+pub struct NoPresence {
+    why: String,
+}
+
+impl NoPresence {
+    /// Refuses with `why`, which should tell the user what to do instead.
+    pub fn new(why: impl Into<String>) -> Self {
+        Self { why: why.into() }
+    }
+}
+
+impl Presence for NoPresence {
+    fn kind(&self) -> PresenceKind {
+        PresenceKind::Unavailable
+    }
+
+    fn confirm<'a>(&'a self, _request: &'a PresenceRequest) -> PresenceFuture<'a> {
+        Box::pin(async move { Err(PresenceError::NotAvailable(self.why.clone())) })
+    }
+}
+
+#[cfg(feature = "scripted-presence")]
+pub use scripted::ScriptedPresence;
+
+#[cfg(feature = "scripted-presence")]
+mod scripted {
+    use super::*;
+
+    /// Answers from the `LATCHKEY_SCRIPTED_PRESENCE` environment variable (`approve`;
+    /// anything else declines), read at each check so a test can change its mind. Each
+    /// request's reason is logged at info level, so tests can see what a human would be
+    /// shown. Compiled only with the `scripted-presence` feature: never in a shipped build.
+    #[derive(Debug, Default, Clone)]
+    pub struct ScriptedPresence;
+
+    impl Presence for ScriptedPresence {
+        fn kind(&self) -> PresenceKind {
+            PresenceKind::Scripted
+        }
+
+        fn confirm<'a>(&'a self, request: &'a PresenceRequest) -> PresenceFuture<'a> {
+            Box::pin(async move {
+                tracing::info!(reason = %request.reason(), "scripted presence check");
+                match std::env::var("LATCHKEY_SCRIPTED_PRESENCE").as_deref() {
+                    Ok("approve") => Ok(()),
+                    _ => Err(PresenceError::Declined),
+                }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_the_asker() {
+        let action = "unlock Jamf Pro acme.jamfcloud.com";
+        assert_eq!(
+            PresenceRequest::new(action, Requester::App).reason(),
+            action
+        );
+        assert_eq!(
+            PresenceRequest::new(action, Requester::Assistant("Claude Desktop".into())).reason(),
+            "unlock Jamf Pro acme.jamfcloud.com (asked by Claude Desktop)"
+        );
+        assert!(
+            PresenceRequest::new(action, Requester::Cli)
+                .reason()
+                .contains("command line")
+        );
+    }
+
+    #[tokio::test]
+    async fn no_presence_refuses_with_its_reason() {
+        let none = NoPresence::new("start the Latchkey app");
+        let err = none
+            .confirm(&PresenceRequest::new("unlock x", Requester::Cli))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no presence check is available: start the Latchkey app"
+        );
+    }
+}
