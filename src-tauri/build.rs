@@ -5,6 +5,15 @@ fn main() {
         "sofa_overview",
         "sofa_refresh",
         "sofa_status",
+        "credentials_overview",
+        "credentials_check",
+        "credentials_add",
+        "credentials_relabel",
+        "credentials_rotate",
+        "credentials_remove",
+        "credentials_unlock",
+        "credentials_lock",
+        "presence_answer",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

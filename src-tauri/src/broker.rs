@@ -1,12 +1,16 @@
 //! The broker the app embeds: bound at start-up, served on Tauri's tokio runtime, stopped
-//! (socket removed, lock released) when the app exits. The SOFA feed service lives here too,
-//! so the SOFA page works even when another broker holds the socket.
+//! (sockets removed, lock released) when the app exits. The SOFA feed service lives here too,
+//! so the SOFA page works even when another broker holds the socket. Credentials do not:
+//! they belong to whichever broker runs, and two brokers must not hold two sets of unlocks.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{Broker, SofaService, StatePaths};
+use latchkey_broker::{
+    Broker, CredentialService, PlatformStore, Services, SofaService, StatePaths,
+};
 use latchkey_sofa::fetch::FeedSource;
+use latchkey_vault::Presence;
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
 use tokio::sync::oneshot;
@@ -28,13 +32,16 @@ pub enum BrokerStatus {
 pub struct EmbeddedBroker {
     status: BrokerStatus,
     sofa: Result<Arc<SofaService>, String>,
+    credentials: Result<Arc<CredentialService>, String>,
     serving: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl EmbeddedBroker {
+    /// Binds and serves; unlocks are confirmed with `presence`.
     pub fn start(
         paths: Result<StatePaths, latchkey_broker::Error>,
         sofa_source: FeedSource,
+        presence: Arc<dyn Presence>,
     ) -> Self {
         let sofa = paths
             .as_ref()
@@ -44,9 +51,16 @@ impl EmbeddedBroker {
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             });
+        let credentials = Arc::new(CredentialService::new(
+            Arc::new(PlatformStore::new()),
+            presence,
+        ));
         let bound = paths.and_then(|paths| {
-            let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
-            tauri::async_runtime::block_on(async { Broker::bind(&paths, sofa) })
+            let services = Services {
+                sofa: sofa.clone().map_err(latchkey_broker::Error::Sofa)?,
+                credentials: Arc::clone(&credentials),
+            };
+            tauri::async_runtime::block_on(async { Broker::bind(&paths, services) })
         });
         match bound {
             Ok(broker) => {
@@ -60,16 +74,19 @@ impl EmbeddedBroker {
                 Self {
                     status,
                     sofa,
+                    credentials: Ok(credentials),
                     serving: Mutex::new(Some((stop, task))),
                 }
             }
             Err(e) => {
                 tracing::error!("the broker did not start: {e}");
-                let status = BrokerStatus::Stopped {
-                    reason: e.to_string(),
-                };
+                let reason = e.to_string();
                 Self {
-                    status,
+                    credentials: Err(format!(
+                        "credentials are managed by the broker that is running: {reason}; \
+                         quit it (e.g. `latchkey serve`) and reopen Latchkey to manage them here"
+                    )),
+                    status: BrokerStatus::Stopped { reason },
                     sofa,
                     serving: Mutex::new(None),
                 }
@@ -86,12 +103,9 @@ impl EmbeddedBroker {
         self.sofa.clone()
     }
 
-    /// The tray's first line.
-    pub fn status_line(&self) -> String {
-        match &self.status {
-            BrokerStatus::Running { .. } => "Ready · no credentials yet".to_owned(),
-            BrokerStatus::Stopped { reason } => format!("Broker stopped: {reason}"),
-        }
+    /// The credentials this app's broker holds, or why it holds none.
+    pub fn credentials(&self) -> Result<Arc<CredentialService>, String> {
+        self.credentials.clone()
     }
 
     /// Stops serving and waits (briefly) for the socket to be removed.

@@ -3,13 +3,18 @@
 
 mod broker;
 mod commands;
+mod presence;
 #[cfg(desktop)]
 mod tray;
 mod window;
 
+use std::sync::Arc;
+
 use latchkey_broker::StatePaths;
 use latchkey_sofa::fetch::FeedSource;
-use tauri::{Builder, Manager, RunEvent, Runtime};
+use tauri::{Builder, Emitter, Manager, RunEvent, Runtime};
+
+use crate::presence::{DialogPresence, PromptEvent};
 
 /// Passing this flag (or launching a second time) opens the main window.
 const OPEN_FLAG: &str = "--open";
@@ -50,6 +55,12 @@ fn configure<R: Runtime>(
     paths: Result<StatePaths, latchkey_broker::Error>,
     sofa_source: FeedSource,
 ) -> Builder<R> {
+    let dialog = Arc::new(DialogPresence::default());
+    // Touch ID on a Mac; elsewhere the window's confirmation dialog.
+    #[cfg(target_os = "macos")]
+    let presence: Arc<dyn latchkey_vault::Presence> = Arc::new(latchkey_vault::MacPresence::new());
+    #[cfg(not(target_os = "macos"))]
+    let presence: Arc<dyn latchkey_vault::Presence> = dialog.clone();
     builder
         // Links to Apple's notes and NVD open in the default browser (scoped in capabilities/).
         .plugin(tauri_plugin_opener::init())
@@ -57,13 +68,25 @@ fn configure<R: Runtime>(
             commands::app_status,
             commands::sofa_overview,
             commands::sofa_refresh,
-            commands::sofa_status
+            commands::sofa_status,
+            commands::credentials_overview,
+            commands::credentials_check,
+            commands::credentials_add,
+            commands::credentials_relabel,
+            commands::credentials_rotate,
+            commands::credentials_remove,
+            commands::credentials_unlock,
+            commands::credentials_lock,
+            commands::presence_answer
         ])
         // The broker starts before any window, so assistants can connect as early as possible.
-        .manage(broker::EmbeddedBroker::start(paths, sofa_source))
-        .setup(|app| {
+        .manage(broker::EmbeddedBroker::start(paths, sofa_source, presence))
+        .manage(Arc::clone(&dialog))
+        .setup(move |app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+            connect_dialog(app.handle(), &dialog);
+            follow_credentials(app.handle(), app.state::<broker::EmbeddedBroker>().inner());
             #[cfg(desktop)]
             tray::create(app.handle(), app.state::<broker::EmbeddedBroker>().inner())?;
             if std::env::args().any(|a| a == OPEN_FLAG) {
@@ -71,6 +94,37 @@ fn configure<R: Runtime>(
             }
             Ok(())
         })
+}
+
+/// Confirmation prompts open the main window and reach its page as events.
+fn connect_dialog<R: Runtime>(app: &tauri::AppHandle<R>, dialog: &DialogPresence) {
+    let app = app.clone();
+    dialog.connect(move |event| {
+        let sent = match &event {
+            PromptEvent::Request { .. } => {
+                window::show_main(&app);
+                app.emit("presence-request", &event)
+            }
+            PromptEvent::Closed { .. } => app.emit("presence-closed", &event),
+        };
+        if let Err(e) = sent {
+            tracing::warn!("cannot reach the window with a confirmation prompt: {e}");
+        }
+    });
+}
+
+/// Tells the page whenever credentials change (added, unlocked, expired, locked on sleep…).
+fn follow_credentials<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::EmbeddedBroker) {
+    let Ok(credentials) = broker.credentials() else {
+        return;
+    };
+    let mut changes = credentials.subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let _ = app.emit("credentials-changed", ());
+        }
+    });
 }
 
 #[cfg(test)]
@@ -130,11 +184,17 @@ mod tests {
     fn app_still_opens_when_the_broker_cannot_start() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));
-        let sofa =
-            std::sync::Arc::new(latchkey_broker::SofaService::open(no_feed(), &paths).unwrap());
-        let _other =
-            tauri::async_runtime::block_on(async { latchkey_broker::Broker::bind(&paths, sofa) })
-                .unwrap();
+        let services = latchkey_broker::Services {
+            sofa: Arc::new(latchkey_broker::SofaService::open(no_feed(), &paths).unwrap()),
+            credentials: Arc::new(latchkey_broker::CredentialService::new(
+                Arc::new(latchkey_vault::MemoryStore::new()),
+                Arc::new(latchkey_vault::NoPresence::new("test")),
+            )),
+        };
+        let _other = tauri::async_runtime::block_on(async {
+            latchkey_broker::Broker::bind(&paths, services)
+        })
+        .unwrap();
         let app = configure(mock_builder(), Ok(paths), no_feed())
             .build(mock_context(noop_assets()))
             .unwrap();

@@ -2,20 +2,28 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
 import App from '../src/App.svelte';
 import { pages } from '../src/pages';
 import { overview } from './sofa-data';
+import { overview as credentials } from './credentials-data';
 
 let calls: string[] = [];
 
 function mockApp(broker: object, { sofa = false } = {}) {
-  mockIPC((cmd) => {
-    calls.push(cmd);
-    if (cmd === 'app_status') return { version: '9.8.7-test', platform: 'linux', broker };
-    // Off macOS there is no "this Mac" version, so the SOFA page asks for nothing else on open.
-    if (sofa && cmd === 'sofa_overview') return overview({ this_mac: null });
-    throw new Error(`unexpected command ${cmd}`);
-  });
+  mockIPC(
+    (cmd) => {
+      calls.push(cmd);
+      if (cmd === 'app_status') return { version: '9.8.7-test', platform: 'linux', broker };
+      // The Credentials page opens first.
+      if (cmd === 'credentials_overview') return credentials();
+      // Off macOS there is no "this Mac" version, so the SOFA page asks for nothing else on open.
+      if (sofa && cmd === 'sofa_overview') return overview({ this_mac: null });
+      if (cmd === 'presence_answer') return null;
+      throw new Error(`unexpected command ${cmd}`);
+    },
+    { shouldMockEvents: true },
+  );
 }
 
 beforeEach(() => (calls = []));
@@ -29,10 +37,10 @@ describe('App', () => {
     mockApp({ state: 'running', socket: '/run/user/1000/latchkey/mcp.sock' });
     render(App);
     expect(await screen.findByTestId('version')).toHaveProperty('textContent', 'Latchkey 9.8.7-test');
-    expect(calls).toEqual(['app_status']);
+    expect(calls).toEqual(['app_status', 'credentials_overview']);
   });
 
-  it('walks every page, each but SOFA saying what is not there yet', async () => {
+  it('walks every page, each but Credentials and SOFA saying what is not there yet', async () => {
     mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' }, { sofa: true });
     render(App);
     await screen.findByTestId('version');
@@ -40,7 +48,10 @@ describe('App', () => {
       await fireEvent.click(screen.getByRole('button', { name: page.title }));
       expect(screen.getByRole('heading', { level: 1 }).textContent).toBe(page.title);
       expect(screen.getByRole('button', { name: page.title }).getAttribute('aria-current')).toBe('page');
-      if (page.id === 'sofa') {
+      if (page.id === 'credentials') {
+        expect(await screen.findAllByTestId(/^creds-row-/)).toHaveLength(3);
+        expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else if (page.id === 'sofa') {
         expect((await screen.findAllByTestId('sofa-major-card')).map((c) => c.dataset.major)).toEqual([
           '26', '15', '14', '13', '12',
         ]);
@@ -49,7 +60,7 @@ describe('App', () => {
         expect(screen.getByTestId('not-yet').textContent).toMatch(/Not here yet/);
       }
     }
-    expect(calls).toEqual(['app_status', 'sofa_overview']);
+    expect(calls).toEqual(['app_status', 'credentials_overview', 'sofa_overview']);
   });
 
   it('shows the socket on the Assistants page when the broker runs', async () => {
@@ -69,10 +80,33 @@ describe('App', () => {
   });
 
   it('reports a failing backend instead of showing nothing', async () => {
-    mockIPC(() => {
-      throw new Error('ipc down');
-    });
+    mockIPC(
+      () => {
+        throw new Error('ipc down');
+      },
+      { shouldMockEvents: true },
+    );
     render(App);
-    expect((await screen.findByRole('alert')).textContent).toContain('ipc down');
+    const alerts = await screen.findAllByRole('alert');
+    expect(alerts.map((a) => a.textContent).join('\n')).toContain('Cannot reach the app: Error: ipc down');
+    expect((await screen.findByTestId('creds-error')).textContent).toContain('Cannot list the credentials: ipc down');
+  });
+
+  it('asks for a presence confirmation over any page', async () => {
+    mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' });
+    render(App);
+    await screen.findByTestId('version');
+    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    await emit('presence-request', {
+      id: 3,
+      action: 'unlock HashiCorp Vault vault.example.com:8200',
+      reason: 'unlock HashiCorp Vault vault.example.com:8200 (asked by Cursor)',
+      requester: { kind: 'assistant', name: 'Cursor' },
+    });
+    const dialog = await screen.findByRole('dialog', { name: 'Confirm: unlock HashiCorp Vault vault.example.com:8200' });
+    expect(dialog.textContent).toContain('assistant Cursor');
+    await fireEvent.click(screen.getByTestId('presence-cancel'));
+    expect(calls.at(-1)).toBe('presence_answer');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Settings');
   });
 });

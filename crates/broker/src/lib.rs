@@ -3,19 +3,28 @@
 //! It serves MCP (via rmcp) on a unix socket that only its own user can reach, and it is
 //! embedded by the menu-bar app and run headless by `latchkey serve`. Everything that will
 //! touch a secret happens in here; nothing it returns to an assistant may contain one.
+//! The user's own tools reach it through the [`control`] socket, the app in process.
 
+pub mod control;
+mod credentials;
 mod error;
 mod listener;
 mod lock;
 mod paths;
+mod platform;
 mod schema;
 mod server;
 mod sofa;
 pub mod tools;
 
+pub use credentials::{
+    CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
+    PresenceInfo, ROTATION_DAYS, Target, time_left,
+};
 pub use error::Error;
-pub use listener::Broker;
+pub use listener::{Broker, Services};
 pub use paths::StatePaths;
+pub use platform::{PlatformStore, headless_presence};
 pub use server::LatchkeyServer;
 pub use sofa::{SofaOverview, SofaService, VersionReport};
 

@@ -1,5 +1,6 @@
-//! The MCP socket: a private directory, a 0600 socket, and a peer-uid check on every
-//! connection. Each connection is its own MCP session; a bad one never affects the others.
+//! The broker's sockets: MCP for assistants and control for the user's CLI, both 0600 in a
+//! private directory, with a peer-uid check on every connection. Each connection is served on
+//! its own; a bad one never affects the others.
 
 use std::fs::{DirBuilder, Permissions};
 use std::future::Future;
@@ -14,7 +15,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
 use crate::lock::BrokerLock;
-use crate::{Error, LatchkeyServer, SofaService, StatePaths};
+use crate::{CredentialService, Error, LatchkeyServer, SofaService, StatePaths};
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
 const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -25,93 +26,143 @@ const MAX_CONNECTIONS: usize = 256;
 /// `sun_path` holds 108 bytes on Linux and 104 on macOS, including the terminating NUL.
 const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 };
 
-/// A bound, locked broker, ready to serve. Dropping it removes the socket.
+/// What the broker serves: the services every connection shares.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub sofa: Arc<SofaService>,
+    pub credentials: Arc<CredentialService>,
+}
+
+/// A bound, locked broker, ready to serve. Dropping it removes the sockets.
 #[derive(Debug)]
 pub struct Broker {
-    socket: PathBuf,
-    sofa: Arc<SofaService>,
-    listener: UnixListener,
+    services: Services,
+    mcp: PrivateSocket,
+    control: PrivateSocket,
     _lock: BrokerLock,
 }
 
 impl Broker {
-    /// Claims the per-user lock and binds the MCP socket; tools answer SOFA questions from
-    /// `sofa`. Must run inside a tokio runtime.
-    pub fn bind(paths: &StatePaths, sofa: Arc<SofaService>) -> Result<Self, Error> {
-        let socket = paths.mcp_socket();
-        let len = socket.as_os_str().len();
-        if len > MAX_SOCKET_PATH {
-            return Err(Error::SocketPathTooLong {
-                path: socket,
-                len,
-                max: MAX_SOCKET_PATH,
-            });
+    /// Claims the per-user lock and binds the MCP and control sockets. Must run inside a
+    /// tokio runtime.
+    pub fn bind(paths: &StatePaths, services: Services) -> Result<Self, Error> {
+        let (mcp, control) = (paths.mcp_socket(), paths.control_socket());
+        for socket in [&mcp, &control] {
+            let len = socket.as_os_str().len();
+            if len > MAX_SOCKET_PATH {
+                return Err(Error::SocketPathTooLong {
+                    path: socket.clone(),
+                    len,
+                    max: MAX_SOCKET_PATH,
+                });
+            }
         }
         prepare_private_dir(paths.dir())?;
         let lock = BrokerLock::acquire(&paths.lock_file())?;
-        remove_stale_socket(&socket)?;
-        let listener = UnixListener::bind(&socket).map_err(Error::io("bind", &socket))?;
-        // The directory is 0700, so nobody else could connect in the moment before this.
-        std::fs::set_permissions(&socket, Permissions::from_mode(0o600))
-            .map_err(Error::io("set permissions on", &socket))?;
         Ok(Self {
-            socket,
-            sofa,
-            listener,
+            services,
+            mcp: PrivateSocket::bind(mcp)?,
+            control: PrivateSocket::bind(control)?,
             _lock: lock,
         })
     }
 
+    /// The MCP socket assistants connect to.
     pub fn socket_path(&self) -> &Path {
-        &self.socket
+        &self.mcp.path
     }
 
-    /// Accepts connections until `shutdown` resolves.
+    /// Accepts connections on both sockets until `shutdown` resolves; meanwhile keeps the
+    /// SOFA feed fresh and locks credentials whose time is up, and all of them on sleep and
+    /// screen lock.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let me = rustix::process::geteuid().as_raw();
-        let refresher = tokio::spawn(Arc::clone(&self.sofa).keep_fresh());
+        let refresher = tokio::spawn(Arc::clone(&self.services.sofa).keep_fresh());
+        let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
+        let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
                 () = &mut shutdown => break,
                 permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
             };
-            let stream = tokio::select! {
+            tokio::select! {
                 () = &mut shutdown => break,
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // EMFILE and friends: back off instead of spinning.
-                        tracing::warn!("accept on {}: {e}", self.socket.display());
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            match stream.peer_cred() {
-                Ok(cred) if cred.uid() == me => {
-                    let server = LatchkeyServer::new(Arc::clone(&self.sofa));
+                accepted = self.mcp.accept() => if let Some(stream) = accepted {
+                    let server = LatchkeyServer::new(self.services.clone());
                     tokio::spawn(async move {
                         serve_connection(server, stream).await;
                         drop(permit);
                     });
-                }
-                Ok(cred) => tracing::warn!(
-                    "refused a connection from uid {} (pid {:?}): only uid {me} may connect",
-                    cred.uid(),
-                    cred.pid()
-                ),
-                Err(e) => tracing::warn!("refused a connection with unknown credentials: {e}"),
+                },
+                accepted = self.control.accept() => if let Some(stream) = accepted {
+                    let credentials = Arc::clone(&self.services.credentials);
+                    tokio::spawn(async move {
+                        crate::control::serve_connection(credentials, stream).await;
+                        drop(permit);
+                    });
+                },
             }
         }
         refresher.abort();
+        expiry.abort();
+        sleep_lock.abort();
     }
 }
 
-impl Drop for Broker {
+/// A 0600 unix socket whose connections are checked to come from this uid. Dropping it
+/// removes the socket file.
+#[derive(Debug)]
+struct PrivateSocket {
+    path: PathBuf,
+    listener: UnixListener,
+}
+
+impl PrivateSocket {
+    /// Binds `path`; only called with the broker lock held, inside the private directory.
+    fn bind(path: PathBuf) -> Result<Self, Error> {
+        remove_stale_socket(&path)?;
+        let listener = UnixListener::bind(&path).map_err(Error::io("bind", &path))?;
+        // The directory is 0700, so nobody else could connect in the moment before this.
+        std::fs::set_permissions(&path, Permissions::from_mode(0o600))
+            .map_err(Error::io("set permissions on", &path))?;
+        Ok(Self { path, listener })
+    }
+
+    /// The next connection from this uid; `None` when one was refused or accept failed.
+    async fn accept(&self) -> Option<UnixStream> {
+        let stream = match self.listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("accept on {}: {e}", self.path.display());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return None;
+            }
+        };
+        let me = rustix::process::geteuid().as_raw();
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == me => Some(stream),
+            Ok(cred) => {
+                tracing::warn!(
+                    "refused a connection to {} from uid {} (pid {:?}): only uid {me} may connect",
+                    self.path.display(),
+                    cred.uid(),
+                    cred.pid()
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!("refused a connection with unknown credentials: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for PrivateSocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -221,14 +272,20 @@ mod tests {
     fn an_overlong_socket_path_is_refused_with_its_length() {
         let deep = PathBuf::from("/tmp").join("x".repeat(120));
         let paths = StatePaths::at(deep);
-        let sofa = Arc::new(
-            SofaService::open(
-                latchkey_sofa::fetch::FeedSource::File("/nonexistent".into()),
-                &paths,
-            )
-            .unwrap(),
-        );
-        match Broker::bind(&paths, sofa) {
+        let services = Services {
+            sofa: Arc::new(
+                SofaService::open(
+                    latchkey_sofa::fetch::FeedSource::File("/nonexistent".into()),
+                    &paths,
+                )
+                .unwrap(),
+            ),
+            credentials: Arc::new(CredentialService::new(
+                Arc::new(latchkey_vault::MemoryStore::new()),
+                Arc::new(latchkey_vault::NoPresence::new("test")),
+            )),
+        };
+        match Broker::bind(&paths, services) {
             Err(Error::SocketPathTooLong { len, .. }) => assert!(len > MAX_SOCKET_PATH),
             other => panic!("expected SocketPathTooLong, got {other:?}"),
         }

@@ -65,6 +65,11 @@ impl StatePaths {
         self.dir.join("mcp.sock")
     }
 
+    /// The control socket the `latchkey` CLI talks to (never given to assistants).
+    pub fn control_socket(&self) -> PathBuf {
+        self.dir.join("control.sock")
+    }
+
     /// The lock file that makes the broker one per user.
     pub fn lock_file(&self) -> PathBuf {
         self.dir.join("broker.lock")

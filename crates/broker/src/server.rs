@@ -11,7 +11,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
 
-use crate::SofaService;
+use crate::{CredentialService, Services, SofaService};
 
 /// The loaded SOFA feed's summary: source, age, layout, majors.
 const FEED_RESOURCE: &str = "latchkey://sofa/feed";
@@ -27,20 +27,26 @@ a macOS version or a fleet is against Apple's security releases.";
 pub struct LatchkeyServer {
     tool_router: ToolRouter<Self>,
     pub(crate) sofa: Arc<SofaService>,
+    pub(crate) credentials: Arc<CredentialService>,
 }
 
 impl LatchkeyServer {
-    pub fn new(sofa: Arc<SofaService>) -> Self {
+    pub fn new(services: Services) -> Self {
         // Built (and its schemas made portable) once; each connection gets a cheap clone.
         static TOOLS: OnceLock<ToolRouter<LatchkeyServer>> = OnceLock::new();
         let tool_router = TOOLS
             .get_or_init(|| {
-                let mut router = Self::status_router() + Self::sofa_router();
+                let mut router =
+                    Self::status_router() + Self::credentials_router() + Self::sofa_router();
                 crate::schema::make_portable(&mut router);
                 router
             })
             .clone();
-        Self { tool_router, sofa }
+        Self {
+            tool_router,
+            sofa: services.sofa,
+            credentials: services.credentials,
+        }
     }
 
     /// Names of every tool this server offers, in the order `tools/list` gives them.

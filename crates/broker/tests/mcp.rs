@@ -12,7 +12,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
 async fn in_process_client() -> RunningService<RoleClient, ()> {
-    common::client_for(LatchkeyServer::new(common::fixture_sofa())).await
+    common::client_for(LatchkeyServer::new(common::services())).await
 }
 
 async fn call_status(client: &RunningService<RoleClient, ()>) -> StatusReport {
@@ -52,7 +52,7 @@ async fn tools_list_matches_the_golden_file() {
 async fn every_tool_is_read_only_with_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 5);
+    assert_eq!(tools.len(), 6);
     for tool in &tools {
         let hints = tool.annotations.as_ref().expect("annotations");
         assert_eq!(hints.read_only_hint, Some(true), "{}", tool.name);
@@ -79,6 +79,7 @@ async fn status_reports_version_domains_and_tools() {
     assert_eq!(
         report.capabilities.tools,
         [
+            "credentials_status",
             "latchkey_status",
             "sofa_cves_fixed_after",
             "sofa_fleet_exposure",
@@ -107,13 +108,13 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
 
     let home = tempfile::tempdir().unwrap();
     let paths = StatePaths::at(home.path().join("state"));
-    let broker = Broker::bind(&paths, common::fixture_sofa()).expect("bind");
+    let broker = Broker::bind(&paths, common::services()).expect("bind");
     let socket = broker.socket_path().to_path_buf();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(paths.dir()), 0o700);
     assert_eq!(mode(&socket), 0o600);
 
-    match Broker::bind(&paths, common::fixture_sofa()) {
+    match Broker::bind(&paths, common::services()) {
         Err(Error::AlreadyRunning { pid }) => assert_eq!(pid, Some(std::process::id())),
         other => panic!("second broker must refuse to start, got {other:?}"),
     }
@@ -133,5 +134,5 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
         .unwrap()
         .unwrap();
     assert!(!socket.exists(), "socket removed at shutdown");
-    Broker::bind(&paths, common::fixture_sofa()).expect("lock released at shutdown");
+    Broker::bind(&paths, common::services()).expect("lock released at shutdown");
 }

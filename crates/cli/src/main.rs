@@ -2,13 +2,17 @@
 
 mod bridge;
 mod client_config;
+mod creds;
 mod doctor;
 mod sofa;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use latchkey_broker::{Broker, SofaService, StatePaths};
+use latchkey_broker::{
+    Broker, CredentialService, PlatformStore, Services, SofaService, StatePaths, headless_presence,
+};
 use latchkey_sofa::fetch::FeedSource;
 
 #[derive(Debug, Parser)]
@@ -30,6 +34,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Credentials: add, list, rotate, remove, unlock and lock (through the running broker)
+    Creds(creds::CredsArgs),
     /// Run the broker headless (no menu-bar app), until interrupted
     Serve,
     /// Apple security-release status from the macadmins SOFA feed
@@ -58,6 +64,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
         Command::Serve => runtime()?.block_on(serve()),
+        Command::Creds(args) => runtime()?.block_on(creds::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Mcp {
             print_config: Some(client),
@@ -74,8 +81,14 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
-    let sofa = std::sync::Arc::new(SofaService::open(FeedSource::from_env(), &paths)?);
-    let broker = Broker::bind(&paths, sofa)?;
+    let services = Services {
+        sofa: Arc::new(SofaService::open(FeedSource::from_env(), &paths)?),
+        credentials: Arc::new(CredentialService::new(
+            Arc::new(PlatformStore::new()),
+            headless_presence(),
+        )),
+    };
+    let broker = Broker::bind(&paths, services)?;
     eprintln!(
         "latchkey {}: broker listening on {}",
         latchkey_broker::VERSION,

@@ -3,10 +3,11 @@
 //! - [`model`]: what a credential is (kind, account, domain, metadata) and its validation;
 //! - [`SecretString`]: the only type that carries a secret, wiped on drop, never printed;
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
-//!   injection in tests and, on Linux, [`SecretServiceStore`] (the macOS Keychain store is a
-//!   later step);
-//! - [`Presence`]: the check that a human agrees (Touch ID, polkit, the app's confirmation);
+//!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
+//! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`, polkit, the
+//!   app's confirmation);
 //! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
+//! - [`watch_lock_events`]: sleep and screen lock, on which unlocked sessions must lock;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
 //!
 //! This crate never logs a secret, and no error or `Debug` output contains one.
@@ -18,10 +19,18 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+// The macOS backends' decisions (status codes, metadata attribute), tested on every platform.
+#[cfg(any(target_os = "macos", test))]
+mod apple;
+#[cfg(target_os = "macos")]
+mod keychain;
+mod lock_events;
+#[cfg(target_os = "macos")]
+mod mac_presence;
 mod memory;
 pub mod model;
-// Only the Secret Service store encodes secrets today; the Keychain store will share it.
-#[cfg(target_os = "linux")]
+// The secret bytes both OS stores keep.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
 mod payload;
 mod presence;
 mod secret;
@@ -37,12 +46,20 @@ mod platform;
 #[path = "macos.rs"]
 mod platform;
 
+#[cfg(target_os = "macos")]
+pub use keychain::{KeychainBackend, KeychainStore};
+#[cfg(target_os = "linux")]
+pub use lock_events::watch_lock_events_on;
+pub use lock_events::{LockEvent, LockWatch, watch_lock_events};
+#[cfg(target_os = "macos")]
+pub use mac_presence::MacPresence;
 pub use memory::{MemoryStore, StoreOp};
 pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy};
 #[cfg(feature = "scripted-presence")]
 pub use presence::ScriptedPresence;
 pub use presence::{
     NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Requester,
+    scripted_presence,
 };
 pub use secret::SecretString;
 #[cfg(target_os = "linux")]
@@ -121,6 +138,9 @@ pub enum Error {
     /// The OS store cannot be reached.
     #[error("the secret store is not available: {0}")]
     Unavailable(String),
+    /// Neither sleep nor screen lock can be watched, so unlocked sessions will not lock on them.
+    #[error("cannot watch for sleep or screen lock: {0}")]
+    NoLockEvents(String),
     /// The OS store refused or failed a request.
     #[error("the secret store failed: {0}")]
     Store(String),

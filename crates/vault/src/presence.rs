@@ -10,7 +10,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who asked for the action a presence check guards; shown to the human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,7 +76,7 @@ pub enum PresenceError {
 }
 
 /// What kind of check a [`Presence`] is, for the UI and `latchkey doctor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceKind {
     /// Touch ID, or the account password (macOS LocalAuthentication).
@@ -112,6 +112,11 @@ pub trait Presence: Send + Sync + fmt::Debug {
     /// What kind of check this is.
     fn kind(&self) -> PresenceKind;
 
+    /// How the check is described to the user; by default the kind's description.
+    fn description(&self) -> String {
+        self.kind().description().to_owned()
+    }
+
     /// Asks the human; `Ok` only when they confirmed.
     fn confirm<'a>(&'a self, request: &'a PresenceRequest) -> PresenceFuture<'a>;
 }
@@ -135,6 +140,10 @@ impl Presence for NoPresence {
         PresenceKind::Unavailable
     }
 
+    fn description(&self) -> String {
+        format!("none available: {}", self.why)
+    }
+
     fn confirm<'a>(&'a self, _request: &'a PresenceRequest) -> PresenceFuture<'a> {
         Box::pin(async move { Err(PresenceError::NotAvailable(self.why.clone())) })
     }
@@ -142,6 +151,17 @@ impl Presence for NoPresence {
 
 #[cfg(feature = "scripted-presence")]
 pub use scripted::ScriptedPresence;
+
+/// The scripted presence check when this is a test build (the `scripted-presence` feature)
+/// and `LATCHKEY_SCRIPTED_PRESENCE` is set; `None` in every shipped build. Lets binaries pick
+/// it without feature flags of their own: tests turn the feature on from dev-dependencies.
+pub fn scripted_presence() -> Option<std::sync::Arc<dyn Presence>> {
+    #[cfg(feature = "scripted-presence")]
+    if std::env::var_os("LATCHKEY_SCRIPTED_PRESENCE").is_some() {
+        return Some(std::sync::Arc::new(ScriptedPresence));
+    }
+    None
+}
 
 #[cfg(feature = "scripted-presence")]
 mod scripted {

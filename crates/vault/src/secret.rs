@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serializer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// A secret value, zeroized on drop.
@@ -46,6 +47,25 @@ impl From<String> for SecretString {
 impl From<&str> for SecretString {
     fn from(value: &str) -> Self {
         Self::new(value.to_owned())
+    }
+}
+
+/// Read from a request (the control socket's `add` and `rotate`). There is deliberately no
+/// `Serialize`: sending a secret is spelled out with [`SecretString::serialize_exposed`].
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+impl SecretString {
+    /// For `#[serde(serialize_with = "SecretString::serialize_exposed")]` on the one request
+    /// field that carries a secret to the broker; nothing else may serialize one.
+    pub fn serialize_exposed<S: Serializer>(
+        secret: &Self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(secret.expose())
     }
 }
 

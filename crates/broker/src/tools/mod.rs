@@ -1,4 +1,5 @@
 //! Tool groups, one file each; each defines a named router that `LatchkeyServer` combines.
 
+pub mod credentials;
 pub mod sofa;
 pub mod status;

@@ -4,7 +4,7 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::LatchkeyServer;
+use crate::{DomainView, LatchkeyServer};
 
 /// The answer to `latchkey_status`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -12,20 +12,11 @@ pub struct StatusReport {
     /// Latchkey's version.
     pub version: String,
     /// Credential domains (a Jamf Pro server, a vCenter, ...) and whether each is unlocked.
-    pub domains: Vec<DomainState>,
+    pub domains: Vec<DomainView>,
+    /// Set when the secret store cannot be read (the domains are then unknown).
+    pub store_error: Option<String>,
     /// What this server offers.
     pub capabilities: Capabilities,
-}
-
-/// One credential domain's lock state. Never carries a secret.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-pub struct DomainState {
-    /// The domain's name, e.g. `jamf:acme.jamfcloud.com`.
-    pub domain: String,
-    /// Whether tools may use this domain's credentials now.
-    pub unlocked: bool,
-    /// Seconds until the domain locks itself again, when unlocked.
-    pub seconds_left: Option<u64>,
 }
 
 /// The server's capabilities, as an assistant would want to know them.
@@ -52,10 +43,14 @@ impl LatchkeyServer {
         )
     )]
     pub async fn latchkey_status(&self) -> Json<StatusReport> {
+        let (domains, store_error) = match self.credentials.domains().await {
+            Ok(domains) => (domains, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
         Json(StatusReport {
             version: crate::VERSION.to_owned(),
-            // No credential store is wired in yet, so there are no domains to report.
-            domains: Vec::new(),
+            domains,
+            store_error,
             capabilities: Capabilities {
                 tools: self.tool_names(),
                 mutating_tools: false,

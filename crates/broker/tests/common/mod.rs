@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use latchkey_broker::{LatchkeyServer, SofaService};
+use latchkey_broker::{CredentialService, LatchkeyServer, Services, SofaService};
 use latchkey_sofa::fetch::{FeedSource, FeedStore};
+use latchkey_vault::{MemoryStore, ScriptedPresence};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
@@ -30,6 +31,50 @@ pub fn sofa_from(source: FeedSource) -> Arc<SofaService> {
 
 pub fn fixture_sofa() -> Arc<SofaService> {
     sofa_from(FeedSource::File(fixture_feed()))
+}
+
+/// Services on the fixture feed, with credentials in memory and the scripted presence check.
+pub fn services() -> Services {
+    services_with(fixture_sofa())
+}
+
+pub fn services_with(sofa: Arc<SofaService>) -> Services {
+    Services {
+        sofa,
+        credentials: Arc::new(CredentialService::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(ScriptedPresence),
+        )),
+    }
+}
+
+/// A stand-in for the human at a presence prompt: answers as told and remembers what it was
+/// asked (the words a person would see).
+#[derive(Debug, Default)]
+pub struct TestPresence {
+    pub approve: std::sync::atomic::AtomicBool,
+    pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl latchkey_vault::Presence for TestPresence {
+    fn kind(&self) -> latchkey_vault::PresenceKind {
+        latchkey_vault::PresenceKind::Scripted
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        request: &'a latchkey_vault::PresenceRequest,
+    ) -> latchkey_vault::PresenceFuture<'a> {
+        self.asked.lock().unwrap().push(request.reason());
+        let approved = self.approve.load(std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if approved {
+                Ok(())
+            } else {
+                Err(latchkey_vault::PresenceError::Declined)
+            }
+        })
+    }
 }
 
 /// An rmcp client talking to `server` over an in-memory pipe.

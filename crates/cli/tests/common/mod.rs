@@ -61,7 +61,8 @@ impl Home {
             .env("LATCHKEY_HOME", &self.dir)
             // A broker refreshes the SOFA feed at start: tests keep that off the network.
             .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
-            .env_remove("LATCHKEY_LOG");
+            .env_remove("LATCHKEY_LOG")
+            .env_remove("LATCHKEY_SCRIPTED_PRESENCE");
         cmd
     }
 

@@ -1,6 +1,7 @@
 // The only module that talks to the Rust side. Components get data through `backend`,
 // so tests can drive them with Tauri's mockIPC (or any object with the same shape).
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { openUrl } from '@tauri-apps/plugin-opener';
 
 export type BrokerStatus =
@@ -148,6 +149,125 @@ export interface SofaVersionReport {
   cves: FixedCve[];
 }
 
+// ---- Credentials (kept in the OS secret store, unlocked per domain for a limited time) ----
+
+export type CredentialKind = 'jamf' | 'vcenter' | 'vault';
+
+/** How a vCenter's certificate is checked: never silently off, a self-signed one is pinned. */
+export type TlsPolicy = { mode: 'verify' } | { mode: 'pinned'; sha256: string };
+
+/** The non-secret half of a credential: where it is used and as whom. */
+export type Account =
+  | { type: 'jamf_client'; url: string; client_id: string }
+  | { type: 'jamf_user'; url: string; username: string }
+  | { type: 'vcenter'; host: string; username: string; tls: TlsPolicy }
+  | { type: 'vault'; address: string };
+
+export type AccountType = Account['type'];
+
+/** One stored credential, as listed: never contains its secret. */
+export interface CredentialView {
+  id: string;
+  kind: CredentialKind;
+  label: string;
+  /** e.g. "jamf:acme.jamfcloud.com". */
+  domain: string;
+  account: Account;
+  /** ISO 8601 UTC. */
+  created: string;
+  /** ISO 8601 UTC. */
+  last_rotated: string;
+  /** ISO 8601 UTC, null when never used. */
+  last_used: string | null;
+  /** Whole days since last_rotated. */
+  age_days: number;
+  /** True after 30 days without rotation. */
+  rotation_due: boolean;
+  unlocked: boolean;
+  /** Seconds until it locks itself, when unlocked. */
+  seconds_left: number | null;
+}
+
+export interface DomainView {
+  domain: string;
+  kind: CredentialKind;
+  /** How many credentials the domain holds. */
+  credentials: number;
+  unlocked: boolean;
+  seconds_left: number | null;
+  /** The idle timeout, not the unlock's own duration, is the nearer deadline. */
+  idle_limited: boolean;
+}
+
+/** How a human is asked before anything is unlocked. */
+export interface PresenceInfo {
+  kind: 'device_owner' | 'polkit' | 'confirmation' | 'unavailable' | 'scripted';
+  /** e.g. "Touch ID or your password". */
+  description: string;
+}
+
+export interface CredentialsOverview {
+  /** Sorted by domain, then label. */
+  credentials: CredentialView[];
+  domains: DomainView[];
+  presence: PresenceInfo;
+  /** 14400 (4 h) unless configured otherwise. */
+  default_ttl_seconds: number;
+  /** Set when the OS secret store cannot be read. */
+  store_error: string | null;
+}
+
+/** What a credentials command rejects with: the message and, when one is to blame, the form field. */
+export interface CommandError {
+  message: string;
+  /** 'label' | 'url' | 'client_id' | 'client_secret' | 'username' | 'password' | 'host' | 'tls.sha256' | 'address' | 'token' | 'ttl' | null */
+  field: string | null;
+}
+
+/** Who asked for an action a presence check guards. */
+export type Requester = { kind: 'app' } | { kind: 'cli' } | { kind: 'assistant'; name: string };
+
+/** A confirmation the Rust side wants from the person at the desktop. */
+export interface PresencePrompt {
+  id: number;
+  /** Completes "Latchkey wants to …", e.g. "unlock Jamf Pro acme.jamfcloud.com". */
+  action: string;
+  /** The action with who asked, as one sentence. */
+  reason: string;
+  requester: Requester;
+}
+
+/** Stops a subscription; safe to call more than once, and before it has started. */
+export type Unsubscribe = () => void;
+
+/** Any rejection as a CommandError: commands reject with one, older ones with a plain string. */
+export function commandError(e: unknown): CommandError {
+  if (typeof e === 'string') return { message: e, field: null };
+  if (e && typeof e === 'object' && 'message' in e && typeof e.message === 'string') {
+    const field = 'field' in e && typeof e.field === 'string' ? e.field : null;
+    return { message: e.message, field };
+  }
+  return { message: String(e), field: null };
+}
+
+/** Listens for a Tauri event, handing its payload to `handler` until the returned function is called. */
+function subscribe<T>(event: string, handler: (payload: T) => void): Unsubscribe {
+  let stop: (() => unknown) | null = null;
+  let stopped = false;
+  const end = (un: () => unknown) => Promise.resolve().then(un).catch(() => {});
+  listen<T>(event, (e) => {
+    if (!stopped) handler(e.payload);
+  }).then(
+    (un) => (stopped ? end(un) : (stop = un)),
+    (e) => console.error(`cannot listen for ${event}: ${commandError(e).message}`),
+  );
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    if (stop) end(stop);
+  };
+}
+
 export interface Backend {
   appStatus(): Promise<AppStatus>;
   /** The feed as currently held (fetched or cached), summarised. */
@@ -158,6 +278,33 @@ export interface Backend {
   sofaRefresh(): Promise<SofaOverview>;
   /** Opens an https link in the default browser (only hosts the app's capabilities allow). */
   openExternal(url: string): Promise<void>;
+
+  /** Every credential and domain, without secrets. */
+  credentialsOverview(): Promise<CredentialsOverview>;
+  /** Problems with a new credential's non-secret fields, one per field; empty when it would do. */
+  credentialsCheck(label: string, account: Account): Promise<CommandError[]>;
+  /** Stores a credential. Rejects with a CommandError. */
+  credentialsAdd(label: string, account: Account, secret: string): Promise<CredentialView>;
+  credentialsRelabel(id: string, label: string): Promise<CredentialView>;
+  /** Replaces a credential's secret. */
+  credentialsRotate(id: string, secret: string): Promise<CredentialView>;
+  credentialsRemove(id: string): Promise<void>;
+  /**
+   * Unlocks one domain (null: all) for `ttlMinutes` (null: the default). Resolves only once a
+   * human confirmed; rejects with a CommandError such as "the confirmation was declined".
+   */
+  credentialsUnlock(domain: string | null, ttlMinutes: number | null): Promise<CredentialsOverview>;
+  /** Locks one domain (null: all). */
+  credentialsLock(domain: string | null): Promise<CredentialsOverview>;
+  /** Answers a presence prompt shown in the app. */
+  presenceAnswer(id: number, approved: boolean): Promise<void>;
+
+  /** Something about the stored credentials or their lock state changed: fetch the overview again. */
+  onCredentialsChanged(handler: () => void): Unsubscribe;
+  /** The Rust side wants a confirmation from the person at the desktop. */
+  onPresenceRequest(handler: (prompt: PresencePrompt) => void): Unsubscribe;
+  /** A prompt was answered elsewhere or timed out. */
+  onPresenceClosed(handler: (id: number) => void): Unsubscribe;
 }
 
 export const backend: Backend = {
@@ -166,4 +313,18 @@ export const backend: Backend = {
   sofaStatus: (version) => invoke<SofaVersionReport>('sofa_status', { version }),
   sofaRefresh: () => invoke<SofaOverview>('sofa_refresh'),
   openExternal: (url) => openUrl(url),
+
+  credentialsOverview: () => invoke<CredentialsOverview>('credentials_overview'),
+  credentialsCheck: (label, account) => invoke<CommandError[]>('credentials_check', { label, account }),
+  credentialsAdd: (label, account, secret) => invoke<CredentialView>('credentials_add', { label, account, secret }),
+  credentialsRelabel: (id, label) => invoke<CredentialView>('credentials_relabel', { id, label }),
+  credentialsRotate: (id, secret) => invoke<CredentialView>('credentials_rotate', { id, secret }),
+  credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),
+  credentialsUnlock: (domain, ttlMinutes) => invoke<CredentialsOverview>('credentials_unlock', { domain, ttlMinutes }),
+  credentialsLock: (domain) => invoke<CredentialsOverview>('credentials_lock', { domain }),
+  presenceAnswer: (id, approved) => invoke<null>('presence_answer', { id, approved }).then(() => {}),
+
+  onCredentialsChanged: (handler) => subscribe<unknown>('credentials-changed', () => handler()),
+  onPresenceRequest: (handler) => subscribe<PresencePrompt>('presence-request', handler),
+  onPresenceClosed: (handler) => subscribe<{ id: number }>('presence-closed', (p) => handler(p.id)),
 };

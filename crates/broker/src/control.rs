@@ -1,0 +1,259 @@
+//! The control socket: how the user's own tools (`latchkey creds …`) reach the broker.
+//!
+//! Newline-delimited JSON, one [`ControlRequest`] per line, one [`ControlResponse`] per line,
+//! on a 0600 socket next to the MCP one with the same peer-uid check. It is not MCP and
+//! assistants are never pointed at it; and since an assistant with a shell could still run
+//! the CLI, every request that unlocks or changes a credential from here needs a presence
+//! check (see [`crate::CredentialService`]). Request lines carrying secrets are wiped after
+//! parsing.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use zeroize::Zeroizing;
+
+use crate::credentials::{CredentialError, CredentialService, Target};
+
+/// Longest request line accepted; a credential is a few hundred bytes.
+const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+
+/// What the CLI asks of the broker.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ControlRequest {
+    /// Every credential and domain with its lock state → [`crate::CredentialsOverview`].
+    Overview,
+    /// Store a new credential → [`crate::CredentialView`].
+    Add {
+        label: String,
+        account: Account,
+        #[serde(serialize_with = "SecretString::serialize_exposed")]
+        secret: SecretString,
+    },
+    /// Rename → [`crate::CredentialView`].
+    Relabel { id: CredentialId, label: String },
+    /// Replace the secret → [`crate::CredentialView`].
+    Rotate {
+        id: CredentialId,
+        #[serde(serialize_with = "SecretString::serialize_exposed")]
+        secret: SecretString,
+    },
+    /// Remove → `null`.
+    Remove { id: CredentialId },
+    /// Unlock one domain or all (`domain` absent) → the domains unlocked.
+    Unlock {
+        domain: Option<Domain>,
+        ttl_minutes: Option<u64>,
+    },
+    /// Lock one domain or all → how many were unlocked.
+    Lock { domain: Option<Domain> },
+}
+
+/// The broker's answer to one request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlResponse {
+    Ok(serde_json::Value),
+    Error(ControlError),
+}
+
+/// A failed request: the message, and the form field it is about when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ControlError {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<CredentialError> for ControlError {
+    fn from(e: CredentialError) -> Self {
+        Self {
+            field: e.field().map(str::to_owned),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl ControlError {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+/// Serves one control connection until the client hangs up. An overlong line is skipped
+/// with an error answer, never buffered whole.
+pub(crate) async fn serve_connection(credentials: Arc<CredentialService>, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Zeroizing::new(Vec::new());
+        match (&mut reader)
+            .take(MAX_REQUEST_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .await
+        {
+            Ok(0) => return,
+            Ok(n) if n as u64 > MAX_REQUEST_BYTES => {
+                // Skip the rest of the line without buffering it, then carry on.
+                if line.last() != Some(&b'\n') && skip_line(&mut reader).await.is_err() {
+                    return;
+                }
+                if respond(&mut write, &too_long()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!("control connection: {e}");
+                return;
+            }
+        }
+        let response = match serde_json::from_slice::<ControlRequest>(&line) {
+            Ok(request) => handle(&credentials, request).await,
+            // serde's message names the field or position, never the value.
+            Err(e) => ControlResponse::Error(ControlError::new(format!("bad request: {e}"))),
+        };
+        if respond(&mut write, &response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Consumes input up to and including the next line break.
+async fn skip_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf().await?;
+        if buffer.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+            }
+        }
+    }
+}
+
+fn too_long() -> ControlResponse {
+    ControlResponse::Error(ControlError::new(format!(
+        "request longer than {MAX_REQUEST_BYTES} bytes"
+    )))
+}
+
+async fn respond(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &ControlResponse,
+) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+async fn handle(credentials: &CredentialService, request: ControlRequest) -> ControlResponse {
+    let result: Result<serde_json::Value, ControlError> = async {
+        let cli = Requester::Cli;
+        Ok(match request {
+            ControlRequest::Overview => json(credentials.overview().await),
+            ControlRequest::Add {
+                label,
+                account,
+                secret,
+            } => {
+                let new = NewCredential {
+                    label,
+                    account,
+                    secret,
+                };
+                json(credentials.add(new, cli).await?)
+            }
+            ControlRequest::Relabel { id, label } => json(credentials.relabel(&id, &label).await?),
+            ControlRequest::Rotate { id, secret } => {
+                json(credentials.rotate(&id, secret, cli).await?)
+            }
+            ControlRequest::Remove { id } => {
+                credentials.remove(&id, cli).await?;
+                serde_json::Value::Null
+            }
+            ControlRequest::Unlock {
+                domain,
+                ttl_minutes,
+            } => {
+                let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
+                json(credentials.unlock(domain.into(), ttl, cli).await?)
+            }
+            ControlRequest::Lock { domain } => json(credentials.lock(&Target::from(domain))),
+        })
+    }
+    .await;
+    match result {
+        Ok(value) => ControlResponse::Ok(value),
+        Err(e) => ControlResponse::Error(e),
+    }
+}
+
+fn json(value: impl Serialize) -> serde_json::Value {
+    // The views are plain data: serializing them cannot fail.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// A connection to the running broker's control socket.
+#[derive(Debug)]
+pub struct ControlClient {
+    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    writer: tokio::net::unix::OwnedWriteHalf,
+}
+
+impl ControlClient {
+    /// Connects to the broker at `socket`, explaining what to do when none runs.
+    pub async fn connect(socket: &Path) -> Result<Self, ControlError> {
+        let stream = UnixStream::connect(socket).await.map_err(|e| {
+            ControlError::new(format!(
+                "no Latchkey broker answers at {} ({e}): start the Latchkey app or `latchkey serve`",
+                socket.display()
+            ))
+        })?;
+        let (read, writer) = stream.into_split();
+        Ok(Self {
+            reader: BufReader::new(read),
+            writer,
+        })
+    }
+
+    /// Sends `request` and decodes the answer as `T`.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &mut self,
+        request: &ControlRequest,
+    ) -> Result<T, ControlError> {
+        let lost = |e: std::io::Error| ControlError::new(format!("lost the broker: {e}"));
+        let mut bytes = Zeroizing::new(
+            serde_json::to_vec(request).map_err(|e| ControlError::new(e.to_string()))?,
+        );
+        bytes.push(b'\n');
+        self.writer.write_all(&bytes).await.map_err(lost)?;
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).await.map_err(lost)? == 0 {
+            return Err(ControlError::new("the broker closed the connection"));
+        }
+        match serde_json::from_str(&line)
+            .map_err(|e| ControlError::new(format!("unexpected answer from the broker: {e}")))?
+        {
+            ControlResponse::Ok(value) => serde_json::from_value(value)
+                .map_err(|e| ControlError::new(format!("unexpected answer from the broker: {e}"))),
+            ControlResponse::Error(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! The credentials the broker holds: the OS secret store, the unlock sessions and the
+//! presence check, behind the operations the app, the control socket and the tools use.
+//!
+//! Secrets enter here (add, rotate, unlock) and never leave except to the code that uses them
+//! inside the broker: no view, error or log carries one. Who asked decides what needs a
+//! presence check: unlocking always does; adding, rotating and removing do when the request
+//! came from the command line, which an assistant with a shell could also run.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use latchkey_vault::{
+    Account, CredentialId, Domain, Kind, Metadata, NewCredential, Presence, PresenceError,
+    PresenceKind, PresenceRequest, Requester, SecretStore, SecretString, Sessions, UnlockPolicy,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+/// Rotation is due after this many days.
+pub const ROTATION_DAYS: i64 = 30;
+
+/// Time left on an unlock as people read it: `3h 59m`, `12m`, `<1m`.
+pub fn time_left(seconds: u64) -> String {
+    match (seconds / 3600, (seconds % 3600) / 60) {
+        (0, 0) => "<1m".to_owned(),
+        (0, m) => format!("{m}m"),
+        (h, m) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// Why a credential operation failed. Messages are for the person who asked; none contains a
+/// secret.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// The store or the model refused (validation errors name their field).
+    #[error(transparent)]
+    Vault(#[from] latchkey_vault::Error),
+    /// The human did not confirm.
+    #[error(transparent)]
+    Presence(#[from] PresenceError),
+    /// No credential belongs to this domain.
+    #[error("no credential belongs to domain {0}; `latchkey creds list` shows the domains")]
+    UnknownDomain(Domain),
+    /// Unlock all with nothing stored.
+    #[error("there are no credentials to unlock; add one first")]
+    Nothing,
+}
+
+impl CredentialError {
+    /// The form field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            CredentialError::Vault(e) => e.field(),
+            _ => None,
+        }
+    }
+}
+
+/// One credential as the app and `latchkey creds list` show it: metadata and lock state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CredentialView {
+    pub id: CredentialId,
+    pub kind: Kind,
+    pub label: String,
+    pub domain: Domain,
+    pub account: Account,
+    pub created: DateTime<Utc>,
+    pub last_rotated: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+    /// Whole days since the secret was last set.
+    pub age_days: i64,
+    /// Whether the secret is older than [`ROTATION_DAYS`].
+    pub rotation_due: bool,
+    /// Whether tools may use it now.
+    pub unlocked: bool,
+    /// Seconds until its domain locks itself, when unlocked.
+    pub seconds_left: Option<u64>,
+}
+
+/// One domain's lock state. Never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DomainView {
+    /// e.g. `jamf:acme.jamfcloud.com`.
+    pub domain: Domain,
+    pub kind: Kind,
+    /// How many credentials belong to it.
+    pub credentials: usize,
+    /// Whether tools may use its credentials now.
+    pub unlocked: bool,
+    /// Seconds until it locks itself, when unlocked.
+    pub seconds_left: Option<u64>,
+    /// Whether the idle timeout, not the unlock time, is the nearer deadline.
+    pub idle_limited: bool,
+}
+
+/// How presence is checked on this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceInfo {
+    pub kind: PresenceKind,
+    pub description: String,
+}
+
+/// Everything the Credentials page and `latchkey creds status` show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsOverview {
+    /// Sorted by domain, then label.
+    pub credentials: Vec<CredentialView>,
+    /// Sorted by domain.
+    pub domains: Vec<DomainView>,
+    pub presence: PresenceInfo,
+    /// How long an unlock lasts unless a duration is chosen.
+    pub default_ttl_seconds: u64,
+    /// Set when the secret store cannot be read: the lists are then empty.
+    pub store_error: Option<String>,
+}
+
+/// Which domains an unlock or lock is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    One(Domain),
+    All,
+}
+
+impl From<Option<Domain>> for Target {
+    fn from(domain: Option<Domain>) -> Self {
+        domain.map_or(Target::All, Target::One)
+    }
+}
+
+/// The broker's credentials.
+#[derive(Debug)]
+pub struct CredentialService {
+    store: Arc<dyn SecretStore>,
+    presence: Arc<dyn Presence>,
+    sessions: Sessions,
+    policy: Mutex<UnlockPolicy>,
+    /// Writes one at a time: the store's duplicate check reads, then writes.
+    writes: tokio::sync::Mutex<()>,
+    /// Bumped on every change a display should follow (add, remove, unlock, lock, expiry).
+    changes: watch::Sender<u64>,
+}
+
+impl CredentialService {
+    pub fn new(store: Arc<dyn SecretStore>, presence: Arc<dyn Presence>) -> Self {
+        Self {
+            store,
+            presence,
+            sessions: Sessions::new(),
+            policy: Mutex::new(UnlockPolicy::default()),
+            writes: tokio::sync::Mutex::new(()),
+            changes: watch::channel(0).0,
+        }
+    }
+
+    /// Sets how long unlocks last by default (the TTL may be overridden per unlock).
+    pub fn set_policy(&self, policy: UnlockPolicy) {
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    fn policy(&self) -> UnlockPolicy {
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A receiver that sees a new value whenever something a display shows has changed.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|generation| *generation += 1);
+    }
+
+    /// How presence is checked here.
+    pub fn presence_info(&self) -> PresenceInfo {
+        PresenceInfo {
+            kind: self.presence.kind(),
+            description: self.presence.description(),
+        }
+    }
+
+    /// Every credential and domain with its lock state. A store that cannot be read gives
+    /// empty lists and the reason, so the page can say what is wrong.
+    pub async fn overview(&self) -> CredentialsOverview {
+        let (credentials, domains, store_error) = match self.views().await {
+            Ok((credentials, domains)) => (credentials, domains, None),
+            Err(e) => (Vec::new(), Vec::new(), Some(e.to_string())),
+        };
+        CredentialsOverview {
+            credentials,
+            domains,
+            presence: self.presence_info(),
+            default_ttl_seconds: self.policy().ttl().as_secs(),
+            store_error,
+        }
+    }
+
+    /// Every domain with its lock state (for `credentials_status`).
+    pub async fn domains(&self) -> Result<Vec<DomainView>, CredentialError> {
+        Ok(self.views().await?.1)
+    }
+
+    async fn views(&self) -> Result<(Vec<CredentialView>, Vec<DomainView>), CredentialError> {
+        let all = self.store.list().await?;
+        let now = Utc::now();
+        let credentials: Vec<CredentialView> = all.iter().map(|m| self.view(m, now)).collect();
+        let mut domains: Vec<DomainView> = Vec::new();
+        for metadata in &all {
+            match domains.iter_mut().find(|d| d.domain == metadata.domain) {
+                Some(domain) => domain.credentials += 1,
+                None => {
+                    let state = self.sessions.state(&metadata.domain);
+                    domains.push(DomainView {
+                        domain: metadata.domain.clone(),
+                        kind: metadata.kind,
+                        credentials: 1,
+                        unlocked: state.is_some(),
+                        seconds_left: state.map(|s| s.remaining.as_secs()),
+                        idle_limited: state.is_some_and(|s| s.idle_limited),
+                    });
+                }
+            }
+        }
+        domains.sort_by(|a, b| a.domain.cmp(&b.domain));
+        Ok((credentials, domains))
+    }
+
+    fn view(&self, metadata: &Metadata, now: DateTime<Utc>) -> CredentialView {
+        let state = self.sessions.state(&metadata.domain);
+        let age_days = (now - metadata.last_rotated).num_days();
+        CredentialView {
+            id: metadata.id.clone(),
+            kind: metadata.kind,
+            label: metadata.label.clone(),
+            domain: metadata.domain.clone(),
+            account: metadata.account.clone(),
+            created: metadata.created,
+            last_rotated: metadata.last_rotated,
+            last_used: metadata.last_used,
+            age_days,
+            rotation_due: age_days >= ROTATION_DAYS,
+            unlocked: state.is_some(),
+            seconds_left: state.map(|s| s.remaining.as_secs()),
+        }
+    }
+
+    /// Stores a new credential after validating it (and, from the CLI, a presence check).
+    pub async fn add(
+        &self,
+        new: NewCredential,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        if let Some(problem) = new.problems().into_iter().next() {
+            return Err(problem.into());
+        }
+        if requester == Requester::Cli {
+            let action = format!(
+                "add the {} credential \"{}\"",
+                new.account.kind().display_name(),
+                new.label.trim()
+            );
+            self.confirm(action, requester).await?;
+        }
+        let _one_writer = self.writes.lock().await;
+        let metadata = self.store.put(new).await?;
+        tracing::info!(id = %metadata.id, domain = %metadata.domain, "credential added");
+        self.changed();
+        Ok(self.view(&metadata, Utc::now()))
+    }
+
+    /// Renames a credential.
+    pub async fn relabel(
+        &self,
+        id: &CredentialId,
+        label: &str,
+    ) -> Result<CredentialView, CredentialError> {
+        let _one_writer = self.writes.lock().await;
+        let metadata = self.store.set_label(id, label).await?;
+        self.changed();
+        Ok(self.view(&metadata, Utc::now()))
+    }
+
+    /// Replaces a credential's secret; an unlocked domain goes on with the new one.
+    pub async fn rotate(
+        &self,
+        id: &CredentialId,
+        secret: SecretString,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        let metadata = self.find(id).await?;
+        if secret.is_blank() {
+            return Err(latchkey_vault::Error::Missing {
+                field: metadata.account.secret_field(),
+            }
+            .into());
+        }
+        if requester == Requester::Cli {
+            let action = format!("rotate the secret of \"{}\"", metadata.label);
+            self.confirm(action, requester).await?;
+        }
+        let _one_writer = self.writes.lock().await;
+        let kept = SecretString::new(secret.expose().to_owned());
+        let metadata = self.store.rotate(id, secret).await?;
+        self.sessions.replace(&metadata.domain, id, kept);
+        tracing::info!(%id, domain = %metadata.domain, "credential rotated");
+        self.changed();
+        Ok(self.view(&metadata, Utc::now()))
+    }
+
+    /// Removes a credential and wipes its secret from memory.
+    pub async fn remove(
+        &self,
+        id: &CredentialId,
+        requester: Requester,
+    ) -> Result<(), CredentialError> {
+        let metadata = self.find(id).await?;
+        if requester == Requester::Cli {
+            let action = format!("remove the credential \"{}\"", metadata.label);
+            self.confirm(action, requester).await?;
+        }
+        let _one_writer = self.writes.lock().await;
+        self.store.delete(id).await?;
+        self.sessions.forget(&metadata.domain, id);
+        tracing::info!(%id, domain = %metadata.domain, "credential removed");
+        self.changed();
+        Ok(())
+    }
+
+    /// Unlocks one domain or all after one presence check, for `ttl` or the default time.
+    pub async fn unlock(
+        &self,
+        target: Target,
+        ttl: Option<Duration>,
+        requester: Requester,
+    ) -> Result<Vec<Domain>, CredentialError> {
+        let policy = match ttl {
+            Some(ttl) => self.policy().with_ttl(ttl)?,
+            None => self.policy(),
+        };
+        let all = self.store.list().await?;
+        let chosen: Vec<&Metadata> = match &target {
+            Target::One(domain) => all.iter().filter(|m| &m.domain == domain).collect(),
+            Target::All => all.iter().collect(),
+        };
+        let first = match (chosen.first(), &target) {
+            (Some(first), _) => first,
+            (None, Target::One(domain)) => {
+                return Err(CredentialError::UnknownDomain(domain.clone()));
+            }
+            (None, Target::All) => return Err(CredentialError::Nothing),
+        };
+        let mut domains: Vec<Domain> = chosen.iter().map(|m| m.domain.clone()).collect();
+        domains.dedup();
+        let action = match &target {
+            Target::One(_) => format!(
+                "unlock {} {}",
+                first.kind.display_name(),
+                first.domain.authority()
+            ),
+            Target::All if domains.len() == 1 => format!(
+                "unlock {} {}",
+                first.kind.display_name(),
+                first.domain.authority()
+            ),
+            Target::All => format!("unlock all credentials ({} domains)", domains.len()),
+        };
+        self.confirm(action, requester).await?;
+
+        // Read every secret before unlocking anything, so a failure unlocks nothing.
+        let mut secrets: Vec<(Domain, CredentialId, SecretString)> = Vec::new();
+        for metadata in &chosen {
+            let secret = self.store.get(&metadata.id).await?;
+            secrets.push((metadata.domain.clone(), metadata.id.clone(), secret));
+        }
+        for domain in &domains {
+            let mine = secrets
+                .extract_if(.., |(d, _, _)| d == domain)
+                .map(|(_, id, secret)| (id, secret))
+                .collect();
+            self.sessions.unlock(domain.clone(), mine, policy);
+        }
+        let now = Utc::now();
+        for metadata in &chosen {
+            // Worth recording, not worth failing an unlock over.
+            if let Err(e) = self.store.record_use(&metadata.id, now).await {
+                tracing::warn!(id = %metadata.id, "could not record the last use: {e}");
+            }
+        }
+        tracing::info!(domains = ?domains.iter().map(Domain::as_str).collect::<Vec<_>>(), ttl_s = policy.ttl().as_secs(), "unlocked");
+        self.changed();
+        Ok(domains)
+    }
+
+    /// Locks one domain or all, wiping their secrets; how many were unlocked.
+    pub fn lock(&self, target: &Target) -> usize {
+        let count = match target {
+            Target::One(domain) => usize::from(self.sessions.lock(domain)),
+            Target::All => self.sessions.lock_all(),
+        };
+        if count > 0 {
+            tracing::info!(?target, count, "locked");
+            self.changed();
+        }
+        count
+    }
+
+    /// The secret of a credential in an unlocked domain, for the tools that use it.
+    pub fn secret(
+        &self,
+        domain: &Domain,
+        id: &CredentialId,
+    ) -> Result<Arc<SecretString>, CredentialError> {
+        Ok(self.sessions.secret(domain, id)?)
+    }
+
+    /// Locks domains whose time is up, each at its deadline, until the service is dropped.
+    pub async fn expire_sessions(self: Arc<Self>) {
+        let mut changes = self.subscribe();
+        loop {
+            let next = self.sessions.next_deadline();
+            let wake = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = wake => {
+                    let expired = self.sessions.sweep();
+                    if !expired.is_empty() {
+                        tracing::info!(domains = ?expired.iter().map(Domain::as_str).collect::<Vec<_>>(), "unlock expired");
+                        self.changed();
+                    }
+                }
+                // An unlock may have brought the next deadline forward.
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+        }
+    }
+
+    /// Locks every domain when the machine sleeps or the screen locks, until dropped. Sources
+    /// that are missing (no logind in a container) are logged, not fatal.
+    pub async fn lock_on_sleep(self: Arc<Self>) {
+        let (tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let _watch = match latchkey_vault::watch_lock_events(tx).await {
+            Ok(watch) => {
+                let active: Vec<&str> = watch.active().collect();
+                tracing::info!("credentials lock on: {}", active.join(", "));
+                watch
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch for sleep and screen lock: {e}");
+                return;
+            }
+        };
+        while let Some(event) = events.recv().await {
+            let count = self.lock(&Target::All);
+            tracing::info!("{event}: locked {count} domains");
+        }
+    }
+
+    async fn find(&self, id: &CredentialId) -> Result<Metadata, CredentialError> {
+        self.store
+            .list()
+            .await?
+            .into_iter()
+            .find(|m| &m.id == id)
+            .ok_or_else(|| latchkey_vault::Error::NotFound(id.clone()).into())
+    }
+
+    async fn confirm(&self, action: String, requester: Requester) -> Result<(), CredentialError> {
+        let request = PresenceRequest::new(action, requester);
+        match self.presence.confirm(&request).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::info!(reason = %request.reason(), "presence check not passed: {e}");
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_like_a_clock() {
+        assert_eq!(time_left(4 * 3600), "4h 00m");
+        assert_eq!(time_left(3 * 3600 + 59 * 60 + 59), "3h 59m");
+        assert_eq!(time_left(12 * 60), "12m");
+        assert_eq!(time_left(30), "<1m");
+    }
+}

@@ -1,0 +1,370 @@
+//! Credentials through the broker's real surfaces: the control socket the CLI uses and the MCP
+//! socket assistants use, on a bound broker. The store is in memory (the Secret Service is
+//! exercised in crates/vault and the CLI tests); the human at the presence prompt is
+//! [`common::TestPresence`].
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use latchkey_broker::control::{ControlClient, ControlError, ControlRequest};
+use latchkey_broker::{
+    Broker, CredentialService, CredentialView, CredentialsOverview, Services, StatePaths,
+};
+use latchkey_vault::{Account, Domain, Error, MemoryStore, Requester, SecretString, StoreOp};
+use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const CANARY: &str = "canary-s3cret-5f2c9a";
+
+struct Running {
+    paths: StatePaths,
+    store: Arc<MemoryStore>,
+    presence: Arc<common::TestPresence>,
+    credentials: Arc<CredentialService>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _home: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let paths = StatePaths::at(home.path().join("state"));
+        let store = Arc::new(MemoryStore::new());
+        let presence = Arc::new(common::TestPresence::default());
+        let credentials = Arc::new(CredentialService::new(store.clone(), presence.clone()));
+        let services = Services {
+            sofa: common::fixture_sofa(),
+            credentials: Arc::clone(&credentials),
+        };
+        let broker = Broker::bind(&paths, services).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        tokio::spawn(broker.serve(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            paths,
+            store,
+            presence,
+            credentials,
+            stop: Some(stop),
+            _home: home,
+        }
+    }
+
+    async fn control(&self) -> ControlClient {
+        ControlClient::connect(&self.paths.control_socket())
+            .await
+            .unwrap()
+    }
+
+    fn approve(&self, yes: bool) {
+        self.presence.approve.store(yes, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn add_jamf(host: &str) -> ControlRequest {
+    ControlRequest::Add {
+        label: format!("Jamf {host}"),
+        account: Account::JamfClient {
+            url: format!("https://{host}"),
+            client_id: "api-client".into(),
+        },
+        secret: SecretString::from(CANARY),
+    }
+}
+
+#[tokio::test]
+async fn add_unlock_use_lock_and_remove_through_the_control_socket() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+
+    let added: CredentialView = cli.call(&add_jamf("acme.jamfcloud.com")).await.unwrap();
+    assert_eq!(added.domain.as_str(), "jamf:acme.jamfcloud.com");
+    assert!(!added.unlocked);
+    assert_eq!(
+        broker.presence.asked.lock().unwrap().last().unwrap(),
+        "add the Jamf Pro credential \"Jamf acme.jamfcloud.com\" (asked from the latchkey command line)"
+    );
+
+    let domain = Domain::from("jamf:acme.jamfcloud.com");
+    let err = broker.credentials.secret(&domain, &added.id).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "domain jamf:acme.jamfcloud.com is locked — unlock it from the Latchkey menu"
+    );
+
+    let unlocked: Vec<Domain> = cli
+        .call(&ControlRequest::Unlock {
+            domain: Some(domain.clone()),
+            ttl_minutes: Some(30),
+        })
+        .await
+        .unwrap();
+    assert_eq!(unlocked, std::slice::from_ref(&domain));
+    assert!(
+        broker
+            .presence
+            .asked
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .starts_with("unlock Jamf Pro acme.jamfcloud.com")
+    );
+    let secret = broker.credentials.secret(&domain, &added.id).unwrap();
+    assert_eq!(secret.expose(), CANARY);
+
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    let view = &overview.domains[0];
+    assert!(view.unlocked);
+    let left = view.seconds_left.unwrap();
+    assert!((29 * 60..=30 * 60).contains(&left), "{left}");
+    assert!(overview.credentials[0].last_used.is_some());
+
+    let locked: usize = cli
+        .call(&ControlRequest::Lock { domain: None })
+        .await
+        .unwrap();
+    assert_eq!(locked, 1);
+    assert!(broker.credentials.secret(&domain, &added.id).is_err());
+
+    cli.call::<()>(&ControlRequest::Remove { id: added.id })
+        .await
+        .unwrap();
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    assert!(overview.credentials.is_empty());
+}
+
+#[tokio::test]
+async fn a_declined_presence_check_changes_nothing() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+
+    broker.approve(false);
+    let err = cli
+        .call::<CredentialView>(&add_jamf("a.example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "the confirmation was declined");
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    assert!(overview.credentials.is_empty());
+
+    broker.approve(true);
+    let added: CredentialView = cli.call(&add_jamf("a.example.com")).await.unwrap();
+    broker.approve(false);
+    for request in [
+        ControlRequest::Unlock {
+            domain: None,
+            ttl_minutes: None,
+        },
+        ControlRequest::Remove {
+            id: added.id.clone(),
+        },
+        ControlRequest::Rotate {
+            id: added.id.clone(),
+            secret: "other".into(),
+        },
+    ] {
+        let err = cli.call::<serde_json::Value>(&request).await.unwrap_err();
+        assert_eq!(err.message, "the confirmation was declined", "{request:?}");
+    }
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    assert_eq!(overview.credentials.len(), 1);
+    assert!(!overview.domains[0].unlocked);
+    assert_eq!(overview.credentials[0].last_rotated, added.last_rotated);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+    let err = cli
+        .call::<CredentialView>(&ControlRequest::Add {
+            label: "  ".into(),
+            account: Account::Vault {
+                address: "http://vault.example.com".into(),
+            },
+            secret: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ControlError {
+            message: "label is required".into(),
+            field: Some("label".into())
+        }
+    );
+    assert!(
+        broker.presence.asked.lock().unwrap().is_empty(),
+        "no prompt for input that cannot be stored"
+    );
+
+    let err = cli
+        .call::<Vec<Domain>>(&ControlRequest::Unlock {
+            domain: Some("jamf:nowhere.example.com".into()),
+            ttl_minutes: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("no credential belongs to domain jamf:nowhere.example.com")
+    );
+
+    cli.call::<CredentialView>(&add_jamf("b.example.com"))
+        .await
+        .unwrap();
+    let err = cli
+        .call::<Vec<Domain>>(&ControlRequest::Unlock {
+            domain: None,
+            ttl_minutes: Some(1),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("ttl"));
+}
+
+#[tokio::test]
+async fn a_store_failure_during_unlock_unlocks_nothing() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+    cli.call::<CredentialView>(&add_jamf("c.example.com"))
+        .await
+        .unwrap();
+    broker
+        .store
+        .fail_next(StoreOp::Get, Error::Unavailable("keyring went away".into()));
+    let err = cli
+        .call::<Vec<Domain>>(&ControlRequest::Unlock {
+            domain: None,
+            ttl_minutes: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("keyring went away"), "{err}");
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    assert!(!overview.domains[0].unlocked);
+}
+
+#[tokio::test]
+async fn garbage_on_the_control_socket_gets_an_error_and_the_connection_goes_on() {
+    let broker = Running::start().await;
+    let stream = tokio::net::UnixStream::connect(broker.paths.control_socket())
+        .await
+        .unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    for garbage in [
+        "not json\n",
+        "{\"op\":\"explode\"}\n",
+        "{\"op\":\"add\",\"label\":\"x\"}\n",
+    ] {
+        write.write_all(garbage.as_bytes()).await.unwrap();
+        let answer = lines.next_line().await.unwrap().unwrap();
+        assert!(
+            answer.starts_with("{\"error\":{\"message\":\"bad request"),
+            "{answer}"
+        );
+    }
+    write.write_all(b"{\"op\":\"overview\"}\n").await.unwrap();
+    let answer = lines.next_line().await.unwrap().unwrap();
+    assert!(answer.starts_with("{\"ok\":"), "{answer}");
+
+    // A line longer than any request is skipped with an error, and the connection goes on.
+    let mut long = vec![b'x'; 1024 * 1024];
+    long.push(b'\n');
+    write.write_all(&long).await.unwrap();
+    let answer = lines.next_line().await.unwrap().unwrap();
+    assert!(answer.contains("request longer than"), "{answer}");
+    write.write_all(b"{\"op\":\"overview\"}\n").await.unwrap();
+    let answer = lines.next_line().await.unwrap().unwrap();
+    assert!(answer.starts_with("{\"ok\":"), "{answer}");
+
+    let mut cli = broker.control().await;
+    cli.call::<CredentialsOverview>(&ControlRequest::Overview)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn assistants_see_lock_state_and_never_a_secret() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+    let added: CredentialView = cli.call(&add_jamf("acme.jamfcloud.com")).await.unwrap();
+    let stream = tokio::net::UnixStream::connect(broker.paths.mcp_socket())
+        .await
+        .unwrap();
+    let mcp = rmcp::ServiceExt::serve((), stream.into_split())
+        .await
+        .unwrap();
+
+    let status = mcp
+        .call_tool(CallToolRequestParams::new("credentials_status"))
+        .await
+        .unwrap();
+    let domains = &status.structured_content.clone().unwrap()["domains"];
+    assert_eq!(domains[0]["domain"], "jamf:acme.jamfcloud.com");
+    assert_eq!(domains[0]["unlocked"], false);
+
+    broker
+        .credentials
+        .unlock(
+            latchkey_broker::Target::All,
+            Some(Duration::from_secs(3600)),
+            Requester::App,
+        )
+        .await
+        .unwrap();
+    let mut everything = String::new();
+    for tool in mcp.list_all_tools().await.unwrap() {
+        let args = match tool.name.as_ref() {
+            "sofa_os_status" | "sofa_cves_fixed_after" => {
+                serde_json::json!({ "version": "15.1" })
+            }
+            "sofa_fleet_exposure" => {
+                serde_json::json!({ "devices": [{ "id": "C02", "os_version": "15.1" }] })
+            }
+            _ => serde_json::json!({}),
+        };
+        let result = mcp
+            .call_tool(
+                CallToolRequestParams::new(tool.name.clone())
+                    .with_arguments(args.as_object().unwrap().clone()),
+            )
+            .await
+            .unwrap();
+        assert_ne!(result.is_error, Some(true), "{}: {result:?}", tool.name);
+        everything += &serde_json::to_string(&result).unwrap();
+    }
+    let feed = mcp
+        .read_resource(ReadResourceRequestParams::new("latchkey://sofa/feed"))
+        .await
+        .unwrap();
+    everything += &serde_json::to_string(&feed).unwrap();
+    assert!(everything.contains("\"unlocked\":true"), "{everything}");
+    assert!(
+        !everything.contains(CANARY),
+        "a secret reached an assistant"
+    );
+
+    let overview: CredentialsOverview = cli.call(&ControlRequest::Overview).await.unwrap();
+    assert!(!serde_json::to_string(&overview).unwrap().contains(CANARY));
+    assert_eq!(overview.credentials[0].id, added.id);
+    mcp.cancel().await.unwrap();
+}

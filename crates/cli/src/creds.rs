@@ -1,0 +1,350 @@
+//! `latchkey creds …`: the user's credentials, through the running broker's control socket
+//! (never around it). Secrets are read from the terminal without echo, or from stdin when it
+//! is not a terminal (`pass show x | latchkey creds add …`); never from arguments.
+//!
+//! Unlocking, and adding, rotating or removing from here, waits for the broker's presence
+//! check (Touch ID, or the app's confirmation): an assistant that runs this command cannot
+//! answer it.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use latchkey_broker::control::{ControlClient, ControlRequest};
+use latchkey_broker::{CredentialView, CredentialsOverview, StatePaths, time_left};
+use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
+use zeroize::Zeroizing;
+
+#[derive(Debug, Args)]
+pub struct CredsArgs {
+    #[command(subcommand)]
+    command: CredsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CredsCommand {
+    /// Store a new credential (the secret is prompted for, or read from stdin)
+    Add {
+        #[command(subcommand)]
+        kind: AddKind,
+    },
+    /// Every credential, its domain, lock state and age
+    List {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a credential's secret (prompted for, or read from stdin)
+    Rotate { id: String },
+    /// Rename a credential
+    Rename { id: String, label: String },
+    /// Remove a credential from the secret store
+    Rm { id: String },
+    /// Unlock one domain, or all, for tools to use (asks for Touch ID or a confirmation)
+    Unlock {
+        /// e.g. jamf:acme.jamfcloud.com (see `latchkey creds status`)
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        domain: Option<String>,
+        /// Unlock every domain
+        #[arg(long)]
+        all: bool,
+        /// How long, e.g. 30m, 2h (5 minutes to 12 hours) [default: 4h, or as set]
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        duration: Option<Duration>,
+    },
+    /// Lock one domain, or all, wiping its secrets from memory
+    Lock {
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        domain: Option<String>,
+        /// Lock every domain
+        #[arg(long)]
+        all: bool,
+    },
+    /// Domains, lock state and time left
+    Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AddKind {
+    /// Jamf Pro: an API client (--client-id) or, for older servers, a user (--username)
+    Jamf {
+        /// e.g. https://acme.jamfcloud.com
+        #[arg(long)]
+        url: String,
+        #[arg(
+            long,
+            required_unless_present = "username",
+            conflicts_with = "username"
+        )]
+        client_id: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        label: String,
+    },
+    /// vCenter: host, user and password; TLS verified, or pinned to a certificate fingerprint
+    Vcenter {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        username: String,
+        /// Accept only the certificate with this SHA-256 fingerprint (self-signed vCenters)
+        #[arg(long, value_name = "SHA256")]
+        pin: Option<String>,
+        #[arg(long)]
+        label: String,
+    },
+    /// HashiCorp Vault: address and token
+    Vault {
+        /// e.g. https://vault.example.com:8200
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        label: String,
+    },
+}
+
+pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
+    let socket = StatePaths::from_env()?.control_socket();
+    let mut broker = ControlClient::connect(&socket).await?;
+    match args.command {
+        CredsCommand::Add { kind } => {
+            let (label, account) = kind.into_account();
+            let secret = read_secret(&format!("{}: ", account.secret_field()))?;
+            let request = ControlRequest::Add {
+                label,
+                account,
+                secret,
+            };
+            let added: CredentialView = broker.call(&request).await?;
+            println!("added {} ({}) for {}", added.id, added.label, added.domain);
+        }
+        CredsCommand::List { json } => {
+            let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&overview.credentials)?);
+            } else {
+                print_list(&overview)?;
+            }
+        }
+        CredsCommand::Rotate { id } => {
+            let secret = read_secret("new secret: ")?;
+            let request = ControlRequest::Rotate {
+                id: CredentialId::from(id.as_str()),
+                secret,
+            };
+            let rotated: CredentialView = broker.call(&request).await?;
+            println!("rotated {} ({})", rotated.id, rotated.label);
+        }
+        CredsCommand::Rename { id, label } => {
+            let request = ControlRequest::Relabel {
+                id: CredentialId::from(id.as_str()),
+                label,
+            };
+            let renamed: CredentialView = broker.call(&request).await?;
+            println!("renamed {} to {}", renamed.id, renamed.label);
+        }
+        CredsCommand::Rm { id } => {
+            let id = CredentialId::from(id.as_str());
+            broker
+                .call::<()>(&ControlRequest::Remove { id: id.clone() })
+                .await?;
+            println!("removed {id}");
+        }
+        CredsCommand::Unlock {
+            domain, duration, ..
+        } => {
+            let ttl_minutes = duration.map(|d| d.as_secs().div_ceil(60));
+            let request = ControlRequest::Unlock {
+                domain: domain.as_deref().map(Domain::from),
+                ttl_minutes,
+            };
+            let unlocked: Vec<Domain> = broker.call(&request).await?;
+            for domain in unlocked {
+                println!("unlocked {domain}");
+            }
+        }
+        CredsCommand::Lock { domain, .. } => {
+            let request = ControlRequest::Lock {
+                domain: domain.as_deref().map(Domain::from),
+            };
+            let count: usize = broker.call(&request).await?;
+            println!("locked {count} domain{}", if count == 1 { "" } else { "s" });
+        }
+        CredsCommand::Status { json } => {
+            let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&overview)?);
+            } else {
+                print_status(&overview)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl AddKind {
+    fn into_account(self) -> (String, Account) {
+        match self {
+            AddKind::Jamf {
+                url,
+                client_id: Some(client_id),
+                label,
+                ..
+            } => (label, Account::JamfClient { url, client_id }),
+            AddKind::Jamf {
+                url,
+                username,
+                label,
+                ..
+            } => (
+                label,
+                Account::JamfUser {
+                    url,
+                    username: username.unwrap_or_default(),
+                },
+            ),
+            AddKind::Vcenter {
+                host,
+                username,
+                pin,
+                label,
+            } => {
+                let tls = pin.map_or(TlsPolicy::Verify, |sha256| TlsPolicy::Pinned { sha256 });
+                (
+                    label,
+                    Account::Vcenter {
+                        host,
+                        username,
+                        tls,
+                    },
+                )
+            }
+            AddKind::Vault { address, label } => (label, Account::Vault { address }),
+        }
+    }
+}
+
+/// A secret from the terminal (no echo) or, when stdin is not one, all of stdin minus the
+/// final line break.
+fn read_secret(prompt: &str) -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    let value = if stdin.is_terminal() {
+        Zeroizing::new(rpassword::prompt_password(prompt).context("reading the secret")?)
+    } else {
+        let mut all = Zeroizing::new(String::new());
+        stdin
+            .lock()
+            .read_to_string(&mut all)
+            .context("reading the secret from stdin")?;
+        let trimmed = all.trim_end_matches(['\r', '\n']).len();
+        all.truncate(trimmed);
+        all
+    };
+    if value.trim().is_empty() {
+        bail!("the secret is empty; nothing was stored");
+    }
+    Ok(SecretString::new(value.as_str().to_owned()))
+}
+
+fn print_list(overview: &CredentialsOverview) -> anyhow::Result<()> {
+    if let Some(e) = &overview.store_error {
+        bail!("{e}");
+    }
+    if overview.credentials.is_empty() {
+        println!("no credentials yet; add one with `latchkey creds add jamf|vcenter|vault …`");
+        return Ok(());
+    }
+    let mut table = Table::new(["ID", "LABEL", "DOMAIN", "AS", "STATE", "ROTATED"]);
+    for c in &overview.credentials {
+        let rotated = match (c.age_days, c.rotation_due) {
+            (0, _) => "today".to_owned(),
+            (days, false) => format!("{days} days ago"),
+            (days, true) => format!("{days} days ago, rotate it"),
+        };
+        table.row([
+            c.id.to_string(),
+            c.label.clone(),
+            c.domain.to_string(),
+            c.account.principal(),
+            lock_state(c.unlocked, c.seconds_left),
+            rotated,
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+fn print_status(overview: &CredentialsOverview) -> anyhow::Result<()> {
+    if let Some(e) = &overview.store_error {
+        bail!("{e}");
+    }
+    println!("presence check: {}", overview.presence.description);
+    if overview.domains.is_empty() {
+        println!("no credentials yet");
+        return Ok(());
+    }
+    let mut table = Table::new(["DOMAIN", "KIND", "CREDENTIALS", "STATE"]);
+    for d in &overview.domains {
+        table.row([
+            d.domain.to_string(),
+            d.kind.display_name().to_owned(),
+            d.credentials.to_string(),
+            lock_state(d.unlocked, d.seconds_left),
+        ]);
+    }
+    table.print();
+    Ok(())
+}
+
+/// `unlocked, 3h 59m left` or `locked`.
+fn lock_state(unlocked: bool, seconds_left: Option<u64>) -> String {
+    match (unlocked, seconds_left) {
+        (true, Some(s)) => format!("unlocked, {} left", time_left(s)),
+        (true, None) => "unlocked".to_owned(),
+        (false, _) => "locked".to_owned(),
+    }
+}
+
+/// Left-aligned columns, as `ls -l` readers expect.
+struct Table<const N: usize> {
+    rows: Vec<[String; N]>,
+}
+
+impl<const N: usize> Table<N> {
+    fn new(header: [&str; N]) -> Self {
+        Self {
+            rows: vec![header.map(str::to_owned)],
+        }
+    }
+
+    fn row(&mut self, row: [String; N]) {
+        self.rows.push(row);
+    }
+
+    fn print(&self) {
+        let widths: Vec<usize> = (0..N)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:width$}"))
+                .collect();
+            println!("{}", line.join("  ").trim_end());
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! `latchkey creds …` end to end: the real binary against a real `latchkey serve`, whose
+//! store is the real Secret Service (gnome-keyring in the private D-Bus session that
+//! scripts/with-keyring.sh starts), checked from outside with `secret-tool`. The presence
+//! check is the test build's scripted one (LATCHKEY_SCRIPTED_PRESENCE), which shipped builds
+//! do not contain.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
+
+use common::{Home, Served};
+
+const CANARY: &str = "cli-canary-7d41e0b9";
+
+/// Whether the keyring is there; skipping is only allowed outside CI.
+fn keyring(test: &str) -> bool {
+    if std::env::var("LATCHKEY_TEST_KEYRING").as_deref() == Ok("1") {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test} needs the Secret Service: run under scripts/with-keyring.sh"
+    );
+    eprintln!("skipping {test}: run under scripts/with-keyring.sh (sets LATCHKEY_TEST_KEYRING=1)");
+    false
+}
+
+fn serve(home: &Home, presence: &str) -> Served {
+    let mut cmd = home.latchkey(&["serve"]);
+    cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
+        .env("LATCHKEY_LOG", "debug");
+    home.serve_with(cmd)
+}
+
+/// Runs `latchkey ARGS` with `stdin` piped in.
+fn run(home: &Home, args: &[&str], stdin: &str) -> Output {
+    let mut child = home
+        .latchkey(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn failed(out: &Output) -> String {
+    assert!(!out.status.success(), "unexpectedly succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What `secret-tool search` shows for a domain: attributes and secrets.
+fn keyring_items(domain: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "--unlock",
+            "application",
+            "latchkey",
+            "latchkey-domain",
+            domain,
+        ])
+        .output()
+        .expect("secret-tool (libsecret-tools) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+fn stop(mut served: Served) -> String {
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    let mut log = String::new();
+    served
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    log
+}
+
+#[test]
+fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
+    if !keyring("add_list_unlock_lock_rotate_and_remove_in_the_real_keyring") {
+        return;
+    }
+    let home = Home::new();
+    let broker = serve(&home, "approve");
+    let domain = "jamf:cli-one.example.com";
+    let mut seen = String::new();
+
+    let out = run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            "https://cli-one.example.com",
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            "CLI one",
+        ],
+        &format!("{CANARY}\n"),
+    );
+    seen += &ok(&out);
+    assert!(seen.contains("for jamf:cli-one.example.com"), "{seen}");
+    let items = keyring_items(domain);
+    assert!(
+        items.contains(&format!("secret = {{\"client_secret\":\"{CANARY}\"}}")),
+        "{items}"
+    );
+    assert!(
+        items.contains("label = Latchkey: Jamf Pro cli-one.example.com (client latchkey-test)"),
+        "{items}"
+    );
+
+    let list = ok(&run(&home, &["creds", "list", "--json"], ""));
+    let listed: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed[0]["domain"], domain);
+    assert_eq!(listed[0]["unlocked"], false);
+    seen += &list;
+
+    seen += &ok(&run(
+        &home,
+        &["creds", "unlock", domain, "--for", "45m"],
+        "",
+    ));
+    let status = ok(&run(&home, &["creds", "status"], ""));
+    assert!(
+        status.contains("unlocked, 44m left") || status.contains("unlocked, 45m left"),
+        "{status}"
+    );
+    assert!(status.contains("scripted (test build)"), "{status}");
+    seen += &status;
+
+    let locked = ok(&run(&home, &["creds", "lock", "--all"], ""));
+    assert_eq!(locked.trim(), "locked 1 domain");
+    let table = ok(&run(&home, &["creds", "list"], ""));
+    assert!(
+        table.contains("locked") && table.contains("today"),
+        "{table}"
+    );
+    seen += &table;
+
+    seen += &ok(&run(&home, &["creds", "rotate", &id], "rotated-secret\n"));
+    assert!(keyring_items(domain).contains("rotated-secret"));
+    seen += &ok(&run(&home, &["creds", "rename", &id, "CLI renamed"], ""));
+    assert!(keyring_items(domain).contains("CLI renamed"));
+
+    seen += &ok(&run(&home, &["creds", "rm", &id], ""));
+    let items = keyring_items(domain);
+    assert!(!items.contains("latchkey-id"), "item is gone: {items}");
+
+    let log = stop(broker);
+    assert!(log.contains("credential added"), "the log is on: {log}");
+    for (what, text) in [("CLI output", &seen), ("broker log", &log)] {
+        assert!(!text.contains(CANARY), "the secret reached the {what}");
+        assert!(
+            !text.contains("rotated-secret"),
+            "the secret reached the {what}"
+        );
+    }
+}
+
+#[test]
+fn without_presence_nothing_is_stored_or_unlocked() {
+    if !keyring("without_presence_nothing_is_stored_or_unlocked") {
+        return;
+    }
+    let home = Home::new();
+    let broker = serve(&home, "deny");
+    let domain = "vault:cli-two.example.com";
+    let err = failed(&run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "vault",
+            "--address",
+            "https://cli-two.example.com",
+            "--label",
+            "Vault two",
+        ],
+        "hvs.token\n",
+    ));
+    assert!(err.contains("the confirmation was declined"), "{err}");
+    assert!(!keyring_items(domain).contains("latchkey-id"));
+    drop(broker);
+}
+
+#[test]
+fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
+    let home = Home::new();
+    // There is no flag to pass a secret: clap refuses one.
+    let err = failed(&run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "vault",
+            "--address",
+            "https://v.example.com",
+            "--label",
+            "V",
+            "--token",
+            "abc",
+        ],
+        "",
+    ));
+    assert!(err.contains("unexpected argument '--token'"), "{err}");
+
+    let err = failed(&run(&home, &["creds", "status"], ""));
+    assert!(
+        err.contains("start the Latchkey app or `latchkey serve`"),
+        "{err}"
+    );
+
+    if !keyring("secrets_never_come_from_arguments_and_bad_input_names_the_field") {
+        return;
+    }
+    let _broker = serve(&home, "approve");
+    let err = failed(&run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "vcenter",
+            "--host",
+            "bad_host!",
+            "--username",
+            "admin",
+            "--label",
+            "VC",
+        ],
+        "pw\n",
+    ));
+    assert!(
+        err.contains("host is not a valid host name or IP address"),
+        "{err}"
+    );
+    let err = failed(&run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "vault",
+            "--address",
+            "https://v.example.com",
+            "--label",
+            "V",
+        ],
+        "\n",
+    ));
+    assert!(
+        err.contains("the secret is empty; nothing was stored"),
+        "{err}"
+    );
+    let err = failed(&run(
+        &home,
+        &["creds", "unlock", "vault:none.example.com"],
+        "",
+    ));
+    assert!(
+        err.contains("no credential belongs to domain vault:none.example.com"),
+        "{err}"
+    );
+}

@@ -1,0 +1,208 @@
+// Small pure helpers for the Credentials page: names, countdowns, ages and the add form's fields.
+import type { Account, AccountType, CommandError, CredentialKind, TlsPolicy } from '../../lib/backend';
+
+export const KIND_NAMES: Record<CredentialKind, string> = {
+  jamf: 'Jamf Pro',
+  vcenter: 'vCenter',
+  vault: 'HashiCorp Vault',
+};
+
+/** The add form's kind picker, in order. */
+export const ACCOUNT_TYPES: { type: AccountType; name: string }[] = [
+  { type: 'jamf_client', name: 'Jamf Pro API client' },
+  { type: 'jamf_user', name: 'Jamf Pro user account' },
+  { type: 'vcenter', name: 'vCenter' },
+  { type: 'vault', name: 'HashiCorp Vault' },
+];
+
+/** The name of each form field, as labels and error messages use it (keys as the backend names fields). */
+export const FIELD_NAMES: Record<string, string> = {
+  label: 'Label',
+  url: 'Jamf Pro URL',
+  client_id: 'Client ID',
+  client_secret: 'Client secret',
+  username: 'Username',
+  password: 'Password',
+  host: 'vCenter host',
+  'tls.mode': 'Certificate',
+  'tls.sha256': 'SHA-256 fingerprint',
+  address: 'Vault address',
+  token: 'Token',
+};
+
+/** The field that holds the secret for each kind of account. */
+export function secretField(type: AccountType): 'client_secret' | 'password' | 'token' {
+  if (type === 'jamf_client') return 'client_secret';
+  if (type === 'vault') return 'token';
+  return 'password';
+}
+
+/** The form's fields for a kind of account, in form order, secret last. */
+export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify'): string[] {
+  switch (type) {
+    case 'jamf_client':
+      return ['label', 'url', 'client_id', 'client_secret'];
+    case 'jamf_user':
+      return ['label', 'url', 'username', 'password'];
+    case 'vcenter':
+      return ['label', 'host', 'username', 'tls.mode', ...(tls === 'pinned' ? ['tls.sha256'] : []), 'password'];
+    case 'vault':
+      return ['label', 'address', 'token'];
+  }
+}
+
+/** A field's name in data-testids and element ids: "tls.sha256" becomes "tls-sha256". */
+export function fieldSlug(field: string): string {
+  return field.replace(/[^a-z0-9_-]/gi, '-');
+}
+
+/** What the add form holds besides the secret. */
+export interface Draft {
+  label: string;
+  url: string;
+  client_id: string;
+  username: string;
+  host: string;
+  tls_mode: TlsPolicy['mode'];
+  tls_sha256: string;
+  address: string;
+}
+
+export function emptyDraft(): Draft {
+  return { label: '', url: '', client_id: '', username: '', host: '', tls_mode: 'verify', tls_sha256: '', address: '' };
+}
+
+/** The account a draft describes for a kind (as typed: the backend trims and normalizes). */
+export function accountOf(type: AccountType, d: Draft): Account {
+  switch (type) {
+    case 'jamf_client':
+      return { type, url: d.url, client_id: d.client_id };
+    case 'jamf_user':
+      return { type, url: d.url, username: d.username };
+    case 'vcenter':
+      return {
+        type,
+        host: d.host,
+        username: d.username,
+        tls: d.tls_mode === 'pinned' ? { mode: 'pinned', sha256: d.tls_sha256 } : { mode: 'verify' },
+      };
+    case 'vault':
+      return { type, address: d.address };
+  }
+}
+
+/** Problems by field: the first for each field, and those for no field shown (or no field at all). */
+export function splitErrors(errors: readonly CommandError[], shown: readonly string[]) {
+  const byField: Record<string, string> = {};
+  const general: string[] = [];
+  for (const e of errors) {
+    if (e.field && shown.includes(e.field)) byField[e.field] ??= e.message;
+    else general.push(e.message);
+  }
+  return { byField, general };
+}
+
+/** "Jamf Pro API client", "vCenter user", "HashiCorp Vault token". */
+export function accountKindName(account: Account): string {
+  switch (account.type) {
+    case 'jamf_client':
+      return 'Jamf Pro API client';
+    case 'jamf_user':
+      return 'Jamf Pro user';
+    case 'vcenter':
+      return 'vCenter user';
+    case 'vault':
+      return 'HashiCorp Vault token';
+  }
+}
+
+/** Who the credential acts as: the client id or user name; null for a Vault token. */
+export function principal(account: Account): string | null {
+  switch (account.type) {
+    case 'jamf_client':
+      return account.client_id;
+    case 'jamf_user':
+    case 'vcenter':
+      return account.username;
+    case 'vault':
+      return null;
+  }
+}
+
+/** The host part of a domain: "jamf:acme.jamfcloud.com" gives "acme.jamfcloud.com". */
+export function domainHost(domain: string): string {
+  const i = domain.indexOf(':');
+  return i < 0 ? domain : domain.slice(i + 1);
+}
+
+/** "Jamf Pro acme.jamfcloud.com", as prompts and button labels name a domain. */
+export function domainName(kind: CredentialKind, domain: string): string {
+  return `${KIND_NAMES[kind] ?? kind} ${domainHost(domain)}`;
+}
+
+/** Seconds left now, counting down locally from what the backend said at `since` (ms). */
+export function secondsLeft(reported: number | null, since: number, now: number): number | null {
+  if (reported === null) return null;
+  return Math.max(0, reported - Math.floor((now - since) / 1000));
+}
+
+/** "3h 59m", "12m 5s", "40s". */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+/** "Unlocked · 3h 59m", "Unlocked", "Locked". */
+export function lockText(unlocked: boolean, left: number | null): string {
+  if (!unlocked) return 'Locked';
+  return left === null ? 'Unlocked' : `Unlocked · ${formatCountdown(left)}`;
+}
+
+/** "rotated today", "rotated yesterday", "rotated 12 days ago". */
+export function rotatedText(ageDays: number): string {
+  if (ageDays <= 0) return 'rotated today';
+  if (ageDays === 1) return 'rotated yesterday';
+  return `rotated ${ageDays} days ago`;
+}
+
+/** The reminder shown when rotation is due: "Rotate: 45 days old". */
+export function rotationReminder(ageDays: number): string {
+  return `Rotate: ${ageDays} ${ageDays === 1 ? 'day' : 'days'} old`;
+}
+
+export interface Duration {
+  minutes: number;
+  label: string;
+}
+
+const DURATIONS: Duration[] = [
+  { minutes: 15, label: '15 min' },
+  { minutes: 60, label: '1 h' },
+  { minutes: 240, label: '4 h' },
+  { minutes: 480, label: '8 h' },
+  { minutes: 720, label: '12 h' },
+];
+
+/** "15 min", "1 h", "1 h 30 min". */
+export function formatMinutes(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** The unlock durations to offer, the default marked (and added when it is not a standard one). */
+export function durations(defaultTtlSeconds: number): { choices: Duration[]; preset: number } {
+  const preset = Math.max(1, Math.round(defaultTtlSeconds / 60));
+  const choices = DURATIONS.some((d) => d.minutes === preset)
+    ? [...DURATIONS]
+    : [...DURATIONS, { minutes: preset, label: formatMinutes(preset) }].sort((a, b) => a.minutes - b.minutes);
+  return {
+    choices: choices.map((d) => (d.minutes === preset ? { ...d, label: `${d.label} (default)` } : d)),
+    preset,
+  };
+}

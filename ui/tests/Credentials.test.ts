@@ -1,0 +1,514 @@
+// The Credentials page against a mocked Tauri IPC: what the Rust side returns is what the page
+// shows, and what the page sends is what the Rust side's commands take.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import Credentials from '../src/pages/Credentials.svelte';
+import type { AppStatus, CommandError, CredentialView, CredentialsOverview } from '../src/lib/backend';
+import { JAMF, VAULT, VCENTER, jamfClient, overview, vault, vcenter, withLock } from './credentials-data';
+
+type Call = { cmd: string; args: Record<string, unknown> };
+let calls: Call[] = [];
+
+type Handler = (args: Record<string, unknown>) => unknown;
+
+/** Mocks the credentials commands: `overview` by default, anything else from `h` or refused. */
+function mockCredentials(h: Record<string, Handler> = {}) {
+  mockIPC(
+    (cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args: a });
+      if (h[cmd]) return h[cmd](a);
+      if (cmd === 'credentials_overview') return overview();
+      if (cmd === 'credentials_check') return [];
+      throw new Error(`unexpected command ${cmd}`);
+    },
+    { shouldMockEvents: true },
+  );
+}
+
+const linux: AppStatus = { version: '0.1.0', platform: 'linux', broker: { state: 'running', socket: '/tmp/mcp.sock' } };
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+function callsTo(cmd: string) {
+  return calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+}
+
+async function shown() {
+  return screen.findByTestId(`creds-row-${jamfClient.id}`);
+}
+
+function domain(d: string) {
+  return document.querySelector<HTMLElement>(`[data-testid="creds-domain"][data-domain="${d}"]`)!;
+}
+
+function control(testid: string, d: string) {
+  return document.querySelector<HTMLElement>(`[data-testid="${testid}"][data-domain="${d}"]`)!;
+}
+
+async function type(testid: string, value: string) {
+  await fireEvent.input(screen.getByTestId(testid), { target: { value } });
+}
+
+async function openForm() {
+  await shown();
+  await fireEvent.click(screen.getByTestId('creds-add'));
+  return screen.getByTestId('creds-form');
+}
+
+beforeEach(() => (calls = []));
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  vi.useRealTimers();
+});
+
+describe('Credentials page: the list', () => {
+  it('lists credentials by domain with kind, principal, lock state, countdown and age', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    const jamfRow = await shown();
+
+    expect([...document.querySelectorAll<HTMLElement>('[data-testid="creds-domain"]')].map((d) => d.dataset.domain)).toEqual([
+      JAMF,
+      VAULT,
+      VCENTER,
+    ]);
+    expect(within(jamfRow).getByTestId('creds-label').textContent).toBe('Acme production');
+    expect(jamfRow.textContent).toContain('Jamf Pro API client');
+    expect(within(jamfRow).getByTestId('creds-principal').textContent).toBe('7d1e1f5c-api');
+    expect(screen.getByTestId(`creds-state-${jamfClient.id}`).textContent).toBe('Unlocked · 3h 59m');
+    expect(screen.getByTestId(`creds-state-${jamfClient.id}`).dataset.state).toBe('unlocked');
+    expect(within(jamfRow).getByTestId('creds-age').textContent).toBe('rotated 12 days ago');
+    expect(within(jamfRow).queryByTestId('creds-rotation-due')).toBeNull();
+
+    const vcRow = screen.getByTestId(`creds-row-${vcenter.id}`);
+    expect(vcRow.textContent).toContain('vCenter user');
+    expect(within(vcRow).getByTestId('creds-principal').textContent).toBe('administrator@vsphere.local');
+    expect(vcRow.textContent).toContain('pinned certificate');
+    expect(vcRow.textContent).toContain('never used');
+    expect(screen.getByTestId(`creds-state-${vcenter.id}`).textContent).toBe('Locked');
+    expect(screen.getByTestId(`creds-state-${vcenter.id}`).dataset.state).toBe('locked');
+
+    const vaultRow = screen.getByTestId(`creds-row-${vault.id}`);
+    expect(vaultRow.textContent).toContain('HashiCorp Vault token');
+    expect(within(vaultRow).getByTestId('creds-age').textContent).toBe('rotated yesterday');
+
+    // Domains: the unlocked one offers Lock, the locked ones a duration and Unlock.
+    expect(domain(JAMF).dataset.state).toBe('unlocked');
+    expect(domain(JAMF).textContent).toContain('Jamf Pro');
+    expect(control('creds-domain-state', JAMF).textContent?.trim()).toBe('Unlocked · 3h 59m');
+    expect(control('creds-domain-lock', JAMF).getAttribute('aria-label')).toBe('Lock Jamf Pro acme.jamfcloud.com');
+    expect(control('creds-domain-unlock', JAMF)).toBeNull();
+    expect(control('creds-domain-state', VCENTER).textContent?.trim()).toBe('Locked');
+    expect(control('creds-domain-unlock', VCENTER).textContent).toBe('Unlock');
+    expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).value).toBe('240');
+
+    expect(screen.getByTestId('creds-presence').textContent).toContain(
+      'a confirmation in the Latchkey app (not biometrics)',
+    );
+    expect(screen.queryByTestId('creds-empty')).toBeNull();
+    expect(screen.queryByTestId('not-yet')).toBeNull();
+    expect(calls.map((c) => c.cmd)).toEqual(['credentials_overview']);
+  });
+
+  it('shows a rotation reminder on a credential due for rotation', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    await shown();
+    const due = screen.getAllByTestId('creds-rotation-due');
+    expect(due).toHaveLength(1);
+    expect(due[0].textContent).toBe('Rotate: 45 days old');
+    expect(screen.getByTestId(`creds-row-${vcenter.id}`).contains(due[0])).toBe(true);
+  });
+
+  it('counts down each second and asks again when an unlock runs out', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const short = withLock(overview(), [JAMF], 62);
+    let listed = 0;
+    mockCredentials({ credentials_overview: () => (listed++ ? withLock(short, [JAMF], null) : short) });
+    render(Credentials, { status: linux });
+    const state = () => screen.getByTestId(`creds-state-${jamfClient.id}`).textContent;
+    await vi.waitFor(() => expect(state()).toBe('Unlocked · 1m 2s'));
+
+    vi.advanceTimersByTime(1000);
+    await vi.waitFor(() => expect(state()).toBe('Unlocked · 1m 1s'));
+    vi.advanceTimersByTime(21_000);
+    await vi.waitFor(() => expect(state()).toBe('Unlocked · 40s'));
+    expect(control('creds-domain-state', JAMF).textContent?.trim()).toBe('Unlocked · 40s');
+    expect(callsTo('credentials_overview')).toHaveLength(1);
+
+    vi.advanceTimersByTime(40_000);
+    await vi.waitFor(() => expect(state()).toBe('Locked'));
+    expect(callsTo('credentials_overview')).toHaveLength(2);
+    // Nothing else is counting down, so nothing more is asked.
+    vi.advanceTimersByTime(5000);
+    expect(callsTo('credentials_overview')).toHaveLength(2);
+  });
+
+  it('shows a secret store error prominently', async () => {
+    mockCredentials({
+      credentials_overview: () =>
+        overview({ credentials: [], domains: [], store_error: 'the Secret Service is not running (org.freedesktop.secrets)' }),
+    });
+    render(Credentials, { status: linux });
+    const error = await screen.findByTestId('creds-store-error');
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(error.textContent).toContain('Latchkey cannot read the system secret store.');
+    expect(error.textContent).toContain('org.freedesktop.secrets');
+    expect(screen.queryByTestId('creds-empty')).toBeNull();
+  });
+
+  it('explains what to add when there is nothing yet', async () => {
+    mockCredentials({ credentials_overview: () => overview({ credentials: [], domains: [] }) });
+    render(Credentials, { status: { ...linux, platform: 'macos' } });
+    const empty = await screen.findByTestId('creds-empty');
+    expect(empty.textContent).toContain('No credentials yet.');
+    expect(empty.textContent).toContain('Jamf Pro API client');
+    expect(empty.textContent).toContain('HashiCorp Vault token');
+    expect(empty.textContent).toContain('the Keychain');
+    expect((screen.getByTestId('creds-unlock-all') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('creds-lock-all') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('disables unlocking, saying why, when no presence check is available', async () => {
+    mockCredentials({ credentials_overview: () => overview({ presence: { kind: 'unavailable', description: 'none available' } }) });
+    render(Credentials, { status: linux });
+    await shown();
+    expect((screen.getByTestId('creds-unlock-all') as HTMLButtonElement).disabled).toBe(true);
+    expect((control('creds-domain-unlock', VCENTER) as HTMLButtonElement).disabled).toBe(true);
+    const why = screen.getByTestId('creds-presence');
+    expect(why.dataset.kind).toBe('unavailable');
+    expect(why.textContent).toContain('Unlocking is turned off');
+    // Locking needs no presence check.
+    expect((screen.getByTestId('creds-lock-all') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('lists again when the Rust side says the credentials changed', async () => {
+    let listed = 0;
+    mockCredentials({ credentials_overview: () => (listed++ ? withLock(overview(), null, null) : overview()) });
+    render(Credentials, { status: linux });
+    await shown();
+    await emit('credentials-changed');
+    await waitFor(() => expect(screen.getByTestId(`creds-state-${jamfClient.id}`).textContent).toBe('Locked'));
+    expect(callsTo('credentials_overview')).toHaveLength(2);
+  });
+
+  it('says so when the list cannot be read, and can try again', async () => {
+    let listed = 0;
+    mockCredentials({ credentials_overview: () => (listed++ ? overview() : Promise.reject('no store')) });
+    render(Credentials, { status: linux });
+    expect((await screen.findByTestId('creds-error')).textContent).toContain('Cannot list the credentials: no store');
+    await fireEvent.click(screen.getByTestId('creds-retry'));
+    await shown();
+    expect(screen.queryByTestId('creds-error')).toBeNull();
+  });
+});
+
+describe('Credentials page: unlocking and locking', () => {
+  it('unlocks a domain for the chosen time, waiting for the confirmation', async () => {
+    const pending = deferred<CredentialsOverview>();
+    mockCredentials({ credentials_unlock: () => pending.promise });
+    render(Credentials, { status: linux });
+    await shown();
+
+    await fireEvent.change(control('creds-domain-ttl', VCENTER), { target: { value: '60' } });
+    const button = control('creds-domain-unlock', VCENTER);
+    expect(button.getAttribute('aria-label')).toBe('Unlock vCenter vc01.example.com');
+    await fireEvent.click(button);
+    expect(callsTo('credentials_unlock')).toEqual([{ domain: VCENTER, ttlMinutes: 60 }]);
+    await waitFor(() => expect(button.textContent).toBe('Waiting for confirmation…'));
+    expect(button.getAttribute('aria-busy')).toBe('true');
+
+    pending.resolve(withLock(overview(), [VCENTER], 3600));
+    await waitFor(() => expect(screen.getByTestId(`creds-state-${vcenter.id}`).textContent).toBe('Unlocked · 1h 0m'));
+    expect(domain(VCENTER).dataset.state).toBe('unlocked');
+    expect((await screen.findByTestId('creds-notice')).textContent).toBe('Unlocked vCenter vc01.example.com for 1 h.');
+  });
+
+  it('says why an unlock failed', async () => {
+    mockCredentials({
+      credentials_unlock: () => Promise.reject({ message: 'the confirmation was declined', field: null } satisfies CommandError),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(control('creds-domain-unlock', VAULT));
+    expect(callsTo('credentials_unlock')).toEqual([{ domain: VAULT, ttlMinutes: 240 }]);
+    const error = await screen.findByTestId('creds-error');
+    expect(error.textContent?.trim()).toBe('Could not unlock HashiCorp Vault vault.example.com:8200: the confirmation was declined');
+    expect(control('creds-domain-unlock', VAULT).textContent).toBe('Unlock');
+    expect(domain(VAULT).dataset.state).toBe('locked');
+  });
+
+  it('unlocks all with the duration chosen at the top', async () => {
+    mockCredentials({ credentials_unlock: () => withLock(overview(), null, 12 * 3600) });
+    render(Credentials, { status: linux });
+    await shown();
+    const choices = [...(screen.getByTestId('creds-ttl-all') as HTMLSelectElement).options].map((o) => o.textContent);
+    expect(choices).toEqual(['15 min', '1 h', '4 h (default)', '8 h', '12 h']);
+    await fireEvent.change(screen.getByTestId('creds-ttl-all'), { target: { value: '720' } });
+    await fireEvent.click(screen.getByTestId('creds-unlock-all'));
+    expect(callsTo('credentials_unlock')).toEqual([{ domain: null, ttlMinutes: 720 }]);
+    await waitFor(() => expect(screen.getByTestId(`creds-state-${vault.id}`).textContent).toBe('Unlocked · 12h 0m'));
+  });
+
+  it('locks one domain, and all', async () => {
+    mockCredentials({
+      credentials_lock: (a) => withLock(overview(), a.domain === null ? null : [a.domain as string], null),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(control('creds-domain-lock', JAMF));
+    expect(callsTo('credentials_lock')).toEqual([{ domain: JAMF }]);
+    await waitFor(() => expect(screen.getByTestId(`creds-state-${jamfClient.id}`).textContent).toBe('Locked'));
+    expect((screen.getByTestId('creds-lock-all') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('locks all', async () => {
+    mockCredentials({ credentials_lock: () => withLock(overview(), null, null) });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(screen.getByTestId('creds-lock-all'));
+    expect(callsTo('credentials_lock')).toEqual([{ domain: null }]);
+    await waitFor(() => expect(domain(JAMF).dataset.state).toBe('locked'));
+    for (const c of [jamfClient, vault, vcenter]) {
+      expect(screen.getByTestId(`creds-state-${c.id}`).textContent).toBe('Locked');
+    }
+  });
+});
+
+describe('Credentials page: adding', () => {
+  it('shows the problems credentials_check finds next to their fields, once they are edited', async () => {
+    mockCredentials({
+      credentials_check: (a) => {
+        const account = a.account as { url: string };
+        const problems: CommandError[] = [{ field: 'label', message: 'label is required' }];
+        if (!account.url.startsWith('https://')) problems.push({ field: 'url', message: 'url must use https' });
+        return problems;
+      },
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+    expect(document.activeElement).toBe(screen.getByTestId('creds-kind'));
+
+    await type('creds-field-url', 'http://acme.jamfcloud.com');
+    const urlError = await screen.findByTestId('creds-field-error-url');
+    expect(urlError.textContent).toBe('url must use https');
+    expect(screen.getByTestId('creds-field-url').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('creds-field-url').getAttribute('aria-describedby')).toContain(urlError.id);
+    // The label has not been touched yet, so its problem waits.
+    expect(screen.queryByTestId('creds-field-error-label')).toBeNull();
+    expect(callsTo('credentials_check').at(-1)).toEqual({
+      label: '',
+      account: { type: 'jamf_client', url: 'http://acme.jamfcloud.com', client_id: '' },
+    });
+
+    await type('creds-field-url', 'https://acme.jamfcloud.com');
+    await waitFor(() => expect(screen.queryByTestId('creds-field-error-url')).toBeNull());
+    // The secret never goes to the check.
+    await type('creds-field-client_secret', 'not-for-the-check');
+    expect(JSON.stringify(callsTo('credentials_check'))).not.toContain('not-for-the-check');
+  });
+
+  it('requires the secret, naming it, and shows every problem on Save', async () => {
+    mockCredentials({ credentials_check: () => [{ field: 'client_id', message: 'client_id is required' }] });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    expect((await screen.findByTestId('creds-field-error-client_secret')).textContent).toBe('Client secret is required.');
+    expect(screen.getByTestId('creds-field-error-client_id').textContent).toBe('client_id is required');
+    expect(callsTo('credentials_add')).toEqual([]);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('creds-field-client_id')));
+  });
+
+  it('puts a rejected add next to its field, or at the top when it names none', async () => {
+    const rejection: CommandError[] = [
+      { field: 'url', message: 'acme.jamfcloud.com did not answer as a Jamf Pro server' },
+      { field: null, message: 'a credential for client 7d1e1f5c-api on jamf:acme.jamfcloud.com already exists' },
+    ];
+    mockCredentials({ credentials_add: () => Promise.reject(rejection.shift()) });
+    render(Credentials, { status: linux });
+    await openForm();
+    await type('creds-field-label', 'Acme');
+    await type('creds-field-url', 'https://acme.jamfcloud.com');
+    await type('creds-field-client_id', '7d1e1f5c-api');
+    await type('creds-field-client_secret', 's3cret');
+
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    expect((await screen.findByTestId('creds-field-error-url')).textContent).toBe(
+      'acme.jamfcloud.com did not answer as a Jamf Pro server',
+    );
+    expect(screen.queryByTestId('creds-form-error')).toBeNull();
+
+    await type('creds-field-url', 'https://acme.jamfcloud.com/');
+    expect(screen.queryByTestId('creds-field-error-url')).toBeNull();
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    const top = await screen.findByTestId('creds-form-error');
+    expect(top.textContent).toContain('already exists');
+    expect(callsTo('credentials_add')).toHaveLength(2);
+  });
+
+  it('adds a credential and forgets its secret at once', async () => {
+    const secret = 'hunter2-Zq9-do-not-keep';
+    const added: CredentialView = {
+      ...vcenter,
+      id: 'new123',
+      label: 'vCenter lab',
+      domain: 'vcenter:vc02.example.com',
+      rotation_due: false,
+      age_days: 0,
+    };
+    let listed = 0;
+    mockCredentials({
+      credentials_add: () => added,
+      credentials_overview: () => (listed++ ? overview({ credentials: [jamfClient, vault, vcenter, added] }) : overview()),
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vcenter' } });
+    expect(screen.queryByTestId('creds-field-url')).toBeNull();
+    await type('creds-field-label', 'vCenter lab');
+    await type('creds-field-host', 'vc02.example.com');
+    await type('creds-field-username', 'administrator@vsphere.local');
+    await fireEvent.change(screen.getByTestId('creds-field-tls-mode'), { target: { value: 'pinned' } });
+    await type('creds-field-tls-sha256', 'AB:'.repeat(31) + 'AB');
+    const input = screen.getByTestId('creds-field-password') as HTMLInputElement;
+    expect(input.type).toBe('password');
+    expect(input.getAttribute('autocomplete')).toBe('off');
+    await type('creds-field-password', secret);
+
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(screen.queryByTestId('creds-form')).toBeNull());
+    expect(callsTo('credentials_add')).toEqual([
+      {
+        label: 'vCenter lab',
+        account: {
+          type: 'vcenter',
+          host: 'vc02.example.com',
+          username: 'administrator@vsphere.local',
+          tls: { mode: 'pinned', sha256: 'AB:'.repeat(31) + 'AB' },
+        },
+        secret,
+      },
+    ]);
+    expect(screen.getByTestId('creds-notice').textContent).toContain('Added “vCenter lab”');
+    await screen.findByTestId('creds-row-new123');
+    expect(document.body.innerHTML).not.toContain(secret);
+
+    // Opening the form again starts empty.
+    await fireEvent.click(screen.getByTestId('creds-add'));
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vcenter' } });
+    expect((screen.getByTestId('creds-field-password') as HTMLInputElement).value).toBe('');
+    expect((screen.getByTestId('creds-field-host') as HTMLInputElement).value).toBe('');
+  });
+
+  it('forgets the secret on Cancel', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vault' } });
+    await type('creds-field-address', 'https://vault.example.com:8200');
+    await type('creds-field-token', 'hvs.cancelled-token');
+    await fireEvent.click(screen.getByTestId('creds-cancel'));
+    expect(screen.queryByTestId('creds-form')).toBeNull();
+    expect(document.body.innerHTML).not.toContain('hvs.cancelled-token');
+    await fireEvent.click(screen.getByTestId('creds-add'));
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vault' } });
+    expect((screen.getByTestId('creds-field-token') as HTMLInputElement).value).toBe('');
+    expect(callsTo('credentials_add')).toEqual([]);
+  });
+});
+
+describe('Credentials page: rename, rotate, remove', () => {
+  it('removes a credential only after the in-page confirmation', async () => {
+    let listed = 0;
+    mockCredentials({
+      credentials_remove: () => null,
+      credentials_overview: () => (listed++ ? overview({ credentials: [jamfClient, vcenter] }) : overview()),
+    });
+    const confirm = vi.spyOn(window, 'confirm');
+    render(Credentials, { status: linux });
+    await shown();
+
+    await fireEvent.click(screen.getByTestId(`creds-remove-${vault.id}`));
+    let dialog = screen.getByRole('dialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(within(dialog).getByRole('heading').textContent).toBe('Remove Vault ops?');
+    expect(document.activeElement).toBe(screen.getByTestId('creds-remove-cancel'));
+    await fireEvent.click(screen.getByTestId('creds-remove-cancel'));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(callsTo('credentials_remove')).toEqual([]);
+
+    await fireEvent.click(screen.getByTestId(`creds-remove-${vault.id}`));
+    dialog = screen.getByTestId('creds-remove-dialog');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('creds-remove-dialog')).toBeNull();
+
+    await fireEvent.click(screen.getByTestId(`creds-remove-${vault.id}`));
+    await fireEvent.click(screen.getByTestId('creds-remove-confirm'));
+    expect(callsTo('credentials_remove')).toEqual([{ id: vault.id }]);
+    await waitFor(() => expect(screen.queryByTestId(`creds-row-${vault.id}`)).toBeNull());
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.getByTestId('creds-notice').textContent).toBe('Removed “Vault ops”.');
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it('rotates with a required, masked new secret that is not kept', async () => {
+    const secret = 'new-client-secret-77';
+    mockCredentials({ credentials_rotate: () => ({ ...jamfClient, age_days: 0 }) });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(screen.getByTestId(`creds-rotate-${jamfClient.id}`));
+    const dialog = screen.getByTestId('creds-rotate-dialog');
+    expect(dialog.getAttribute('role')).toBe('dialog');
+    const input = within(dialog).getByTestId('creds-field-client_secret') as HTMLInputElement;
+    expect(input.type).toBe('password');
+    expect(document.activeElement).toBe(input);
+
+    await fireEvent.click(screen.getByTestId('creds-rotate-save'));
+    expect(within(dialog).getByTestId('creds-field-error-client_secret').textContent).toBe('New client secret is required.');
+    expect(callsTo('credentials_rotate')).toEqual([]);
+
+    await fireEvent.input(input, { target: { value: secret } });
+    await fireEvent.click(screen.getByTestId('creds-rotate-save'));
+    expect(callsTo('credentials_rotate')).toEqual([{ id: jamfClient.id, secret }]);
+    await waitFor(() => expect(screen.queryByTestId('creds-rotate-dialog')).toBeNull());
+    expect(screen.getByTestId('creds-notice').textContent).toContain('Rotated “Acme production”');
+    expect(document.body.innerHTML).not.toContain(secret);
+  });
+
+  it('renames, showing a label problem next to the field', async () => {
+    const answers: unknown[] = [
+      Promise.reject({ field: 'label', message: 'label is too long (at most 100 characters)' }),
+      { ...jamfClient, label: 'Acme prod' },
+    ];
+    mockCredentials({ credentials_relabel: () => answers.shift() });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(screen.getByTestId(`creds-edit-${jamfClient.id}`));
+    const dialog = screen.getByTestId('creds-edit-dialog');
+    const input = within(dialog).getByTestId('creds-field-label') as HTMLInputElement;
+    expect(input.value).toBe('Acme production');
+
+    await fireEvent.input(input, { target: { value: 'x'.repeat(101) } });
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    expect((await within(dialog).findByTestId('creds-field-error-label')).textContent).toContain('too long');
+
+    await fireEvent.input(input, { target: { value: 'Acme prod' } });
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
+    expect(callsTo('credentials_relabel')).toEqual([
+      { id: jamfClient.id, label: 'x'.repeat(101) },
+      { id: jamfClient.id, label: 'Acme prod' },
+    ]);
+    expect(screen.getByTestId('creds-notice').textContent).toBe('Renamed to “Acme prod”.');
+  });
+});

@@ -1,0 +1,132 @@
+// The Credentials page's pure helpers.
+import { describe, expect, it } from 'vitest';
+import { commandError } from '../src/lib/backend';
+import {
+  accountOf,
+  domainName,
+  durations,
+  emptyDraft,
+  fieldSlug,
+  fieldsFor,
+  formatCountdown,
+  lockText,
+  principal,
+  rotatedText,
+  rotationReminder,
+  secondsLeft,
+  splitErrors,
+} from '../src/pages/credentials/format';
+import { jamfClient, vault, vcenter } from './credentials-data';
+
+describe('countdowns', () => {
+  it('formats what is left as hours and minutes, then minutes and seconds', () => {
+    expect(formatCountdown(14_400)).toBe('4h 0m');
+    expect(formatCountdown(14_399)).toBe('3h 59m');
+    expect(formatCountdown(3600)).toBe('1h 0m');
+    expect(formatCountdown(3599)).toBe('59m 59s');
+    expect(formatCountdown(62)).toBe('1m 2s');
+    expect(formatCountdown(59)).toBe('59s');
+    expect(formatCountdown(0)).toBe('0s');
+    expect(formatCountdown(-5)).toBe('0s');
+  });
+
+  it('counts down from what the backend said, never below zero', () => {
+    expect(secondsLeft(100, 1_000_000, 1_000_000)).toBe(100);
+    expect(secondsLeft(100, 1_000_000, 1_000_999)).toBe(100);
+    expect(secondsLeft(100, 1_000_000, 1_001_000)).toBe(99);
+    expect(secondsLeft(100, 1_000_000, 1_200_000)).toBe(0);
+    expect(secondsLeft(null, 1_000_000, 1_200_000)).toBeNull();
+  });
+
+  it('says locked or unlocked with the time left', () => {
+    expect(lockText(true, 14_340)).toBe('Unlocked · 3h 59m');
+    expect(lockText(true, null)).toBe('Unlocked');
+    expect(lockText(false, 20)).toBe('Locked');
+  });
+});
+
+describe('ages', () => {
+  it('says when a credential was rotated and when rotating is due', () => {
+    expect(rotatedText(0)).toBe('rotated today');
+    expect(rotatedText(1)).toBe('rotated yesterday');
+    expect(rotatedText(12)).toBe('rotated 12 days ago');
+    expect(rotationReminder(45)).toBe('Rotate: 45 days old');
+  });
+});
+
+describe('unlock durations', () => {
+  it('offers 15 min to 12 h, 4 h marked as the default', () => {
+    const { choices, preset } = durations(14_400);
+    expect(preset).toBe(240);
+    expect(choices.map((c) => c.minutes)).toEqual([15, 60, 240, 480, 720]);
+    expect(choices.map((c) => c.label)).toEqual(['15 min', '1 h', '4 h (default)', '8 h', '12 h']);
+  });
+
+  it('adds a configured default that is not one of them', () => {
+    const { choices, preset } = durations(5400);
+    expect(preset).toBe(90);
+    expect(choices.map((c) => c.label)).toEqual(['15 min', '1 h', '1 h 30 min (default)', '4 h', '8 h', '12 h']);
+  });
+});
+
+describe('names', () => {
+  it('names domains and principals as people read them', () => {
+    expect(domainName('jamf', 'jamf:acme.jamfcloud.com')).toBe('Jamf Pro acme.jamfcloud.com');
+    expect(domainName('vault', 'vault:vault.example.com:8200')).toBe('HashiCorp Vault vault.example.com:8200');
+    expect(principal(jamfClient.account)).toBe('7d1e1f5c-api');
+    expect(principal(vcenter.account)).toBe('administrator@vsphere.local');
+    expect(principal(vault.account)).toBeNull();
+  });
+
+  it('makes field names safe for data-testids', () => {
+    expect(fieldSlug('tls.sha256')).toBe('tls-sha256');
+    expect(fieldSlug('client_secret')).toBe('client_secret');
+  });
+});
+
+describe('the add form', () => {
+  it('asks for the fields each kind needs, the secret last', () => {
+    expect(fieldsFor('jamf_client')).toEqual(['label', 'url', 'client_id', 'client_secret']);
+    expect(fieldsFor('jamf_user')).toEqual(['label', 'url', 'username', 'password']);
+    expect(fieldsFor('vcenter')).toEqual(['label', 'host', 'username', 'tls.mode', 'password']);
+    expect(fieldsFor('vcenter', 'pinned')).toEqual(['label', 'host', 'username', 'tls.mode', 'tls.sha256', 'password']);
+    expect(fieldsFor('vault')).toEqual(['label', 'address', 'token']);
+  });
+
+  it('builds the account a kind describes, and nothing else', () => {
+    const d = { ...emptyDraft(), url: 'https://a', client_id: 'c', username: 'u', host: 'h', address: 'https://v' };
+    expect(accountOf('jamf_client', d)).toEqual({ type: 'jamf_client', url: 'https://a', client_id: 'c' });
+    expect(accountOf('jamf_user', d)).toEqual({ type: 'jamf_user', url: 'https://a', username: 'u' });
+    expect(accountOf('vcenter', d)).toEqual({ type: 'vcenter', host: 'h', username: 'u', tls: { mode: 'verify' } });
+    expect(accountOf('vcenter', { ...d, tls_mode: 'pinned', tls_sha256: 'ab' })).toEqual({
+      type: 'vcenter',
+      host: 'h',
+      username: 'u',
+      tls: { mode: 'pinned', sha256: 'ab' },
+    });
+    expect(accountOf('vault', d)).toEqual({ type: 'vault', address: 'https://v' });
+  });
+
+  it('puts problems next to shown fields and the rest on top', () => {
+    const { byField, general } = splitErrors(
+      [
+        { field: 'url', message: 'url must use https' },
+        { field: 'url', message: 'second url problem' },
+        { field: 'ttl', message: 'not a form field' },
+        { field: null, message: 'already exists' },
+      ],
+      fieldsFor('jamf_client'),
+    );
+    expect(byField).toEqual({ url: 'url must use https' });
+    expect(general).toEqual(['not a form field', 'already exists']);
+  });
+});
+
+describe('commandError', () => {
+  it('reads a CommandError, an Error or a plain string', () => {
+    expect(commandError({ message: 'bad url', field: 'url' })).toEqual({ message: 'bad url', field: 'url' });
+    expect(commandError({ message: 'declined', field: null })).toEqual({ message: 'declined', field: null });
+    expect(commandError(new Error('ipc down'))).toEqual({ message: 'ipc down', field: null });
+    expect(commandError('no store')).toEqual({ message: 'no store', field: null });
+  });
+});
