@@ -36,8 +36,12 @@ setup-test:
 ui:
 	npm run build
 
+# What ships: built without dev-dependencies, so the test-only scripted presence check must be
+# absent (unit tests build the same binaries with it; this build replaces them).
 app:
 	cargo build $(CARGO_FLAGS) --workspace
+	@! grep -l LATCHKEY_SCRIPTED_PRESENCE target/debug/latchkey target/debug/latchkey-app || \
+		{ echo "a shipped binary contains the scripted presence check" >&2; exit 1; }
 
 fmt:
 	cargo fmt --all --check

@@ -17,7 +17,11 @@ const shots = join(root, 'test-output/e2e');
 const home = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 const pages = ['credentials', 'audit', 'sofa', 'assistants', 'settings'];
 // Pages that say plainly what they cannot do yet.
-const notYet = ['credentials', 'audit', 'assistants', 'settings'];
+const notYet = ['audit', 'assistants', 'settings'];
+// A secret that must never show up outside the secret store and the broker's memory.
+const canary = `e2e-canary-${process.pid}-7c1f`;
+// Everything the app (and its broker) writes to stderr, with logging turned up.
+let appLog = '';
 // A real published SOFA feed beside the repository, and the numbers it must produce.
 const sofaFixtures = resolve(root, '../shared/fixtures/sofa');
 const sofaFeed = 'v2-2026-09-10/macos_data_feed.json';
@@ -53,7 +57,13 @@ before(async () => {
   // The app's broker state goes to a private home, not the user's runtime dir.
   process.env.LATCHKEY_HOME = join(home, 'state');
   process.env.LATCHKEY_SOFA_FEED = join(sofaFixtures, sofaFeed);
-  driver = spawn(driverBin, ['--port', '4444', '--native-port', '4445'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  process.env.LATCHKEY_LOG = 'info';
+  // The app is started by WebKitWebDriver under tauri-driver and inherits its stderr.
+  driver = spawn(driverBin, ['--port', '4444', '--native-port', '4445'], { stdio: ['ignore', 'inherit', 'pipe'] });
+  driver.stderr.on('data', (chunk) => {
+    appLog += chunk;
+    process.stderr.write(chunk);
+  });
   await waitForPort(4444, 20_000);
   browser = await remote({
     hostname: '127.0.0.1',
@@ -129,6 +139,127 @@ test('the SOFA page shows the counts EXPECTED.json gives for a picked version', 
   const error = await browser.$('[data-testid="sofa-error"]');
   await error.waitForExist({ timeout: 5_000 });
   assert.match(await error.getText(), /fifteen/);
+});
+
+/** `secret-tool search` for one domain: attributes and secrets, as any Secret Service client sees them. */
+function keyringItems(domain) {
+  try {
+    return execFileSync('secret-tool', ['search', '--all', '--unlock', 'application', 'latchkey', 'latchkey-domain', domain], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    return `${e.stdout ?? ''}${e.stderr ?? ''}`;
+  }
+}
+
+/** Every MCP answer to the calls given, over the broker's socket (raw JSON-RPC lines). */
+function mcpAnswers(socketPath, calls) {
+  return new Promise((res, rej) => {
+    const sock = connect(socketPath);
+    const requests = [
+      { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      ...calls.map((name, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name, arguments: {} } })),
+    ];
+    let buffer = '';
+    const answers = {};
+    const timer = setTimeout(() => (sock.destroy(), rej(new Error(`MCP answers missing: ${buffer}`))), 10_000);
+    sock.on('data', (chunk) => {
+      buffer += chunk;
+      for (const line of buffer.split('\n').slice(0, -1)) {
+        const message = JSON.parse(line);
+        if (message.id > 0) answers[calls[message.id - 1]] = line;
+      }
+      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
+      if (Object.keys(answers).length === calls.length) (clearTimeout(timer), sock.destroy(), res(answers));
+    });
+    sock.once('error', rej);
+    sock.once('connect', () => sock.write(requests.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+  });
+}
+
+/** The whole DOM, including what form fields hold. */
+async function domText() {
+  return browser.execute(
+    () => document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea')].map((i) => i.value).join('\n'),
+  );
+}
+
+test('a credential is added, unlocked with a confirmation, counted down, locked and removed', async () => {
+  const domain = 'jamf:e2e.example.com';
+  const onDomain = (testid) => browser.$(`[data-testid="${testid}"][data-domain="${domain}"]`);
+  await (await browser.$('button[data-page="credentials"]')).click();
+  await (await browser.$('[data-testid="creds-empty"]')).waitForExist({ timeout: 10_000 });
+  assert.match(await (await browser.$('[data-testid="creds-presence"]')).getText(), /confirmation/i);
+
+  await (await browser.$('[data-testid="creds-add"]')).click();
+  await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'jamf_client');
+  await (await browser.$('[data-testid="creds-field-label"]')).setValue('E2E Jamf');
+  await (await browser.$('[data-testid="creds-field-url"]')).setValue('http://e2e.example.com');
+  await (await browser.$('[data-testid="creds-field-client_id"]')).setValue('e2e-client');
+  await (await browser.$('[data-testid="creds-field-client_secret"]')).setValue(canary);
+  await (await browser.$('[data-testid="creds-save"]')).click();
+  // Plain http to a remote host is refused next to its field; nothing is stored.
+  const urlError = await browser.$('[data-testid="creds-field-error-url"]');
+  await urlError.waitForExist({ timeout: 5_000 });
+  assert.match(await urlError.getText(), /https/);
+  assert.doesNotMatch(keyringItems(domain), /latchkey-id/);
+  await (await browser.$('[data-testid="creds-field-url"]')).setValue('https://e2e.example.com');
+  await browser.waitUntil(async () => !(await urlError.isExisting()), { timeout: 5_000, timeoutMsg: 'the url error stayed' });
+  await (await browser.$('[data-testid="creds-save"]')).click();
+
+  const row = await browser.$('[data-testid^="creds-row-"]');
+  await row.waitForExist({ timeout: 10_000 });
+  const id = await row.getAttribute('data-id');
+  assert.match(await (await browser.$(`[data-testid="creds-state-${id}"]`)).getText(), /locked/i);
+  assert.ok(!(await domText()).includes(canary), 'the secret is not in the page after saving');
+  const stored = keyringItems(domain);
+  assert.ok(stored.includes(`{"client_secret":"${canary}"}`), `the keyring holds the secret: ${stored}`);
+  assert.ok(stored.includes('label = Latchkey: Jamf Pro e2e.example.com (client e2e-client)'), stored);
+
+  // Unlock: the confirmation dialog names the action; Cancel leaves the domain locked.
+  await (await onDomain('creds-domain-unlock')).click();
+  const dialog = await browser.$('[data-testid="presence-dialog"]');
+  await dialog.waitForExist({ timeout: 10_000 });
+  assert.match(await dialog.getText(), /unlock Jamf Pro e2e\.example\.com/);
+  assert.match(await dialog.getText(), /not biometrics/);
+  await browser.saveScreenshot(join(shots, 'credentials-confirm.png'));
+  await (await browser.$('[data-testid="presence-cancel"]')).click();
+  await dialog.waitForExist({ timeout: 5_000, reverse: true });
+  assert.equal(await (await onDomain('creds-domain')).getAttribute('data-state'), 'locked');
+
+  await (await onDomain('creds-domain-unlock')).click();
+  await dialog.waitForExist({ timeout: 10_000 });
+  await (await browser.$('[data-testid="presence-confirm"]')).click();
+  const state = await onDomain('creds-domain-state');
+  await browser.waitUntil(async () => /\dh \d{2}m|\d+m/.test(await state.getText()), {
+    timeout: 10_000,
+    timeoutMsg: 'no countdown after unlocking',
+  });
+  assert.equal(await (await onDomain('creds-domain')).getAttribute('data-state'), 'unlocked');
+  await browser.saveScreenshot(join(shots, 'credentials-unlocked.png'));
+
+  // The same state through the CLI (control socket) and an assistant (MCP), without the secret.
+  const status = execFileSync(cli, ['creds', 'status'], { encoding: 'utf8' });
+  assert.match(status, new RegExp(`${domain}\\s+Jamf Pro\\s+1\\s+unlocked, \\dh \\d{2}m left`));
+  const answers = await mcpAnswers(join(process.env.LATCHKEY_HOME, 'mcp.sock'), ['credentials_status', 'latchkey_status']);
+  assert.match(answers.credentials_status, /"domain":"jamf:e2e\.example\.com".*"unlocked":true/);
+  for (const answer of Object.values(answers)) assert.ok(!answer.includes(canary), 'no secret in MCP answers');
+
+  await (await onDomain('creds-domain-lock')).click();
+  await browser.waitUntil(async () => (await (await onDomain('creds-domain')).getAttribute('data-state')) === 'locked', {
+    timeout: 5_000,
+    timeoutMsg: 'the domain did not lock',
+  });
+
+  await (await browser.$(`[data-testid="creds-remove-${id}"]`)).click();
+  await (await browser.$('[data-testid="creds-remove-confirm"]')).click();
+  await row.waitForExist({ timeout: 10_000, reverse: true });
+  assert.doesNotMatch(keyringItems(domain), /latchkey-id/, 'the keyring item is gone');
+  assert.ok(!(await domText()).includes(canary));
+  assert.match(appLog, /credential removed/, 'the app log was captured');
+  assert.ok(!appLog.includes(canary), 'the secret never reached the log');
 });
 
 test("the Assistants page names the embedded broker's live socket", async () => {

@@ -27,7 +27,9 @@ use crate::{Presence, PresenceError, PresenceFuture, PresenceKind, PresenceReque
 /// prompt; short, because every secret read is gated by a check of its own anyway.
 const REUSE_WINDOW: Duration = Duration::from_secs(10);
 
-/// Touch ID or the account password, via LocalAuthentication.
+/// Touch ID or the account password, via LocalAuthentication. Clones share their passed
+/// checks, so one clone can be the broker's presence check and another go to
+/// [`KeychainStore::reusing`](crate::KeychainStore::reusing).
 #[derive(Debug, Clone, Default)]
 pub struct MacPresence {
     passed: Handoff,
