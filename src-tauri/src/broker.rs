@@ -6,9 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{
-    Broker, CredentialService, PlatformStore, Services, SofaService, StatePaths,
-};
+use latchkey_broker::{Broker, CredentialService, Services, SofaService, StatePaths};
 use latchkey_sofa::fetch::FeedSource;
 use latchkey_vault::Presence;
 use serde::Serialize;
@@ -37,11 +35,12 @@ pub struct EmbeddedBroker {
 }
 
 impl EmbeddedBroker {
-    /// Binds and serves; unlocks are confirmed with `presence`.
+    /// Binds and serves; where the platform has no presence check of its own (Linux),
+    /// unlocks are confirmed with `dialog`.
     pub fn start(
         paths: Result<StatePaths, latchkey_broker::Error>,
         sofa_source: FeedSource,
-        presence: Arc<dyn Presence>,
+        dialog: Arc<dyn Presence>,
     ) -> Self {
         let sofa = paths
             .as_ref()
@@ -51,10 +50,7 @@ impl EmbeddedBroker {
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             });
-        let credentials = Arc::new(CredentialService::new(
-            Arc::new(PlatformStore::new()),
-            presence,
-        ));
+        let credentials = Arc::new(latchkey_broker::platform_credentials(Some(dialog)));
         let bound = paths.and_then(|paths| {
             let services = Services {
                 sofa: sofa.clone().map_err(latchkey_broker::Error::Sofa)?,

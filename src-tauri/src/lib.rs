@@ -55,12 +55,8 @@ fn configure<R: Runtime>(
     paths: Result<StatePaths, latchkey_broker::Error>,
     sofa_source: FeedSource,
 ) -> Builder<R> {
+    // Used where the platform has no presence check of its own (Touch ID on a Mac).
     let dialog = Arc::new(DialogPresence::default());
-    // Touch ID on a Mac; elsewhere the window's confirmation dialog.
-    #[cfg(target_os = "macos")]
-    let presence: Arc<dyn latchkey_vault::Presence> = Arc::new(latchkey_vault::MacPresence::new());
-    #[cfg(not(target_os = "macos"))]
-    let presence: Arc<dyn latchkey_vault::Presence> = dialog.clone();
     builder
         // Links to Apple's notes and NVD open in the default browser (scoped in capabilities/).
         .plugin(tauri_plugin_opener::init())
@@ -80,7 +76,11 @@ fn configure<R: Runtime>(
             commands::presence_answer
         ])
         // The broker starts before any window, so assistants can connect as early as possible.
-        .manage(broker::EmbeddedBroker::start(paths, sofa_source, presence))
+        .manage(broker::EmbeddedBroker::start(
+            paths,
+            sofa_source,
+            dialog.clone(),
+        ))
         .manage(Arc::clone(&dialog))
         .setup(move |app| {
             #[cfg(target_os = "macos")]

@@ -24,7 +24,7 @@ pub use credentials::{
 pub use error::Error;
 pub use listener::{Broker, Services};
 pub use paths::StatePaths;
-pub use platform::{PlatformStore, headless_presence};
+pub use platform::platform_credentials;
 pub use server::LatchkeyServer;
 pub use sofa::{SofaOverview, SofaService, VersionReport};
 

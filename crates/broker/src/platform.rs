@@ -1,40 +1,77 @@
-//! This platform's secret store and headless presence check, chosen in one place.
+//! This platform's secret store and presence check, chosen in one place.
 
 use std::sync::Arc;
 
+use crate::CredentialService;
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     CredentialId, Error, Metadata, NewCredential, Presence, SecretStore, SecretString, StoreFuture,
 };
 use tokio::sync::OnceCell;
 
+/// The credential service of a broker on this platform. Presence is the test script's in
+/// test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch ID on macOS; else `dialog`
+/// (the app's confirmation) when given; else nothing, so a headless Linux broker refuses to
+/// unlock and says why.
+pub fn platform_credentials(dialog: Option<Arc<dyn Presence>>) -> CredentialService {
+    #[cfg(target_os = "macos")]
+    let (store, platform) = {
+        // One LocalAuthentication context serves the check and the Keychain read after it.
+        let touch_id = latchkey_vault::MacPresence::new();
+        let store = PlatformStore {
+            store: OnceCell::new(),
+            reuse: touch_id.clone(),
+        };
+        let _ = dialog;
+        (store, Arc::new(touch_id) as Arc<dyn Presence>)
+    };
+    #[cfg(target_os = "linux")]
+    let (store, platform) = {
+        let none = || -> Arc<dyn Presence> {
+            Arc::new(latchkey_vault::NoPresence::new(
+                "a headless broker on Linux cannot confirm that you are present; quit \
+                 `latchkey serve` and start the Latchkey app, which asks in its window",
+            ))
+        };
+        let store = PlatformStore {
+            store: OnceCell::new(),
+        };
+        (store, dialog.unwrap_or_else(none))
+    };
+    let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
+    CredentialService::new(Arc::new(store), presence)
+}
+
 /// The OS secret store, connected on first use. A store that is not there yet (no keyring
 /// daemon running) is retried on the next call instead of failing the broker's start.
-#[derive(Debug, Default)]
-pub struct PlatformStore {
+#[derive(Debug)]
+struct PlatformStore {
     store: OnceCell<Box<dyn SecretStore>>,
+    #[cfg(target_os = "macos")]
+    reuse: latchkey_vault::MacPresence,
 }
 
 impl PlatformStore {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     async fn store(&self) -> Result<&dyn SecretStore, Error> {
-        self.store.get_or_try_init(connect).await.map(|s| &**s)
+        self.store
+            .get_or_try_init(|| self.connect())
+            .await
+            .map(|s| &**s)
     }
-}
 
-#[cfg(target_os = "linux")]
-async fn connect() -> Result<Box<dyn SecretStore>, Error> {
-    Ok(Box::new(
-        latchkey_vault::SecretServiceStore::connect().await?,
-    ))
-}
+    #[cfg(target_os = "linux")]
+    async fn connect(&self) -> Result<Box<dyn SecretStore>, Error> {
+        Ok(Box::new(
+            latchkey_vault::SecretServiceStore::connect().await?,
+        ))
+    }
 
-#[cfg(target_os = "macos")]
-async fn connect() -> Result<Box<dyn SecretStore>, Error> {
-    Ok(Box::new(latchkey_vault::KeychainStore::new()?))
+    #[cfg(target_os = "macos")]
+    async fn connect(&self) -> Result<Box<dyn SecretStore>, Error> {
+        Ok(Box::new(
+            latchkey_vault::KeychainStore::new()?.reusing(&self.reuse),
+        ))
+    }
 }
 
 impl SecretStore for PlatformStore {
@@ -73,27 +110,4 @@ impl SecretStore for PlatformStore {
     fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()> {
         Box::pin(async move { self.store().await?.delete(id).await })
     }
-}
-
-/// The presence check a broker without the app uses (`latchkey serve`): Touch ID on macOS;
-/// on Linux nothing yet, so unlocking from a headless broker is refused with what to do.
-/// Test builds answer from their script when `LATCHKEY_SCRIPTED_PRESENCE` is set.
-pub fn headless_presence() -> Arc<dyn Presence> {
-    if let Some(scripted) = latchkey_vault::scripted_presence() {
-        return scripted;
-    }
-    platform_presence()
-}
-
-#[cfg(target_os = "macos")]
-fn platform_presence() -> Arc<dyn Presence> {
-    Arc::new(latchkey_vault::MacPresence::new())
-}
-
-#[cfg(target_os = "linux")]
-fn platform_presence() -> Arc<dyn Presence> {
-    Arc::new(latchkey_vault::NoPresence::new(
-        "a headless broker on Linux cannot confirm that you are present; quit `latchkey serve` \
-         and start the Latchkey app, which asks in its window",
-    ))
 }

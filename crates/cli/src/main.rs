@@ -10,9 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use latchkey_broker::{
-    Broker, CredentialService, PlatformStore, Services, SofaService, StatePaths, headless_presence,
-};
+use latchkey_broker::{Broker, Services, SofaService, StatePaths, platform_credentials};
 use latchkey_sofa::fetch::FeedSource;
 
 #[derive(Debug, Parser)]
@@ -83,10 +81,7 @@ async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
     let services = Services {
         sofa: Arc::new(SofaService::open(FeedSource::from_env(), &paths)?),
-        credentials: Arc::new(CredentialService::new(
-            Arc::new(PlatformStore::new()),
-            headless_presence(),
-        )),
+        credentials: Arc::new(platform_credentials(None)),
     };
     let broker = Broker::bind(&paths, services)?;
     eprintln!(
