@@ -13,6 +13,7 @@ fn main() {
         "credentials_remove",
         "credentials_unlock",
         "credentials_lock",
+        "credentials_set_policy",
         "presence_answer",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

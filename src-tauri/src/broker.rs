@@ -50,16 +50,17 @@ impl EmbeddedBroker {
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             });
-        let credentials = Arc::new(latchkey_broker::platform_credentials(Some(dialog)));
         let bound = paths.and_then(|paths| {
             let services = Services {
                 sofa: sofa.clone().map_err(latchkey_broker::Error::Sofa)?,
-                credentials: Arc::clone(&credentials),
+                credentials: Arc::new(latchkey_broker::platform_credentials(&paths, Some(dialog))),
             };
+            let credentials = Arc::clone(&services.credentials);
             tauri::async_runtime::block_on(async { Broker::bind(&paths, services) })
+                .map(|broker| (broker, credentials))
         });
         match bound {
-            Ok(broker) => {
+            Ok((broker, credentials)) => {
                 let status = BrokerStatus::Running {
                     socket: broker.socket_path().display().to_string(),
                 };

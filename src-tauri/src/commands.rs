@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use latchkey_broker::control::ControlError;
 use latchkey_broker::{
-    CredentialError, CredentialService, CredentialView, CredentialsOverview, SofaOverview, Target,
-    VersionReport,
+    CredentialError, CredentialService, CredentialView, CredentialsOverview, PolicySettings,
+    SofaOverview, Target, VersionReport,
 };
 use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
 use serde::Serialize;
@@ -151,6 +151,22 @@ pub async fn credentials_lock(
 ) -> Result<CredentialsOverview, ControlError> {
     let credentials = credentials(&broker)?;
     credentials.lock(&Target::from(domain));
+    Ok(credentials.overview().await)
+}
+
+/// Sets how long unlocks last by default and the idle timeout (saved in the settings file).
+#[tauri::command]
+pub async fn credentials_set_policy(
+    broker: State<'_, EmbeddedBroker>,
+    unlock_minutes: u64,
+    idle_minutes: Option<u64>,
+) -> Result<CredentialsOverview, ControlError> {
+    let credentials = credentials(&broker)?;
+    let settings = PolicySettings {
+        unlock_minutes,
+        idle_minutes,
+    };
+    credentials.set_policy(settings, Requester::App).await?;
     Ok(credentials.overview().await)
 }
 

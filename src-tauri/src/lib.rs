@@ -73,6 +73,7 @@ fn configure<R: Runtime>(
             commands::credentials_remove,
             commands::credentials_unlock,
             commands::credentials_lock,
+            commands::credentials_set_policy,
             commands::presence_answer
         ])
         // The broker starts before any window, so assistants can connect as early as possible.

@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
-use crate::credentials::{CredentialError, CredentialService, Target};
+use crate::credentials::{CredentialError, CredentialService, PolicySettings, Target};
 
 /// Longest request line accepted; a credential is a few hundred bytes.
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -52,6 +52,8 @@ pub enum ControlRequest {
     },
     /// Lock one domain or all → how many were unlocked.
     Lock { domain: Option<Domain> },
+    /// Set the default unlock time and idle timeout → the [`PolicySettings`] now in force.
+    SetPolicy(PolicySettings),
 }
 
 /// The broker's answer to one request.
@@ -196,6 +198,9 @@ async fn handle(credentials: &CredentialService, request: ControlRequest) -> Con
                 json(credentials.unlock(domain.into(), ttl, cli).await?)
             }
             ControlRequest::Lock { domain } => json(credentials.lock(&Target::from(domain))),
+            ControlRequest::SetPolicy(settings) => {
+                json(credentials.set_policy(settings, cli).await?)
+            }
         })
     }
     .await;

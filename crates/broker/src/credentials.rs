@@ -6,6 +6,7 @@
 //! presence check: unlocking always does; adding, rotating and removing do when the request
 //! came from the command line, which an assistant with a shell could also run.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +47,9 @@ pub enum CredentialError {
     /// Unlock all with nothing stored.
     #[error("there are no credentials to unlock; add one first")]
     Nothing,
+    /// The settings file could not be written.
+    #[error("cannot save the settings to {path}: {reason}")]
+    Settings { path: PathBuf, reason: String },
 }
 
 impl CredentialError {
@@ -112,8 +116,42 @@ pub struct CredentialsOverview {
     pub presence: PresenceInfo,
     /// How long an unlock lasts unless a duration is chosen.
     pub default_ttl_seconds: u64,
+    /// How long an unused unlock lasts, when limited.
+    pub idle_timeout_seconds: Option<u64>,
     /// Set when the secret store cannot be read: the lists are then empty.
     pub store_error: Option<String>,
+}
+
+/// The unlock policy as people set it, and as the settings file keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySettings {
+    /// How long an unlock lasts unless a duration is chosen (5 to 720).
+    pub unlock_minutes: u64,
+    /// Lock a domain after this long unused (1 to `unlock_minutes`); none when absent.
+    pub idle_minutes: Option<u64>,
+}
+
+impl PolicySettings {
+    fn policy(self) -> Result<UnlockPolicy, latchkey_vault::Error> {
+        let minutes = |m: u64| Duration::from_secs(m.saturating_mul(60));
+        UnlockPolicy::new(minutes(self.unlock_minutes), self.idle_minutes.map(minutes))
+    }
+}
+
+/// Writes `value` as JSON to `path` atomically (a temporary file renamed over it), creating
+/// the directory (0700) when needed.
+fn save_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = path.parent().ok_or("it has no directory")?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, json).map_err(|e| e.to_string())?;
+    std::fs::rename(&temporary, path).map_err(|e| e.to_string())
 }
 
 /// Which domains an unlock or lock is for.
@@ -137,6 +175,8 @@ pub struct CredentialService {
     presence: Arc<dyn Presence>,
     sessions: Sessions,
     policy: Mutex<UnlockPolicy>,
+    /// Where the policy is kept between runs, if anywhere.
+    policy_file: Option<PathBuf>,
     /// Writes one at a time: the store's duplicate check reads, then writes.
     writes: tokio::sync::Mutex<()>,
     /// Bumped on every change a display should follow (add, remove, unlock, lock, expiry).
@@ -150,14 +190,59 @@ impl CredentialService {
             presence,
             sessions: Sessions::new(),
             policy: Mutex::new(UnlockPolicy::default()),
+            policy_file: None,
             writes: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
         }
     }
 
-    /// Sets how long unlocks last by default (the TTL may be overridden per unlock).
-    pub fn set_policy(&self, policy: UnlockPolicy) {
+    /// Keeps the unlock policy in `path` (JSON), starting from what it holds. A missing file
+    /// means the defaults; a damaged one is reported in the log and left alone until the
+    /// policy is next set, so a typo never silently becomes a 12-hour unlock.
+    pub fn with_policy_file(mut self, path: PathBuf) -> Self {
+        match std::fs::read(&path) {
+            Ok(bytes) => match serde_json::from_slice::<PolicySettings>(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|s| s.policy().map_err(|e| e.to_string()))
+            {
+                Ok(policy) => *self.policy.get_mut().unwrap_or_else(|p| p.into_inner()) = policy,
+                Err(e) => tracing::warn!("ignoring {}: {e}; using the defaults", path.display()),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!("cannot read {}: {e}; using the defaults", path.display()),
+        }
+        self.policy_file = Some(path);
+        self
+    }
+
+    /// Sets how long unlocks last by default and the idle timeout, and saves them. From the
+    /// command line this needs a presence check: a longer unlock is a weaker lock.
+    pub async fn set_policy(
+        &self,
+        settings: PolicySettings,
+        requester: Requester,
+    ) -> Result<PolicySettings, CredentialError> {
+        let policy = settings.policy()?;
+        if requester == Requester::Cli {
+            let action = format!(
+                "keep unlocks for {}{}",
+                time_left(policy.ttl().as_secs()),
+                policy.idle().map_or(String::new(), |idle| format!(
+                    ", locking after {} unused",
+                    time_left(idle.as_secs())
+                ))
+            );
+            self.confirm(action, requester).await?;
+        }
+        if let Some(path) = &self.policy_file {
+            save_json(path, &settings).map_err(|reason| CredentialError::Settings {
+                path: path.clone(),
+                reason,
+            })?;
+        }
         *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
+        self.changed();
+        Ok(settings)
     }
 
     fn policy(&self) -> UnlockPolicy {
@@ -193,6 +278,7 @@ impl CredentialService {
             domains,
             presence: self.presence_info(),
             default_ttl_seconds: self.policy().ttl().as_secs(),
+            idle_timeout_seconds: self.policy().idle().map(|d| d.as_secs()),
             store_error,
         }
     }

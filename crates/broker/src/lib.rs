@@ -19,7 +19,7 @@ pub mod tools;
 
 pub use credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
-    PresenceInfo, ROTATION_DAYS, Target, time_left,
+    PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
 };
 pub use error::Error;
 pub use listener::{Broker, Services};

@@ -2,19 +2,21 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
-/// Where Latchkey keeps its state: the runtime directory (MCP socket, one-broker lock) and
-/// the cache (the SOFA feed).
+/// Where Latchkey keeps its state: the runtime directory (sockets, one-broker lock), the
+/// cache (the SOFA feed) and the configuration (settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatePaths {
     dir: PathBuf,
     cache: PathBuf,
+    config: PathBuf,
 }
 
 impl StatePaths {
     /// The platform's locations, or `LATCHKEY_HOME` when set (tests and side-by-side installs).
     ///
-    /// Linux: `$XDG_RUNTIME_DIR/latchkey`, cache in `$XDG_CACHE_HOME/latchkey` (or `~/.cache`);
-    /// macOS: `~/Library/Application Support/Latchkey`, cache in `~/Library/Caches/Latchkey`.
+    /// Linux: `$XDG_RUNTIME_DIR/latchkey`, cache in `$XDG_CACHE_HOME/latchkey` (or `~/.cache`),
+    /// settings in `$XDG_CONFIG_HOME/latchkey` (or `~/.config`); macOS: `~/Library/Application
+    /// Support/Latchkey` for state and settings, cache in `~/Library/Caches/Latchkey`.
     pub fn from_env() -> Result<Self, Error> {
         let var = |name: &str| {
             std::env::var_os(name)
@@ -25,28 +27,38 @@ impl StatePaths {
             return Ok(Self::at(home));
         }
         let home = var("HOME");
-        let (dir, cache) = if cfg!(target_os = "macos") {
+        let (dir, cache, config) = if cfg!(target_os = "macos") {
             let home = home.ok_or(Error::NoStateDir)?;
+            let dir = home.join("Library/Application Support/Latchkey");
             (
-                home.join("Library/Application Support/Latchkey"),
+                dir.clone(),
                 Some(home.join("Library/Caches/Latchkey")),
+                Some(dir),
             )
         } else {
             let dir = var("XDG_RUNTIME_DIR")
                 .ok_or(Error::NoStateDir)?
                 .join("latchkey");
-            let cache = var("XDG_CACHE_HOME").or_else(|| home.map(|h| h.join(".cache")));
-            (dir, cache.map(|c| c.join("latchkey")))
+            let cache = var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache")));
+            let config = var("XDG_CONFIG_HOME").or_else(|| home.map(|h| h.join(".config")));
+            (
+                dir,
+                cache.map(|c| c.join("latchkey")),
+                config.map(|c| c.join("latchkey")),
+            )
         };
         let cache = cache.unwrap_or_else(|| dir.join("cache"));
-        Ok(Self { dir, cache })
+        let config = config.unwrap_or_else(|| dir.join("config"));
+        Ok(Self { dir, cache, config })
     }
 
-    /// State rooted at `dir` (created 0700 when the broker starts), cache in `dir/cache`.
+    /// State rooted at `dir` (created 0700 when the broker starts), cache in `dir/cache`,
+    /// settings in `dir/config`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         Self {
             cache: dir.join("cache"),
+            config: dir.join("config"),
             dir,
         }
     }
@@ -58,6 +70,11 @@ impl StatePaths {
     /// Where fetched data (the SOFA feed) is cached; safe to delete.
     pub fn cache_dir(&self) -> &Path {
         &self.cache
+    }
+
+    /// The user's settings (unlock time, idle timeout).
+    pub fn settings_file(&self) -> PathBuf {
+        self.config.join("settings.json")
     }
 
     /// The MCP socket assistants (and `latchkey mcp`) connect to.

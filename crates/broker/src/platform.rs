@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::CredentialService;
+use crate::{CredentialService, StatePaths};
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     CredentialId, Error, Metadata, NewCredential, Presence, SecretStore, SecretString, StoreFuture,
@@ -12,8 +12,11 @@ use tokio::sync::OnceCell;
 /// The credential service of a broker on this platform. Presence is the test script's in
 /// test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch ID on macOS; else `dialog`
 /// (the app's confirmation) when given; else nothing, so a headless Linux broker refuses to
-/// unlock and says why.
-pub fn platform_credentials(dialog: Option<Arc<dyn Presence>>) -> CredentialService {
+/// unlock and says why. The unlock policy is kept in the settings file.
+pub fn platform_credentials(
+    paths: &StatePaths,
+    dialog: Option<Arc<dyn Presence>>,
+) -> CredentialService {
     #[cfg(target_os = "macos")]
     let (store, platform) = {
         // One LocalAuthentication context serves the check and the Keychain read after it.
@@ -39,7 +42,7 @@ pub fn platform_credentials(dialog: Option<Arc<dyn Presence>>) -> CredentialServ
         (store, dialog.unwrap_or_else(none))
     };
     let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
-    CredentialService::new(Arc::new(store), presence)
+    CredentialService::new(Arc::new(store), presence).with_policy_file(paths.settings_file())
 }
 
 /// The OS secret store, connected on first use. A store that is not there yet (no keyring

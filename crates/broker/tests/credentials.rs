@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use latchkey_broker::control::{ControlClient, ControlError, ControlRequest};
 use latchkey_broker::{
-    Broker, CredentialService, CredentialView, CredentialsOverview, Services, StatePaths,
+    Broker, CredentialService, CredentialView, CredentialsOverview, PolicySettings, Services,
+    StatePaths,
 };
 use latchkey_vault::{Account, Domain, Error, MemoryStore, Requester, SecretString, StoreOp};
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
@@ -367,4 +368,92 @@ async fn assistants_see_lock_state_and_never_a_secret() {
     assert!(!serde_json::to_string(&overview).unwrap().contains(CANARY));
     assert_eq!(overview.credentials[0].id, added.id);
     mcp.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("config/settings.json");
+    let store = Arc::new(MemoryStore::new());
+    let presence = Arc::new(common::TestPresence::default());
+    presence.approve.store(true, Ordering::SeqCst);
+    let credentials =
+        CredentialService::new(store.clone(), presence.clone()).with_policy_file(file.clone());
+    assert_eq!(credentials.overview().await.default_ttl_seconds, 4 * 3600);
+
+    let set = PolicySettings {
+        unlock_minutes: 90,
+        idle_minutes: Some(20),
+    };
+    credentials.set_policy(set, Requester::Cli).await.unwrap();
+    assert!(
+        presence.asked.lock().unwrap()[0]
+            .starts_with("keep unlocks for 1h 30m, locking after 20m unused")
+    );
+    let saved: PolicySettings = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(saved, set);
+
+    // A new broker starts from the saved policy, and unlocks follow it.
+    let again =
+        CredentialService::new(store.clone(), presence.clone()).with_policy_file(file.clone());
+    let overview = again.overview().await;
+    assert_eq!(overview.default_ttl_seconds, 90 * 60);
+    assert_eq!(overview.idle_timeout_seconds, Some(20 * 60));
+    again
+        .add(
+            latchkey_vault::NewCredential {
+                label: "V".into(),
+                account: Account::Vault {
+                    address: "https://v.example.com".into(),
+                },
+                secret: CANARY.into(),
+            },
+            Requester::App,
+        )
+        .await
+        .unwrap();
+    again
+        .unlock(latchkey_broker::Target::All, None, Requester::App)
+        .await
+        .unwrap();
+    let domain = &again.overview().await.domains[0];
+    assert!(domain.idle_limited);
+    assert!(domain.seconds_left.unwrap() <= 20 * 60);
+
+    let err = again
+        .set_policy(
+            PolicySettings {
+                unlock_minutes: 60,
+                idle_minutes: Some(61),
+            },
+            Requester::App,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("idle_timeout"));
+    let err = again
+        .set_policy(
+            PolicySettings {
+                unlock_minutes: 13 * 60,
+                idle_minutes: None,
+            },
+            Requester::App,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("ttl"));
+    assert_eq!(
+        serde_json::from_slice::<PolicySettings>(&std::fs::read(&file).unwrap()).unwrap(),
+        set,
+        "a refused policy is not saved"
+    );
+
+    // A damaged file is ignored (defaults) and left for the user to see.
+    std::fs::write(&file, b"{\"unlock_minutes\": 100000}").unwrap();
+    let damaged = CredentialService::new(store, presence).with_policy_file(file.clone());
+    assert_eq!(damaged.overview().await.default_ttl_seconds, 4 * 3600);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        b"{\"unlock_minutes\": 100000}"
+    );
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
-use latchkey_broker::{CredentialView, CredentialsOverview, StatePaths, time_left};
+use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
 use zeroize::Zeroizing;
 
@@ -61,6 +61,18 @@ enum CredsCommand {
         /// Lock every domain
         #[arg(long)]
         all: bool,
+    },
+    /// Show or set how long unlocks last and the idle timeout (setting asks for presence)
+    Policy {
+        /// Default unlock time, e.g. 2h (5 minutes to 12 hours)
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        unlock_for: Option<Duration>,
+        /// Lock a domain after this long unused, e.g. 30m
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "no_idle")]
+        idle: Option<Duration>,
+        /// No idle timeout: domains stay unlocked for the whole unlock time
+        #[arg(long)]
+        no_idle: bool,
     },
     /// Domains, lock state and time left
     Status {
@@ -176,6 +188,36 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             };
             let count: usize = broker.call(&request).await?;
             println!("locked {count} domain{}", if count == 1 { "" } else { "s" });
+        }
+        CredsCommand::Policy {
+            unlock_for,
+            idle,
+            no_idle,
+        } => {
+            let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+            let minutes = |d: Duration| d.as_secs().div_ceil(60);
+            let mut policy = PolicySettings {
+                unlock_minutes: overview.default_ttl_seconds / 60,
+                idle_minutes: overview.idle_timeout_seconds.map(|s| s / 60),
+            };
+            if unlock_for.is_some() || idle.is_some() || no_idle {
+                policy.unlock_minutes = unlock_for.map_or(policy.unlock_minutes, minutes);
+                if no_idle {
+                    policy.idle_minutes = None;
+                } else if let Some(idle) = idle {
+                    policy.idle_minutes = Some(minutes(idle));
+                }
+                policy = broker.call(&ControlRequest::SetPolicy(policy)).await?;
+            }
+            let idle = policy
+                .idle_minutes
+                .map_or("no idle timeout".to_owned(), |m| {
+                    format!("locked after {} unused", time_left(m * 60))
+                });
+            println!(
+                "unlocks last {}; {idle}",
+                time_left(policy.unlock_minutes * 60)
+            );
         }
         CredsCommand::Status { json } => {
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;

@@ -81,7 +81,7 @@ async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
     let services = Services {
         sofa: Arc::new(SofaService::open(FeedSource::from_env(), &paths)?),
-        credentials: Arc::new(platform_credentials(None)),
+        credentials: Arc::new(platform_credentials(&paths, None)),
     };
     let broker = Broker::bind(&paths, services)?;
     eprintln!(

@@ -287,3 +287,33 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "{err}"
     );
 }
+
+#[test]
+fn the_unlock_policy_is_shown_set_and_kept() {
+    if !keyring("the_unlock_policy_is_shown_set_and_kept") {
+        return;
+    }
+    let home = Home::new();
+    let broker = serve(&home, "approve");
+    let shown = ok(&run(&home, &["creds", "policy"], ""));
+    assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
+    let set = ok(&run(
+        &home,
+        &["creds", "policy", "--unlock-for", "2h", "--idle", "30m"],
+        "",
+    ));
+    assert_eq!(set.trim(), "unlocks last 2h 00m; locked after 30m unused");
+    let err = failed(&run(&home, &["creds", "policy", "--unlock-for", "13h"], ""));
+    assert!(
+        err.contains("ttl must be between 5 minutes and 12 hours"),
+        "{err}"
+    );
+    drop(broker);
+
+    // Kept across brokers, in the settings file.
+    let saved = std::fs::read_to_string(home.dir.join("config/settings.json")).unwrap();
+    assert!(saved.contains("\"unlock_minutes\": 120"), "{saved}");
+    let _broker = serve(&home, "approve");
+    let shown = ok(&run(&home, &["creds", "policy", "--no-idle"], ""));
+    assert_eq!(shown.trim(), "unlocks last 2h 00m; no idle timeout");
+}
