@@ -4,7 +4,8 @@ use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 
-use latchkey_broker::StatePaths;
+use latchkey_broker::control::{ControlClient, ControlRequest};
+use latchkey_broker::{CredentialsOverview, StatePaths};
 use latchkey_vault::Probe;
 use serde::Serialize;
 
@@ -14,7 +15,20 @@ struct Report {
     platform: &'static str,
     secret_store: Probe,
     presence_check: Probe,
+    /// What locks unlocked credentials: sleep and screen-lock sources.
+    lock_events: Vec<Probe>,
     mcp_socket: SocketProbe,
+    /// The running broker's credentials, when one answers on the control socket.
+    credentials: Option<CredentialsProbe>,
+}
+
+#[derive(Debug, Serialize)]
+struct CredentialsProbe {
+    domains: usize,
+    unlocked: usize,
+    /// How that broker checks presence.
+    presence: String,
+    store_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -29,12 +43,15 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         latchkey_vault::probe_secret_store(),
         latchkey_vault::probe_presence()
     );
+    let paths = StatePaths::from_env()?;
     let report = Report {
         version: latchkey_broker::VERSION,
         platform: std::env::consts::OS,
         secret_store,
         presence_check,
-        mcp_socket: probe_socket(&StatePaths::from_env()?),
+        lock_events: probe_lock_events().await,
+        mcp_socket: probe_socket(&paths),
+        credentials: probe_credentials(&paths).await,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -42,6 +59,30 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         print_text(&report);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts watching for sleep and screen lock, notes which sources answer, and stops.
+async fn probe_lock_events() -> Vec<Probe> {
+    let (tx, _events) = tokio::sync::mpsc::unbounded_channel();
+    match latchkey_vault::watch_lock_events(tx).await {
+        Ok(watch) => watch.sources().to_vec(),
+        Err(e) => vec![Probe {
+            name: "sleep and screen lock",
+            reachable: false,
+            detail: e.to_string(),
+        }],
+    }
+}
+
+async fn probe_credentials(paths: &StatePaths) -> Option<CredentialsProbe> {
+    let mut broker = ControlClient::connect(&paths.control_socket()).await.ok()?;
+    let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await.ok()?;
+    Some(CredentialsProbe {
+        domains: overview.domains.len(),
+        unlocked: overview.domains.iter().filter(|d| d.unlocked).count(),
+        presence: overview.presence.description,
+        store_error: overview.store_error,
+    })
 }
 
 fn probe_socket(paths: &StatePaths) -> SocketProbe {
@@ -85,5 +126,35 @@ fn print_text(report: &Report) {
         ),
     ] {
         println!("  {what:<15} {name}\n  {:<15} {}: {detail}", "", mark(ok));
+    }
+    for source in &report.lock_events {
+        let mark = if source.reachable {
+            "ok"
+        } else {
+            "not available"
+        };
+        println!(
+            "  {:<15} {}: {mark}: {}",
+            "locks on", source.name, source.detail
+        );
+    }
+    match &report.credentials {
+        Some(c) => {
+            match &c.store_error {
+                Some(e) => println!(
+                    "  {:<15} the broker cannot read its store: {e}",
+                    "credentials"
+                ),
+                None => println!(
+                    "  {:<15} {} domains, {} unlocked",
+                    "credentials", c.domains, c.unlocked
+                ),
+            }
+            println!("  {:<15} the broker confirms with {}", "", c.presence);
+        }
+        None => println!(
+            "  {:<15} no broker answers on the control socket",
+            "credentials"
+        ),
     }
 }

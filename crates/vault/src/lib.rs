@@ -4,8 +4,8 @@
 //! - [`SecretString`]: the only type that carries a secret, wiped on drop, never printed;
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
 //!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
-//! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`, polkit, the
-//!   app's confirmation);
+//! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`; on Linux the
+//!   app's confirmation dialog);
 //! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
 //! - [`watch_lock_events`]: sleep and screen lock, on which unlocked sessions must lock;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.

@@ -2,7 +2,7 @@
 //! changed from a place an assistant could also reach (the CLI).
 //!
 //! One trait, one implementation per platform: LocalAuthentication on macOS (Touch ID with
-//! password fallback), polkit or the app's own confirmation dialog on Linux. The scripted
+//! password fallback), the app's own confirmation dialog on Linux (polkit is not used yet). The scripted
 //! check that tests use exists only when the `scripted-presence` feature is on, which only
 //! test builds turn on.
 
@@ -81,8 +81,6 @@ pub enum PresenceError {
 pub enum PresenceKind {
     /// Touch ID, or the account password (macOS LocalAuthentication).
     DeviceOwner,
-    /// polkit, answered by the desktop's or a terminal's authentication agent.
-    Polkit,
     /// The Latchkey app's own dialog: a confirmation, not biometrics.
     Confirmation,
     /// No check available; everything that needs one is refused.
@@ -96,7 +94,6 @@ impl PresenceKind {
     pub fn description(self) -> &'static str {
         match self {
             PresenceKind::DeviceOwner => "Touch ID or your password",
-            PresenceKind::Polkit => "polkit authentication",
             PresenceKind::Confirmation => "a confirmation in the Latchkey app (not biometrics)",
             PresenceKind::Unavailable => "none available",
             PresenceKind::Scripted => "scripted (test build)",
@@ -122,7 +119,7 @@ pub trait Presence: Send + Sync + fmt::Debug {
 }
 
 /// No presence check: refuses everything, saying why (e.g. `latchkey serve` on a Linux box
-/// without polkit and without the app).
+/// without the app).
 #[derive(Debug, Clone)]
 pub struct NoPresence {
     why: String,
