@@ -284,6 +284,219 @@ describe('Credentials page: unlocking and locking', () => {
   });
 });
 
+/** What credentials_set_policy returns for what it was given. */
+function withPolicy(a: Record<string, unknown>, base = overview()): CredentialsOverview {
+  const idle = a.idleMinutes as number | null;
+  return { ...base, default_ttl_seconds: (a.unlockMinutes as number) * 60, idle_timeout_seconds: idle === null ? null : idle * 60 };
+}
+
+function select(testid: string) {
+  return screen.getByTestId(testid) as HTMLSelectElement;
+}
+
+function options(testid: string) {
+  return [...select(testid).options].map((o) => ({ value: o.value, label: o.textContent, disabled: o.disabled }));
+}
+
+describe('Credentials page: the unlock policy', () => {
+  it('sums up the policy in one line, and starts the form from it', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    await shown();
+    const policy = screen.getByTestId('creds-policy');
+    expect(policy.tagName).toBe('DETAILS');
+    expect((policy as HTMLDetailsElement).open).toBe(false);
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 4 h · no idle lock');
+    expect(screen.getByTestId('creds-policy-summary').closest('summary')).not.toBeNull();
+    expect(select('creds-policy-unlock').value).toBe('240');
+    expect(select('creds-policy-idle').value).toBe('off');
+    expect(options('creds-policy-unlock').map((o) => o.label)).toEqual(['15 min', '30 min', '1 h', '2 h', '4 h', '8 h', '12 h']);
+    expect(screen.queryByTestId('creds-policy-error')).toBeNull();
+  });
+
+  it('shows a policy that is not one of the choices', async () => {
+    mockCredentials({ credentials_overview: () => overview({ default_ttl_seconds: 300, idle_timeout_seconds: 600 }) });
+    render(Credentials, { status: linux });
+    await shown();
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 5 min · idle lock after 10 min');
+    expect(select('creds-policy-unlock').value).toBe('5');
+    expect(select('creds-policy-unlock').selectedOptions[0].textContent).toBe('5 min');
+    // An idle timeout of 10 min fits an unlock of 5 min only once the unlock time is longer.
+    expect(select('creds-policy-idle').value).toBe('10');
+    expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).value).toBe('5');
+  });
+
+  it('disables idle timeouts longer than the unlock time, shrinking one that no longer fits', async () => {
+    mockCredentials({ credentials_overview: () => overview({ default_ttl_seconds: 14_400, idle_timeout_seconds: 3600 }) });
+    render(Credentials, { status: linux });
+    await shown();
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 4 h · idle lock after 1 h');
+    expect(options('creds-policy-idle').filter((o) => o.disabled)).toEqual([]);
+
+    await fireEvent.change(select('creds-policy-unlock'), { target: { value: '30' } });
+    expect(options('creds-policy-idle')).toEqual([
+      { value: 'off', label: 'Off', disabled: false },
+      { value: '5', label: '5 min', disabled: false },
+      { value: '15', label: '15 min', disabled: false },
+      { value: '30', label: '30 min', disabled: false },
+      { value: '60', label: '1 h', disabled: true },
+      { value: '120', label: '2 h', disabled: true },
+    ]);
+    expect(select('creds-policy-idle').value).toBe('30');
+
+    await fireEvent.change(select('creds-policy-unlock'), { target: { value: '15' } });
+    expect(options('creds-policy-idle').filter((o) => o.disabled).map((o) => o.value)).toEqual(['30', '60', '120']);
+    expect(select('creds-policy-idle').value).toBe('15');
+    // The summary is what is saved, not what the form holds.
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 4 h · idle lock after 1 h');
+  });
+
+  it('saves the chosen times, and unlocks then default to the new time', async () => {
+    let saved = overview();
+    mockCredentials({
+      credentials_overview: () => saved,
+      credentials_set_policy: (a) => (saved = withPolicy(a)),
+      credentials_unlock: (a) => withLock(saved, [a.domain as string], (a.ttlMinutes as number) * 60),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    const policy = screen.getByTestId('creds-policy') as HTMLDetailsElement;
+    await fireEvent.click(screen.getByTestId('creds-policy-summary'));
+    expect(policy.open).toBe(true);
+    await waitFor(() => expect(policy.querySelector('summary')!.textContent).toContain('Hide'));
+
+    await fireEvent.change(select('creds-policy-unlock'), { target: { value: '60' } });
+    await fireEvent.change(select('creds-policy-idle'), { target: { value: '15' } });
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    expect(callsTo('credentials_set_policy')).toEqual([{ unlockMinutes: 60, idleMinutes: 15 }]);
+
+    await waitFor(() =>
+      expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 1 h · idle lock after 15 min'),
+    );
+    expect(policy.open).toBe(false);
+    await waitFor(() => expect(policy.querySelector('summary')!.textContent).toContain('Change'));
+    expect(screen.getByTestId('creds-notice').textContent).toContain('Saved the unlock policy: 1 h · idle lock after 15 min.');
+    expect(screen.getByTestId('creds-notice').textContent).toContain('unlocks already running keep their times');
+    expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).value).toBe('60');
+    expect((control('creds-domain-ttl', VAULT) as HTMLSelectElement).value).toBe('60');
+    expect(select('creds-ttl-all').value).toBe('60');
+    expect(select('creds-ttl-all').selectedOptions[0].textContent).toBe('1 h (default)');
+    // Running unlocks are left as they were.
+    expect(screen.getByTestId(`creds-state-${jamfClient.id}`).textContent).toBe('Unlocked · 3h 59m');
+
+    // Off is sent as no idle timeout.
+    await fireEvent.change(select('creds-policy-idle'), { target: { value: 'off' } });
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    expect(callsTo('credentials_set_policy').at(-1)).toEqual({ unlockMinutes: 60, idleMinutes: null });
+    await waitFor(() => expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 1 h · no idle lock'));
+
+    // A time not offered by default becomes one of the pickers' choices.
+    await fireEvent.change(select('creds-policy-unlock'), { target: { value: '30' } });
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    await waitFor(() => expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).value).toBe('30'));
+    expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).selectedOptions[0].textContent).toBe('30 min (default)');
+    // …and is what an unlock asks for, unless another time is chosen.
+    await fireEvent.click(control('creds-domain-unlock', VCENTER));
+    expect(callsTo('credentials_unlock')).toEqual([{ domain: VCENTER, ttlMinutes: 30 }]);
+    await waitFor(() => expect(domain(VCENTER).dataset.state).toBe('unlocked'));
+  });
+
+  it('keeps a chosen unlock time when the list comes again with the same default', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.change(control('creds-domain-ttl', VCENTER), { target: { value: '15' } });
+    await fireEvent.change(select('creds-ttl-all'), { target: { value: '720' } });
+    await emit('credentials-changed');
+    await waitFor(() => expect(callsTo('credentials_overview')).toHaveLength(2));
+    await waitFor(() => expect(select('creds-ttl-all').value).toBe('720'));
+    expect((control('creds-domain-ttl', VCENTER) as HTMLSelectElement).value).toBe('15');
+    expect((control('creds-domain-ttl', VAULT) as HTMLSelectElement).value).toBe('240');
+  });
+
+  it('shows an idle timeout problem next to the idle select', async () => {
+    mockCredentials({
+      credentials_set_policy: () =>
+        Promise.reject({ message: 'idle_timeout must be at least 1 minute and no longer than the unlock time', field: 'idle_timeout' }),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.change(select('creds-policy-idle'), { target: { value: '60' } });
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    expect(callsTo('credentials_set_policy')).toEqual([{ unlockMinutes: 240, idleMinutes: 60 }]);
+
+    const error = await screen.findByTestId('creds-policy-error');
+    expect(error.textContent?.trim()).toBe('idle_timeout must be at least 1 minute and no longer than the unlock time');
+    expect(error.dataset.field).toBe('idle_timeout');
+    const idle = select('creds-policy-idle');
+    expect(idle.parentElement!.contains(error)).toBe(true);
+    expect(select('creds-policy-unlock').parentElement!.contains(error)).toBe(false);
+    expect(idle.getAttribute('aria-invalid')).toBe('true');
+    expect(idle.getAttribute('aria-describedby')?.split(' ')).toContain(error.id);
+    await waitFor(() => expect(document.activeElement).toBe(idle));
+    expect(select('creds-policy-unlock').getAttribute('aria-invalid')).toBeNull();
+    expect(screen.queryByTestId('creds-notice')).toBeNull();
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 4 h · no idle lock');
+
+    // Changing the idle timeout clears it.
+    await fireEvent.change(idle, { target: { value: '30' } });
+    expect(screen.queryByTestId('creds-policy-error')).toBeNull();
+    expect(idle.getAttribute('aria-invalid')).toBeNull();
+  });
+
+  it('shows an unlock time problem next to the unlock select, and one naming no field under the form', async () => {
+    const rejections: CommandError[] = [
+      { message: 'ttl must be between 5 minutes and 12 hours', field: 'ttl' },
+      { message: 'cannot save the settings: disk full', field: null },
+    ];
+    mockCredentials({ credentials_set_policy: () => Promise.reject(rejections.shift()) });
+    render(Credentials, { status: linux });
+    await shown();
+
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    let error = await screen.findByTestId('creds-policy-error');
+    expect(error.dataset.field).toBe('ttl');
+    expect(select('creds-policy-unlock').parentElement!.contains(error)).toBe(true);
+    expect(select('creds-policy-unlock').getAttribute('aria-describedby')).toBe(error.id);
+    await waitFor(() => expect(document.activeElement).toBe(select('creds-policy-unlock')));
+
+    await fireEvent.click(screen.getByTestId('creds-policy-save'));
+    await waitFor(() => expect(screen.getByTestId('creds-policy-error').dataset.field).toBeUndefined());
+    error = screen.getByTestId('creds-policy-error');
+    expect(error.textContent).toBe('cannot save the settings: disk full');
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(screen.getAllByTestId('creds-policy-error')).toHaveLength(1);
+    expect(callsTo('credentials_set_policy')).toHaveLength(2);
+  });
+
+  it('says so while saving', async () => {
+    const pending = deferred<CredentialsOverview>();
+    mockCredentials({ credentials_set_policy: () => pending.promise });
+    render(Credentials, { status: linux });
+    await shown();
+    const save = screen.getByTestId('creds-policy-save') as HTMLButtonElement;
+    await fireEvent.click(save);
+    await waitFor(() => expect(save.textContent).toBe('Saving…'));
+    expect(save.disabled).toBe(true);
+    expect(save.getAttribute('aria-busy')).toBe('true');
+    pending.resolve(withPolicy({ unlockMinutes: 240, idleMinutes: 5 }));
+    await waitFor(() => expect(save.textContent).toBe('Save'));
+    expect(screen.getByTestId('creds-policy-summary').textContent).toBe('Unlock policy: 4 h · idle lock after 5 min');
+  });
+
+  it('says when the idle timeout is the nearer deadline of an unlock', async () => {
+    const o = overview({ idle_timeout_seconds: 1800 });
+    const idle = { ...o, domains: o.domains.map((d) => (d.domain === JAMF ? { ...d, seconds_left: 1500, idle_limited: true } : d)) };
+    mockCredentials({ credentials_overview: () => idle });
+    render(Credentials, { status: linux });
+    await shown();
+    const state = control('creds-domain-state', JAMF);
+    expect(state.textContent?.trim()).toBe('Unlocked · 25m 0s if unused');
+    expect(state.title).toBe('Locks 30 min after its last use, or sooner if the unlock runs out');
+    expect(control('creds-domain-state', VCENTER).title).toBe('');
+  });
+});
+
 describe('Credentials page: adding', () => {
   it('shows the problems credentials_check finds next to their fields, once they are edited', async () => {
     mockCredentials({

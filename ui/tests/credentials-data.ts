@@ -91,6 +91,7 @@ export function overview(over: Partial<CredentialsOverview> = {}): CredentialsOv
     domains: domainsOf(credentials),
     presence: { kind: 'confirmation', description: 'a confirmation in the Latchkey app (not biometrics)' },
     default_ttl_seconds: 14_400,
+    idle_timeout_seconds: null,
     store_error: null,
     ...over,
   };

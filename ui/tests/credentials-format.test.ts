@@ -8,8 +8,12 @@ import {
   emptyDraft,
   fieldSlug,
   fieldsFor,
+  fitIdle,
   formatCountdown,
   lockText,
+  policyIdleChoices,
+  policyText,
+  policyUnlockChoices,
   principal,
   rotatedText,
   rotationReminder,
@@ -66,6 +70,43 @@ describe('unlock durations', () => {
     const { choices, preset } = durations(5400);
     expect(preset).toBe(90);
     expect(choices.map((c) => c.label)).toEqual(['15 min', '1 h', '1 h 30 min (default)', '4 h', '8 h', '12 h']);
+  });
+});
+
+describe('the unlock policy', () => {
+  it('says how long unlocks last and whether they lock when unused', () => {
+    expect(policyText(14_400, null)).toBe('4 h · no idle lock');
+    expect(policyText(3600, 900)).toBe('1 h · idle lock after 15 min');
+    expect(policyText(300, 60)).toBe('5 min · idle lock after 1 min');
+    expect(policyText(5400, 1800)).toBe('1 h 30 min · idle lock after 30 min');
+  });
+
+  it('offers 15 min to 12 h, with the current time when it is not one of them', () => {
+    const labels = (m: number) => policyUnlockChoices(m).map((c) => c.label);
+    expect(labels(240)).toEqual(['15 min', '30 min', '1 h', '2 h', '4 h', '8 h', '12 h']);
+    expect(labels(5)).toEqual(['5 min', '15 min', '30 min', '1 h', '2 h', '4 h', '8 h', '12 h']);
+    expect(policyUnlockChoices(90).map((c) => c.minutes)).toEqual([15, 30, 60, 90, 120, 240, 480, 720]);
+  });
+
+  it('offers idle timeouts up to 2 h, those longer than the unlock time disabled', () => {
+    expect(policyIdleChoices('off', 30)).toEqual([
+      { minutes: 5, label: '5 min', disabled: false },
+      { minutes: 15, label: '15 min', disabled: false },
+      { minutes: 30, label: '30 min', disabled: false },
+      { minutes: 60, label: '1 h', disabled: true },
+      { minutes: 120, label: '2 h', disabled: true },
+    ]);
+    expect(policyIdleChoices(10, 240).map((c) => c.minutes)).toEqual([5, 10, 15, 30, 60, 120]);
+    expect(policyIdleChoices(10, 240).every((c) => !c.disabled)).toBe(true);
+  });
+
+  it('shrinks an idle timeout that no longer fits to the longest one that does', () => {
+    expect(fitIdle('off', 15)).toBe('off');
+    expect(fitIdle(15, 15)).toBe(15);
+    expect(fitIdle(60, 30)).toBe(30);
+    expect(fitIdle(120, 15)).toBe(15);
+    expect(fitIdle(15, 5)).toBe(5);
+    expect(fitIdle(10, 4)).toBe('off');
   });
 });
 

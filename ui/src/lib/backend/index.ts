@@ -211,8 +211,10 @@ export interface CredentialsOverview {
   credentials: CredentialView[];
   domains: DomainView[];
   presence: PresenceInfo;
-  /** 14400 (4 h) unless configured otherwise. */
+  /** How long an unlock lasts unless another time is chosen for it: 14400 (4 h) unless configured otherwise. */
   default_ttl_seconds: number;
+  /** How long an unlock lasts without use (at most default_ttl_seconds); null: no idle timeout. */
+  idle_timeout_seconds: number | null;
   /** Set when the OS secret store cannot be read. */
   store_error: string | null;
 }
@@ -220,7 +222,7 @@ export interface CredentialsOverview {
 /** What a credentials command rejects with: the message and, when one is to blame, the form field. */
 export interface CommandError {
   message: string;
-  /** 'label' | 'url' | 'client_id' | 'client_secret' | 'username' | 'password' | 'host' | 'tls.sha256' | 'address' | 'token' | 'ttl' | null */
+  /** 'label' | 'url' | 'client_id' | 'client_secret' | 'username' | 'password' | 'host' | 'tls.sha256' | 'address' | 'token' | 'ttl' | 'idle_timeout' | null */
   field: string | null;
 }
 
@@ -296,6 +298,12 @@ export interface Backend {
   credentialsUnlock(domain: string | null, ttlMinutes: number | null): Promise<CredentialsOverview>;
   /** Locks one domain (null: all). */
   credentialsLock(domain: string | null): Promise<CredentialsOverview>;
+  /**
+   * Sets (and saves) the unlock policy for later unlocks: the default unlock time (5 min to 12 h)
+   * and the idle timeout (1 min to the unlock time; null: none). Unlocks already running keep
+   * their times. Rejects with a CommandError, field 'ttl' or 'idle_timeout' for a value out of range.
+   */
+  credentialsSetPolicy(unlockMinutes: number, idleMinutes: number | null): Promise<CredentialsOverview>;
   /** Answers a presence prompt shown in the app. */
   presenceAnswer(id: number, approved: boolean): Promise<void>;
 
@@ -322,6 +330,8 @@ export const backend: Backend = {
   credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),
   credentialsUnlock: (domain, ttlMinutes) => invoke<CredentialsOverview>('credentials_unlock', { domain, ttlMinutes }),
   credentialsLock: (domain) => invoke<CredentialsOverview>('credentials_lock', { domain }),
+  credentialsSetPolicy: (unlockMinutes, idleMinutes) =>
+    invoke<CredentialsOverview>('credentials_set_policy', { unlockMinutes, idleMinutes }),
   presenceAnswer: (id, approved) => invoke<null>('presence_answer', { id, approved }).then(() => {}),
 
   onCredentialsChanged: (handler) => subscribe<unknown>('credentials-changed', () => handler()),

@@ -206,3 +206,55 @@ export function durations(defaultTtlSeconds: number): { choices: Duration[]; pre
     preset,
   };
 }
+
+// ---- The unlock policy: the default unlock time and the idle timeout ----
+
+/** The default unlock times the policy offers, in minutes (the Rust side takes 5 min to 12 h). */
+const POLICY_UNLOCK_MINUTES = [15, 30, 60, 120, 240, 480, 720];
+/** The idle timeouts the policy offers, in minutes (the Rust side takes 1 min up to the unlock time). */
+const POLICY_IDLE_MINUTES = [5, 15, 30, 60, 120];
+
+/** Whole minutes in `seconds`, at least 1. */
+export function toMinutes(seconds: number): number {
+  return Math.max(1, Math.round(seconds / 60));
+}
+
+/** The idle timeout as the policy's idle picker holds it: minutes, or 'off' for none. */
+export type IdleChoice = number | 'off';
+
+export function idleChoiceOf(idleTimeoutSeconds: number | null): IdleChoice {
+  return idleTimeoutSeconds === null ? 'off' : toMinutes(idleTimeoutSeconds);
+}
+
+/** Adds `current` to `list` when it is not one of them, in order. */
+function withCurrent(list: number[], current: number | null): Duration[] {
+  const minutes = current === null || list.includes(current) ? list : [...list, current].sort((a, b) => a - b);
+  return minutes.map((m) => ({ minutes: m, label: formatMinutes(m) }));
+}
+
+/** The default unlock times to offer, the current one included even when it is not a standard one. */
+export function policyUnlockChoices(currentMinutes: number): Duration[] {
+  return withCurrent(POLICY_UNLOCK_MINUTES, currentMinutes);
+}
+
+/** The idle timeouts to offer (Off aside), the current one included; longer than `unlockMinutes` disabled. */
+export function policyIdleChoices(current: IdleChoice, unlockMinutes: number): (Duration & { disabled: boolean })[] {
+  return withCurrent(POLICY_IDLE_MINUTES, current === 'off' ? null : current).map((d) => ({
+    ...d,
+    disabled: d.minutes > unlockMinutes,
+  }));
+}
+
+/** The idle timeout kept when the unlock time becomes `unlockMinutes`: the longest offered one that fits. */
+export function fitIdle(idle: IdleChoice, unlockMinutes: number): IdleChoice {
+  if (idle === 'off' || idle <= unlockMinutes) return idle;
+  const fits = POLICY_IDLE_MINUTES.filter((m) => m <= unlockMinutes);
+  return fits.length > 0 ? fits[fits.length - 1] : 'off';
+}
+
+/** "4 h · no idle lock", "1 h · idle lock after 15 min". */
+export function policyText(defaultTtlSeconds: number, idleTimeoutSeconds: number | null): string {
+  const unlock = formatMinutes(toMinutes(defaultTtlSeconds));
+  const idle = idleTimeoutSeconds === null ? 'no idle lock' : `idle lock after ${formatMinutes(toMinutes(idleTimeoutSeconds))}`;
+  return `${unlock} · ${idle}`;
+}
