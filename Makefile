@@ -14,10 +14,10 @@ run: setup ui
 
 ifeq ($(shell uname -s),Darwin)
 # No WebDriver for WKWebView, and a native build already covers what macos-check proves.
-TEST_STEPS := fmt lint unit ui-test app interop
+TEST_STEPS := fmt lint unit interop ui-test app
 WITH_KEYRING :=
 else
-TEST_STEPS := fmt lint unit ui-test app e2e interop macos-check
+TEST_STEPS := fmt lint unit interop ui-test app e2e macos-check
 # Unit tests meet a real Secret Service: gnome-keyring in a private D-Bus session.
 WITH_KEYRING := scripts/with-keyring.sh
 endif
@@ -59,7 +59,10 @@ ui-test:
 e2e: app
 	tests/e2e/run.sh
 
-interop: app
+# Real MCP clients against a test build of `latchkey` (its scripted presence check admits
+# them; a shipped build asks the person), so this runs before `app` replaces the binaries.
+interop:
+	cargo test $(CARGO_FLAGS) -p latchkey-cli --no-run
 	tests/interop/run.sh
 
 macos-check:
@@ -68,6 +71,7 @@ macos-check:
 bench: setup-test ui
 	cargo bench $(CARGO_FLAGS) -p latchkey-sofa --bench sofa
 	cargo bench $(CARGO_FLAGS) -p latchkey-vault --bench session
+	cargo bench $(CARGO_FLAGS) -p latchkey-audit --bench audit
 	cargo build $(CARGO_FLAGS) --release -p latchkey-app
 	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a dbus-run-session -- \
 		cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench mcp_roundtrip

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{Broker, CredentialService, Services, SofaService, StatePaths};
+use latchkey_broker::{Broker, CredentialService, SofaService, StatePaths};
 use latchkey_sofa::fetch::FeedSource;
 use latchkey_vault::Presence;
 use serde::Serialize;
@@ -51,10 +51,8 @@ impl EmbeddedBroker {
                     .map_err(|e| e.to_string())
             });
         let bound = paths.and_then(|paths| {
-            let services = Services {
-                sofa: sofa.clone().map_err(latchkey_broker::Error::Sofa)?,
-                credentials: Arc::new(latchkey_broker::platform_credentials(&paths, Some(dialog))),
-            };
+            let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
+            let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
             let credentials = Arc::clone(&services.credentials);
             tauri::async_runtime::block_on(async { Broker::bind(&paths, services) })
                 .map(|broker| (broker, credentials))

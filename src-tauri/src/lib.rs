@@ -191,6 +191,14 @@ mod tests {
                 Arc::new(latchkey_vault::MemoryStore::new()),
                 Arc::new(latchkey_vault::NoPresence::new("test")),
             )),
+            assistants: Arc::new(latchkey_broker::Assistants::new(
+                Arc::new(latchkey_vault::NoPresence::new("test")),
+                None,
+            )),
+            audit: Arc::new(latchkey_broker::Audit::open(
+                &home.path().join("audit.sqlite"),
+                Default::default(),
+            )),
         };
         let _other = tauri::async_runtime::block_on(async {
             latchkey_broker::Broker::bind(&paths, services)

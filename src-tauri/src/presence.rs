@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use latchkey_vault::{
-    Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Requester,
+    Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Purpose, Requester,
 };
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -28,6 +28,8 @@ pub enum PromptEvent {
         action: String,
         reason: String,
         requester: Requester,
+        /// `confirm` (Confirm / Cancel) or `allow_assistant` (Allow / Deny).
+        purpose: Purpose,
     },
     /// Drop the dialog for this prompt (timed out).
     Closed { id: u64 },
@@ -89,6 +91,7 @@ impl Presence for DialogPresence {
                 action: request.action.clone(),
                 reason: request.reason(),
                 requester: request.requester.clone(),
+                purpose: request.purpose,
             });
             match tokio::time::timeout(ANSWER_WITHIN, answer).await {
                 Ok(Ok(true)) => Ok(()),

@@ -164,7 +164,7 @@ function mcpAnswers(socketPath, calls) {
     ];
     let buffer = '';
     const answers = {};
-    const timer = setTimeout(() => (sock.destroy(), rej(new Error(`MCP answers missing: ${buffer}`))), 10_000);
+    const timer = setTimeout(() => (sock.destroy(), rej(new Error(`MCP answers missing: ${buffer}`))), 30_000);
     sock.on('data', (chunk) => {
       buffer += chunk;
       for (const line of buffer.split('\n').slice(0, -1)) {
@@ -243,7 +243,13 @@ test('a credential is added, unlocked with a confirmation, counted down, locked 
   // The same state through the CLI (control socket) and an assistant (MCP), without the secret.
   const status = execFileSync(cli, ['creds', 'status'], { encoding: 'utf8' });
   assert.match(status, new RegExp(`${domain}\\s+Jamf Pro\\s+1\\s+unlocked, \\dh \\d{2}m left`));
-  const answers = await mcpAnswers(join(process.env.LATCHKEY_HOME, 'mcp.sock'), ['credentials_status', 'latchkey_status']);
+  // This client is an assistant the app has not seen: it is held until the person allows it.
+  const asking = mcpAnswers(join(process.env.LATCHKEY_HOME, 'mcp.sock'), ['credentials_status', 'latchkey_status']);
+  await dialog.waitForExist({ timeout: 10_000 });
+  assert.match(await dialog.getText(), /allow node .* to use Latchkey/);
+  await browser.saveScreenshot(join(shots, 'assistant-allow.png'));
+  await (await browser.$('[data-testid="presence-confirm"]')).click();
+  const answers = await asking;
   assert.match(answers.credentials_status, /"domain":"jamf:e2e\.example\.com".*"unlocked":true/);
   for (const answer of Object.values(answers)) assert.ok(!answer.includes(canary), 'no secret in MCP answers');
 

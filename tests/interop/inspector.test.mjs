@@ -20,7 +20,11 @@ let broker;
 before(async () => {
   // A local SOFA feed (../shared, beside the repository) keeps the broker off the network.
   const feed = resolve(here, '../../../shared/fixtures/sofa/v2/macos_data_feed.json');
-  broker = spawn(latchkey, ['serve'], { env: { ...process.env, LATCHKEY_HOME: home, LATCHKEY_SOFA_FEED: feed }, stdio: 'ignore' });
+  broker = spawn(latchkey, ['serve'], {
+    // A test build: its scripted presence check lets the Inspector (a new assistant) in.
+    env: { ...process.env, LATCHKEY_HOME: home, LATCHKEY_SOFA_FEED: feed, LATCHKEY_SCRIPTED_PRESENCE: 'approve' },
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(25);
   assert.ok(existsSync(socket), 'broker started');
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop with MCP clients no one here wrote: the official Python SDK and MCP Inspector's CLI.
-# Expects the latchkey binary built (target/debug/latchkey) and scripts/setup.sh --test done.
+# Expects a test build of latchkey at target/debug/latchkey (`make interop` builds one: its
+# scripted presence check admits the clients) and scripts/setup.sh --test done.
 set -euo pipefail
 cd "$(dirname "$0")"
 export LATCHKEY_BIN="${LATCHKEY_BIN:-$(cd ../.. && pwd)/target/debug/latchkey}"

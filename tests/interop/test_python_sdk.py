@@ -26,7 +26,13 @@ def broker(tmp_path: Path):
     """A headless broker (`latchkey serve`) in a private LATCHKEY_HOME."""
     home = tmp_path / "state"
     assert SOFA_FEED.exists(), f"SOFA fixture missing: {SOFA_FEED}"
-    env = {**os.environ, "LATCHKEY_HOME": str(home), "LATCHKEY_SOFA_FEED": str(SOFA_FEED)}
+    # A test build: its scripted presence check lets this (new) assistant in.
+    env = {
+        **os.environ,
+        "LATCHKEY_HOME": str(home),
+        "LATCHKEY_SOFA_FEED": str(SOFA_FEED),
+        "LATCHKEY_SCRIPTED_PRESENCE": "approve",
+    }
     proc = subprocess.Popen([LATCHKEY, "serve"], env=env, stderr=subprocess.DEVNULL)
     socket = home / "mcp.sock"
     deadline = time.monotonic() + 20

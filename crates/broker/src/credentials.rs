@@ -140,7 +140,7 @@ impl PolicySettings {
 
 /// Writes `value` as JSON to `path` atomically (a temporary file renamed over it), creating
 /// the directory (0700) when needed.
-fn save_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
+pub(crate) fn save_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
     use std::os::unix::fs::DirBuilderExt;
     let dir = path.parent().ok_or("it has no directory")?;
     std::fs::DirBuilder::new()

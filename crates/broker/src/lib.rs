@@ -5,6 +5,8 @@
 //! touch a secret happens in here; nothing it returns to an assistant may contain one.
 //! The user's own tools reach it through the [`control`] socket, the app in process.
 
+mod assistants;
+mod audit;
 pub mod control;
 mod credentials;
 mod error;
@@ -17,6 +19,8 @@ mod server;
 mod sofa;
 pub mod tools;
 
+pub use assistants::{AssistantRecord, Assistants, Refusal, Verdict};
+pub use audit::Audit;
 pub use credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
@@ -24,7 +28,7 @@ pub use credentials::{
 pub use error::Error;
 pub use listener::{Broker, Services};
 pub use paths::StatePaths;
-pub use platform::platform_credentials;
+pub use platform::platform_services;
 pub use server::LatchkeyServer;
 pub use sofa::{SofaOverview, SofaService, VersionReport};
 

@@ -14,8 +14,9 @@ use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
+use crate::audit::Audit;
 use crate::lock::BrokerLock;
-use crate::{CredentialService, Error, LatchkeyServer, SofaService, StatePaths};
+use crate::{Assistants, CredentialService, Error, LatchkeyServer, SofaService, StatePaths};
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
 const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -31,12 +32,16 @@ const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 }
 pub struct Services {
     pub sofa: Arc<SofaService>,
     pub credentials: Arc<CredentialService>,
+    pub assistants: Arc<Assistants>,
+    pub audit: Arc<Audit>,
 }
 
 /// A bound, locked broker, ready to serve. Dropping it removes the sockets.
 #[derive(Debug)]
 pub struct Broker {
     services: Services,
+    /// Latchkey's own stdio bridge (`latchkey mcp`): a peer running it is looked past.
+    bridge: Arc<PathBuf>,
     mcp: PrivateSocket,
     control: PrivateSocket,
     _lock: BrokerLock,
@@ -59,8 +64,13 @@ impl Broker {
         }
         prepare_private_dir(paths.dir())?;
         let lock = BrokerLock::acquire(&paths.lock_file())?;
+        // The CLI sits next to the app's executable (and is the executable of `serve`).
+        let bridge = std::env::current_exe()
+            .map(|exe| exe.with_file_name("latchkey"))
+            .unwrap_or_else(|_| PathBuf::from("latchkey"));
         Ok(Self {
             services,
+            bridge: Arc::new(bridge),
             mcp: PrivateSocket::bind(mcp)?,
             control: PrivateSocket::bind(control)?,
             _lock: lock,
@@ -89,9 +99,13 @@ impl Broker {
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = self.mcp.accept() => if let Some(stream) = accepted {
-                    let server = LatchkeyServer::new(self.services.clone());
+                    let services = self.services.clone();
+                    let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
-                        serve_connection(server, stream).await;
+                        if let Some(caller) = admitted(&services, &stream, &bridge).await {
+                            let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
+                            serve_connection(server, stream).await;
+                        }
                         drop(permit);
                     });
                 },
@@ -163,6 +177,30 @@ impl PrivateSocket {
 impl Drop for PrivateSocket {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Who the peer is, if its assistant may use the broker (asking the person when it is new).
+/// The connection waits meanwhile; a refused one is recorded and closed without an MCP answer.
+async fn admitted(
+    services: &Services,
+    stream: &UnixStream,
+    bridge: &Path,
+) -> Option<latchkey_caller::Caller> {
+    let caller = match latchkey_caller::identify(stream, bridge) {
+        Ok(caller) => caller,
+        Err(e) => {
+            tracing::warn!("refused a connection: {e}");
+            return None;
+        }
+    };
+    match services.assistants.admit(&caller).await {
+        Ok(_) => Some(caller),
+        Err(refusal) => {
+            tracing::warn!("refused {}: {refusal}", caller.describe());
+            services.audit.refused(&caller, &refusal.to_string()).await;
+            None
+        }
     }
 }
 
@@ -283,6 +321,14 @@ mod tests {
             credentials: Arc::new(CredentialService::new(
                 Arc::new(latchkey_vault::MemoryStore::new()),
                 Arc::new(latchkey_vault::NoPresence::new("test")),
+            )),
+            assistants: Arc::new(Assistants::new(
+                Arc::new(latchkey_vault::NoPresence::new("test")),
+                None,
+            )),
+            audit: Arc::new(Audit::open(
+                &tempfile::tempdir().unwrap().path().join("audit.sqlite"),
+                latchkey_audit::Options::default(),
             )),
         };
         match Broker::bind(&paths, services) {

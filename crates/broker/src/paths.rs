@@ -77,6 +77,17 @@ impl StatePaths {
         self.config.join("settings.json")
     }
 
+    /// The audit log (SQLite; kept with the settings, not in the runtime dir that a reboot
+    /// empties).
+    pub fn audit_file(&self) -> PathBuf {
+        self.config.join("audit.sqlite")
+    }
+
+    /// The assistants the person allowed or denied.
+    pub fn assistants_file(&self) -> PathBuf {
+        self.config.join("assistants.json")
+    }
+
     /// The MCP socket assistants (and `latchkey mcp`) connect to.
     pub fn mcp_socket(&self) -> PathBuf {
         self.dir.join("mcp.sock")

@@ -2,21 +2,23 @@
 
 use std::sync::Arc;
 
-use crate::{CredentialService, StatePaths};
+use crate::{Assistants, Audit, CredentialService, Services, SofaService, StatePaths};
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     CredentialId, Error, Metadata, NewCredential, Presence, SecretStore, SecretString, StoreFuture,
 };
 use tokio::sync::OnceCell;
 
-/// The credential service of a broker on this platform. Presence is the test script's in
-/// test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch ID on macOS; else `dialog`
-/// (the app's confirmation) when given; else nothing, so a headless Linux broker refuses to
-/// unlock and says why. The unlock policy is kept in the settings file.
-pub fn platform_credentials(
+/// What a broker on this platform serves. Presence (for unlocks and for letting assistants
+/// in) is the test script's in test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch
+/// ID on macOS; else `dialog` (the app's confirmation) when given; else nothing, so a headless
+/// Linux broker refuses to unlock or admit a new assistant and says why. The unlock policy
+/// and the allow-list are kept in the settings directory.
+pub fn platform_services(
     paths: &StatePaths,
+    sofa: Arc<SofaService>,
     dialog: Option<Arc<dyn Presence>>,
-) -> CredentialService {
+) -> Services {
     #[cfg(target_os = "macos")]
     let (store, platform) = {
         // One LocalAuthentication context serves the check and the Keychain read after it.
@@ -42,7 +44,18 @@ pub fn platform_credentials(
         (store, dialog.unwrap_or_else(none))
     };
     let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
-    CredentialService::new(Arc::new(store), presence).with_policy_file(paths.settings_file())
+    Services {
+        sofa,
+        credentials: Arc::new(
+            CredentialService::new(Arc::new(store), Arc::clone(&presence))
+                .with_policy_file(paths.settings_file()),
+        ),
+        assistants: Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
+        audit: Arc::new(Audit::open(
+            &paths.audit_file(),
+            latchkey_audit::Options::default(),
+        )),
+    }
 }
 
 /// The OS secret store, connected on first use. A store that is not there yet (no keyring

@@ -11,6 +11,14 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
 
+use std::time::Instant;
+
+use latchkey_audit::{CallResult, Decision, Intent};
+use latchkey_caller::Caller;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{CallToolRequestParams, CallToolResponse};
+
+use crate::audit::Audit;
 use crate::{CredentialService, Services, SofaService};
 
 /// The loaded SOFA feed's summary: source, age, layout, majors.
@@ -28,10 +36,14 @@ pub struct LatchkeyServer {
     tool_router: ToolRouter<Self>,
     pub(crate) sofa: Arc<SofaService>,
     pub(crate) credentials: Arc<CredentialService>,
+    audit: Arc<Audit>,
+    /// Who is on the other end, when the connection came through the socket.
+    caller: Option<Arc<Caller>>,
 }
 
 impl LatchkeyServer {
-    pub fn new(services: Services) -> Self {
+    /// A server for one connection from `caller` (`None` in process, e.g. in tests).
+    pub fn new(services: Services, caller: Option<Arc<Caller>>) -> Self {
         // Built (and its schemas made portable) once; each connection gets a cheap clone.
         static TOOLS: OnceLock<ToolRouter<LatchkeyServer>> = OnceLock::new();
         let tool_router = TOOLS
@@ -46,6 +58,8 @@ impl LatchkeyServer {
             tool_router,
             sofa: services.sofa,
             credentials: services.credentials,
+            audit: services.audit,
+            caller,
         }
     }
 
@@ -61,6 +75,45 @@ impl LatchkeyServer {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for LatchkeyServer {
+    /// Every call is on the audit log before it runs (or does not run), and its outcome after.
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let client = context.peer.peer_info();
+        let intent = Intent {
+            assistant: crate::audit::assistant(
+                client.as_deref().map(|info| &info.client_info),
+                self.caller.as_deref(),
+            ),
+            tool: request.name.to_string(),
+            arguments: serde_json::Value::Object(request.arguments.clone().unwrap_or_default()),
+            domain: None,
+            decision: Decision::Allowed,
+        };
+        let seq = self.audit.intent(intent).await.map_err(|e| {
+            ErrorData::internal_error(
+                format!("Latchkey could not write its audit log, so the call was not run: {e}"),
+                None,
+            )
+        })?;
+        let started = Instant::now();
+        let response = self
+            .tool_router
+            .call(ToolCallContext::new(self, request, context))
+            .await;
+        let result = match &response {
+            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                CallResult::Error("tool_error".to_owned())
+            }
+            Ok(_) => CallResult::Ok,
+            Err(e) => CallResult::Error(format!("protocol_error_{}", e.code.0)),
+        };
+        self.audit.outcome(seq, result, started.elapsed()).await;
+        response
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use latchkey_broker::control::{ControlClient, ControlError, ControlRequest};
 use latchkey_broker::{
-    Broker, CredentialService, CredentialView, CredentialsOverview, PolicySettings, Services,
-    StatePaths,
+    Assistants, Broker, CredentialService, CredentialView, CredentialsOverview, PolicySettings,
+    Services, StatePaths,
 };
 use latchkey_vault::{Account, Domain, Error, MemoryStore, Requester, SecretString, StoreOp};
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
@@ -39,6 +39,11 @@ impl Running {
         let services = Services {
             sofa: common::fixture_sofa(),
             credentials: Arc::clone(&credentials),
+            assistants: Arc::new(Assistants::new(
+                Arc::new(common::TestPresence::approving()),
+                None,
+            )),
+            audit: common::temp_audit(),
         };
         let broker = Broker::bind(&paths, services).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel();

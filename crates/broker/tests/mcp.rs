@@ -12,7 +12,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 
 async fn in_process_client() -> RunningService<RoleClient, ()> {
-    common::client_for(LatchkeyServer::new(common::services())).await
+    common::client_for(LatchkeyServer::new(common::services(), None)).await
 }
 
 async fn call_status(client: &RunningService<RoleClient, ()>) -> StatusReport {

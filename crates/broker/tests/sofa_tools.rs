@@ -13,7 +13,7 @@ use rmcp::service::RunningService;
 use serde_json::{Value, json};
 
 async fn client() -> RunningService<RoleClient, ()> {
-    common::client_for(LatchkeyServer::new(common::services())).await
+    common::client_for(LatchkeyServer::new(common::services(), None)).await
 }
 
 async fn call(
@@ -191,7 +191,7 @@ async fn an_unreachable_feed_is_a_clear_tool_error_not_a_crash() {
     let sofa = common::sofa_from(FeedSource::Url(format!(
         "http://127.0.0.1:{port}/feed.json"
     )));
-    let client = common::client_for(LatchkeyServer::new(common::services_with(sofa))).await;
+    let client = common::client_for(LatchkeyServer::new(common::services_with(sofa), None)).await;
     let result = call(&client, "sofa_latest_releases", json!({})).await;
     let text = error_text(&result);
     assert!(

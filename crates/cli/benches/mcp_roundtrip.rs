@@ -96,6 +96,8 @@ async fn main() {
         .arg("serve")
         .env("LATCHKEY_HOME", &state)
         .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
+        // Bench builds carry the test-only scripted presence check: it lets this client in.
+        .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

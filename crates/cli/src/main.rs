@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use latchkey_broker::{Broker, Services, SofaService, StatePaths, platform_credentials};
+use latchkey_broker::{Broker, SofaService, StatePaths, platform_services};
 use latchkey_sofa::fetch::FeedSource;
 
 #[derive(Debug, Parser)]
@@ -79,10 +79,8 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
-    let services = Services {
-        sofa: Arc::new(SofaService::open(FeedSource::from_env(), &paths)?),
-        credentials: Arc::new(platform_credentials(&paths, None)),
-    };
+    let sofa = Arc::new(SofaService::open(FeedSource::from_env(), &paths)?);
+    let services = platform_services(&paths, sofa, None);
     let broker = Broker::bind(&paths, services)?;
     eprintln!(
         "latchkey {}: broker listening on {}",

@@ -84,7 +84,8 @@ fn a_peer_with_another_uid_is_refused() {
     let mut serve = as_nobody(&[binary.to_str().unwrap(), "serve"]);
     serve
         .env("LATCHKEY_HOME", &home.dir)
-        .env("LATCHKEY_SOFA_FEED", common::SOFA_FIXTURE);
+        .env("LATCHKEY_SOFA_FEED", common::SOFA_FIXTURE)
+        .env("LATCHKEY_SCRIPTED_PRESENCE", "approve");
     let _broker = home.serve_with(serve);
 
     let mut stream = UnixStream::connect(home.socket()).expect("root reaches the socket file");

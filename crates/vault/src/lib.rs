@@ -58,8 +58,8 @@ pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, Tl
 #[cfg(feature = "scripted-presence")]
 pub use presence::ScriptedPresence;
 pub use presence::{
-    NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Requester,
-    scripted_presence,
+    NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Purpose,
+    Requester, scripted_presence,
 };
 pub use secret::SecretString;
 #[cfg(target_os = "linux")]

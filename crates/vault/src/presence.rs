@@ -24,21 +24,43 @@ pub enum Requester {
     Assistant(String),
 }
 
-/// What a presence check is for: the action in words and who asked.
+/// What a presence check is for: the action in words, who asked, and the kind of answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PresenceRequest {
     /// The action, completing "Latchkey wants to …", e.g. `unlock Jamf Pro acme.jamfcloud.com`.
     pub action: String,
     /// Who asked.
     pub requester: Requester,
+    /// Confirm an action, or let an assistant in (a dialog then says Allow / Deny).
+    pub purpose: Purpose,
+}
+
+/// The kind of answer a presence check asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Confirm or cancel one action.
+    Confirm,
+    /// Allow or deny an assistant not seen before; the answer is remembered.
+    AllowAssistant,
 }
 
 impl PresenceRequest {
-    /// A request for `action` from `requester`.
+    /// A request to confirm `action`, from `requester`.
     pub fn new(action: impl Into<String>, requester: Requester) -> Self {
         Self {
             action: action.into(),
             requester,
+            purpose: Purpose::Confirm,
+        }
+    }
+
+    /// A request to let an assistant in, described by `action` (e.g. `allow Claude
+    /// (/Applications/Claude.app) to use Latchkey`).
+    pub fn allow_assistant(action: impl Into<String>, requester: Requester) -> Self {
+        Self {
+            purpose: Purpose::AllowAssistant,
+            ..Self::new(action, requester)
         }
     }
 

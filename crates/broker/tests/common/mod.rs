@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use latchkey_broker::{CredentialService, LatchkeyServer, Services, SofaService};
+use latchkey_broker::{
+    Assistants, Audit, CredentialService, LatchkeyServer, Services, SofaService,
+};
 use latchkey_sofa::fetch::{FeedSource, FeedStore};
 use latchkey_vault::{MemoryStore, ScriptedPresence};
 use rmcp::service::RunningService;
@@ -45,7 +47,15 @@ pub fn services_with(sofa: Arc<SofaService>) -> Services {
             Arc::new(MemoryStore::new()),
             Arc::new(ScriptedPresence),
         )),
+        assistants: Arc::new(Assistants::new(Arc::new(TestPresence::approving()), None)),
+        audit: temp_audit(),
     }
+}
+
+/// An audit log in a temporary directory that lives as long as the test process.
+pub fn temp_audit() -> Arc<Audit> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    Arc::new(Audit::open(&dir.join("audit.sqlite"), Default::default()))
 }
 
 /// A stand-in for the human at a presence prompt: answers as told and remembers what it was
@@ -54,6 +64,16 @@ pub fn services_with(sofa: Arc<SofaService>) -> Services {
 pub struct TestPresence {
     pub approve: std::sync::atomic::AtomicBool,
     pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl TestPresence {
+    pub fn approving() -> Self {
+        let presence = Self::default();
+        presence
+            .approve
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        presence
+    }
 }
 
 impl latchkey_vault::Presence for TestPresence {

@@ -66,9 +66,12 @@ impl Home {
         cmd
     }
 
-    /// Starts `latchkey serve` and waits until its socket accepts connections.
+    /// Starts `latchkey serve` and waits until its socket accepts connections. Its (test
+    /// build's) scripted presence check approves, so test clients are let in.
     pub fn serve(&self) -> Served {
-        self.serve_with(self.latchkey(&["serve"]))
+        let mut serve = self.latchkey(&["serve"]);
+        serve.env("LATCHKEY_SCRIPTED_PRESENCE", "approve");
+        self.serve_with(serve)
     }
 
     pub fn serve_with(&self, mut cmd: Command) -> Served {

@@ -1,0 +1,138 @@
+//! The full-text index `entries_text`: what each entry contributes to it, and a [`Filter`] as
+//! an FTS5 `MATCH` expression.
+//!
+//! An entry's document is its words (assistant, tool, domain, arguments, error kind) and one
+//! *facet token* per filterable value: a private-use mark, the column's letter and 64 bits of
+//! SHA-256 of the value. FTS5's tokenizer keeps the mark as part of the token, while user
+//! words are cut down to letters and digits, so a search can never match a facet token. A
+//! filter on `tool = X` is then the facet token for X, and any mix of filters and words is
+//! one lazy intersection inside FTS5. (Two values sharing 64 bits of their hash would be
+//! confused; with thousands of distinct values that chance is about 1 in 10^13.)
+
+use sha2::{Digest, Sha256};
+
+use crate::search::Filter;
+
+/// Starts every facet token (U+E000, private use: a token character to FTS5, never typed).
+const FACET_MARK: char = '\u{E000}';
+
+/// The filterable values of an entry.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Facets<'a> {
+    pub assistant: Option<&'a str>,
+    pub tool: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub decision: Option<&'a str>,
+}
+
+impl<'a> Facets<'a> {
+    fn tokens(&self) -> impl Iterator<Item = String> + 'a {
+        let Facets {
+            assistant,
+            tool,
+            domain,
+            decision,
+        } = *self;
+        [
+            ('a', assistant),
+            ('t', tool),
+            ('d', domain),
+            ('c', decision),
+        ]
+        .into_iter()
+        .filter_map(|(column, value)| value.map(|v| facet(column, v)))
+    }
+}
+
+/// The indexed text of an entry.
+pub(crate) fn document(words: &[&str], facets: &Facets<'_>) -> String {
+    let mut text = words.join(" ");
+    for token in facets.tokens() {
+        text.push(' ');
+        text.push_str(&token);
+    }
+    text
+}
+
+/// The `MATCH` expression for `filter`'s values and words, all required; `None` if the filter
+/// names neither (time ranges are `seq` ranges, outside the expression).
+pub(crate) fn match_expression(filter: &Filter) -> Option<String> {
+    let facets = Facets {
+        assistant: filter.assistant.as_deref(),
+        tool: filter.tool.as_deref(),
+        domain: filter.domain.as_deref(),
+        decision: filter.decision.map(|d| d.as_str()),
+    };
+    let terms: Vec<String> = facets
+        .tokens()
+        .map(|token| format!("\"{token}\""))
+        .chain(
+            filter
+                .text
+                .as_deref()
+                .map(match_words)
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// User text as FTS5 terms: each run of letters and digits a quoted prefix term. Nothing of
+/// the input reaches FTS5's query syntax unquoted.
+fn match_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{word}\"*"))
+        .collect()
+}
+
+fn facet(column: char, value: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update([column as u8, 0])
+        .chain_update(value)
+        .finalize();
+    let mut token = String::with_capacity(20);
+    token.push(FACET_MARK);
+    token.push(column);
+    for byte in &digest[..8] {
+        token.push_str(&format!("{byte:02x}"));
+    }
+    token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Decision;
+
+    #[test]
+    fn user_text_cannot_reach_fts_syntax_or_facets() {
+        let words = |t: &str| match_words(t).join(" ");
+        assert_eq!(words("acme C02XL"), "\"acme\"* \"C02XL\"*");
+        assert_eq!(words("a\" OR b*) NEAR("), "\"a\"* \"OR\"* \"b\"* \"NEAR\"*");
+        assert_eq!(words("\u{E000}t1234"), "\"t1234\"*");
+        assert_eq!(words("..."), "");
+    }
+
+    #[test]
+    fn filters_become_facet_tokens_and_words() {
+        let filter = Filter {
+            tool: Some("jamf_get_computer".to_owned()),
+            decision: Some(Decision::Denied),
+            text: Some("acme".to_owned()),
+            ..Filter::default()
+        };
+        let expression = match_expression(&filter).unwrap();
+        let tool = facet('t', "jamf_get_computer");
+        assert!(expression.starts_with(&format!("\"{tool}\" \"{}\"", facet('c', "denied"))));
+        assert!(expression.ends_with(" \"acme\"*"));
+        assert_eq!(tool.chars().count(), 18);
+        assert_ne!(
+            facet('t', "x"),
+            facet('d', "x"),
+            "columns do not share tokens"
+        );
+        assert_eq!(match_expression(&Filter::default()), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! What an entry says: who called which tool with what, what was decided, and how it ended.
+//! These are the values callers hand in and get back; how they are stored and hashed is in
+//! `row.rs` and `canonical.rs`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An entry's place in the chain: 1, 2, 3, … Gaps never occur, except that pruning removes
+/// a prefix (see [`crate::AuditLog::prune`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Seq(pub u64);
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The assistant that made a call, as the broker identified it. `name` and `version` are what
+/// the MCP client said about itself (`clientInfo`); the rest is what the OS said about the
+/// process on the other end of the socket, which the client cannot choose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assistant {
+    /// MCP `clientInfo.name`, e.g. `claude-ai`.
+    pub name: String,
+    /// MCP `clientInfo.version`.
+    pub version: String,
+    /// The peer process's executable path.
+    pub executable: Option<String>,
+    /// The peer process's id.
+    pub pid: Option<u32>,
+    /// The app bundle the peer belongs to (macOS).
+    pub bundle_id: Option<String>,
+}
+
+/// What the broker decided about a call before running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Decision {
+    /// Allowed by policy without asking (a read-only tool in an unlocked domain).
+    Allowed,
+    /// Allowed because the human approved it (or a remembered grant did).
+    Approved,
+    /// The human said no.
+    Denied,
+    /// Refused because the domain's credentials are locked.
+    RefusedLocked,
+    /// Refused because the assistant has not been allowed by the user.
+    RefusedUnknownClient,
+}
+
+impl Decision {
+    /// Every decision, in declaration order.
+    pub const ALL: [Decision; 5] = [
+        Decision::Allowed,
+        Decision::Approved,
+        Decision::Denied,
+        Decision::RefusedLocked,
+        Decision::RefusedUnknownClient,
+    ];
+
+    /// The stored (and serialised) name, e.g. `refused_locked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Approved => "approved",
+            Decision::Denied => "denied",
+            Decision::RefusedLocked => "refused_locked",
+            Decision::RefusedUnknownClient => "refused_unknown_client",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// A call about to run (or refused): recorded by [`crate::AuditLog::record_intent`] before
+/// the tool runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intent {
+    /// Who asked.
+    pub assistant: Assistant,
+    /// The tool's name, e.g. `jamf_list_computers`.
+    pub tool: String,
+    /// The call's arguments as the assistant sent them; redacted before they are stored.
+    pub arguments: serde_json::Value,
+    /// The system the call is aimed at, e.g. `jamf:acme.jamfcloud.com`.
+    pub domain: Option<String>,
+    /// What the broker decided.
+    pub decision: Decision,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallResult {
+    /// The tool succeeded.
+    Ok,
+    /// The tool failed; a short kind such as `timeout` or `http_403` (redacted like
+    /// arguments, and never the full error text, which may quote a server's reply).
+    Error(String),
+}
+
+/// A call's end: recorded by [`crate::AuditLog::record_outcome`] as its own entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Success, or the kind of failure.
+    pub result: CallResult,
+    /// How long the tool ran.
+    pub duration: Duration,
+}
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A call, before it ran (or its refusal).
+    Intent,
+    /// A call's end, linked to its intent.
+    Outcome,
+    /// Where a pruned prefix of the chain ended, so what remains still verifies.
+    Checkpoint,
+}
+
+impl EntryKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Intent => "intent",
+            EntryKind::Outcome => "outcome",
+            EntryKind::Checkpoint => "checkpoint",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        [EntryKind::Intent, EntryKind::Outcome, EntryKind::Checkpoint]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry as read back. An outcome repeats its intent's assistant, tool, domain and
+/// decision (so filters find both); only the intent has the arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Its place in the chain.
+    pub seq: Seq,
+    /// When it was written (UTC; never earlier than the entry before it).
+    pub time: DateTime<Utc>,
+    /// What it records.
+    pub kind: EntryKind,
+    /// Who asked (intents and outcomes).
+    pub assistant: Option<Assistant>,
+    /// The tool (intents and outcomes).
+    pub tool: Option<String>,
+    /// The redacted arguments (intents).
+    pub arguments: Option<serde_json::Value>,
+    /// The target system, if the call had one.
+    pub domain: Option<String>,
+    /// The broker's decision (intents and outcomes).
+    pub decision: Option<Decision>,
+    /// How the call ended (outcomes).
+    pub result: Option<CallResult>,
+    /// How long the call ran (outcomes), in microseconds when serialised.
+    #[serde(rename = "duration_us", serialize_with = "micros")]
+    pub duration: Option<Duration>,
+    /// The intent an outcome belongs to.
+    pub intent: Option<Seq>,
+    /// The last entry a checkpoint's prune removed.
+    pub pruned_through: Option<Seq>,
+    /// That entry's hash, where the remaining chain picks up.
+    pub pruned_hash: Option<Hash>,
+    /// The previous entry's hash.
+    pub prev_hash: Hash,
+    /// This entry's hash (see the crate README for what it covers).
+    pub hash: Hash,
+}
+
+fn micros<S: Serializer>(duration: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    duration.map(|d| d.as_micros()).serialize(s)
+}
+
+/// A SHA-256 hash, shown and serialised as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The first entry's `prev_hash`.
+    pub const GENESIS: Hash = Hash([0; 32]);
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({self})")
+    }
+}
+
+/// The text is not 64 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a hash must be 64 hex digits")]
+pub struct BadHash;
+
+impl FromStr for Hash {
+    type Err = BadHash;
+
+    fn from_str(s: &str) -> Result<Self, BadHash> {
+        let digits = s.as_bytes();
+        if digits.len() != 64 {
+            return Err(BadHash);
+        }
+        let nibble = |c: u8| char::from(c).to_digit(16).map(|d| d as u8).ok_or(BadHash);
+        let mut bytes = [0; 32];
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        }
+        Ok(Hash(bytes))
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_round_trip_through_hex() {
+        let hash = Hash(std::array::from_fn(|i| (i * 7) as u8));
+        let text = hash.to_string();
+        assert_eq!(text.len(), 64);
+        assert_eq!(text.parse::<Hash>(), Ok(hash));
+        let json = serde_json::to_string(&hash).unwrap();
+        assert_eq!(serde_json::from_str::<Hash>(&json).unwrap(), hash);
+        assert_eq!("12".parse::<Hash>(), Err(BadHash));
+        assert_eq!("+1".repeat(32).parse::<Hash>(), Err(BadHash));
+    }
+
+    #[test]
+    fn decisions_round_trip_through_their_names() {
+        for decision in Decision::ALL {
+            assert_eq!(Decision::parse(decision.as_str()), Some(decision));
+            let json = serde_json::to_value(decision).unwrap();
+            assert_eq!(json, decision.as_str());
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Recording: what an entry holds, where the file lives and who may read it, redaction on the
+//! way in, outcomes linked to intents, reopening, and when the head is anchored.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use common::*;
+use latchkey_audit::{
+    AnchorCheck, AuditLog, CallResult, Decision, Durability, EntryKind, Hash, Options, Outcome,
+    REDACTED, Seq,
+};
+use serde_json::json;
+
+#[test]
+fn an_intent_and_its_outcome_are_two_linked_entries() {
+    let (_dir, log) = new_log(Options::default());
+    let seq = log.record_intent(&intent(7)).unwrap();
+    let outcome = Outcome {
+        result: CallResult::Error("http_403".to_owned()),
+        duration: Duration::from_micros(1500),
+    };
+    let out = log.record_outcome(seq, &outcome).unwrap();
+    assert_eq!((seq, out), (Seq(1), Seq(2)));
+
+    let entries = log.tail(10).unwrap();
+    let [first, second] = &entries[..] else {
+        panic!("{entries:?}")
+    };
+    assert_eq!(first.kind, EntryKind::Intent);
+    assert_eq!(first.assistant, Some(claude()));
+    assert_eq!(first.tool.as_deref(), Some("jamf_get_computer"));
+    assert_eq!(
+        first.arguments,
+        Some(json!({"serial": "C02XL0GH0007", "section": "GENERAL"}))
+    );
+    assert_eq!(first.domain.as_deref(), Some("jamf:acme.jamfcloud.com"));
+    assert_eq!(first.decision, Some(Decision::Allowed));
+    assert_eq!(
+        (first.result.clone(), first.duration, first.intent),
+        (None, None, None)
+    );
+    assert_eq!(first.prev_hash, Hash::GENESIS);
+
+    assert_eq!(second.kind, EntryKind::Outcome);
+    assert_eq!(second.intent, Some(seq));
+    assert_eq!(
+        second.result,
+        Some(CallResult::Error("http_403".to_owned()))
+    );
+    assert_eq!(second.duration, Some(Duration::from_micros(1500)));
+    // An outcome repeats who, what and where, so filters find it with its intent.
+    assert_eq!(second.assistant, first.assistant);
+    assert_eq!(second.tool, first.tool);
+    assert_eq!(second.domain, first.domain);
+    assert_eq!(second.arguments, None);
+    assert_eq!(second.prev_hash, first.hash);
+    assert!(second.time >= first.time);
+}
+
+#[test]
+fn refused_calls_are_recorded_without_an_outcome() {
+    let (_dir, log) = new_log(Options::default());
+    for decision in [
+        Decision::Denied,
+        Decision::RefusedLocked,
+        Decision::RefusedUnknownClient,
+    ] {
+        let mut call = intent(1);
+        call.decision = decision;
+        log.record_intent(&call).unwrap();
+    }
+    let decisions: Vec<_> = log.tail(3).unwrap().iter().map(|e| e.decision).collect();
+    assert_eq!(
+        decisions,
+        [
+            Some(Decision::Denied),
+            Some(Decision::RefusedLocked),
+            Some(Decision::RefusedUnknownClient)
+        ]
+    );
+}
+
+#[test]
+fn secrets_in_arguments_never_reach_the_file() {
+    let (_dir, log) = new_log(Options::default());
+    let mut call = intent(1);
+    call.arguments = json!({
+        "url": "https://acme.jamfcloud.com",
+        "client_secret": "s3cr3t-Do-Not-Store",
+        "headers": {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"},
+        "note": "use token hvs.CAESIJ3sx8Yx0Rk8a9dXyZk1bQ2 please",
+        "serial": "C02XL0GHJGH5",
+    });
+    let seq = log.record_intent(&call).unwrap();
+    let outcome = Outcome {
+        result: CallResult::Error("Bearer abcdef0123456789 rejected".to_owned()),
+        duration: Duration::ZERO,
+    };
+    log.record_outcome(seq, &outcome).unwrap();
+    let path = log.path().to_path_buf();
+    log.close().unwrap();
+
+    let bytes = fs::read(&path).unwrap();
+    let file = String::from_utf8_lossy(&bytes);
+    for secret in [
+        "s3cr3t-Do-Not-Store",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "hvs.CAESIJ3sx8",
+        "abcdef0123456789",
+    ] {
+        assert!(!file.contains(secret), "{secret} is in the file");
+    }
+    assert!(file.contains("C02XL0GHJGH5"));
+    let log = AuditLog::open(&path).unwrap();
+    let entries = log.tail(2).unwrap();
+    let args = entries[0].arguments.as_ref().unwrap();
+    assert_eq!(args["client_secret"], REDACTED);
+    assert_eq!(args["headers"]["Authorization"], REDACTED);
+    assert_eq!(args["note"], REDACTED);
+    assert_eq!(args["serial"], "C02XL0GHJGH5");
+    assert_eq!(
+        entries[1].result,
+        Some(CallResult::Error(REDACTED.to_owned()))
+    );
+}
+
+#[test]
+fn the_file_is_private_and_so_is_a_new_folder() {
+    let (dir, log) = new_log(Options::default());
+    record_calls(&log, 1);
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(log.path()), 0o600);
+    assert_eq!(mode(&dir.path().join("audit")), 0o700);
+    let wal = format!("{}-wal", log.path().display());
+    assert_eq!(
+        mode(wal.as_ref()),
+        0o600,
+        "SQLite's WAL inherits the file's mode"
+    );
+
+    // A file that exists with looser permissions is tightened.
+    let path = log.path().to_path_buf();
+    drop(log);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let _log = AuditLog::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn a_reopened_log_continues_the_chain() {
+    let (_dir, log) = new_log(Options::default());
+    record_calls(&log, 3);
+    let path = log.path().to_path_buf();
+    let head = log.close().unwrap().unwrap();
+    assert_eq!(head.seq, Seq(6));
+    let log = AuditLog::open(&path).unwrap();
+    assert_eq!(log.record_intent(&intent(9)).unwrap(), Seq(7));
+    assert_eq!(log.tail(1).unwrap()[0].prev_hash, head.hash);
+    assert!(log.verify().unwrap().is_ok());
+}
+
+#[test]
+fn every_durability_level_records_a_verifiable_chain() {
+    for durability in [Durability::Process, Durability::Intents, Durability::Full] {
+        let (_dir, log) = new_log(Options {
+            durability,
+            ..Options::default()
+        });
+        record_calls(&log, 5);
+        let v = log.verify().unwrap();
+        assert!(
+            v.is_ok() && v.verified_through == 10,
+            "{durability:?}: {v:?}"
+        );
+    }
+}
+
+#[test]
+fn the_head_is_anchored_every_n_entries_and_on_close() {
+    let anchor = MemoryAnchor::new();
+    let (_dir, log) = new_log(Options {
+        anchor_every: 4,
+        ..anchored(&anchor)
+    });
+    assert_eq!(log.verify().unwrap().anchor, AnchorCheck::NothingSaved);
+    record_calls(&log, 1);
+    assert_eq!(anchor.get(), None);
+    record_calls(&log, 1);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(4)));
+    record_calls(&log, 3);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(8)));
+    assert_eq!(*anchor.saves.lock().unwrap(), 2);
+    let head = log.close().unwrap().unwrap();
+    assert_eq!(anchor.get(), Some(head));
+    assert_eq!(head.seq, Seq(10));
+}
+
+#[test]
+fn a_failing_anchor_store_does_not_fail_the_call() {
+    #[derive(Debug)]
+    struct Locked;
+    impl latchkey_audit::Anchor for Locked {
+        fn save(&self, _: &latchkey_audit::ChainHead) -> Result<(), String> {
+            Err("the keychain is locked".to_owned())
+        }
+        fn load(&self) -> Result<Option<latchkey_audit::ChainHead>, String> {
+            Err("the keychain is locked".to_owned())
+        }
+    }
+    let (_dir, log) = new_log(Options {
+        anchor: Some(std::sync::Arc::new(Locked)),
+        anchor_every: 1,
+        ..Options::default()
+    });
+    record_calls(&log, 2);
+    let v = log.verify().unwrap();
+    assert!(v.is_ok());
+    assert_eq!(
+        v.anchor,
+        AnchorCheck::Unavailable {
+            error: "the keychain is locked".to_owned()
+        }
+    );
+    let err = log.close().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot anchor the audit log's head: the keychain is locked"
+    );
+}
+
+#[test]
+fn times_never_go_backwards_along_the_chain() {
+    let (_dir, log) = new_log(Options::default());
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    log.bulk(|a| a.intent(future, &intent(1))).unwrap();
+    let seq = log.record_intent(&intent(2)).unwrap();
+    let entries = log.tail(2).unwrap();
+    assert_eq!(entries[1].seq, seq);
+    assert_eq!(
+        entries[1].time, entries[0].time,
+        "a clock behind the chain repeats its last time"
+    );
+}

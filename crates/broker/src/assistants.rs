@@ -1,0 +1,266 @@
+//! Which assistants may use the broker. An assistant not seen before is held at connect until
+//! the person allows it (Touch ID on a Mac, the app's dialog on Linux; `latchkey assistants
+//! allow` from a terminal asks the same check). The answer is remembered by the assistant's
+//! executable (the `.app` bundle on macOS) in `assistants.json`, and can be revoked.
+//!
+//! The list is identification, not authentication (see `latchkey-caller`): it makes the
+//! person decide once per program, it cannot stop a same-user process that imitates one.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use latchkey_caller::Caller;
+use latchkey_vault::{Presence, PresenceError, PresenceRequest, Requester};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex as AsyncMutex, watch};
+
+use crate::credentials::save_json;
+
+/// Whether an assistant may connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Allowed,
+    Denied,
+}
+
+/// One assistant the person has decided about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantRecord {
+    /// The executable (or `.app` bundle) the decision is remembered by.
+    pub path: PathBuf,
+    /// What it is called, e.g. `Claude` or `python3`.
+    pub name: String,
+    /// macOS bundle id, when it is an app.
+    pub bundle_id: Option<String>,
+    pub verdict: Verdict,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// Why a connection is not served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "{0} was denied earlier; allow it on the Assistants page or with `latchkey assistants allow`"
+    )]
+    Denied(String),
+    #[error("{name} was not allowed: {reason}")]
+    NotAllowed { name: String, reason: String },
+    #[error("the caller cannot be identified: {0}")]
+    Unidentified(String),
+}
+
+/// The allow-list and the prompts for newcomers.
+#[derive(Debug)]
+pub struct Assistants {
+    presence: Arc<dyn Presence>,
+    file: Option<PathBuf>,
+    records: Mutex<Vec<AssistantRecord>>,
+    /// One prompt per program at a time: other connections from it wait for that answer.
+    asking: AsyncMutex<HashMap<PathBuf, Arc<AsyncMutex<()>>>>,
+    changes: watch::Sender<u64>,
+}
+
+impl Assistants {
+    /// An allow-list kept in `file` (JSON; missing means empty; damaged is logged and treated
+    /// as empty, so every assistant is asked about again).
+    pub fn new(presence: Arc<dyn Presence>, file: Option<PathBuf>) -> Self {
+        let records = file
+            .as_ref()
+            .and_then(|path| match std::fs::read(path) {
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| tracing::warn!("ignoring {}: {e}", path.display()))
+                    .ok(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    tracing::warn!("cannot read {}: {e}", path.display());
+                    None
+                }
+            })
+            .unwrap_or_default();
+        Self {
+            presence,
+            file,
+            records: Mutex::new(records),
+            asking: AsyncMutex::new(HashMap::new()),
+            changes: watch::channel(0).0,
+        }
+    }
+
+    /// Every remembered assistant, most recently seen first.
+    pub fn list(&self) -> Vec<AssistantRecord> {
+        let mut all = self.records().clone();
+        all.sort_by_key(|r| std::cmp::Reverse(r.last_seen));
+        all
+    }
+
+    /// Sees a new value whenever the list changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Lets `caller` in if it is allowed, asking the person when it is new. Denials are
+    /// remembered; a prompt nobody answered is not.
+    pub async fn admit(&self, caller: &Caller) -> Result<AssistantRecord, Refusal> {
+        let path = caller
+            .assistant_executable()
+            .map(PathBuf::from)
+            .ok_or_else(|| Refusal::Unidentified(caller.describe()))?;
+        let name = display_name(caller);
+        if let Some(known) = self.seen(&path) {
+            return match known.verdict {
+                Verdict::Allowed => Ok(known),
+                Verdict::Denied => Err(Refusal::Denied(name)),
+            };
+        }
+        let turn = {
+            let mut asking = self.asking.lock().await;
+            Arc::clone(asking.entry(path.clone()).or_default())
+        };
+        let _mine = turn.lock().await;
+        // Another connection from the same program may have been answered meanwhile.
+        if let Some(known) = self.seen(&path) {
+            return match known.verdict {
+                Verdict::Allowed => Ok(known),
+                Verdict::Denied => Err(Refusal::Denied(name)),
+            };
+        }
+        let request = PresenceRequest::allow_assistant(
+            format!("allow {} to use Latchkey", caller.describe()),
+            Requester::Assistant(name.clone()),
+        );
+        let verdict = match self.presence.confirm(&request).await {
+            Ok(()) => Verdict::Allowed,
+            Err(PresenceError::Declined) => Verdict::Denied,
+            Err(e) => {
+                return Err(Refusal::NotAllowed {
+                    name,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let record = self.decide(path, name, bundle_id(caller), verdict);
+        match verdict {
+            Verdict::Allowed => Ok(record),
+            Verdict::Denied => Err(Refusal::Denied(record.name)),
+        }
+    }
+
+    /// Allows or denies a program by path (from the CLI or the Assistants page), after a
+    /// presence check when the request came from the command line.
+    pub async fn set_verdict(
+        &self,
+        path: PathBuf,
+        verdict: Verdict,
+        requester: Requester,
+    ) -> Result<AssistantRecord, PresenceError> {
+        let name = self
+            .records()
+            .iter()
+            .find(|r| r.path == path)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| file_name(&path));
+        if requester == Requester::Cli && verdict == Verdict::Allowed {
+            let request = PresenceRequest::new(
+                format!("allow {name} ({}) to use Latchkey", path.display()),
+                requester,
+            );
+            self.presence.confirm(&request).await?;
+        }
+        Ok(self.decide(path, name, None, verdict))
+    }
+
+    /// Forgets a program: it is asked about again at its next connection.
+    pub fn forget(&self, path: &std::path::Path) -> bool {
+        let removed = {
+            let mut records = self.records();
+            let before = records.len();
+            records.retain(|r| r.path != path);
+            before != records.len()
+        };
+        if removed {
+            self.save();
+        }
+        removed
+    }
+
+    fn seen(&self, path: &std::path::Path) -> Option<AssistantRecord> {
+        let mut records = self.records();
+        let record = records.iter_mut().find(|r| r.path == path)?;
+        record.last_seen = Utc::now();
+        Some(record.clone())
+    }
+
+    fn decide(
+        &self,
+        path: PathBuf,
+        name: String,
+        bundle_id: Option<String>,
+        verdict: Verdict,
+    ) -> AssistantRecord {
+        let now = Utc::now();
+        let record = {
+            let mut records = self.records();
+            match records.iter_mut().find(|r| r.path == path) {
+                Some(known) => {
+                    known.verdict = verdict;
+                    known.last_seen = now;
+                    known.clone()
+                }
+                None => {
+                    let record = AssistantRecord {
+                        path,
+                        name,
+                        bundle_id,
+                        verdict,
+                        first_seen: now,
+                        last_seen: now,
+                    };
+                    records.push(record.clone());
+                    record
+                }
+            }
+        };
+        tracing::info!(path = %record.path.display(), verdict = ?record.verdict, "assistant decided");
+        self.save();
+        record
+    }
+
+    fn save(&self) {
+        if let Some(path) = &self.file {
+            let records = self.records().clone();
+            if let Err(e) = save_json(path, &records) {
+                tracing::warn!("cannot save {}: {e}", path.display());
+            }
+        }
+        self.changes.send_modify(|generation| *generation += 1);
+    }
+
+    fn records(&self) -> std::sync::MutexGuard<'_, Vec<AssistantRecord>> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The app's name on macOS, else the assistant process's name.
+fn display_name(caller: &Caller) -> String {
+    caller
+        .app
+        .as_ref()
+        .map(|app| app.name.clone())
+        .or_else(|| caller.assistant.as_ref().map(|p| p.name.clone()))
+        .unwrap_or_else(|| "an unknown program".to_owned())
+}
+
+fn bundle_id(caller: &Caller) -> Option<String> {
+    caller.app.as_ref().and_then(|app| app.bundle_id.clone())
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,175 @@
+//! The assistant allow-list at the broker's real MCP socket: a new assistant (this test
+//! process) is held until the person answers, the answer is remembered by executable, and a
+//! denied one gets no MCP answer. The person is [`common::TestPresence`].
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use latchkey_broker::{Assistants, Broker, CredentialService, Services, StatePaths, Verdict};
+use latchkey_vault::{MemoryStore, Requester};
+use rmcp::ServiceExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}"#;
+
+struct Running {
+    paths: StatePaths,
+    presence: Arc<common::TestPresence>,
+    assistants: Arc<Assistants>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _home: tempfile::TempDir,
+}
+
+async fn start(approve: bool) -> Running {
+    let home = tempfile::tempdir().unwrap();
+    let paths = StatePaths::at(home.path().join("state"));
+    let presence = Arc::new(common::TestPresence::default());
+    presence.approve.store(approve, Ordering::SeqCst);
+    let assistants = Arc::new(Assistants::new(
+        presence.clone(),
+        Some(paths.assistants_file()),
+    ));
+    let services = Services {
+        sofa: common::fixture_sofa(),
+        credentials: Arc::new(CredentialService::new(
+            Arc::new(MemoryStore::new()),
+            presence.clone(),
+        )),
+        assistants: Arc::clone(&assistants),
+        audit: common::temp_audit(),
+    };
+    let broker = Broker::bind(&paths, services).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    tokio::spawn(broker.serve(async {
+        let _ = stopped.await;
+    }));
+    Running {
+        paths,
+        presence,
+        assistants,
+        _stop: stop,
+        _home: home,
+    }
+}
+
+/// What the broker answers to an initialize before closing ("" when it closes first).
+async fn raw_initialize(running: &Running) -> String {
+    let mut stream = tokio::net::UnixStream::connect(running.paths.mcp_socket())
+        .await
+        .unwrap();
+    stream
+        .write_all(format!("{INITIALIZE}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("the broker neither answered nor closed")
+        .unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn a_new_assistant_is_asked_about_once_then_remembered() {
+    let running = start(true).await;
+    let answers = futures_join3(
+        raw_initialize(&running),
+        raw_initialize(&running),
+        raw_initialize(&running),
+    )
+    .await;
+    for answer in answers {
+        assert!(answer.contains("\"serverInfo\""), "{answer}");
+    }
+    let asked = running.presence.asked.lock().unwrap().clone();
+    assert_eq!(
+        asked.len(),
+        1,
+        "one prompt for three connections: {asked:?}"
+    );
+    let me = std::env::current_exe().unwrap();
+    assert!(
+        asked[0].starts_with("allow ") && asked[0].contains(&format!("({}, pid ", me.display())),
+        "the prompt names the program and its path: {asked:?}"
+    );
+
+    let listed = running.assistants.list();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].path, me);
+    assert_eq!(listed[0].verdict, Verdict::Allowed);
+    let saved = std::fs::read_to_string(running.paths.assistants_file()).unwrap();
+    assert!(saved.contains("\"allowed\""), "{saved}");
+
+    // A real MCP client session works once allowed.
+    let stream = tokio::net::UnixStream::connect(running.paths.mcp_socket())
+        .await
+        .unwrap();
+    let client = ().serve(stream.into_split()).await.unwrap();
+    assert!(client.list_all_tools().await.unwrap().len() > 1);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_denied_assistant_gets_no_answer_until_allowed_again() {
+    let running = start(false).await;
+    assert_eq!(raw_initialize(&running).await, "");
+    assert_eq!(raw_initialize(&running).await, "");
+    assert_eq!(
+        running.presence.asked.lock().unwrap().len(),
+        1,
+        "a denial is remembered, not asked again"
+    );
+    assert_eq!(running.assistants.list()[0].verdict, Verdict::Denied);
+
+    // Allowed again from the app: no prompt needed, connections are served.
+    let me = std::env::current_exe().unwrap();
+    running
+        .assistants
+        .set_verdict(me.clone(), Verdict::Allowed, Requester::App)
+        .await
+        .unwrap();
+    assert!(raw_initialize(&running).await.contains("\"serverInfo\""));
+
+    // Forgotten: asked about again (and denied again by this person).
+    assert!(running.assistants.forget(&me));
+    assert_eq!(raw_initialize(&running).await, "");
+    assert_eq!(running.presence.asked.lock().unwrap().len(), 2);
+
+    // Allowing from the command line needs the person too.
+    let err = running
+        .assistants
+        .set_verdict(me, Verdict::Allowed, Requester::Cli)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "the confirmation was declined");
+}
+
+#[tokio::test]
+async fn the_list_survives_a_restart_and_a_damaged_file_asks_again() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("assistants.json");
+    let presence = Arc::new(common::TestPresence::approving());
+    let path = std::path::PathBuf::from("/Applications/Claude.app");
+    let first = Assistants::new(presence.clone(), Some(file.clone()));
+    first
+        .set_verdict(path.clone(), Verdict::Allowed, Requester::App)
+        .await
+        .unwrap();
+    let again = Assistants::new(presence.clone(), Some(file.clone()));
+    assert_eq!(again.list()[0].path, path);
+    std::fs::write(&file, b"{ not json").unwrap();
+    let damaged = Assistants::new(presence, Some(file));
+    assert!(damaged.list().is_empty());
+}
+
+async fn futures_join3<T>(
+    a: impl std::future::Future<Output = T>,
+    b: impl std::future::Future<Output = T>,
+    c: impl std::future::Future<Output = T>,
+) -> [T; 3] {
+    let (a, b, c) = tokio::join!(a, b, c);
+    [a, b, c]
+}

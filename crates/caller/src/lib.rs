@@ -1,0 +1,165 @@
+//! Who is on the other end of the broker's MCP socket: the peer's uid and pid, its executable,
+//! its parent chain, the assistant it belongs to (skipping Latchkey's own stdio bridge,
+//! `latchkey mcp`) and, on macOS, the app bundle around it.
+//!
+//! The broker uses a [`Caller`] to name the client in approval prompts and the audit log, and
+//! [`Caller::assistant_executable`] as the key of the "allowed assistants" list.
+//!
+//! This is **identification, not authentication**. Any process of the same user can make
+//! itself look like another one (run a copy of an app from its own folder, inject into a
+//! running assistant, reuse a pid), and nothing here verifies a code signature. It tells the
+//! human which program asked; the presence check is what keeps a process from approving.
+//!
+//! Known limits, all of which end in a vaguer caller rather than an error or a panic:
+//! - **The peer may be gone** by the time we look: [`Caller::pid`] is kept, the chain is empty.
+//!   An exited but unreaped peer (a zombie) still has a name and parents, but no executable.
+//! - **Pid reuse**: between the connection and the look-up, the peer could exit and its pid be
+//!   given to a new process, which we would then describe. A parent that started after its
+//!   child is recognised as a reused pid and ends the chain; the peer has nothing to compare
+//!   with. On Linux all reads for one process go through one `/proc/PID` directory handle,
+//!   so a pid reused *during* the reads fails them instead of mixing two processes.
+//! - Processes we may not inspect (non-dumpable on Linux, another user's) end the chain or
+//!   lack an executable.
+//!
+//! The macOS backend (`LOCAL_PEERPID`, `proc_pidinfo`, `proc_pidpath`) is type-checked on
+//! Linux by `../shared/tools/check-macos` and **has not yet run on a Mac**; the chain and bundle
+//! logic it feeds is shared and tested on Linux.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::net::UnixStream;
+
+// The app bundle around an executable: macOS only, but tested on every platform.
+#[cfg(any(target_os = "macos", test))]
+mod bundle;
+mod chain;
+mod display;
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod platform;
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod platform;
+
+pub use chain::MAX_DEPTH;
+
+/// Who is calling, as far as the OS can tell. See the crate docs for what this cannot prove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// The peer's effective uid when it connected (`SO_PEERCRED`, `getpeereid`).
+    pub uid: u32,
+    /// The peer's pid when it connected; `None` when the OS does not say (on Linux, a peer in
+    /// a pid namespace we cannot see into).
+    pub pid: Option<u32>,
+    /// The peer, its parent, its grandparent… Ends before pid 1, before a process of another
+    /// uid, a gone one or a reused pid, and after [`MAX_DEPTH`] processes. Empty when the peer
+    /// could not be looked up (gone, or its pid now belongs to another user).
+    pub chain: Vec<ProcessInfo>,
+    /// The peer is Latchkey's own stdio bridge, so the assistant is further up the chain.
+    pub via_bridge: bool,
+    /// The process the caller is named after: the first in the chain after the bridge that
+    /// is not a shell, or the first after the bridge when all are shells.
+    pub assistant: Option<ProcessInfo>,
+    /// macOS: the outermost `.app` bundle around the first process, from the assistant up,
+    /// that lives in one. Always `None` on Linux, which has no such notion a process can be
+    /// mapped to reliably (a `.desktop` file names a command, not a process).
+    pub app: Option<AppInfo>,
+}
+
+/// One process of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    /// Where its executable is (symlinks resolved); `None` when the OS would not say
+    /// (exited, not ours to inspect).
+    pub executable: Option<PathBuf>,
+    /// The kernel's short name for it: `comm` on Linux (at most 15 bytes, the name it was
+    /// started by, e.g. `claude` for a versioned binary behind a symlink), `p_name` on macOS.
+    pub name: String,
+}
+
+/// A macOS application bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    /// The `.app` directory, e.g. `/Applications/Claude.app`.
+    pub path: PathBuf,
+    /// `CFBundleIdentifier` from its `Contents/Info.plist`, when readable.
+    pub bundle_id: Option<String>,
+    /// `CFBundleDisplayName`, else `CFBundleName`, else the bundle's file name without `.app`.
+    pub name: String,
+}
+
+/// The peer's credentials could not be read, so nothing at all is known about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read the credentials of the socket's peer: {0}")]
+    PeerCredentials(#[source] io::Error),
+}
+
+/// Who is on the other end of `stream`. `bridge` is the path of Latchkey's own binary (the
+/// `latchkey mcp` bridge), symlinks allowed; a peer running it is skipped over.
+///
+/// Never fails for a peer that is gone or unreadable (see [`Caller`]); only when the socket
+/// has no peer credentials. Makes a few small blocking reads (`/proc`, `proc_pidinfo`, an
+/// `Info.plist`), well under a millisecond on a local disk.
+pub fn identify(stream: &UnixStream, bridge: &Path) -> Result<Caller, Error> {
+    let cred = stream.peer_cred().map_err(Error::PeerCredentials)?;
+    let pid = platform::peer_pid(stream, &cred);
+    // Executables are reported with symlinks resolved, so compare against the resolved path.
+    let bridge = bridge
+        .canonicalize()
+        .unwrap_or_else(|_| bridge.to_path_buf());
+    Ok(chain::build(
+        cred.uid(),
+        pid,
+        &bridge,
+        platform::process,
+        platform::app_for,
+    ))
+}
+
+impl Caller {
+    /// The peer itself, when it could be looked up.
+    pub fn peer(&self) -> Option<&ProcessInfo> {
+        self.chain.first().filter(|p| Some(p.pid) == self.pid)
+    }
+
+    /// What the allow-list remembers: the app bundle when the assistant lives inside it
+    /// (Claude Desktop, Cursor's own agent), otherwise the assistant's executable (Claude
+    /// Code's `claude` — also when it runs in a terminal inside an app such as VS Code, which
+    /// [`Caller::app`] still names). `None` when neither is known.
+    pub fn assistant_executable(&self) -> Option<&Path> {
+        match &self.app {
+            Some(app) if self.app_hosts_assistant() => Some(&app.path),
+            _ => self.assistant.as_ref()?.executable.as_deref(),
+        }
+    }
+
+    /// One line for prompts and logs, e.g. `Claude (/Applications/Claude.app, pid 123)` or
+    /// `claude (/home/me/.local/share/claude/versions/2.1.3, pid 456)`. Control characters
+    /// in names and paths are replaced.
+    pub fn describe(&self) -> String {
+        self.to_string()
+    }
+
+    /// Whether [`Caller::app`] is the bundle the assistant's own executable lives in.
+    fn app_hosts_assistant(&self) -> bool {
+        match (&self.app, &self.assistant) {
+            (Some(app), Some(assistant)) => assistant
+                .executable
+                .as_deref()
+                .is_some_and(|exe| exe.starts_with(&app.path)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        display::caller(self, f)
+    }
+}
