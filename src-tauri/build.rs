@@ -15,6 +15,14 @@ fn main() {
         "credentials_lock",
         "credentials_set_policy",
         "presence_answer",
+        "audit_search",
+        "audit_verify",
+        "audit_facets",
+        "audit_export",
+        "assistants_list",
+        "assistants_set",
+        "assistants_forget",
+        "mcp_config_snippets",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

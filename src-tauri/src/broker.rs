@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{Broker, CredentialService, SofaService, StatePaths};
+use latchkey_broker::{Broker, CredentialService, Services, SofaService, StatePaths};
 use latchkey_sofa::fetch::FeedSource;
 use latchkey_vault::Presence;
 use serde::Serialize;
@@ -30,7 +30,8 @@ pub enum BrokerStatus {
 pub struct EmbeddedBroker {
     status: BrokerStatus,
     sofa: Result<Arc<SofaService>, String>,
-    credentials: Result<Arc<CredentialService>, String>,
+    /// What the running broker serves; credentials, assistants and the audit log belong to it.
+    services: Result<Services, String>,
     serving: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
 }
 
@@ -53,12 +54,12 @@ impl EmbeddedBroker {
         let bound = paths.and_then(|paths| {
             let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
             let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
-            let credentials = Arc::clone(&services.credentials);
+            let kept = services.clone();
             tauri::async_runtime::block_on(async { Broker::bind(&paths, services) })
-                .map(|broker| (broker, credentials))
+                .map(|broker| (broker, kept))
         });
         match bound {
-            Ok((broker, credentials)) => {
+            Ok((broker, services)) => {
                 let status = BrokerStatus::Running {
                     socket: broker.socket_path().display().to_string(),
                 };
@@ -69,7 +70,7 @@ impl EmbeddedBroker {
                 Self {
                     status,
                     sofa,
-                    credentials: Ok(credentials),
+                    services: Ok(services),
                     serving: Mutex::new(Some((stop, task))),
                 }
             }
@@ -77,9 +78,10 @@ impl EmbeddedBroker {
                 tracing::error!("the broker did not start: {e}");
                 let reason = e.to_string();
                 Self {
-                    credentials: Err(format!(
-                        "credentials are managed by the broker that is running: {reason}; \
-                         quit it (e.g. `latchkey serve`) and reopen Latchkey to manage them here"
+                    services: Err(format!(
+                        "credentials, assistants and the audit log belong to the broker that is \
+                         running: {reason}; quit it (e.g. `latchkey serve`) and reopen Latchkey to \
+                         manage them here"
                     )),
                     status: BrokerStatus::Stopped { reason },
                     sofa,
@@ -98,9 +100,14 @@ impl EmbeddedBroker {
         self.sofa.clone()
     }
 
+    /// What this app's broker serves, or why it serves nothing.
+    pub fn services(&self) -> Result<&Services, String> {
+        self.services.as_ref().map_err(Clone::clone)
+    }
+
     /// The credentials this app's broker holds, or why it holds none.
     pub fn credentials(&self) -> Result<Arc<CredentialService>, String> {
-        self.credentials.clone()
+        self.services().map(|s| Arc::clone(&s.credentials))
     }
 
     /// Stops serving and waits (briefly) for the socket to be removed.

@@ -1,17 +1,20 @@
 //! Commands the webview may call (each granted in capabilities/default.json). Each is a few
 //! lines over the broker crate; errors reach the page as plain strings without secrets.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use latchkey_audit::{AuditLog, ExportFormat, Facets, Filter, Page, SearchPage, Seq};
+
 use latchkey_broker::control::ControlError;
 use latchkey_broker::{
-    CredentialError, CredentialService, CredentialView, CredentialsOverview, PolicySettings,
-    SofaOverview, Target, VersionReport,
+    AssistantRecord, ConfigSnippet, CredentialError, CredentialService, CredentialView,
+    CredentialsOverview, McpClient, PolicySettings, SofaOverview, Target, Verdict, VersionReport,
 };
 use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Manager, State};
 
 use crate::broker::{BrokerStatus, EmbeddedBroker};
 use crate::presence::DialogPresence;
@@ -176,4 +179,191 @@ pub fn presence_answer(presence: State<'_, Arc<DialogPresence>>, id: u64, approv
     if !presence.answer(id, approved) {
         tracing::debug!("presence prompt {id} was no longer waiting");
     }
+}
+
+// ---- Audit ----
+
+/// The chain's state as the Audit page's badge shows it.
+#[derive(Debug, Serialize)]
+pub struct ChainStatus {
+    ok: bool,
+    first: u64,
+    verified_through: u64,
+    problem: Option<ChainProblem>,
+    /// The anchor check's status, e.g. `confirmed`, `not_configured`, `contradicted`.
+    anchor: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChainProblem {
+    seq: u64,
+    message: String,
+}
+
+fn audit_log(broker: &EmbeddedBroker) -> Result<Arc<AuditLog>, String> {
+    broker.services()?.audit.log()
+}
+
+/// Runs a blocking audit read off the async runtime.
+async fn on_audit<T: Send + 'static>(
+    broker: &EmbeddedBroker,
+    read: impl FnOnce(&AuditLog) -> Result<T, latchkey_audit::AuditError> + Send + 'static,
+) -> Result<T, String> {
+    let log = audit_log(broker)?;
+    tauri::async_runtime::spawn_blocking(move || read(&log))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn audit_search(
+    broker: State<'_, EmbeddedBroker>,
+    filter: Filter,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<SearchPage, String> {
+    let page = Page {
+        before: before.map(Seq),
+        limit: limit.clamp(1, 500),
+    };
+    on_audit(&broker, move |log| log.search(&filter, page)).await
+}
+
+#[tauri::command]
+pub async fn audit_verify(broker: State<'_, EmbeddedBroker>) -> Result<ChainStatus, String> {
+    let verification = on_audit(&broker, |log| log.verify()).await?;
+    let anchor = serde_json::to_value(&verification.anchor)
+        .ok()
+        .and_then(|v| v["status"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(ChainStatus {
+        ok: verification.is_ok(),
+        first: verification.first,
+        verified_through: verification.verified_through,
+        problem: verification.first_problem.map(|p| ChainProblem {
+            seq: p.seq.0,
+            message: p.to_string(),
+        }),
+        anchor,
+    })
+}
+
+#[tauri::command]
+pub async fn audit_facets(broker: State<'_, EmbeddedBroker>) -> Result<Facets, String> {
+    on_audit(&broker, |log| log.facets()).await
+}
+
+/// Writes the entries matching `filter` to the Downloads folder; the file's path.
+#[tauri::command]
+pub async fn audit_export<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    broker: State<'_, EmbeddedBroker>,
+    filter: Filter,
+    format: ExportFormat,
+) -> Result<String, String> {
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| format!("no folder to export to: {e}"))?;
+    let extension = match format {
+        ExportFormat::Jsonl => "jsonl",
+        ExportFormat::Csv => "csv",
+    };
+    let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+    let path = dir.join(format!("latchkey-audit-{stamp}.{extension}"));
+    let target = path.clone();
+    on_audit(&broker, move |log| {
+        let file = std::fs::File::create(&target).map_err(|e| {
+            latchkey_audit::AuditError::Export(format!("{}: {e}", target.display()))
+        })?;
+        log.export(&filter, format, std::io::BufWriter::new(file))
+    })
+    .await?;
+    Ok(path.display().to_string())
+}
+
+// ---- Assistants ----
+
+/// An assistant as the Assistants page lists it.
+#[derive(Debug, Serialize)]
+pub struct AssistantView {
+    #[serde(flatten)]
+    record: AssistantRecord,
+    calls_today: u64,
+}
+
+async fn assistant_views(broker: &EmbeddedBroker) -> Result<Vec<AssistantView>, String> {
+    let records = broker.services()?.assistants.list();
+    let midnight = chrono::Local::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+    let paths: Vec<String> = records
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect();
+    // An unreadable audit log shows zero calls rather than hiding the list.
+    let counts = on_audit(broker, move |log| {
+        paths
+            .iter()
+            .map(|p| log.calls_since(p, midnight))
+            .collect::<Result<Vec<u64>, _>>()
+    })
+    .await
+    .unwrap_or_default();
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| AssistantView {
+            record,
+            calls_today: counts.get(i).copied().unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn assistants_list(
+    broker: State<'_, EmbeddedBroker>,
+) -> Result<Vec<AssistantView>, String> {
+    assistant_views(&broker).await
+}
+
+#[tauri::command]
+pub async fn assistants_set(
+    broker: State<'_, EmbeddedBroker>,
+    path: PathBuf,
+    verdict: Verdict,
+) -> Result<Vec<AssistantView>, String> {
+    let assistants = Arc::clone(&broker.services()?.assistants);
+    assistants
+        .set_verdict(path, verdict, Requester::App)
+        .await
+        .map_err(|e| e.to_string())?;
+    assistant_views(&broker).await
+}
+
+#[tauri::command]
+pub async fn assistants_forget(
+    broker: State<'_, EmbeddedBroker>,
+    path: PathBuf,
+) -> Result<Vec<AssistantView>, String> {
+    broker.services()?.assistants.forget(&path);
+    assistant_views(&broker).await
+}
+
+/// The snippets that make each MCP client launch this installation's `latchkey mcp`.
+#[tauri::command]
+pub fn mcp_config_snippets() -> Vec<ConfigSnippet> {
+    // The CLI sits next to the app's executable.
+    let latchkey = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map(|exe| exe.with_file_name("latchkey"))
+        .unwrap_or_else(|_| PathBuf::from("latchkey"));
+    McpClient::ALL
+        .into_iter()
+        .map(|client| client.config(&latchkey))
+        .collect()
 }

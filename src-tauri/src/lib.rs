@@ -74,7 +74,15 @@ fn configure<R: Runtime>(
             commands::credentials_unlock,
             commands::credentials_lock,
             commands::credentials_set_policy,
-            commands::presence_answer
+            commands::presence_answer,
+            commands::audit_search,
+            commands::audit_verify,
+            commands::audit_facets,
+            commands::audit_export,
+            commands::assistants_list,
+            commands::assistants_set,
+            commands::assistants_forget,
+            commands::mcp_config_snippets
         ])
         // The broker starts before any window, so assistants can connect as early as possible.
         .manage(broker::EmbeddedBroker::start(
@@ -87,7 +95,7 @@ fn configure<R: Runtime>(
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             connect_dialog(app.handle(), &dialog);
-            follow_credentials(app.handle(), app.state::<broker::EmbeddedBroker>().inner());
+            follow_changes(app.handle(), app.state::<broker::EmbeddedBroker>().inner());
             #[cfg(desktop)]
             tray::create(app.handle(), app.state::<broker::EmbeddedBroker>().inner())?;
             if std::env::args().any(|a| a == OPEN_FLAG) {
@@ -114,18 +122,24 @@ fn connect_dialog<R: Runtime>(app: &tauri::AppHandle<R>, dialog: &DialogPresence
     });
 }
 
-/// Tells the page whenever credentials change (added, unlocked, expired, locked on sleep…).
-fn follow_credentials<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::EmbeddedBroker) {
-    let Ok(credentials) = broker.credentials() else {
+/// Tells the page whenever what it shows changed: credentials (added, unlocked, expired,
+/// locked on sleep…), assistants (allowed, denied, forgotten) and the audit log (new entries).
+fn follow_changes<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::EmbeddedBroker) {
+    let Ok(services) = broker.services() else {
         return;
     };
-    let mut changes = credentials.subscribe();
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        while changes.changed().await.is_ok() {
-            let _ = app.emit("credentials-changed", ());
-        }
-    });
+    for (mut changes, event) in [
+        (services.credentials.subscribe(), "credentials-changed"),
+        (services.assistants.subscribe(), "assistants-changed"),
+        (services.audit.subscribe(), "audit-changed"),
+    ] {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let _ = app.emit(event, ());
+            }
+        });
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use crate::row::{SELECT, decode};
 use crate::search::{Filter, Order, Query};
 
 /// An export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// One JSON object per line, as [`Entry`] serialises.
     Jsonl,

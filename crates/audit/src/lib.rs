@@ -30,6 +30,7 @@ mod redact;
 mod row;
 mod search;
 mod store;
+mod summary;
 mod verify;
 
 pub use anchor::{Anchor, ChainHead};
@@ -44,4 +45,5 @@ pub use model::{
 pub use prune::Pruned;
 pub use redact::{REDACTED, redact};
 pub use search::{Filter, Page, SearchPage, Total};
+pub use summary::Facets;
 pub use verify::{AnchorCheck, Problem, Tamper, Verification};

@@ -195,6 +195,16 @@ impl AuditLog {
         search::search(&self.reader(), &self.path, filter, page)
     }
 
+    /// The assistants, tools and domains of recent entries (for filter choices).
+    pub fn facets(&self) -> Result<crate::Facets, AuditError> {
+        crate::summary::facets(&self.reader()).map_err(|e| self.sqlite(e))
+    }
+
+    /// How many calls the program at `executable` made since `since`.
+    pub fn calls_since(&self, executable: &str, since: DateTime<Utc>) -> Result<u64, AuditError> {
+        crate::summary::calls_since(&self.reader(), executable, since).map_err(|e| self.sqlite(e))
+    }
+
     /// The newest `n` entries, oldest first.
     pub fn tail(&self, n: u32) -> Result<Vec<Entry>, AuditError> {
         search::tail(&self.reader(), &self.path, n)

@@ -10,7 +10,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AuditError;
 use crate::index;
@@ -21,7 +21,8 @@ use crate::row::{SELECT, decode, seq_to_sql};
 const COUNT_CAP: u64 = 10_000;
 
 /// Which entries to find. Empty fields match everything; set fields must all match.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct Filter {
     /// The assistant's name, exactly (`clientInfo.name`).
     pub assistant: Option<String>,

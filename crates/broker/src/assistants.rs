@@ -173,6 +173,16 @@ impl Assistants {
         Ok(self.decide(path, name, None, verdict))
     }
 
+    /// The path an assistant is remembered by, from what a person typed: a remembered name
+    /// or path, else the text as a path.
+    pub fn resolve(&self, name_or_path: &str) -> PathBuf {
+        let wanted = name_or_path.trim();
+        self.records()
+            .iter()
+            .find(|r| r.name == wanted || r.path.as_os_str() == wanted)
+            .map_or_else(|| PathBuf::from(wanted), |r| r.path.clone())
+    }
+
     /// Forgets a program: it is asked about again at its next connection.
     pub fn forget(&self, path: &std::path::Path) -> bool {
         let removed = {

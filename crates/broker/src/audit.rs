@@ -11,11 +11,14 @@ use std::time::Duration;
 use latchkey_audit::{Assistant, AuditLog, CallResult, Decision, Intent, Options, Outcome, Seq};
 use latchkey_caller::Caller;
 use rmcp::model::Implementation;
+use tokio::sync::watch;
 
 /// The audit log, or why it could not be opened (then every tool call is refused).
 #[derive(Debug)]
 pub struct Audit {
     log: Result<Arc<AuditLog>, String>,
+    /// Bumped after every entry written, for displays that follow the log.
+    changes: watch::Sender<u64>,
 }
 
 impl Audit {
@@ -27,7 +30,19 @@ impl Audit {
                 tracing::error!("the audit log {} cannot be opened: {e}", path.display());
                 e.to_string()
             });
-        Self { log }
+        Self {
+            log,
+            changes: watch::channel(0).0,
+        }
+    }
+
+    /// Sees a new value whenever entries were written.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn written(&self) {
+        self.changes.send_modify(|generation| *generation += 1);
     }
 
     /// The log, for reading (pages, verify, export).
@@ -54,7 +69,7 @@ impl Audit {
         let outcome = Outcome { result, duration };
         let written = tokio::task::spawn_blocking(move || log.record_outcome(intent, &outcome));
         let failure = match written.await {
-            Ok(Ok(_)) => return,
+            Ok(Ok(_)) => return self.written(),
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         };

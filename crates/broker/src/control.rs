@@ -8,7 +8,6 @@
 //! parsing.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
@@ -17,7 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
-use crate::credentials::{CredentialError, CredentialService, PolicySettings, Target};
+use crate::credentials::{CredentialError, PolicySettings, Target};
+use crate::{Services, Verdict};
 
 /// Longest request line accepted; a credential is a few hundred bytes.
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -54,6 +54,12 @@ pub enum ControlRequest {
     Lock { domain: Option<Domain> },
     /// Set the default unlock time and idle timeout → the [`PolicySettings`] now in force.
     SetPolicy(PolicySettings),
+    /// The assistants allowed or denied → [`crate::AssistantRecord`]s.
+    Assistants,
+    /// Allow or deny an assistant by name or path (allowing asks for presence) → its record.
+    SetAssistant { assistant: String, verdict: Verdict },
+    /// Forget an assistant by name or path (it is asked about again) → whether it was known.
+    ForgetAssistant { assistant: String },
 }
 
 /// The broker's answer to one request.
@@ -92,7 +98,7 @@ impl ControlError {
 
 /// Serves one control connection until the client hangs up. An overlong line is skipped
 /// with an error answer, never buffered whole.
-pub(crate) async fn serve_connection(credentials: Arc<CredentialService>, stream: UnixStream) {
+pub(crate) async fn serve_connection(services: Services, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -120,7 +126,7 @@ pub(crate) async fn serve_connection(credentials: Arc<CredentialService>, stream
             }
         }
         let response = match serde_json::from_slice::<ControlRequest>(&line) {
-            Ok(request) => handle(&credentials, request).await,
+            Ok(request) => handle(&services, request).await,
             // serde's message names the field or position, never the value.
             Err(e) => ControlResponse::Error(ControlError::new(format!("bad request: {e}"))),
         };
@@ -165,7 +171,8 @@ async fn respond(
     write.write_all(&bytes).await
 }
 
-async fn handle(credentials: &CredentialService, request: ControlRequest) -> ControlResponse {
+async fn handle(services: &Services, request: ControlRequest) -> ControlResponse {
+    let (credentials, assistants) = (&services.credentials, &services.assistants);
     let result: Result<serde_json::Value, ControlError> = async {
         let cli = Requester::Cli;
         Ok(match request {
@@ -200,6 +207,18 @@ async fn handle(credentials: &CredentialService, request: ControlRequest) -> Con
             ControlRequest::Lock { domain } => json(credentials.lock(&Target::from(domain))),
             ControlRequest::SetPolicy(settings) => {
                 json(credentials.set_policy(settings, cli).await?)
+            }
+            ControlRequest::Assistants => json(assistants.list()),
+            ControlRequest::SetAssistant { assistant, verdict } => {
+                let path = assistants.resolve(&assistant);
+                let record = assistants
+                    .set_verdict(path, verdict, cli)
+                    .await
+                    .map_err(|e| ControlError::new(e.to_string()))?;
+                json(record)
+            }
+            ControlRequest::ForgetAssistant { assistant } => {
+                json(assistants.forget(&assistants.resolve(&assistant)))
             }
         })
     }

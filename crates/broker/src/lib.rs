@@ -12,6 +12,7 @@ mod credentials;
 mod error;
 mod listener;
 mod lock;
+mod mcp_config;
 mod paths;
 mod platform;
 mod schema;
@@ -27,6 +28,7 @@ pub use credentials::{
 };
 pub use error::Error;
 pub use listener::{Broker, Services};
+pub use mcp_config::{ConfigSnippet, McpClient};
 pub use paths::StatePaths;
 pub use platform::platform_services;
 pub use server::LatchkeyServer;

@@ -110,9 +110,9 @@ impl Broker {
                     });
                 },
                 accepted = self.control.accept() => if let Some(stream) = accepted {
-                    let credentials = Arc::clone(&self.services.credentials);
+                    let services = self.services.clone();
                     tokio::spawn(async move {
-                        crate::control::serve_connection(credentials, stream).await;
+                        crate::control::serve_connection(services, stream).await;
                         drop(permit);
                     });
                 },

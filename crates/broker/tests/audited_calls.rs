@@ -31,7 +31,10 @@ async fn a_call_is_recorded_as_intent_then_outcome() {
     assert_eq!(assistant.name, "rmcp", "the client's initialize name");
     let arguments = intent.arguments.as_ref().unwrap();
     assert_eq!(arguments["version"], "15.1");
-    assert_ne!(arguments["password"], "hunter2-canary", "secrets are redacted");
+    assert_ne!(
+        arguments["password"], "hunter2-canary",
+        "secrets are redacted"
+    );
     assert_eq!(outcome.kind, EntryKind::Outcome);
     assert_eq!(outcome.intent, Some(intent.seq));
     // An unknown field makes the tool answer with an error; the outcome says so.
@@ -71,5 +74,9 @@ async fn a_call_that_cannot_be_recorded_is_refused() {
             .contains("could not write its audit log, so the call was not run"),
         "{err}"
     );
-    assert_eq!(log.tail(1000).unwrap().len(), before, "nothing half-written");
+    assert_eq!(
+        log.tail(1000).unwrap().len(),
+        before,
+        "nothing half-written"
+    );
 }

@@ -1,5 +1,7 @@
 //! `latchkey`: the command-line face of Latchkey. Thin: each subcommand calls a crate.
 
+mod assistants;
+mod audit;
 mod bridge;
 mod client_config;
 mod creds;
@@ -32,6 +34,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The audit log of every assistant call: verify, tail, search, export
+    Audit(audit::AuditArgs),
+    /// Which assistants may use Latchkey: list, allow, deny, forget
+    Assistants(assistants::AssistantsArgs),
     /// Credentials: add, list, rotate, remove, unlock and lock (through the running broker)
     Creds(creds::CredsArgs),
     /// Run the broker headless (no menu-bar app), until interrupted
@@ -41,8 +47,8 @@ enum Command {
     /// The stdio bridge MCP clients launch: connects stdin/stdout to the running broker
     Mcp {
         /// Print the configuration snippet for an MCP client instead of bridging
-        #[arg(long, value_name = "CLIENT")]
-        print_config: Option<client_config::McpClient>,
+        #[arg(long, value_name = "CLIENT", value_parser = client_config::parse_client)]
+        print_config: Option<latchkey_broker::McpClient>,
     },
 }
 
@@ -62,6 +68,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
         Command::Serve => runtime()?.block_on(serve()),
+        Command::Audit(args) => audit::run(args),
+        Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Mcp {

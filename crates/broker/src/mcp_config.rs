@@ -1,0 +1,88 @@
+//! The configuration snippet each MCP client needs to launch Latchkey's stdio bridge, with
+//! the real path of the `latchkey` binary, so nobody types a path (or a secret) by hand.
+//! Used by `latchkey mcp --print-config` and the app's Assistants page.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::json;
+
+/// An MCP client Latchkey knows how to configure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpClient {
+    ClaudeDesktop,
+    ClaudeCode,
+    Cursor,
+}
+
+/// One client's snippet, as the Assistants page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigSnippet {
+    pub client: McpClient,
+    pub title: &'static str,
+    /// Where the snippet goes.
+    pub location: &'static str,
+    /// Pretty-printed JSON.
+    pub snippet: String,
+}
+
+impl McpClient {
+    pub const ALL: [McpClient; 3] = [Self::ClaudeDesktop, Self::ClaudeCode, Self::Cursor];
+
+    /// The name used on the command line (`--print-config claude-desktop`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => "claude-desktop",
+            Self::ClaudeCode => "claude-code",
+            Self::Cursor => "cursor",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => "Claude Desktop",
+            Self::ClaudeCode => "Claude Code",
+            Self::Cursor => "Cursor",
+        }
+    }
+
+    /// Where the snippet goes.
+    pub fn destination(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => {
+                "merge into \"mcpServers\" of ~/Library/Application Support/Claude/claude_desktop_config.json"
+            }
+            Self::ClaudeCode => {
+                "merge into \"mcpServers\" of .mcp.json in your project (or ~/.claude.json)"
+            }
+            Self::Cursor => {
+                "merge into \"mcpServers\" of ~/.cursor/mcp.json (or .cursor/mcp.json in a project)"
+            }
+        }
+    }
+
+    /// The JSON that makes this client launch `latchkey mcp`.
+    pub fn snippet(self, latchkey: &Path) -> serde_json::Value {
+        let command = latchkey.display().to_string();
+        let server = match self {
+            Self::ClaudeCode => json!({ "type": "stdio", "command": command, "args": ["mcp"] }),
+            Self::ClaudeDesktop | Self::Cursor => json!({ "command": command, "args": ["mcp"] }),
+        };
+        json!({ "mcpServers": { "latchkey": server } })
+    }
+
+    /// Everything the Assistants page shows for this client.
+    pub fn config(self, latchkey: &Path) -> ConfigSnippet {
+        ConfigSnippet {
+            client: self,
+            title: self.title(),
+            location: self.destination(),
+            snippet: serde_json::to_string_pretty(&self.snippet(latchkey)).unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `latchkey assistants …`: which assistants may use the broker, through its control socket.
+//! Allowing one from here asks for the same presence check as the app (Touch ID on a Mac).
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use latchkey_broker::control::{ControlClient, ControlRequest};
+use latchkey_broker::{AssistantRecord, StatePaths, Verdict};
+
+#[derive(Debug, Args)]
+pub struct AssistantsArgs {
+    #[command(subcommand)]
+    command: AssistantsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AssistantsCommand {
+    /// The assistants allowed or denied, most recently seen first
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow an assistant (by name or executable path); asks for presence
+    Allow { assistant: String },
+    /// Deny an assistant (by name or executable path): its connections get no answer
+    Deny { assistant: String },
+    /// Forget an assistant: it is asked about again when it next connects
+    Forget { assistant: String },
+}
+
+pub async fn run(args: AssistantsArgs) -> anyhow::Result<ExitCode> {
+    let socket = StatePaths::from_env()?.control_socket();
+    let mut broker = ControlClient::connect(&socket).await?;
+    match args.command {
+        AssistantsCommand::List { json } => {
+            let all: Vec<AssistantRecord> = broker.call(&ControlRequest::Assistants).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else if all.is_empty() {
+                println!("no assistant has connected yet");
+            } else {
+                for a in all {
+                    let verdict = match a.verdict {
+                        Verdict::Allowed => "allowed",
+                        Verdict::Denied => "denied",
+                    };
+                    println!(
+                        "{verdict:<8} {}  {}  last seen {}",
+                        a.name,
+                        a.path.display(),
+                        a.last_seen.format("%Y-%m-%d %H:%M UTC")
+                    );
+                }
+            }
+        }
+        AssistantsCommand::Allow { assistant } => {
+            set(&mut broker, assistant, Verdict::Allowed).await?;
+        }
+        AssistantsCommand::Deny { assistant } => {
+            set(&mut broker, assistant, Verdict::Denied).await?;
+        }
+        AssistantsCommand::Forget { assistant } => {
+            let known: bool = broker
+                .call(&ControlRequest::ForgetAssistant {
+                    assistant: assistant.clone(),
+                })
+                .await?;
+            if known {
+                println!("forgot {assistant}: it will be asked about at its next connection");
+            } else {
+                println!("{assistant} was not on the list");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn set(
+    broker: &mut ControlClient,
+    assistant: String,
+    verdict: Verdict,
+) -> anyhow::Result<()> {
+    let record: AssistantRecord = broker
+        .call(&ControlRequest::SetAssistant { assistant, verdict })
+        .await?;
+    let word = match record.verdict {
+        Verdict::Allowed => "allowed",
+        Verdict::Denied => "denied",
+    };
+    println!("{word} {} ({})", record.name, record.path.display());
+    Ok(())
+}

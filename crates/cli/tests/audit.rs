@@ -1,0 +1,127 @@
+//! `latchkey audit …` and `latchkey assistants …` against a real `latchkey serve` (a test
+//! build: its scripted presence check answers for the person): calls are recorded, the chain
+//! verifies, an edit made to the database file is found, and a denied assistant is shut out.
+
+mod common;
+
+use std::process::Output;
+
+use common::Home;
+use rmcp::model::CallToolRequestParams;
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn calls_are_audited_verified_and_tampering_is_found() {
+    let home = Home::new();
+    let _broker = home.serve();
+    let client = common::socket_client(&home.socket()).await;
+    for _ in 0..3 {
+        client
+            .call_tool(CallToolRequestParams::new("latchkey_status"))
+            .await
+            .unwrap();
+    }
+    client.cancel().await.unwrap();
+
+    let tail = ok(&home
+        .latchkey(&["audit", "tail", "--json"])
+        .output()
+        .unwrap());
+    let entries: Vec<serde_json::Value> = tail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 6, "three intents and three outcomes: {tail}");
+    assert_eq!(entries[0]["kind"], "intent");
+    assert_eq!(entries[0]["tool"], "latchkey_status");
+    assert_eq!(entries[0]["assistant"]["name"], "rmcp");
+    let me = std::env::current_exe().unwrap();
+    assert_eq!(entries[0]["assistant"]["executable"], me.to_str().unwrap());
+    assert_eq!(entries[1]["kind"], "outcome");
+    assert_eq!(entries[1]["intent"], entries[0]["seq"]);
+
+    let found = ok(&home
+        .latchkey(&["audit", "search", "--tool", "latchkey_status", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(found.lines().count(), 6);
+    let verified = ok(&home.latchkey(&["audit", "verify"]).output().unwrap());
+    assert_eq!(verified.trim(), "the chain verifies: entries #1 through #6");
+    let csv = ok(&home
+        .latchkey(&["audit", "export", "--format", "csv"])
+        .output()
+        .unwrap());
+    assert_eq!(csv.lines().count(), 7, "a header and six rows: {csv}");
+
+    // Someone edits an entry in the file: verify names it and fails.
+    let db = home.dir.join("config/audit.sqlite");
+    let edited = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute(\"UPDATE entries SET tool='sofa_latest_releases' WHERE seq=3\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(edited.success());
+    let out = home.latchkey(&["audit", "verify"]).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("the chain is broken at entry #3"), "{said}");
+}
+
+#[tokio::test]
+async fn assistants_are_listed_denied_and_allowed_again() {
+    let home = Home::new();
+    let _broker = home.serve();
+    let client = common::socket_client(&home.socket()).await;
+    client.cancel().await.unwrap();
+    let me = std::env::current_exe().unwrap();
+
+    let listed = ok(&home
+        .latchkey(&["assistants", "list", "--json"])
+        .output()
+        .unwrap());
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["path"], me.to_str().unwrap());
+    assert_eq!(listed[0]["verdict"], "allowed");
+
+    let denied = ok(&home
+        .latchkey(&["assistants", "deny", me.to_str().unwrap()])
+        .output()
+        .unwrap());
+    assert!(denied.starts_with("denied "), "{denied}");
+    let stream = tokio::net::UnixStream::connect(home.socket())
+        .await
+        .unwrap();
+    let refused = rmcp::ServiceExt::serve((), stream.into_split()).await;
+    assert!(refused.is_err(), "a denied assistant gets no MCP session");
+
+    ok(&home
+        .latchkey(&["assistants", "allow", me.to_str().unwrap()])
+        .output()
+        .unwrap());
+    let client = common::socket_client(&home.socket()).await;
+    client.cancel().await.unwrap();
+
+    let refusals = ok(&home
+        .latchkey(&[
+            "audit",
+            "search",
+            "--decision",
+            "refused-unknown-client",
+            "--json",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(refusals.lines().count(), 1, "{refusals}");
+}
