@@ -53,10 +53,11 @@ impl EmbeddedBroker {
             });
         let bound = paths.and_then(|paths| {
             let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
-            let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
-            let kept = services.clone();
-            tauri::async_runtime::block_on(async { Broker::bind(&paths, services) })
-                .map(|broker| (broker, kept))
+            // On the runtime: the services keep its handle (the audit anchor needs it).
+            tauri::async_runtime::block_on(async {
+                let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
+                Broker::bind(&paths, services.clone()).map(|broker| (broker, services))
+            })
         });
         match bound {
             Ok((broker, services)) => {

@@ -243,6 +243,13 @@ impl AuditLog {
     /// Flushes the log and anchors its head; returns the head. Dropping the log does the same
     /// but can only log a failure.
     pub fn close(self) -> Result<Option<ChainHead>, AuditError> {
+        self.anchor_head()
+    }
+
+    /// Flushes the log and anchors its head now if entries were written since the last
+    /// anchor (a broker shutting down calls this from a thread that may block, rather than
+    /// relying on the drop); returns the head.
+    pub fn anchor_head(&self) -> Result<Option<ChainHead>, AuditError> {
         let mut writer = self.lock_writer();
         self.flush(&mut writer)?;
         if writer.head.seq.0 == 0 {
@@ -252,7 +259,10 @@ impl AuditLog {
             seq: writer.head.seq,
             hash: writer.head.hash,
         };
-        if let Some(anchor) = &self.options.anchor {
+        // Only what this handle wrote is anchored: re-anchoring a head found at open would
+        // bless a log whose tail was cut while no broker ran.
+        let behind = writer.head.seq > writer.anchored;
+        if let Some(anchor) = self.options.anchor.as_ref().filter(|_| behind) {
             anchor.save(&head).map_err(AuditError::Anchor)?;
             writer.anchored = head.seq;
         }

@@ -4,12 +4,16 @@
 //! The log itself (hash chain, verify, search) is `latchkey-audit`; this module turns an MCP
 //! call and its caller into entries, off the async runtime (SQLite blocks).
 
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use latchkey_audit::{Assistant, AuditLog, CallResult, Decision, Intent, Options, Outcome, Seq};
+use latchkey_audit::{
+    Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options, Outcome, Seq,
+};
 use latchkey_caller::Caller;
+use latchkey_vault::SecretStore;
 use rmcp::model::Implementation;
 use tokio::sync::watch;
 
@@ -43,6 +47,16 @@ impl Audit {
 
     fn written(&self) {
         self.changes.send_modify(|generation| *generation += 1);
+    }
+
+    /// Anchors the chain's head now, off the runtime; for shutdown.
+    pub async fn anchor_head(&self) {
+        let Ok(log) = self.log.clone() else { return };
+        match tokio::task::spawn_blocking(move || log.anchor_head()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
+            Err(e) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
+        }
     }
 
     /// The log, for reading (pages, verify, export).
@@ -88,6 +102,78 @@ impl Audit {
         if let Err(e) = self.intent(intent).await {
             tracing::error!("could not record a refused connection: {e}");
         }
+    }
+}
+
+/// The audit chain's head, anchored in the OS secret store (so cutting entries off the end
+/// of the log is detected). The log calls it from blocking code; the store is async, so each
+/// call runs on `runtime` from a short-lived thread (never on a runtime thread itself).
+pub struct StoreAnchor {
+    store: Arc<dyn SecretStore>,
+    runtime: tokio::runtime::Handle,
+    /// The state item the head is kept in, named after the log's file so that side-by-side
+    /// installations (`LATCHKEY_HOME`) keep their own.
+    item: String,
+}
+
+impl StoreAnchor {
+    /// An anchor in `store`, reached through the runtime that owns the store's connection.
+    /// That runtime must be multi-threaded with a worker free to drive I/O while the caller
+    /// waits (the broker's runtimes are; `Broker::serve` anchors at shutdown off the runtime).
+    pub fn new(store: Arc<dyn SecretStore>, runtime: tokio::runtime::Handle, log: &Path) -> Self {
+        Self {
+            store,
+            runtime,
+            item: format!("audit chain head of {}", log.display()),
+        }
+    }
+
+    fn run<T: Send>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, latchkey_vault::Error>> + Send,
+    ) -> Result<T, String> {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.runtime.block_on(call))
+                .join()
+                .map_err(|_| "the secret store call panicked".to_owned())?
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+impl fmt::Debug for StoreAnchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreAnchor").finish_non_exhaustive()
+    }
+}
+
+impl Anchor for StoreAnchor {
+    fn save(&self, head: &ChainHead) -> Result<(), String> {
+        let json = serde_json::to_vec(head).map_err(|e| e.to_string())?;
+        self.run(self.store.set_state(&self.item, &json))
+    }
+
+    fn load(&self) -> Result<Option<ChainHead>, String> {
+        match self.run(self.store.state(&self.item))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("the anchored head is not readable: {e}")),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Options for the log at `log`, its head anchored in `store` every 100 entries and at
+/// shutdown.
+pub fn anchored_options(
+    store: Arc<dyn SecretStore>,
+    runtime: tokio::runtime::Handle,
+    log: &Path,
+) -> Options {
+    Options {
+        anchor: Some(Arc::new(StoreAnchor::new(store, runtime, log))),
+        ..Options::default()
     }
 }
 

@@ -21,7 +21,7 @@ mod sofa;
 pub mod tools;
 
 pub use assistants::{AssistantRecord, Assistants, Refusal, Verdict};
-pub use audit::Audit;
+pub use audit::{Audit, StoreAnchor, anchored_options};
 pub use credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
@@ -30,7 +30,7 @@ pub use error::Error;
 pub use listener::{Broker, Services};
 pub use mcp_config::{ConfigSnippet, McpClient};
 pub use paths::StatePaths;
-pub use platform::platform_services;
+pub use platform::{platform_services, platform_store};
 pub use server::LatchkeyServer;
 pub use sofa::{SofaOverview, SofaService, VersionReport};
 

@@ -121,6 +121,7 @@ impl Broker {
         refresher.abort();
         expiry.abort();
         sleep_lock.abort();
+        self.services.audit.anchor_head().await;
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::{Assistants, Audit, CredentialService, Services, SofaService, StatePaths};
+use crate::{
+    Assistants, Audit, CredentialService, Services, SofaService, StatePaths, anchored_options,
+};
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     CredentialId, Error, Metadata, NewCredential, Presence, SecretStore, SecretString, StoreFuture,
@@ -12,8 +14,9 @@ use tokio::sync::OnceCell;
 /// What a broker on this platform serves. Presence (for unlocks and for letting assistants
 /// in) is the test script's in test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch
 /// ID on macOS; else `dialog` (the app's confirmation) when given; else nothing, so a headless
-/// Linux broker refuses to unlock or admit a new assistant and says why. The unlock policy
-/// and the allow-list are kept in the settings directory.
+/// Linux broker refuses to unlock or admit a new assistant and says why. The unlock policy,
+/// the allow-list and the audit log are kept in the settings directory; the audit chain's
+/// head is anchored in the secret store. Must be called inside a tokio runtime.
 pub fn platform_services(
     paths: &StatePaths,
     sofa: Arc<SofaService>,
@@ -44,18 +47,34 @@ pub fn platform_services(
         (store, dialog.unwrap_or_else(none))
     };
     let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
+    let store: Arc<dyn SecretStore> = Arc::new(store);
+    let audit = Audit::open(
+        &paths.audit_file(),
+        anchored_options(
+            Arc::clone(&store),
+            tokio::runtime::Handle::current(),
+            &paths.audit_file(),
+        ),
+    );
     Services {
         sofa,
         credentials: Arc::new(
-            CredentialService::new(Arc::new(store), Arc::clone(&presence))
+            CredentialService::new(store, Arc::clone(&presence))
                 .with_policy_file(paths.settings_file()),
         ),
         assistants: Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
-        audit: Arc::new(Audit::open(
-            &paths.audit_file(),
-            latchkey_audit::Options::default(),
-        )),
+        audit: Arc::new(audit),
     }
+}
+
+/// This platform's secret store on its own (connected on first use), for tools that read
+/// Latchkey's state without running a broker (`latchkey audit verify` reads the anchor).
+pub fn platform_store() -> Arc<dyn SecretStore> {
+    Arc::new(PlatformStore {
+        store: OnceCell::new(),
+        #[cfg(target_os = "macos")]
+        reuse: latchkey_vault::MacPresence::new(),
+    })
 }
 
 /// The OS secret store, connected on first use. A store that is not there yet (no keyring
@@ -125,5 +144,13 @@ impl SecretStore for PlatformStore {
 
     fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()> {
         Box::pin(async move { self.store().await?.delete(id).await })
+    }
+
+    fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move { self.store().await?.state(name).await })
+    }
+
+    fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.store().await?.set_state(name, value).await })
     }
 }

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use latchkey_audit::{AuditLog, CallResult, Decision, Entry, ExportFormat, Filter, Page};
-use latchkey_broker::StatePaths;
+use latchkey_audit::{
+    AnchorCheck, AuditLog, CallResult, Decision, Entry, ExportFormat, Filter, Page,
+};
+use latchkey_broker::{StatePaths, anchored_options, platform_store};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -114,7 +116,17 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    let log = AuditLog::open(&path).with_context(|| format!("open {}", path.display()))?;
+    // The anchor (the chain head kept in the secret store) is reached through a runtime of its
+    // own; the log itself is read synchronously.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // The store's connection is torn down on a runtime task when the log is dropped.
+    let _context = runtime.enter();
+    let options = anchored_options(platform_store(), runtime.handle().clone(), &path);
+    let log =
+        AuditLog::open_with(&path, options).with_context(|| format!("open {}", path.display()))?;
     match args.command {
         AuditCommand::Verify { json } => {
             let verification = log.verify()?;
@@ -123,8 +135,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             } else {
                 match &verification.first_problem {
                     None => println!(
-                        "the chain verifies: entries #{} through #{}",
-                        verification.first, verification.verified_through
+                        "the chain verifies: entries #{} through #{} ({})",
+                        verification.first,
+                        verification.verified_through,
+                        anchor_words(&verification.anchor)
                     ),
                     Some(problem) => println!(
                         "the chain is broken at entry #{}: {problem} (verified through #{})",
@@ -163,6 +177,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn anchor_words(anchor: &AnchorCheck) -> String {
+    match anchor {
+        AnchorCheck::Confirmed { head } => format!("anchored head #{} confirmed", head.seq),
+        AnchorCheck::NothingSaved => "no head anchored yet".to_owned(),
+        AnchorCheck::Unavailable { error } => format!("the anchor could not be read: {error}"),
+        AnchorCheck::NotConfigured => "no anchor".to_owned(),
+        other => format!("anchor: {other:?}"),
+    }
 }
 
 fn print_entries(entries: &[Entry], json: bool) -> anyhow::Result<()> {

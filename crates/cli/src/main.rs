@@ -67,7 +67,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
-        Command::Serve => runtime()?.block_on(serve()),
+        Command::Serve => broker_runtime()?.block_on(serve()),
         Command::Audit(args) => audit::run(args),
         Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),
@@ -81,6 +81,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The headless broker's runtime: two workers, so one is always free to drive I/O while
+/// blocking code (SQLite, the audit anchor in the secret store) waits on it.
+fn broker_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
 }

@@ -239,7 +239,34 @@ impl SecretStore for KeychainStore {
     fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()> {
         Box::pin(async move { self.remove(id).await })
     }
+
+    // State items are plain generic passwords (service `Latchkey State`) without an access
+    // control, in the login keychain, so reading one never prompts.
+    fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        let name = name.to_owned();
+        Box::pin(blocking(
+            move || match security_framework::passwords::get_generic_password(STATE_SERVICE, &name)
+            {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.code() == ERR_SEC_ITEM_NOT_FOUND => Ok(None),
+                Err(e) => Err(store_error(e, None)),
+            },
+        ))
+    }
+
+    fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()> {
+        let (name, value) = (name.to_owned(), value.to_vec());
+        Box::pin(blocking(move || {
+            security_framework::passwords::set_generic_password(STATE_SERVICE, &name, &value)
+                .map_err(|e| store_error(e, None))
+        }))
+    }
 }
+
+/// The Keychain service of Latchkey's own state items.
+const STATE_SERVICE: &str = "Latchkey State";
+/// `errSecItemNotFound`.
+const ERR_SEC_ITEM_NOT_FOUND: i32 = -25300;
 
 /// Runs a blocking Keychain call (which may wait for a prompt) on tokio's blocking pool.
 async fn blocking<T: Send + 'static>(

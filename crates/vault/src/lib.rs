@@ -214,6 +214,14 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
 
     /// Removes a credential and its secret.
     fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()>;
+
+    /// A small piece of Latchkey's own state kept in the store (not a credential, never
+    /// listed as one), e.g. the audit chain's anchored head; `None` when never saved.
+    /// Reading it never prompts.
+    fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+
+    /// Replaces the state item `name`.
+    fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()>;
 }
 
 /// Validates `new` against what exists; the metadata and secret to store, or why not. The

@@ -33,6 +33,8 @@ pub enum StoreOp {
     RecordUse,
     /// [`SecretStore::delete`].
     Delete,
+    /// [`SecretStore::state`] and [`SecretStore::set_state`].
+    State,
 }
 
 /// Credentials held in memory; secrets are wiped when removed or when the store is dropped.
@@ -44,6 +46,7 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     items: BTreeMap<CredentialId, (Metadata, SecretString)>,
+    states: HashMap<String, Vec<u8>>,
     failures: HashMap<StoreOp, Error>,
 }
 
@@ -158,6 +161,18 @@ impl SecretStore for MemoryStore {
                 .remove(id)
                 .map(drop)
                 .ok_or_else(|| Error::NotFound(id.clone()))
+        })
+    }
+
+    fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move { Ok(self.begin(StoreOp::State)?.states.get(name).cloned()) })
+    }
+
+    fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut state = self.begin(StoreOp::State)?;
+            state.states.insert(name.to_owned(), value.to_vec());
+            Ok(())
         })
     }
 }

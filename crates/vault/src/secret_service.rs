@@ -62,6 +62,10 @@ impl SecretServiceStore {
                 Err(e) if vanished(&e) => continue,
                 Err(e) => return Err(store_error(e)),
             };
+            // Latchkey's own state items (see `set_state`) are not credentials.
+            if attributes.contains_key("latchkey-state") {
+                continue;
+            }
             found.push((item, metadata_of(&attributes)?));
         }
         Ok(found)
@@ -204,6 +208,45 @@ impl SecretStore for SecretServiceStore {
             let collection = self.collection().await?;
             let (item, _) = self.item(&collection, id).await?;
             item.delete(None).await.map_err(store_error)
+        })
+    }
+
+    fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            let items = collection
+                .search_items(&[("application", APPLICATION), ("latchkey-state", name)])
+                .await
+                .map_err(store_error)?;
+            match items.into_iter().next() {
+                Some(item) => Ok(Some(
+                    item.secret()
+                        .await
+                        .map_err(store_error)?
+                        .as_bytes()
+                        .to_vec(),
+                )),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            // `replace` keeps one item per name: the service swaps an item whose attributes
+            // match exactly.
+            collection
+                .create_item(
+                    &format!("Latchkey: {name}"),
+                    &HashMap::from([("application", APPLICATION), ("latchkey-state", name)]),
+                    Secret::with_content_type(ContentType::Text, value),
+                    true,
+                    None,
+                )
+                .await
+                .map_err(store_error)?;
+            Ok(())
         })
     }
 }
