@@ -17,7 +17,7 @@ const shots = join(root, 'test-output/e2e');
 const home = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 const pages = ['credentials', 'audit', 'sofa', 'assistants', 'settings'];
 // Pages that say plainly what they cannot do yet.
-const notYet = ['audit', 'assistants', 'settings'];
+const notYet = ['settings'];
 // A secret that must never show up outside the secret store and the broker's memory.
 const canary = `e2e-canary-${process.pid}-7c1f`;
 // Everything the app (and its broker) writes to stderr, with logging turned up.

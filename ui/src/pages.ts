@@ -7,7 +7,8 @@ import Settings from './pages/Settings.svelte';
 /** The app's navigation, in sidebar order. */
 export const pages = [
   { id: 'credentials', title: 'Credentials', component: Credentials },
-  { id: 'audit', title: 'Audit', component: Audit },
+  // Wide: its table has eight columns.
+  { id: 'audit', title: 'Audit', component: Audit, wide: true },
   { id: 'sofa', title: 'SOFA', component: Sofa },
   { id: 'assistants', title: 'Assistants', component: Assistants },
   { id: 'settings', title: 'Settings', component: Settings },

@@ -20,6 +20,11 @@ function mockApp(broker: object, { sofa = false } = {}) {
       // Off macOS there is no "this Mac" version, so the SOFA page asks for nothing else on open.
       if (sofa && cmd === 'sofa_overview') return overview({ this_mac: null });
       if (cmd === 'presence_answer') return null;
+      if (cmd === 'audit_search') return { entries: [], next: null, total: { exact: 0 } };
+      if (cmd === 'audit_verify') return { ok: true, verified_through: 0, first: 0, problem: null, anchor: 'not_configured' };
+      if (cmd === 'audit_facets') return { assistants: [], tools: [], domains: [] };
+      if (cmd === 'assistants_list') return [];
+      if (cmd === 'mcp_config_snippets') return [];
       throw new Error(`unexpected command ${cmd}`);
     },
     { shouldMockEvents: true },
@@ -40,7 +45,7 @@ describe('App', () => {
     expect(calls).toEqual(['app_status', 'credentials_overview']);
   });
 
-  it('walks every page, each but Credentials and SOFA saying what is not there yet', async () => {
+  it('walks every page, only Settings saying what is not there yet', async () => {
     mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' }, { sofa: true });
     render(App);
     await screen.findByTestId('version');
@@ -56,11 +61,28 @@ describe('App', () => {
           '26', '15', '14', '13', '12',
         ]);
         expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else if (page.id === 'audit') {
+        expect(await screen.findByTestId('audit-empty')).not.toBeNull();
+        expect(screen.getByTestId('audit-chain')).not.toBeNull();
+        expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else if (page.id === 'assistants') {
+        expect(await screen.findByTestId('assistants-empty')).not.toBeNull();
+        expect(screen.getByTestId('socket-path').textContent).toBe('/tmp/x/mcp.sock');
+        expect(screen.queryByTestId('not-yet')).toBeNull();
       } else {
         expect(screen.getByTestId('not-yet').textContent).toMatch(/Not here yet/);
       }
     }
-    expect(calls).toEqual(['app_status', 'credentials_overview', 'sofa_overview']);
+    expect(calls).toEqual([
+      'app_status',
+      'credentials_overview',
+      'audit_search',
+      'audit_verify',
+      'audit_facets',
+      'sofa_overview',
+      'assistants_list',
+      'mcp_config_snippets',
+    ]);
   });
 
   it('shows the socket on the Assistants page when the broker runs', async () => {
@@ -102,6 +124,7 @@ describe('App', () => {
       action: 'unlock HashiCorp Vault vault.example.com:8200',
       reason: 'unlock HashiCorp Vault vault.example.com:8200 (asked by Cursor)',
       requester: { kind: 'assistant', name: 'Cursor' },
+      purpose: 'confirm',
     });
     const dialog = await screen.findByRole('dialog', { name: 'Confirm: unlock HashiCorp Vault vault.example.com:8200' });
     expect(dialog.textContent).toContain('assistant Cursor');

@@ -27,18 +27,28 @@ const unlockJamf: PresencePrompt = {
   action: 'unlock Jamf Pro acme.jamfcloud.com',
   reason: 'unlock Jamf Pro acme.jamfcloud.com',
   requester: { kind: 'app' },
+  purpose: 'confirm',
 };
 const fromClaude: PresencePrompt = {
   id: 8,
   action: 'unlock vCenter vc01.example.com',
   reason: 'unlock vCenter vc01.example.com (asked by Claude Desktop)',
   requester: { kind: 'assistant', name: 'Claude Desktop' },
+  purpose: 'confirm',
 };
 const fromCli: PresencePrompt = {
   id: 9,
   action: 'unlock all domains',
   reason: 'unlock all domains (asked from the latchkey command line)',
   requester: { kind: 'cli' },
+  purpose: 'confirm',
+};
+const newAssistant: PresencePrompt = {
+  id: 11,
+  action: 'allow python3 (/usr/bin/python3, pid 4242) to use Latchkey',
+  reason: 'allow python3 (/usr/bin/python3, pid 4242) to use Latchkey (asked by python3)',
+  requester: { kind: 'assistant', name: 'python3' },
+  purpose: 'allow_assistant',
 };
 
 async function dialog() {
@@ -75,6 +85,56 @@ describe('presence dialog', () => {
     await fireEvent.click(screen.getByTestId('presence-confirm'));
     expect(answers).toEqual([{ id: 7, approved: true }]);
     await waitFor(() => expect(screen.queryByTestId('presence-dialog')).toBeNull());
+  });
+
+  it('asks to allow a new assistant with Allow and Deny, saying what allowing means', async () => {
+    mockPresence();
+    render(PresenceDialog);
+    // As the Rust side emits it: the event's own tag comes along.
+    await emit('presence-request', { event: 'request', ...newAssistant });
+    const shown = await dialog();
+    expect(shown.dataset.purpose).toBe('allow_assistant');
+    expect(within(shown).getByRole('heading').textContent).toBe('Allow an assistant?');
+    expect(screen.getByRole('dialog', { name: 'Allow an assistant?' })).toBe(shown);
+    expect(screen.getByTestId('presence-action').textContent).toBe(
+      'allow python3 (/usr/bin/python3, pid 4242) to use Latchkey',
+    );
+    expect(shown.textContent).toMatch(/allow python3 .* to use Latchkey/);
+    expect(screen.getByTestId('presence-requester').textContent).toBe('assistant python3');
+    expect(shown.textContent).toContain(
+      "It will be able to call Latchkey's read-only tools; credentials stay locked until you unlock them.",
+    );
+    expect(shown.textContent).toContain('Your answer is remembered (change it on the Assistants page).');
+    const allow = screen.getByTestId('presence-confirm');
+    const deny = screen.getByTestId('presence-cancel');
+    expect(allow.textContent).toBe('Allow');
+    expect(deny.textContent).toBe('Deny');
+    // Enter on the focused button must not let an assistant in by accident.
+    expect(document.activeElement).toBe(deny);
+
+    await fireEvent.click(allow);
+    expect(answers).toEqual([{ id: 11, approved: true }]);
+    await waitFor(() => expect(screen.queryByTestId('presence-dialog')).toBeNull());
+  });
+
+  it('answers Deny with a refusal, and goes back to Confirm / Cancel for the next prompt', async () => {
+    mockPresence();
+    render(PresenceDialog);
+    await emit('presence-request', newAssistant);
+    await emit('presence-request', unlockJamf);
+    let shown = await dialog();
+    expect(within(shown).getByRole('heading').textContent).toBe('Allow an assistant?');
+    expect(screen.getByTestId('presence-waiting').textContent).toBe('1 more waiting after this one.');
+
+    await fireEvent.click(screen.getByTestId('presence-cancel'));
+    expect(answers).toEqual([{ id: 11, approved: false }]);
+    await waitFor(() => expect(screen.getByRole('heading').textContent).toBe('Confirm: unlock Jamf Pro acme.jamfcloud.com'));
+    shown = await dialog();
+    expect(shown.dataset.purpose).toBe('confirm');
+    expect(screen.queryByTestId('presence-action')).toBeNull();
+    expect(shown.textContent).not.toContain('read-only tools');
+    expect(screen.getByTestId('presence-confirm').textContent).toBe('Confirm');
+    expect(screen.getByTestId('presence-cancel').textContent).toBe('Cancel');
   });
 
   it('queues prompts, one at a time, answering Cancel and Escape with a refusal', async () => {

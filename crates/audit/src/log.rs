@@ -95,6 +95,9 @@ struct Writer {
     head: Head,
     /// The newest head saved to the anchor.
     anchored: Seq,
+    /// The head last offered to the anchor, saved or not: the next attempt waits another
+    /// `anchor_every` entries, so a missing secret store does not slow every write.
+    attempted: Seq,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +127,7 @@ impl AuditLog {
             head,
             // Count towards the next anchor from here.
             anchored: head.seq,
+            attempted: head.seq,
         };
         writer.set_synchronous(&path, Synchronous::Full)?;
         Ok(AuditLog {
@@ -146,6 +150,18 @@ impl AuditLog {
         let level = match self.options.durability {
             Durability::Process => Synchronous::Normal,
             Durability::Intents | Durability::Full => Synchronous::Full,
+        };
+        self.write(level, |a| a.intent(Utc::now(), intent))
+    }
+
+    /// Records a read-only call before it runs, like [`Self::record_intent`] but flushed to
+    /// disk only at [`Durability::Full`]: a read changes nothing a lost entry could hide, so
+    /// it survives the broker being killed, and only a power loss can take the newest ones.
+    /// Saves the fsync (hundreds of microseconds) on every read.
+    pub fn record_read_intent(&self, intent: &Intent) -> Result<Seq, AuditError> {
+        let level = match self.options.durability {
+            Durability::Process | Durability::Intents => Synchronous::Normal,
+            Durability::Full => Synchronous::Full,
         };
         self.write(level, |a| a.intent(Utc::now(), intent))
     }
@@ -265,6 +281,7 @@ impl AuditLog {
         if let Some(anchor) = self.options.anchor.as_ref().filter(|_| behind) {
             anchor.save(&head).map_err(AuditError::Anchor)?;
             writer.anchored = head.seq;
+            writer.attempted = head.seq;
         }
         Ok(Some(head))
     }
@@ -278,7 +295,7 @@ impl AuditLog {
         f: impl FnOnce(&mut Appender<'_>) -> Result<T, AuditError>,
     ) -> Result<T, AuditError> {
         let mut writer = self.lock_writer();
-        let anchor_at = writer.anchored.0 + self.options.anchor_every;
+        let anchor_at = writer.attempted.0 + self.options.anchor_every;
         let due = |head: Seq| self.options.anchor.is_some() && head.0 >= anchor_at;
         let level = match due(Seq(writer.head.seq.0 + 1)) {
             true => Synchronous::Full,
@@ -295,11 +312,12 @@ impl AuditLog {
     }
 
     /// Saves the head to the anchor, if there is one. A failure leaves `anchored` behind, so
-    /// the next write tries again; the entry itself is already committed.
+    /// the shutdown (or the next due write) tries again; the entry itself is committed.
     fn anchor_now(&self, writer: &mut Writer) {
         let (Some(anchor), head) = (&self.options.anchor, writer.head) else {
             return;
         };
+        writer.attempted = head.seq;
         match anchor.save(&ChainHead {
             seq: head.seq,
             hash: head.hash,

@@ -64,16 +64,22 @@ impl Audit {
         self.log.clone()
     }
 
-    /// Commits `intent` before a tool runs; an error means the tool must not run.
-    pub async fn intent(&self, intent: Intent) -> Result<Seq, String> {
+    /// Commits `intent` before a tool runs; an error means the tool must not run. A tool
+    /// that changes the world has its intent flushed to disk first; a read-only one does not
+    /// wait for the disk (see `AuditLog::record_read_intent`).
+    pub async fn intent(&self, intent: Intent, read_only: bool) -> Result<Seq, String> {
         let log = self
             .log
             .clone()
             .map_err(|e| format!("it cannot be opened: {e}"))?;
-        tokio::task::spawn_blocking(move || log.record_intent(&intent))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())
+        let seq = blocking(move || match read_only {
+            true => log.record_read_intent(&intent),
+            false => log.record_intent(&intent),
+        })
+        .await?
+        .map_err(|e| e.to_string())?;
+        self.written();
+        Ok(seq)
     }
 
     /// Records how the call that `intent` announced ended. A failure here is logged: the
@@ -81,11 +87,10 @@ impl Audit {
     pub async fn outcome(&self, intent: Seq, result: CallResult, duration: Duration) {
         let Ok(log) = self.log.clone() else { return };
         let outcome = Outcome { result, duration };
-        let written = tokio::task::spawn_blocking(move || log.record_outcome(intent, &outcome));
-        let failure = match written.await {
+        let failure = match blocking(move || log.record_outcome(intent, &outcome)).await {
             Ok(Ok(_)) => return self.written(),
             Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+            Err(e) => e,
         };
         tracing::error!("could not record the outcome of audit entry {intent}: {failure}");
     }
@@ -99,9 +104,23 @@ impl Audit {
             domain: None,
             decision: Decision::RefusedUnknownClient,
         };
-        if let Err(e) = self.intent(intent).await {
+        if let Err(e) = self.intent(intent, true).await {
             tracing::error!("could not record a refused connection: {e}");
         }
+    }
+}
+
+/// Runs a short blocking write (SQLite) without stalling other tasks: in place on a
+/// multi-threaded runtime (no hand-off to another thread, which costs more than the write),
+/// on the blocking pool otherwise.
+async fn blocking<T: Send + 'static>(
+    write: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(write)),
+        _ => tokio::task::spawn_blocking(write)
+            .await
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -28,6 +28,7 @@ pub fn platform_services(
         let touch_id = latchkey_vault::MacPresence::new();
         let store = PlatformStore {
             store: OnceCell::new(),
+            failed: Default::default(),
             reuse: touch_id.clone(),
         };
         let _ = dialog;
@@ -43,6 +44,7 @@ pub fn platform_services(
         };
         let store = PlatformStore {
             store: OnceCell::new(),
+            failed: Default::default(),
         };
         (store, dialog.unwrap_or_else(none))
     };
@@ -72,26 +74,50 @@ pub fn platform_services(
 pub fn platform_store() -> Arc<dyn SecretStore> {
     Arc::new(PlatformStore {
         store: OnceCell::new(),
+        failed: Default::default(),
         #[cfg(target_os = "macos")]
         reuse: latchkey_vault::MacPresence::new(),
     })
 }
+
+/// How long a failed connection to the secret store is remembered.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The OS secret store, connected on first use. A store that is not there yet (no keyring
 /// daemon running) is retried on the next call instead of failing the broker's start.
 #[derive(Debug)]
 struct PlatformStore {
     store: OnceCell<Box<dyn SecretStore>>,
+    /// When connecting last failed, and why.
+    failed: std::sync::Mutex<Option<(std::time::Instant, String)>>,
     #[cfg(target_os = "macos")]
     reuse: latchkey_vault::MacPresence,
 }
 
 impl PlatformStore {
     async fn store(&self) -> Result<&dyn SecretStore, Error> {
-        self.store
-            .get_or_try_init(|| self.connect())
-            .await
-            .map(|s| &**s)
+        if let Some(store) = self.store.get() {
+            return Ok(&**store);
+        }
+        // A store that just failed is not asked again for a few seconds: every status call
+        // would otherwise pay for a failed connection.
+        if let Some((at, why)) = &*self.failed.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < RETRY_AFTER
+        {
+            return Err(Error::Unavailable(why.clone()));
+        }
+        match self.store.get_or_try_init(|| self.connect()).await {
+            Ok(store) => Ok(&**store),
+            Err(e) => {
+                let why = match &e {
+                    Error::Unavailable(why) => why.clone(),
+                    other => other.to_string(),
+                };
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((std::time::Instant::now(), why));
+                Err(e)
+            }
+        }
     }
 
     #[cfg(target_os = "linux")]

@@ -92,7 +92,14 @@ impl ServerHandler for LatchkeyServer {
             domain: None,
             decision: Decision::Allowed,
         };
-        let seq = self.audit.intent(intent).await.map_err(|e| {
+        // Every tool so far only reads (see capabilities.mutating_tools).
+        let read_only = self
+            .tool_router
+            .get(&request.name)
+            .and_then(|tool| tool.annotations.as_ref())
+            .and_then(|hints| hints.read_only_hint)
+            .unwrap_or(false);
+        let seq = self.audit.intent(intent, read_only).await.map_err(|e| {
             ErrorData::internal_error(
                 format!("Latchkey could not write its audit log, so the call was not run: {e}"),
                 None,

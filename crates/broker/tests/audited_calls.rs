@@ -11,6 +11,7 @@ use rmcp::model::CallToolRequestParams;
 async fn a_call_is_recorded_as_intent_then_outcome() {
     let services = common::services();
     let log = services.audit.log().unwrap();
+    let changes = services.audit.subscribe();
     let client = common::client_for(LatchkeyServer::new(services, None)).await;
     let mut arguments = serde_json::Map::new();
     arguments.insert("version".into(), "15.1".into());
@@ -43,6 +44,10 @@ async fn a_call_is_recorded_as_intent_then_outcome() {
         Some(CallResult::Ok | CallResult::Error(_))
     ));
     assert!(log.verify().unwrap().is_ok());
+    assert!(
+        changes.has_changed().unwrap(),
+        "displays following the log are told"
+    );
 }
 
 #[tokio::test]

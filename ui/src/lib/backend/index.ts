@@ -237,6 +237,125 @@ export interface PresencePrompt {
   /** The action with who asked, as one sentence. */
   reason: string;
   requester: Requester;
+  /**
+   * 'confirm': confirm or cancel one action (Confirm / Cancel). 'allow_assistant': let an
+   * assistant not seen before use Latchkey (Allow / Deny); the answer is remembered.
+   */
+  purpose: PresencePurpose;
+}
+
+export type PresencePurpose = 'confirm' | 'allow_assistant';
+
+// ---- Audit log (every assistant call, hash-chained) ----
+
+/** What the broker decided about a call before running it. */
+export type AuditDecision = 'allowed' | 'approved' | 'denied' | 'refused_locked' | 'refused_unknown_client';
+
+/** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
+export interface AuditAssistant {
+  name: string;
+  version: string;
+  executable: string | null;
+  pid: number | null;
+  bundle_id: string | null;
+}
+
+/** How a call ended: 'ok', or a short error kind such as "timeout" or "http_403". */
+export type AuditResult = 'ok' | { error: string };
+
+export interface AuditEntry {
+  seq: number;
+  /** ISO 8601 UTC. */
+  time: string;
+  kind: 'intent' | 'outcome' | 'checkpoint';
+  assistant: AuditAssistant | null;
+  tool: string | null;
+  /** The call's arguments, already redacted by the Rust side (intents only). */
+  arguments: unknown | null;
+  domain: string | null;
+  decision: AuditDecision | null;
+  /** Outcomes only. */
+  result: AuditResult | null;
+  /** Outcomes only. */
+  duration_us: number | null;
+  /** For an outcome: its intent's seq. */
+  intent: number | null;
+  /** For a checkpoint: the last entry the prune removed, and its hash. */
+  pruned_through: number | null;
+  pruned_hash: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Which entries to find. Absent fields match everything; assistant, tool and domain match exactly. */
+export interface AuditFilter {
+  assistant?: string;
+  tool?: string;
+  domain?: string;
+  decision?: AuditDecision;
+  /** ISO 8601 UTC, inclusive. */
+  since?: string;
+  /** ISO 8601 UTC, inclusive. */
+  until?: string;
+  /** Words, each matched as a word or word prefix, case-insensitive. */
+  text?: string;
+}
+
+export type AuditTotal = { exact: number } | { at_least: number };
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  /** Cursor: pass as `before` for the next (older) page; null when this is the last. */
+  next: number | null;
+  total: AuditTotal;
+}
+
+export interface ChainStatus {
+  ok: boolean;
+  /** Every entry from `first` through this one hashes and links correctly (0: none). */
+  verified_through: number;
+  /** Where the chain starts: 1, or the first entry after a pruned prefix (0 if empty). */
+  first: number;
+  problem: { seq: number; message: string } | null;
+  /** What the anchored head said, e.g. "confirmed", "not_configured", "contradicted". */
+  anchor: string;
+}
+
+export type AuditExportFormat = 'jsonl' | 'csv';
+
+/** Values recent entries hold, for the filters' suggestions. */
+export interface AuditFacets {
+  assistants: string[];
+  tools: string[];
+  domains: string[];
+}
+
+// ---- Assistants (which programs may use the MCP server) ----
+
+export type AssistantVerdict = 'allowed' | 'denied';
+
+export interface AssistantView {
+  /** The executable (or .app bundle) the decision is remembered by. */
+  path: string;
+  name: string;
+  bundle_id: string | null;
+  verdict: AssistantVerdict;
+  /** ISO 8601 UTC. */
+  first_seen: string;
+  /** ISO 8601 UTC. */
+  last_seen: string;
+  calls_today: number;
+}
+
+/** How to add Latchkey to one MCP client. */
+export interface McpConfigSnippet {
+  /** 'claude-desktop' | 'claude-code' | 'cursor'. */
+  client: string;
+  title: string;
+  /** Where it goes: a file path, or a shell command to run. */
+  location: string;
+  snippet: string;
 }
 
 /** Stops a subscription; safe to call more than once, and before it has started. */
@@ -307,12 +426,34 @@ export interface Backend {
   /** Answers a presence prompt shown in the app. */
   presenceAnswer(id: number, approved: boolean): Promise<void>;
 
+  /** One page of matching audit entries, newest first, older than `before` (null: the newest). */
+  auditSearch(filter: AuditFilter, before: number | null, limit: number): Promise<AuditPage>;
+  /** Walks the hash chain and checks it against the anchor. */
+  auditVerify(): Promise<ChainStatus>;
+  /** Writes the entries matching `filter` to a file; resolves with its path. */
+  auditExport(filter: AuditFilter, format: AuditExportFormat): Promise<string>;
+  /** Assistant names, tools and domains recent entries hold. */
+  auditFacets(): Promise<AuditFacets>;
+
+  /** Every assistant decided about, most recently seen first. */
+  assistantsList(): Promise<AssistantView[]>;
+  /** Allows or denies an assistant; resolves with the whole list. */
+  assistantsSet(path: string, verdict: AssistantVerdict): Promise<AssistantView[]>;
+  /** Forgets an assistant (it is asked about again next time); resolves with the whole list. */
+  assistantsForget(path: string): Promise<AssistantView[]>;
+  /** Configuration to paste into each supported MCP client. */
+  mcpConfigSnippets(): Promise<McpConfigSnippet[]>;
+
   /** Something about the stored credentials or their lock state changed: fetch the overview again. */
   onCredentialsChanged(handler: () => void): Unsubscribe;
   /** The Rust side wants a confirmation from the person at the desktop. */
   onPresenceRequest(handler: (prompt: PresencePrompt) => void): Unsubscribe;
   /** A prompt was answered elsewhere or timed out. */
   onPresenceClosed(handler: (id: number) => void): Unsubscribe;
+  /** New audit entries were written. */
+  onAuditChanged(handler: () => void): Unsubscribe;
+  /** The list of assistants changed (one connected, was allowed, denied or forgotten). */
+  onAssistantsChanged(handler: () => void): Unsubscribe;
 }
 
 export const backend: Backend = {
@@ -334,7 +475,19 @@ export const backend: Backend = {
     invoke<CredentialsOverview>('credentials_set_policy', { unlockMinutes, idleMinutes }),
   presenceAnswer: (id, approved) => invoke<null>('presence_answer', { id, approved }).then(() => {}),
 
+  auditSearch: (filter, before, limit) => invoke<AuditPage>('audit_search', { filter, before, limit }),
+  auditVerify: () => invoke<ChainStatus>('audit_verify'),
+  auditExport: (filter, format) => invoke<string>('audit_export', { filter, format }),
+  auditFacets: () => invoke<AuditFacets>('audit_facets'),
+
+  assistantsList: () => invoke<AssistantView[]>('assistants_list'),
+  assistantsSet: (path, verdict) => invoke<AssistantView[]>('assistants_set', { path, verdict }),
+  assistantsForget: (path) => invoke<AssistantView[]>('assistants_forget', { path }),
+  mcpConfigSnippets: () => invoke<McpConfigSnippet[]>('mcp_config_snippets'),
+
   onCredentialsChanged: (handler) => subscribe<unknown>('credentials-changed', () => handler()),
   onPresenceRequest: (handler) => subscribe<PresencePrompt>('presence-request', handler),
   onPresenceClosed: (handler) => subscribe<{ id: number }>('presence-closed', (p) => handler(p.id)),
+  onAuditChanged: (handler) => subscribe<unknown>('audit-changed', () => handler()),
+  onAssistantsChanged: (handler) => subscribe<unknown>('assistants-changed', () => handler()),
 };

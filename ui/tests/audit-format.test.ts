@@ -1,0 +1,103 @@
+// The Audit page's pure helpers: filters as sent, times, durations, results and the chain's words.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  anchorText,
+  chainText,
+  chainTitle,
+  decisionLabel,
+  emptyDraft,
+  formatDuration,
+  formatLocal,
+  formatUtc,
+  localInputToUtc,
+  resultText,
+  sameFilter,
+  toFilter,
+  totalText,
+} from '../src/pages/audit/format';
+import { broken, verified } from './audit-data';
+
+const zone = process.env.TZ;
+beforeAll(() => {
+  process.env.TZ = 'America/New_York';
+});
+afterAll(() => {
+  process.env.TZ = zone;
+});
+
+describe('audit filters', () => {
+  it('converts datetime-local values (local time) to UTC', () => {
+    expect(localInputToUtc('2026-11-21T10:30')).toBe('2026-11-21T15:30:00.000Z');
+    expect(localInputToUtc('2026-07-04T23:59:30')).toBe('2026-07-05T03:59:30.000Z');
+    expect(localInputToUtc('')).toBeNull();
+    expect(localInputToUtc('yesterday')).toBeNull();
+    expect(localInputToUtc('2026-11-21T10:30Z')).toBeNull();
+  });
+
+  it('sends only what is set, trimmed', () => {
+    expect(toFilter(emptyDraft())).toEqual({});
+    expect(
+      toFilter({
+        assistant: ' claude-ai ',
+        tool: '',
+        domain: 'jamf:acme.jamfcloud.com',
+        decision: 'refused_locked',
+        since: '2026-11-21T10:30',
+        until: 'not a time',
+        text: '  acme C02XL  ',
+      }),
+    ).toEqual({
+      assistant: 'claude-ai',
+      domain: 'jamf:acme.jamfcloud.com',
+      decision: 'refused_locked',
+      since: '2026-11-21T15:30:00.000Z',
+      text: 'acme C02XL',
+    });
+    expect(toFilter({ ...emptyDraft(), decision: 'maybe' })).toEqual({});
+  });
+
+  it('compares filters by value', () => {
+    expect(sameFilter({}, {})).toBe(true);
+    expect(sameFilter({ text: 'a', decision: 'denied' }, { decision: 'denied', text: 'a' })).toBe(true);
+    expect(sameFilter({ text: 'a' }, { text: 'a', tool: 'x' })).toBe(false);
+  });
+});
+
+describe('audit formatting', () => {
+  it('shows times in local time, and UTC for tooltips', () => {
+    expect(formatLocal('2026-11-21T15:04:09.123456Z')).toBe('2026-11-21 10:04:09');
+    expect(formatUtc('2026-11-21T15:04:09.123456Z')).toBe('2026-11-21 15:04:09.123 UTC');
+    expect(formatLocal('garbage')).toBe('garbage');
+  });
+
+  it('shows durations at a readable scale', () => {
+    expect(formatDuration(null)).toBeNull();
+    expect(formatDuration(850)).toBe('850 µs');
+    expect(formatDuration(4_200)).toBe('4.2 ms');
+    expect(formatDuration(12_345)).toBe('12 ms');
+    expect(formatDuration(2_400_000)).toBe('2.40 s');
+    expect(formatDuration(42_000_000)).toBe('42.0 s');
+    expect(formatDuration(123_000_000)).toBe('2 min 3 s');
+  });
+
+  it('names results, decisions and totals', () => {
+    expect(resultText('ok')).toBe('ok');
+    expect(resultText({ error: 'timeout' })).toBe('timeout');
+    expect(resultText(null)).toBeNull();
+    expect(decisionLabel('refused_unknown_client')).toBe('refused: unknown assistant');
+    expect(decisionLabel('something_new')).toBe('something new');
+    expect(totalText({ exact: 1 })).toBe('1 entry');
+    expect(totalText({ exact: 1234 })).toBe('1,234 entries');
+    expect(totalText({ at_least: 10_000 })).toBe('at least 10,000 entries');
+  });
+
+  it('words the chain state and the anchor', () => {
+    expect(chainText(verified(1234))).toBe('Chain verified through #1234');
+    expect(chainText(verified(0, { first: 0 }))).toBe('Chain verified: no entries yet');
+    expect(chainText(broken)).toBe('Chain broken at #42: entry 42 was changed after it was written');
+    expect(chainTitle(verified(900, { first: 501, anchor: 'not_configured' }))).toBe(
+      'Entries #501 to #900 hash and link correctly. Anchor: not configured: a cut-off end or a rewritten history cannot be detected.',
+    );
+    expect(anchorText('some_future_state')).toBe('some future state');
+  });
+});
