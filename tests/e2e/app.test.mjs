@@ -268,6 +268,61 @@ test('a credential is added, unlocked with a confirmation, counted down, locked 
   assert.ok(!appLog.includes(canary), 'the secret never reached the log');
 });
 
+test('a new assistant is allowed in the dialog, its call is audited, and an edited entry breaks the chain', async () => {
+  // The Python SDK launches `latchkey mcp`; the app identifies the SDK's process behind it.
+  const python = join(root, '.tools/venv/bin/python');
+  const assistant = spawn(python, [join(root, 'tests/e2e/assistant_call.py'), cli], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let printed = '';
+  assistant.stdout.on('data', (chunk) => (printed += chunk));
+  const exited = new Promise((res) => assistant.once('exit', res));
+
+  const dialog = await browser.$('[data-testid="presence-dialog"]');
+  await dialog.waitForExist({ timeout: 20_000 });
+  assert.equal(await dialog.getAttribute('data-purpose'), 'allow_assistant');
+  assert.match(await dialog.getText(), /allow python[\d.]* \(.*python.*, pid \d+\) to use Latchkey/);
+  await (await browser.$('[data-testid="presence-confirm"]')).click();
+  assert.equal(await exited, 0, 'the assistant finished');
+  const answer = JSON.parse(printed);
+  assert.equal(answer.is_error, false);
+  assert.ok(answer.structured.releases.length > 0);
+
+  // The Assistants page lists it as allowed, with its call today.
+  await (await browser.$('button[data-page="assistants"]')).click();
+  const row = await browser.$('[data-testid="assistant-row"][data-verdict="allowed"]');
+  await row.waitForExist({ timeout: 10_000 });
+  await browser.saveScreenshot(join(shots, 'assistants.png'));
+
+  // The Audit page shows the call under the name the client gave, and the chain verifies.
+  await (await browser.$('button[data-page="audit"]')).click();
+  const chain = await browser.$('[data-testid="audit-chain"]');
+  await browser.waitUntil(async () => (await chain.getAttribute('data-state')) === 'ok', { timeout: 10_000, timeoutMsg: 'the chain never verified' });
+  let seq;
+  await browser.waitUntil(
+    async () => {
+      for (const r of await browser.$$('[data-testid="audit-row"][data-kind="intent"]')) {
+        // textContent: WebKitWebDriver's getText() returns '' for ellipsised cells.
+        const who = await (await r.$('[data-testid="audit-assistant"]')).getProperty('textContent');
+        const tool = await (await r.$('[data-testid="audit-tool"]')).getProperty('textContent');
+        if (who.includes('e2e-python') && tool.includes('sofa_latest_releases')) seq = await r.getAttribute('data-seq');
+      }
+      return seq !== undefined;
+    },
+    { timeout: 10_000, timeoutMsg: 'the e2e-python call never showed on the Audit page' },
+  ).catch(async (e) => {
+    await browser.saveScreenshot(join(shots, 'audit-missing.png'));
+    throw e;
+  });
+  await browser.saveScreenshot(join(shots, 'audit.png'));
+
+  // Someone edits that entry in the database file: the badge names it.
+  const db = join(process.env.LATCHKEY_HOME, 'config/audit.sqlite');
+  execFileSync('python3', ['-c', 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE entries SET tool=? WHERE seq=?", ("latchkey_status", int(sys.argv[2]))); c.commit()', db, seq]);
+  await (await browser.$('[data-testid="audit-verify"]')).click();
+  await browser.waitUntil(async () => (await chain.getAttribute('data-state')) === 'broken', { timeout: 10_000, timeoutMsg: 'the edit was not reported' });
+  assert.match(await chain.getProperty('textContent'), new RegExp(`#${seq}\\b`));
+  await browser.saveScreenshot(join(shots, 'audit-broken.png'));
+});
+
 test("the Assistants page names the embedded broker's live socket", async () => {
   await (await browser.$('button[data-page="assistants"]')).click();
   const socket = await browser.$('[data-testid="socket-path"]');

@@ -81,12 +81,16 @@ impl ServerHandler for LatchkeyServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let client = context.peer.peer_info();
+        // Who the client says it is: per request in stateless protocol versions (SEP-2575),
+        // else from its initialize.
+        let client = context.meta.client_info().or_else(|| {
+            context
+                .peer
+                .peer_info()
+                .map(|info| info.client_info.clone())
+        });
         let intent = Intent {
-            assistant: crate::audit::assistant(
-                client.as_deref().map(|info| &info.client_info),
-                self.caller.as_deref(),
-            ),
+            assistant: crate::audit::assistant(client.as_ref(), self.caller.as_deref()),
             tool: request.name.to_string(),
             arguments: serde_json::Value::Object(request.arguments.clone().unwrap_or_default()),
             domain: None,
