@@ -17,6 +17,9 @@ use latchkey_vault::SecretStore;
 use rmcp::model::Implementation;
 use tokio::sync::watch;
 
+/// How long entries are kept.
+pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(365);
+
 /// The audit log, or why it could not be opened (then every tool call is refused).
 #[derive(Debug)]
 pub struct Audit {
@@ -56,6 +59,26 @@ impl Audit {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
             Err(e) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
+        }
+    }
+
+    /// Prunes entries older than [`RETENTION`] now and then once a day, until dropped. The
+    /// log keeps a checkpoint entry, so what remains still verifies.
+    pub async fn keep_retention(self: Arc<Self>) {
+        loop {
+            if let Ok(log) = self.log.clone() {
+                let before = chrono::Utc::now() - RETENTION;
+                match blocking(move || log.prune(before)).await {
+                    Ok(Ok(pruned)) if pruned.removed > 0 => {
+                        tracing::info!(removed = pruned.removed, "pruned old audit entries");
+                        self.written();
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!("could not prune the audit log: {e}"),
+                    Err(e) => tracing::warn!("could not prune the audit log: {e}"),
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
         }
     }
 

@@ -83,13 +83,14 @@ impl Broker {
     }
 
     /// Accepts connections on both sockets until `shutdown` resolves; meanwhile keeps the
-    /// SOFA feed fresh and locks credentials whose time is up, and all of them on sleep and
-    /// screen lock.
+    /// SOFA feed fresh, locks credentials whose time is up (and all of them on sleep and
+    /// screen lock), and prunes audit entries older than a year.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let refresher = tokio::spawn(Arc::clone(&self.services.sofa).keep_fresh());
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
         let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
+        let retention = tokio::spawn(Arc::clone(&self.services.audit).keep_retention());
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -121,6 +122,7 @@ impl Broker {
         refresher.abort();
         expiry.abort();
         sleep_lock.abort();
+        retention.abort();
         self.services.audit.anchor_head().await;
     }
 }

@@ -85,3 +85,57 @@ async fn a_call_that_cannot_be_recorded_is_refused() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn entries_older_than_a_year_are_pruned_and_the_rest_verifies() {
+    use std::sync::Arc;
+
+    use chrono::{TimeDelta, Utc};
+    use latchkey_audit::{Assistant, AuditLog, Intent};
+    use latchkey_broker::Audit;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.sqlite");
+    let intent = |tool: &str| Intent {
+        assistant: Assistant {
+            name: "old".into(),
+            version: "1".into(),
+            executable: None,
+            pid: None,
+            bundle_id: None,
+        },
+        tool: tool.into(),
+        arguments: serde_json::json!({}),
+        domain: None,
+        decision: Decision::Allowed,
+    };
+    {
+        let log = AuditLog::open(&path).unwrap();
+        log.bulk(|a| {
+            a.intent(Utc::now() - TimeDelta::days(400), &intent("ancient"))?;
+            a.intent(Utc::now() - TimeDelta::days(10), &intent("recent"))
+        })
+        .unwrap();
+    }
+    let audit = Arc::new(Audit::open(&path, Default::default()));
+    let log = audit.log().unwrap();
+    let pruning = tokio::spawn(Arc::clone(&audit).keep_retention());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log
+        .tail(10)
+        .unwrap()
+        .iter()
+        .any(|e| e.tool.as_deref() == Some("ancient"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old entry was not pruned"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    pruning.abort();
+    let left: Vec<_> = log.tail(10).unwrap();
+    assert!(left.iter().any(|e| e.tool.as_deref() == Some("recent")));
+    assert!(left.iter().any(|e| e.kind == EntryKind::Checkpoint));
+    assert!(log.verify().unwrap().is_ok());
+}
