@@ -131,12 +131,7 @@ async fn assistants_are_listed_denied_and_allowed_again() {
 
 #[tokio::test]
 async fn a_cut_off_tail_is_caught_by_the_head_anchored_in_the_secret_store() {
-    if std::env::var("LATCHKEY_TEST_KEYRING").as_deref() != Ok("1") {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "needs the Secret Service: run under scripts/with-keyring.sh"
-        );
-        eprintln!("skipping: run under scripts/with-keyring.sh");
+    if !common::keyring("a_cut_off_tail_is_caught_by_the_head_anchored_in_the_secret_store") {
         return;
     }
     let home = Home::new();

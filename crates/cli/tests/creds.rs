@@ -14,19 +14,6 @@ use common::{Home, Served};
 
 const CANARY: &str = "cli-canary-7d41e0b9";
 
-/// Whether the keyring is there; skipping is only allowed outside CI.
-fn keyring(test: &str) -> bool {
-    if std::env::var("LATCHKEY_TEST_KEYRING").as_deref() == Ok("1") {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test} needs the Secret Service: run under scripts/with-keyring.sh"
-    );
-    eprintln!("skipping {test}: run under scripts/with-keyring.sh (sets LATCHKEY_TEST_KEYRING=1)");
-    false
-}
-
 fn serve(home: &Home, presence: &str) -> Served {
     let mut cmd = home.latchkey(&["serve"]);
     cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
@@ -100,7 +87,7 @@ fn stop(mut served: Served) -> String {
 
 #[test]
 fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
-    if !keyring("add_list_unlock_lock_rotate_and_remove_in_the_real_keyring") {
+    if !common::keyring("add_list_unlock_lock_rotate_and_remove_in_the_real_keyring") {
         return;
     }
     let home = Home::new();
@@ -186,7 +173,7 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
 
 #[test]
 fn without_presence_nothing_is_stored_or_unlocked() {
-    if !keyring("without_presence_nothing_is_stored_or_unlocked") {
+    if !common::keyring("without_presence_nothing_is_stored_or_unlocked") {
         return;
     }
     let home = Home::new();
@@ -237,7 +224,7 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "{err}"
     );
 
-    if !keyring("secrets_never_come_from_arguments_and_bad_input_names_the_field") {
+    if !common::keyring("secrets_never_come_from_arguments_and_bad_input_names_the_field") {
         return;
     }
     let _broker = serve(&home, "approve");
@@ -290,7 +277,7 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
 
 #[test]
 fn the_unlock_policy_is_shown_set_and_kept() {
-    if !keyring("the_unlock_policy_is_shown_set_and_kept") {
+    if !common::keyring("the_unlock_policy_is_shown_set_and_kept") {
         return;
     }
     let home = Home::new();
