@@ -111,10 +111,7 @@ impl Assistants {
             .ok_or_else(|| Refusal::Unidentified(caller.describe()))?;
         let name = display_name(caller);
         if let Some(known) = self.seen(&path) {
-            return match known.verdict {
-                Verdict::Allowed => Ok(known),
-                Verdict::Denied => Err(Refusal::Denied(name)),
-            };
+            return admission(known);
         }
         let turn = {
             let mut asking = self.asking.lock().await;
@@ -123,10 +120,7 @@ impl Assistants {
         let _mine = turn.lock().await;
         // Another connection from the same program may have been answered meanwhile.
         if let Some(known) = self.seen(&path) {
-            return match known.verdict {
-                Verdict::Allowed => Ok(known),
-                Verdict::Denied => Err(Refusal::Denied(name)),
-            };
+            return admission(known);
         }
         let request = PresenceRequest::allow_assistant(
             format!("allow {} to use Latchkey", caller.describe()),
@@ -142,11 +136,7 @@ impl Assistants {
                 });
             }
         };
-        let record = self.decide(path, name, bundle_id(caller), verdict);
-        match verdict {
-            Verdict::Allowed => Ok(record),
-            Verdict::Denied => Err(Refusal::Denied(record.name)),
-        }
+        admission(self.decide(path, name, bundle_id(caller), verdict))
     }
 
     /// Allows or denies a program by path (from the CLI or the Assistants page), after a
@@ -251,6 +241,14 @@ impl Assistants {
 
     fn records(&self) -> std::sync::MutexGuard<'_, Vec<AssistantRecord>> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What a remembered verdict means for a connection.
+fn admission(record: AssistantRecord) -> Result<AssistantRecord, Refusal> {
+    match record.verdict {
+        Verdict::Allowed => Ok(record),
+        Verdict::Denied => Err(Refusal::Denied(record.name)),
     }
 }
 

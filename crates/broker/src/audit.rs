@@ -55,10 +55,12 @@ impl Audit {
     /// Anchors the chain's head now, off the runtime; for shutdown.
     pub async fn anchor_head(&self) {
         let Ok(log) = self.log.clone() else { return };
-        match tokio::task::spawn_blocking(move || log.anchor_head()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
-            Err(e) => tracing::warn!("could not anchor the audit log at shutdown: {e}"),
+        let anchored = tokio::task::spawn_blocking(move || log.anchor_head())
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        if let Err(e) = anchored {
+            tracing::warn!("could not anchor the audit log at shutdown: {e}");
         }
     }
 
@@ -68,13 +70,15 @@ impl Audit {
         loop {
             if let Ok(log) = self.log.clone() {
                 let before = chrono::Utc::now() - RETENTION;
-                match blocking(move || log.prune(before)).await {
-                    Ok(Ok(pruned)) if pruned.removed > 0 => {
+                let pruned = blocking(move || log.prune(before))
+                    .await
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                match pruned {
+                    Ok(pruned) if pruned.removed > 0 => {
                         tracing::info!(removed = pruned.removed, "pruned old audit entries");
                         self.written();
                     }
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!("could not prune the audit log: {e}"),
+                    Ok(_) => {}
                     Err(e) => tracing::warn!("could not prune the audit log: {e}"),
                 }
             }
