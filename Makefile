@@ -4,6 +4,10 @@
 # Each concern also has its own target (fmt, lint, unit, ui-test, e2e, interop, macos-check, bench).
 
 CARGO_FLAGS := --locked
+# A clean clone gains nothing from incremental caches, and they double target/'s size.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: run test setup setup-test ui app fmt lint unit ui-test e2e interop macos-check bench
