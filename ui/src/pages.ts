@@ -9,7 +9,8 @@ export const pages = [
   { id: 'credentials', title: 'Credentials', component: Credentials },
   // Wide: its table has eight columns.
   { id: 'audit', title: 'Audit', component: Audit, wide: true },
-  { id: 'sofa', title: 'SOFA', component: Sofa },
+  // Wide: its Fleet tab's table has nine columns.
+  { id: 'sofa', title: 'SOFA', component: Sofa, wide: true },
   { id: 'assistants', title: 'Assistants', component: Assistants },
   { id: 'settings', title: 'Settings', component: Settings },
 ] as const;

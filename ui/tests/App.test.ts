@@ -80,6 +80,8 @@ describe('App', () => {
       'audit_verify',
       'audit_facets',
       'sofa_overview',
+      // For the Fleet tab (shown, as a Jamf Pro domain is unlocked, but not opened).
+      'credentials_overview',
       'assistants_list',
       'mcp_config_snippets',
     ]);

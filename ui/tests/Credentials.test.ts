@@ -5,8 +5,8 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-li
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import Credentials from '../src/pages/Credentials.svelte';
-import type { AppStatus, CommandError, CredentialView, CredentialsOverview } from '../src/lib/backend';
-import { JAMF, VAULT, VCENTER, jamfClient, overview, vault, vcenter, withLock } from './credentials-data';
+import type { AppStatus, CommandError, ConnectionCheck, CredentialView, CredentialsOverview } from '../src/lib/backend';
+import { JAMF, VAULT, VCENTER, connectionCheck, jamfClient, overview, vault, vcenter, withLock } from './credentials-data';
 
 type Call = { cmd: string; args: Record<string, unknown> };
 let calls: Call[] = [];
@@ -723,5 +723,73 @@ describe('Credentials page: rename, rotate, remove', () => {
       { id: jamfClient.id, label: 'Acme prod' },
     ]);
     expect(screen.getByTestId('creds-notice').textContent).toBe('Renamed to “Acme prod”.');
+  });
+});
+
+describe('Credentials page: testing a Jamf Pro connection', () => {
+  const check = connectionCheck;
+
+  function row(id: string) {
+    return screen.getByTestId(`creds-row-${id}`);
+  }
+
+  it('offers Test connection on Jamf Pro credentials only', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    await shown();
+    expect(within(row(jamfClient.id)).getByTestId('test-connection').textContent).toBe('Test connection');
+    expect(within(row(vcenter.id)).queryByTestId('test-connection')).toBeNull();
+    expect(within(row(vault.id)).queryByTestId('test-connection')).toBeNull();
+    expect(screen.queryByTestId('test-connection-result')).toBeNull();
+  });
+
+  it('says Testing… while it runs, then what it found', async () => {
+    const pending = deferred<ConnectionCheck>();
+    mockCredentials({ jamf_test_connection: () => pending.promise });
+    render(Credentials, { status: linux });
+    await shown();
+    const button = within(row(jamfClient.id)).getByTestId('test-connection') as HTMLButtonElement;
+    await fireEvent.click(button);
+    expect(callsTo('jamf_test_connection')).toEqual([{ id: jamfClient.id }]);
+    await waitFor(() => expect(button.textContent).toBe('Testing…'));
+    expect(button.disabled).toBe(true);
+    expect(button.getAttribute('aria-busy')).toBe('true');
+
+    pending.resolve(check);
+    const result = await within(row(jamfClient.id)).findByTestId('test-connection-result');
+    expect(result.textContent).toBe(
+      'Connected to acme.jamfcloud.com — Jamf Pro 11.30.1, 1,234 computers (API client, 412 ms)',
+    );
+    expect(result.dataset.state).toBe('ok');
+    expect(result.dataset.id).toBe(jamfClient.id);
+    expect(button.textContent).toBe('Test connection');
+    expect(button.disabled).toBe(false);
+  });
+
+  it('shows why the connection failed, and a later test replaces it', async () => {
+    const answers: unknown[] = [
+      Promise.reject('Jamf Pro answered 401 Unauthorized: check the client ID and secret'),
+      { ...check, version: null, computers: null, auth: 'user', elapsed_ms: 1532 },
+    ];
+    // A locked domain: the broker asks for presence first; the page just waits.
+    mockCredentials({ jamf_test_connection: () => answers.shift(), credentials_overview: () => withLock(overview(), [JAMF], null) });
+    render(Credentials, { status: linux });
+    await shown();
+    const button = within(row(jamfClient.id)).getByTestId('test-connection');
+    expect(button.getAttribute('title')).toContain('asked to unlock it first');
+    await fireEvent.click(button);
+    const result = await within(row(jamfClient.id)).findByTestId('test-connection-result');
+    expect(result.textContent).toBe('Connection failed: Jamf Pro answered 401 Unauthorized: check the client ID and secret');
+    expect(result.dataset.state).toBe('failed');
+    expect(result.getAttribute('role')).toBe('alert');
+
+    await fireEvent.click(button);
+    const again = await waitFor(() => {
+      const r = within(row(jamfClient.id)).getByTestId('test-connection-result');
+      expect(r.dataset.state).toBe('ok');
+      return r;
+    });
+    expect(again.textContent).toBe('Connected to acme.jamfcloud.com — Jamf Pro (version not reported) (user account, 1.53 s)');
+    expect(callsTo('jamf_test_connection')).toEqual([{ id: jamfClient.id }, { id: jamfClient.id }]);
   });
 });

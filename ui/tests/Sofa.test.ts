@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import Sofa from '../src/pages/Sofa.svelte';
-import type { SofaOverview, SofaVersionReport } from '../src/lib/backend';
+import type { CredentialsOverview, SofaOverview, SofaVersionReport } from '../src/lib/backend';
+import { overview as credentialsOverview } from './credentials-data';
 import {
   cves156,
   invalidFifteen,
@@ -20,6 +21,8 @@ interface Handlers {
   overview?: () => SofaOverview | Promise<SofaOverview>;
   status?: (version: string) => SofaVersionReport | Promise<SofaVersionReport>;
   refresh?: () => SofaOverview | Promise<SofaOverview>;
+  /** For the Fleet tab; by default no credentials at all, so no tab. */
+  credentials?: () => CredentialsOverview | Promise<CredentialsOverview>;
 }
 
 const reports: Record<string, SofaVersionReport> = { '15.6': report156, '26.4': report264, '10.15': report1015 };
@@ -29,13 +32,17 @@ function defaultStatus(version: string): SofaVersionReport | Promise<SofaVersion
 }
 
 function mockSofa(h: Handlers = {}) {
-  mockIPC((cmd, args) => {
-    calls.push({ cmd, args });
-    if (cmd === 'sofa_overview') return (h.overview ?? (() => overview()))();
-    if (cmd === 'sofa_status') return (h.status ?? defaultStatus)((args as { version: string }).version);
-    if (cmd === 'sofa_refresh') return (h.refresh ?? (() => overview()))();
-    throw new Error(`unexpected command ${cmd}`);
-  });
+  mockIPC(
+    (cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === 'sofa_overview') return (h.overview ?? (() => overview()))();
+      if (cmd === 'sofa_status') return (h.status ?? defaultStatus)((args as { version: string }).version);
+      if (cmd === 'sofa_refresh') return (h.refresh ?? (() => overview()))();
+      if (cmd === 'credentials_overview') return (h.credentials ?? (() => credentialsOverview({ credentials: [] })))();
+      throw new Error(`unexpected command ${cmd}`);
+    },
+    { shouldMockEvents: true },
+  );
 }
 
 function deferred<T>() {
@@ -95,7 +102,10 @@ describe('SOFA page', () => {
     expect(screen.queryByTestId('sofa-stale')).toBeNull();
     expect(screen.queryByTestId('sofa-result')).toBeNull();
     expect(screen.queryByTestId('not-yet')).toBeNull();
-    expect(calls.map((c) => c.cmd)).toEqual(['sofa_overview']);
+    // The Jamf Pro domains, for the Fleet tab: there are none, so there is no tab.
+    expect(calls.map((c) => c.cmd)).toEqual(['sofa_overview', 'credentials_overview']);
+    expect(screen.queryByTestId('fleet-tab')).toBeNull();
+    expect(screen.queryByTestId('fleet-locked')).toBeNull();
   });
 
   it('checks 15.6: seven releases behind, 219 CVEs fixed since, 3 actively exploited', async () => {
@@ -347,6 +357,7 @@ describe('SOFA page', () => {
     expect((screen.getByTestId('sofa-version-input') as HTMLInputElement).value).toBe('15.6');
     expect(calls).toEqual([
       { cmd: 'sofa_overview', args: {} },
+      { cmd: 'credentials_overview', args: {} },
       { cmd: 'sofa_status', args: { version: '15.6' } },
     ]);
     expect(screen.getByTestId('sofa-cves-count').textContent).toBe('219');

@@ -1,6 +1,6 @@
 // Mock credentials backend data for the UI tests: three domains, one of them unlocked, one
 // credential overdue for rotation, shaped as the Rust side's credentials_overview returns them.
-import type { CredentialView, CredentialsOverview, DomainView } from '../src/lib/backend';
+import type { ConnectionCheck, CredentialView, CredentialsOverview, DomainView } from '../src/lib/backend';
 
 export const JAMF = 'jamf:acme.jamfcloud.com';
 export const VCENTER = 'vcenter:vc01.example.com';
@@ -107,3 +107,14 @@ export function withLock(o: CredentialsOverview, domains: string[] | null, secon
     domains: o.domains.map((d) => (hit(d.domain) ? { ...d, ...state } : d)),
   };
 }
+
+/** What jamf_test_connection returns for `jamfClient`. */
+export const connectionCheck: ConnectionCheck = {
+  server: 'https://acme.jamfcloud.com',
+  version: '11.30.1',
+  auth: 'api_client',
+  token_endpoint: '/api/oauth/token',
+  inventory_api: 'v1/computers-inventory',
+  computers: 1234,
+  elapsed_ms: 412,
+};

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { commandError } from '../src/lib/backend';
 import {
   accountOf,
+  authName,
+  connectionText,
+  serverName,
   domainName,
   durations,
   emptyDraft,
@@ -20,7 +23,7 @@ import {
   secondsLeft,
   splitErrors,
 } from '../src/pages/credentials/format';
-import { jamfClient, vault, vcenter } from './credentials-data';
+import { connectionCheck, jamfClient, vault, vcenter } from './credentials-data';
 
 describe('countdowns', () => {
   it('formats what is left as hours and minutes, then minutes and seconds', () => {
@@ -169,5 +172,26 @@ describe('commandError', () => {
     expect(commandError({ message: 'declined', field: null })).toEqual({ message: 'declined', field: null });
     expect(commandError(new Error('ipc down'))).toEqual({ message: 'ipc down', field: null });
     expect(commandError('no store')).toEqual({ message: 'no store', field: null });
+  });
+});
+
+describe('connection test text', () => {
+  const check = { ...connectionCheck, server: 'https://acme.jamfcloud.com/' };
+
+  it('says where, which version, how many computers, as whom and how fast', () => {
+    expect(connectionText(check)).toBe('Connected to acme.jamfcloud.com — Jamf Pro 11.30.1, 1,234 computers (API client, 412 ms)');
+    expect(connectionText({ ...check, computers: 1, elapsed_ms: 2400 })).toBe(
+      'Connected to acme.jamfcloud.com — Jamf Pro 11.30.1, 1 computer (API client, 2.40 s)',
+    );
+    expect(connectionText({ ...check, version: null, computers: null, auth: 'API client' })).toBe(
+      'Connected to acme.jamfcloud.com — Jamf Pro (version not reported) (API client, 412 ms)',
+    );
+  });
+
+  it('names the server and the way it signed in plainly', () => {
+    expect(serverName('https://jamf.example.com:8443')).toBe('jamf.example.com:8443');
+    expect(serverName('acme.jamfcloud.com')).toBe('acme.jamfcloud.com');
+    expect(authName('user')).toBe('user account');
+    expect(authName('bearer_token')).toBe('bearer token');
   });
 });

@@ -358,6 +358,77 @@ export interface McpConfigSnippet {
   snippet: string;
 }
 
+// ---- Jamf Pro (a fleet's macOS versions against SOFA; a credential's connection check) ----
+
+/** How a Mac's macOS version stands against the SOFA feed. */
+export type FleetState = 'current' | 'behind' | 'unknown_major' | 'malformed';
+
+/** How many Macs run one macOS version. */
+export interface FleetVersionCount {
+  os_version: string;
+  state: FleetState;
+  devices: number;
+}
+
+/** One Mac in a Jamf Pro inventory, with how far behind it is. */
+export interface FleetComputer {
+  /** Jamf Pro's computer id. */
+  id: string;
+  name: string | null;
+  serial: string | null;
+  user: string | null;
+  model: string | null;
+  os_version: string | null;
+  state: FleetState;
+  releases_behind: number;
+  missing_cves: number;
+  missing_exploited_cves: number;
+  /** ISO 8601 UTC. */
+  last_contact: string | null;
+  days_since_contact: number | null;
+}
+
+/** A Jamf Pro fleet against the SOFA feed, as the broker built (and caches) it. */
+export interface FleetSecurityReport {
+  server: string;
+  /** ISO 8601 UTC. */
+  generated_at: string;
+  /** Which inventory endpoint the computers came from. */
+  inventory_api: string;
+  total: number;
+  current: number;
+  behind: number;
+  unsupported: number;
+  /** Macs missing at least one fix for an actively exploited CVE. */
+  missing_exploited_fixes: number;
+  limited_by_hardware: number;
+  distribution: FleetVersionCount[];
+  /** Most missing actively exploited fixes first. */
+  computers: FleetComputer[];
+  /** Computers left out of `computers` (counted in the totals). */
+  computers_omitted: number;
+}
+
+/** Pages of a fleet's inventory loaded so far, while a report is built. */
+export interface FleetProgress {
+  domain: string;
+  loaded: number;
+  total: number;
+}
+
+/** What a Jamf Pro credential's connection test found. */
+export interface ConnectionCheck {
+  server: string;
+  /** The Jamf Pro version, when the server said. */
+  version: string | null;
+  /** How it authenticated, e.g. "API client". */
+  auth: string;
+  token_endpoint: string;
+  inventory_api: string;
+  computers: number | null;
+  elapsed_ms: number;
+}
+
 /** Stops a subscription; safe to call more than once, and before it has started. */
 export type Unsubscribe = () => void;
 
@@ -444,12 +515,22 @@ export interface Backend {
   /** Configuration to paste into each supported MCP client. */
   mcpConfigSnippets(): Promise<McpConfigSnippet[]>;
 
+  /**
+   * A Jamf Pro fleet's macOS versions against SOFA, for an unlocked domain ("jamf:acme.jamfcloud.com").
+   * The broker caches a report for a while; `refresh` builds a new one. Rejects with a message.
+   */
+  jamfFleetReport(domain: string, refresh: boolean): Promise<FleetSecurityReport>;
+  /** Signs in with a Jamf Pro credential and reads a little; rejects with a message. Asks for presence when locked. */
+  jamfTestConnection(id: string): Promise<ConnectionCheck>;
+
   /** Something about the stored credentials or their lock state changed: fetch the overview again. */
   onCredentialsChanged(handler: () => void): Unsubscribe;
   /** The Rust side wants a confirmation from the person at the desktop. */
   onPresenceRequest(handler: (prompt: PresencePrompt) => void): Unsubscribe;
   /** A prompt was answered elsewhere or timed out. */
   onPresenceClosed(handler: (id: number) => void): Unsubscribe;
+  /** Computers loaded so far while a fleet report is built. */
+  onJamfFleetProgress(handler: (progress: FleetProgress) => void): Unsubscribe;
   /** New audit entries were written. */
   onAuditChanged(handler: () => void): Unsubscribe;
   /** The list of assistants changed (one connected, was allowed, denied or forgotten). */
@@ -485,9 +566,13 @@ export const backend: Backend = {
   assistantsForget: (path) => invoke<AssistantView[]>('assistants_forget', { path }),
   mcpConfigSnippets: () => invoke<McpConfigSnippet[]>('mcp_config_snippets'),
 
+  jamfFleetReport: (domain, refresh) => invoke<FleetSecurityReport>('jamf_fleet_report', { domain, refresh }),
+  jamfTestConnection: (id) => invoke<ConnectionCheck>('jamf_test_connection', { id }),
+
   onCredentialsChanged: (handler) => subscribe<unknown>('credentials-changed', () => handler()),
   onPresenceRequest: (handler) => subscribe<PresencePrompt>('presence-request', handler),
   onPresenceClosed: (handler) => subscribe<{ id: number }>('presence-closed', (p) => handler(p.id)),
+  onJamfFleetProgress: (handler) => subscribe<FleetProgress>('jamf-fleet-progress', handler),
   onAuditChanged: (handler) => subscribe<unknown>('audit-changed', () => handler()),
   onAssistantsChanged: (handler) => subscribe<unknown>('assistants-changed', () => handler()),
 };

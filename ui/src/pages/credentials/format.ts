@@ -1,5 +1,7 @@
 // Small pure helpers for the Credentials page: names, countdowns, ages and the add form's fields.
-import type { Account, AccountType, CommandError, CredentialKind, TlsPolicy } from '../../lib/backend';
+import type { Account, AccountType, CommandError, ConnectionCheck, CredentialKind, TlsPolicy } from '../../lib/backend';
+import { formatDuration } from '../audit/format';
+import { countText } from '../sofa/format';
 
 export const KIND_NAMES: Record<CredentialKind, string> = {
   jamf: 'Jamf Pro',
@@ -257,4 +259,38 @@ export function policyText(defaultTtlSeconds: number, idleTimeoutSeconds: number
   const unlock = formatMinutes(toMinutes(defaultTtlSeconds));
   const idle = idleTimeoutSeconds === null ? 'no idle lock' : `idle lock after ${formatMinutes(toMinutes(idleTimeoutSeconds))}`;
   return `${unlock} · ${idle}`;
+}
+
+// ---- A Jamf Pro credential's connection test ----
+
+/** Where a row's connection test stands: under way, or what it found. */
+export type ConnectionOutcome =
+  | { state: 'testing' }
+  | { state: 'ok'; check: ConnectionCheck }
+  | { state: 'failed'; message: string };
+
+/** How the test signed in, as a person says it: "API client", "user account". */
+export function authName(auth: string): string {
+  const known: Record<string, string> = {
+    api_client: 'API client',
+    client_credentials: 'API client',
+    jamf_client: 'API client',
+    user: 'user account',
+    jamf_user: 'user account',
+    basic: 'user account',
+  };
+  return known[auth.toLowerCase()] ?? auth.replace(/_/g, ' ');
+}
+
+/** "acme.jamfcloud.com" for "https://acme.jamfcloud.com/": the server as the result line names it. */
+export function serverName(server: string): string {
+  return server.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+}
+
+/** "Connected to acme.jamfcloud.com — Jamf Pro 11.30.1, 1,234 computers (API client, 412 ms)". */
+export function connectionText(c: ConnectionCheck): string {
+  const product = c.version ? `Jamf Pro ${c.version}` : 'Jamf Pro (version not reported)';
+  const computers = c.computers === null ? '' : `, ${countText(c.computers, 'computer')}`;
+  const elapsed = formatDuration(c.elapsed_ms * 1000) ?? `${c.elapsed_ms} ms`;
+  return `Connected to ${serverName(c.server)} — ${product}${computers} (${authName(c.auth)}, ${elapsed})`;
 }

@@ -77,6 +77,16 @@ export function plural(n: number, singular: string, pluralForm = `${singular}s`)
   return `${n} ${n === 1 ? singular : pluralForm}`;
 }
 
+/** "20,000": whole numbers with thousands separators, the same on every machine. */
+export function formatNumber(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** "1 computer", "1,234 computers": `plural` with thousands separators. */
+export function countText(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatNumber(n)} ${n === 1 ? singular : pluralForm}`;
+}
+
 /** CVEs whose id contains `query` (case-insensitive, trimmed), optionally only actively exploited ones. */
 export function filterCves(cves: readonly FixedCve[], query: string, exploitedOnly: boolean): FixedCve[] {
   const q = query.trim().toUpperCase();

@@ -1,0 +1,149 @@
+// Small pure helpers for the SOFA page's Fleet tab: which Jamf Pro domains to offer, and the
+// fleet table's sorting, filtering and paging.
+import type { DomainView, FleetComputer, FleetState } from '../../lib/backend';
+import { domainHost, domainName } from '../credentials/format';
+import { formatNumber, parseTime } from './format';
+
+/** Macs per page of the fleet table: a fleet of 20,000 is never rendered at once. */
+export const FLEET_PAGE_SIZE = 100;
+
+/** How each state is named in the chart's legend, the table and tooltips. */
+export const FLEET_STATES: Record<FleetState, { label: string; help: string }> = {
+  current: { label: 'current', help: 'On the latest release of its macOS major' },
+  behind: { label: 'behind', help: 'Missing at least one security release of its macOS major' },
+  unknown_major: { label: 'unsupported', help: 'A macOS major the SOFA feed no longer covers: it gets no security fixes' },
+  malformed: { label: 'unreadable', help: 'Jamf Pro reports no macOS version, or one that cannot be read' },
+};
+
+export function stateLabel(state: FleetState | string): string {
+  return FLEET_STATES[state as FleetState]?.label ?? state.replace(/_/g, ' ');
+}
+
+/** The Jamf Pro domains of a credentials overview: those unlocked, and those that exist but are locked. */
+export function jamfDomains(domains: readonly DomainView[]): { unlocked: string[]; locked: string[] } {
+  const jamf = domains.filter((d) => d.kind === 'jamf');
+  return {
+    unlocked: jamf.filter((d) => d.unlocked).map((d) => d.domain),
+    locked: jamf.filter((d) => !d.unlocked).map((d) => d.domain),
+  };
+}
+
+/** "Unlock Jamf Pro acme.jamfcloud.com on the Credentials page to see its fleet." */
+export function unlockHint(locked: readonly string[]): string {
+  if (locked.length === 1) return `Unlock ${domainName('jamf', locked[0])} on the Credentials page to see its fleet.`;
+  return `Unlock one of your Jamf Pro servers (${locked.map(domainHost).join(', ')}) on the Credentials page to see its fleet.`;
+}
+
+/** Whether a progress event's domain (as the broker names it, with or without "jamf:") is `domain`. */
+export function sameDomain(domain: string, reported: string): boolean {
+  return reported === domain || reported === domainHost(domain);
+}
+
+/** "Loaded 4,000 of 20,000 computers", "Loaded 4,000 computers" while the total is unknown. */
+export function progressText(loaded: number, total: number): string {
+  if (total > 0) return `Loaded ${formatNumber(loaded)} of ${formatNumber(total)} computers`;
+  return `Loaded ${formatNumber(loaded)} ${loaded === 1 ? 'computer' : 'computers'}`;
+}
+
+export type SortKey =
+  | 'name'
+  | 'serial'
+  | 'user'
+  | 'os_version'
+  | 'state'
+  | 'releases_behind'
+  | 'missing_cves'
+  | 'missing_exploited_cves'
+  | 'last_contact';
+
+export type SortDir = 'asc' | 'desc';
+
+export interface Sort {
+  key: SortKey;
+  dir: SortDir;
+}
+
+/** The table's columns, in order, and the direction each sorts in first. */
+export const FLEET_COLUMNS: { key: SortKey; label: string; first: SortDir; numeric?: boolean; title?: string }[] = [
+  { key: 'name', label: 'Name', first: 'asc' },
+  { key: 'serial', label: 'Serial', first: 'asc' },
+  { key: 'user', label: 'User', first: 'asc' },
+  { key: 'os_version', label: 'macOS', first: 'asc' },
+  { key: 'state', label: 'State', first: 'asc' },
+  { key: 'releases_behind', label: 'Behind', first: 'desc', numeric: true, title: 'Security releases behind' },
+  { key: 'missing_cves', label: 'CVEs', first: 'desc', numeric: true, title: 'CVEs fixed in releases it is missing' },
+  {
+    key: 'missing_exploited_cves',
+    label: 'Exploited',
+    first: 'desc',
+    numeric: true,
+    title: 'Actively exploited CVEs fixed in releases it is missing',
+  },
+  // Oldest contact first: the Macs that stopped checking in.
+  { key: 'last_contact', label: 'Last contact', first: 'asc', title: 'When the Mac last checked in with Jamf Pro' },
+];
+
+/** The order the broker delivers: most missing actively exploited fixes first. */
+export const DEFAULT_SORT: Sort = { key: 'missing_exploited_cves', dir: 'desc' };
+
+/** The sort after clicking `key`'s header: the other direction for the same column, else its first. */
+export function nextSort(current: Sort, key: SortKey): Sort {
+  if (current.key === key) return { key, dir: current.dir === 'asc' ? 'desc' : 'asc' };
+  return { key, dir: FLEET_COLUMNS.find((c) => c.key === key)?.first ?? 'asc' };
+}
+
+const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, unknown_major: 2, malformed: 3 };
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** A computer's value for a column: null sorts last whichever the direction. */
+function sortValue(c: FleetComputer, key: SortKey): string | number | null {
+  switch (key) {
+    case 'state':
+      return STATE_ORDER[c.state] ?? 4;
+    case 'last_contact':
+      return parseTime(c.last_contact)?.getTime() ?? null;
+    case 'name':
+    case 'serial':
+    case 'user':
+    case 'os_version':
+      return c[key] || null;
+    default:
+      return c[key];
+  }
+}
+
+/**
+ * `computers` in `sort` order. Stable, so ties keep the order delivered; the default sort is the
+ * order delivered, returned as it is.
+ */
+export function sortComputers(computers: readonly FleetComputer[], sort: Sort): readonly FleetComputer[] {
+  if (sort.key === DEFAULT_SORT.key && sort.dir === DEFAULT_SORT.dir) return computers;
+  const sign = sort.dir === 'asc' ? 1 : -1;
+  const keyed = computers.map((c, i) => ({ c, i, v: sortValue(c, sort.key) }));
+  keyed.sort((a, b) => {
+    if (a.v === null || b.v === null) return a.v === b.v ? a.i - b.i : a.v === null ? 1 : -1;
+    const d = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : collator.compare(String(a.v), String(b.v));
+    return d !== 0 ? sign * d : a.i - b.i;
+  });
+  return keyed.map((k) => k.c);
+}
+
+/** Computers whose name, serial, user, model, macOS version or state contains `query` (any case). */
+export function filterComputers(computers: readonly FleetComputer[], query: string): readonly FleetComputer[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return computers;
+  return computers.filter((c) =>
+    [c.name, c.serial, c.user, c.model, c.os_version, stateLabel(c.state)].some((v) => v?.toLowerCase().includes(q)),
+  );
+}
+
+/** How many pages `count` rows make (at least one, so an empty table still has page 1). */
+export function pageCount(count: number, size = FLEET_PAGE_SIZE): number {
+  return Math.max(1, Math.ceil(count / size));
+}
+
+/** A bar's length, in percent of the longest: at least a sliver for a version any Mac runs. */
+export function barPercent(devices: number, max: number): number {
+  if (max <= 0 || devices <= 0) return 0;
+  return Math.max(0.5, (devices / max) * 100);
+}
