@@ -2,7 +2,7 @@
 # Installs what Latchkey needs to build, run and test, skipping what is already there.
 # Debian packages need root (or sudo); everything else installs per user or into the repo.
 #   scripts/setup.sh          build + run prerequisites
-#   scripts/setup.sh --test   also the test peers (WebDriver, Xvfb, keyring, Python SDK)
+#   scripts/setup.sh --test   also the test peers (WebDriver, Xvfb, keyring, Python SDK, Prism)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,6 +75,11 @@ if [ $want_test = 1 ]; then
   if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
     log "npm ci (interop clients)"
     npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+  fi
+  # Prism, which serves Jamf's OpenAPI schema to the Jamf client's contract tests, exactly as locked.
+  if [ ! -d tests/contract/node_modules ] || [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then
+    log "npm ci (contract mock)"
+    npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error
   fi
   # The official MCP Python SDK, in a venv of our own.
   if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then

@@ -22,7 +22,7 @@ pub struct FleetDevice {
 }
 
 /// Where one device stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
     /// On the newest release of its major.
@@ -57,7 +57,7 @@ pub struct DeviceStatus {
 }
 
 /// How many devices report one version.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct VersionCount {
     /// The version, normalized ("15.1"); the raw string when it could not be read.
     pub os_version: String,

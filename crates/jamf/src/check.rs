@@ -1,0 +1,73 @@
+//! "Does this work?": a token, the server version and one inventory record, timed. Used when
+//! a credential is saved and by `latchkey doctor`.
+
+use std::time::Instant;
+
+use schemars::JsonSchema;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::{JamfClient, JamfError, Section};
+
+/// The outcome of a successful connection check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct ConnectionCheck {
+    /// The server, host[:port].
+    pub server: String,
+    /// Jamf Pro version, e.g. "11.30.1-t1784555528405"; absent when the server would not say.
+    pub version: Option<String>,
+    /// "API client" or "user account".
+    pub auth: String,
+    /// The token endpoint that answered, e.g. "/api/v1/oauth/token".
+    pub token_endpoint: String,
+    /// The inventory API version: "v4", "v3" or "v1"; "unknown" without inventory privilege.
+    pub inventory_api: String,
+    /// Computers in inventory; absent when the credentials may not read inventory.
+    pub computers: Option<u64>,
+    /// Time the whole check took.
+    pub elapsed_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct JamfProVersion {
+    version: Option<String>,
+}
+
+impl JamfClient {
+    /// Fetches a token, the server version (`GET /api/v1/jamf-pro-version`) and one inventory
+    /// record with GENERAL (for `totalCount`). Fails on bad credentials or an unreachable
+    /// server; missing read privileges only leave fields empty.
+    pub async fn check_connection(&self) -> Result<ConnectionCheck, JamfError> {
+        let started = Instant::now();
+        self.token().await?;
+        let version = match self
+            .get_json::<JamfProVersion>("api/v1/jamf-pro-version", &[])
+            .await
+        {
+            Ok(v) => v.version,
+            Err(JamfError::Auth { status: 403, .. } | JamfError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let (inventory_api, computers) = match self
+            .inventory_page::<IgnoredAny>(&[Section::General], None, 0, 1)
+            .await
+        {
+            Ok((api, page)) => (
+                api.name(),
+                Some(page.total_count.unwrap_or(page.results.len() as u64)),
+            ),
+            Err(JamfError::Auth { status: 403, .. }) => ("unknown", None),
+            Err(e) => return Err(e),
+        };
+        Ok(ConnectionCheck {
+            server: self.server().to_owned(),
+            version,
+            auth: self.inner.auth.kind().to_owned(),
+            token_endpoint: self.token_endpoint(),
+            inventory_api: inventory_api.to_owned(),
+            computers,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+}

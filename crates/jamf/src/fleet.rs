@@ -1,0 +1,190 @@
+//! The whole fleet against the SOFA feed: every computer's GENERAL, HARDWARE and
+//! OPERATING_SYSTEM sections, judged by `IndexedFeed::fleet` and joined back to names,
+//! serials and users. The JSON shape of [`FleetSecurityReport`] is shared with the UI.
+
+use std::cmp::Reverse;
+
+use chrono::{DateTime, Utc};
+use latchkey_sofa::{DeviceState, FleetDevice, IndexedFeed, VersionCount};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::raw::RawComputer;
+use crate::{JamfClient, JamfError, Section};
+
+/// How far a fleet scan has got, reported after each page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct FleetProgress {
+    /// Computers loaded so far.
+    pub loaded: u64,
+    /// Computers the server says it has.
+    pub total: u64,
+}
+
+/// Every Mac in Jamf Pro against Apple's security releases.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct FleetSecurityReport {
+    /// The Jamf Pro server, host[:port].
+    pub server: String,
+    /// When the report was made.
+    pub generated_at: DateTime<Utc>,
+    /// The inventory API version that answered: "v4", "v3" or "v1".
+    pub inventory_api: String,
+    /// Computers in the fleet.
+    pub total: usize,
+    /// On the newest release of their major.
+    pub current: usize,
+    /// Behind within their major.
+    pub behind: usize,
+    /// Not judged: a major the feed does not cover, or no readable version (computers that
+    /// report no macOS version at all are counted here, as malformed).
+    pub unsupported: usize,
+    /// Missing at least one fix for an actively exploited CVE.
+    pub missing_exploited_fixes: usize,
+    /// Whose model cannot run the newest macOS.
+    pub limited_by_hardware: usize,
+    /// Computers per macOS version, newest first, unreadable versions last.
+    pub distribution: Vec<VersionCount>,
+    /// Computers, most exposed first: missing exploited fixes, then missing CVEs, then
+    /// releases behind, each descending.
+    pub computers: Vec<FleetComputer>,
+    /// Computers left out of `computers` by [`FleetSecurityReport::truncate`].
+    pub computers_omitted: usize,
+}
+
+/// One computer in the fleet report.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub struct FleetComputer {
+    /// Jamf's computer id.
+    pub id: String,
+    /// Computer name.
+    pub name: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Assigned user (account name, else full name).
+    pub user: Option<String>,
+    /// Model identifier, e.g. "Mac14,5".
+    pub model: Option<String>,
+    /// macOS version as reported.
+    pub os_version: Option<String>,
+    /// current, behind, unknown_major (unsupported) or malformed (unreadable or missing
+    /// version; also unsupported).
+    pub state: DeviceState,
+    /// Releases of its major it has not installed.
+    pub releases_behind: usize,
+    /// CVEs fixed in those releases.
+    pub missing_cves: usize,
+    /// Of those, actively exploited.
+    pub missing_exploited_cves: usize,
+    /// When it last contacted Jamf Pro.
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Whole days since then.
+    pub days_since_contact: Option<i64>,
+}
+
+impl FleetSecurityReport {
+    /// Keeps the `limit` most exposed computers, counting the rest in `computers_omitted`;
+    /// the totals still cover the whole fleet.
+    pub fn truncate(&mut self, limit: usize) {
+        if self.computers.len() > limit {
+            self.computers_omitted += self.computers.len() - limit;
+            self.computers.truncate(limit);
+        }
+    }
+}
+
+impl JamfClient {
+    /// Loads every computer (pages in parallel, `progress` after each) and judges the fleet
+    /// against `feed`.
+    pub async fn fleet_security_report(
+        &self,
+        feed: &IndexedFeed,
+        progress: &(dyn Fn(FleetProgress) + Send + Sync),
+    ) -> Result<FleetSecurityReport, JamfError> {
+        let sections = [
+            Section::General,
+            Section::Hardware,
+            Section::OperatingSystem,
+            // Who uses each Mac: the table is for finding the person to call.
+            Section::UserAndLocation,
+        ];
+        let report_progress = |loaded, total| progress(FleetProgress { loaded, total });
+        let (api, computers) = self.all_computers(&sections, &report_progress).await?;
+        Ok(judge(
+            self.server(),
+            api.name(),
+            computers,
+            feed,
+            Utc::now(),
+        ))
+    }
+}
+
+/// Pure: the report for already loaded computers at `now`.
+pub(crate) fn judge(
+    server: &str,
+    inventory_api: &str,
+    mut computers: Vec<RawComputer>,
+    feed: &IndexedFeed,
+    now: DateTime<Utc>,
+) -> FleetSecurityReport {
+    // A page boundary shifting while we read (a computer added or removed) can repeat one.
+    computers.sort_by(|a, b| id_key(a.id.as_deref()).cmp(&id_key(b.id.as_deref())));
+    computers.dedup_by(|a, b| a.id == b.id);
+    let devices: Vec<FleetDevice> = computers
+        .iter()
+        .map(|c| FleetDevice {
+            id: c.id.clone().unwrap_or_default(),
+            // An empty string is malformed to SOFA: that is where a missing version belongs.
+            os_version: c.sofa_version().unwrap_or_default(),
+            model: c.model_identifier().map(str::to_owned),
+        })
+        .collect();
+    let fleet = feed.fleet(&devices);
+    let mut rows: Vec<FleetComputer> = computers
+        .iter()
+        .zip(&fleet.devices)
+        .map(|(c, status)| {
+            let last_contact = c.last_contact();
+            FleetComputer {
+                id: status.id.clone(),
+                name: c.name().map(str::to_owned),
+                serial: c.serial().map(str::to_owned),
+                user: c.user().map(str::to_owned),
+                model: c.model_identifier().map(str::to_owned),
+                os_version: c.os_version().map(str::to_owned),
+                state: status.state,
+                releases_behind: status.releases_behind,
+                missing_cves: status.missing_cves,
+                missing_exploited_cves: status.missing_exploited_cves,
+                last_contact,
+                days_since_contact: last_contact.map(|at| (now - at).num_days()),
+            }
+        })
+        .collect();
+    // Stable sort over id order: equally exposed computers stay in id order.
+    rows.sort_by_key(|c| Reverse((c.missing_exploited_cves, c.missing_cves, c.releases_behind)));
+    FleetSecurityReport {
+        server: server.to_owned(),
+        generated_at: now,
+        inventory_api: inventory_api.to_owned(),
+        total: fleet.total,
+        current: fleet.current,
+        behind: fleet.behind,
+        unsupported: fleet.unsupported,
+        missing_exploited_fixes: fleet.missing_exploited_fixes,
+        limited_by_hardware: fleet.limited_by_hardware,
+        distribution: fleet.distribution,
+        computers: rows,
+        computers_omitted: 0,
+    }
+}
+
+/// Numeric ids sort as numbers, anything else after them as text.
+fn id_key(id: Option<&str>) -> (u64, &str) {
+    let id = id.unwrap_or("");
+    (id.parse().unwrap_or(u64::MAX), id)
+}

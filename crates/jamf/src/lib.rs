@@ -1,0 +1,48 @@
+//! A read-only Jamf Pro API client for Latchkey: bearer tokens from an API client or a user
+//! account, retries with backoff, at most a few requests in flight, inventory with v4 → v3 → v1
+//! fallback, typed RSQL filters, and the security posture of one Mac or a whole fleet judged
+//! against Apple's releases with the SOFA feed.
+//!
+//! What it must never do: put a secret or a token in an error, a log line or a `Debug` string
+//! (credentials are [`Secret`]s, tokens live zeroized in memory only), paste user input into a
+//! URL path or an RSQL filter (ids and serials are validated by [`ComputerRef`] and
+//! [`SerialNumber`], filter values quoted by [`rsql`]), or retry a call that is not idempotent.
+//!
+//! Modules: `client` (construction), `auth` (tokens), `transport` (permits, retries, status
+//! mapping), `lenient` + `raw` (parsing Jamf's JSON, every field optional), `computers`
+//! (inventory, search, paging), `security`, `fleet`, `history`, `mobile`, `lists`, `check`.
+
+mod auth;
+mod check;
+mod client;
+mod computers;
+mod error;
+mod fleet;
+mod history;
+mod ids;
+mod lenient;
+mod lists;
+mod mobile;
+mod options;
+mod raw;
+pub mod rsql;
+mod secret;
+mod section;
+mod security;
+mod transport;
+
+pub use check::ConnectionCheck;
+pub use client::JamfClient;
+pub use computers::{
+    ComputerInventory, ComputerPage, ComputerSearch, ComputerSummary, TruncatedSection,
+};
+pub use error::JamfError;
+pub use fleet::{FleetComputer, FleetProgress, FleetSecurityReport};
+pub use history::{ComputerHistory, HistoryEntry, HistoryList};
+pub use ids::{ComputerRef, SerialNumber};
+pub use lists::{NamedItem, SmartGroup};
+pub use mobile::{MobileDevicePage, MobileDeviceSearch, MobileDeviceSummary};
+pub use options::{ClientOptions, MAX_PAGE_SIZE};
+pub use secret::{Auth, Secret};
+pub use section::Section;
+pub use security::{ComputerSecurity, FileVault, OsSecurity};

@@ -1,0 +1,23 @@
+//! Behaviour of the Jamf client against the in-process mock server (tests/support/mock.rs)
+//! and the shared fixtures. One test binary, so the crate links once.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+/// Tokens: expiry, 401 refresh-once, single flight, OAuth path fallback, user accounts,
+/// invalidation.
+mod auth;
+/// Fixture bodies from shared/fixtures/jamf/examples parse through the real client.
+mod fixtures;
+/// Fleet report against the real SOFA fixture, checked by brute force; one Mac's posture.
+mod fleet;
+/// Inventory: v4 → v3 → v1 fallback, search, RSQL round trip, records, history, lists.
+mod inventory;
+/// Pages of 2,000 in parallel, never more than five requests in flight.
+mod paging;
+/// Retries, backoff, Retry-After, timeouts, giving up, no retry when not idempotent.
+mod retries;
+/// A canary secret never shows in errors, Debug output or logs.
+mod secrets;
+/// Input validation: serial numbers, ids, sections.
+mod validation;

@@ -1,0 +1,135 @@
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use latchkey_jamf::{ClientOptions, ComputerSearch, FleetProgress};
+
+use crate::support::mock::MockConfig;
+use crate::support::{fast_options, sofa_feed, start, start_with};
+
+async fn fleet_pages(computers: usize) {
+    let Some(feed) = sofa_feed() else { return };
+    let config = MockConfig {
+        computers,
+        latency: Duration::from_millis(20),
+        ..MockConfig::default()
+    };
+    let (mock, client) = start(config).await;
+    let progress = Mutex::new(Vec::new());
+    let report = client
+        .fleet_security_report(&feed, &|p: FleetProgress| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(report.total, computers);
+    let ids: HashSet<&str> = report.computers.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), computers, "every computer once");
+    assert_eq!(
+        mock.count("GET /api/v4/computers-inventory"),
+        3,
+        "three pages of 2,000"
+    );
+    let pages: Vec<String> = mock
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/api/v4/computers-inventory")
+        .map(|s| s.query.iter().find(|(k, _)| k == "page").unwrap().1.clone())
+        .collect();
+    assert_eq!(pages[0], "0", "page 0 first, to learn totalCount");
+    assert!(mock.max_in_flight() <= 5, "{}", mock.max_in_flight());
+    let progress = progress.into_inner().unwrap();
+    assert_eq!(progress.len(), 3, "after each page");
+    assert_eq!(
+        progress[0],
+        FleetProgress {
+            loaded: 2000,
+            total: computers as u64
+        }
+    );
+    assert_eq!(
+        progress[2],
+        FleetProgress {
+            loaded: computers as u64,
+            total: computers as u64
+        }
+    );
+}
+
+#[tokio::test]
+async fn three_full_pages_of_two_thousand() {
+    fleet_pages(6000).await;
+}
+
+#[tokio::test]
+async fn a_partial_last_page() {
+    fleet_pages(5500).await;
+}
+
+#[tokio::test]
+async fn many_pages_run_in_parallel_but_never_more_than_five() {
+    let Some(feed) = sofa_feed() else { return };
+    let config = MockConfig {
+        computers: 2000,
+        latency: Duration::from_millis(15),
+        ..MockConfig::default()
+    };
+    let options = ClientOptions {
+        page_size: 100,
+        ..fast_options()
+    };
+    let (mock, client) = start_with(config, options).await;
+    let report = client.fleet_security_report(&feed, &|_| {}).await.unwrap();
+    assert_eq!(report.total, 2000);
+    assert_eq!(mock.count("GET /api/v4/computers-inventory"), 20);
+    assert_eq!(mock.max_in_flight(), 5, "parallel, and bounded");
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_the_five_permits() {
+    let config = MockConfig {
+        computers: 10,
+        latency: Duration::from_millis(20),
+        ..MockConfig::default()
+    };
+    let (mock, client) = start(config).await;
+    let calls: Vec<_> = (0..30)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.search_computers(&ComputerSearch::default()).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(mock.max_in_flight(), 5);
+}
+
+#[tokio::test]
+async fn a_failing_page_fails_the_report() {
+    let Some(feed) = sofa_feed() else { return };
+    let options = ClientOptions {
+        page_size: 100,
+        max_retries: 0,
+        ..fast_options()
+    };
+    let (mock, client) = start_with(
+        MockConfig {
+            computers: 1000,
+            ..MockConfig::default()
+        },
+        options,
+    )
+    .await;
+    mock.fail_after("/api/v4/computers-inventory", 4, 500, 100);
+    let err = client
+        .fleet_security_report(&feed, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        mock.count("GET /api/v4/computers-inventory") < 10,
+        "the scan stopped early"
+    );
+    assert_eq!(
+        err.to_string(),
+        "Jamf Pro answered HTTP 500 for GET /api/v4/computers-inventory"
+    );
+}
