@@ -14,6 +14,8 @@ fn main() {
         "credentials_unlock",
         "credentials_lock",
         "credentials_set_policy",
+        "jamf_test_connection",
+        "jamf_fleet_report",
         "presence_answer",
         "audit_search",
         "audit_verify",

@@ -12,9 +12,10 @@ use latchkey_broker::{
     AssistantRecord, ConfigSnippet, CredentialError, CredentialService, CredentialView,
     CredentialsOverview, McpClient, PolicySettings, SofaOverview, Target, Verdict, VersionReport,
 };
+use latchkey_jamf::{ConnectionCheck, FleetProgress, FleetSecurityReport};
 use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
 use serde::Serialize;
-use tauri::{Manager, State};
+use tauri::{Emitter, Manager, State};
 
 use crate::broker::{BrokerStatus, EmbeddedBroker};
 use crate::presence::DialogPresence;
@@ -155,6 +156,54 @@ pub async fn credentials_lock(
     let credentials = credentials(&broker)?;
     credentials.lock(&Target::from(domain));
     Ok(credentials.overview().await)
+}
+
+// ---- Jamf Pro ----
+
+/// Tests a stored Jamf credential: a token and one small call. A locked domain's secret is
+/// read after the person confirms, without unlocking the domain.
+#[tauri::command]
+pub async fn jamf_test_connection(
+    broker: State<'_, EmbeddedBroker>,
+    id: CredentialId,
+) -> Result<ConnectionCheck, String> {
+    let jamf = Arc::clone(&broker.services()?.jamf);
+    jamf.test_connection(&id, Requester::App)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Progress of a fleet report, for the SOFA page's Fleet tab.
+#[derive(Debug, Clone, Serialize)]
+struct FleetProgressEvent {
+    domain: Domain,
+    loaded: u64,
+    total: u64,
+}
+
+/// The fleet security report of an unlocked Jamf domain (a recent one unless `refresh`),
+/// emitting `jamf-fleet-progress` as pages of computers load.
+#[tauri::command]
+pub async fn jamf_fleet_report<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    broker: State<'_, EmbeddedBroker>,
+    domain: Domain,
+    refresh: bool,
+) -> Result<Arc<FleetSecurityReport>, String> {
+    let jamf = Arc::clone(&broker.services()?.jamf);
+    let progress = |p: FleetProgress| {
+        let event = FleetProgressEvent {
+            domain: domain.clone(),
+            loaded: p.loaded,
+            total: p.total,
+        };
+        if let Err(e) = app.emit("jamf-fleet-progress", event) {
+            tracing::debug!("cannot send fleet progress: {e}");
+        }
+    };
+    jamf.fleet_report(&domain, refresh, &progress)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Sets how long unlocks last by default and the idle timeout (saved in the settings file).

@@ -66,6 +66,8 @@ fn configure<R: Runtime>(
             commands::sofa_refresh,
             commands::sofa_status,
             commands::credentials_overview,
+            commands::jamf_test_connection,
+            commands::jamf_fleet_report,
             commands::credentials_check,
             commands::credentials_add,
             commands::credentials_relabel,
@@ -199,21 +201,21 @@ mod tests {
     fn app_still_opens_when_the_broker_cannot_start() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));
-        let services = latchkey_broker::Services {
-            sofa: Arc::new(latchkey_broker::SofaService::open(no_feed(), &paths).unwrap()),
-            credentials: Arc::new(latchkey_broker::CredentialService::new(
+        let services = latchkey_broker::Services::new(
+            Arc::new(latchkey_broker::SofaService::open(no_feed(), &paths).unwrap()),
+            Arc::new(latchkey_broker::CredentialService::new(
                 Arc::new(latchkey_vault::MemoryStore::new()),
                 Arc::new(latchkey_vault::NoPresence::new("test")),
             )),
-            assistants: Arc::new(latchkey_broker::Assistants::new(
+            Arc::new(latchkey_broker::Assistants::new(
                 Arc::new(latchkey_vault::NoPresence::new("test")),
                 None,
             )),
-            audit: Arc::new(latchkey_broker::Audit::open(
+            Arc::new(latchkey_broker::Audit::open(
                 &home.path().join("audit.sqlite"),
                 Default::default(),
             )),
-        };
+        );
         let _other = tauri::async_runtime::block_on(async {
             latchkey_broker::Broker::bind(&paths, services)
         })

@@ -16,8 +16,13 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
+use latchkey_audit::{CallResult, Decision, Intent};
+use latchkey_caller::Caller;
+use latchkey_jamf::{ComputerRef, ComputerSearch, SerialNumber};
+use rmcp::model::Implementation;
+
 use crate::credentials::{CredentialError, PolicySettings, Target};
-use crate::{Services, Verdict};
+use crate::{JamfServiceError, Services, Verdict};
 
 /// Longest request line accepted; a credential is a few hundred bytes.
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -60,6 +65,57 @@ pub enum ControlRequest {
     SetAssistant { assistant: String, verdict: Verdict },
     /// Forget an assistant by name or path (it is asked about again) → whether it was known.
     ForgetAssistant { assistant: String },
+    /// Reads from a Jamf Pro server, on the audit log → see [`JamfRead`].
+    JamfRead(JamfRead),
+    /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
+    /// `ConnectionCheck`.
+    JamfTest { id: CredentialId },
+}
+
+/// What the CLI reads from a Jamf Pro server (`domain` absent: the only one unlocked).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+pub enum JamfRead {
+    /// One page of computers matching `text` (all when absent) → a `ComputerPage`.
+    Computers {
+        domain: Option<String>,
+        text: Option<String>,
+        page: u32,
+        page_size: u32,
+    },
+    /// One Mac's security posture, by serial number → a `ComputerSecurity`.
+    Security {
+        domain: Option<String>,
+        serial: String,
+    },
+    /// The fleet's security report → a `FleetSecurityReport`.
+    Fleet {
+        domain: Option<String>,
+        refresh: bool,
+    },
+}
+
+impl JamfRead {
+    /// The MCP tool that reads the same, and its arguments, as the audit records them.
+    fn as_tool(&self) -> (&'static str, serde_json::Value, Option<&str>) {
+        match self {
+            JamfRead::Computers { domain, text, .. } => (
+                "jamf_search_computers",
+                serde_json::json!({ "text": text }),
+                domain.as_deref(),
+            ),
+            JamfRead::Security { domain, serial } => (
+                "jamf_computer_security",
+                serde_json::json!({ "serial": serial }),
+                domain.as_deref(),
+            ),
+            JamfRead::Fleet { domain, refresh } => (
+                "jamf_fleet_security_report",
+                serde_json::json!({ "refresh": refresh }),
+                domain.as_deref(),
+            ),
+        }
+    }
 }
 
 /// The broker's answer to one request.
@@ -98,7 +154,9 @@ impl ControlError {
 
 /// Serves one control connection until the client hangs up. An overlong line is skipped
 /// with an error answer, never buffered whole.
-pub(crate) async fn serve_connection(services: Services, stream: UnixStream) {
+pub(crate) async fn serve_connection(services: Services, stream: UnixStream, bridge: &Path) {
+    // Who runs the CLI (looking past `latchkey` itself), for the audit of what it reads.
+    let caller = latchkey_caller::identify(&stream, bridge).ok();
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -126,7 +184,7 @@ pub(crate) async fn serve_connection(services: Services, stream: UnixStream) {
             }
         }
         let response = match serde_json::from_slice::<ControlRequest>(&line) {
-            Ok(request) => handle(&services, request).await,
+            Ok(request) => handle(&services, caller.as_ref(), request).await,
             // serde's message names the field or position, never the value.
             Err(e) => ControlResponse::Error(ControlError::new(format!("bad request: {e}"))),
         };
@@ -171,7 +229,11 @@ async fn respond(
     write.write_all(&bytes).await
 }
 
-async fn handle(services: &Services, request: ControlRequest) -> ControlResponse {
+async fn handle(
+    services: &Services,
+    caller: Option<&Caller>,
+    request: ControlRequest,
+) -> ControlResponse {
     let (credentials, assistants) = (&services.credentials, &services.assistants);
     let result: Result<serde_json::Value, ControlError> = async {
         let cli = Requester::Cli;
@@ -220,6 +282,14 @@ async fn handle(services: &Services, request: ControlRequest) -> ControlResponse
             ControlRequest::ForgetAssistant { assistant } => {
                 json(assistants.forget(&assistants.resolve(&assistant)))
             }
+            ControlRequest::JamfTest { id } => json(
+                services
+                    .jamf
+                    .test_connection(&id, cli)
+                    .await
+                    .map_err(jamf_error)?,
+            ),
+            ControlRequest::JamfRead(read) => audited_jamf(services, caller, read).await?,
         })
     }
     .await;
@@ -227,6 +297,93 @@ async fn handle(services: &Services, request: ControlRequest) -> ControlResponse
         Ok(value) => ControlResponse::Ok(value),
         Err(e) => ControlResponse::Error(e),
     }
+}
+
+/// A Jamf read for the CLI, on the audit log like an assistant's call (an assistant with a
+/// shell could run the CLI): the intent before, the outcome after, under the MCP tool's name.
+async fn audited_jamf(
+    services: &Services,
+    caller: Option<&Caller>,
+    read: JamfRead,
+) -> Result<serde_json::Value, ControlError> {
+    let jamf = &services.jamf;
+    let (tool, arguments, domain) = read.as_tool();
+    let domain = jamf.resolve(domain).await.map_err(jamf_error)?;
+    let cli = Implementation::new("latchkey-cli", crate::VERSION);
+    let intent = Intent {
+        assistant: crate::audit::assistant(Some(&cli), caller),
+        tool: tool.to_owned(),
+        arguments,
+        domain: Some(domain.to_string()),
+        decision: if services.credentials.is_unlocked(&domain) {
+            Decision::Allowed
+        } else {
+            Decision::RefusedLocked
+        },
+    };
+    let refused_locked = intent.decision == Decision::RefusedLocked;
+    let seq = services.audit.intent(intent, true).await.map_err(|e| {
+        ControlError::new(format!(
+            "Latchkey could not write its audit log, so the request was not run: {e}"
+        ))
+    })?;
+    if refused_locked {
+        return Err(ControlError::new(
+            latchkey_vault::Error::DomainLocked { domain }.to_string(),
+        ));
+    }
+    let started = std::time::Instant::now();
+    let result = async {
+        Ok::<_, JamfServiceError>(match read {
+            JamfRead::Computers {
+                text,
+                page,
+                page_size,
+                ..
+            } => {
+                let search = ComputerSearch {
+                    text,
+                    page,
+                    page_size,
+                    ..ComputerSearch::default()
+                };
+                json(
+                    jamf.client(&domain)
+                        .await?
+                        .search_computers(&search)
+                        .await?,
+                )
+            }
+            JamfRead::Security { serial, .. } => {
+                let target = ComputerRef::Serial(SerialNumber::parse(&serial)?);
+                let feed = jamf.feed().await?;
+                json(
+                    jamf.client(&domain)
+                        .await?
+                        .computer_security(&target, &feed)
+                        .await?,
+                )
+            }
+            JamfRead::Fleet { refresh, .. } => {
+                json(jamf.fleet_report(&domain, refresh, &|_| {}).await?)
+            }
+        })
+    }
+    .await
+    .map_err(jamf_error);
+    let outcome = match &result {
+        Ok(_) => CallResult::Ok,
+        Err(_) => CallResult::Error("tool_error".to_owned()),
+    };
+    services
+        .audit
+        .outcome(seq, outcome, started.elapsed())
+        .await;
+    result
+}
+
+fn jamf_error(e: impl Into<JamfServiceError>) -> ControlError {
+    ControlError::new(e.into().to_string())
 }
 
 fn json(value: impl Serialize) -> serde_json::Value {

@@ -501,6 +501,35 @@ impl CredentialService {
         Ok(self.sessions.secret(domain, id)?)
     }
 
+    /// Whether `domain`'s credentials are unlocked now.
+    pub fn is_unlocked(&self, domain: &Domain) -> bool {
+        self.sessions.state(domain).is_some()
+    }
+
+    /// Every credential's metadata; never a secret.
+    pub async fn list(&self) -> Result<Vec<Metadata>, CredentialError> {
+        Ok(self.store.list().await?)
+    }
+
+    /// A credential's metadata and secret, for a one-off use the person asked for (testing a
+    /// connection). From an unlocked domain's session when it is unlocked; otherwise from the
+    /// store after a presence check naming `purpose`, without unlocking the domain.
+    pub async fn borrow_secret(
+        &self,
+        id: &CredentialId,
+        purpose: &str,
+        requester: Requester,
+    ) -> Result<(Metadata, Arc<SecretString>), CredentialError> {
+        let metadata = self.find(id).await?;
+        if let Ok(secret) = self.sessions.secret(&metadata.domain, id) {
+            return Ok((metadata, secret));
+        }
+        self.confirm(format!("{purpose} \"{}\"", metadata.label), requester)
+            .await?;
+        let secret = self.store.get(id).await?;
+        Ok((metadata, Arc::new(secret)))
+    }
+
     /// Locks domains whose time is up, each at its deadline, until the service is dropped.
     pub async fn expire_sessions(self: Arc<Self>) {
         let mut changes = self.subscribe();

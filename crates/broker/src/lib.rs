@@ -10,6 +10,7 @@ mod audit;
 pub mod control;
 mod credentials;
 mod error;
+mod jamf;
 mod listener;
 mod lock;
 mod mcp_config;
@@ -27,6 +28,7 @@ pub use credentials::{
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
 };
 pub use error::Error;
+pub use jamf::{JamfService, JamfServiceError};
 pub use listener::{Broker, Services};
 pub use mcp_config::{ConfigSnippet, McpClient};
 pub use paths::StatePaths;

@@ -16,7 +16,9 @@ use tokio::sync::Semaphore;
 
 use crate::audit::Audit;
 use crate::lock::BrokerLock;
-use crate::{Assistants, CredentialService, Error, LatchkeyServer, SofaService, StatePaths};
+use crate::{
+    Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
+};
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
 const MAX_LINE_BYTES: usize = 1024 * 1024;
@@ -34,6 +36,29 @@ pub struct Services {
     pub credentials: Arc<CredentialService>,
     pub assistants: Arc<Assistants>,
     pub audit: Arc<Audit>,
+    pub jamf: Arc<JamfService>,
+}
+
+impl Services {
+    /// The services, with the Jamf servers reached through `credentials` and judged by `sofa`.
+    pub fn new(
+        sofa: Arc<SofaService>,
+        credentials: Arc<CredentialService>,
+        assistants: Arc<Assistants>,
+        audit: Arc<Audit>,
+    ) -> Self {
+        let jamf = Arc::new(JamfService::new(
+            Arc::clone(&credentials),
+            Arc::clone(&sofa),
+        ));
+        Self {
+            sofa,
+            credentials,
+            assistants,
+            audit,
+            jamf,
+        }
+    }
 }
 
 /// A bound, locked broker, ready to serve. Dropping it removes the sockets.
@@ -91,6 +116,7 @@ impl Broker {
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
         let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
         let retention = tokio::spawn(Arc::clone(&self.services.audit).keep_retention());
+        let jamf_tokens = tokio::spawn(Arc::clone(&self.services.jamf).forget_locked());
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -112,8 +138,9 @@ impl Broker {
                 },
                 accepted = self.control.accept() => if let Some(stream) = accepted {
                     let services = self.services.clone();
+                    let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
-                        crate::control::serve_connection(services, stream).await;
+                        crate::control::serve_connection(services, stream, &bridge).await;
                         drop(permit);
                     });
                 },
@@ -123,6 +150,8 @@ impl Broker {
         expiry.abort();
         sleep_lock.abort();
         retention.abort();
+        jamf_tokens.abort();
+        self.services.jamf.forget(|_| true).await;
         self.services.audit.anchor_head().await;
     }
 }
@@ -313,27 +342,27 @@ mod tests {
     fn an_overlong_socket_path_is_refused_with_its_length() {
         let deep = PathBuf::from("/tmp").join("x".repeat(120));
         let paths = StatePaths::at(deep);
-        let services = Services {
-            sofa: Arc::new(
+        let services = Services::new(
+            Arc::new(
                 SofaService::open(
                     latchkey_sofa::fetch::FeedSource::File("/nonexistent".into()),
                     &paths,
                 )
                 .unwrap(),
             ),
-            credentials: Arc::new(CredentialService::new(
+            Arc::new(CredentialService::new(
                 Arc::new(latchkey_vault::MemoryStore::new()),
                 Arc::new(latchkey_vault::NoPresence::new("test")),
             )),
-            assistants: Arc::new(Assistants::new(
+            Arc::new(Assistants::new(
                 Arc::new(latchkey_vault::NoPresence::new("test")),
                 None,
             )),
-            audit: Arc::new(Audit::open(
+            Arc::new(Audit::open(
                 &tempfile::tempdir().unwrap().path().join("audit.sqlite"),
                 latchkey_audit::Options::default(),
             )),
-        };
+        );
         match Broker::bind(&paths, services) {
             Err(Error::SocketPathTooLong { len, .. }) => assert!(len > MAX_SOCKET_PATH),
             other => panic!("expected SocketPathTooLong, got {other:?}"),

@@ -58,15 +58,15 @@ pub fn platform_services(
             &paths.audit_file(),
         ),
     );
-    Services {
+    Services::new(
         sofa,
-        credentials: Arc::new(
+        Arc::new(
             CredentialService::new(store, Arc::clone(&presence))
                 .with_policy_file(paths.settings_file()),
         ),
-        assistants: Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
-        audit: Arc::new(audit),
-    }
+        Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
+        Arc::new(audit),
+    )
 }
 
 /// This platform's secret store on its own (connected on first use), for tools that read

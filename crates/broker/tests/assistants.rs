@@ -32,15 +32,15 @@ async fn start(approve: bool) -> Running {
         presence.clone(),
         Some(paths.assistants_file()),
     ));
-    let services = Services {
-        sofa: common::fixture_sofa(),
-        credentials: Arc::new(CredentialService::new(
+    let services = Services::new(
+        common::fixture_sofa(),
+        Arc::new(CredentialService::new(
             Arc::new(MemoryStore::new()),
             presence.clone(),
         )),
-        assistants: Arc::clone(&assistants),
-        audit: common::temp_audit(),
-    };
+        Arc::clone(&assistants),
+        common::temp_audit(),
+    );
     let broker = Broker::bind(&paths, services).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(broker.serve(async {

@@ -36,15 +36,15 @@ impl Running {
         let store = Arc::new(MemoryStore::new());
         let presence = Arc::new(common::TestPresence::default());
         let credentials = Arc::new(CredentialService::new(store.clone(), presence.clone()));
-        let services = Services {
-            sofa: common::fixture_sofa(),
-            credentials: Arc::clone(&credentials),
-            assistants: Arc::new(Assistants::new(
+        let services = Services::new(
+            common::fixture_sofa(),
+            Arc::clone(&credentials),
+            Arc::new(Assistants::new(
                 Arc::new(common::TestPresence::approving()),
                 None,
             )),
-            audit: common::temp_audit(),
-        };
+            common::temp_audit(),
+        );
         let broker = Broker::bind(&paths, services).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(broker.serve(async {
@@ -355,7 +355,11 @@ async fn assistants_see_lock_state_and_never_a_secret() {
             )
             .await
             .unwrap();
-        assert_ne!(result.is_error, Some(true), "{}: {result:?}", tool.name);
+        // The Jamf tools reach for a server that is not there (tests/jamf_tools.rs has one):
+        // their errors still go through the canary check.
+        if !tool.name.starts_with("jamf_") {
+            assert_ne!(result.is_error, Some(true), "{}: {result:?}", tool.name);
+        }
         everything += &serde_json::to_string(&result).unwrap();
     }
     let feed = mcp

@@ -52,7 +52,7 @@ async fn tools_list_matches_the_golden_file() {
 async fn every_tool_is_read_only_with_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 6);
+    assert_eq!(tools.len(), 15);
     for tool in &tools {
         let hints = tool.annotations.as_ref().expect("annotations");
         assert_eq!(hints.read_only_hint, Some(true), "{}", tool.name);
@@ -80,6 +80,15 @@ async fn status_reports_version_domains_and_tools() {
         report.capabilities.tools,
         [
             "credentials_status",
+            "jamf_computer_history",
+            "jamf_computer_inventory",
+            "jamf_computer_security",
+            "jamf_configuration_profiles",
+            "jamf_fleet_security_report",
+            "jamf_mobile_devices",
+            "jamf_policies",
+            "jamf_search_computers",
+            "jamf_smart_groups",
             "latchkey_status",
             "sofa_cves_fixed_after",
             "sofa_fleet_exposure",

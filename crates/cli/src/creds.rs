@@ -14,8 +14,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
+use latchkey_jamf::ConnectionCheck;
 use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
 use zeroize::Zeroizing;
+
+use crate::table::Table;
 
 #[derive(Debug, Args)]
 pub struct CredsArgs {
@@ -73,6 +76,14 @@ enum CredsCommand {
         /// No idle timeout: domains stay unlocked for the whole unlock time
         #[arg(long)]
         no_idle: bool,
+    },
+    /// Test a Jamf Pro credential: get a token and make one small call (asks for presence
+    /// when its domain is locked)
+    Test {
+        id: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
     },
     /// Domains, lock state and time left
     Status {
@@ -219,6 +230,17 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 time_left(policy.unlock_minutes * 60)
             );
         }
+        CredsCommand::Test { id, json } => {
+            let request = ControlRequest::JamfTest {
+                id: CredentialId::from(id.as_str()),
+            };
+            let check: ConnectionCheck = broker.call(&request).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&check)?);
+            } else {
+                println!("{}", crate::jamf::connection_line(&check));
+            }
+        }
         CredsCommand::Status { json } => {
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
             if json {
@@ -351,42 +373,5 @@ fn lock_state(unlocked: bool, seconds_left: Option<u64>) -> String {
         (true, Some(s)) => format!("unlocked, {} left", time_left(s)),
         (true, None) => "unlocked".to_owned(),
         (false, _) => "locked".to_owned(),
-    }
-}
-
-/// Left-aligned columns, as `ls -l` readers expect.
-struct Table<const N: usize> {
-    rows: Vec<[String; N]>,
-}
-
-impl<const N: usize> Table<N> {
-    fn new(header: [&str; N]) -> Self {
-        Self {
-            rows: vec![header.map(str::to_owned)],
-        }
-    }
-
-    fn row(&mut self, row: [String; N]) {
-        self.rows.push(row);
-    }
-
-    fn print(&self) {
-        let widths: Vec<usize> = (0..N)
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .map(|r| r[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in &self.rows {
-            let line: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:width$}"))
-                .collect();
-            println!("{}", line.join("  ").trim_end());
-        }
     }
 }

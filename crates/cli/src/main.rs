@@ -6,7 +6,9 @@ mod bridge;
 mod client_config;
 mod creds;
 mod doctor;
+mod jamf;
 mod sofa;
+mod table;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ enum Command {
     Assistants(assistants::AssistantsArgs),
     /// Credentials: add, list, rotate, remove, unlock and lock (through the running broker)
     Creds(creds::CredsArgs),
+    /// Jamf Pro: computers, one Mac's security posture, the fleet report (domain unlocked)
+    Jamf(jamf::JamfArgs),
     /// Run the broker headless (no menu-bar app), until interrupted
     Serve,
     /// Apple security-release status from the macadmins SOFA feed
@@ -71,6 +75,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),
+        Command::Jamf(args) => runtime()?.block_on(jamf::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Mcp {
             print_config: Some(client),

@@ -41,15 +41,15 @@ pub fn services() -> Services {
 }
 
 pub fn services_with(sofa: Arc<SofaService>) -> Services {
-    Services {
+    Services::new(
         sofa,
-        credentials: Arc::new(CredentialService::new(
+        Arc::new(CredentialService::new(
             Arc::new(MemoryStore::new()),
             Arc::new(ScriptedPresence),
         )),
-        assistants: Arc::new(Assistants::new(Arc::new(TestPresence::approving()), None)),
-        audit: temp_audit(),
-    }
+        Arc::new(Assistants::new(Arc::new(TestPresence::approving()), None)),
+        temp_audit(),
+    )
 }
 
 /// An audit log in a temporary directory that lives as long as the test process.
@@ -99,10 +99,18 @@ impl latchkey_vault::Presence for TestPresence {
 
 /// An rmcp client talking to `server` over an in-memory pipe.
 pub async fn client_for(server: LatchkeyServer) -> RunningService<RoleClient, ()> {
+    client_with((), server).await
+}
+
+/// An in-process client with its own handler (e.g. one that keeps progress notifications).
+pub async fn client_with<H: rmcp::ClientHandler>(
+    handler: H,
+    server: LatchkeyServer,
+) -> RunningService<RoleClient, H> {
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
         let session = server.serve(server_io).await.expect("server handshake");
         let _ = session.waiting().await;
     });
-    ().serve(client_io).await.expect("client handshake")
+    handler.serve(client_io).await.expect("client handshake")
 }

@@ -1,0 +1,244 @@
+//! The Jamf tools through the broker's MCP server, against the mock Jamf Pro server on
+//! loopback: locked domains are refused (and audited as such), an unlocked domain answers
+//! every tool, the fleet report matches the client's own and streams progress, locking
+//! invalidates the token, and the client secret appears in no answer.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use latchkey_audit::{Decision, EntryKind};
+use latchkey_broker::{LatchkeyServer, Target};
+use latchkey_jamf::{Auth, ClientOptions, JamfClient, Secret};
+use latchkey_jamf_mock::{Mock, MockConfig};
+use latchkey_vault::{Account, NewCredential, Requester, SecretString};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, NumberOrString, ProgressNotificationParam,
+    ProgressToken, RequestParamsMeta,
+};
+use rmcp::service::NotificationContext;
+use rmcp::{ClientHandler, RoleClient};
+use serde_json::{Value, json};
+
+const CANARY: &str = "jamf-canary-secret-93be";
+
+/// One progress notification: how far, out of how much.
+type Step = (f64, Option<f64>);
+
+/// A client that keeps the progress notifications it receives.
+#[derive(Debug, Clone, Default)]
+struct Progress(Arc<Mutex<Vec<Step>>>);
+
+impl ClientHandler for Progress {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.0.lock().unwrap().push((params.progress, params.total));
+    }
+}
+
+async fn call(
+    client: &rmcp::service::RunningService<RoleClient, Progress>,
+    tool: &'static str,
+    arguments: Value,
+) -> CallToolResult {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+        .await
+        .unwrap()
+}
+
+fn text(result: &CallToolResult) -> String {
+    serde_json::to_string(result).unwrap()
+}
+
+#[tokio::test]
+async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
+    let mock = Mock::start(MockConfig {
+        computers: 450,
+        client_secret: CANARY.into(),
+        ..MockConfig::default()
+    })
+    .await;
+    let mut services = common::services();
+    // The person at the prompt approves the unlock.
+    services = latchkey_broker::Services::new(
+        services.sofa,
+        Arc::new(latchkey_broker::CredentialService::new(
+            Arc::new(latchkey_vault::MemoryStore::new()),
+            Arc::new(common::TestPresence::approving()),
+        )),
+        services.assistants,
+        services.audit,
+    );
+    let credentials = Arc::clone(&services.credentials);
+    let log = services.audit.log().unwrap();
+    let new = NewCredential {
+        label: "Mock Jamf".into(),
+        account: Account::JamfClient {
+            url: mock.url(),
+            client_id: "latchkey-test".into(),
+        },
+        secret: SecretString::from(CANARY),
+    };
+    let added = credentials.add(new, Requester::App).await.unwrap();
+    let domain = added.domain.clone();
+    let progress = Progress::default();
+    let client = common::client_with(
+        progress.clone(),
+        LatchkeyServer::new(services.clone(), None),
+    )
+    .await;
+
+    // Locked: refused before anything reaches Jamf, and recorded as refused.
+    let refused = call(&client, "jamf_fleet_security_report", json!({})).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(
+        text(&refused).contains(&format!(
+            "domain {domain} is locked — unlock it from the Latchkey menu"
+        )),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(mock.tokens_issued(), 0);
+    let last = log.tail(1).unwrap().pop().unwrap();
+    assert_eq!(last.kind, EntryKind::Intent);
+    assert_eq!(last.decision, Some(Decision::RefusedLocked));
+    assert_eq!(last.domain.as_deref(), Some(domain.as_str()));
+
+    credentials
+        .unlock(Target::One(domain.clone()), None, Requester::App)
+        .await
+        .unwrap();
+
+    // The fleet report, with progress, equal to what the client itself computes.
+    let mut params = CallToolRequestParams::new("jamf_fleet_security_report")
+        .with_arguments(json!({ "limit": 5 }).as_object().unwrap().clone());
+    params.set_progress_token(ProgressToken(NumberOrString::Number(7)));
+    let fleet = client.call_tool(params).await.unwrap();
+    assert_ne!(fleet.is_error, Some(true), "{}", text(&fleet));
+    let report = fleet.structured_content.clone().unwrap();
+    let feed = services.jamf.feed().await.unwrap();
+    let direct = JamfClient::new(
+        &mock.url(),
+        Auth::Client {
+            client_id: "latchkey-test".into(),
+            client_secret: Secret::new(CANARY.into()),
+        },
+        ClientOptions::default(),
+    )
+    .unwrap()
+    .fleet_security_report(&feed, &|_| {})
+    .await
+    .unwrap();
+    for count in [
+        "total",
+        "current",
+        "behind",
+        "unsupported",
+        "missing_exploited_fixes",
+    ] {
+        assert_eq!(
+            report[count],
+            serde_json::to_value(&direct).unwrap()[count],
+            "{count}"
+        );
+    }
+    assert_eq!(report["total"], 450);
+    assert_eq!(report["computers"].as_array().unwrap().len(), 5);
+    assert_eq!(report["computers_omitted"], 445);
+    let last = log.tail(2).unwrap();
+    assert_eq!(last[0].decision, Some(Decision::Allowed));
+    assert_eq!(last[0].domain.as_deref(), Some(domain.as_str()));
+    let seen = progress.0.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "no progress notifications");
+    assert_eq!(seen.last().unwrap(), &(450.0, Some(450.0)));
+
+    // Every other tool answers, structured, and without the secret.
+    let mac = &direct.computers[0];
+    let serial = mac.serial.clone().unwrap();
+    let calls = [
+        ("jamf_search_computers", json!({ "text": "Mac-0001" })),
+        ("jamf_computer_inventory", json!({ "serial": serial })),
+        (
+            "jamf_computer_security",
+            json!({ "id": mac.id, "domain": domain.authority() }),
+        ),
+        ("jamf_computer_history", json!({ "serial": serial })),
+        ("jamf_mobile_devices", json!({})),
+        ("jamf_policies", json!({})),
+        ("jamf_configuration_profiles", json!({})),
+        ("jamf_smart_groups", json!({ "domain": domain.as_str() })),
+    ];
+    for (tool, arguments) in calls {
+        let answer = call(&client, tool, arguments).await;
+        assert_ne!(answer.is_error, Some(true), "{tool}: {}", text(&answer));
+        assert!(answer.structured_content.is_some(), "{tool}");
+        assert!(!text(&answer).contains(CANARY), "{tool} leaked the secret");
+    }
+    let search = call(
+        &client,
+        "jamf_search_computers",
+        json!({ "text": "Mac-0001" }),
+    )
+    .await;
+    let found = search.structured_content.unwrap();
+    assert_eq!(found["total"], 10, "Mac-00010 … Mac-00019: {found}");
+    let security = call(
+        &client,
+        "jamf_computer_security",
+        json!({ "serial": serial }),
+    )
+    .await;
+    let security = security.structured_content.unwrap();
+    assert_eq!(security["computer"]["serial"], json!(serial));
+    assert_eq!(
+        security["os"]["missing_exploited_cves"],
+        json!(mac.missing_exploited_cves)
+    );
+
+    // Bad input is refused with what is wrong, before any request.
+    let bad = call(
+        &client,
+        "jamf_computer_security",
+        json!({ "serial": "C02-12" }),
+    )
+    .await;
+    assert_eq!(bad.is_error, Some(true));
+    assert!(text(&bad).contains("serial number"), "{}", text(&bad));
+    let neither = call(&client, "jamf_computer_history", json!({})).await;
+    assert!(text(&neither).contains("serial or id is required"));
+    let unknown = call(
+        &client,
+        "jamf_policies",
+        json!({ "domain": "nope.example.com" }),
+    )
+    .await;
+    assert!(
+        text(&unknown).contains("jamf:nope.example.com is not a Jamf Pro domain"),
+        "{}",
+        text(&unknown)
+    );
+
+    // Locking forgets the client and invalidates its token on the server.
+    tokio::spawn(Arc::clone(&services.jamf).forget_locked());
+    tokio::task::yield_now().await;
+    credentials.lock(&Target::All);
+    let invalidated = async {
+        while mock.count("POST /api/v1/auth/invalidate-token") == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), invalidated)
+        .await
+        .expect("the token was not invalidated when the domain locked");
+    let again = call(&client, "jamf_smart_groups", json!({})).await;
+    assert!(text(&again).contains("is locked"));
+    client.cancel().await.unwrap();
+}

@@ -1,0 +1,268 @@
+//! `latchkey jamf …`: computers, one Mac's security posture and the fleet report, read from
+//! a Jamf Pro server through the running broker (which holds the unlocked credential and
+//! records each read on the audit log).
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use latchkey_broker::StatePaths;
+use latchkey_broker::control::{ControlClient, ControlRequest, JamfRead};
+use latchkey_jamf::{ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport};
+use serde::Serialize;
+
+use crate::table::Table;
+
+/// Macs the fleet report lists unless `--all` is given.
+const FLEET_SHOWN: usize = 20;
+
+#[derive(Debug, Args)]
+pub struct JamfArgs {
+    /// The Jamf domain, e.g. jamf:acme.jamfcloud.com [default: the only one unlocked]
+    #[arg(long, global = true)]
+    domain: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: JamfCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum JamfCommand {
+    /// Computers, all or those whose name, serial, user or email contains the search text
+    Computers {
+        #[arg(long)]
+        search: Option<String>,
+        /// Page, from 1
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        page: u32,
+        /// Computers per page (1–2000)
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=2000))]
+        page_size: u32,
+    },
+    /// One Mac's security posture: macOS against Apple's releases, FileVault, SIP, Gatekeeper…
+    Security { serial: String },
+    /// The fleet: macOS versions, current / behind / unsupported, most exposed Macs first
+    Fleet {
+        /// Rebuild the report now instead of using one from the last 10 minutes
+        #[arg(long)]
+        refresh: bool,
+        /// List every Mac, not only the 20 most exposed
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+pub async fn run(args: JamfArgs) -> anyhow::Result<ExitCode> {
+    let socket = StatePaths::from_env()?.control_socket();
+    let mut broker = ControlClient::connect(&socket).await?;
+    let domain = args.domain;
+    match args.command {
+        JamfCommand::Computers {
+            search,
+            page,
+            page_size,
+        } => {
+            let read = JamfRead::Computers {
+                domain,
+                text: search,
+                page: page - 1,
+                page_size,
+            };
+            let found: ComputerPage = broker.call(&ControlRequest::JamfRead(read)).await?;
+            print(args.json, &found, print_computers)?;
+        }
+        JamfCommand::Security { serial } => {
+            let read = JamfRead::Security { domain, serial };
+            let posture: ComputerSecurity = broker.call(&ControlRequest::JamfRead(read)).await?;
+            print(args.json, &posture, print_security)?;
+        }
+        JamfCommand::Fleet { refresh, all } => {
+            if !args.json {
+                eprintln!("reading every computer from Jamf Pro (a recent report is reused)…");
+            }
+            let read = JamfRead::Fleet { domain, refresh };
+            let mut report: FleetSecurityReport =
+                broker.call(&ControlRequest::JamfRead(read)).await?;
+            if !all {
+                report.truncate(FLEET_SHOWN);
+            }
+            print(args.json, &report, print_fleet)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print<T: Serialize>(json: bool, value: &T, text: fn(&T)) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        text(value);
+    }
+    Ok(())
+}
+
+/// "Connected to acme.jamfcloud.com: Jamf Pro 11.30.1, 1,234 computers (API client, 412 ms)".
+pub fn connection_line(check: &ConnectionCheck) -> String {
+    let version = check
+        .version
+        .as_deref()
+        .map_or("Jamf Pro (version not given)".to_owned(), |v| {
+            format!("Jamf Pro {v}")
+        });
+    let computers = check.computers.map_or(
+        "inventory not readable with these privileges".to_owned(),
+        |n| format!("{n} computers"),
+    );
+    format!(
+        "Connected to {}: {version}, {computers} ({}, {} ms)",
+        check.server, check.auth, check.elapsed_ms
+    )
+}
+
+fn or_dash(value: Option<&str>) -> String {
+    value.unwrap_or("-").to_owned()
+}
+
+fn print_computers(page: &ComputerPage) {
+    if page.computers.is_empty() {
+        println!("no computers match");
+        return;
+    }
+    let mut table = Table::new([
+        "ID",
+        "NAME",
+        "SERIAL",
+        "USER",
+        "MODEL",
+        "MACOS",
+        "LAST CONTACT",
+    ]);
+    for c in &page.computers {
+        table.row([
+            c.id.clone(),
+            or_dash(c.name.as_deref()),
+            or_dash(c.serial.as_deref()),
+            or_dash(c.user.as_deref()),
+            or_dash(c.model_identifier.as_deref().or(c.model.as_deref())),
+            or_dash(c.os_version.as_deref()),
+            c.last_contact
+                .map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+        ]);
+    }
+    table.print();
+    let pages = page.total.div_ceil(u64::from(page.page_size.max(1)));
+    println!(
+        "page {} of {pages}, {} computers in all",
+        page.page + 1,
+        page.total
+    );
+}
+
+fn print_security(s: &ComputerSecurity) {
+    let c = &s.computer;
+    println!(
+        "{} ({}), {}",
+        or_dash(c.name.as_deref()),
+        or_dash(c.serial.as_deref()),
+        or_dash(c.model_identifier.as_deref().or(c.model.as_deref()))
+    );
+    let os = &s.os;
+    let standing = match (os.latest_release.as_deref(), os.releases_behind) {
+        (Some(_), 0) => "current".to_owned(),
+        (Some(latest), n) => format!(
+            "{n} releases behind {latest}: {} CVEs fixed since, {} actively exploited",
+            os.missing_cves, os.missing_exploited_cves
+        ),
+        (None, _) => os.note.clone().unwrap_or_else(|| "not judged".to_owned()),
+    };
+    println!("macOS {}: {standing}", or_dash(os.version.as_deref()));
+    let flag = |b: Option<bool>| match b {
+        Some(true) => "on".to_owned(),
+        Some(false) => "off".to_owned(),
+        None => "-".to_owned(),
+    };
+    let rows = [
+        ("FileVault", flag(s.filevault.enabled)),
+        ("SIP", or_dash(s.sip_status.as_deref())),
+        ("Gatekeeper", or_dash(s.gatekeeper_status.as_deref())),
+        ("XProtect", or_dash(s.xprotect_version.as_deref())),
+        ("Firewall", flag(s.firewall_enabled)),
+        (
+            "Last contact",
+            s.days_since_contact
+                .map_or("-".to_owned(), |d| format!("{d} days ago")),
+        ),
+    ];
+    for (what, value) in rows {
+        println!("  {what:<13}{value}");
+    }
+    if s.findings.is_empty() {
+        println!("no findings");
+    } else {
+        println!("findings:");
+        for finding in &s.findings {
+            println!("  - {finding}");
+        }
+    }
+}
+
+fn print_fleet(r: &FleetSecurityReport) {
+    println!(
+        "{}: {} computers (inventory {}), report of {}",
+        r.server,
+        r.total,
+        r.inventory_api,
+        r.generated_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    println!(
+        "current {}, behind {}, unsupported {}, missing actively exploited fixes {}, limited by hardware {}",
+        r.current, r.behind, r.unsupported, r.missing_exploited_fixes, r.limited_by_hardware
+    );
+    let mut versions = Table::new(["MACOS", "STATE", "COMPUTERS"]);
+    for v in &r.distribution {
+        versions.row([
+            v.os_version.clone(),
+            serde_json::to_value(v.state)
+                .ok()
+                .and_then(|s| s.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            v.devices.to_string(),
+        ]);
+    }
+    versions.print();
+    if r.computers.is_empty() {
+        return;
+    }
+    println!();
+    let mut macs = Table::new([
+        "NAME",
+        "SERIAL",
+        "USER",
+        "MACOS",
+        "BEHIND",
+        "CVES",
+        "EXPLOITED",
+        "LAST CONTACT",
+    ]);
+    for c in &r.computers {
+        macs.row([
+            or_dash(c.name.as_deref()),
+            or_dash(c.serial.as_deref()),
+            or_dash(c.user.as_deref()),
+            or_dash(c.os_version.as_deref()),
+            c.releases_behind.to_string(),
+            c.missing_cves.to_string(),
+            c.missing_exploited_cves.to_string(),
+            c.days_since_contact
+                .map_or("-".to_owned(), |d| format!("{d} days ago")),
+        ]);
+    }
+    macs.print();
+    if r.computers_omitted > 0 {
+        println!(
+            "{} more not listed (--all lists every Mac)",
+            r.computers_omitted
+        );
+    }
+}
