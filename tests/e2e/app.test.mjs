@@ -323,6 +323,106 @@ test('a new assistant is allowed in the dialog, its call is audited, and an edit
   await browser.saveScreenshot(join(shots, 'audit-broken.png'));
 });
 
+/** Starts the mock Jamf Pro server; resolves to its URL and how many Macs report each version. */
+function startJamfMock(secret, computers) {
+  const mock = spawn(join(root, 'target/debug/jamf-mock'), ['--computers', String(computers)], {
+    env: { ...process.env, JAMF_MOCK_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((res, rej) => {
+    let out = '';
+    mock.once('error', rej);
+    mock.stdout.on('data', (chunk) => {
+      out += chunk;
+      const lines = out.split('\n');
+      if (lines.length >= 3) res({ mock, url: lines[0].replace('listening on ', ''), versions: JSON.parse(lines[1]).os_versions });
+    });
+  });
+}
+
+test('a Jamf credential on the mock server: tested, unlocked, and its fleet counted alike by the Fleet tab, MCP and the CLI', async () => {
+  const secret = `${canary}-jamf`;
+  const { mock, url, versions } = await startJamfMock(secret, 60);
+  try {
+    // What the fleet must look like, worked out here from the SOFA fixture's expectations.
+    const expected = JSON.parse(readFileSync(join(sofaFixtures, 'EXPECTED.json'), 'utf8'))[sofaFeed];
+    const latest = expected.latest_product_version_per_major;
+    const want = { total: 0, current: 0, behind: 0, unsupported: 0 };
+    for (const [version, n] of Object.entries(versions)) {
+      want.total += n;
+      const major = /^(\d+)\.\d/.exec(version)?.[1];
+      if (major && latest[major] === version) want.current += n;
+      else if (major && latest[major]) want.behind += n;
+      else want.unsupported += n;
+    }
+    assert.ok(want.current > 0 && want.behind > 0 && want.unsupported > 0, JSON.stringify(want));
+
+    const domain = `jamf:${new URL(url).host}`;
+    await (await browser.$('button[data-page="credentials"]')).click();
+    await (await browser.$('[data-testid="creds-add"]')).click();
+    await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'jamf_client');
+    await (await browser.$('[data-testid="creds-field-label"]')).setValue('Mock Jamf');
+    await (await browser.$('[data-testid="creds-field-url"]')).setValue(url);
+    await (await browser.$('[data-testid="creds-field-client_id"]')).setValue('latchkey-test');
+    await (await browser.$('[data-testid="creds-field-client_secret"]')).setValue(secret);
+    await (await browser.$('[data-testid="creds-save"]')).click();
+    const unlock = await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`);
+    await unlock.waitForExist({ timeout: 10_000 });
+
+    // Test connection while locked: the person confirms, the server answers.
+    const dialog = await browser.$('[data-testid="presence-dialog"]');
+    await (await browser.$('[data-testid="test-connection"]')).click();
+    await dialog.waitForExist({ timeout: 10_000 });
+    assert.match(await dialog.getText(), /test the connection of "Mock Jamf"/);
+    await (await browser.$('[data-testid="presence-confirm"]')).click();
+    const result = await browser.$('[data-testid="test-connection-result"]');
+    await result.waitForExist({ timeout: 15_000 });
+    assert.equal(await result.getAttribute('data-state'), 'ok', await result.getText());
+    assert.match(await result.getText(), /60 computers/);
+
+    await unlock.click();
+    await dialog.waitForExist({ timeout: 10_000 });
+    await (await browser.$('[data-testid="presence-confirm"]')).click();
+    await dialog.waitForExist({ timeout: 5_000, reverse: true });
+
+    // The Fleet tab on the SOFA page.
+    await (await browser.$('button[data-page="sofa"]')).click();
+    const tab = await browser.$('[data-testid="fleet-tab"]');
+    await tab.waitForExist({ timeout: 10_000 });
+    await tab.click();
+    const total = await browser.$('[data-testid="fleet-total"]');
+    await total.waitForExist({ timeout: 30_000 });
+    const shown = {};
+    for (const key of Object.keys(want)) {
+      shown[key] = Number(await (await browser.$(`[data-testid="fleet-${key}"]`)).getAttribute('data-value'));
+    }
+    assert.deepEqual(shown, want);
+    assert.ok((await browser.$$('[data-testid="fleet-row"]')).length > 0);
+    assert.ok((await browser.$$('[data-testid="fleet-bar"]')).length > 0);
+    await browser.saveScreenshot(join(shots, 'sofa-fleet.png'));
+
+    // An assistant asks for the same report over MCP (allowed by now; if not, allow it).
+    const asking = mcpAnswers(join(process.env.LATCHKEY_HOME, 'mcp.sock'), ['jamf_fleet_security_report']);
+    const allowIfAsked = dialog.waitForExist({ timeout: 5_000 }).then(
+      async () => (await browser.$('[data-testid="presence-confirm"]')).click(),
+      () => {},
+    );
+    const answer = JSON.parse((await asking).jamf_fleet_security_report);
+    await allowIfAsked;
+    const report = answer.result.structuredContent;
+    for (const key of Object.keys(want)) assert.equal(report[key], want[key], key);
+
+    // And the CLI, through the app's control socket.
+    const cliReport = JSON.parse(execFileSync(cli, ['jamf', 'fleet', '--json'], { encoding: 'utf8' }));
+    for (const key of Object.keys(want)) assert.equal(cliReport[key], want[key], key);
+
+    const everywhere = (await domText()) + JSON.stringify(answer) + JSON.stringify(cliReport) + appLog;
+    assert.ok(!everywhere.includes(secret), 'the Jamf secret stayed in the broker');
+  } finally {
+    mock.kill();
+  }
+});
+
 test("the Assistants page names the embedded broker's live socket", async () => {
   await (await browser.$('button[data-page="assistants"]')).click();
   const socket = await browser.$('[data-testid="socket-path"]');
