@@ -76,6 +76,7 @@ bench: setup-test ui
 	cargo bench $(CARGO_FLAGS) -p latchkey-sofa --bench sofa
 	cargo bench $(CARGO_FLAGS) -p latchkey-vault --bench session
 	cargo bench $(CARGO_FLAGS) -p latchkey-audit --bench audit
+	cargo bench $(CARGO_FLAGS) -p latchkey-jamf --bench fleet
 	cargo build $(CARGO_FLAGS) --release -p latchkey-app
 	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a dbus-run-session -- \
 		cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench mcp_roundtrip
