@@ -122,7 +122,7 @@ impl ServerHandler for LatchkeyServer {
             assistant: crate::audit::assistant(client.as_ref(), self.caller.as_deref()),
             tool: request.name.to_string(),
             arguments: serde_json::Value::Object(request.arguments.clone().unwrap_or_default()),
-            domain: domain.map(|d| d.to_string()),
+            domain: domain.as_ref().map(ToString::to_string),
             decision: if locked.is_some() {
                 Decision::RefusedLocked
             } else {
@@ -145,6 +145,15 @@ impl ServerHandler for LatchkeyServer {
         if let Some(domain) = locked {
             let refused = latchkey_vault::Error::DomainLocked { domain }.to_string();
             return Ok(CallToolResult::error(vec![ContentBlock::text(refused)]).into());
+        }
+        // The tool uses the domain the audit names, found once: with a client cached for it,
+        // the tool's own lookup then needs no trip to the secret store.
+        let mut request = request;
+        if let Some(domain) = domain {
+            request
+                .arguments
+                .get_or_insert_default()
+                .insert("domain".to_owned(), domain.to_string().into());
         }
         let started = Instant::now();
         let response = self
