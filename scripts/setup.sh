@@ -33,6 +33,21 @@ apt_install() {
   log "could not install: ${missing[*]}"; exit 1
 }
 
+# Latchkey's polkit action, as its package installs it: with it, polkit asks for your
+# password before an unlock (see SECURITY.md). Without polkit there is nothing to install.
+install_polkit_action() {
+  local policy=src-tauri/linux/app.latchkey.Latchkey.policy dir=/usr/share/polkit-1/actions
+  [ -d "$dir" ] || return 0
+  cmp -s "$policy" "$dir/app.latchkey.Latchkey.policy" && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { log "need root to install $dir/app.latchkey.Latchkey.policy"; return 0; }
+    sudo="sudo"
+  fi
+  log "install $dir/app.latchkey.Latchkey.policy"
+  $sudo install -m 0644 "$policy" "$dir/app.latchkey.Latchkey.policy"
+}
+
 case "$(uname -s)" in
   Linux)
     if command -v dpkg-query >/dev/null; then
@@ -40,11 +55,12 @@ case "$(uname -s)" in
         libayatana-appindicator3-dev librsvg2-dev libxdo-dev
       if [ $want_test = 1 ]; then
         apt_install webkit2gtk-driver xvfb xauth dbus-daemon dbus-bin gnome-keyring \
-          libsecret-tools python3-venv util-linux procps socat
+          libsecret-tools python3-venv util-linux procps socat polkitd
       fi
     else
       log "not a Debian system: install the Tauri prerequisites for your distribution by hand"
     fi
+    install_polkit_action
     ;;
   Darwin)
     xcode-select -p >/dev/null 2>&1 || { log "install the Xcode command-line tools: xcode-select --install"; exit 1; }

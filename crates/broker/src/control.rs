@@ -72,6 +72,28 @@ pub enum ControlRequest {
     JamfTest { id: CredentialId },
 }
 
+impl ControlRequest {
+    /// Whether the broker may check presence before it answers (polkit then asks for the
+    /// password through an agent, which the CLI starts in its terminal).
+    pub fn may_check_presence(&self) -> bool {
+        match self {
+            ControlRequest::Add { .. }
+            | ControlRequest::Rotate { .. }
+            | ControlRequest::Remove { .. }
+            | ControlRequest::Unlock { .. }
+            | ControlRequest::SetPolicy(_)
+            | ControlRequest::JamfTest { .. } => true,
+            ControlRequest::SetAssistant { verdict, .. } => *verdict == Verdict::Allowed,
+            ControlRequest::Overview
+            | ControlRequest::Relabel { .. }
+            | ControlRequest::Lock { .. }
+            | ControlRequest::Assistants
+            | ControlRequest::ForgetAssistant { .. }
+            | ControlRequest::JamfRead(_) => false,
+        }
+    }
+}
+
 /// What the CLI reads from a Jamf Pro server (`domain` absent: the only one unlocked).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "read", rename_all = "snake_case")]
@@ -396,6 +418,7 @@ fn json(value: impl Serialize) -> serde_json::Value {
 pub struct ControlClient {
     reader: BufReader<tokio::net::unix::OwnedReadHalf>,
     writer: tokio::net::unix::OwnedWriteHalf,
+    broker_pid: Option<u32>,
 }
 
 impl ControlClient {
@@ -407,11 +430,22 @@ impl ControlClient {
                 socket.display()
             ))
         })?;
+        let broker_pid = stream
+            .peer_cred()
+            .ok()
+            .and_then(|cred| cred.pid())
+            .and_then(|pid| u32::try_from(pid).ok());
         let (read, writer) = stream.into_split();
         Ok(Self {
             reader: BufReader::new(read),
             writer,
+            broker_pid,
         })
+    }
+
+    /// The broker's pid, as the kernel reports the peer of this connection.
+    pub fn broker_pid(&self) -> Option<u32> {
+        self.broker_pid
     }
 
     /// Sends `request` and decodes the answer as `T`.

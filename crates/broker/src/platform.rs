@@ -13,8 +13,9 @@ use tokio::sync::OnceCell;
 
 /// What a broker on this platform serves. Presence (for unlocks and for letting assistants
 /// in) is the test script's in test builds with `LATCHKEY_SCRIPTED_PRESENCE` set; else Touch
-/// ID on macOS; else `dialog` (the app's confirmation) when given; else nothing, so a headless
-/// Linux broker refuses to unlock or admit a new assistant and says why. The unlock policy,
+/// ID on macOS; else, on Linux, the person's password through polkit when an authentication
+/// agent answers, then `dialog` (the app's confirmation) when given, then nothing: a headless
+/// Linux broker with no agent refuses to unlock or admit a new assistant and says why. The unlock policy,
 /// the allow-list and the audit log are kept in the settings directory; the audit chain's
 /// head is anchored in the secret store. Must be called inside a tokio runtime.
 pub fn platform_services(
@@ -38,15 +39,18 @@ pub fn platform_services(
     let (store, platform) = {
         let none = || -> Arc<dyn Presence> {
             Arc::new(latchkey_vault::NoPresence::new(
-                "a headless broker on Linux cannot confirm that you are present; quit \
-                 `latchkey serve` and start the Latchkey app, which asks in its window",
+                "a headless broker can only ask through polkit: run `latchkey` in a terminal \
+                 (it starts polkit's text agent there), or quit `latchkey serve` and start the \
+                 Latchkey app, which asks in its window",
             ))
         };
         let store = PlatformStore {
             store: OnceCell::new(),
             failed: Default::default(),
         };
-        (store, dialog.unwrap_or_else(none))
+        let fallback = dialog.unwrap_or_else(none);
+        let polkit: Arc<dyn Presence> = Arc::new(latchkey_vault::PolkitPresence::new(fallback));
+        (store, polkit)
     };
     let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
     let store: Arc<dyn SecretStore> = Arc::new(store);

@@ -7,6 +7,8 @@ use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{AssistantRecord, StatePaths, Verdict};
 
+use crate::password_agent;
+
 #[derive(Debug, Args)]
 pub struct AssistantsArgs {
     #[command(subcommand)]
@@ -80,9 +82,8 @@ async fn set(
     assistant: String,
     verdict: Verdict,
 ) -> anyhow::Result<()> {
-    let record: AssistantRecord = broker
-        .call(&ControlRequest::SetAssistant { assistant, verdict })
-        .await?;
+    let request = ControlRequest::SetAssistant { assistant, verdict };
+    let record: AssistantRecord = password_agent::call(broker, &request).await?;
     let word = match record.verdict {
         Verdict::Allowed => "allowed",
         Verdict::Denied => "denied",

@@ -18,6 +18,7 @@ use latchkey_jamf::ConnectionCheck;
 use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
 use zeroize::Zeroizing;
 
+use crate::password_agent;
 use crate::table::Table;
 
 #[derive(Debug, Args)]
@@ -145,7 +146,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 account,
                 secret,
             };
-            let added: CredentialView = broker.call(&request).await?;
+            let added: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!("added {} ({}) for {}", added.id, added.label, added.domain);
         }
         CredsCommand::List { json } => {
@@ -162,7 +163,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 id: CredentialId::from(id.as_str()),
                 secret,
             };
-            let rotated: CredentialView = broker.call(&request).await?;
+            let rotated: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!("rotated {} ({})", rotated.id, rotated.label);
         }
         CredsCommand::Rename { id, label } => {
@@ -175,9 +176,8 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
         }
         CredsCommand::Rm { id } => {
             let id = CredentialId::from(id.as_str());
-            broker
-                .call::<()>(&ControlRequest::Remove { id: id.clone() })
-                .await?;
+            let request = ControlRequest::Remove { id: id.clone() };
+            password_agent::call::<()>(&mut broker, &request).await?;
             println!("removed {id}");
         }
         CredsCommand::Unlock {
@@ -188,7 +188,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 domain: domain.as_deref().map(Domain::from),
                 ttl_minutes,
             };
-            let unlocked: Vec<Domain> = broker.call(&request).await?;
+            let unlocked: Vec<Domain> = password_agent::call(&mut broker, &request).await?;
             for domain in unlocked {
                 println!("unlocked {domain}");
             }
@@ -218,7 +218,8 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 } else if let Some(idle) = idle {
                     policy.idle_minutes = Some(minutes(idle));
                 }
-                policy = broker.call(&ControlRequest::SetPolicy(policy)).await?;
+                policy =
+                    password_agent::call(&mut broker, &ControlRequest::SetPolicy(policy)).await?;
             }
             let idle = policy
                 .idle_minutes
@@ -234,7 +235,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             let request = ControlRequest::JamfTest {
                 id: CredentialId::from(id.as_str()),
             };
-            let check: ConnectionCheck = broker.call(&request).await?;
+            let check: ConnectionCheck = password_agent::call(&mut broker, &request).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&check)?);
             } else {

@@ -7,6 +7,7 @@ mod client_config;
 mod creds;
 mod doctor;
 mod jamf;
+mod password_agent;
 mod sofa;
 mod table;
 

@@ -5,7 +5,7 @@
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
 //!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
 //! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`; on Linux the
-//!   app's confirmation dialog);
+//!   password through polkit, `PolkitPresence`, else the app's confirmation dialog);
 //! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
 //! - [`watch_lock_events`]: sleep and screen lock, on which unlocked sessions must lock;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
@@ -32,6 +32,8 @@ pub mod model;
 // The secret bytes both OS stores keep.
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 mod payload;
+#[cfg(target_os = "linux")]
+mod polkit;
 mod presence;
 mod secret;
 #[cfg(target_os = "linux")]
@@ -55,6 +57,8 @@ pub use lock_events::{LockEvent, LockWatch, watch_lock_events};
 pub use mac_presence::MacPresence;
 pub use memory::{MemoryStore, StoreOp};
 pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy};
+#[cfg(target_os = "linux")]
+pub use polkit::{POLKIT_ACTION, PolkitPresence};
 #[cfg(feature = "scripted-presence")]
 pub use presence::ScriptedPresence;
 pub use presence::{

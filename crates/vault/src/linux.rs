@@ -1,4 +1,5 @@
-//! Linux: Secret Service on the D-Bus session bus; presence is the app's confirmation dialog.
+//! Linux: Secret Service on the D-Bus session bus; presence through polkit, else the app's
+//! confirmation dialog.
 
 use zbus::Connection;
 use zbus::fdo::DBusProxy;
@@ -31,15 +32,27 @@ pub(crate) async fn probe_secret_store() -> Probe {
     }
 }
 
-/// Linux has no biometrics to ask: the app asks in its own window. polkit is not used yet,
-/// so a headless `latchkey serve` cannot confirm presence and refuses to unlock.
+/// Linux has no biometrics: polkit asks for the person's password when an authentication
+/// agent runs; otherwise the app asks in its own window, and a headless broker refuses.
 pub(crate) async fn probe_presence() -> Probe {
-    Probe {
-        name: "confirmation dialog in the Latchkey app",
-        reachable: true,
-        detail: "a confirmation, not biometrics; a headless `latchkey serve` cannot confirm \
-                 presence, so it refuses to unlock"
-            .into(),
+    let name = "polkit (your password), else the Latchkey app's confirmation dialog";
+    let otherwise = "without an agent the Latchkey app asks in its window (a confirmation, not \
+                     biometrics), and a headless `latchkey serve` refuses to unlock";
+    match crate::polkit::probe().await {
+        Ok(()) => Probe {
+            name,
+            reachable: true,
+            detail: format!(
+                "polkit knows {}: your desktop's authentication agent, or the one `latchkey` \
+                 starts in a terminal, asks for your password; {otherwise}",
+                crate::POLKIT_ACTION
+            ),
+        },
+        Err(why) => Probe {
+            name,
+            reachable: false,
+            detail: format!("{why}; {otherwise}"),
+        },
     }
 }
 

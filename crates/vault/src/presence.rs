@@ -2,7 +2,8 @@
 //! changed from a place an assistant could also reach (the CLI).
 //!
 //! One trait, one implementation per platform: LocalAuthentication on macOS (Touch ID with
-//! password fallback), the app's own confirmation dialog on Linux (polkit is not used yet). The scripted
+//! password fallback); on Linux polkit's authentication agent (the person's password) when one
+//! answers, else the app's own confirmation dialog (see `PolkitPresence`). The scripted
 //! check that tests use exists only when the `scripted-presence` feature is on, which only
 //! test builds turn on.
 
@@ -103,6 +104,9 @@ pub enum PresenceError {
 pub enum PresenceKind {
     /// Touch ID, or the account password (macOS LocalAuthentication).
     DeviceOwner,
+    /// The person's password, asked by polkit's authentication agent, falling back to another
+    /// check when no agent runs (Linux).
+    Polkit,
     /// The Latchkey app's own dialog: a confirmation, not biometrics.
     Confirmation,
     /// No check available; everything that needs one is refused.
@@ -116,6 +120,7 @@ impl PresenceKind {
     pub fn description(self) -> &'static str {
         match self {
             PresenceKind::DeviceOwner => "Touch ID or your password",
+            PresenceKind::Polkit => "your password, asked by polkit",
             PresenceKind::Confirmation => "a confirmation in the Latchkey app (not biometrics)",
             PresenceKind::Unavailable => "none available",
             PresenceKind::Scripted => "scripted (test build)",
