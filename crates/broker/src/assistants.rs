@@ -3,11 +3,17 @@
 //! allow` from a terminal asks the same check). The answer is remembered by the assistant's
 //! executable (the `.app` bundle on macOS) in `assistants.json`, and can be revoked.
 //!
+//! On macOS the team id of the assistant's valid code signature is remembered with the path.
+//! A caller at a remembered path whose team differs (another team, or no valid signature
+//! any more) is not that assistant: it is asked about again, and the answer replaces the
+//! record. A record without a team id (Linux, unsigned, or decided before it was known)
+//! matches by path alone, and learns the team of the first signed caller seen at that path.
+//!
 //! The list is identification, not authentication (see `latchkey-caller`): it makes the
 //! person decide once per program, it cannot stop a same-user process that imitates one.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -35,6 +41,9 @@ pub struct AssistantRecord {
     pub name: String,
     /// macOS bundle id, when it is an app.
     pub bundle_id: Option<String>,
+    /// macOS: the team id of its valid code signature, when it had one.
+    #[serde(default)]
+    pub team_id: Option<String>,
     pub verdict: Verdict,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
@@ -102,15 +111,15 @@ impl Assistants {
         self.changes.subscribe()
     }
 
-    /// Lets `caller` in if it is allowed, asking the person when it is new. Denials are
-    /// remembered; a prompt nobody answered is not.
+    /// Lets `caller` in if it is allowed, asking the person when it is new or its signature
+    /// changed. Denials are remembered; a prompt nobody answered is not.
     pub async fn admit(&self, caller: &Caller) -> Result<AssistantRecord, Refusal> {
         let path = caller
             .assistant_executable()
             .map(PathBuf::from)
             .ok_or_else(|| Refusal::Unidentified(caller.describe()))?;
-        let name = display_name(caller);
-        if let Some(known) = self.seen(&path) {
+        let team_id = caller.team_id();
+        if let Seen::Known(known) = self.seen(&path, team_id) {
             return admission(known);
         }
         let turn = {
@@ -119,13 +128,21 @@ impl Assistants {
         };
         let _mine = turn.lock().await;
         // Another connection from the same program may have been answered meanwhile.
-        if let Some(known) = self.seen(&path) {
-            return admission(known);
-        }
-        let request = PresenceRequest::allow_assistant(
-            format!("allow {} to use Latchkey", caller.describe()),
-            Requester::Assistant(name.clone()),
-        );
+        let action = match self.seen(&path, team_id) {
+            Seen::Known(known) => return admission(known),
+            Seen::New => format!("allow {} to use Latchkey", caller.describe()),
+            Seen::SignatureChanged { was } => format!(
+                "allow {} to use Latchkey although its code signature changed \
+                 (signed by team {was} before, {} now)",
+                caller.describe(),
+                team_id.map_or_else(
+                    || "not validly signed by a team".to_owned(),
+                    |team| format!("by team {team}")
+                ),
+            ),
+        };
+        let name = display_name(caller);
+        let request = PresenceRequest::allow_assistant(action, Requester::Assistant(name.clone()));
         let verdict = match self.presence.confirm(&request).await {
             Ok(()) => Verdict::Allowed,
             Err(PresenceError::Declined) => Verdict::Denied,
@@ -136,7 +153,16 @@ impl Assistants {
                 });
             }
         };
-        admission(self.decide(path, name, bundle_id(caller), verdict))
+        let now = Utc::now();
+        admission(self.remember(AssistantRecord {
+            path,
+            name,
+            bundle_id: bundle_id(caller),
+            team_id: team_id.map(str::to_owned),
+            verdict,
+            first_seen: now,
+            last_seen: now,
+        }))
     }
 
     /// Allows or denies a program by path (from the CLI or the Assistants page), after a
@@ -160,47 +186,6 @@ impl Assistants {
             );
             self.presence.confirm(&request).await?;
         }
-        Ok(self.decide(path, name, None, verdict))
-    }
-
-    /// The path an assistant is remembered by, from what a person typed: a remembered name
-    /// or path, else the text as a path.
-    pub fn resolve(&self, name_or_path: &str) -> PathBuf {
-        let wanted = name_or_path.trim();
-        self.records()
-            .iter()
-            .find(|r| r.name == wanted || r.path.as_os_str() == wanted)
-            .map_or_else(|| PathBuf::from(wanted), |r| r.path.clone())
-    }
-
-    /// Forgets a program: it is asked about again at its next connection.
-    pub fn forget(&self, path: &std::path::Path) -> bool {
-        let removed = {
-            let mut records = self.records();
-            let before = records.len();
-            records.retain(|r| r.path != path);
-            before != records.len()
-        };
-        if removed {
-            self.save();
-        }
-        removed
-    }
-
-    fn seen(&self, path: &std::path::Path) -> Option<AssistantRecord> {
-        let mut records = self.records();
-        let record = records.iter_mut().find(|r| r.path == path)?;
-        record.last_seen = Utc::now();
-        Some(record.clone())
-    }
-
-    fn decide(
-        &self,
-        path: PathBuf,
-        name: String,
-        bundle_id: Option<String>,
-        verdict: Verdict,
-    ) -> AssistantRecord {
         let now = Utc::now();
         let record = {
             let mut records = self.records();
@@ -214,7 +199,8 @@ impl Assistants {
                     let record = AssistantRecord {
                         path,
                         name,
-                        bundle_id,
+                        bundle_id: None,
+                        team_id: None,
                         verdict,
                         first_seen: now,
                         last_seen: now,
@@ -224,7 +210,79 @@ impl Assistants {
                 }
             }
         };
-        tracing::info!(path = %record.path.display(), verdict = ?record.verdict, "assistant decided");
+        Ok(self.decided(record))
+    }
+
+    /// The path an assistant is remembered by, from what a person typed: a remembered name
+    /// or path, else the text as a path.
+    pub fn resolve(&self, name_or_path: &str) -> PathBuf {
+        let wanted = name_or_path.trim();
+        self.records()
+            .iter()
+            .find(|r| r.name == wanted || r.path.as_os_str() == wanted)
+            .map_or_else(|| PathBuf::from(wanted), |r| r.path.clone())
+    }
+
+    /// Forgets a program: it is asked about again at its next connection.
+    pub fn forget(&self, path: &Path) -> bool {
+        let removed = {
+            let mut records = self.records();
+            let before = records.len();
+            records.retain(|r| r.path != path);
+            before != records.len()
+        };
+        if removed {
+            self.save();
+        }
+        removed
+    }
+
+    /// What the list says of a caller at `path` signed by `team_id`; a known one is marked
+    /// seen now, and a record without a team learns it.
+    fn seen(&self, path: &Path, team_id: Option<&str>) -> Seen {
+        let (seen, learned) = {
+            let mut records = self.records();
+            let Some(record) = records.iter_mut().find(|r| r.path == path) else {
+                return Seen::New;
+            };
+            let learned = match (&record.team_id, team_id) {
+                (Some(was), now) if now != Some(was.as_str()) => {
+                    return Seen::SignatureChanged { was: was.clone() };
+                }
+                (None, Some(team)) => {
+                    record.team_id = Some(team.to_owned());
+                    true
+                }
+                _ => false,
+            };
+            record.last_seen = Utc::now();
+            (Seen::Known(record.clone()), learned)
+        };
+        if learned {
+            tracing::info!(path = %path.display(), team_id, "assistant's team id remembered");
+            self.save();
+        }
+        seen
+    }
+
+    /// Remembers an answer about `record.path`, replacing what was remembered there.
+    fn remember(&self, record: AssistantRecord) -> AssistantRecord {
+        {
+            let mut records = self.records();
+            records.retain(|r| r.path != record.path);
+            records.push(record.clone());
+        }
+        self.decided(record)
+    }
+
+    /// Logs and saves a decision.
+    fn decided(&self, record: AssistantRecord) -> AssistantRecord {
+        tracing::info!(
+            path = %record.path.display(),
+            team_id = record.team_id.as_deref().unwrap_or("none"),
+            verdict = ?record.verdict,
+            "assistant decided"
+        );
         self.save();
         record
     }
@@ -242,6 +300,17 @@ impl Assistants {
     fn records(&self) -> std::sync::MutexGuard<'_, Vec<AssistantRecord>> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// What the list says of a caller.
+enum Seen {
+    /// Remembered, with the same signature (or none to compare).
+    Known(AssistantRecord),
+    /// Remembered by path, but signed by team `was` then and not now.
+    SignatureChanged {
+        was: String,
+    },
+    New,
 }
 
 /// What a remembered verdict means for a connection.
@@ -266,7 +335,7 @@ fn bundle_id(caller: &Caller) -> Option<String> {
     caller.app.as_ref().and_then(|app| app.bundle_id.clone())
 }
 
-fn file_name(path: &std::path::Path) -> String {
+fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -1,14 +1,19 @@
 //! The assistant allow-list at the broker's real MCP socket: a new assistant (this test
 //! process) is held until the person answers, the answer is remembered by executable, and a
-//! denied one gets no MCP answer. The person is [`common::TestPresence`].
+//! denied one gets no MCP answer. The person is [`common::TestPresence`]. The macOS code
+//! signature's team id is tested with callers built by hand, as a Mac would identify them.
 
 mod common;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use latchkey_broker::{Assistants, Broker, CredentialService, Services, StatePaths, Verdict};
+use latchkey_broker::{
+    Assistants, Broker, CredentialService, Refusal, Services, StatePaths, Verdict,
+};
+use latchkey_caller::{AppInfo, Caller, CodeSignature, ProcessInfo};
 use latchkey_vault::{MemoryStore, Requester};
 use rmcp::ServiceExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -163,6 +168,149 @@ async fn the_list_survives_a_restart_and_a_damaged_file_asks_again() {
     std::fs::write(&file, b"{ not json").unwrap();
     let damaged = Assistants::new(presence, Some(file));
     assert!(damaged.list().is_empty());
+}
+
+const CLAUDE: &str = "/Applications/Claude.app";
+const ANTHROPIC: &str = "Q6L2SF6YDW";
+const OTHER_TEAM: &str = "ZZZZZZZZZZ";
+
+/// Claude Desktop as macOS would identify it, its signature from `team_id` (`None`: unsigned,
+/// ad-hoc or invalid).
+fn claude(team_id: Option<&str>) -> Caller {
+    let app = PathBuf::from(CLAUDE);
+    let process = ProcessInfo {
+        pid: 4242,
+        executable: Some(app.join("Contents/MacOS/Claude")),
+        name: "Claude".to_owned(),
+    };
+    Caller {
+        uid: 501,
+        pid: Some(process.pid),
+        chain: vec![process.clone()],
+        via_bridge: false,
+        assistant: Some(process),
+        app: Some(AppInfo {
+            path: app,
+            bundle_id: Some("com.anthropic.claudefordesktop".to_owned()),
+            name: "Claude".to_owned(),
+        }),
+        signature: team_id.map(|team| CodeSignature {
+            identifier: Some("com.anthropic.claudefordesktop".to_owned()),
+            team_id: Some(team.to_owned()),
+        }),
+    }
+}
+
+fn asked(presence: &common::TestPresence) -> Vec<String> {
+    presence.asked.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_team_id_is_remembered_with_the_path() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("assistants.json");
+    let presence = Arc::new(common::TestPresence::approving());
+    let assistants = Assistants::new(presence.clone(), Some(file.clone()));
+
+    let record = assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+    assert_eq!(record.team_id.as_deref(), Some(ANTHROPIC));
+    assert_eq!(
+        record.bundle_id.as_deref(),
+        Some("com.anthropic.claudefordesktop")
+    );
+    assert_eq!(asked(&presence).len(), 1);
+
+    // Same path, same team: the known assistant, no prompt; also after a restart.
+    assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+    let restarted = Assistants::new(presence.clone(), Some(file));
+    assert_eq!(restarted.list()[0].team_id.as_deref(), Some(ANTHROPIC));
+    restarted.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+    assert_eq!(asked(&presence).len(), 1, "{:?}", asked(&presence));
+}
+
+#[tokio::test]
+async fn a_changed_signature_is_asked_about_again_and_the_answer_replaces_the_record() {
+    let presence = Arc::new(common::TestPresence::approving());
+    let assistants = Assistants::new(presence.clone(), None);
+    assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+
+    // Another team at the same path: held and asked, not let in as the known Claude.
+    presence.approve.store(false, Ordering::SeqCst);
+    let refused = assistants
+        .admit(&claude(Some(OTHER_TEAM)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused, Refusal::Denied("Claude".to_owned()));
+    let prompts = asked(&presence);
+    assert_eq!(prompts.len(), 2);
+    assert!(
+        prompts[1].starts_with(&format!(
+            "allow Claude ({CLAUDE}, pid 4242) to use Latchkey"
+        )) && prompts[1].contains(&format!(
+            "code signature changed (signed by team {ANTHROPIC} before, by team {OTHER_TEAM} now)"
+        )),
+        "{prompts:?}"
+    );
+    let listed = assistants.list();
+    assert_eq!(listed.len(), 1, "replaced, not added: {listed:?}");
+    assert_eq!(listed[0].team_id.as_deref(), Some(OTHER_TEAM));
+    assert_eq!(listed[0].verdict, Verdict::Denied);
+
+    // The denial is remembered for that team; Anthropic's Claude is now the changed one.
+    assert!(assistants.admit(&claude(Some(OTHER_TEAM))).await.is_err());
+    assert_eq!(asked(&presence).len(), 2);
+    presence.approve.store(true, Ordering::SeqCst);
+    assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+    assert_eq!(asked(&presence).len(), 3);
+    assert_eq!(assistants.list()[0].team_id.as_deref(), Some(ANTHROPIC));
+
+    // Losing the signature is a change too.
+    let unsigned = assistants.admit(&claude(None)).await.unwrap();
+    let prompts = asked(&presence);
+    assert_eq!(prompts.len(), 4);
+    assert!(
+        prompts[3].contains(&format!(
+            "(signed by team {ANTHROPIC} before, not validly signed by a team now)"
+        )),
+        "{prompts:?}"
+    );
+    assert_eq!(unsigned.team_id, None);
+}
+
+#[tokio::test]
+async fn a_record_without_a_team_id_matches_by_path_and_learns_it() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("assistants.json");
+    // As written before team ids were remembered.
+    std::fs::write(
+        &file,
+        format!(
+            r#"[{{"path":"{CLAUDE}","name":"Claude","bundle_id":"com.anthropic.claudefordesktop","verdict":"allowed","first_seen":"2025-01-02T03:04:05Z","last_seen":"2025-01-02T03:04:05Z"}}]"#
+        ),
+    )
+    .unwrap();
+    let presence = Arc::new(common::TestPresence::default());
+    let assistants = Assistants::new(presence.clone(), Some(file.clone()));
+    let listed = assistants.list();
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].team_id.as_deref()),
+        ("Claude", None)
+    );
+
+    // Unsigned, as on Linux: by path, as before.
+    assistants.admit(&claude(None)).await.unwrap();
+    assert_eq!(assistants.list()[0].team_id, None);
+    // The first signed caller there is let in and its team remembered, on disk too…
+    assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
+    assert!(asked(&presence).is_empty());
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains(&format!(r#""team_id": "{ANTHROPIC}""#)),
+        "{saved}"
+    );
+    // …so that another team is asked about (and denied by this person).
+    assert!(assistants.admit(&claude(Some(OTHER_TEAM))).await.is_err());
+    assert_eq!(asked(&presence).len(), 1);
 }
 
 async fn futures_join3<T>(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{AppInfo, Caller, ProcessInfo};
+use crate::{AppInfo, Caller, CodeSignature, ProcessInfo};
 
 /// The most processes a chain holds, the peer included. Real chains are short (assistant,
 /// maybe a shell or two, the app, launchd or a session manager); this bounds a walk through
@@ -28,15 +28,17 @@ pub(crate) struct Proc {
     pub started: u64,
 }
 
-/// A [`Caller`] from the peer's credentials, the platform's look-up of one process, and its
-/// way of finding the app around the chain from the assistant up. `bridge` is compared with
-/// executables as it is: canonicalize it first.
+/// A [`Caller`] from the peer's credentials, the platform's look-up of one process, its way
+/// of finding the app around the chain from the assistant up, and its check of the
+/// assistant's code signature (by pid). `bridge` is compared with executables as it is:
+/// canonicalize it first.
 pub(crate) fn build(
     uid: u32,
     pid: Option<u32>,
     bridge: &Path,
     process: impl FnMut(u32) -> Option<Proc>,
     app: impl FnOnce(&[ProcessInfo]) -> Option<AppInfo>,
+    signature: impl FnOnce(u32) -> Option<CodeSignature>,
 ) -> Caller {
     let chain = pid.map(|pid| walk(uid, pid, process)).unwrap_or_default();
     let via_bridge = chain.first().and_then(|p| p.executable.as_deref()) == Some(bridge);
@@ -52,6 +54,7 @@ pub(crate) fn build(
         via_bridge,
         assistant: assistant.map(|i| chain[i].clone()),
         app: assistant.and_then(|i| app(&chain[i..])),
+        signature: assistant.and_then(|i| signature(chain[i].pid)),
         chain,
     }
 }
@@ -132,12 +135,27 @@ mod tests {
         })
     }
 
+    /// Stands in for the signature check: every process is signed by team `TEAM<pid>`.
+    fn signature(pid: u32) -> Option<CodeSignature> {
+        Some(CodeSignature {
+            identifier: None,
+            team_id: Some(format!("TEAM{pid}")),
+        })
+    }
+
     fn pids(chain: &[ProcessInfo]) -> Vec<u32> {
         chain.iter().map(|p| p.pid).collect()
     }
 
     fn caller(rows: &[(u32, u32, u32, u64, &str)]) -> Caller {
-        build(ME, Some(rows[0].0), Path::new(BRIDGE), table(rows), app)
+        build(
+            ME,
+            Some(rows[0].0),
+            Path::new(BRIDGE),
+            table(rows),
+            app,
+            signature,
+        )
     }
 
     #[test]
@@ -177,6 +195,7 @@ mod tests {
             Path::new(BRIDGE),
             table(&[(20, 1, ME, 2, "/bin/app")]),
             app,
+            signature,
         );
         assert!(c.chain.is_empty());
         assert_eq!(c.pid, Some(30));
@@ -254,7 +273,7 @@ mod tests {
                 started: 0,
             })
         };
-        let c = build(ME, Some(30), Path::new(BRIDGE), lookup, app);
+        let c = build(ME, Some(30), Path::new(BRIDGE), lookup, app, signature);
         assert_eq!(c.assistant.map(|p| p.pid), Some(30));
     }
 
@@ -266,9 +285,35 @@ mod tests {
             (30, 20, ME, 3, "/opt/node"),
             (20, 1, ME, 2, "/Apps/Cursor"),
         ];
-        let c = build(ME, Some(40), Path::new(bridge), table(&rows), app);
+        let c = build(
+            ME,
+            Some(40),
+            Path::new(bridge),
+            table(&rows),
+            app,
+            signature,
+        );
         assert_eq!(c.app.map(|a| a.name), Some("Cursor".to_string()));
-        let no_assistant = build(ME, Some(40), Path::new(bridge), table(&rows[..1]), app);
+        let no_assistant = build(
+            ME,
+            Some(40),
+            Path::new(bridge),
+            table(&rows[..1]),
+            app,
+            signature,
+        );
         assert_eq!(no_assistant.app, None);
+    }
+
+    #[test]
+    fn the_signature_is_the_assistants() {
+        let c = caller(&[
+            (40, 30, ME, 4, BRIDGE),
+            (30, 20, ME, 3, "/bin/zsh"),
+            (20, 1, ME, 2, "/opt/claude"),
+        ]);
+        assert_eq!(c.team_id(), Some("TEAM20"));
+        let orphan = caller(&[(40, 30, ME, 4, BRIDGE), (30, 1, 0, 3, "/usr/sbin/sshd")]);
+        assert_eq!(orphan.signature, None, "no assistant, nothing to check");
     }
 }

@@ -107,6 +107,7 @@ mod tests {
             via_bridge: assistant > 0,
             chain,
             app,
+            signature: None,
         }
     }
 
@@ -210,6 +211,15 @@ mod tests {
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(json["assistant"]["executable"], "/usr/bin/python3.11");
         assert_eq!(json["app"], serde_json::Value::Null);
-        assert_eq!(serde_json::from_value::<Caller>(json).unwrap(), c);
+        assert_eq!(serde_json::from_value::<Caller>(json.clone()).unwrap(), c);
+        let mut before_signatures = json;
+        before_signatures
+            .as_object_mut()
+            .unwrap()
+            .remove("signature");
+        assert_eq!(
+            serde_json::from_value::<Caller>(before_signatures).unwrap(),
+            c
+        );
     }
 }

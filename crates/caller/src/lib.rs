@@ -7,8 +7,10 @@
 //!
 //! This is **identification, not authentication**. Any process of the same user can make
 //! itself look like another one (run a copy of an app from its own folder, inject into a
-//! running assistant, reuse a pid), and nothing here verifies a code signature. It tells the
-//! human which program asked; the presence check is what keeps a process from approving.
+//! running assistant, reuse a pid). On macOS the assistant's code signature is checked
+//! ([`Caller::signature`]), so a program signed by another team at a remembered path is told
+//! apart; that still does not prove the process acting is that code. It tells the human which
+//! program asked; the presence check is what keeps a process from approving.
 //!
 //! Known limits, all of which end in a vaguer caller rather than an error or a panic:
 //! - **The peer may be gone** by the time we look: [`Caller::pid`] is kept, the chain is empty.
@@ -17,13 +19,16 @@
 //!   given to a new process, which we would then describe. A parent that started after its
 //!   child is recognised as a reused pid and ends the chain; the peer has nothing to compare
 //!   with. On Linux all reads for one process go through one `/proc/PID` directory handle,
-//!   so a pid reused *during* the reads fails them instead of mixing two processes.
+//!   so a pid reused *during* the reads fails them instead of mixing two processes. On macOS
+//!   the assistant's signature is looked up by pid after the walk, so a pid reused in between
+//!   would lend it the newcomer's signature.
 //! - Processes we may not inspect (non-dumpable on Linux, another user's) end the chain or
 //!   lack an executable.
 //!
-//! The macOS backend (`LOCAL_PEERPID`, `proc_pidinfo`, `proc_pidpath`) is type-checked on
-//! Linux by `../shared/tools/check-macos` and **has not yet run on a Mac**; the chain and bundle
-//! logic it feeds is shared and tested on Linux.
+//! The macOS backend (`LOCAL_PEERPID`, `proc_pidinfo`, `proc_pidpath`, the Security
+//! framework's code-signing check) is type-checked on Linux by `../shared/tools/check-macos`
+//! and **has not yet run on a Mac**; the chain and bundle logic it feeds is shared and tested
+//! on Linux.
 
 use std::fmt;
 use std::io;
@@ -67,6 +72,11 @@ pub struct Caller {
     /// that lives in one. Always `None` on Linux, which has no such notion a process can be
     /// mapped to reliably (a `.desktop` file names a command, not a process).
     pub app: Option<AppInfo>,
+    /// macOS: the assistant process's code signature, when the Security framework finds it
+    /// valid and issued by Apple. `None` on Linux, and for an assistant that is unsigned,
+    /// ad-hoc or self-signed, or whose signature does not check out.
+    #[serde(default)]
+    pub signature: Option<CodeSignature>,
 }
 
 /// One process of the chain.
@@ -92,6 +102,17 @@ pub struct AppInfo {
     pub name: String,
 }
 
+/// A valid macOS code signature rooted in Apple's CA (the requirement `anchor apple generic`:
+/// Apple's own code, Developer ID, App Store and Apple Development certificates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSignature {
+    /// The signing identifier, e.g. `com.anthropic.claudefordesktop`; the signer picks it.
+    pub identifier: Option<String>,
+    /// The developer team of the signing certificate, e.g. `Q6L2SF6YDW`; `None` for Apple's
+    /// own platform code, which has none.
+    pub team_id: Option<String>,
+}
+
 /// The peer's credentials could not be read, so nothing at all is known about it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -104,8 +125,8 @@ pub enum Error {
 /// `latchkey mcp` bridge), symlinks allowed; a peer running it is skipped over.
 ///
 /// Never fails for a peer that is gone or unreadable (see [`Caller`]); only when the socket
-/// has no peer credentials. Makes a few small blocking reads (`/proc`, `proc_pidinfo`, an
-/// `Info.plist`), well under a millisecond on a local disk.
+/// has no peer credentials. Blocks briefly: a few small reads (`/proc`, `proc_pidinfo`, an
+/// `Info.plist`) and, on macOS, the Security framework's check of the assistant's signature.
 pub fn identify(stream: &UnixStream, bridge: &Path) -> Result<Caller, Error> {
     let cred = stream.peer_cred().map_err(Error::PeerCredentials)?;
     let pid = platform::peer_pid(stream, &cred);
@@ -119,6 +140,7 @@ pub fn identify(stream: &UnixStream, bridge: &Path) -> Result<Caller, Error> {
         &bridge,
         platform::process,
         platform::app_for,
+        platform::signature,
     ))
 }
 
@@ -137,6 +159,12 @@ impl Caller {
             Some(app) if self.app_hosts_assistant() => Some(&app.path),
             _ => self.assistant.as_ref()?.executable.as_deref(),
         }
+    }
+
+    /// The team id of the assistant's valid code signature (macOS only): what the allow-list
+    /// remembers with [`Caller::assistant_executable`].
+    pub fn team_id(&self) -> Option<&str> {
+        self.signature.as_ref()?.team_id.as_deref()
     }
 
     /// One line for prompts and logs, e.g. `Claude (/Applications/Claude.app, pid 123)` or

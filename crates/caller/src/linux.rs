@@ -13,7 +13,7 @@ use tokio::net::UnixStream;
 use tokio::net::unix::UCred;
 
 use crate::chain::Proc;
-use crate::{AppInfo, ProcessInfo};
+use crate::{AppInfo, CodeSignature, ProcessInfo};
 
 /// The kernel's note on the `exe` link of a process whose executable was unlinked.
 const DELETED: &[u8] = b" (deleted)";
@@ -52,6 +52,11 @@ pub(crate) fn process(pid: u32) -> Option<Proc> {
 /// Linux has no app bundles, and nothing else a process maps to reliably (a `.desktop` file
 /// names a command line, not a process), so a Linux caller has no app.
 pub(crate) fn app_for(_chain: &[ProcessInfo]) -> Option<AppInfo> {
+    None
+}
+
+/// Linux executables carry no signature the kernel checks.
+pub(crate) fn signature(_pid: u32) -> Option<CodeSignature> {
     None
 }
 

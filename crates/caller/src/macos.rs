@@ -1,6 +1,7 @@
-//! macOS: the peer's pid from `getsockopt(SOL_LOCAL, LOCAL_PEERPID)`, and each process from
+//! macOS: the peer's pid from `getsockopt(SOL_LOCAL, LOCAL_PEERPID)`, each process from
 //! `proc_pidinfo(PROC_PIDTBSDINFO)` (parent, effective uid, name, start time) and
-//! `proc_pidpath` (executable). Type-checked on Linux by check-macos; not yet run on a Mac.
+//! `proc_pidpath` (executable), and the assistant's code signature from the Security
+//! framework. Type-checked on Linux by check-macos; not yet run on a Mac.
 //!
 //! `LOCAL_PEERPID` rather than tokio's `peer_cred().pid()`, which asks for
 //! `LOCAL_PEEREPID`: the *effective* pid a privileged daemon may have delegated the socket
@@ -12,12 +13,18 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
+use core_foundation::base::{CFType, CFTypeRef, OSStatus, TCFType};
+use core_foundation::dictionary::{CFDictionary, CFDictionaryRef};
+use core_foundation::string::{CFString, CFStringRef};
+use security_framework::os::macos::code_signing::{
+    Flags, GuestAttributes, SecCode, SecRequirement,
+};
 use tokio::net::UnixStream;
 use tokio::net::unix::UCred;
 
-use crate::ProcessInfo;
 pub(crate) use crate::bundle::app_for;
 use crate::chain::Proc;
+use crate::{CodeSignature, ProcessInfo};
 
 pub(crate) fn peer_pid(stream: &UnixStream, _cred: &UCred) -> Option<u32> {
     let mut pid: libc::pid_t = 0;
@@ -89,6 +96,71 @@ fn executable(pid: c_int) -> Option<PathBuf> {
         .filter(|&len| len > 0 && len <= buf.len())?;
     buf.truncate(len);
     Some(PathBuf::from(OsString::from_vec(buf)))
+}
+
+/// Only a signature from a certificate Apple issued (or Apple's own) names a team: an
+/// ad-hoc or self-signed one could claim any.
+const REQUIREMENT: &str = "anchor apple generic";
+
+/// `kSecCSSigningInformation`: include the certificate-derived fields, the team among them.
+const SIGNING_INFORMATION: u32 = 1 << 1;
+
+// security-framework 3.7 and security-framework-sys 2.17 do not bind these. Declared as in
+// <Security/SecCode.h>: `code` is a SecStaticCodeRef (a SecCodeRef is accepted too), the
+// flags a SecCSFlags (u32), the constants `const CFStringRef`.
+#[link(name = "Security", kind = "framework")]
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    fn SecCodeCopySigningInformation(
+        code: CFTypeRef,
+        flags: u32,
+        information: *mut CFDictionaryRef,
+    ) -> OSStatus;
+    static kSecCodeInfoIdentifier: CFStringRef;
+    static kSecCodeInfoTeamIdentifier: CFStringRef;
+}
+
+/// The code signature of process `pid`, if it is valid (the kernel's view of the running code
+/// and the signature on disk) and satisfies [`REQUIREMENT`].
+///
+/// By pid, not by audit token: the socket gives an audit token (`LOCAL_PEERTOKEN`) for the
+/// peer only, while the assistant is usually its parent or grandparent. A token would pin the
+/// exact process; a pid reused since the chain was walked lends us the newcomer's signature.
+pub(crate) fn signature(pid: u32) -> Option<CodeSignature> {
+    let mut guest = GuestAttributes::new();
+    guest.set_pid(libc::pid_t::try_from(pid).ok()?);
+    let code = SecCode::copy_guest_with_attribues(None, &guest, Flags::NONE).ok()?;
+    let requirement: SecRequirement = REQUIREMENT.parse().ok()?;
+    code.check_validity(Flags::NONE, &requirement).ok()?;
+    let mut info: CFDictionaryRef = std::ptr::null();
+    // SAFETY: `code` is a live SecCode, which Apple documents as accepted where a
+    // SecStaticCode is asked for; `info` is a live local the call writes a dictionary into.
+    #[allow(unsafe_code)]
+    let status = unsafe {
+        SecCodeCopySigningInformation(code.as_CFTypeRef(), SIGNING_INFORMATION, &raw mut info)
+    };
+    if status != 0 || info.is_null() {
+        return None;
+    }
+    // SAFETY: on success `info` is a CFDictionary we own (copy rule), released by the wrapper.
+    // The keys are immutable CFString constants that live as long as the process.
+    #[allow(unsafe_code)]
+    let (info, identifier, team) = unsafe {
+        (
+            CFDictionary::<CFString, CFType>::wrap_under_create_rule(info),
+            CFString::wrap_under_get_rule(kSecCodeInfoIdentifier),
+            CFString::wrap_under_get_rule(kSecCodeInfoTeamIdentifier),
+        )
+    };
+    let text = |key: &CFString| {
+        info.find(key)
+            .and_then(|value| value.downcast::<CFString>())
+            .map(|value| value.to_string())
+    };
+    Some(CodeSignature {
+        identifier: text(&identifier),
+        team_id: text(&team),
+    })
 }
 
 /// A fixed-size, NUL-padded name from the kernel.

@@ -137,6 +137,10 @@ async fn the_test_process_itself() {
     assert_eq!(caller.assistant.as_ref(), Some(me));
     assert_eq!(caller.assistant_executable(), Some(our_exe().as_path()));
     assert_eq!(caller.app, None);
+    assert_eq!(
+        caller.signature, None,
+        "Linux has no code signatures to check"
+    );
     let parent = std::os::unix::process::parent_id();
     if parent != 1 {
         assert_eq!(

@@ -46,8 +46,12 @@ pub async fn run(args: AssistantsArgs) -> anyhow::Result<ExitCode> {
                         Verdict::Allowed => "allowed",
                         Verdict::Denied => "denied",
                     };
+                    let team = a
+                        .team_id
+                        .map(|team| format!("  team {team}"))
+                        .unwrap_or_default();
                     println!(
-                        "{verdict:<8} {}  {}  last seen {}",
+                        "{verdict:<8} {}  {}{team}  last seen {}",
                         a.name,
                         a.path.display(),
                         a.last_seen.format("%Y-%m-%d %H:%M UTC")
