@@ -104,22 +104,28 @@ async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
     let sofa = Arc::new(SofaService::open(FeedSource::from_env(), &paths)?);
     let services = platform_services(&paths, sofa, None);
+    // Before the socket exists: a SIGTERM sent as soon as it appears must stop us cleanly.
+    let shutdown = shutdown_requested()?;
     let broker = Broker::bind(&paths, services)?;
     eprintln!(
         "latchkey {}: broker listening on {}",
         latchkey_broker::VERSION,
         broker.socket_path().display()
     );
-    broker.serve(shutdown_requested()).await;
+    broker.serve(shutdown).await;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C or SIGTERM (launchd, systemd and `kill` all send the latter).
-async fn shutdown_requested() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+/// Ctrl-C or SIGTERM (launchd, systemd and `kill` all send the latter), listened for from
+/// the moment this returns.
+fn shutdown_requested() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }
