@@ -8,7 +8,7 @@ fn main() {
         "credentials_overview",
         "credentials_check",
         "credentials_add",
-        "credentials_relabel",
+        "credentials_edit",
         "credentials_rotate",
         "credentials_remove",
         "credentials_unlock",

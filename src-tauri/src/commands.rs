@@ -13,7 +13,9 @@ use latchkey_broker::{
     CredentialsOverview, McpClient, PolicySettings, SofaOverview, Target, Verdict, VersionReport,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress, FleetSecurityReport};
-use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
+use latchkey_vault::{
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
+};
 use serde::Serialize;
 use tauri::{Emitter, Manager, State};
 
@@ -106,12 +108,16 @@ pub async fn credentials_add(
 }
 
 #[tauri::command]
-pub async fn credentials_relabel(
+pub async fn credentials_edit(
     broker: State<'_, EmbeddedBroker>,
     id: CredentialId,
     label: String,
+    account: Account,
 ) -> Result<CredentialView, ControlError> {
-    Ok(credentials(&broker)?.relabel(&id, &label).await?)
+    let edit = CredentialEdit { label, account };
+    Ok(credentials(&broker)?
+        .edit(&id, &edit, Requester::App)
+        .await?)
 }
 
 #[tauri::command]

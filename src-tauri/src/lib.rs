@@ -70,7 +70,7 @@ fn configure<R: Runtime>(
             commands::jamf_fleet_report,
             commands::credentials_check,
             commands::credentials_add,
-            commands::credentials_relabel,
+            commands::credentials_edit,
             commands::credentials_rotate,
             commands::credentials_remove,
             commands::credentials_unlock,

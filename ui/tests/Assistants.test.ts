@@ -18,6 +18,7 @@ const claude: AssistantView = {
   path: CLAUDE,
   name: 'Claude',
   bundle_id: 'com.anthropic.claudefordesktop',
+  team_id: 'Q6L2SF6YDW',
   verdict: 'allowed',
   first_seen: ago(3 * 24 * 60 * MINUTE),
   last_seen: ago(5 * MINUTE),
@@ -27,6 +28,7 @@ const python: AssistantView = {
   path: PYTHON,
   name: 'python3',
   bundle_id: null,
+  team_id: null,
   verdict: 'denied',
   first_seen: ago(2 * 60 * MINUTE),
   last_seen: ago(2 * 60 * MINUTE),
@@ -36,6 +38,7 @@ const cursor: AssistantView = {
   path: CURSOR,
   name: 'cursor',
   bundle_id: null,
+  team_id: null,
   verdict: 'allowed',
   first_seen: ago(10 * 24 * 60 * MINUTE),
   last_seen: ago(26 * 60 * MINUTE),
@@ -140,6 +143,8 @@ describe('Assistants page: the list', () => {
     expect(c.textContent).toContain('Claude');
     expect(c.textContent).toContain(CLAUDE);
     expect(c.textContent).toContain('com.anthropic.claudefordesktop');
+    expect(inRow(CLAUDE, 'assistant-team-id').textContent).toBe('Team ID Q6L2SF6YDW');
+    expect(within(row(PYTHON)).queryByTestId('assistant-team-id')).toBeNull();
     expect(c.textContent).toContain('first seen 3 days ago');
     expect(c.textContent).toContain('last seen 5 min ago');
     const lastSeen = [...c.querySelectorAll<HTMLElement>('[title]')].find((e) => e.textContent?.startsWith('last seen'))!;

@@ -640,7 +640,7 @@ describe('Credentials page: adding', () => {
   });
 });
 
-describe('Credentials page: rename, rotate, remove', () => {
+describe('Credentials page: rotate, remove', () => {
   it('removes a credential only after the in-page confirmation', async () => {
     let listed = 0;
     mockCredentials({
@@ -697,32 +697,268 @@ describe('Credentials page: rename, rotate, remove', () => {
     expect(screen.getByTestId('creds-notice').textContent).toContain('Rotated “Acme production”');
     expect(document.body.innerHTML).not.toContain(secret);
   });
+});
 
-  it('renames, showing a label problem next to the field', async () => {
-    const answers: unknown[] = [
-      Promise.reject({ field: 'label', message: 'label is too long (at most 100 characters)' }),
-      { ...jamfClient, label: 'Acme prod' },
-    ];
-    mockCredentials({ credentials_relabel: () => answers.shift() });
+/** Opens the edit dialog of `c`, once the list is shown. */
+async function openEdit(c: CredentialView) {
+  await shown();
+  await fireEvent.click(screen.getByTestId(`creds-edit-${c.id}`));
+  return screen.getByTestId('creds-edit-dialog');
+}
+
+function input(dialog: HTMLElement, testid: string) {
+  return within(dialog).getByTestId(testid) as HTMLInputElement;
+}
+
+async function edit(dialog: HTMLElement, testid: string, value: string) {
+  await fireEvent.input(input(dialog, testid), { target: { value } });
+}
+
+describe('Credentials page: editing', () => {
+  it('offers Edit on every row', async () => {
+    mockCredentials();
     render(Credentials, { status: linux });
     await shown();
-    await fireEvent.click(screen.getByTestId(`creds-edit-${jamfClient.id}`));
-    const dialog = screen.getByTestId('creds-edit-dialog');
-    const input = within(dialog).getByTestId('creds-field-label') as HTMLInputElement;
-    expect(input.value).toBe('Acme production');
+    for (const c of [jamfClient, vault, vcenter]) {
+      const button = screen.getByTestId(`creds-edit-${c.id}`);
+      expect(button.textContent).toBe('Edit');
+      expect(button.getAttribute('aria-label')).toBe(`Edit ${c.label}`);
+    }
+  });
 
-    await fireEvent.input(input, { target: { value: 'x'.repeat(101) } });
+  it('starts from a Jamf Pro API client, with its type shown but not editable and no secret', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    expect(dialog.getAttribute('role')).toBe('dialog');
+    expect(within(dialog).getByRole('heading').textContent).toBe('Edit Acme production');
+    expect(document.activeElement).toBe(input(dialog, 'creds-field-label'));
+    expect(input(dialog, 'creds-field-label').value).toBe('Acme production');
+    expect(input(dialog, 'creds-field-url').value).toBe('https://acme.jamfcloud.com');
+    expect(input(dialog, 'creds-field-client_id').value).toBe('7d1e1f5c-api');
+    expect(within(dialog).getByLabelText('Jamf Pro URL')).toBe(input(dialog, 'creds-field-url'));
+    expect(within(dialog).getByLabelText('Client ID')).toBe(input(dialog, 'creds-field-client_id'));
+
+    // The type is text, not a control.
+    const kind = within(dialog).getByTestId('creds-edit-type');
+    expect(kind.textContent).toBe('Jamf Pro API client');
+    expect(kind.dataset.type).toBe('jamf_client');
+    expect(kind.matches('input, select, textarea, button')).toBe(false);
+    expect(within(dialog).queryByTestId('creds-kind')).toBeNull();
+    expect(dialog.querySelectorAll('select')).toHaveLength(0);
+    expect(dialog.textContent).toContain('add a new credential');
+    // No secret, and no other type's fields.
+    expect(dialog.querySelectorAll('input[type="password"]')).toHaveLength(0);
+    for (const f of ['client_secret', 'username', 'password', 'host', 'tls-mode', 'address', 'token']) {
+      expect(within(dialog).queryByTestId(`creds-field-${f}`)).toBeNull();
+    }
+    expect(dialog.textContent).toContain('The client secret stays as it is: use Rotate to change it.');
+    expect(screen.queryByTestId('creds-edit-lock-note')).toBeNull();
+    expect(calls.map((c) => c.cmd)).toEqual(['credentials_overview']);
+
+    await fireEvent.click(screen.getByTestId('creds-edit-cancel'));
+    expect(screen.queryByTestId('creds-edit-dialog')).toBeNull();
+    expect(callsTo('credentials_edit')).toEqual([]);
+  });
+
+  it('starts from a vCenter account with a pinned certificate', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(vcenter);
+    expect(within(dialog).getByRole('heading').textContent).toBe('Edit vCenter admin');
+    expect(within(dialog).getByTestId('creds-edit-type').textContent).toBe('vCenter');
+    expect(input(dialog, 'creds-field-label').value).toBe('vCenter admin');
+    expect(input(dialog, 'creds-field-host').value).toBe('vc01.example.com');
+    expect(input(dialog, 'creds-field-username').value).toBe('administrator@vsphere.local');
+    expect((within(dialog).getByTestId('creds-field-tls-mode') as HTMLSelectElement).value).toBe('pinned');
+    expect(input(dialog, 'creds-field-tls-sha256').value).toBe('ab'.repeat(32));
+    expect(within(dialog).queryByTestId('creds-field-url')).toBeNull();
+    expect(within(dialog).queryByTestId('creds-field-password')).toBeNull();
+    // The certificate check is the only select: the type is not one.
+    expect([...dialog.querySelectorAll('select')].map((s) => s.dataset.testid)).toEqual(['creds-field-tls-mode']);
+  });
+
+  it('saves a changed client ID as the whole account, keeping the type, and lists again', async () => {
+    const changed: CredentialView = {
+      ...jamfClient,
+      account: { type: 'jamf_client', url: 'https://acme.jamfcloud.com', client_id: 'new-client-9' },
+      unlocked: false,
+      seconds_left: null,
+    };
+    let listed = 0;
+    mockCredentials({
+      credentials_edit: () => changed,
+      credentials_overview: () => (listed++ ? overview({ credentials: [changed, vault, vcenter] }) : overview()),
+    });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    await edit(dialog, 'creds-field-client_id', 'new-client-9');
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+
+    await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
+    expect(callsTo('credentials_edit')).toEqual([
+      {
+        id: jamfClient.id,
+        label: 'Acme production',
+        account: { type: 'jamf_client', url: 'https://acme.jamfcloud.com', client_id: 'new-client-9' },
+      },
+    ]);
+    expect(callsTo('credentials_check').at(-1)).toEqual({
+      label: 'Acme production',
+      account: { type: 'jamf_client', url: 'https://acme.jamfcloud.com', client_id: 'new-client-9' },
+    });
+    expect(screen.getByTestId('creds-notice').textContent).toBe(
+      'Saved “Acme production”. It is locked now: unlock Jamf Pro acme.jamfcloud.com again to use the new settings.',
+    );
+    await waitFor(() =>
+      expect(within(screen.getByTestId(`creds-row-${jamfClient.id}`)).getByTestId('creds-principal').textContent).toBe('new-client-9'),
+    );
+    expect(callsTo('credentials_overview')).toHaveLength(2);
+    expect(screen.getByTestId(`creds-state-${jamfClient.id}`).textContent).toBe('Locked');
+  });
+
+  it('says saving locks the domain only when it is unlocked and the account changed', async () => {
+    mockCredentials();
+    render(Credentials, { status: linux });
+    let dialog = await openEdit(jamfClient);
+    const note = () => within(dialog).queryByTestId('creds-edit-lock-note');
+
+    // A new label alone keeps the domain unlocked.
+    await edit(dialog, 'creds-field-label', 'Acme prod');
+    expect(note()).toBeNull();
+
+    await edit(dialog, 'creds-field-url', 'https://acme2.jamfcloud.com');
+    expect(note()?.textContent?.trim()).toBe(
+      'Saving locks Jamf Pro acme.jamfcloud.com: unlock it again to use the new settings.',
+    );
+    // Back as it was: nothing to lock for.
+    await edit(dialog, 'creds-field-url', 'https://acme.jamfcloud.com');
+    expect(note()).toBeNull();
+    await edit(dialog, 'creds-field-client_id', 'other-client');
+    expect(note()).not.toBeNull();
+    await fireEvent.click(screen.getByTestId('creds-edit-cancel'));
+
+    // A locked domain has nothing to lock.
+    dialog = await openEdit(vcenter);
+    await edit(dialog, 'creds-field-host', 'vc02.example.com');
+    await fireEvent.change(within(dialog).getByTestId('creds-field-tls-mode'), { target: { value: 'verify' } });
+    expect(note()).toBeNull();
+    expect(callsTo('credentials_edit')).toEqual([]);
+  });
+
+  it('drops the lock note when the domain locks while the dialog is open', async () => {
+    let listed = 0;
+    mockCredentials({ credentials_overview: () => (listed++ ? withLock(overview(), [JAMF], null) : overview()) });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    await edit(dialog, 'creds-field-client_id', 'other-client');
+    expect(within(dialog).getByTestId('creds-edit-lock-note')).toBeTruthy();
+    await emit('credentials-changed');
+    await waitFor(() => expect(within(dialog).queryByTestId('creds-edit-lock-note')).toBeNull());
+    // What was typed stays.
+    expect(input(dialog, 'creds-field-client_id').value).toBe('other-client');
+  });
+
+  it('sends a certificate changed from pinned to verify as tls: { mode: "verify" }', async () => {
+    mockCredentials({ credentials_edit: (a) => ({ ...vcenter, account: a.account }) });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(vcenter);
+    await fireEvent.change(within(dialog).getByTestId('creds-field-tls-mode'), { target: { value: 'verify' } });
+    expect(within(dialog).queryByTestId('creds-field-tls-sha256')).toBeNull();
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
+    expect(callsTo('credentials_edit')).toEqual([
+      {
+        id: vcenter.id,
+        label: 'vCenter admin',
+        account: { type: 'vcenter', host: 'vc01.example.com', username: 'administrator@vsphere.local', tls: { mode: 'verify' } },
+      },
+    ]);
+    expect(screen.getByTestId('creds-notice').textContent).toBe('Saved “vCenter admin”.');
+  });
+
+  it('puts a rejected edit next to its field, or in the dialog when it names none', async () => {
+    const rejections: CommandError[] = [
+      { field: 'url', message: 'acme2.jamfcloud.com did not answer as a Jamf Pro server' },
+      { field: 'kind', message: 'a credential cannot change its type: add a new credential instead' },
+    ];
+    mockCredentials({ credentials_edit: () => Promise.reject(rejections.shift()) });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    await edit(dialog, 'creds-field-url', 'https://acme2.jamfcloud.com');
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+
+    const error = await within(dialog).findByTestId('creds-field-error-url');
+    expect(error.textContent).toBe('acme2.jamfcloud.com did not answer as a Jamf Pro server');
+    const url = input(dialog, 'creds-field-url');
+    expect(url.parentElement!.contains(error)).toBe(true);
+    expect(url.getAttribute('aria-invalid')).toBe('true');
+    expect(url.getAttribute('aria-describedby')).toContain(error.id);
+    await waitFor(() => expect(document.activeElement).toBe(url));
+    expect(within(dialog).queryByTestId('creds-dialog-error')).toBeNull();
+    expect(within(dialog).queryByTestId('creds-field-error-client_id')).toBeNull();
+
+    // Changing the field clears it; a problem with no field shown goes at the top.
+    await edit(dialog, 'creds-field-url', 'https://acme3.jamfcloud.com');
+    expect(within(dialog).queryByTestId('creds-field-error-url')).toBeNull();
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    const top = await within(dialog).findByTestId('creds-dialog-error');
+    expect(top.textContent).toBe('a credential cannot change its type: add a new credential instead');
+    expect(top.getAttribute('role')).toBe('alert');
+    expect(callsTo('credentials_edit')).toHaveLength(2);
+    expect(screen.getByTestId('creds-edit-dialog')).toBe(dialog);
+  });
+
+  it('shows the problems credentials_check finds next to their fields, and does not save with them', async () => {
+    mockCredentials({
+      credentials_check: (a) => {
+        const account = a.account as { url: string };
+        return account.url.startsWith('https://') ? [] : [{ field: 'url', message: 'url must use https' }];
+      },
+    });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    await edit(dialog, 'creds-field-url', 'http://acme.jamfcloud.com');
+    expect((await within(dialog).findByTestId('creds-field-error-url')).textContent).toBe('url must use https');
+
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() => expect(document.activeElement).toBe(input(dialog, 'creds-field-url')));
+    expect(callsTo('credentials_edit')).toEqual([]);
+
+    await edit(dialog, 'creds-field-url', 'https://acme.jamfcloud.com');
+    await waitFor(() => expect(within(dialog).queryByTestId('creds-field-error-url')).toBeNull());
+  });
+
+  it('shows a label problem next to the label, and says so while saving', async () => {
+    const pending = deferred<CredentialView>();
+    const answers: unknown[] = [
+      Promise.reject({ field: 'label', message: 'label is too long (at most 100 characters)' }),
+      pending.promise,
+    ];
+    mockCredentials({ credentials_edit: () => answers.shift() });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    await edit(dialog, 'creds-field-label', 'x'.repeat(101));
     await fireEvent.click(screen.getByTestId('creds-edit-save'));
     expect((await within(dialog).findByTestId('creds-field-error-label')).textContent).toContain('too long');
 
-    await fireEvent.input(input, { target: { value: 'Acme prod' } });
-    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await edit(dialog, 'creds-field-label', 'Acme prod');
+    expect(within(dialog).queryByTestId('creds-field-error-label')).toBeNull();
+    const save = screen.getByTestId('creds-edit-save') as HTMLButtonElement;
+    await fireEvent.click(save);
+    await waitFor(() => expect(save.textContent?.trim()).toBe('Saving…'));
+    expect(save.disabled).toBe(true);
+    expect(save.getAttribute('aria-busy')).toBe('true');
+
+    pending.resolve({ ...jamfClient, label: 'Acme prod' });
     await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
-    expect(callsTo('credentials_relabel')).toEqual([
-      { id: jamfClient.id, label: 'x'.repeat(101) },
-      { id: jamfClient.id, label: 'Acme prod' },
+    const account = jamfClient.account;
+    expect(callsTo('credentials_edit')).toEqual([
+      { id: jamfClient.id, label: 'x'.repeat(101), account },
+      { id: jamfClient.id, label: 'Acme prod', account },
     ]);
-    expect(screen.getByTestId('creds-notice').textContent).toBe('Renamed to “Acme prod”.');
+    // Only the label changed, so the domain stays unlocked.
+    expect(screen.getByTestId('creds-notice').textContent).toBe('Saved “Acme prod”.');
   });
 });
 

@@ -10,7 +10,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use latchkey_vault::{Account, CredentialId, Domain, NewCredential, Requester, SecretString};
+use latchkey_vault::{
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
+};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
@@ -40,8 +42,13 @@ pub enum ControlRequest {
         #[serde(serialize_with = "SecretString::serialize_exposed")]
         secret: SecretString,
     },
-    /// Rename → [`crate::CredentialView`].
-    Relabel { id: CredentialId, label: String },
+    /// Change the label and account fields (the secret stays; a changed account asks for
+    /// presence and locks its domain) → [`crate::CredentialView`].
+    Edit {
+        id: CredentialId,
+        label: String,
+        account: Account,
+    },
     /// Replace the secret → [`crate::CredentialView`].
     Rotate {
         id: CredentialId,
@@ -78,6 +85,7 @@ impl ControlRequest {
     pub fn may_check_presence(&self) -> bool {
         match self {
             ControlRequest::Add { .. }
+            | ControlRequest::Edit { .. }
             | ControlRequest::Rotate { .. }
             | ControlRequest::Remove { .. }
             | ControlRequest::Unlock { .. }
@@ -85,7 +93,6 @@ impl ControlRequest {
             | ControlRequest::JamfTest { .. } => true,
             ControlRequest::SetAssistant { verdict, .. } => *verdict == Verdict::Allowed,
             ControlRequest::Overview
-            | ControlRequest::Relabel { .. }
             | ControlRequest::Lock { .. }
             | ControlRequest::Assistants
             | ControlRequest::ForgetAssistant { .. }
@@ -273,7 +280,10 @@ async fn handle(
                 };
                 json(credentials.add(new, cli).await?)
             }
-            ControlRequest::Relabel { id, label } => json(credentials.relabel(&id, &label).await?),
+            ControlRequest::Edit { id, label, account } => {
+                let edit = CredentialEdit { label, account };
+                json(credentials.edit(&id, &edit, cli).await?)
+            }
             ControlRequest::Rotate { id, secret } => {
                 json(credentials.rotate(&id, secret, cli).await?)
             }

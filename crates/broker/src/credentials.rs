@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
-    Account, CredentialId, Domain, Kind, Metadata, NewCredential, Presence, PresenceError,
-    PresenceKind, PresenceRequest, Requester, SecretStore, SecretString, Sessions, UnlockPolicy,
+    Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, Presence,
+    PresenceError, PresenceKind, PresenceRequest, Requester, SecretStore, SecretString, Sessions,
+    UnlockPolicy,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -356,14 +357,36 @@ impl CredentialService {
         Ok(self.view(&metadata, Utc::now()))
     }
 
-    /// Renames a credential.
-    pub async fn relabel(
+    /// Changes a credential's label and account fields; its secret stays. A changed account
+    /// locks the domain it was in (the unlocked secret went with the old account) and, from
+    /// the command line, needs a presence check: it decides where the secret is sent.
+    pub async fn edit(
         &self,
         id: &CredentialId,
-        label: &str,
+        edit: &CredentialEdit,
+        requester: Requester,
     ) -> Result<CredentialView, CredentialError> {
+        if let Some(problem) = edit.problems().into_iter().next() {
+            return Err(problem.into());
+        }
+        let current = self.find(id).await?;
+        let edited = edit.applied_to(&current)?;
+        let moved = edited.account != current.account;
+        if moved && requester == Requester::Cli {
+            let action = format!(
+                "change \"{}\" to {} as {}",
+                current.label,
+                edited.domain,
+                edited.account.principal()
+            );
+            self.confirm(action, requester).await?;
+        }
         let _one_writer = self.writes.lock().await;
-        let metadata = self.store.set_label(id, label).await?;
+        let metadata = self.store.edit(id, edit).await?;
+        if moved {
+            self.lock(&Target::One(current.domain.clone()));
+            tracing::info!(%id, from = %current.domain, to = %metadata.domain, "credential account changed");
+        }
         self.changed();
         Ok(self.view(&metadata, Utc::now()))
     }

@@ -7,7 +7,8 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
-    CredentialId, Error, Metadata, NewCredential, Presence, SecretStore, SecretString, StoreFuture,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, Presence, SecretStore,
+    SecretString, StoreFuture,
 };
 use tokio::sync::OnceCell;
 
@@ -160,8 +161,12 @@ impl SecretStore for PlatformStore {
         Box::pin(async move { self.store().await?.rotate(id, secret).await })
     }
 
-    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
-        Box::pin(async move { self.store().await?.set_label(id, label).await })
+    fn edit<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        edit: &'a CredentialEdit,
+    ) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move { self.store().await?.edit(id, edit).await })
     }
 
     fn record_use<'a>(

@@ -14,7 +14,9 @@ use latchkey_broker::{
     Assistants, Broker, CredentialService, CredentialView, CredentialsOverview, PolicySettings,
     Services, StatePaths,
 };
-use latchkey_vault::{Account, Domain, Error, MemoryStore, Requester, SecretString, StoreOp};
+use latchkey_vault::{
+    Account, Domain, Error, MemoryStore, Requester, SecretStore, SecretString, StoreOp,
+};
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -465,4 +467,89 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
         std::fs::read(&file).unwrap(),
         b"{\"unlock_minutes\": 100000}"
     );
+}
+
+#[tokio::test]
+async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_domain() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+    let added: CredentialView = cli.call(&add_jamf("edit.example.com")).await.unwrap();
+    let old = Domain::from("jamf:edit.example.com");
+    let _: Vec<Domain> = cli
+        .call(&ControlRequest::Unlock {
+            domain: Some(old.clone()),
+            ttl_minutes: None,
+        })
+        .await
+        .unwrap();
+    let asked = || broker.presence.asked.lock().unwrap().len();
+
+    // A new label only: no prompt, still unlocked.
+    let before = asked();
+    let renamed: CredentialView = cli
+        .call(&ControlRequest::Edit {
+            id: added.id.clone(),
+            label: "Renamed".into(),
+            account: added.account.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(renamed.label, "Renamed");
+    assert!(renamed.unlocked);
+    assert_eq!(asked(), before);
+
+    // Somewhere else: declined, nothing changes.
+    let moved = ControlRequest::Edit {
+        id: added.id.clone(),
+        label: "Renamed".into(),
+        account: Account::JamfClient {
+            url: "https://elsewhere.example.com".into(),
+            client_id: "api-client".into(),
+        },
+    };
+    broker.approve(false);
+    let err = cli.call::<CredentialView>(&moved).await.unwrap_err();
+    assert_eq!(err.message, "the confirmation was declined");
+    assert_eq!(
+        broker.presence.asked.lock().unwrap().last().unwrap(),
+        "change \"Renamed\" to jamf:elsewhere.example.com as client api-client (asked from the \
+         latchkey command line)"
+    );
+    assert!(broker.credentials.is_unlocked(&old));
+    let listed = broker.credentials.list().await.unwrap();
+    assert_eq!(listed[0].domain, old);
+
+    // Confirmed: moved, its old domain locked, its secret kept.
+    broker.approve(true);
+    let edited: CredentialView = cli.call(&moved).await.unwrap();
+    assert_eq!(edited.domain.as_str(), "jamf:elsewhere.example.com");
+    assert!(!edited.unlocked);
+    assert!(!broker.credentials.is_unlocked(&old));
+    assert_eq!(broker.store.get(&added.id).await.unwrap().expose(), CANARY);
+
+    // A field error names the field; another type of account is refused by name.
+    let err = cli
+        .call::<CredentialView>(&ControlRequest::Edit {
+            id: added.id.clone(),
+            label: "Renamed".into(),
+            account: Account::JamfClient {
+                url: "http://elsewhere.example.com".into(),
+                client_id: "api-client".into(),
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("url"), "{err:?}");
+    let err = cli
+        .call::<CredentialView>(&ControlRequest::Edit {
+            id: added.id.clone(),
+            label: "Renamed".into(),
+            account: Account::Vault {
+                address: "https://vault.example.com".into(),
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("type"), "{err:?}");
 }

@@ -44,6 +44,13 @@ enum CredsCommand {
     Rotate { id: String },
     /// Rename a credential
     Rename { id: String, label: String },
+    /// Change a credential's label or account fields; its secret stays. Changing the account
+    /// asks for presence and locks its domain.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        changes: AccountChanges,
+    },
     /// Remove a credential from the secret store
     Rm { id: String },
     /// Unlock one domain, or all, for tools to use (asks for Touch ID or a confirmation)
@@ -92,6 +99,122 @@ enum CredsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `creds edit` changes; only the fields of the credential's own type apply.
+#[derive(Debug, Args)]
+struct AccountChanges {
+    #[arg(long)]
+    label: Option<String>,
+    /// Jamf Pro URL
+    #[arg(long)]
+    url: Option<String>,
+    /// Jamf Pro API client id
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Jamf Pro or vCenter user
+    #[arg(long)]
+    username: Option<String>,
+    /// vCenter host
+    #[arg(long)]
+    host: Option<String>,
+    /// Accept only the vCenter certificate with this SHA-256 fingerprint
+    #[arg(long, value_name = "SHA256", conflicts_with = "verify")]
+    pin: Option<String>,
+    /// Verify the vCenter certificate against the system's trust store (drops a pin)
+    #[arg(long)]
+    verify: bool,
+    /// HashiCorp Vault address
+    #[arg(long)]
+    address: Option<String>,
+}
+
+impl AccountChanges {
+    /// `account` with these changes, or the first flag that does not apply to it.
+    fn apply(self, mut account: Account) -> anyhow::Result<Account> {
+        let kind = account.kind().display_name();
+        let tls = match (self.pin, self.verify) {
+            (Some(sha256), _) => Some(TlsPolicy::Pinned { sha256 }),
+            (None, true) => Some(TlsPolicy::Verify),
+            (None, false) => None,
+        };
+        let mut unused = Vec::new();
+        let mut set = |flag: &'static str, value: Option<String>, field: Option<&mut String>| match (
+            value, field,
+        ) {
+            (Some(value), Some(field)) => *field = value,
+            (Some(_), None) => unused.push(flag),
+            (None, _) => {}
+        };
+        match &mut account {
+            Account::JamfClient { url, client_id } => {
+                set("--url", self.url, Some(url));
+                set("--client-id", self.client_id, Some(client_id));
+                set("--username", self.username, None);
+                set("--host", self.host, None);
+                set("--address", self.address, None);
+            }
+            Account::JamfUser { url, username } => {
+                set("--url", self.url, Some(url));
+                set("--client-id", self.client_id, None);
+                set("--username", self.username, Some(username));
+                set("--host", self.host, None);
+                set("--address", self.address, None);
+            }
+            Account::Vcenter {
+                host,
+                username,
+                tls: current,
+            } => {
+                set("--url", self.url, None);
+                set("--client-id", self.client_id, None);
+                set("--username", self.username, Some(username));
+                set("--host", self.host, Some(host));
+                set("--address", self.address, None);
+                if let Some(tls) = tls.clone() {
+                    *current = tls;
+                }
+            }
+            Account::Vault { address } => {
+                set("--url", self.url, None);
+                set("--client-id", self.client_id, None);
+                set("--username", self.username, None);
+                set("--host", self.host, None);
+                set("--address", self.address, Some(address));
+            }
+        }
+        if tls.is_some() && !matches!(account, Account::Vcenter { .. }) {
+            unused.push("--pin/--verify");
+        }
+        match unused.first() {
+            Some(flag) => bail!("{flag} does not apply to a {kind} credential"),
+            None => Ok(account),
+        }
+    }
+}
+
+/// Sends an edit of credential `id`: `label` (or the current one) and `account` worked out
+/// from the current account.
+async fn edit(
+    broker: &mut ControlClient,
+    id: &str,
+    label: Option<String>,
+    account: impl FnOnce(Account) -> anyhow::Result<Account>,
+) -> anyhow::Result<CredentialView> {
+    let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+    let Some(current) = overview
+        .credentials
+        .into_iter()
+        .find(|c| c.id.as_str() == id)
+    else {
+        bail!("no credential {id} (see `latchkey creds list`)");
+    };
+    let request = ControlRequest::Edit {
+        id: current.id,
+        label: label.unwrap_or(current.label),
+        account: account(current.account)?,
+    };
+    Ok(password_agent::call(broker, &request).await?)
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,12 +290,19 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             println!("rotated {} ({})", rotated.id, rotated.label);
         }
         CredsCommand::Rename { id, label } => {
-            let request = ControlRequest::Relabel {
-                id: CredentialId::from(id.as_str()),
-                label,
-            };
-            let renamed: CredentialView = broker.call(&request).await?;
+            let renamed = edit(&mut broker, &id, Some(label), Ok).await?;
             println!("renamed {} to {}", renamed.id, renamed.label);
+        }
+        CredsCommand::Edit { id, mut changes } => {
+            let label = changes.label.take();
+            let edited = edit(&mut broker, &id, label, |account| changes.apply(account)).await?;
+            println!(
+                "edited {} ({}) for {}{}",
+                edited.id,
+                edited.label,
+                edited.domain,
+                if edited.unlocked { "" } else { " (locked)" }
+            );
         }
         CredsCommand::Rm { id } => {
             let id = CredentialId::from(id.as_str());

@@ -156,8 +156,41 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
     seen += &ok(&run(&home, &["creds", "rename", &id, "CLI renamed"], ""));
     assert!(keyring_items(domain).contains("CLI renamed"));
 
+    // An edit moves the item to another server and client, keeping the secret.
+    let moved = "jamf:cli-moved.example.com";
+    let edit = [
+        "creds",
+        "edit",
+        &id,
+        "--url",
+        "https://cli-moved.example.com",
+    ];
+    let edited = ok(&run(
+        &home,
+        &[&edit[..], &["--client-id", "other"]].concat(),
+        "",
+    ));
+    assert!(
+        edited.contains(&format!("for {moved} (locked)")),
+        "{edited}"
+    );
+    let items = keyring_items(moved);
+    assert!(
+        items.contains("label = Latchkey: Jamf Pro cli-moved.example.com (client other)")
+            && items.contains("rotated-secret")
+            && items.contains("CLI renamed"),
+        "{items}"
+    );
+    assert!(!keyring_items(domain).contains("latchkey-id"));
+    let err = failed(&run(&home, &["creds", "edit", &id, "--pin", "AB"], ""));
+    assert!(
+        err.contains("--pin/--verify does not apply to a Jamf Pro credential"),
+        "{err}"
+    );
+    seen += &edited;
+
     seen += &ok(&run(&home, &["creds", "rm", &id], ""));
-    let items = keyring_items(domain);
+    let items = keyring_items(moved);
     assert!(!items.contains("latchkey-id"), "item is gone: {items}");
 
     let log = stop(broker);

@@ -20,8 +20,8 @@ use security_framework::base::Error as OsError;
 use crate::apple::{keychain_error, metadata_attribute, metadata_of, status};
 use crate::mac_presence::{Handoff, SharedContext};
 use crate::{
-    CredentialId, Error, MacPresence, Metadata, NewCredential, SecretStore, SecretString,
-    StoreFuture, admit, check_label, check_rotation, payload,
+    CredentialEdit, CredentialId, Error, MacPresence, Metadata, NewCredential, SecretStore,
+    SecretString, StoreFuture, admit, admit_edit, check_rotation, payload,
 };
 
 /// Which keychain holds Latchkey's items.
@@ -213,11 +213,14 @@ impl SecretStore for KeychainStore {
         })
     }
 
-    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
+    fn edit<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        edit: &'a CredentialEdit,
+    ) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
-            let label = check_label(label)?;
-            let mut metadata = self.metadata(id).await?;
-            metadata.label = label;
+            let existing = self.list().await?;
+            let metadata = admit_edit(&self.metadata(id).await?, edit, &existing)?;
             self.update(&metadata).await?;
             Ok(metadata)
         })

@@ -56,7 +56,9 @@ pub use lock_events::{LockEvent, LockWatch, watch_lock_events};
 #[cfg(target_os = "macos")]
 pub use mac_presence::MacPresence;
 pub use memory::{MemoryStore, StoreOp};
-pub use model::{Account, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy};
+pub use model::{
+    Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy,
+};
 #[cfg(target_os = "linux")]
 pub use polkit::{POLKIT_ACTION, PolkitPresence};
 #[cfg(feature = "scripted-presence")]
@@ -127,6 +129,12 @@ pub enum Error {
         /// The allowed range, in words.
         range: &'static str,
     },
+    /// A field that cannot change on a stored credential.
+    #[error("{field} cannot be changed: add a new credential instead")]
+    Fixed {
+        /// The field.
+        field: &'static str,
+    },
     /// A tool needs a domain whose credentials are locked.
     #[error("domain {domain} is locked — unlock it from the Latchkey menu")]
     DomainLocked {
@@ -168,7 +176,8 @@ impl Error {
             | Error::BadUrl { field, .. }
             | Error::BadHost { field }
             | Error::BadFingerprint { field }
-            | Error::OutOfRange { field, .. } => Some(field),
+            | Error::OutOfRange { field, .. }
+            | Error::Fixed { field } => Some(field),
             _ => None,
         }
     }
@@ -205,9 +214,14 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
         secret: SecretString,
     ) -> StoreFuture<'a, Metadata>;
 
-    /// Renames a credential (its label is the only field that can change without making it
-    /// a different credential); a blank label is refused with the field's name.
-    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata>;
+    /// Changes a credential's label and account fields, keeping its id, dates and secret;
+    /// refuses a problem with the field's name, another type of account, and a result that
+    /// duplicates another credential.
+    fn edit<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        edit: &'a CredentialEdit,
+    ) -> StoreFuture<'a, Metadata>;
 
     /// Records that a credential's secret was used (unlocked) at `at`.
     fn record_use<'a>(
@@ -245,6 +259,27 @@ pub(crate) fn admit(
     Ok((metadata, secret))
 }
 
+/// `current` with `edit` applied, checked against the other credentials (`existing` may
+/// include `current`). The one place every store applies the rules of an edit.
+pub(crate) fn admit_edit(
+    current: &Metadata,
+    edit: &CredentialEdit,
+    existing: &[Metadata],
+) -> Result<Metadata, Error> {
+    let edited = edit.applied_to(current)?;
+    if let Some(same) = existing
+        .iter()
+        .find(|m| m.id != current.id && m.same_identity(&edited))
+    {
+        return Err(Error::Duplicate {
+            domain: same.domain.clone(),
+            principal: same.account.principal(),
+            id: same.id.clone(),
+        });
+    }
+    Ok(edited)
+}
+
 /// A secret's new value must not be blank; the field named is the credential's secret field.
 pub(crate) fn check_rotation(metadata: &Metadata, secret: &SecretString) -> Result<(), Error> {
     if secret.is_blank() {
@@ -253,11 +288,6 @@ pub(crate) fn check_rotation(metadata: &Metadata, secret: &SecretString) -> Resu
         });
     }
     Ok(())
-}
-
-/// The trimmed new label, or why it cannot be one.
-pub(crate) fn check_label(label: &str) -> Result<String, Error> {
-    validate::required("label", label)
 }
 
 /// The outcome of asking one platform service whether it is there.

@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString, StoreFuture, admit,
-    check_label, check_rotation,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
+    StoreFuture, admit, admit_edit, check_rotation,
 };
 
 /// A [`SecretStore`] operation, for [`MemoryStore::fail_next`].
@@ -27,8 +27,8 @@ pub enum StoreOp {
     Get,
     /// [`SecretStore::rotate`].
     Rotate,
-    /// [`SecretStore::set_label`].
-    SetLabel,
+    /// [`SecretStore::edit`].
+    Edit,
     /// [`SecretStore::record_use`].
     RecordUse,
     /// [`SecretStore::delete`].
@@ -131,11 +131,16 @@ impl SecretStore for MemoryStore {
         })
     }
 
-    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
+    fn edit<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        edit: &'a CredentialEdit,
+    ) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
-            let mut state = self.begin(StoreOp::SetLabel)?;
+            let mut state = self.begin(StoreOp::Edit)?;
+            let existing: Vec<Metadata> = state.items.values().map(|(m, _)| m.clone()).collect();
             let entry = state.entry(id)?;
-            entry.0.label = check_label(label)?;
+            entry.0 = admit_edit(&entry.0, edit, &existing)?;
             Ok(entry.0.clone())
         })
     }

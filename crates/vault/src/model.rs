@@ -393,6 +393,58 @@ impl NewCredential {
     }
 }
 
+/// A change to a stored credential: a new label and its account's non-secret fields. The
+/// secret stays; so does the account's type (its secret means something else in another).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CredentialEdit {
+    /// The new label.
+    pub label: String,
+    /// The account with its new fields, of the same type as before.
+    pub account: Account,
+}
+
+impl CredentialEdit {
+    /// Every problem with the entered fields, in form order; empty when they are valid.
+    pub fn problems(&self) -> Vec<Error> {
+        match self.normalized() {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems,
+        }
+    }
+
+    /// `current` with this edit applied (id, dates and secret untouched), or the first
+    /// problem. Does not check for duplicates: only the store knows what exists.
+    pub fn applied_to(&self, current: &Metadata) -> Result<Metadata, Error> {
+        if std::mem::discriminant(&self.account) != std::mem::discriminant(&current.account) {
+            return Err(Error::Fixed { field: "type" });
+        }
+        let (label, account, domain) = self.normalized().map_err(|mut e| e.remove(0))?;
+        Ok(Metadata {
+            label,
+            kind: account.kind(),
+            domain,
+            account,
+            ..current.clone()
+        })
+    }
+
+    fn normalized(&self) -> Result<(String, Account, Domain), Vec<Error>> {
+        let mut problems = Vec::new();
+        let label = keep(&mut problems, validate::required("label", &self.label));
+        let account = self
+            .account
+            .normalized()
+            .map_err(|mut errors| problems.append(&mut errors))
+            .ok();
+        match (label, account) {
+            (Some(label), Some((account, domain))) if problems.is_empty() => {
+                Ok((label, account, domain))
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,8 @@ use oo7::dbus::{Collection, Item, Service, ServiceError};
 use oo7::{ContentType, Secret};
 
 use crate::{
-    CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString, StoreFuture, admit,
-    check_label, check_rotation, payload,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
+    StoreFuture, admit, admit_edit, check_rotation, payload,
 };
 
 const APPLICATION: &str = "latchkey";
@@ -175,12 +175,21 @@ impl SecretStore for SecretServiceStore {
         })
     }
 
-    fn set_label<'a>(&'a self, id: &'a CredentialId, label: &'a str) -> StoreFuture<'a, Metadata> {
+    fn edit<'a>(
+        &'a self,
+        id: &'a CredentialId,
+        edit: &'a CredentialEdit,
+    ) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
-            let label = check_label(label)?;
             let collection = self.collection().await?;
-            let (item, mut metadata) = self.item(&collection, id).await?;
-            metadata.label = label;
+            let existing: Vec<Metadata> = self
+                .items(&collection)
+                .await?
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect();
+            let (item, current) = self.item(&collection, id).await?;
+            let metadata = admit_edit(&current, edit, &existing)?;
             self.update(&item, &metadata).await?;
             item.set_label(&metadata.store_label())
                 .await

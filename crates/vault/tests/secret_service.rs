@@ -11,8 +11,8 @@
 use std::process::Command;
 
 use latchkey_vault::{
-    Account, CredentialId, Error, Kind, Metadata, NewCredential, SecretServiceStore, SecretStore,
-    TlsPolicy,
+    Account, CredentialEdit, CredentialId, Error, Kind, Metadata, NewCredential,
+    SecretServiceStore, SecretStore, TlsPolicy,
 };
 
 /// A connected store, or `None` (after saying so) when the keyring tests are not enabled.
@@ -213,4 +213,89 @@ async fn a_second_store_sees_what_the_first_wrote() {
         .unwrap_err();
     assert!(matches!(err, Error::Duplicate { .. }), "{err}");
     reader.delete(&meta.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_edit_moves_the_item_and_keeps_its_secret() {
+    let Some(store) = store("an_edit_moves_the_item_and_keeps_its_secret").await else {
+        return;
+    };
+    let meta = store
+        .put(jamf("edit-old.example.com", "abc", "kept-secret"))
+        .await
+        .unwrap();
+    let taken = store
+        .put(jamf("edit-new.example.com", "taken", "s2"))
+        .await
+        .unwrap();
+
+    let edit = CredentialEdit {
+        label: " Moved ".into(),
+        account: Account::JamfClient {
+            url: "https://EDIT-NEW.example.com/".into(),
+            client_id: " xyz ".into(),
+        },
+    };
+    let edited = store.edit(&meta.id, &edit).await.unwrap();
+    assert_eq!(edited.label, "Moved");
+    assert_eq!(edited.domain.as_str(), "jamf:edit-new.example.com");
+    assert_eq!(edited.account.principal(), "client xyz");
+    assert_eq!(
+        (&edited.id, edited.created, edited.last_rotated),
+        (&meta.id, meta.created, meta.last_rotated)
+    );
+    assert_eq!(find(&store.list().await.unwrap(), &meta.id), Some(edited));
+    assert_eq!(store.get(&meta.id).await.unwrap().expose(), "kept-secret");
+    // From the outside: relabelled and re-attributed, the same secret.
+    let seen = secret_tool_search(&[("latchkey-id", meta.id.as_str())]);
+    assert!(
+        seen.contains("label = Latchkey: Jamf Pro edit-new.example.com (client xyz)"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("attribute.latchkey-domain = jamf:edit-new.example.com"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(r#"secret = {"client_secret":"kept-secret"}"#),
+        "{seen}"
+    );
+
+    // Refused, and nothing changes: another credential's identity, another type of account,
+    // a blank field.
+    let duplicate = CredentialEdit {
+        label: "Moved".into(),
+        account: Account::JamfClient {
+            url: "https://edit-new.example.com".into(),
+            client_id: "taken".into(),
+        },
+    };
+    let err = store.edit(&meta.id, &duplicate).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Duplicate { id, .. } if *id == taken.id),
+        "{err}"
+    );
+    let retyped = CredentialEdit {
+        label: "Moved".into(),
+        account: Account::JamfUser {
+            url: "https://edit-new.example.com".into(),
+            username: "admin".into(),
+        },
+    };
+    let err = store.edit(&meta.id, &retyped).await.unwrap_err();
+    assert_eq!(err.field(), Some("type"), "{err}");
+    let blank = CredentialEdit {
+        label: "Moved".into(),
+        account: Account::JamfClient {
+            url: "https://edit-new.example.com".into(),
+            client_id: "  ".into(),
+        },
+    };
+    let err = store.edit(&meta.id, &blank).await.unwrap_err();
+    assert_eq!(err.field(), Some("client_id"), "{err}");
+    let listed = find(&store.list().await.unwrap(), &meta.id).unwrap();
+    assert_eq!(listed.account.principal(), "client xyz");
+
+    store.delete(&meta.id).await.unwrap();
+    store.delete(&taken.id).await.unwrap();
 }

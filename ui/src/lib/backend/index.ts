@@ -222,7 +222,7 @@ export interface CredentialsOverview {
 /** What a credentials command rejects with: the message and, when one is to blame, the form field. */
 export interface CommandError {
   message: string;
-  /** 'label' | 'url' | 'client_id' | 'client_secret' | 'username' | 'password' | 'host' | 'tls.sha256' | 'address' | 'token' | 'ttl' | 'idle_timeout' | null */
+  /** 'label' | 'url' | 'client_id' | 'client_secret' | 'username' | 'password' | 'host' | 'tls.sha256' | 'address' | 'token' | 'kind' | 'ttl' | 'idle_timeout' | null */
   field: string | null;
 }
 
@@ -340,6 +340,8 @@ export interface AssistantView {
   path: string;
   name: string;
   bundle_id: string | null;
+  /** macOS: the team id of its valid code signature; another team at the same path is asked about again. */
+  team_id: string | null;
   verdict: AssistantVerdict;
   /** ISO 8601 UTC. */
   first_seen: string;
@@ -477,7 +479,13 @@ export interface Backend {
   credentialsCheck(label: string, account: Account): Promise<CommandError[]>;
   /** Stores a credential. Rejects with a CommandError. */
   credentialsAdd(label: string, account: Account, secret: string): Promise<CredentialView>;
-  credentialsRelabel(id: string, label: string): Promise<CredentialView>;
+  /**
+   * Changes a credential's label and the non-secret fields of its account. The secret is kept and
+   * the account's type cannot change. When the account changes and its domain is unlocked, the
+   * domain is locked. Rejects with a CommandError (field: label, url, client_id, username, host,
+   * tls.sha256, address or kind).
+   */
+  credentialsEdit(id: string, label: string, account: Account): Promise<CredentialView>;
   /** Replaces a credential's secret. */
   credentialsRotate(id: string, secret: string): Promise<CredentialView>;
   credentialsRemove(id: string): Promise<void>;
@@ -547,7 +555,7 @@ export const backend: Backend = {
   credentialsOverview: () => invoke<CredentialsOverview>('credentials_overview'),
   credentialsCheck: (label, account) => invoke<CommandError[]>('credentials_check', { label, account }),
   credentialsAdd: (label, account, secret) => invoke<CredentialView>('credentials_add', { label, account, secret }),
-  credentialsRelabel: (id, label) => invoke<CredentialView>('credentials_relabel', { id, label }),
+  credentialsEdit: (id, label, account) => invoke<CredentialView>('credentials_edit', { id, label, account }),
   credentialsRotate: (id, secret) => invoke<CredentialView>('credentials_rotate', { id, secret }),
   credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),
   credentialsUnlock: (domain, ttlMinutes) => invoke<CredentialsOverview>('credentials_unlock', { domain, ttlMinutes }),

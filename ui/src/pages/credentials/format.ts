@@ -1,4 +1,4 @@
-// Small pure helpers for the Credentials page: names, countdowns, ages and the add form's fields.
+// Small pure helpers for the Credentials page: names, countdowns, ages and the add and edit forms' fields.
 import type { Account, AccountType, CommandError, ConnectionCheck, CredentialKind, TlsPolicy } from '../../lib/backend';
 import { formatDuration } from '../audit/format';
 import { countText } from '../sofa/format';
@@ -91,6 +91,53 @@ export function accountOf(type: AccountType, d: Draft): Account {
     case 'vault':
       return { type, address: d.address };
   }
+}
+
+/** A draft holding `label` and `account`'s fields, as the edit dialog starts from. */
+export function draftOf(label: string, account: Account): Draft {
+  const d = { ...emptyDraft(), label };
+  switch (account.type) {
+    case 'jamf_client':
+      return { ...d, url: account.url, client_id: account.client_id };
+    case 'jamf_user':
+      return { ...d, url: account.url, username: account.username };
+    case 'vcenter':
+      return {
+        ...d,
+        host: account.host,
+        username: account.username,
+        tls_mode: account.tls.mode,
+        tls_sha256: account.tls.mode === 'pinned' ? account.tls.sha256 : '',
+      };
+    case 'vault':
+      return { ...d, address: account.address };
+  }
+}
+
+/** An account's type and non-secret values, in a fixed order. */
+function accountValues(a: Account): string[] {
+  switch (a.type) {
+    case 'jamf_client':
+      return [a.type, a.url, a.client_id];
+    case 'jamf_user':
+      return [a.type, a.url, a.username];
+    case 'vcenter':
+      return [a.type, a.host, a.username, a.tls.mode, a.tls.mode === 'pinned' ? a.tls.sha256 : ''];
+    case 'vault':
+      return [a.type, a.address];
+  }
+}
+
+/** Whether two accounts say the same, space around values aside (the backend trims them). */
+export function sameAccount(a: Account, b: Account): boolean {
+  const x = accountValues(a);
+  const y = accountValues(b);
+  return x.length === y.length && x.every((v, i) => v.trim() === y[i].trim());
+}
+
+/** "Jamf Pro API client", as the add form's kind picker names a type. */
+export function accountTypeName(type: AccountType): string {
+  return ACCOUNT_TYPES.find((t) => t.type === type)?.name ?? type;
 }
 
 /** Problems by field: the first for each field, and those for no field shown (or no field at all). */
