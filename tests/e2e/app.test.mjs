@@ -186,7 +186,7 @@ async function domText() {
   );
 }
 
-test('a credential is added, unlocked with a confirmation, counted down, locked and removed', async () => {
+test('a credential is added, unlocked with a confirmation, counted down, locked, edited and removed', async () => {
   const domain = 'jamf:e2e.example.com';
   const onDomain = (testid) => browser.$(`[data-testid="${testid}"][data-domain="${domain}"]`);
   await (await browser.$('button[data-page="credentials"]')).click();
@@ -258,6 +258,20 @@ test('a credential is added, unlocked with a confirmation, counted down, locked 
     timeout: 5_000,
     timeoutMsg: 'the domain did not lock',
   });
+
+  // Edit: another API client on the same server; the item is re-labelled, the secret kept.
+  await (await browser.$(`[data-testid="creds-edit-${id}"]`)).click();
+  const editing = await browser.$('[data-testid="creds-edit-dialog"]');
+  await editing.waitForExist({ timeout: 5_000 });
+  const clientId = await editing.$('[data-testid="creds-field-client_id"]');
+  assert.equal(await clientId.getValue(), 'e2e-client');
+  await clientId.setValue('e2e-client-2');
+  await (await browser.$('[data-testid="creds-edit-save"]')).click();
+  await editing.waitForExist({ timeout: 10_000, reverse: true });
+  const edited = keyringItems(domain);
+  assert.ok(edited.includes('label = Latchkey: Jamf Pro e2e.example.com (client e2e-client-2)'), edited);
+  assert.ok(edited.includes(`{"client_secret":"${canary}"}`), `the secret is kept: ${edited}`);
+  assert.ok(!(await domText()).includes(canary), 'the secret is not in the page after editing');
 
   await (await browser.$(`[data-testid="creds-remove-${id}"]`)).click();
   await (await browser.$('[data-testid="creds-remove-confirm"]')).click();

@@ -366,12 +366,7 @@ impl NewCredential {
 
     fn validated(&self, now: DateTime<Utc>) -> Result<Metadata, Vec<Error>> {
         let mut problems = Vec::new();
-        let label = keep(&mut problems, validate::required("label", &self.label));
-        let account = self
-            .account
-            .normalized()
-            .map_err(|mut errors| problems.append(&mut errors))
-            .ok();
+        let (label, account) = label_and_account(&self.label, &self.account, &mut problems);
         if self.secret.is_blank() {
             problems.push(Error::Missing {
                 field: self.account.secret_field(),
@@ -391,6 +386,21 @@ impl NewCredential {
             _ => Err(problems),
         }
     }
+}
+
+/// The trimmed label and the normalized account with its domain; what is wrong with either is
+/// added to `problems` instead.
+fn label_and_account(
+    label: &str,
+    account: &Account,
+    problems: &mut Vec<Error>,
+) -> (Option<String>, Option<(Account, Domain)>) {
+    let label = keep(problems, validate::required("label", label));
+    let account = account
+        .normalized()
+        .map_err(|mut errors| problems.append(&mut errors))
+        .ok();
+    (label, account)
 }
 
 /// A change to a stored credential: a new label and its account's non-secret fields. The
@@ -430,12 +440,7 @@ impl CredentialEdit {
 
     fn normalized(&self) -> Result<(String, Account, Domain), Vec<Error>> {
         let mut problems = Vec::new();
-        let label = keep(&mut problems, validate::required("label", &self.label));
-        let account = self
-            .account
-            .normalized()
-            .map_err(|mut errors| problems.append(&mut errors))
-            .ok();
+        let (label, account) = label_and_account(&self.label, &self.account, &mut problems);
         match (label, account) {
             (Some(label), Some((account, domain))) if problems.is_empty() => {
                 Ok((label, account, domain))

@@ -71,6 +71,16 @@ impl SecretServiceStore {
         Ok(found)
     }
 
+    /// Every credential's metadata, unsorted.
+    async fn metadata(&self, collection: &Collection) -> Result<Vec<Metadata>, Error> {
+        Ok(self
+            .items(collection)
+            .await?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect())
+    }
+
     /// The item with `id`, or [`Error::NotFound`].
     async fn item(
         &self,
@@ -111,12 +121,7 @@ impl SecretStore for SecretServiceStore {
                 .default_collection()
                 .await
                 .map_err(store_error)?;
-            let mut all: Vec<Metadata> = self
-                .items(&collection)
-                .await?
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect();
+            let mut all = self.metadata(&collection).await?;
             all.sort_by(|a, b| (&a.domain, &a.label).cmp(&(&b.domain, &b.label)));
             Ok(all)
         })
@@ -125,12 +130,7 @@ impl SecretStore for SecretServiceStore {
     fn put(&self, new: NewCredential) -> StoreFuture<'_, Metadata> {
         Box::pin(async move {
             let collection = self.collection().await?;
-            let existing: Vec<Metadata> = self
-                .items(&collection)
-                .await?
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect();
+            let existing = self.metadata(&collection).await?;
             let (metadata, secret) = admit(new, &existing)?;
             let bytes = payload::encode(&metadata.account, &secret);
             collection
@@ -182,12 +182,7 @@ impl SecretStore for SecretServiceStore {
     ) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
             let collection = self.collection().await?;
-            let existing: Vec<Metadata> = self
-                .items(&collection)
-                .await?
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect();
+            let existing = self.metadata(&collection).await?;
             let (item, current) = self.item(&collection, id).await?;
             let metadata = admit_edit(&current, edit, &existing)?;
             self.update(&item, &metadata).await?;
