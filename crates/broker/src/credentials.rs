@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
@@ -182,6 +182,20 @@ pub struct CredentialService {
     writes: tokio::sync::Mutex<()>,
     /// Bumped on every change a display should follow (add, remove, unlock, lock, expiry).
     changes: watch::Sender<u64>,
+    /// The store's last listing: every status call and tool would otherwise ask the store
+    /// (a D-Bus round trip of a few milliseconds to gnome-keyring).
+    listing: Mutex<Listing>,
+}
+
+/// How long a listing of the store is reused. Latchkey's own writes replace it at once; this
+/// bounds how late a change made outside Latchkey (Seahorse, Keychain Access) shows.
+const LISTING_FOR: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Default)]
+struct Listing {
+    /// Bumped by every write, so a listing read across a write is not kept.
+    generation: u64,
+    read: Option<(Instant, Arc<Vec<Metadata>>)>,
 }
 
 impl CredentialService {
@@ -194,6 +208,7 @@ impl CredentialService {
             policy_file: None,
             writes: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
+            listing: Mutex::default(),
         }
     }
 
@@ -290,11 +305,11 @@ impl CredentialService {
     }
 
     async fn views(&self) -> Result<(Vec<CredentialView>, Vec<DomainView>), CredentialError> {
-        let all = self.store.list().await?;
+        let all = self.listing().await?;
         let now = Utc::now();
         let credentials: Vec<CredentialView> = all.iter().map(|m| self.view(m, now)).collect();
         let mut domains: Vec<DomainView> = Vec::new();
-        for metadata in &all {
+        for metadata in all.iter() {
             match domains.iter_mut().find(|d| d.domain == metadata.domain) {
                 Some(domain) => domain.credentials += 1,
                 None => {
@@ -351,7 +366,9 @@ impl CredentialService {
             self.confirm(action, requester).await?;
         }
         let _one_writer = self.writes.lock().await;
-        let metadata = self.store.put(new).await?;
+        let metadata = self.store.put(new).await;
+        self.relist();
+        let metadata = metadata?;
         tracing::info!(id = %metadata.id, domain = %metadata.domain, "credential added");
         self.changed();
         Ok(self.view(&metadata, Utc::now()))
@@ -382,7 +399,9 @@ impl CredentialService {
             self.confirm(action, requester).await?;
         }
         let _one_writer = self.writes.lock().await;
-        let metadata = self.store.edit(id, edit).await?;
+        let metadata = self.store.edit(id, edit).await;
+        self.relist();
+        let metadata = metadata?;
         if moved {
             self.lock(&Target::One(current.domain.clone()));
             tracing::info!(%id, from = %current.domain, to = %metadata.domain, "credential account changed");
@@ -411,7 +430,9 @@ impl CredentialService {
         }
         let _one_writer = self.writes.lock().await;
         let kept = SecretString::new(secret.expose().to_owned());
-        let metadata = self.store.rotate(id, secret).await?;
+        let metadata = self.store.rotate(id, secret).await;
+        self.relist();
+        let metadata = metadata?;
         self.sessions.replace(&metadata.domain, id, kept);
         tracing::info!(%id, domain = %metadata.domain, "credential rotated");
         self.changed();
@@ -430,7 +451,9 @@ impl CredentialService {
             self.confirm(action, requester).await?;
         }
         let _one_writer = self.writes.lock().await;
-        self.store.delete(id).await?;
+        let deleted = self.store.delete(id).await;
+        self.relist();
+        deleted?;
         self.sessions.forget(&metadata.domain, id);
         tracing::info!(%id, domain = %metadata.domain, "credential removed");
         self.changed();
@@ -448,7 +471,7 @@ impl CredentialService {
             Some(ttl) => self.policy().with_ttl(ttl)?,
             None => self.policy(),
         };
-        let all = self.store.list().await?;
+        let all = self.listing().await?;
         let chosen: Vec<&Metadata> = match &target {
             Target::One(domain) => all.iter().filter(|m| &m.domain == domain).collect(),
             Target::All => all.iter().collect(),
@@ -497,6 +520,7 @@ impl CredentialService {
                 tracing::warn!(id = %metadata.id, "could not record the last use: {e}");
             }
         }
+        self.relist();
         tracing::info!(domains = ?domains.iter().map(Domain::as_str).collect::<Vec<_>>(), ttl_s = policy.ttl().as_secs(), "unlocked");
         self.changed();
         Ok(domains)
@@ -531,7 +555,7 @@ impl CredentialService {
 
     /// Every credential's metadata; never a secret.
     pub async fn list(&self) -> Result<Vec<Metadata>, CredentialError> {
-        Ok(self.store.list().await?)
+        Ok(self.listing().await?.to_vec())
     }
 
     /// A credential's metadata and secret, for a one-off use the person asked for (testing a
@@ -600,12 +624,42 @@ impl CredentialService {
     }
 
     async fn find(&self, id: &CredentialId) -> Result<Metadata, CredentialError> {
-        self.store
-            .list()
+        self.listing()
             .await?
-            .into_iter()
+            .iter()
             .find(|m| &m.id == id)
+            .cloned()
             .ok_or_else(|| latchkey_vault::Error::NotFound(id.clone()).into())
+    }
+
+    /// Every credential's metadata, from a listing at most [`LISTING_FOR`] old.
+    async fn listing(&self) -> Result<Arc<Vec<Metadata>>, latchkey_vault::Error> {
+        let generation = {
+            let listing = self.listing_state();
+            if let Some((at, all)) = &listing.read
+                && at.elapsed() < LISTING_FOR
+            {
+                return Ok(Arc::clone(all));
+            }
+            listing.generation
+        };
+        let all = Arc::new(self.store.list().await?);
+        let mut listing = self.listing_state();
+        if listing.generation == generation {
+            listing.read = Some((Instant::now(), Arc::clone(&all)));
+        }
+        Ok(all)
+    }
+
+    /// Forgets the listing after a write to the store.
+    fn relist(&self) {
+        let mut listing = self.listing_state();
+        listing.generation += 1;
+        listing.read = None;
+    }
+
+    fn listing_state(&self) -> std::sync::MutexGuard<'_, Listing> {
+        self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     async fn confirm(&self, action: String, requester: Requester) -> Result<(), CredentialError> {

@@ -15,7 +15,8 @@ use latchkey_broker::{
     Services, StatePaths,
 };
 use latchkey_vault::{
-    Account, Domain, Error, MemoryStore, Requester, SecretStore, SecretString, StoreOp,
+    Account, Domain, Error, MemoryStore, NewCredential, Requester, SecretStore, SecretString,
+    StoreOp,
 };
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -552,4 +553,38 @@ async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_dom
         .await
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("type"), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
+    let broker = Running::start().await;
+    let credentials = &broker.credentials;
+    let add = |host: &str| NewCredential {
+        label: host.to_owned(),
+        account: Account::Vault {
+            address: format!("https://{host}"),
+        },
+        secret: SecretString::from(CANARY),
+    };
+    credentials
+        .add(add("one.example.com"), Requester::App)
+        .await
+        .unwrap();
+    assert_eq!(credentials.list().await.unwrap().len(), 1);
+
+    // Reads within a few seconds reuse the listing: the store is not asked (it would fail).
+    broker
+        .store
+        .fail_next(StoreOp::List, Error::Unavailable("asked again".into()));
+    for _ in 0..100 {
+        assert_eq!(credentials.domains().await.unwrap().len(), 1);
+    }
+    // A write forgets it: the next read asks the store, and meets the failure left waiting.
+    credentials
+        .add(add("two.example.com"), Requester::App)
+        .await
+        .unwrap();
+    let err = credentials.list().await.unwrap_err();
+    assert!(err.to_string().contains("asked again"), "{err}");
+    assert_eq!(credentials.list().await.unwrap().len(), 2);
 }
