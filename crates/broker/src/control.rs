@@ -80,24 +80,37 @@ pub enum ControlRequest {
 }
 
 impl ControlRequest {
-    /// Whether the broker may check presence before it answers (polkit then asks for the
-    /// password through an agent, which the CLI starts in its terminal).
-    pub fn may_check_presence(&self) -> bool {
-        match self {
-            ControlRequest::Add { .. }
-            | ControlRequest::Edit { .. }
-            | ControlRequest::Rotate { .. }
-            | ControlRequest::Remove { .. }
-            | ControlRequest::Unlock { .. }
-            | ControlRequest::SetPolicy(_)
-            | ControlRequest::JamfTest { .. } => true,
-            ControlRequest::SetAssistant { verdict, .. } => *verdict == Verdict::Allowed,
-            ControlRequest::Overview
+    /// What this request does, when the broker may check presence before it answers (polkit
+    /// then asks for the password through an agent the CLI starts in its terminal, and
+    /// polkit's own prompt cannot say what for); `None` when it never asks.
+    pub fn presence_purpose(&self) -> Option<String> {
+        Some(match self {
+            ControlRequest::Add { label, account, .. } => format!(
+                "add the {} credential \"{}\"",
+                account.kind().display_name(),
+                label.trim()
+            ),
+            ControlRequest::Edit { id, .. } => format!("change the account of credential {id}"),
+            ControlRequest::Rotate { id, .. } => format!("rotate the secret of credential {id}"),
+            ControlRequest::Remove { id } => format!("remove credential {id}"),
+            ControlRequest::Unlock {
+                domain: Some(domain),
+                ..
+            } => format!("unlock {domain}"),
+            ControlRequest::Unlock { domain: None, .. } => "unlock every domain".to_owned(),
+            ControlRequest::SetPolicy(_) => "change the unlock policy".to_owned(),
+            ControlRequest::JamfTest { id } => format!("test credential {id} while it is locked"),
+            ControlRequest::SetAssistant {
+                assistant,
+                verdict: Verdict::Allowed,
+            } => format!("allow {assistant} to use Latchkey"),
+            ControlRequest::SetAssistant { .. }
+            | ControlRequest::Overview
             | ControlRequest::Lock { .. }
             | ControlRequest::Assistants
             | ControlRequest::ForgetAssistant { .. }
-            | ControlRequest::JamfRead(_) => false,
-        }
+            | ControlRequest::JamfRead(_) => return None,
+        })
     }
 }
 

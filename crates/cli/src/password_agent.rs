@@ -14,8 +14,8 @@ pub async fn call<T: DeserializeOwned>(
     broker: &mut ControlClient,
     request: &ControlRequest,
 ) -> Result<T, ControlError> {
-    let _agent = match broker.broker_pid() {
-        Some(pid) if request.may_check_presence() => platform::start(pid).await,
+    let _agent = match (broker.broker_pid(), request.presence_purpose()) {
+        (Some(pid), Some(purpose)) => platform::start(pid, &purpose).await,
         _ => None,
     };
     broker.call(request).await
@@ -34,7 +34,7 @@ mod platform {
 
     /// A running `pkttyagent`, killed at drop; `None` when there is no terminal, no
     /// `pkttyagent`, or we are root (polkit is not asked for root).
-    pub async fn start(broker_pid: u32) -> Option<Child> {
+    pub async fn start(broker_pid: u32, purpose: &str) -> Option<Child> {
         if rustix::process::geteuid().is_root() || !has_terminal() {
             return None;
         }
@@ -58,6 +58,8 @@ mod platform {
         if waited.is_err() || !matches!(agent.try_wait(), Ok(None)) {
             return None;
         }
+        // polkit's prompt says only what Latchkey does in general: say what this is.
+        eprintln!("latchkey: to {purpose}, polkit may ask for your password here");
         Some(agent)
     }
 
@@ -74,7 +76,7 @@ mod platform {
 #[cfg(not(target_os = "linux"))]
 mod platform {
     /// Elsewhere the broker asks by itself (Touch ID on macOS): nothing to start.
-    pub async fn start(_broker_pid: u32) -> Option<()> {
+    pub async fn start(_broker_pid: u32, _purpose: &str) -> Option<()> {
         None
     }
 }

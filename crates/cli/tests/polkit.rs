@@ -136,7 +136,9 @@ fn in_a_terminal_polkit_asks_for_the_password_and_a_wrong_one_is_declined() {
 
     let prompt = wait_for(&screen, "Password:");
     assert!(
-        prompt.contains("AUTHENTICATING FOR app.latchkey.Latchkey.presence")
+        prompt.contains(&format!(
+            "latchkey: to allow {ASSISTANT} to use Latchkey, polkit may ask for your password here"
+        )) && prompt.contains("AUTHENTICATING FOR app.latchkey.Latchkey.presence")
             && prompt.contains("Latchkey needs your password")
             && prompt.contains("Authenticating as: nobody"),
         "{prompt}"
