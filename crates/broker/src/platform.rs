@@ -41,8 +41,9 @@ pub fn platform_services(
         let none = || -> Arc<dyn Presence> {
             Arc::new(latchkey_vault::NoPresence::new(
                 "a headless broker can only ask through polkit: run `latchkey` in a terminal \
-                 (it starts polkit's text agent there), or quit `latchkey serve` and start the \
-                 Latchkey app, which asks in its window",
+                 (it starts polkit's text agent there; for an assistant, `latchkey assistants \
+                 allow NAME`), or quit `latchkey serve` and start the Latchkey app, which asks \
+                 in its window",
             ))
         };
         let store = PlatformStore {

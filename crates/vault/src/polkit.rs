@@ -3,6 +3,9 @@
 //! person's own password. When no agent answers, or polkit is not there, the check falls back
 //! to another one (the app's confirmation dialog, or a refusal that says why).
 //!
+//! An assistant is never let in on polkit's word alone: the fallback, which can name it, is
+//! asked first, and polkit's password follows.
+//!
 //! The subject polkit authorizes is this process, the broker: `latchkey` registers a
 //! `pkttyagent` for the broker's pid when it runs in a terminal. polkit lets only root pass
 //! details with a check, so its prompt cannot name the domain; whoever asked shows that
@@ -16,7 +19,7 @@ use std::time::Duration;
 use zbus::zvariant::Value;
 use zbus::{Connection, Proxy};
 
-use crate::{Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest};
+use crate::{Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Purpose};
 
 /// The polkit action Latchkey checks; its policy file is `app.latchkey.Latchkey.policy` in
 /// `/usr/share/polkit-1/actions`.
@@ -209,8 +212,16 @@ impl Presence for PolkitPresence {
 
     fn confirm<'a>(&'a self, request: &'a PresenceRequest) -> PresenceFuture<'a> {
         Box::pin(async move {
+            // polkit's prompt cannot name an assistant, and a password prompt nobody expected
+            // is one to refuse: the fallback (the app's dialog, which names it) decides first,
+            // then polkit asks for the password when it can.
+            let unasked = request.purpose == Purpose::AllowAssistant;
+            if unasked {
+                self.fallback.confirm(request).await?;
+            }
             let why = match self.ask().await {
                 Asked::Answered(answer) => return answer,
+                Asked::Unusable(_) if unasked => return Ok(()),
                 Asked::Unusable(why) => why,
             };
             match self.fallback.confirm(request).await {

@@ -139,3 +139,32 @@ async fn root_is_never_let_through_by_polkit() {
     assert_eq!(dialog.asked.load(Ordering::SeqCst), 1);
     assert_eq!(presence.kind(), PresenceKind::Confirmation);
 }
+
+#[tokio::test]
+async fn an_assistant_is_never_let_in_on_polkits_word_alone() {
+    let bus = PolkitBus::without_polkitd();
+    let allow = PresenceRequest::allow_assistant(
+        "allow claude (/usr/local/bin/claude) to use Latchkey",
+        Requester::Assistant("claude".into()),
+    );
+
+    // The fallback, which can name the assistant, decides first: a refusal is its own, and
+    // polkit is not asked at all (its reason would come first otherwise).
+    let refusing = Arc::new(NoPresence::new("use `latchkey assistants allow`"));
+    let presence = PolkitPresence::on_bus(&bus.address, refusing);
+    assert_eq!(
+        presence.confirm(&allow).await,
+        Err(PresenceError::NotAvailable(
+            "use `latchkey assistants allow`".into()
+        ))
+    );
+    let denying = Counting::new(Err(PresenceError::Declined));
+    let presence = PolkitPresence::on_bus(&bus.address, denying.clone());
+    assert_eq!(presence.confirm(&allow).await, Err(PresenceError::Declined));
+
+    // Allowed in the dialog, with no polkit to ask for a password: the dialog's answer stands.
+    let dialog = Counting::new(Ok(()));
+    let presence = PolkitPresence::on_bus(&bus.address, dialog.clone());
+    presence.confirm(&allow).await.unwrap();
+    assert_eq!(dialog.asked.load(Ordering::SeqCst), 1);
+}
