@@ -209,12 +209,19 @@ async fn edit(
     else {
         bail!("no credential {id} (see `latchkey creds list`)");
     };
+    let edited = account(current.account.clone())?;
+    let moves = edited != current.account;
     let request = ControlRequest::Edit {
         id: current.id,
         label: label.unwrap_or(current.label),
-        account: account(current.account)?,
+        account: edited,
     };
-    Ok(password_agent::call(broker, &request).await?)
+    // Only a changed account asks for presence.
+    Ok(if moves {
+        password_agent::call(broker, &request).await?
+    } else {
+        broker.call(&request).await?
+    })
 }
 
 #[derive(Debug, Subcommand)]
