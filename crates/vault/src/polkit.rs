@@ -89,14 +89,9 @@ impl PolkitPresence {
             Ok(subject) => subject,
             Err(why) => return Asked::Unusable(why),
         };
-        let bus = match self.bus().await {
-            Ok(bus) => bus,
-            Err(e) => return Asked::Unusable(format!("polkit cannot be reached ({e})")),
-        };
-        let authority = match Proxy::new(&bus, AUTHORITY, AUTHORITY_PATH, AUTHORITY_INTERFACE).await
-        {
+        let authority = match authority(self.bus().await).await {
             Ok(proxy) => proxy,
-            Err(e) => return Asked::Unusable(format!("polkit cannot be reached ({e})")),
+            Err(why) => return Asked::Unusable(why),
         };
         let cancel = format!(
             "latchkey-{}-{}",
@@ -154,13 +149,8 @@ pub(crate) async fn probe() -> Result<(), String> {
     if is_root() {
         return Err("polkit is not asked for root, which it allows anything".into());
     }
-    let bus = Connection::system()
-        .await
-        .map_err(|e| format!("polkit cannot be reached ({e})"))?;
-    let authority = Proxy::new(&bus, AUTHORITY, AUTHORITY_PATH, AUTHORITY_INTERFACE)
-        .await
-        .map_err(|e| format!("polkit cannot be reached ({e})"))?;
-    let actions: Vec<ActionDescription> = authority
+    let actions: Vec<ActionDescription> = authority(Connection::system().await)
+        .await?
         .call("EnumerateActions", &("",))
         .await
         .map_err(|e| unusable(&e))?;
@@ -169,6 +159,19 @@ pub(crate) async fn probe() -> Result<(), String> {
     } else {
         Err(not_registered())
     }
+}
+
+/// polkit's authority on `bus`, or why it cannot be reached.
+async fn authority(bus: zbus::Result<Connection>) -> Result<Proxy<'static>, String> {
+    let unreachable = |e: zbus::Error| format!("polkit cannot be reached ({e})");
+    Proxy::new(
+        &bus.map_err(unreachable)?,
+        AUTHORITY,
+        AUTHORITY_PATH,
+        AUTHORITY_INTERFACE,
+    )
+    .await
+    .map_err(unreachable)
 }
 
 fn not_registered() -> String {
