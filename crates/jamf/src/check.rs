@@ -53,10 +53,7 @@ impl JamfClient {
             .inventory_page::<IgnoredAny>(&[Section::General], None, 0, 1)
             .await
         {
-            Ok((api, page)) => (
-                api.name(),
-                Some(page.total_count.unwrap_or(page.results.len() as u64)),
-            ),
+            Ok((api, page)) => (api.name(), Some(page.total())),
             Err(JamfError::Auth { status: 403, .. }) => ("unknown", None),
             Err(e) => return Err(e),
         };

@@ -284,7 +284,7 @@ impl JamfClient {
             .await?;
         Ok(ComputerPage {
             inventory_api: api.name().to_owned(),
-            total: page.total_count.unwrap_or(page.results.len() as u64),
+            total: page.total(),
             page: search.page,
             page_size: search.page_size,
             computers: page.results.iter().map(ComputerSummary::from).collect(),
@@ -443,7 +443,7 @@ impl JamfClient {
         page_size: u32,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<Vec<T>, JamfError> {
-        let total = first.total_count.unwrap_or(first.results.len() as u64);
+        let total = first.total();
         let pages = total.div_ceil(u64::from(page_size)).max(1);
         let pages = u32::try_from(pages).map_err(|_| JamfError::Parse {
             endpoint: endpoint(&reqwest::Method::GET, path),

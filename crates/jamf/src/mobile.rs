@@ -234,14 +234,7 @@ impl JamfClient {
                 query.push(("sort", "id:asc".into()));
                 let page: RawPage<RawMobile> =
                     self.get_json("api/v2/mobile-devices", &query).await?;
-                let total = page.total_count.unwrap_or(page.results.len() as u64);
-                (
-                    total,
-                    page.results
-                        .into_iter()
-                        .map(MobileDeviceSummary::from)
-                        .collect(),
-                )
+                summaries(page)
             }
             Some(filter) => {
                 query.extend([
@@ -254,14 +247,7 @@ impl JamfClient {
                 let page: RawPage<RawMobileDetail> = self
                     .get_json("api/v2/mobile-devices/detail", &query)
                     .await?;
-                let total = page.total_count.unwrap_or(page.results.len() as u64);
-                (
-                    total,
-                    page.results
-                        .into_iter()
-                        .map(MobileDeviceSummary::from)
-                        .collect(),
-                )
+                summaries(page)
             }
         };
         Ok(MobileDevicePage {
@@ -271,4 +257,18 @@ impl JamfClient {
             devices,
         })
     }
+}
+
+/// The total and the summaries of one page, whichever endpoint it came from.
+fn summaries<T>(page: RawPage<T>) -> (u64, Vec<MobileDeviceSummary>)
+where
+    MobileDeviceSummary: From<T>,
+{
+    (
+        page.total(),
+        page.results
+            .into_iter()
+            .map(MobileDeviceSummary::from)
+            .collect(),
+    )
 }

@@ -18,6 +18,13 @@ pub(crate) struct RawPage<T> {
     pub results: Vec<T>,
 }
 
+impl<T> RawPage<T> {
+    /// How many there are in all: `totalCount`, or this page's length when a server omits it.
+    pub fn total(&self) -> u64 {
+        self.total_count.unwrap_or(self.results.len() as u64)
+    }
+}
+
 /// A computer inventory record (v1, v3 or v4).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
