@@ -11,3 +11,15 @@ export async function fieldProblems(label: string, account: Account): Promise<Co
     return null;
   }
 }
+
+/** A field check whose answers reach `report` only when no later check was started: an
+ *  older check that answers late never overwrites a newer one. Returns what each call found. */
+export function latestOnly(report: (errors: CommandError[]) => void) {
+  let latest = 0;
+  return async (label: string, account: Account): Promise<CommandError[] | null> => {
+    const mine = ++latest;
+    const errors = await fieldProblems(label, account);
+    if (errors && mine === latest) report(errors);
+    return errors;
+  };
+}
