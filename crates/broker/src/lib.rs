@@ -5,36 +5,33 @@
 //! touch a secret happens in here; nothing it returns to an assistant may contain one.
 //! The user's own tools reach it through the [`control`] socket, the app in process.
 
-mod assistants;
-mod audit;
 pub mod control;
-mod credentials;
 mod error;
-mod jamf;
 mod listener;
 mod lock;
+mod mcp;
 mod mcp_config;
 mod paths;
+mod pipeline;
 mod platform;
 mod schema;
-mod server;
-mod sofa;
+mod services;
 pub mod tools;
 
-pub use assistants::{AssistantRecord, Assistants, Refusal, Verdict};
-pub use audit::{Audit, StoreAnchor, anchored_options};
-pub use credentials::{
+pub use error::Error;
+pub use listener::{Broker, Services};
+pub use mcp::LatchkeyServer;
+pub use mcp_config::{ConfigSnippet, McpClient};
+pub use paths::StatePaths;
+pub use pipeline::admission::{AssistantRecord, Assistants, Refusal, Verdict};
+pub use pipeline::audit::{Audit, StoreAnchor, anchored_options};
+pub use platform::{platform_services, platform_store};
+pub use services::credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
 };
-pub use error::Error;
-pub use jamf::{JamfService, JamfServiceError};
-pub use listener::{Broker, Services};
-pub use mcp_config::{ConfigSnippet, McpClient};
-pub use paths::StatePaths;
-pub use platform::{platform_services, platform_store};
-pub use server::LatchkeyServer;
-pub use sofa::{SofaOverview, SofaService, VersionReport};
+pub use services::jamf::{JamfService, JamfServiceError};
+pub use services::sofa::{SofaOverview, SofaService, VersionReport};
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

@@ -14,8 +14,8 @@ use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
-use crate::audit::Audit;
 use crate::lock::BrokerLock;
+use crate::pipeline::audit::Audit;
 use crate::{
     Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
 };

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::LatchkeyServer;
-use crate::jamf::JamfServiceError;
+use crate::services::jamf::JamfServiceError;
 
 /// Computers listed by the fleet report unless asked for more (the most exposed first).
 const FLEET_COMPUTERS_SHOWN: usize = 25;

@@ -22,7 +22,7 @@ use latchkey_vault::{Presence, PresenceError, PresenceRequest, Requester};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, watch};
 
-use crate::credentials::save_json;
+use crate::services::credentials::save_json;
 
 /// Whether an assistant may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

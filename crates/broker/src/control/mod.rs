@@ -23,7 +23,7 @@ use latchkey_caller::Caller;
 use latchkey_jamf::{ComputerRef, ComputerSearch, SerialNumber};
 use rmcp::model::Implementation;
 
-use crate::credentials::{CredentialError, PolicySettings, Target};
+use crate::services::credentials::{CredentialError, PolicySettings, Target};
 use crate::{JamfServiceError, Services, Verdict};
 
 /// Longest request line accepted; a credential is a few hundred bytes.
@@ -356,7 +356,7 @@ async fn audited_jamf(
     let domain = jamf.resolve(domain).await.map_err(jamf_error)?;
     let cli = Implementation::new("latchkey-cli", crate::VERSION);
     let intent = Intent {
-        assistant: crate::audit::assistant(Some(&cli), caller),
+        assistant: crate::pipeline::audit::assistant(Some(&cli), caller),
         tool: tool.to_owned(),
         arguments,
         domain: Some(domain.to_string()),

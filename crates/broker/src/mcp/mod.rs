@@ -18,7 +18,7 @@ use latchkey_caller::Caller;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
 
-use crate::audit::Audit;
+use crate::pipeline::audit::Audit;
 use crate::{CredentialService, JamfService, Services, SofaService};
 
 /// The loaded SOFA feed's summary: source, age, layout, majors.
@@ -119,7 +119,7 @@ impl ServerHandler for LatchkeyServer {
             .filter(|d| !self.credentials.is_unlocked(d))
             .cloned();
         let intent = Intent {
-            assistant: crate::audit::assistant(client.as_ref(), self.caller.as_deref()),
+            assistant: crate::pipeline::audit::assistant(client.as_ref(), self.caller.as_deref()),
             tool: request.name.to_string(),
             arguments: serde_json::Value::Object(request.arguments.clone().unwrap_or_default()),
             domain: domain.as_ref().map(ToString::to_string),

@@ -1,0 +1,6 @@
+//! What the broker serves, each service shared by every connection and by the app:
+//! credentials and unlock sessions, the SOFA feed, Jamf Pro clients.
+
+pub mod credentials;
+pub mod jamf;
+pub mod sofa;
