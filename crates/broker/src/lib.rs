@@ -12,7 +12,7 @@ mod lock;
 mod mcp;
 mod mcp_config;
 mod paths;
-mod pipeline;
+pub mod pipeline;
 mod platform;
 mod schema;
 mod services;
@@ -23,7 +23,12 @@ pub use listener::{Broker, Services};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient};
 pub use paths::StatePaths;
+pub use pipeline::admin::{Actor, Event};
 pub use pipeline::admission::{AssistantRecord, Assistants, Refusal, Verdict};
+pub use pipeline::approvals::{
+    ApprovalError, ApprovalRequest, Approvals, AssistantView, Grant, MAX_GRANT,
+};
+pub use pipeline::{Call, Change, ChangeTarget, Effect, Origin, Pipeline, Refused, Surface};
 pub use pipeline::audit::{Audit, StoreAnchor, anchored_options};
 pub use platform::{platform_services, platform_store};
 pub use services::credentials::{

@@ -15,6 +15,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 
 use crate::lock::BrokerLock;
+use crate::pipeline::Pipeline;
+use crate::pipeline::approvals::Approvals;
 use crate::pipeline::audit::Audit;
 use crate::{
     Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
@@ -29,7 +31,8 @@ const MAX_CONNECTIONS: usize = 256;
 /// `sun_path` holds 108 bytes on Linux and 104 on macOS, including the terminating NUL.
 const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 };
 
-/// What the broker serves: the services every connection shares.
+/// What the broker serves: the services every connection shares, and the one pipeline every
+/// call goes through.
 #[derive(Debug, Clone)]
 pub struct Services {
     pub sofa: Arc<SofaService>,
@@ -37,6 +40,8 @@ pub struct Services {
     pub assistants: Arc<Assistants>,
     pub audit: Arc<Audit>,
     pub jamf: Arc<JamfService>,
+    pub approvals: Arc<Approvals>,
+    pub pipeline: Arc<Pipeline>,
 }
 
 impl Services {
@@ -51,12 +56,21 @@ impl Services {
             Arc::clone(&credentials),
             Arc::clone(&sofa),
         ));
+        let approvals = Arc::new(Approvals::new(credentials.presence(), Arc::clone(&audit)));
+        let pipeline = Arc::new(Pipeline {
+            assistants: Arc::clone(&assistants),
+            credentials: Arc::clone(&credentials),
+            approvals: Arc::clone(&approvals),
+            audit: Arc::clone(&audit),
+        });
         Self {
             sofa,
             credentials,
             assistants,
             audit,
             jamf,
+            approvals,
+            pipeline,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `latchkey`: the command-line face of Latchkey. Thin: each subcommand calls a crate.
 
+mod approvals;
 mod assistants;
 mod audit;
 mod bridge;
@@ -37,6 +38,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Changes assistants asked for, waiting for your approval: list, approve, deny; grants
+    Approvals(approvals::ApprovalsArgs),
     /// The audit log of every assistant call: verify, tail, search, export
     Audit(audit::AuditArgs),
     /// Which assistants may use Latchkey: list, allow, deny, forget
@@ -73,6 +76,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
         Command::Serve => broker_runtime()?.block_on(serve()),
+        Command::Approvals(args) => runtime()?.block_on(approvals::run(args)),
         Command::Audit(args) => audit::run(args),
         Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),

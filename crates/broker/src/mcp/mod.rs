@@ -11,14 +11,14 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
 
-use std::time::Instant;
-
-use latchkey_audit::{CallResult, Decision, Intent};
+use latchkey_audit::CallResult;
 use latchkey_caller::Caller;
 use rmcp::handler::server::tool::ToolCallContext;
-use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ProgressNotificationParam,
+};
 
-use crate::pipeline::audit::Audit;
+use crate::pipeline::{Call, Effect, Origin, Pipeline, Refused, Surface};
 use crate::{CredentialService, JamfService, Services, SofaService};
 
 /// The loaded SOFA feed's summary: source, age, layout, majors.
@@ -39,7 +39,7 @@ pub struct LatchkeyServer {
     pub(crate) sofa: Arc<SofaService>,
     pub(crate) credentials: Arc<CredentialService>,
     pub(crate) jamf: Arc<JamfService>,
-    audit: Arc<Audit>,
+    pipeline: Arc<Pipeline>,
     /// Who is on the other end, when the connection came through the socket.
     caller: Option<Arc<Caller>>,
 }
@@ -64,7 +64,7 @@ impl LatchkeyServer {
             sofa: services.sofa,
             credentials: services.credentials,
             jamf: services.jamf,
-            audit: services.audit,
+            pipeline: services.pipeline,
             caller,
         }
     }
@@ -87,6 +87,14 @@ impl LatchkeyServer {
         self.jamf.resolve(named).await.ok()
     }
 
+    /// Whether any tool offered changes something (its annotations say so).
+    pub fn changes_anything(&self) -> bool {
+        self.tool_router
+            .list_all()
+            .iter()
+            .any(|t| Effect::of(t) == Effect::Changes)
+    }
+
     /// Names of every tool this server offers, in the order `tools/list` gives them.
     pub fn tool_names(&self) -> Vec<String> {
         self.tool_router
@@ -99,7 +107,8 @@ impl LatchkeyServer {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for LatchkeyServer {
-    /// Every call is on the audit log before it runs (or does not run), and its outcome after.
+    /// Every call goes through the pipeline: allow-list, lock, approval for changing tools,
+    /// the audit log before it runs and its outcome after.
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -114,61 +123,63 @@ impl ServerHandler for LatchkeyServer {
                 .map(|info| info.client_info.clone())
         });
         let domain = self.target_domain(&request).await;
-        let locked = domain
-            .as_ref()
-            .filter(|d| !self.credentials.is_unlocked(d))
-            .cloned();
-        let intent = Intent {
-            assistant: crate::pipeline::audit::assistant(client.as_ref(), self.caller.as_deref()),
-            tool: request.name.to_string(),
-            arguments: serde_json::Value::Object(request.arguments.clone().unwrap_or_default()),
-            domain: domain.as_ref().map(ToString::to_string),
-            decision: if locked.is_some() {
-                Decision::RefusedLocked
-            } else {
-                Decision::Allowed
+        let call = Call {
+            origin: Origin {
+                surface: Surface::Mcp,
+                caller: self.caller.clone(),
+                client,
             },
+            tool: request.name.to_string(),
+            arguments: request.arguments.clone().unwrap_or_default(),
+            domain,
+            // An unknown tool changes nothing: the router refuses it.
+            effect: self
+                .tool_router
+                .get(&request.name)
+                .map_or(Effect::ReadOnly, Effect::of),
         };
-        // Every tool so far only reads (see capabilities.mutating_tools).
-        let read_only = self
-            .tool_router
-            .get(&request.name)
-            .and_then(|tool| tool.annotations.as_ref())
-            .and_then(|hints| hints.read_only_hint)
-            .unwrap_or(false);
-        let seq = self.audit.intent(intent, read_only).await.map_err(|e| {
-            ErrorData::internal_error(
-                format!("Latchkey could not write its audit log, so the call was not run: {e}"),
-                None,
-            )
-        })?;
-        if let Some(domain) = locked {
-            let refused = latchkey_vault::Error::DomainLocked { domain }.to_string();
-            return Ok(CallToolResult::error(vec![ContentBlock::text(refused)]).into());
-        }
-        // The tool uses the domain the audit names, found once: with a client cached for it,
-        // the tool's own lookup then needs no trip to the secret store.
-        let mut request = request;
-        if let Some(domain) = domain {
-            request
-                .arguments
-                .get_or_insert_default()
-                .insert("domain".to_owned(), domain.to_string().into());
-        }
-        let started = Instant::now();
-        let response = self
-            .tool_router
-            .call(ToolCallContext::new(self, request, context))
+        let waiting = waiting_notice(&context);
+        let domain = call.domain.clone();
+        let answer = self
+            .pipeline
+            .run(call, |call| crate::tools::preview_change(self, call), waiting, |change| async move {
+                let (mut request, mut context) = (request, context);
+                // The tool uses the domain the audit names, found once: with a client cached
+                // for it, the tool's own lookup then needs no trip to the secret store.
+                if let Some(domain) = domain {
+                    request
+                        .arguments
+                        .get_or_insert_default()
+                        .insert("domain".to_owned(), domain.to_string().into());
+                }
+                // A changing tool carries out exactly what was approved.
+                if let Some(change) = change {
+                    context.extensions.insert(change);
+                }
+                let response = self
+                    .tool_router
+                    .call(ToolCallContext::new(self, request, context))
+                    .await;
+                let result = match &response {
+                    Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                        CallResult::Error("tool_error".to_owned())
+                    }
+                    Ok(_) => CallResult::Ok,
+                    Err(e) => CallResult::Error(format!("protocol_error_{}", e.code.0)),
+                };
+                (response, result)
+            })
             .await;
-        let result = match &response {
-            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
-                CallResult::Error("tool_error".to_owned())
+        match answer {
+            Ok(response) => response,
+            Err(Refused::Audit(e)) => Err(ErrorData::internal_error(
+                Refused::Audit(e).to_string(),
+                None,
+            )),
+            Err(refused) => {
+                Ok(CallToolResult::error(vec![ContentBlock::text(refused.to_string())]).into())
             }
-            Ok(_) => CallResult::Ok,
-            Err(e) => CallResult::Error(format!("protocol_error_{}", e.code.0)),
-        };
-        self.audit.outcome(seq, result, started.elapsed()).await;
-        response
+        }
     }
 
     fn get_info(&self) -> ServerConfig {
@@ -217,4 +228,23 @@ impl ServerHandler for LatchkeyServer {
         ])
         .into())
     }
+}
+
+/// While a call waits for the person: progress notifications saying so, when the client asked
+/// for progress (a progress token); nothing otherwise.
+fn waiting_notice(
+    context: &RequestContext<RoleServer>,
+) -> Option<Box<dyn Fn(&str) + Send + Sync>> {
+    let token = context.meta.get_progress_token()?;
+    let peer = context.peer.clone();
+    let sent = std::sync::atomic::AtomicU32::new(0);
+    Some(Box::new(move |message: &str| {
+        let progress = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let note = ProgressNotificationParam::new(token.clone(), f64::from(progress))
+            .with_message(message);
+        let peer = peer.clone();
+        tokio::spawn(async move {
+            let _ = peer.notify_progress(note).await;
+        });
+    }))
 }

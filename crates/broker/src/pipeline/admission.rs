@@ -165,8 +165,18 @@ impl Assistants {
         }))
     }
 
-    /// Allows or denies a program by path (from the CLI or the Assistants page), after a
-    /// presence check when the request came from the command line.
+    /// Why `caller` is refused without asking anyone: the person denied it. A newcomer is not
+    /// refused here (see [`Self::admit`]).
+    pub fn refusal(&self, caller: &Caller) -> Option<Refusal> {
+        let path = caller.assistant_executable()?;
+        self.records()
+            .iter()
+            .find(|r| r.path == path && r.verdict == Verdict::Denied)
+            .map(|r| Refusal::Denied(r.name.clone()))
+    }
+
+    /// Allows or denies a program by path (from the CLI or the Assistants page); allowing
+    /// asks for presence (a click on the page can be automated).
     pub async fn set_verdict(
         &self,
         path: PathBuf,
@@ -179,7 +189,7 @@ impl Assistants {
             .find(|r| r.path == path)
             .map(|r| r.name.clone())
             .unwrap_or_else(|| file_name(&path));
-        if requester == Requester::Cli && verdict == Verdict::Allowed {
+        if verdict == Verdict::Allowed {
             let request = PresenceRequest::new(
                 format!("allow {name} ({}) to use Latchkey", path.display()),
                 requester,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_audit::{
-    Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options, Outcome, Seq,
+    AdminEvent, Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options, Outcome, Seq,
 };
 use latchkey_caller::Caller;
 use latchkey_vault::SecretStore;
@@ -122,6 +122,19 @@ impl Audit {
         tracing::error!("could not record the outcome of audit entry {intent}: {failure}");
     }
 
+    /// Records an admin event (an unlock, an approval, …), flushed to disk before it returns.
+    pub(crate) async fn record_admin(&self, event: AdminEvent) -> Result<Seq, String> {
+        let log = self
+            .log
+            .clone()
+            .map_err(|e| format!("it cannot be opened: {e}"))?;
+        let seq = blocking(move || log.record_admin(&event))
+            .await?
+            .map_err(|e| e.to_string())?;
+        self.written();
+        Ok(seq)
+    }
+
     /// Records that a connection was refused before any MCP exchange.
     pub async fn refused(&self, caller: &Caller, why: &str) {
         let intent = Intent {
@@ -130,6 +143,7 @@ impl Audit {
             arguments: serde_json::json!({ "refused": why }),
             domain: None,
             decision: Decision::RefusedUnknownClient,
+            approval: None,
         };
         if let Err(e) = self.intent(intent, true).await {
             tracing::error!("could not record a refused connection: {e}");

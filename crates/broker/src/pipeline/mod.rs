@@ -1,6 +1,280 @@
-//! The one guarded path every request takes, whatever surface it came from: caller identity →
-//! allow-list ([`admission`]) → domain lock → approval → audit intent ([`audit`]) → run →
-//! audit outcome.
+//! The one guarded path every request takes, whatever surface it came from (the MCP socket,
+//! the `latchkey mcp` bridge, the control socket, an app command):
+//!
+//! caller identity → allow-list ([`admission`]) → domain lock → approval ([`approvals`],
+//! changing calls only) → audit intent ([`audit`]) → run → audit outcome.
+//!
+//! Each stage can veto before the call runs and the audit records after, like Secretive's
+//! "witness". Surfaces build a [`Call`] and hand [`Pipeline::run`] the work; none of them
+//! re-implements a stage. What the person does themselves (unlock, add a credential, allow an
+//! assistant, approve) takes [`admin`], which records each on the same chain.
 
+pub mod admin;
 pub mod admission;
+pub mod approvals;
 pub mod audit;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use latchkey_audit::{Assistant, CallResult, Decision, Intent};
+use latchkey_caller::Caller;
+use latchkey_vault::Domain;
+use rmcp::model::Implementation;
+use serde::{Deserialize, Serialize};
+
+use crate::CredentialService;
+use admission::{Assistants, Refusal};
+use admin::Actor;
+use approvals::{ApprovalVerdict, Approvals, Asked};
+use audit::Audit;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Surface {
+    /// An assistant over MCP (the socket, or the `latchkey mcp` bridge in front of it).
+    Mcp,
+    /// The `latchkey` command line, through the control socket.
+    Control,
+    /// The person in the Latchkey app.
+    App,
+}
+
+/// Who is asking, worked out once per connection: what the OS says of the peer (absent for
+/// the app itself) and what the client says it is.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub surface: Surface,
+    /// The peer process and the program it belongs to; `None` in process.
+    pub caller: Option<Arc<Caller>>,
+    /// The client's own name and version (MCP `clientInfo`), when it gave one.
+    pub client: Option<Implementation>,
+}
+
+impl Origin {
+    /// The app's own requests: the person clicked.
+    pub fn app() -> Self {
+        Self {
+            surface: Surface::App,
+            caller: None,
+            client: Some(Implementation::new("latchkey-app", crate::VERSION)),
+        }
+    }
+
+    /// The assistant as the audit names it.
+    pub fn assistant(&self) -> Assistant {
+        audit::assistant(self.client.as_ref(), self.caller.as_deref())
+    }
+}
+
+/// Whether a tool changes anything, from its MCP annotations (`readOnlyHint`), never its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    ReadOnly,
+    Changes,
+}
+
+impl Effect {
+    /// A tool without a `readOnlyHint: true` annotation is treated as changing things.
+    pub fn of(tool: &rmcp::model::Tool) -> Self {
+        match tool.annotations.as_ref().and_then(|a| a.read_only_hint) {
+            Some(true) => Effect::ReadOnly,
+            _ => Effect::Changes,
+        }
+    }
+}
+
+/// Works out (and checks) what a changing call will do; only changing calls are previewed.
+/// It may borrow the surface's state (`'a`), not the call.
+pub type Preview<'a> = Pin<Box<dyn Future<Output = Result<Change, String>> + Send + 'a>>;
+
+/// The preview of a surface whose calls only read (it is never asked for).
+pub fn no_preview(call: &Call) -> Preview<'static> {
+    Box::pin(std::future::ready(Err(format!(
+        "{} changes something and cannot be called from here",
+        call.tool
+    ))))
+}
+
+/// One request, as every stage sees it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub origin: Origin,
+    /// The tool's name (the MCP tool the CLI's and the app's reads correspond to).
+    pub tool: String,
+    /// The arguments as sent (the audit redacts them).
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+    /// The credential domain the call would use, when it needs one.
+    pub domain: Option<Domain>,
+    pub effect: Effect,
+}
+
+/// What a changing call will do, worked out (and checked) before the person is asked: the
+/// approval card shows it, a grant is bound to it, and the tool runs exactly it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// Each thing changed, by name and id.
+    pub targets: Vec<ChangeTarget>,
+    /// The change in plain words, e.g. "schedule macOS 15.7.9 on 34 Macs with a deadline of
+    /// 13 Dec 2026; fixes 3 actively exploited CVEs".
+    pub summary: String,
+    /// The tool's full preview, which the tool then carries out.
+    pub details: serde_json::Value,
+}
+
+/// One thing a change touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeTarget {
+    pub name: String,
+    pub id: String,
+}
+
+/// Why the pipeline did not run a call. The text is what the caller is told; none contains a
+/// secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refused {
+    #[error(transparent)]
+    NotAdmitted(#[from] Refusal),
+    #[error("{0}")]
+    Locked(latchkey_vault::Error),
+    /// The arguments or the preview were refused before anyone was asked.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("denied by the person in Latchkey: nothing was changed")]
+    Denied,
+    #[error("not approved within {0} in Latchkey: nothing was changed")]
+    TimedOut(String),
+    #[error("Latchkey could not write its audit log, so the call was not run: {0}")]
+    Audit(String),
+}
+
+/// The stages, shared by every surface.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub(crate) assistants: Arc<Assistants>,
+    pub(crate) credentials: Arc<CredentialService>,
+    pub(crate) approvals: Arc<Approvals>,
+    pub(crate) audit: Arc<Audit>,
+}
+
+impl Pipeline {
+    /// Runs `call` through every stage. A changing call first has `preview` worked out (a
+    /// refusal there asks nobody), then waits for the person; `waiting` is told while it does
+    /// (MCP progress notifications). `work` gets the approved change and returns its answer
+    /// and how it ended, for the audit.
+    pub async fn run<'s, T, P, W, F>(
+        &self,
+        call: Call,
+        preview: P,
+        waiting: Option<Box<dyn Fn(&str) + Send + Sync>>,
+        work: W,
+    ) -> Result<T, Refused>
+    where
+        P: FnOnce(&Call) -> Preview<'s>,
+        W: FnOnce(Option<Arc<Change>>) -> F,
+        F: Future<Output = (T, CallResult)>,
+    {
+        let assistant = call.origin.assistant();
+        // Allow-list: held again at every call, so a revoked assistant stops at once.
+        if let Some(caller) = &call.origin.caller
+            && let Err(refusal) = self.assistants.admit(caller).await
+        {
+            self.refuse(&call, &assistant, Decision::RefusedUnknownClient, None)
+                .await;
+            return Err(refusal.into());
+        }
+        if let Some(domain) = call.domain.as_ref().filter(|d| !self.credentials.is_unlocked(d)) {
+            let locked = latchkey_vault::Error::DomainLocked {
+                domain: domain.clone(),
+            };
+            self.refuse(&call, &assistant, Decision::RefusedLocked, None)
+                .await;
+            return Err(Refused::Locked(locked));
+        }
+        let (change, approval) = match call.effect {
+            Effect::ReadOnly => (None, None),
+            Effect::Changes => {
+                let change = match preview(&call).await {
+                    Ok(change) => Arc::new(change),
+                    Err(why) => {
+                        self.refuse(&call, &assistant, Decision::RefusedInvalid, Some(&why))
+                            .await;
+                        return Err(Refused::Invalid(why));
+                    }
+                };
+                let asked = Asked::new(&call, &assistant, &change);
+                let verdict = match call.origin.surface {
+                    // The person asked in the app: their presence is the approval.
+                    Surface::App => self.approvals.confirm_own(asked, &Actor::app()).await,
+                    // Anyone else (an assistant, or a program running the CLI) waits for the
+                    // person's answer.
+                    Surface::Mcp | Surface::Control => self.approvals.ask(asked, waiting).await,
+                };
+                match verdict {
+                    ApprovalVerdict::Approved(how) => (Some(change), Some(how)),
+                    ApprovalVerdict::Denied => {
+                        self.refuse(&call, &assistant, Decision::Denied, None).await;
+                        return Err(Refused::Denied);
+                    }
+                    ApprovalVerdict::TimedOut(after) => {
+                        self.refuse(&call, &assistant, Decision::TimedOut, None).await;
+                        return Err(Refused::TimedOut(after));
+                    }
+                }
+            }
+        };
+        let decision = match approval {
+            Some(_) => Decision::Approved,
+            None => Decision::Allowed,
+        };
+        let intent = intent(&call, assistant, decision, approval);
+        let seq = self
+            .audit
+            .intent(intent, call.effect == Effect::ReadOnly)
+            .await
+            .map_err(Refused::Audit)?;
+        let started = Instant::now();
+        let (answer, result) = work(change).await;
+        self.audit.outcome(seq, result, started.elapsed()).await;
+        Ok(answer)
+    }
+
+    /// Records a call that a stage refused (nothing ran), with the reason when the decision
+    /// alone does not say it. The audit failing is logged: the call is refused either way.
+    async fn refuse(
+        &self,
+        call: &Call,
+        assistant: &Assistant,
+        decision: Decision,
+        reason: Option<&str>,
+    ) {
+        let mut intent = intent(call, assistant.clone(), decision, None);
+        if let (Some(reason), serde_json::Value::Object(arguments)) = (reason, &mut intent.arguments)
+        {
+            arguments.insert("refused".to_owned(), reason.into());
+        }
+        if let Err(e) = self.audit.intent(intent, true).await {
+            tracing::error!("could not record a refused call: {e}");
+        }
+    }
+}
+
+fn intent(
+    call: &Call,
+    assistant: Assistant,
+    decision: Decision,
+    approval: Option<String>,
+) -> Intent {
+    Intent {
+        assistant,
+        tool: call.tool.clone(),
+        arguments: serde_json::Value::Object(call.arguments.clone()),
+        domain: call.domain.as_ref().map(ToString::to_string),
+        decision,
+        approval,
+    }
+}

@@ -2,9 +2,10 @@
 //! presence check, behind the operations the app, the control socket and the tools use.
 //!
 //! Secrets enter here (add, rotate, unlock) and never leave except to the code that uses them
-//! inside the broker: no view, error or log carries one. Who asked decides what needs a
-//! presence check: unlocking always does; adding, rotating and removing do when the request
-//! came from the command line, which an assistant with a shell could also run.
+//! inside the broker: no view, error or log carries one. Unlocking, adding, rotating, removing,
+//! moving a credential to another account and changing the policy all need a presence check,
+//! whoever asked: the command line can be run by an assistant with a shell, and a click in the
+//! app can be automated.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -232,24 +233,22 @@ impl CredentialService {
     }
 
     /// Sets how long unlocks last by default and the idle timeout, and saves them. From the
-    /// command line this needs a presence check: a longer unlock is a weaker lock.
+    /// command line or the app this needs a presence check: a longer unlock is a weaker lock.
     pub async fn set_policy(
         &self,
         settings: PolicySettings,
         requester: Requester,
     ) -> Result<PolicySettings, CredentialError> {
         let policy = settings.policy()?;
-        if requester == Requester::Cli {
-            let action = format!(
-                "keep unlocks for {}{}",
-                time_left(policy.ttl().as_secs()),
-                policy.idle().map_or(String::new(), |idle| format!(
-                    ", locking after {} unused",
-                    time_left(idle.as_secs())
-                ))
-            );
-            self.confirm(action, requester).await?;
-        }
+        let action = format!(
+            "keep unlocks for {}{}",
+            time_left(policy.ttl().as_secs()),
+            policy.idle().map_or(String::new(), |idle| format!(
+                ", locking after {} unused",
+                time_left(idle.as_secs())
+            ))
+        );
+        self.confirm(action, requester).await?;
         if let Some(path) = &self.policy_file {
             save_json(path, &settings).map_err(|reason| CredentialError::Settings {
                 path: path.clone(),
@@ -261,7 +260,7 @@ impl CredentialService {
         Ok(settings)
     }
 
-    fn policy(&self) -> UnlockPolicy {
+    pub(crate) fn policy(&self) -> UnlockPolicy {
         *self.policy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -272,6 +271,11 @@ impl CredentialService {
 
     fn changed(&self) {
         self.changes.send_modify(|generation| *generation += 1);
+    }
+
+    /// The presence check, for the other services that ask the person (approvals).
+    pub(crate) fn presence(&self) -> Arc<dyn Presence> {
+        Arc::clone(&self.presence)
     }
 
     /// How presence is checked here.
@@ -348,7 +352,7 @@ impl CredentialService {
         }
     }
 
-    /// Stores a new credential after validating it (and, from the CLI, a presence check).
+    /// Stores a new credential after validating it (and a presence check).
     pub async fn add(
         &self,
         new: NewCredential,
@@ -357,14 +361,12 @@ impl CredentialService {
         if let Some(problem) = new.problems().into_iter().next() {
             return Err(problem.into());
         }
-        if requester == Requester::Cli {
-            let action = format!(
-                "add the {} credential \"{}\"",
-                new.account.kind().display_name(),
-                new.label.trim()
-            );
-            self.confirm(action, requester).await?;
-        }
+        let action = format!(
+            "add the {} credential \"{}\"",
+            new.account.kind().display_name(),
+            new.label.trim()
+        );
+        self.confirm(action, requester).await?;
         let _one_writer = self.writes.lock().await;
         let metadata = self.store.put(new).await;
         self.relist();
@@ -376,7 +378,7 @@ impl CredentialService {
 
     /// Changes a credential's label and account fields; its secret stays. A changed account
     /// locks the domain it was in (the unlocked secret went with the old account) and, from
-    /// the command line, needs a presence check: it decides where the secret is sent.
+    /// anywhere, needs a presence check: it decides where the secret is sent.
     pub async fn edit(
         &self,
         id: &CredentialId,
@@ -389,7 +391,7 @@ impl CredentialService {
         let current = self.find(id).await?;
         let edited = edit.applied_to(&current)?;
         let moved = edited.account != current.account;
-        if moved && requester == Requester::Cli {
+        if moved {
             let action = format!(
                 "change \"{}\" to {} as {}",
                 current.label,
@@ -424,10 +426,8 @@ impl CredentialService {
             }
             .into());
         }
-        if requester == Requester::Cli {
-            let action = format!("rotate the secret of \"{}\"", metadata.label);
-            self.confirm(action, requester).await?;
-        }
+        let action = format!("rotate the secret of \"{}\"", metadata.label);
+        self.confirm(action, requester).await?;
         let _one_writer = self.writes.lock().await;
         let kept = SecretString::new(secret.expose().to_owned());
         let metadata = self.store.rotate(id, secret).await;
@@ -446,10 +446,8 @@ impl CredentialService {
         requester: Requester,
     ) -> Result<(), CredentialError> {
         let metadata = self.find(id).await?;
-        if requester == Requester::Cli {
-            let action = format!("remove the credential \"{}\"", metadata.label);
-            self.confirm(action, requester).await?;
-        }
+        let action = format!("remove the credential \"{}\"", metadata.label);
+        self.confirm(action, requester).await?;
         let _one_writer = self.writes.lock().await;
         let deleted = self.store.delete(id).await;
         self.relist();

@@ -3,4 +3,5 @@
 
 pub mod credentials;
 pub mod jamf;
+mod reads;
 pub mod sofa;

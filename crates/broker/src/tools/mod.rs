@@ -4,3 +4,14 @@ pub mod credentials;
 pub mod jamf;
 pub mod sofa;
 pub mod status;
+
+use crate::LatchkeyServer;
+use crate::pipeline::{Call, Preview};
+
+/// What a changing tool will do, worked out before the person is asked to approve it: each
+/// changing tool names its preview here.
+pub(crate) fn preview_change<'s>(server: &'s LatchkeyServer, call: &Call) -> Preview<'s> {
+    let _ = server;
+    let tool = call.tool.clone();
+    Box::pin(async move { Err(format!("{tool} has no preview, so it cannot be approved")) })
+}

@@ -53,7 +53,7 @@ impl LatchkeyServer {
             store_error,
             capabilities: Capabilities {
                 tools: self.tool_names(),
-                mutating_tools: false,
+                mutating_tools: self.changes_anything(),
             },
         })
     }

@@ -1,0 +1,192 @@
+//! What the CLI and the broker say to each other on the control socket.
+
+use latchkey_vault::{Account, CredentialId, Domain, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::Verdict;
+use crate::services::credentials::{CredentialError, PolicySettings};
+
+
+/// What the CLI asks of the broker.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ControlRequest {
+    /// Every credential and domain with its lock state → [`crate::CredentialsOverview`].
+    Overview,
+    /// Store a new credential → [`crate::CredentialView`].
+    Add {
+        label: String,
+        account: Account,
+        #[serde(serialize_with = "SecretString::serialize_exposed")]
+        secret: SecretString,
+    },
+    /// Change the label and account fields (the secret stays; a changed account asks for
+    /// presence and locks its domain) → [`crate::CredentialView`].
+    Edit {
+        id: CredentialId,
+        label: String,
+        account: Account,
+    },
+    /// Replace the secret → [`crate::CredentialView`].
+    Rotate {
+        id: CredentialId,
+        #[serde(serialize_with = "SecretString::serialize_exposed")]
+        secret: SecretString,
+    },
+    /// Remove → `null`.
+    Remove { id: CredentialId },
+    /// Unlock one domain or all (`domain` absent) → the domains unlocked.
+    Unlock {
+        domain: Option<Domain>,
+        ttl_minutes: Option<u64>,
+    },
+    /// Lock one domain or all → how many were unlocked.
+    Lock { domain: Option<Domain> },
+    /// Set the default unlock time and idle timeout → the [`PolicySettings`] now in force.
+    SetPolicy(PolicySettings),
+    /// The assistants allowed or denied → [`crate::AssistantRecord`]s.
+    Assistants,
+    /// Allow or deny an assistant by name or path (allowing asks for presence) → its record.
+    SetAssistant { assistant: String, verdict: Verdict },
+    /// Forget an assistant by name or path (it is asked about again) → whether it was known.
+    ForgetAssistant { assistant: String },
+    /// Reads from a Jamf Pro server, on the audit log → see [`JamfRead`].
+    JamfRead(JamfRead),
+    /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
+    /// `ConnectionCheck`.
+    JamfTest { id: CredentialId },
+    /// The changes waiting for the person's approval → [`crate::ApprovalRequest`]s.
+    Approvals,
+    /// Approve a waiting change (asks for presence), once or remembered for
+    /// `remember_minutes` → the [`crate::Grant`] made, or `null`.
+    Approve {
+        id: String,
+        remember_minutes: Option<u64>,
+    },
+    /// Deny a waiting change → `null`.
+    Deny { id: String },
+    /// The approvals remembered → [`crate::Grant`]s.
+    Grants,
+    /// Revoke a remembered approval → `null`.
+    Revoke { grant: String },
+}
+
+impl ControlRequest {
+    /// What this request does, when the broker may check presence before it answers (polkit
+    /// then asks for the password through an agent the CLI starts in its terminal, and
+    /// polkit's own prompt cannot say what for); `None` when it never asks.
+    pub fn presence_purpose(&self) -> Option<String> {
+        Some(match self {
+            ControlRequest::Add { label, account, .. } => format!(
+                "add the {} credential \"{}\"",
+                account.kind().display_name(),
+                label.trim()
+            ),
+            ControlRequest::Edit { id, .. } => format!("change the account of credential {id}"),
+            ControlRequest::Rotate { id, .. } => format!("rotate the secret of credential {id}"),
+            ControlRequest::Remove { id } => format!("remove credential {id}"),
+            ControlRequest::Unlock {
+                domain: Some(domain),
+                ..
+            } => format!("unlock {domain}"),
+            ControlRequest::Unlock { domain: None, .. } => "unlock every domain".to_owned(),
+            ControlRequest::SetPolicy(_) => "change the unlock policy".to_owned(),
+            ControlRequest::JamfTest { id } => format!("test credential {id} while it is locked"),
+            ControlRequest::SetAssistant {
+                assistant,
+                verdict: Verdict::Allowed,
+            } => format!("allow {assistant} to use Latchkey"),
+            ControlRequest::Approve { id, .. } => format!("approve the change waiting as {id}"),
+            ControlRequest::SetAssistant { .. }
+            | ControlRequest::Overview
+            | ControlRequest::Lock { .. }
+            | ControlRequest::Assistants
+            | ControlRequest::ForgetAssistant { .. }
+            | ControlRequest::JamfRead(_)
+            | ControlRequest::Approvals
+            | ControlRequest::Deny { .. }
+            | ControlRequest::Grants
+            | ControlRequest::Revoke { .. } => return None,
+        })
+    }
+}
+
+/// What the CLI reads from a Jamf Pro server (`domain` absent: the only one unlocked).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+pub enum JamfRead {
+    /// One page of computers matching `text` (all when absent) → a `ComputerPage`.
+    Computers {
+        domain: Option<String>,
+        text: Option<String>,
+        page: u32,
+        page_size: u32,
+    },
+    /// One Mac's security posture, by serial number → a `ComputerSecurity`.
+    Security {
+        domain: Option<String>,
+        serial: String,
+    },
+    /// The fleet's security report → a `FleetSecurityReport`.
+    Fleet {
+        domain: Option<String>,
+        refresh: bool,
+    },
+}
+
+impl JamfRead {
+    /// The MCP tool that reads the same, and its arguments, as the audit records them.
+    pub(crate) fn as_tool(&self) -> (&'static str, serde_json::Value, Option<&str>) {
+        match self {
+            JamfRead::Computers { domain, text, .. } => (
+                "jamf_search_computers",
+                serde_json::json!({ "text": text }),
+                domain.as_deref(),
+            ),
+            JamfRead::Security { domain, serial } => (
+                "jamf_computer_security",
+                serde_json::json!({ "serial": serial }),
+                domain.as_deref(),
+            ),
+            JamfRead::Fleet { domain, refresh } => (
+                "jamf_fleet_security_report",
+                serde_json::json!({ "refresh": refresh }),
+                domain.as_deref(),
+            ),
+        }
+    }
+}
+
+/// The broker's answer to one request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlResponse {
+    Ok(serde_json::Value),
+    Error(ControlError),
+}
+
+/// A failed request: the message, and the form field it is about when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ControlError {
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl From<CredentialError> for ControlError {
+    fn from(e: CredentialError) -> Self {
+        Self {
+            field: e.field().map(str::to_owned),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl ControlError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            field: None,
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The broker's end of the control socket.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_caller::Caller;
+use latchkey_vault::{CredentialEdit, NewCredential, Requester};
+use rmcp::model::Implementation;
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+use zeroize::Zeroizing;
+
+use super::{ControlError, ControlRequest, ControlResponse, JamfRead};
+use crate::pipeline::admin::Actor;
+use crate::pipeline::approvals::ApprovalError;
+use crate::Services;
+use crate::pipeline::{Origin, Surface};
+use crate::services::credentials::Target;
+
+/// Longest request line accepted; a credential is a few hundred bytes.
+const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+
+/// Serves one control connection until the client hangs up. An overlong line is skipped
+/// with an error answer, never buffered whole.
+pub(crate) async fn serve_connection(services: Services, stream: UnixStream, bridge: &Path) {
+    // Who runs the CLI (looking past `latchkey` itself), for the audit of what it reads.
+    let caller = latchkey_caller::identify(&stream, bridge).ok().map(Arc::new);
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Zeroizing::new(Vec::new());
+        match (&mut reader)
+            .take(MAX_REQUEST_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .await
+        {
+            Ok(0) => return,
+            Ok(n) if n as u64 > MAX_REQUEST_BYTES => {
+                // Skip the rest of the line without buffering it, then carry on.
+                if line.last() != Some(&b'\n') && skip_line(&mut reader).await.is_err() {
+                    return;
+                }
+                if respond(&mut write, &too_long()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!("control connection: {e}");
+                return;
+            }
+        }
+        let response = match serde_json::from_slice::<ControlRequest>(&line) {
+            Ok(request) => handle(&services, caller.as_ref(), request).await,
+            // serde's message names the field or position, never the value.
+            Err(e) => ControlResponse::Error(ControlError::new(format!("bad request: {e}"))),
+        };
+        if respond(&mut write, &response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Consumes input up to and including the next line break.
+async fn skip_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf().await?;
+        if buffer.is_empty() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                reader.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+            }
+        }
+    }
+}
+
+fn too_long() -> ControlResponse {
+    ControlResponse::Error(ControlError::new(format!(
+        "request longer than {MAX_REQUEST_BYTES} bytes"
+    )))
+}
+
+async fn respond(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &ControlResponse,
+) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+async fn handle(
+    services: &Services,
+    caller: Option<&Arc<Caller>>,
+    request: ControlRequest,
+) -> ControlResponse {
+    let result = match request {
+        // Reads from an admin system: the allow-list (asking about a newcomer), the lock and
+        // the audit, exactly like an assistant's call.
+        ControlRequest::JamfRead(read) => audited_jamf(services, caller, read).await,
+        // A program the person denied gets nothing else here either.
+        request => match caller.and_then(|c| services.assistants.refusal(c)) {
+            Some(refusal) => Err(ControlError::new(refusal.to_string())),
+            None => administer(services, caller, request).await,
+        },
+    };
+    match result {
+        Ok(value) => ControlResponse::Ok(value),
+        Err(e) => ControlResponse::Error(e),
+    }
+}
+
+/// What the person does from the command line: each change asks for presence and is an admin
+/// event on the audit log (see [`crate::pipeline::admin`]).
+async fn administer(
+    services: &Services,
+    caller: Option<&Arc<Caller>>,
+    request: ControlRequest,
+) -> Result<serde_json::Value, ControlError> {
+    let (pipeline, approvals) = (&services.pipeline, &services.approvals);
+    let actor = Actor::cli(caller.map(|c| &**c));
+    Ok(match request {
+        ControlRequest::Overview => json(services.credentials.overview().await),
+        ControlRequest::Add {
+            label,
+            account,
+            secret,
+        } => {
+            let new = NewCredential {
+                label,
+                account,
+                secret,
+            };
+            json(pipeline.add_credential(new, &actor).await?)
+        }
+        ControlRequest::Edit { id, label, account } => {
+            let edit = CredentialEdit { label, account };
+            json(pipeline.edit_credential(&id, &edit, &actor).await?)
+        }
+        ControlRequest::Rotate { id, secret } => {
+            json(pipeline.rotate_credential(&id, secret, &actor).await?)
+        }
+        ControlRequest::Remove { id } => {
+            pipeline.remove_credential(&id, &actor).await?;
+            serde_json::Value::Null
+        }
+        ControlRequest::Unlock {
+            domain,
+            ttl_minutes,
+        } => {
+            let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
+            json(pipeline.unlock(domain.into(), ttl, &actor).await?)
+        }
+        ControlRequest::Lock { domain } => json(pipeline.lock(Target::from(domain), &actor).await?),
+        ControlRequest::SetPolicy(settings) => json(pipeline.set_policy(settings, &actor).await?),
+        ControlRequest::Assistants => json(services.assistants.list()),
+        ControlRequest::SetAssistant { assistant, verdict } => {
+            json(pipeline.set_assistant(&assistant, verdict, &actor).await?)
+        }
+        ControlRequest::ForgetAssistant { assistant } => {
+            json(pipeline.forget_assistant(&assistant, &actor).await?)
+        }
+        ControlRequest::JamfTest { id } => json(
+            services
+                .jamf
+                .test_connection(&id, Requester::Cli)
+                .await
+                .map_err(jamf_error)?,
+        ),
+        ControlRequest::Approvals => json(approvals.pending()),
+        ControlRequest::Approve {
+            id,
+            remember_minutes,
+        } => {
+            let remember = remember_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
+            json(
+                approvals
+                    .approve(&id, remember, &actor)
+                    .await
+                    .map_err(approval_error)?,
+            )
+        }
+        ControlRequest::Deny { id } => {
+            approvals.deny(&id, &actor).await.map_err(approval_error)?;
+            serde_json::Value::Null
+        }
+        ControlRequest::Grants => json(approvals.grants()),
+        ControlRequest::Revoke { grant } => {
+            approvals
+                .revoke(&grant, &actor)
+                .await
+                .map_err(approval_error)?;
+            serde_json::Value::Null
+        }
+        ControlRequest::JamfRead(_) => unreachable!("reads are handled before"),
+    })
+}
+
+/// A Jamf read for the CLI, through the pipeline under the MCP tool's name: the program
+/// running `latchkey` is on the allow-list like an assistant.
+async fn audited_jamf(
+    services: &Services,
+    caller: Option<&Arc<Caller>>,
+    read: JamfRead,
+) -> Result<serde_json::Value, ControlError> {
+    let Some(caller) = caller else {
+        return Err(ControlError::new(
+            "the program running latchkey cannot be identified, so it is given no data",
+        ));
+    };
+    let origin = Origin {
+        surface: Surface::Control,
+        caller: Some(Arc::clone(caller)),
+        client: Some(Implementation::new("latchkey-cli", crate::VERSION)),
+    };
+    services
+        .jamf_read(origin, read, &|_| {})
+        .await
+        .map_err(ControlError::new)
+}
+
+fn approval_error(e: ApprovalError) -> ControlError {
+    ControlError::new(e.to_string())
+}
+
+fn jamf_error(e: impl Into<crate::JamfServiceError>) -> ControlError {
+    ControlError::new(e.into().to_string())
+}
+
+fn json(value: impl Serialize) -> serde_json::Value {
+    // The views are plain data: serializing them cannot fail.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

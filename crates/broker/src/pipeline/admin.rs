@@ -1,0 +1,275 @@
+//! What the person does themselves, from the CLI or the app: unlock and lock, add, edit,
+//! rotate and remove credentials, change the unlock policy, allow, deny and forget
+//! assistants. Each goes through here so that it lands on the audit log, in the same hash
+//! chain as the assistants' calls: done (`allowed`), or declined at the presence check
+//! (`denied`). Invalid input changes nothing and is not recorded.
+
+use std::path::Path;
+use std::time::Duration;
+
+use latchkey_audit::{AdminEvent, Assistant, Decision, Seq};
+use latchkey_caller::Caller;
+use latchkey_vault::{
+    CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
+};
+use rmcp::model::Implementation;
+use serde_json::json;
+
+use super::Pipeline;
+use super::admission::{AssistantRecord, Verdict};
+use super::audit::Audit;
+use crate::services::credentials::{
+    CredentialError, CredentialView, PolicySettings, Target, time_left,
+};
+
+/// Who did something: how they asked (for the presence check) and who they are (for the
+/// audit).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub requester: Requester,
+    pub who: Assistant,
+}
+
+impl Actor {
+    /// The person in the app.
+    pub fn app() -> Self {
+        Self {
+            requester: Requester::App,
+            who: super::Origin::app().assistant(),
+        }
+    }
+
+    /// The person (or whoever runs it) at the command line, as the OS names the program
+    /// that started `latchkey`.
+    pub fn cli(caller: Option<&Caller>) -> Self {
+        let cli = Implementation::new("latchkey-cli", crate::VERSION);
+        Self {
+            requester: Requester::Cli,
+            who: super::audit::assistant(Some(&cli), caller),
+        }
+    }
+
+    /// Latchkey itself (a timeout, an expiry).
+    pub fn latchkey() -> Self {
+        let me = Implementation::new("latchkey", crate::VERSION);
+        Self {
+            requester: Requester::App,
+            who: super::audit::assistant(Some(&me), None),
+        }
+    }
+}
+
+/// One admin event, before it is given its actor.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// e.g. `unlock`, `credential.add`, `approval.approve`.
+    pub action: &'static str,
+    pub details: serde_json::Value,
+    pub domain: Option<String>,
+    pub decision: Decision,
+}
+
+impl Audit {
+    /// Records what `actor` did, durably, before it is acted upon.
+    pub async fn admin(&self, actor: &Actor, event: Event) -> Result<Seq, String> {
+        let event = AdminEvent {
+            actor: actor.who.clone(),
+            action: event.action.to_owned(),
+            details: event.details,
+            domain: event.domain,
+            decision: event.decision,
+        };
+        self.record_admin(event).await
+    }
+}
+
+impl Pipeline {
+    pub async fn add_credential(
+        &self,
+        new: NewCredential,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let details = json!({ "label": new.label.trim(), "kind": new.account.kind() });
+        let added = self.credentials.add(new, actor.requester.clone()).await;
+        let domain = added.as_ref().ok().map(|v| v.domain.to_string());
+        self.record(actor, "credential.add", details, domain, &added)
+            .await;
+        added
+    }
+
+    pub async fn edit_credential(
+        &self,
+        id: &CredentialId,
+        edit: &CredentialEdit,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let edited = self
+            .credentials
+            .edit(id, edit, actor.requester.clone())
+            .await;
+        let details = json!({ "id": id, "label": edit.label.trim(), "kind": edit.account.kind() });
+        let domain = edited.as_ref().ok().map(|v| v.domain.to_string());
+        self.record(actor, "credential.edit", details, domain, &edited)
+            .await;
+        edited
+    }
+
+    pub async fn rotate_credential(
+        &self,
+        id: &CredentialId,
+        secret: SecretString,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let rotated = self
+            .credentials
+            .rotate(id, secret, actor.requester.clone())
+            .await;
+        let domain = rotated.as_ref().ok().map(|v| v.domain.to_string());
+        self.record(actor, "credential.rotate", json!({ "id": id }), domain, &rotated)
+            .await;
+        rotated
+    }
+
+    pub async fn remove_credential(
+        &self,
+        id: &CredentialId,
+        actor: &Actor,
+    ) -> Result<(), CredentialError> {
+        let removed = self.credentials.remove(id, actor.requester.clone()).await;
+        self.record(actor, "credential.remove", json!({ "id": id }), None, &removed)
+            .await;
+        removed
+    }
+
+    /// Unlocks one domain or all for `ttl` (the policy's default when absent).
+    pub async fn unlock(
+        &self,
+        target: Target,
+        ttl: Option<Duration>,
+        actor: &Actor,
+    ) -> Result<Vec<Domain>, CredentialError> {
+        let unlocked = self
+            .credentials
+            .unlock(target.clone(), ttl, actor.requester.clone())
+            .await;
+        let ttl = ttl.unwrap_or_else(|| self.credentials.policy().ttl());
+        let details = json!({
+            "domains": match &unlocked { Ok(d) => json!(d), Err(_) => json!(target_name(&target)) },
+            "for": time_left(ttl.as_secs()),
+            "presence": self.credentials.presence_info().description,
+        });
+        let domain = match &target {
+            Target::One(domain) => Some(domain.to_string()),
+            Target::All => None,
+        };
+        self.record(actor, "unlock", details, domain, &unlocked)
+            .await;
+        unlocked
+    }
+
+    /// Locks one domain or all; returns how many were unlocked.
+    pub async fn lock(&self, target: Target, actor: &Actor) -> Result<usize, CredentialError> {
+        let locked = self.credentials.lock(&target);
+        let details = json!({ "domains": target_name(&target), "were_unlocked": locked });
+        let domain = match &target {
+            Target::One(domain) => Some(domain.to_string()),
+            Target::All => None,
+        };
+        self.record(actor, "lock", details, domain, &Ok::<_, CredentialError>(()))
+            .await;
+        Ok(locked)
+    }
+
+    pub async fn set_policy(
+        &self,
+        settings: PolicySettings,
+        actor: &Actor,
+    ) -> Result<PolicySettings, CredentialError> {
+        let details = json!(settings);
+        let set = self
+            .credentials
+            .set_policy(settings, actor.requester.clone())
+            .await;
+        self.record(actor, "policy.set", details, None, &set).await;
+        set
+    }
+
+    /// Allows or denies a program by name or path (allowing asks for presence).
+    pub async fn set_assistant(
+        &self,
+        name_or_path: &str,
+        verdict: Verdict,
+        actor: &Actor,
+    ) -> Result<AssistantRecord, CredentialError> {
+        let path = self.assistants.resolve(name_or_path);
+        let set = self
+            .assistants
+            .set_verdict(path.clone(), verdict, actor.requester.clone())
+            .await
+            .map_err(CredentialError::Presence);
+        let action = match verdict {
+            Verdict::Allowed => "assistant.allow",
+            Verdict::Denied => "assistant.deny",
+        };
+        self.record(actor, action, assistant_details(&path), None, &set)
+            .await;
+        set
+    }
+
+    /// Forgets a program: it is asked about again at its next connection.
+    pub async fn forget_assistant(
+        &self,
+        name_or_path: &str,
+        actor: &Actor,
+    ) -> Result<bool, CredentialError> {
+        let path = self.assistants.resolve(name_or_path);
+        let forgot = self.assistants.forget(&path);
+        self.record(
+            actor,
+            "assistant.forget",
+            assistant_details(&path),
+            None,
+            &Ok::<_, CredentialError>(()),
+        )
+        .await;
+        Ok(forgot)
+    }
+
+    /// Records an admin action that was done or declined. It has already happened (or not),
+    /// so a log that cannot take the entry is reported in the broker's log, not to the person
+    /// as a failure of the action.
+    async fn record<T>(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        details: serde_json::Value,
+        domain: Option<String>,
+        result: &Result<T, CredentialError>,
+    ) {
+        let decision = match result {
+            Ok(_) => Decision::Allowed,
+            Err(CredentialError::Presence(_)) => Decision::Denied,
+            Err(_) => return,
+        };
+        let event = Event {
+            action,
+            details,
+            domain,
+            decision,
+        };
+        if let Err(e) = self.audit.admin(actor, event).await {
+            tracing::error!("could not record {action} on the audit log: {e}");
+        }
+    }
+}
+
+fn target_name(target: &Target) -> String {
+    match target {
+        Target::One(domain) => domain.to_string(),
+        Target::All => "all".to_owned(),
+    }
+}
+
+fn assistant_details(path: &Path) -> serde_json::Value {
+    json!({ "assistant": path.display().to_string() })
+}
