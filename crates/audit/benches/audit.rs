@@ -100,6 +100,7 @@ fn call(rng: &mut Lcg, n: u64) -> Intent {
         }),
         domain: Some(DOMAINS[rng.next() % DOMAINS.len()].to_owned()),
         decision,
+        approval: None,
     }
 }
 

@@ -12,7 +12,9 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 use crate::AuditError;
 use crate::canonical::{self, Field};
 use crate::index;
-use crate::model::{Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq};
+use crate::model::{
+    AdminEvent, Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq,
+};
 use crate::redact::{redact, redact_text};
 use crate::row::{NewRow, SELECT, hash_of, seq_to_sql};
 
@@ -20,7 +22,7 @@ use crate::row::{NewRow, SELECT, hash_of, seq_to_sql};
 const MAX_ERROR_KIND: usize = 200;
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
-    let params: Vec<String> = (1..=20).map(|i| format!("?{i}")).collect();
+    let params: Vec<String> = (1..=21).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO entries ({SELECT}) VALUES ({})",
         params.join(", ")
@@ -66,6 +68,7 @@ impl<'c> Appender<'c> {
             arguments: Some(&arguments),
             domain: intent.domain.as_deref(),
             decision: Some(intent.decision),
+            approval: intent.approval.as_deref(),
             ..NewRow::new(EntryKind::Intent)
         };
         let words = [
@@ -73,6 +76,49 @@ impl<'c> Appender<'c> {
             &intent.tool,
             intent.domain.as_deref().unwrap_or_default(),
             &arguments,
+            intent.approval.as_deref().unwrap_or_default(),
+        ];
+        let text = index::document(&words, &row.facets());
+        self.append(time, &row, Some(&text))
+    }
+
+    /// Appends an admin event written at `time` (its details redacted).
+    pub fn admin(&mut self, time: DateTime<Utc>, event: &AdminEvent) -> Result<Seq, AuditError> {
+        let details = redact(event.details.clone()).to_string();
+        self.admin_row(
+            time,
+            &event.actor,
+            &event.action,
+            &details,
+            event.domain.as_deref(),
+            Some(event.decision),
+        )
+    }
+
+    /// Appends an admin entry whose details are already JSON text, unredacted: for the log's
+    /// own records (`chain.broken`), whose hashes redaction would hide.
+    pub(crate) fn admin_row(
+        &mut self,
+        time: DateTime<Utc>,
+        actor: &Assistant,
+        action: &str,
+        details: &str,
+        domain: Option<&str>,
+        decision: Option<Decision>,
+    ) -> Result<Seq, AuditError> {
+        let row = NewRow {
+            assistant: Some(actor),
+            tool: Some(action),
+            arguments: Some(details),
+            domain,
+            decision,
+            ..NewRow::new(EntryKind::Admin)
+        };
+        let words = [
+            actor.name.as_str(),
+            action,
+            domain.unwrap_or_default(),
+            details,
         ];
         let text = index::document(&words, &row.facets());
         self.append(time, &row, Some(&text))
@@ -167,7 +213,7 @@ impl<'c> Appender<'c> {
         let time_us = time.timestamp_micros().max(self.head.time_us);
         let prev = self.head.hash;
         let fields = row.fields(seq, time_us, &prev);
-        let hash = canonical::hash(fields);
+        let hash = canonical::row_hash(&fields);
         let params = fields.into_iter().chain([Field::Blob(&hash.0)]);
         self.tx
             .prepare_cached(&INSERT)

@@ -10,6 +10,10 @@
 //! | TEXT    | `02`, then the byte length as 8 bytes big-endian, then the UTF-8 bytes |
 //! | BLOB    | `03`, then the byte length as 8 bytes big-endian, then the bytes |
 //!
+//! The last column, `approval` (added in schema 2), is encoded only when it is not NULL: every
+//! row written before it existed hashes exactly as it did, and a row with an approval has one
+//! more self-delimiting value than a row without, so the two can never encode alike.
+//!
 //! Every value says its own type and length and the column order is fixed, so two different
 //! rows never encode to the same bytes. The writer binds the very [`Field`]s it hashed, and
 //! the verifier hashes what SQLite hands back, so the two cannot drift apart through a
@@ -24,8 +28,9 @@ use crate::model::Hash;
 /// Names the encoding, so a hash from another format or version can never match.
 const PREFIX: &[u8] = b"latchkey-audit v1\n";
 
-/// The columns an entry's hash covers, in encoding order: every column but `hash` itself.
-pub(crate) const HASHED: [&str; 19] = [
+/// The columns an entry's hash covers, in encoding order: every column but `hash` itself
+/// (`approval` only when not NULL).
+pub(crate) const HASHED: [&str; 20] = [
     "seq",
     "kind",
     "time_us",
@@ -45,11 +50,14 @@ pub(crate) const HASHED: [&str; 19] = [
     "pruned_through",
     "pruned_hash",
     "prev_hash",
+    "approval",
 ];
 
 /// Positions in [`HASHED`] that other modules read by index.
 pub(crate) const SEQ: usize = 0;
 pub(crate) const PREV_HASH: usize = 18;
+/// Encoded only when not NULL (see the module's documentation).
+const OPTIONAL_FROM: usize = 19;
 
 /// One column's value, as stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,7 +122,14 @@ impl ToSql for Field<'_> {
 }
 
 /// The hash of a row given as the [`HASHED`] columns in order.
-pub(crate) fn hash<'a>(fields: impl IntoIterator<Item = Field<'a>>) -> Hash {
+pub(crate) fn row_hash(fields: &[Field<'_>; HASHED.len()]) -> Hash {
+    let (always, optional) = fields.split_at(OPTIONAL_FROM);
+    let present = optional.iter().filter(|f| **f != Field::Null);
+    hash(always.iter().chain(present).copied())
+}
+
+/// SHA-256 of the prefix and `fields`, each encoded.
+fn hash<'a>(fields: impl IntoIterator<Item = Field<'a>>) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update(PREFIX);
     for field in fields {
@@ -139,6 +154,17 @@ mod tests {
         assert_ne!(hash([Field::Null]), hash([Field::Text("")]));
         assert_ne!(hash([Field::Text("")]), hash([Field::Blob(b"")]));
         assert_ne!(hash([Field::Int(0)]), hash([Field::Blob(&[0; 8])]));
+    }
+
+    #[test]
+    fn a_missing_approval_is_not_encoded_and_a_present_one_is() {
+        let mut fields = [Field::Null; HASHED.len()];
+        fields[SEQ] = Field::Int(1);
+        let without = row_hash(&fields);
+        assert_eq!(without, hash(fields[..OPTIONAL_FROM].iter().copied()));
+        fields[OPTIONAL_FROM] = Field::Text("grant g-1");
+        assert_ne!(row_hash(&fields), without);
+        assert_eq!(row_hash(&fields), hash(fields.iter().copied()));
     }
 
     #[test]

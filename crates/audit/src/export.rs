@@ -22,7 +22,7 @@ pub enum ExportFormat {
     Csv,
 }
 
-const CSV_HEADER: [&str; 20] = [
+const CSV_HEADER: [&str; 21] = [
     "seq",
     "time",
     "kind",
@@ -43,6 +43,8 @@ const CSV_HEADER: [&str; 20] = [
     "pruned_hash",
     "prev_hash",
     "hash",
+    // Added with schema 2: last, so scripts that read columns by position keep working.
+    "approval",
 ];
 
 /// Writes the entries matching `filter` to `out`; returns how many.
@@ -106,7 +108,7 @@ impl<W: Write> Sink<W> {
     }
 }
 
-fn csv_row(e: &Entry) -> [String; 20] {
+fn csv_row(e: &Entry) -> [String; 21] {
     let assistant = e.assistant.as_ref();
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     let (result, error_kind) = match &e.result {
@@ -138,6 +140,7 @@ fn csv_row(e: &Entry) -> [String; 20] {
         e.pruned_hash.map(|h| h.to_string()).unwrap_or_default(),
         e.prev_hash.to_string(),
         e.hash.to_string(),
+        cell(e.approval.as_deref()),
     ]
 }
 

@@ -6,12 +6,15 @@
 //! SHA-256 of the value. FTS5's tokenizer keeps the mark as part of the token, while user
 //! words are cut down to letters and digits, so a search can never match a facet token. A
 //! filter on `tool = X` is then the facet token for X, and any mix of filters and words is
-//! one lazy intersection inside FTS5. (Two values sharing 64 bits of their hash would be
+//! one lazy intersection inside FTS5. Admin entries also carry a kind token (`k`, `admin`);
+//! other kinds do not, because rows indexed before admin entries existed have none, so
+//! "calls only" is a condition on `entries.kind` instead (nearly every row is a call, so it
+//! costs nothing). (Two values sharing 64 bits of their hash would be
 //! confused; with thousands of distinct values that chance is about 1 in 10^13.)
 
 use sha2::{Digest, Sha256};
 
-use crate::search::Filter;
+use crate::search::{Filter, KindFilter};
 
 /// Starts every facet token (U+E000, private use: a token character to FTS5, never typed).
 const FACET_MARK: char = '\u{E000}';
@@ -23,6 +26,8 @@ pub(crate) struct Facets<'a> {
     pub tool: Option<&'a str>,
     pub domain: Option<&'a str>,
     pub decision: Option<&'a str>,
+    /// An admin entry (indexed with a kind token).
+    pub admin: bool,
 }
 
 impl<'a> Facets<'a> {
@@ -32,12 +37,14 @@ impl<'a> Facets<'a> {
             tool,
             domain,
             decision,
+            admin,
         } = *self;
         [
             ('a', assistant),
             ('t', tool),
             ('d', domain),
             ('c', decision),
+            ('k', admin.then_some("admin")),
         ]
         .into_iter()
         .filter_map(|(column, value)| value.map(|v| facet(column, v)))
@@ -62,6 +69,7 @@ pub(crate) fn match_expression(filter: &Filter) -> Option<String> {
         tool: filter.tool.as_deref(),
         domain: filter.domain.as_deref(),
         decision: filter.decision.map(|d| d.as_str()),
+        admin: filter.kind == Some(KindFilter::Admin),
     };
     let terms: Vec<String> = facets
         .tokens()

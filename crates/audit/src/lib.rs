@@ -40,10 +40,11 @@ pub use error::AuditError;
 pub use export::ExportFormat;
 pub use log::{AuditLog, Durability, Options};
 pub use model::{
-    Assistant, BadHash, CallResult, Decision, Entry, EntryKind, Hash, Intent, Outcome, Seq,
+    AdminEvent, Assistant, BadDecision, BadHash, CallResult, Decision, Entry, EntryKind, Hash,
+    Intent, Outcome, Seq,
 };
 pub use prune::Pruned;
 pub use redact::{REDACTED, redact};
-pub use search::{Filter, Page, SearchPage, Total};
+pub use search::{Filter, KindFilter, Page, SearchPage, Total};
 pub use summary::Facets;
 pub use verify::{AnchorCheck, Problem, Tamper, Verification};

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use crate::anchor::{Anchor, ChainHead};
 use crate::append::{Appender, Head};
 use crate::export::{self, ExportFormat};
-use crate::model::{Entry, Intent, Outcome, Seq};
+use crate::model::{AdminEvent, Entry, Intent, Outcome, Seq};
 use crate::prune::{self, Pruned};
 use crate::search::{self, Filter, Page, SearchPage};
 use crate::verify::{self, Verification};
@@ -164,6 +164,19 @@ impl AuditLog {
             Durability::Full => Synchronous::Full,
         };
         self.write(level, |a| a.intent(Utc::now(), intent))
+    }
+
+    /// Records something done to Latchkey itself (an unlock, a credential change, an approval
+    /// given or timed out, …) as an [`crate::EntryKind::Admin`] entry in the same chain, its
+    /// details [`crate::redact`]ed; flushed to disk before this returns, like
+    /// [`Self::record_intent`]. It reads back with `tool` = the action and `arguments` = the
+    /// details.
+    pub fn record_admin(&self, event: &AdminEvent) -> Result<Seq, AuditError> {
+        let level = match self.options.durability {
+            Durability::Process => Synchronous::Normal,
+            Durability::Intents | Durability::Full => Synchronous::Full,
+        };
+        self.write(level, |a| a.admin(Utc::now(), event))
     }
 
     /// Records how the call `intent` ended, as its own entry.

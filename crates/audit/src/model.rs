@@ -53,16 +53,19 @@ pub enum Decision {
     RefusedLocked,
     /// Refused because the assistant has not been allowed by the user.
     RefusedUnknownClient,
+    /// A changing call that nobody approved in time.
+    TimedOut,
 }
 
 impl Decision {
     /// Every decision, in declaration order.
-    pub const ALL: [Decision; 5] = [
+    pub const ALL: [Decision; 6] = [
         Decision::Allowed,
         Decision::Approved,
         Decision::Denied,
         Decision::RefusedLocked,
         Decision::RefusedUnknownClient,
+        Decision::TimedOut,
     ];
 
     /// The stored (and serialised) name, e.g. `refused_locked`.
@@ -73,11 +76,38 @@ impl Decision {
             Decision::Denied => "denied",
             Decision::RefusedLocked => "refused_locked",
             Decision::RefusedUnknownClient => "refused_unknown_client",
+            Decision::TimedOut => "timed_out",
         }
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text names no decision; the message lists them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not a decision: use one of {}", Decision::ALL.map(Decision::as_str).join(", "))]
+pub struct BadDecision {
+    /// What was given.
+    pub given: String,
+}
+
+impl FromStr for Decision {
+    type Err = BadDecision;
+
+    /// The stored name (`refused_locked`); case and `-` for `_` are forgiven.
+    fn from_str(s: &str) -> Result<Self, BadDecision> {
+        let name = s.trim().to_ascii_lowercase().replace('-', "_");
+        Self::parse(&name).ok_or_else(|| BadDecision {
+            given: s.to_owned(),
+        })
     }
 }
 
@@ -94,6 +124,30 @@ pub struct Intent {
     /// The system the call is aimed at, e.g. `jamf:acme.jamfcloud.com`.
     pub domain: Option<String>,
     /// What the broker decided.
+    pub decision: Decision,
+    /// For a changing tool, how it was approved, e.g. `approved once by the person (request
+    /// 7f3a)` or `grant g-1234 (until 14:05)`. Stored and hashed only when present.
+    pub approval: Option<String>,
+}
+
+/// Something done to Latchkey itself rather than through a tool: an unlock, a credential
+/// added, a policy set, an approval given or timed out, a grant created. Recorded by
+/// [`crate::AuditLog::record_admin`] in the same chain as the calls, as an
+/// [`EntryKind::Admin`] entry that reads back with `tool` = the action and `arguments` = the
+/// (redacted) details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminEvent {
+    /// Who did it: the person through the app or the CLI (as the OS saw the process), or
+    /// Latchkey itself (a timeout).
+    pub actor: Assistant,
+    /// What was done, e.g. `unlock`, `credential.rotate`, `approval.timeout`.
+    pub action: String,
+    /// What it was done to (labels, ids, durations); redacted like arguments.
+    pub details: serde_json::Value,
+    /// The system it concerns, if one.
+    pub domain: Option<String>,
+    /// Done (`allowed`), approved by presence (`approved`), declined (`denied`), or
+    /// `timed_out`.
     pub decision: Decision,
 }
 
@@ -127,21 +181,31 @@ pub enum EntryKind {
     Outcome,
     /// Where a pruned prefix of the chain ended, so what remains still verifies.
     Checkpoint,
+    /// Something done to Latchkey itself ([`AdminEvent`]), or by the log about itself
+    /// (`chain.broken`, `chain.acknowledge`): `tool` holds the action, `arguments` the details.
+    Admin,
 }
 
 impl EntryKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    const ALL: [EntryKind; 4] = [
+        EntryKind::Intent,
+        EntryKind::Outcome,
+        EntryKind::Checkpoint,
+        EntryKind::Admin,
+    ];
+
+    /// The stored (and serialised) name, e.g. `admin`.
+    pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Intent => "intent",
             EntryKind::Outcome => "outcome",
             EntryKind::Checkpoint => "checkpoint",
+            EntryKind::Admin => "admin",
         }
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        [EntryKind::Intent, EntryKind::Outcome, EntryKind::Checkpoint]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -155,16 +219,18 @@ pub struct Entry {
     pub time: DateTime<Utc>,
     /// What it records.
     pub kind: EntryKind,
-    /// Who asked (intents and outcomes).
+    /// Who asked (intents and outcomes), or who acted (admin entries).
     pub assistant: Option<Assistant>,
-    /// The tool (intents and outcomes).
+    /// The tool (intents and outcomes), or the action (admin entries, e.g. `unlock`).
     pub tool: Option<String>,
-    /// The redacted arguments (intents).
+    /// The redacted arguments (intents), or the details (admin entries).
     pub arguments: Option<serde_json::Value>,
     /// The target system, if the call had one.
     pub domain: Option<String>,
-    /// The broker's decision (intents and outcomes).
+    /// The broker's decision (intents, outcomes and admin entries).
     pub decision: Option<Decision>,
+    /// How a changing call was approved (intents that say so).
+    pub approval: Option<String>,
     /// How the call ended (outcomes).
     pub result: Option<CallResult>,
     /// How long the call ran (outcomes), in microseconds when serialised.
@@ -264,6 +330,23 @@ mod tests {
             assert_eq!(Decision::parse(decision.as_str()), Some(decision));
             let json = serde_json::to_value(decision).unwrap();
             assert_eq!(json, decision.as_str());
+            assert_eq!(decision.as_str().parse::<Decision>(), Ok(decision));
+            let kebab = decision.as_str().replace('_', "-").to_uppercase();
+            assert_eq!(kebab.parse::<Decision>(), Ok(decision));
+        }
+        assert_eq!("timed_out".parse::<Decision>(), Ok(Decision::TimedOut));
+        let error = "maybe".parse::<Decision>().unwrap_err().to_string();
+        assert!(
+            error.contains("allowed,") && error.contains("timed_out"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn entry_kinds_round_trip_through_their_names() {
+        for kind in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 }

@@ -14,10 +14,10 @@ use crate::model::{Assistant, CallResult, Decision, Entry, EntryKind, Hash, Seq}
 /// The select list for reading whole entries: the hashed columns in order, then `hash`.
 pub(crate) const SELECT: &str = "seq, kind, time_us, assistant, assistant_version, executable, \
      pid, bundle_id, tool, arguments, domain, decision, result, error_kind, duration_us, \
-     intent_seq, pruned_through, pruned_hash, prev_hash, hash";
+     intent_seq, pruned_through, pruned_hash, prev_hash, approval, hash";
 
 /// Position of `hash` in [`SELECT`].
-pub(crate) const HASH: usize = 19;
+pub(crate) const HASH: usize = 20;
 
 /// A row to append, before it has a place in the chain.
 #[derive(Debug)]
@@ -33,6 +33,7 @@ pub(crate) struct NewRow<'a> {
     pub duration_us: Option<i64>,
     pub intent: Option<Seq>,
     pub pruned: Option<(Seq, &'a Hash)>,
+    pub approval: Option<&'a str>,
 }
 
 impl<'a> NewRow<'a> {
@@ -50,6 +51,7 @@ impl<'a> NewRow<'a> {
             duration_us: None,
             intent: None,
             pruned: None,
+            approval: None,
         }
     }
 
@@ -60,11 +62,12 @@ impl<'a> NewRow<'a> {
             tool: self.tool,
             domain: self.domain,
             decision: self.decision.map(Decision::as_str),
+            admin: self.kind == EntryKind::Admin,
         }
     }
 
     /// The row's hashed columns, in `canonical::HASHED` order.
-    pub(crate) fn fields(&'a self, seq: Seq, time_us: i64, prev: &'a Hash) -> [Field<'a>; 19] {
+    pub(crate) fn fields(&'a self, seq: Seq, time_us: i64, prev: &'a Hash) -> [Field<'a>; 20] {
         let assistant = self.assistant;
         [
             Field::Int(seq_to_sql(seq)),
@@ -86,6 +89,7 @@ impl<'a> NewRow<'a> {
             Field::int(self.pruned.map(|(s, _)| seq_to_sql(s))),
             self.pruned.map_or(Field::Null, |(_, h)| Field::Blob(&h.0)),
             Field::Blob(&prev.0),
+            Field::text(self.approval),
         ]
     }
 }
@@ -156,6 +160,7 @@ pub(crate) fn decode(row: &Row<'_>) -> Result<Entry, AuditError> {
         arguments,
         domain: text(10)?,
         decision,
+        approval: text(19)?,
         result,
         duration: int(14)?.map(|us| Duration::from_micros(us.max(0) as u64)),
         intent: seq_at(15)?,

@@ -32,6 +32,8 @@ pub struct Filter {
     pub domain: Option<String>,
     /// The decision.
     pub decision: Option<Decision>,
+    /// Admin entries only, or the assistants' calls (intents and outcomes) only.
+    pub kind: Option<KindFilter>,
     /// Entries written at or after this time.
     pub since: Option<DateTime<Utc>>,
     /// Entries written at or before this time.
@@ -40,6 +42,16 @@ pub struct Filter {
     /// name, the tool, the domain, the arguments and the error kind: `acme C02XL` finds
     /// entries about `acme.jamfcloud.com` and serial `C02XL0GHJGH5`.
     pub text: Option<String>,
+}
+
+/// Which kind of entry a [`Filter`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindFilter {
+    /// Admin entries ([`crate::EntryKind::Admin`]): unlocks, credentials, policy, approvals.
+    Admin,
+    /// The assistants' calls: intents and outcomes.
+    Tool,
 }
 
 /// Which page: up to `limit` entries older than `before` (newest first).
@@ -120,6 +132,13 @@ impl Query {
                 params: Vec::new(),
             },
         };
+        if filter.kind == Some(KindFilter::Tool) {
+            // Counting must see the kind too, so it goes through the join.
+            query.count_from = query.from;
+            query
+                .conditions
+                .push("entries.kind IN ('intent', 'outcome')".to_owned());
+        }
         if let Some(since) = filter.since {
             let first = conn
                 .query_row(

@@ -14,8 +14,9 @@ use crate::AuditError;
 
 /// `PRAGMA application_id`: "LKAU", so a stray SQLite file is not mistaken for a log.
 const APPLICATION_ID: i64 = 0x4c4b_4155;
-/// `PRAGMA user_version` of the schema below.
-const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA user_version` of the schema below. 1: the first; 2: `approval` and the admin index
+/// (a version 1 file is migrated when a writer opens it; its rows and hashes are unchanged).
+const SCHEMA_VERSION: i64 = 2;
 
 /// Columns are the canonical encoding's (`canonical::HASHED`) plus `hash`. STRICT, so a value
 /// of the wrong type cannot be stored.
@@ -56,6 +57,14 @@ CREATE INDEX entries_checkpoint ON entries(pruned_through) WHERE pruned_through 
 CREATE VIRTUAL TABLE entries_text USING fts5(
     text, content='', contentless_delete=1, detail=none, prefix='1 2 3 4 5 6 7 8 9 10'
 );
+";
+
+/// From schema 1 to 2: how a changing call was approved (hashed only when present, so old
+/// rows keep their hashes), and an index of the admin entries (few), where the log finds its
+/// own `chain.*` records without scanning.
+const MIGRATE_TO_2: &str = "
+ALTER TABLE entries ADD COLUMN approval TEXT;
+CREATE INDEX entries_admin ON entries(tool, seq) WHERE kind = 'admin';
 ";
 
 /// How long a connection waits for another process's lock before failing with `Busy`.
@@ -193,9 +202,16 @@ fn ensure_schema(conn: &Connection) -> Result<(), SchemaError> {
     match (app, version, objects) {
         (0, 0, 0) => {
             tx.execute_batch(&format!(
-                "{SCHEMA}
+                "{SCHEMA}{MIGRATE_TO_2}
                  PRAGMA application_id = {APPLICATION_ID};
                  PRAGMA user_version = {SCHEMA_VERSION};"
+            ))?;
+            tx.commit()?;
+            Ok(())
+        }
+        (APPLICATION_ID, 1, _) => {
+            tx.execute_batch(&format!(
+                "{MIGRATE_TO_2} PRAGMA user_version = {SCHEMA_VERSION};"
             ))?;
             tx.commit()?;
             Ok(())

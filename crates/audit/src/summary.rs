@@ -9,33 +9,39 @@ use serde::Serialize;
 const RECENT: i64 = 10_000;
 /// At most this many choices per filter.
 const CHOICES: i64 = 200;
+/// The kinds that are an assistant's calls.
+const CALLS: &str = "'intent', 'outcome'";
 
 /// The values recent entries hold, for filter drop-downs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facets {
     /// Assistant names (`clientInfo.name`), sorted.
     pub assistants: Vec<String>,
-    /// Tool names, sorted.
+    /// Tool names (of calls), sorted.
     pub tools: Vec<String>,
+    /// Admin actions (`unlock`, `credential.add`, …), sorted.
+    pub actions: Vec<String>,
     /// Domains, sorted.
     pub domains: Vec<String>,
 }
 
 pub(crate) fn facets(conn: &Connection) -> rusqlite::Result<Facets> {
-    let distinct = |column: &str| -> rusqlite::Result<Vec<String>> {
-        // `column` is one of three fixed names below, never input.
+    let distinct = |column: &str, kinds: &str| -> rusqlite::Result<Vec<String>> {
+        // `column` and `kinds` are fixed text below, never input.
         let sql = format!(
-            "SELECT DISTINCT {column} FROM (SELECT {column} FROM entries ORDER BY seq DESC LIMIT ?1) \
-             WHERE {column} IS NOT NULL ORDER BY {column} LIMIT ?2"
+            "SELECT DISTINCT {column} FROM \
+             (SELECT {column}, kind FROM entries ORDER BY seq DESC LIMIT ?1) \
+             WHERE {column} IS NOT NULL AND kind IN ({kinds}) ORDER BY {column} LIMIT ?2"
         );
         let mut statement = conn.prepare(&sql)?;
         let rows = statement.query_map(params![RECENT, CHOICES], |r| r.get(0))?;
         rows.collect()
     };
     Ok(Facets {
-        assistants: distinct("assistant")?,
-        tools: distinct("tool")?,
-        domains: distinct("domain")?,
+        assistants: distinct("assistant", CALLS)?,
+        tools: distinct("tool", CALLS)?,
+        actions: distinct("tool", "'admin'")?,
+        domains: distinct("domain", "'intent', 'outcome', 'admin'")?,
     })
 }
 

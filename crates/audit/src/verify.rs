@@ -315,7 +315,7 @@ fn check(row: &Row<'_>, expected: u64, prev: &Hash) -> Result<Check, Problem> {
         Field::Blob(b) => hash_of(b),
         _ => None,
     };
-    let content_ok = canonical::hash(fields) == stored;
+    let content_ok = canonical::row_hash(&fields) == stored;
     if content_ok && link.as_ref() == Some(prev) {
         return Ok(Check::Sound(stored));
     }

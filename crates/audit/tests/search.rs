@@ -32,6 +32,7 @@ fn varied_log() -> (tempfile::TempDir, AuditLog) {
                 ),
                 decision: [Decision::Allowed, Decision::Approved, Decision::Denied]
                     [n as usize % 5 % 3],
+                approval: None,
             };
             let time = start + Age::hours(n as i64);
             let seq = a.intent(time, &call)?;

@@ -92,15 +92,13 @@ fn belongs_at(values: &[Value], seq: u64) -> bool {
         Value::Blob(b) => hash_of(b),
         _ => None,
     };
-    let fields: Option<Vec<Field<'_>>> = values[..HASHED.len()]
-        .iter()
-        .map(|value| Field::from_sql(ValueRef::from(value)))
-        .collect();
-    match (stored, fields) {
-        (Some(stored), Some(mut fields)) => {
-            fields[SEQ] = Field::Int(seq as i64);
-            canonical::hash(fields) == stored
+    let mut fields = [Field::Null; HASHED.len()];
+    for (field, value) in fields.iter_mut().zip(&values[..HASHED.len()]) {
+        match Field::from_sql(ValueRef::from(value)) {
+            Some(f) => *field = f,
+            None => return false,
         }
-        _ => false,
     }
+    fields[SEQ] = Field::Int(seq as i64);
+    stored == Some(canonical::row_hash(&fields))
 }

@@ -36,6 +36,7 @@ pub fn intent(n: u64) -> Intent {
         arguments: json!({"serial": format!("C02XL0GH{n:04}"), "section": "GENERAL"}),
         domain: Some("jamf:acme.jamfcloud.com".to_owned()),
         decision: Decision::Allowed,
+        approval: None,
     }
 }
 
@@ -102,20 +103,33 @@ pub fn attacker(path: &Path) -> Connection {
     Connection::open(path).unwrap()
 }
 
-/// The hashed columns, in the README's order.
+/// The hashed columns, in the README's order (`approval` last, and only when not NULL).
 const HASHED: &str = "seq, kind, time_us, assistant, assistant_version, executable, pid, \
     bundle_id, tool, arguments, domain, decision, result, error_kind, duration_us, intent_seq, \
     pruned_through, pruned_hash, prev_hash";
 
 /// The hash of the row at `seq`, per the README's canonical encoding.
 pub fn readme_hash(conn: &Connection, seq: i64) -> Vec<u8> {
+    readme_hash_of(conn, seq, &format!("{HASHED}, approval"))
+}
+
+/// The hash of the row at `seq` as the first version (schema 1, no `approval`) wrote it.
+pub fn readme_hash_v1(conn: &Connection, seq: i64) -> Vec<u8> {
+    readme_hash_of(conn, seq, HASHED)
+}
+
+fn readme_hash_of(conn: &Connection, seq: i64, columns: &str) -> Vec<u8> {
+    let count = columns.split(',').count();
     conn.query_row(
-        &format!("SELECT {HASHED} FROM entries WHERE seq = ?1"),
+        &format!("SELECT {columns} FROM entries WHERE seq = ?1"),
         [seq],
         |row| {
             let mut h = Sha256::new();
             h.update(b"latchkey-audit v1\n");
-            for i in 0..19 {
+            for i in 0..count {
+                if i == 19 && matches!(row.get_ref(i)?, ValueRef::Null) {
+                    continue; // approval: encoded only when present
+                }
                 match row.get_ref(i)? {
                     ValueRef::Null => h.update([0]),
                     ValueRef::Integer(v) => {
