@@ -55,17 +55,20 @@ pub enum Decision {
     RefusedUnknownClient,
     /// A changing call that nobody approved in time.
     TimedOut,
+    /// A changing call whose arguments or preview were refused before anyone was asked.
+    RefusedInvalid,
 }
 
 impl Decision {
     /// Every decision, in declaration order.
-    pub const ALL: [Decision; 6] = [
+    pub const ALL: [Decision; 7] = [
         Decision::Allowed,
         Decision::Approved,
         Decision::Denied,
         Decision::RefusedLocked,
         Decision::RefusedUnknownClient,
         Decision::TimedOut,
+        Decision::RefusedInvalid,
     ];
 
     /// The stored (and serialised) name, e.g. `refused_locked`.
@@ -77,6 +80,7 @@ impl Decision {
             Decision::RefusedLocked => "refused_locked",
             Decision::RefusedUnknownClient => "refused_unknown_client",
             Decision::TimedOut => "timed_out",
+            Decision::RefusedInvalid => "refused_invalid",
         }
     }
 

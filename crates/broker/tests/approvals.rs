@@ -23,7 +23,7 @@ fn call(serials: &[&str]) -> Call {
         },
         tool: "jamf_plan_os_update".into(),
         arguments,
-        domain: Some("jamf:acme.jamfcloud.com".parse().unwrap()),
+        domain: Some(latchkey_vault::Domain::from("jamf:acme.jamfcloud.com")),
         effect: Effect::Changes,
     }
 }
