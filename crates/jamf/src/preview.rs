@@ -305,7 +305,8 @@ fn named_release<'f>(feed: &'f IndexedFeed, version: &str) -> Result<&'f Release
         .map(|r| r.product_version.as_str())
         .collect();
     Err(JamfError::InvalidArgument(format!(
-        "macOS {wanted} is not a release in the SOFA feed; the nearest are {}",
+        "macOS {wanted} is not a release in the SOFA feed; the nearest {} {}",
+        if nearest.len() == 1 { "is" } else { "are" },
         listing(&nearest)
     )))
 }
