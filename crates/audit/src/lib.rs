@@ -23,6 +23,7 @@ mod canonical;
 mod error;
 mod export;
 mod index;
+mod integrity;
 mod log;
 mod model;
 mod prune;
@@ -38,6 +39,7 @@ pub use anchor::{Anchor, ChainHead};
 pub use append::Appender;
 pub use error::AuditError;
 pub use export::ExportFormat;
+pub use integrity::{ChainBreak, Integrity};
 pub use log::{AuditLog, Durability, Options};
 pub use model::{
     AdminEvent, Assistant, BadDecision, BadHash, CallResult, Decision, Entry, EntryKind, Hash,

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -13,7 +14,8 @@ use rusqlite::Connection;
 use crate::anchor::{Anchor, ChainHead};
 use crate::append::{Appender, Head};
 use crate::export::{self, ExportFormat};
-use crate::model::{AdminEvent, Entry, Intent, Outcome, Seq};
+use crate::integrity::{self, BreakDetails, Integrity};
+use crate::model::{AdminEvent, Assistant, Decision, Entry, Intent, Outcome, Seq};
 use crate::prune::{self, Pruned};
 use crate::search::{self, Filter, Page, SearchPage};
 use crate::verify::{self, Verification};
@@ -45,8 +47,12 @@ pub struct Options {
     pub durability: Durability,
     /// Where the chain head is anchored; `None` leaves a cut-off tail undetectable.
     pub anchor: Option<Arc<dyn Anchor>>,
-    /// Anchor after this many new entries (and always after a prune and on close).
+    /// Anchor after this many new entries (and always after a prune, on close, and at the
+    /// first entry of a log that has no anchored head).
     pub anchor_every: u64,
+    /// Anchor on the next write once the last anchor is this old; a quiet log is anchored by
+    /// [`AuditLog::anchor_if_stale`], which a broker calls now and then.
+    pub anchor_after: Duration,
 }
 
 impl Default for Options {
@@ -54,7 +60,8 @@ impl Default for Options {
         Options {
             durability: Durability::default(),
             anchor: None,
-            anchor_every: 100,
+            anchor_every: 16,
+            anchor_after: Duration::from_secs(60),
         }
     }
 }
@@ -65,6 +72,7 @@ impl fmt::Debug for Options {
             .field("durability", &self.durability)
             .field("anchor", &self.anchor.as_ref().map(|_| "configured"))
             .field("anchor_every", &self.anchor_every)
+            .field("anchor_after", &self.anchor_after)
             .finish()
     }
 }
@@ -93,11 +101,21 @@ struct Writer {
     synchronous: Synchronous,
     /// The newest entry written through this handle (or found at open).
     head: Head,
-    /// The newest head saved to the anchor.
+    /// Entries up to here need no anchoring by this handle: the head found at open (only
+    /// what this handle writes is anchored at close), then each head saved.
     anchored: Seq,
     /// The head last offered to the anchor, saved or not: the next attempt waits another
     /// `anchor_every` entries, so a missing secret store does not slow every write.
     attempted: Seq,
+    /// When a head was last offered to the anchor (or the log was opened).
+    attempted_at: Instant,
+    /// Whether this handle offered a head to the anchor yet.
+    offered: bool,
+    /// The newest head known to be in the anchor store: loaded at open, then each saved.
+    saved: Option<Seq>,
+    /// Why the chain has not been held to the anchor yet (the store could not be read):
+    /// nothing is anchored until it has, so a damaged chain is never anchored over.
+    unchecked: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +146,21 @@ impl AuditLog {
             // Count towards the next anchor from here.
             anchored: head.seq,
             attempted: head.seq,
+            attempted_at: Instant::now(),
+            offered: false,
+            saved: None,
+            unchecked: Some("not checked yet".to_owned()),
         };
         writer.set_synchronous(&path, Synchronous::Full)?;
-        Ok(AuditLog {
+        let log = AuditLog {
             path,
             options,
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-        })
+        };
+        // Hold the chain to its anchor before anything could be anchored over it.
+        log.hold_to_anchor(&mut log.lock_writer());
+        Ok(log)
     }
 
     /// The log's file.
@@ -213,7 +238,92 @@ impl AuditLog {
             .map_err(|e| self.sqlite(e))
     }
 
-    /// Walks the whole chain; with an anchor, also checks the end against it.
+    /// How far the log can be trusted: whether the chain held to its anchor when the log was
+    /// opened, whether a break was recorded (and acknowledged), whether it is anchored at all.
+    /// If the anchor store could not be read before, it is tried again now.
+    pub fn integrity(&self) -> Result<Integrity, AuditError> {
+        let mut writer = self.lock_writer();
+        if self.options.anchor.is_none() {
+            return Ok(Integrity::NoAnchor);
+        }
+        let checked = self.hold_to_anchor(&mut writer);
+        let sqlite = |e| AuditError::sqlite(&self.path, e);
+        if let Some(b) = integrity::latest_break(&writer.conn, writer.saved).map_err(sqlite)? {
+            return Ok(Integrity::Broken {
+                at: b.at,
+                acknowledged: b.acknowledged.is_some(),
+                anchored: b.anchored,
+                found: b.found,
+            });
+        }
+        if !checked {
+            return Ok(Integrity::Unchecked {
+                error: writer.unchecked.clone().unwrap_or_default(),
+            });
+        }
+        if writer.saved.is_none() && writer.head.seq.0 > 0 {
+            let entries: i64 = writer
+                .conn
+                .query_row(
+                    "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM entries",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sqlite)?;
+            return Ok(Integrity::Unanchored {
+                entries: entries.max(0) as u64,
+            });
+        }
+        Ok(Integrity::Intact)
+    }
+
+    /// Records that a person acknowledged the newest break on the chain (`chain.acknowledge`,
+    /// an admin entry by `actor`), then anchors it: from then on `verify` passes again if
+    /// nothing else is wrong. The broker asks for the person's presence before calling this.
+    /// Returns the acknowledgement's entry; `None` if there is no break. An acknowledgement
+    /// counts only once anchored: if the anchor cannot be saved, this fails with
+    /// [`AuditError::Anchor`] and the entry counts from the next successful anchor.
+    pub fn acknowledge_break(&self, actor: &Assistant) -> Result<Option<Seq>, AuditError> {
+        let sqlite = |e| AuditError::sqlite(&self.path, e);
+        let latest = integrity::latest_break(&self.lock_writer().conn, None).map_err(sqlite)?;
+        let Some(latest) = latest else {
+            return Ok(None);
+        };
+        let seq = match latest.acknowledged {
+            Some(seq) => seq,
+            None => {
+                let details = serde_json::json!({
+                    "break": latest.at,
+                    "anchored": latest.anchored,
+                    "found": latest.found,
+                })
+                .to_string();
+                self.write(Synchronous::Full, |a| {
+                    a.admin_row(
+                        Utc::now(),
+                        actor,
+                        integrity::ACKNOWLEDGE,
+                        &details,
+                        None,
+                        Some(Decision::Approved),
+                    )
+                })?
+            }
+        };
+        let mut writer = self.lock_writer();
+        if self.options.anchor.is_some() && writer.saved.is_none_or(|saved| saved < seq) {
+            self.flush(&mut writer)?;
+            if !self.hold_to_anchor(&mut writer) {
+                let error = writer.unchecked.clone().unwrap_or_default();
+                return Err(AuditError::Anchor(error));
+            }
+            self.save(&mut writer).map_err(AuditError::Anchor)?;
+        }
+        Ok(Some(seq))
+    }
+
+    /// Walks the whole chain; with an anchor, also checks the end against it. Fails (with a
+    /// `first_problem`) while a break is unacknowledged or no head is anchored.
     pub fn verify(&self) -> Result<Verification, AuditError> {
         let conn = store::open_reader(&self.path)?;
         verify::run(&conn, self.options.anchor.as_deref()).map_err(|e| self.sqlite(e))
@@ -232,6 +342,13 @@ impl AuditLog {
     /// How many calls the program at `executable` made since `since`.
     pub fn calls_since(&self, executable: &str, since: DateTime<Utc>) -> Result<u64, AuditError> {
         crate::summary::calls_since(&self.reader(), executable, since).map_err(|e| self.sqlite(e))
+    }
+
+    /// The outcomes of the intents `intents` that have one (a call still running, refused or
+    /// cut short by a crash has none), in the order given: for showing how each call on a
+    /// page ended.
+    pub fn outcomes_of(&self, intents: &[Seq]) -> Result<Vec<Entry>, AuditError> {
+        search::outcomes_of(&self.reader(), &self.path, intents)
     }
 
     /// The newest `n` entries, oldest first.
@@ -281,22 +398,40 @@ impl AuditLog {
     pub fn anchor_head(&self) -> Result<Option<ChainHead>, AuditError> {
         let mut writer = self.lock_writer();
         self.flush(&mut writer)?;
+        // Only what this handle wrote is anchored: the head found at open is not re-anchored.
+        let behind = writer.head.seq > writer.anchored;
+        if self.options.anchor.is_some() && behind {
+            if !self.hold_to_anchor(&mut writer) {
+                let error = writer.unchecked.clone().unwrap_or_default();
+                return Err(AuditError::Anchor(error));
+            }
+            if writer.head.seq > writer.anchored {
+                self.save(&mut writer).map_err(AuditError::Anchor)?;
+            }
+        }
         if writer.head.seq.0 == 0 {
             return Ok(None);
         }
-        let head = ChainHead {
+        Ok(Some(ChainHead {
             seq: writer.head.seq,
             hash: writer.head.hash,
-        };
-        // Only what this handle wrote is anchored: re-anchoring a head found at open would
-        // bless a log whose tail was cut while no broker ran.
-        let behind = writer.head.seq > writer.anchored;
-        if let Some(anchor) = self.options.anchor.as_ref().filter(|_| behind) {
-            anchor.save(&head).map_err(AuditError::Anchor)?;
-            writer.anchored = head.seq;
-            writer.attempted = head.seq;
+        }))
+    }
+
+    /// Anchors the head if entries were written since the last anchor and that was at least
+    /// [`Options::anchor_after`] ago: so a log that went quiet is anchored within about a
+    /// minute. Cheap when there is nothing to do; a broker calls it every few seconds or so.
+    /// Returns the head anchored, if it anchored one.
+    pub fn anchor_if_stale(&self) -> Result<Option<ChainHead>, AuditError> {
+        {
+            let writer = self.lock_writer();
+            let behind = writer.head.seq > writer.anchored;
+            let stale = writer.attempted_at.elapsed() >= self.options.anchor_after;
+            if self.options.anchor.is_none() || !behind || !stale {
+                return Ok(None);
+            }
         }
-        Ok(Some(head))
+        self.anchor_head()
     }
 
     /// Runs `f` in one write transaction and commits; anchors if enough entries were added.
@@ -309,7 +444,12 @@ impl AuditLog {
     ) -> Result<T, AuditError> {
         let mut writer = self.lock_writer();
         let anchor_at = writer.attempted.0 + self.options.anchor_every;
-        let due = |head: Seq| self.options.anchor.is_some() && head.0 >= anchor_at;
+        // Due: every `anchor_every` entries; once the last anchor is `anchor_after` old; and
+        // at once for a log with no anchored head (so it is not left unanchored).
+        let soon = self.options.anchor.is_some()
+            && ((writer.saved.is_none() && !writer.offered)
+                || writer.attempted_at.elapsed() >= self.options.anchor_after);
+        let due = |head: Seq| self.options.anchor.is_some() && (soon || head.0 >= anchor_at);
         let level = match due(Seq(writer.head.seq.0 + 1)) {
             true => Synchronous::Full,
             false => level,
@@ -324,20 +464,123 @@ impl AuditLog {
         Ok(value)
     }
 
-    /// Saves the head to the anchor, if there is one. A failure leaves `anchored` behind, so
-    /// the shutdown (or the next due write) tries again; the entry itself is committed.
+    /// Saves the head to the anchor, if there is one, once the chain has been held to it. A
+    /// failure leaves `anchored` behind, so the shutdown (or the next due write) tries again;
+    /// the entry itself is committed.
     fn anchor_now(&self, writer: &mut Writer) {
-        let (Some(anchor), head) = (&self.options.anchor, writer.head) else {
+        if self.options.anchor.is_none() {
             return;
+        }
+        if !self.hold_to_anchor(writer) {
+            writer.attempted = writer.head.seq;
+            writer.attempted_at = Instant::now();
+            writer.offered = true;
+            return;
+        }
+        if (writer.head.seq > writer.anchored || writer.saved.is_none())
+            && let Err(e) = self.save(writer)
+        {
+            tracing::warn!(seq = writer.head.seq.0, "cannot anchor the audit log: {e}");
+        }
+    }
+
+    /// Offers the head to the anchor store (whose error is returned as is).
+    fn save(&self, writer: &mut Writer) -> Result<(), String> {
+        let Some(anchor) = &self.options.anchor else {
+            return Ok(());
         };
+        let head = writer.head;
         writer.attempted = head.seq;
-        match anchor.save(&ChainHead {
+        writer.attempted_at = Instant::now();
+        writer.offered = true;
+        if head.seq.0 == 0 {
+            return Ok(());
+        }
+        anchor.save(&ChainHead {
             seq: head.seq,
             hash: head.hash,
-        }) {
-            Ok(()) => writer.anchored = head.seq,
-            Err(e) => tracing::warn!(seq = head.seq.0, "cannot anchor the audit log: {e}"),
+        })?;
+        writer.anchored = head.seq;
+        writer.saved = Some(head.seq);
+        Ok(())
+    }
+
+    /// Holds the chain to the anchored head, once per handle (again while the anchor store
+    /// cannot be read). If the anchored entry is missing or changed, records the break
+    /// (`chain.broken`, keeping the damaged rows) and anchors the break record, which starts
+    /// a new segment; it never anchors over the damage. Whether the chain has been held to
+    /// the anchor (always, without one).
+    fn hold_to_anchor(&self, writer: &mut Writer) -> bool {
+        let Some(anchor) = &self.options.anchor else {
+            return true;
+        };
+        if writer.unchecked.is_none() {
+            return true;
         }
+        let anchored = match anchor.load() {
+            Ok(anchored) => anchored,
+            Err(e) => {
+                tracing::warn!("cannot read the audit log's anchor: {e}");
+                writer.unchecked = Some(e);
+                return false;
+            }
+        };
+        writer.saved = anchored.map(|h| h.seq);
+        let Some(anchored) = anchored else {
+            writer.unchecked = None;
+            return true;
+        };
+        match self.record_break(writer, anchored) {
+            Ok(()) => {
+                writer.unchecked = None;
+                true
+            }
+            Err(e) => {
+                tracing::error!("cannot hold the audit log to its anchor: {e}");
+                writer.unchecked = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// If the chain contradicts `anchored`, records the break (once) and anchors the head.
+    fn record_break(&self, writer: &mut Writer, anchored: ChainHead) -> Result<(), AuditError> {
+        let sqlite = |e| AuditError::sqlite(&self.path, e);
+        let Some(found) = integrity::contradiction(&writer.conn, anchored).map_err(sqlite)? else {
+            return Ok(());
+        };
+        if !integrity::already_recorded(&writer.conn, anchored).map_err(sqlite)? {
+            writer.set_synchronous(&self.path, Synchronous::Full)?;
+            let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
+            let head = appender.head();
+            let details = BreakDetails {
+                anchored,
+                found,
+                head: (head.seq.0 > 0).then_some(ChainHead {
+                    seq: head.seq,
+                    hash: head.hash,
+                }),
+            };
+            let details = serde_json::to_string(&details).unwrap_or_default();
+            let at = appender.admin_row(
+                Utc::now(),
+                &integrity::latchkey_itself(),
+                integrity::BROKEN,
+                &details,
+                None,
+                None,
+            )?;
+            writer.head = appender.commit()?;
+            tracing::error!(
+                "the audit log {} contradicts its anchor (entry {}): the break is recorded \
+                 at entry {at} and the damaged entries kept",
+                self.path.display(),
+                anchored.seq
+            );
+        }
+        // The new segment starts at the break record: anchor it (flushed first).
+        self.flush(writer)?;
+        self.save(writer).map_err(AuditError::Anchor)
     }
 
     /// Checkpoints the WAL into the database file; SQLite syncs both on the way.
@@ -384,6 +627,7 @@ impl Drop for AuditLog {
         let mut writer = self.lock_writer();
         let behind = writer.head.seq > writer.anchored;
         if self.options.anchor.is_some() && behind {
+            // Written through `anchor_now`: the chain is held to the anchor first.
             match self.flush(&mut writer) {
                 Ok(()) => self.anchor_now(&mut writer),
                 Err(e) => tracing::warn!("cannot flush the audit log before anchoring: {e}"),

@@ -275,3 +275,25 @@ pub(crate) fn tail(conn: &Connection, path: &Path, n: u32) -> Result<Vec<Entry>,
     entries.reverse();
     Ok(entries)
 }
+
+/// The outcomes of `intents` that have one, in the order given.
+pub(crate) fn outcomes_of(
+    conn: &Connection,
+    path: &Path,
+    intents: &[Seq],
+) -> Result<Vec<Entry>, AuditError> {
+    let sqlite = |e| AuditError::sqlite(path, e);
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {SELECT} FROM entries WHERE intent_seq = ?1"
+        ))
+        .map_err(sqlite)?;
+    let mut outcomes = Vec::new();
+    for intent in intents {
+        let mut rows = statement.query([seq_to_sql(*intent)]).map_err(sqlite)?;
+        if let Some(row) = rows.next().map_err(sqlite)? {
+            outcomes.push(decode(row)?);
+        }
+    }
+    Ok(outcomes)
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::anchor::{Anchor, ChainHead};
 use crate::canonical::{self, Field, HASHED, PREV_HASH, SEQ};
+use crate::integrity::{self, ChainBreak};
 use crate::model::{Hash, Seq};
 use crate::row::{HASH, SELECT, hash_of};
 
@@ -25,8 +26,13 @@ pub struct Verification {
     pub verified_through: u64,
     /// What the anchored head said.
     pub anchor: AnchorCheck,
-    /// The first problem in chain order; `None` if the log verifies.
+    /// The first problem in chain order; `None` if the log verifies. Besides damage, an
+    /// unacknowledged break ([`Tamper::Broken`]) and a log with entries but no anchored head
+    /// ([`Tamper::Unanchored`]) are problems.
     pub first_problem: Option<Problem>,
+    /// The newest break recorded on the chain (the log found it contradicting its anchor when
+    /// it was opened), acknowledged or not.
+    pub last_break: Option<ChainBreak>,
 }
 
 impl Verification {
@@ -83,6 +89,21 @@ pub enum Tamper {
         /// What SQLite or the decoder said.
         detail: String,
     },
+    /// The entry at `seq` records that the log, when opened, found its chain contradicting
+    /// the anchor (the anchored entry missing or changed); nobody has acknowledged it yet.
+    /// The damaged entries before it are kept as evidence.
+    Broken {
+        /// What the anchor said.
+        anchored: ChainHead,
+        /// What was found at the anchored `seq` (`None`: the entry was gone).
+        found: Option<Hash>,
+    },
+    /// No head of this log is anchored: its entries (from `seq`) cannot be checked for a
+    /// cut-off end or a rewritten history. Anchoring the next entry ends this.
+    Unanchored {
+        /// How many entries.
+        entries: u64,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -109,6 +130,26 @@ impl fmt::Display for Problem {
                 "the history up to entry {seq} was rewritten: its hash is not the anchored one"
             ),
             Tamper::Unreadable { detail } => write!(f, "entry {seq} cannot be read: {detail}"),
+            Tamper::Broken { anchored, found } => {
+                let what = match found {
+                    None => format!("the anchored entry #{} was missing", anchored.seq),
+                    Some(_) => format!(
+                        "the anchored entry #{} had another hash (the history up to it was rewritten)",
+                        anchored.seq
+                    ),
+                };
+                write!(
+                    f,
+                    "the log was found broken when it was opened ({what}); the break is \
+                     recorded at entry {seq} and must be acknowledged in Latchkey"
+                )
+            }
+            Tamper::Unanchored { entries } => write!(
+                f,
+                "no head of this log is anchored, so its {entries} entr{} from #{seq} cannot be \
+                 checked for a cut-off end or a rewritten history",
+                if *entries == 1 { "y" } else { "ies" }
+            ),
         }
     }
 }
@@ -167,6 +208,7 @@ pub(crate) fn run(
         verified_through: 0,
         anchor,
         first_problem: None,
+        last_break: None,
     };
     let first: Option<i64> = tx.query_row("SELECT min(seq) FROM entries", [], |r| r.get(0))?;
     match first {
@@ -186,6 +228,26 @@ pub(crate) fn run(
     }
     if let Some(problem) = &v.first_problem {
         v.verified_through = v.verified_through.min(problem.seq.0.saturating_sub(1));
+    }
+    // An acknowledgement counts only if anchored: one forged at the unanchored end does not.
+    v.last_break = integrity::latest_break(&tx, anchored.map(|h| h.seq))?;
+    if v.first_problem.is_none() {
+        v.first_problem = match (&v.last_break, &v.anchor) {
+            (Some(b), _) if b.acknowledged.is_none() => Some(Problem {
+                seq: b.at,
+                what: Tamper::Broken {
+                    anchored: b.anchored,
+                    found: b.found,
+                },
+            }),
+            (_, AnchorCheck::NothingSaved) if v.verified_through > 0 => Some(Problem {
+                seq: Seq(v.first),
+                what: Tamper::Unanchored {
+                    entries: v.verified_through + 1 - v.first,
+                },
+            }),
+            _ => None,
+        };
     }
     Ok(v)
 }

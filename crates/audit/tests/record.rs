@@ -61,6 +61,28 @@ fn an_intent_and_its_outcome_are_two_linked_entries() {
 }
 
 #[test]
+fn the_outcomes_of_intents_are_found_by_their_intent() {
+    let (_dir, log) = new_log(Options::default());
+    record_calls(&log, 2);
+    let refused = log.record_intent(&intent(3)).unwrap();
+    let failed = log.record_intent(&intent(4)).unwrap();
+    let outcome = Outcome {
+        result: CallResult::Error("http_403".to_owned()),
+        duration: Duration::from_millis(5),
+    };
+    log.record_outcome(failed, &outcome).unwrap();
+    let found = log.outcomes_of(&[failed, refused, Seq(1)]).unwrap();
+    let found: Vec<_> = found.iter().map(|e| (e.intent, e.result.clone())).collect();
+    assert_eq!(
+        found,
+        [
+            (Some(failed), Some(CallResult::Error("http_403".to_owned()))),
+            (Some(Seq(1)), Some(CallResult::Ok)),
+        ]
+    );
+}
+
+#[test]
 fn refused_calls_are_recorded_without_an_outcome() {
     let (_dir, log) = new_log(Options::default());
     for decision in [
@@ -179,7 +201,7 @@ fn every_durability_level_records_a_verifiable_chain() {
 }
 
 #[test]
-fn the_head_is_anchored_every_n_entries_and_on_close() {
+fn the_head_is_anchored_at_once_then_every_n_entries_and_on_close() {
     let anchor = MemoryAnchor::new();
     let (_dir, log) = new_log(Options {
         anchor_every: 4,
@@ -187,15 +209,50 @@ fn the_head_is_anchored_every_n_entries_and_on_close() {
     });
     assert_eq!(log.verify().unwrap().anchor, AnchorCheck::NothingSaved);
     record_calls(&log, 1);
-    assert_eq!(anchor.get(), None);
+    assert_eq!(
+        anchor.get().map(|h| h.seq),
+        Some(Seq(1)),
+        "a log without an anchored head is anchored at its first entry"
+    );
     record_calls(&log, 1);
-    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(4)));
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(1)));
     record_calls(&log, 3);
-    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(8)));
-    assert_eq!(*anchor.saves.lock().unwrap(), 2);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(9)));
+    assert_eq!(*anchor.saves.lock().unwrap(), 3, "#1, #5, #9");
     let head = log.close().unwrap().unwrap();
     assert_eq!(anchor.get(), Some(head));
     assert_eq!(head.seq, Seq(10));
+}
+
+#[test]
+fn the_default_anchors_every_16_entries() {
+    let anchor = MemoryAnchor::new();
+    let (_dir, log) = new_log(anchored(&anchor));
+    record_calls(&log, 16);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(17)), "#1, then #17");
+    assert_eq!(*anchor.saves.lock().unwrap(), 2);
+}
+
+#[test]
+fn a_quiet_log_is_anchored_once_its_last_anchor_is_stale() {
+    let anchor = MemoryAnchor::new();
+    let (_dir, log) = new_log(Options {
+        anchor_after: Duration::from_millis(200),
+        ..anchored(&anchor)
+    });
+    record_calls(&log, 2);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(1)));
+    assert_eq!(log.anchor_if_stale().unwrap(), None, "not stale yet");
+    std::thread::sleep(Duration::from_millis(250));
+    let head = log.anchor_if_stale().unwrap().expect("anchored");
+    assert_eq!(head.seq, Seq(4));
+    assert_eq!(anchor.get(), Some(head));
+    assert_eq!(log.anchor_if_stale().unwrap(), None, "nothing new");
+
+    // A write after a quiet spell is anchored as it is written.
+    std::thread::sleep(Duration::from_millis(250));
+    let seq = log.record_intent(&intent(9)).unwrap();
+    assert_eq!(anchor.get().map(|h| h.seq), Some(seq));
 }
 
 #[test]

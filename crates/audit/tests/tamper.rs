@@ -253,10 +253,10 @@ fn an_emptied_log_is_a_cut_tail() {
 fn a_fully_rewritten_history_is_caught_only_by_the_anchor() {
     let anchor = MemoryAnchor::new();
     let (_dir, log) = new_log(Options {
-        anchor_every: 10,
+        anchor_every: 19,
         ..anchored(&anchor)
     });
-    record_calls(&log, 10);
+    record_calls(&log, 10); // anchored at 1 (the first entry) and 20
     assert_eq!(anchor.get().unwrap().seq, Seq(20));
     let conn = attacker(log.path());
     conn.execute("UPDATE entries SET decision = 'approved' WHERE seq = 3", [])
@@ -280,8 +280,8 @@ fn entries_after_the_anchor_still_verify() {
         anchor_every: 6,
         ..anchored(&anchor)
     });
-    record_calls(&log, 4); // 8 entries: anchored at 6
-    assert_eq!(anchor.get().unwrap().seq, Seq(6));
+    record_calls(&log, 4); // 8 entries: anchored at 1 (the first entry) and 7
+    assert_eq!(anchor.get().unwrap().seq, Seq(7));
     let v = log.verify().unwrap();
     assert!(v.is_ok());
     assert_eq!(

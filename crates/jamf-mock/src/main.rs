@@ -12,6 +12,14 @@
 //! or else stdin's first line, never from argv, where other processes could read it. The
 //! computers are generated deterministically (see `generate` in lib.rs), so a
 //! test can compute the expected fleet figures with the same SOFA fixture.
+//!
+//! `GET /__mock/received` (no token) answers `{"changes": [...]}`: every change the mock
+//! accepted, oldest first, e.g. `{"kind": "software_update_plan", "devices": ["3", "7"],
+//! "group": null, "update_action": "DOWNLOAD_INSTALL_SCHEDULE", "version_type":
+//! "SPECIFIC_VERSION", "specific_version": "15.7.9", "force_install_local_date_time":
+//! "2026-12-13T17:00:00", "plan_ids": [...]}`, `{"kind": "blank_push", ...}` or
+//! `{"kind": "redeploy_framework", "computer_id": 3}`; so an end-to-end test can check that
+//! exactly one plan, or nothing, reached Jamf Pro.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;

@@ -414,19 +414,29 @@ impl JamfClient {
         }
     }
 
-    /// Every computer with `sections`: page 0 first (which also settles the API version),
-    /// then the other pages on at most `max_concurrency` workers. `progress(loaded, total)`
-    /// runs after each page.
+    /// Every computer with `sections`; see [`JamfClient::all_computers_matching`].
     pub(crate) async fn all_computers(
         &self,
         sections: &[Section],
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<(InventoryApi, Vec<RawComputer>), JamfError> {
+        self.all_computers_matching(sections, None, progress).await
+    }
+
+    /// Every computer `filter` matches (all without one) with `sections`: page 0 first (which
+    /// also settles the API version), then the other pages on at most `max_concurrency`
+    /// workers. `progress(loaded, total)` runs after each page.
+    pub(crate) async fn all_computers_matching(
+        &self,
+        sections: &[Section],
+        filter: Option<&Filter>,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<(InventoryApi, Vec<RawComputer>), JamfError> {
         let page_size = self.inner.options.page_size;
         let (api, first) = self
-            .inventory_page::<RawComputer>(sections, None, 0, page_size)
+            .inventory_page::<RawComputer>(sections, filter, 0, page_size)
             .await?;
-        let query = page_query(api.section_query(sections), None, 0, page_size);
+        let query = page_query(api.section_query(sections), filter, 0, page_size);
         let computers = self
             .remaining_pages(api.list_path(), query, first, page_size, progress)
             .await?;

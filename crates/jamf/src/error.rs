@@ -77,6 +77,29 @@ pub enum JamfError {
         /// Attempts made.
         attempts: u32,
     },
+    /// Jamf Pro refused a request as invalid (400, 409, 422); nothing was changed.
+    #[error("Jamf Pro rejected {endpoint} (HTTP {status}): {detail}")]
+    Rejected {
+        /// `METHOD /path` of the call.
+        endpoint: String,
+        /// The status code.
+        status: u16,
+        /// What the server said was wrong, cut short and cleaned of control characters and
+        /// of anything the client holds secret.
+        detail: String,
+    },
+    /// A change was sent and no clear answer came back (a 5xx, a timeout, a cut connection):
+    /// it may or may not have been made. Such a call is never repeated automatically.
+    #[error(
+        "{endpoint}: {detail}; the change may or may not have been made: \
+         check Jamf Pro before trying again"
+    )]
+    Unconfirmed {
+        /// `METHOD /path` of the call.
+        endpoint: String,
+        /// What happened instead of an answer.
+        detail: String,
+    },
     /// The server's answer did not have the expected shape.
     #[error("unexpected answer from {endpoint}: {detail}")]
     Parse {

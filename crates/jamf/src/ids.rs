@@ -98,26 +98,122 @@ impl fmt::Display for ComputerRef {
 
 /// Digits only, so an id can never change the shape of a URL path.
 pub(crate) fn valid_id(s: &str) -> Result<&str, JamfError> {
+    digits("computer id", s)
+}
+
+/// 1 to 19 ASCII digits after trimming, or an error naming `what` and why.
+fn digits<'a>(what: &str, s: &'a str) -> Result<&'a str, JamfError> {
     let trimmed = s.trim();
     if trimmed.is_empty() {
-        return Err(JamfError::InvalidId("computer id is empty".into()));
+        return Err(JamfError::InvalidId(format!("{what} is empty")));
     }
     if let Some(c) = trimmed.chars().find(|c| !c.is_ascii_digit()) {
         return Err(JamfError::InvalidId(format!(
-            "computer id {trimmed:?} contains {c:?}: only digits"
+            "{what} {trimmed:?} contains {c:?}: only digits"
         )));
     }
     if trimmed.len() > 19 {
         return Err(JamfError::InvalidId(format!(
-            "computer id {trimmed:?} is too long: at most 19 digits"
+            "{what} {trimmed:?} is too long: at most 19 digits"
         )));
     }
     Ok(trimmed)
 }
 
+/// A numeric Jamf id as its own type, so a group id cannot be passed where a computer id is
+/// meant. A string in JSON, as Jamf sends ids.
+macro_rules! numeric_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            #[doc = concat!("Checks a ", $what, ": 1 to 19 ASCII digits after trimming.")]
+            pub fn parse(s: &str) -> Result<Self, JamfError> {
+                digits($what, s).map(|id| Self(id.to_owned()))
+            }
+
+            /// The id's digits.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = JamfError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = JamfError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+    };
+}
+
+numeric_id!(
+    /// Jamf's id of a computer, e.g. "12".
+    ComputerId,
+    "computer id"
+);
+
+numeric_id!(
+    /// Jamf's id of a computer group (smart or static), e.g. "3".
+    ComputerGroupId,
+    "computer group id"
+);
+
+impl From<ComputerId> for ComputerRef {
+    fn from(id: ComputerId) -> Self {
+        ComputerRef::Id(id.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_digits_strings_in_json_and_name_their_kind_when_wrong() {
+        let id = ComputerId::parse(" 42 ").unwrap();
+        assert_eq!(serde_json::to_value(&id).unwrap(), "42");
+        assert_eq!(
+            serde_json::from_value::<ComputerId>("7".into())
+                .unwrap()
+                .as_str(),
+            "7"
+        );
+        assert!(serde_json::from_value::<ComputerId>("7/../x".into()).is_err());
+        let schema = serde_json::to_value(schemars::schema_for!(ComputerGroupId)).unwrap();
+        assert_eq!(schema["type"], "string", "{schema}");
+        let err = ComputerGroupId::parse("1;2").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"computer group id "1;2" contains ';': only digits"#
+        );
+        assert_eq!(
+            ComputerId::parse("").unwrap_err().to_string(),
+            "computer id is empty"
+        );
+    }
 
     #[test]
     fn a_serial_number_is_a_string_in_json_and_its_schema() {

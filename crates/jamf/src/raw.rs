@@ -58,6 +58,9 @@ pub(crate) struct RawGeneral {
     pub report_date: Option<DateTime<Utc>>,
     #[serde(deserialize_with = "lenient::section")]
     pub remote_management: Option<RawRemoteManagement>,
+    /// The MDM client's management id (a UUID), which MDM commands such as a blank push name.
+    #[serde(deserialize_with = "lenient::string")]
+    pub management_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,6 +185,9 @@ impl RawComputer {
             .last_contact
             .or(general.last_check_in)
             .or(general.report_date)
+    }
+    pub(crate) fn management_id(&self) -> Option<&str> {
+        self.general.as_ref()?.management_id.as_deref()
     }
     pub(crate) fn managed(&self) -> Option<bool> {
         self.general.as_ref()?.remote_management.as_ref()?.managed

@@ -1,7 +1,8 @@
 //! Every HTTP exchange goes through here: a permit from the client's semaphore for the whole
 //! exchange (body included, so "in flight" means what the server sees), retries with backoff
 //! and jitter on 408/429/5xx and network errors for idempotent calls only, `Retry-After`
-//! honoured up to a cap, and one token refresh on a 401.
+//! honoured up to a cap, one token refresh on a 401, and a cap on how much of an answer is
+//! read. A call that changes something is repeated only when it never reached the server.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -19,6 +20,11 @@ use crate::{JamfClient, JamfError};
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// The longest computed backoff step.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The most of an answer read for a call that may be repeated: far above a page of 2,000
+/// computers with every section, far below what would exhaust memory.
+const MAX_READ_BODY: usize = 256 << 20;
+/// The most of an answer read for a change: Jamf answers one with a few ids.
+pub(crate) const MAX_CHANGE_BODY: usize = 1 << 20;
 
 /// A complete answer: status and the whole body. No `Debug`: the body may be a token.
 pub(crate) struct Reply {
@@ -29,8 +35,30 @@ pub(crate) struct Reply {
 /// Whether a call may be repeated without changing anything on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
+    /// Idempotent: retried on retryable statuses and transient network errors.
     Safe,
+    /// Sent once, whatever happens.
     Never,
+    /// A change: retried only when the connection could not be made, so nothing was sent.
+    /// Any answer, or any failure after sending, is final.
+    UntilSent,
+}
+
+impl Repeat {
+    fn body_limit(self) -> usize {
+        match self {
+            Repeat::Safe => MAX_READ_BODY,
+            Repeat::Never | Repeat::UntilSent => MAX_CHANGE_BODY,
+        }
+    }
+
+    fn may_retry(self, e: &reqwest::Error) -> bool {
+        match self {
+            Repeat::Safe => transient(e),
+            Repeat::UntilSent => e.is_connect(),
+            Repeat::Never => false,
+        }
+    }
 }
 
 impl JamfClient {
@@ -86,7 +114,7 @@ impl JamfClient {
     ) -> Result<Reply, JamfError> {
         let options = &self.inner.options;
         let max_attempts = match repeat {
-            Repeat::Safe => options.max_retries + 1,
+            Repeat::Safe | Repeat::UntilSent => options.max_retries + 1,
             Repeat::Never => 1,
         };
         let mut attempt = 1;
@@ -95,11 +123,14 @@ impl JamfClient {
                 let _permit = self.inner.permits.acquire().await.map_err(|_| {
                     JamfError::InvalidOptions("the client's request permits were closed".into())
                 })?;
-                send(build()).await
+                send(build(), repeat.body_limit()).await
             };
             let last = attempt >= max_attempts;
             let wait = match outcome {
-                Ok((status, _, body)) if !retryable(status) => return Ok(Reply { status, body }),
+                Ok((status, _, None)) => return Err(oversized(status, endpoint, repeat)),
+                Ok((status, _, Some(body))) if repeat != Repeat::Safe || !retryable(status) => {
+                    return Ok(Reply { status, body });
+                }
                 Ok((status, ..)) if last => return Err(gave_up(status, endpoint, attempt)),
                 Ok((status, headers, _)) => {
                     let wait = retry_after(&headers)
@@ -107,12 +138,13 @@ impl JamfClient {
                     warn!(%endpoint, %status, attempt, ?wait, "retrying");
                     wait
                 }
-                Err(e) if last || !transient(&e) => {
+                Err(e) if last || !repeat.may_retry(&e) => {
                     return Err(network_error(
                         &e,
                         endpoint,
                         attempt,
                         options.request_timeout,
+                        repeat,
                     ));
                 }
                 Err(e) => {
@@ -132,14 +164,46 @@ fn transient(e: &reqwest::Error) -> bool {
     e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()
 }
 
-/// Sends and reads the whole body, so the permit covers the full exchange.
-async fn send(request: RequestBuilder) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
-    let response = request.send().await?;
+/// Sends and reads the whole body, so the permit covers the full exchange. A body over
+/// `limit` bytes is not kept: `None` for a success (its content was the point), an empty body
+/// for an error status (its text is only ever read for a message).
+async fn send(
+    request: RequestBuilder,
+    limit: usize,
+) -> Result<(StatusCode, HeaderMap, Option<Vec<u8>>), reqwest::Error> {
+    let mut response = request.send().await?;
     let status = response.status();
     let headers = response.headers().clone();
-    // Zero-copy when the buffer is not shared, which it is not here.
-    let body = Vec::from(response.bytes().await?);
-    Ok((status, headers, body))
+    let too_big = || (!status.is_success()).then(Vec::new);
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Ok((status, headers, too_big()));
+    }
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok((status, headers, too_big()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, headers, Some(body)))
+}
+
+/// A successful answer too large to read. For a change, what matters is that it was made.
+fn oversized(status: StatusCode, endpoint: &str, repeat: Repeat) -> JamfError {
+    let limit = repeat.body_limit() >> 20;
+    let detail = match repeat {
+        Repeat::Safe => format!("the answer is over {limit} MiB, so it was not read"),
+        Repeat::Never | Repeat::UntilSent => format!(
+            "Jamf Pro accepted the change (HTTP {}), but its answer is over {limit} MiB, \
+             so it was not read",
+            status.as_u16()
+        ),
+    };
+    JamfError::Parse {
+        endpoint: endpoint.to_owned(),
+        detail,
+    }
 }
 
 /// `METHOD /path`: how errors and logs name a call (no host, no query, nothing secret).
@@ -160,9 +224,17 @@ fn check_status(
     endpoint: &str,
     refreshed: bool,
 ) -> Result<Reply, JamfError> {
+    if status.is_success() {
+        Ok(reply)
+    } else {
+        Err(refusal(status, endpoint, refreshed))
+    }
+}
+
+/// The error for a status that is not a success and not retried (or no longer).
+pub(crate) fn refusal(status: StatusCode, endpoint: &str, refreshed: bool) -> JamfError {
     match status.as_u16() {
-        200..=299 => Ok(reply),
-        401 => Err(JamfError::Auth {
+        401 => JamfError::Auth {
             endpoint: endpoint.to_owned(),
             status: 401,
             tried: if refreshed {
@@ -170,20 +242,20 @@ fn check_status(
             } else {
                 "the token was refused".into()
             },
-        }),
-        403 => Err(JamfError::Auth {
+        },
+        403 => JamfError::Auth {
             endpoint: endpoint.to_owned(),
             status: 403,
             tried: "the token is valid but lacks the privilege for this endpoint; \
                     add it to the API role or account"
                 .into(),
-        }),
-        404 => Err(JamfError::NotFound(endpoint.to_owned())),
-        status => Err(JamfError::Http {
+        },
+        404 => JamfError::NotFound(endpoint.to_owned()),
+        status => JamfError::Http {
             status,
             endpoint: endpoint.to_owned(),
             attempts: 1,
-        }),
+        },
     }
 }
 
@@ -210,7 +282,20 @@ fn network_error(
     endpoint: &str,
     attempts: u32,
     timeout: Duration,
+    repeat: Repeat,
 ) -> JamfError {
+    // Once a change has left, a failure says nothing about whether the server made it.
+    if repeat == Repeat::UntilSent && !e.is_connect() {
+        let detail = if e.is_timeout() {
+            format!("no answer within {}s", timeout.as_secs_f32())
+        } else {
+            cause_chain(e)
+        };
+        return JamfError::Unconfirmed {
+            endpoint: endpoint.to_owned(),
+            detail,
+        };
+    }
     if e.is_timeout() {
         return JamfError::Timeout {
             endpoint: endpoint.to_owned(),

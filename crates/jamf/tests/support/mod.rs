@@ -42,7 +42,12 @@ pub fn jamf_fixture(relative: &str) -> Option<Vec<u8>> {
 
 /// The SOFA feed the tests judge against.
 pub fn sofa_feed() -> Option<IndexedFeed> {
-    let bytes = fixture_in(SOFA_FIXTURES, SOFA_FEED)?;
+    sofa_fixture(SOFA_FEED)
+}
+
+/// A SOFA feed fixture (relative to shared/fixtures/sofa), parsed.
+pub fn sofa_fixture(relative: &str) -> Option<IndexedFeed> {
+    let bytes = fixture_in(SOFA_FIXTURES, relative)?;
     Some(IndexedFeed::from_slice(&bytes).expect("SOFA fixture parses"))
 }
 
