@@ -25,6 +25,11 @@ fn main() {
         "assistants_set",
         "assistants_forget",
         "mcp_config_snippets",
+        "approvals_pending",
+        "approvals_approve",
+        "approvals_deny",
+        "approvals_grants",
+        "approvals_revoke",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

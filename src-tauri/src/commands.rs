@@ -9,8 +9,9 @@ use latchkey_audit::{AuditLog, ExportFormat, Facets, Filter, Page, SearchPage, S
 
 use latchkey_broker::control::ControlError;
 use latchkey_broker::{
-    AssistantRecord, ConfigSnippet, CredentialError, CredentialService, CredentialView,
-    CredentialsOverview, McpClient, PolicySettings, SofaOverview, Target, Verdict, VersionReport,
+    Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
+    CredentialView, CredentialsOverview, Grant, McpClient, Pipeline, PolicySettings, SofaOverview,
+    Verdict, VersionReport,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress, FleetSecurityReport};
 use latchkey_vault::{
@@ -69,6 +70,18 @@ fn credentials(broker: &EmbeddedBroker) -> Result<Arc<CredentialService>, Contro
     })
 }
 
+/// The one guarded path: what the person does here lands on the audit log and asks for
+/// presence like the CLI (a click in the webview can be automated).
+fn pipeline(broker: &EmbeddedBroker) -> Result<Arc<Pipeline>, ControlError> {
+    broker
+        .services()
+        .map(|s| Arc::clone(&s.pipeline))
+        .map_err(|message| ControlError {
+            message,
+            field: None,
+        })
+}
+
 #[tauri::command]
 pub async fn credentials_overview(
     broker: State<'_, EmbeddedBroker>,
@@ -104,7 +117,9 @@ pub async fn credentials_add(
         account,
         secret,
     };
-    Ok(credentials(&broker)?.add(new, Requester::App).await?)
+    Ok(pipeline(&broker)?
+        .add_credential(new, &Actor::app())
+        .await?)
 }
 
 #[tauri::command]
@@ -115,8 +130,8 @@ pub async fn credentials_edit(
     account: Account,
 ) -> Result<CredentialView, ControlError> {
     let edit = CredentialEdit { label, account };
-    Ok(credentials(&broker)?
-        .edit(&id, &edit, Requester::App)
+    Ok(pipeline(&broker)?
+        .edit_credential(&id, &edit, &Actor::app())
         .await?)
 }
 
@@ -126,8 +141,8 @@ pub async fn credentials_rotate(
     id: CredentialId,
     secret: SecretString,
 ) -> Result<CredentialView, ControlError> {
-    Ok(credentials(&broker)?
-        .rotate(&id, secret, Requester::App)
+    Ok(pipeline(&broker)?
+        .rotate_credential(&id, secret, &Actor::app())
         .await?)
 }
 
@@ -136,7 +151,9 @@ pub async fn credentials_remove(
     broker: State<'_, EmbeddedBroker>,
     id: CredentialId,
 ) -> Result<(), ControlError> {
-    Ok(credentials(&broker)?.remove(&id, Requester::App).await?)
+    Ok(pipeline(&broker)?
+        .remove_credential(&id, &Actor::app())
+        .await?)
 }
 
 /// Unlocks one domain (or all when `domain` is null) once the person has confirmed.
@@ -146,12 +163,11 @@ pub async fn credentials_unlock(
     domain: Option<Domain>,
     ttl_minutes: Option<u64>,
 ) -> Result<CredentialsOverview, ControlError> {
-    let credentials = credentials(&broker)?;
     let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
-    credentials
-        .unlock(domain.into(), ttl, Requester::App)
+    pipeline(&broker)?
+        .unlock(domain.into(), ttl, &Actor::app())
         .await?;
-    Ok(credentials.overview().await)
+    Ok(credentials(&broker)?.overview().await)
 }
 
 #[tauri::command]
@@ -159,9 +175,10 @@ pub async fn credentials_lock(
     broker: State<'_, EmbeddedBroker>,
     domain: Option<Domain>,
 ) -> Result<CredentialsOverview, ControlError> {
-    let credentials = credentials(&broker)?;
-    credentials.lock(&Target::from(domain));
-    Ok(credentials.overview().await)
+    pipeline(&broker)?
+        .lock(domain.into(), &Actor::app())
+        .await?;
+    Ok(credentials(&broker)?.overview().await)
 }
 
 // ---- Jamf Pro ----
@@ -219,13 +236,14 @@ pub async fn credentials_set_policy(
     unlock_minutes: u64,
     idle_minutes: Option<u64>,
 ) -> Result<CredentialsOverview, ControlError> {
-    let credentials = credentials(&broker)?;
     let settings = PolicySettings {
         unlock_minutes,
         idle_minutes,
     };
-    credentials.set_policy(settings, Requester::App).await?;
-    Ok(credentials.overview().await)
+    pipeline(&broker)?
+        .set_policy(settings, &Actor::app())
+        .await?;
+    Ok(credentials(&broker)?.overview().await)
 }
 
 /// The person's answer to a confirmation dialog.
@@ -392,9 +410,9 @@ pub async fn assistants_set(
     path: PathBuf,
     verdict: Verdict,
 ) -> Result<Vec<AssistantView>, String> {
-    let assistants = Arc::clone(&broker.services()?.assistants);
-    assistants
-        .set_verdict(path, verdict, Requester::App)
+    let pipeline = Arc::clone(&broker.services()?.pipeline);
+    pipeline
+        .set_assistant(&path.to_string_lossy(), verdict, &Actor::app())
         .await
         .map_err(|e| e.to_string())?;
     assistant_views(&broker).await
@@ -405,7 +423,11 @@ pub async fn assistants_forget(
     broker: State<'_, EmbeddedBroker>,
     path: PathBuf,
 ) -> Result<Vec<AssistantView>, String> {
-    broker.services()?.assistants.forget(&path);
+    let pipeline = Arc::clone(&broker.services()?.pipeline);
+    pipeline
+        .forget_assistant(&path.to_string_lossy(), &Actor::app())
+        .await
+        .map_err(|e| e.to_string())?;
     assistant_views(&broker).await
 }
 
@@ -421,4 +443,56 @@ pub fn mcp_config_snippets() -> Vec<ConfigSnippet> {
         .into_iter()
         .map(|client| client.config(&latchkey))
         .collect()
+}
+
+// ---- Approvals ----
+// Changes assistants asked for wait here for the person. Approving asks for presence in the
+// broker itself (a click in the webview can be automated); denying needs none.
+
+#[tauri::command]
+pub fn approvals_pending(
+    broker: State<'_, EmbeddedBroker>,
+) -> Result<Vec<ApprovalRequest>, String> {
+    Ok(broker.services()?.approvals.pending())
+}
+
+#[tauri::command]
+pub fn approvals_grants(broker: State<'_, EmbeddedBroker>) -> Result<Vec<Grant>, String> {
+    Ok(broker.services()?.approvals.grants())
+}
+
+/// Approves request `id` once, or for `remember_minutes` the same call again.
+#[tauri::command]
+pub async fn approvals_approve(
+    broker: State<'_, EmbeddedBroker>,
+    id: String,
+    remember_minutes: Option<u64>,
+) -> Result<Option<Grant>, String> {
+    let approvals = Arc::clone(&broker.services()?.approvals);
+    let remember = remember_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
+    approvals
+        .approve(&id, remember, &Actor::app())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn approvals_deny(broker: State<'_, EmbeddedBroker>, id: String) -> Result<(), String> {
+    let approvals = Arc::clone(&broker.services()?.approvals);
+    approvals
+        .deny(&id, &Actor::app())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub async fn approvals_revoke(
+    broker: State<'_, EmbeddedBroker>,
+    grant: String,
+) -> Result<(), String> {
+    let approvals = Arc::clone(&broker.services()?.approvals);
+    approvals
+        .revoke(&grant, &Actor::app())
+        .await
+        .map_err(|e| e.to_string())
 }

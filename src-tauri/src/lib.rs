@@ -84,7 +84,12 @@ fn configure<R: Runtime>(
             commands::assistants_list,
             commands::assistants_set,
             commands::assistants_forget,
-            commands::mcp_config_snippets
+            commands::mcp_config_snippets,
+            commands::approvals_pending,
+            commands::approvals_approve,
+            commands::approvals_deny,
+            commands::approvals_grants,
+            commands::approvals_revoke
         ])
         // The broker starts before any window, so assistants can connect as early as possible.
         .manage(broker::EmbeddedBroker::start(
@@ -125,15 +130,18 @@ fn connect_dialog<R: Runtime>(app: &tauri::AppHandle<R>, dialog: &DialogPresence
 }
 
 /// Tells the page whenever what it shows changed: credentials (added, unlocked, expired,
-/// locked on sleep…), assistants (allowed, denied, forgotten) and the audit log (new entries).
+/// locked on sleep…), assistants (allowed, denied, forgotten), the audit log (new entries) and
+/// approvals (asked, answered, timed out; grants made or revoked).
 fn follow_changes<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::EmbeddedBroker) {
     let Ok(services) = broker.services() else {
         return;
     };
+    bring_forward_when_asked(app, services);
     for (mut changes, event) in [
         (services.credentials.subscribe(), "credentials-changed"),
         (services.assistants.subscribe(), "assistants-changed"),
         (services.audit.subscribe(), "audit-changed"),
+        (services.approvals.subscribe(), "approvals-changed"),
     ] {
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
@@ -142,6 +150,27 @@ fn follow_changes<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::Embedd
             }
         });
     }
+}
+
+/// A change waiting for the person brings the window forward (the page shows its card), once
+/// per request: answering one leaves the window where the person put it.
+fn bring_forward_when_asked<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    services: &latchkey_broker::Services,
+) {
+    let (app, approvals) = (app.clone(), Arc::clone(&services.approvals));
+    let mut changes = approvals.subscribe();
+    tauri::async_runtime::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        while changes.changed().await.is_ok() {
+            let pending: std::collections::HashSet<String> =
+                approvals.pending().into_iter().map(|r| r.id).collect();
+            if pending.iter().any(|id| !seen.contains(id)) {
+                window::show_main(&app);
+            }
+            seen = pending;
+        }
+    });
 }
 
 #[cfg(test)]
@@ -157,11 +186,19 @@ mod tests {
     }
 
     fn app_status(app: &tauri::App<tauri::test::MockRuntime>) -> serde_json::Value {
-        let window = tauri::WebviewWindowBuilder::new(app, "main", Default::default())
-            .build()
-            .unwrap();
+        invoke(app, "app_status")
+    }
+
+    /// Calls a command without arguments as the main window would.
+    fn invoke(app: &tauri::App<tauri::test::MockRuntime>, cmd: &str) -> serde_json::Value {
+        let window = match app.get_webview_window("main") {
+            Some(window) => window,
+            None => tauri::WebviewWindowBuilder::new(app, "main", Default::default())
+                .build()
+                .unwrap(),
+        };
         let request = InvokeRequest {
-            cmd: "app_status".into(),
+            cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: "tauri://localhost".parse().unwrap(),
@@ -170,7 +207,7 @@ mod tests {
             invoke_key: INVOKE_KEY.to_string(),
         };
         get_ipc_response(&window, request)
-            .expect("app_status")
+            .unwrap_or_else(|e| panic!("{cmd}: {e:?}"))
             .deserialize()
             .unwrap()
     }
@@ -190,6 +227,9 @@ mod tests {
             paths.mcp_socket().to_str().unwrap()
         );
         assert!(std::os::unix::net::UnixStream::connect(paths.mcp_socket()).is_ok());
+        // Nothing waits for approval, and nothing is remembered, in a new home.
+        assert_eq!(invoke(&app, "approvals_pending"), serde_json::json!([]));
+        assert_eq!(invoke(&app, "approvals_grants"), serde_json::json!([]));
         app.state::<broker::EmbeddedBroker>().stop();
         assert!(
             !paths.mcp_socket().exists(),

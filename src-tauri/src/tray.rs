@@ -1,14 +1,18 @@
-//! The menu-bar icon and its menu: status, this Mac's SOFA standing, one line per credential
-//! domain (unlock it, or lock it with the time left), Unlock All / Lock All, Open, Quit.
+//! The menu-bar icon and its menu: status, changes waiting for approval ("1 approval waiting",
+//! which opens the window; also the icon's title and tooltip), this Mac's SOFA standing, one
+//! line per credential domain (unlock it, or lock it with the time left), Unlock All / Lock
+//! All, Open, Quit. Unlocks and locks go through the broker's pipeline, so they are audited.
 //!
-//! The menu is rebuilt whenever credentials change and every half minute while a domain is
-//! unlocked, so the countdowns stay current.
+//! The menu is rebuilt whenever credentials or approvals change and every half minute while a
+//! domain is unlocked, so the countdowns stay current.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_broker::{CredentialService, CredentialsOverview, Target, time_left};
-use latchkey_vault::{Domain, Requester};
+use latchkey_broker::{
+    Actor, Approvals, CredentialService, CredentialsOverview, Pipeline, Target, time_left,
+};
+use latchkey_vault::Domain;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuBuilder, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -44,12 +48,14 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, broker: &EmbeddedBroker) -> tauri:
         Notify::new(),
     ));
     let credentials = broker.credentials();
-    let first = build_menu(app, "Latchkey: starting…", &shared, None)?;
+    let services = broker.services().ok();
+    let approvals = services.map(|s| Arc::clone(&s.approvals));
+    let first = build_menu(app, "Latchkey: starting…", &shared, None, 0)?;
     let on_click = {
-        let credentials = credentials.clone();
+        let pipeline = services.map(|s| Arc::clone(&s.pipeline));
         let shared = Arc::clone(&shared);
         move |app: &AppHandle<R>, event: tauri::menu::MenuEvent| {
-            handle_click(app, event.id().as_ref(), credentials.as_ref().ok(), &shared);
+            handle_click(app, event.id().as_ref(), pipeline.as_ref(), &shared);
         }
     };
     let tray = TrayIconBuilder::with_id("latchkey")
@@ -61,37 +67,50 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, broker: &EmbeddedBroker) -> tauri:
         .on_menu_event(on_click)
         .build(app)?;
     keep_sofa_line_current(broker, Arc::clone(&shared));
-    tauri::async_runtime::spawn(keep_menu_current(app.clone(), tray, credentials, shared));
+    tauri::async_runtime::spawn(keep_menu_current(
+        app.clone(),
+        tray,
+        credentials,
+        approvals,
+        shared,
+    ));
     Ok(())
 }
 
 fn handle_click<R: Runtime>(
     app: &AppHandle<R>,
     id: &str,
-    credentials: Option<&Arc<CredentialService>>,
+    pipeline: Option<&Arc<Pipeline>>,
     shared: &Shared,
 ) {
     match id {
-        "open" => crate::window::show_main(app),
+        "open" | "approvals" => crate::window::show_main(app),
         "quit" => app.exit(0),
         _ => {}
     }
-    let Some(credentials) = credentials else {
+    let Some(pipeline) = pipeline else {
         return;
     };
-    if id == "lock_all" {
-        credentials.lock(&Target::All);
-    } else if let Some(domain) = id.strip_prefix("lock:") {
-        credentials.lock(&Target::One(Domain::from(domain)));
+    let lock = match id {
+        "lock_all" => Some(Target::All),
+        _ => id
+            .strip_prefix("lock:")
+            .map(|d| Target::One(Domain::from(d))),
+    };
+    if let Some(target) = lock {
+        let pipeline = Arc::clone(pipeline);
+        tauri::async_runtime::spawn(async move {
+            let _ = pipeline.lock(target, &Actor::app()).await;
+        });
     } else if id == "unlock_all" || id.starts_with("unlock:") {
         let target = id
             .strip_prefix("unlock:")
             .map_or(Target::All, |d| Target::One(Domain::from(d)));
         // On Linux the confirmation is a dialog in the main window.
         crate::window::show_main(app);
-        let (credentials, shared) = (Arc::clone(credentials), Arc::clone(shared));
+        let (pipeline, shared) = (Arc::clone(pipeline), Arc::clone(shared));
         tauri::async_runtime::spawn(async move {
-            let problem = match credentials.unlock(target, None, Requester::App).await {
+            let problem = match pipeline.unlock(target, None, &Actor::app()).await {
                 Ok(_) => None,
                 Err(latchkey_broker::CredentialError::Presence(e)) => {
                     tracing::info!("unlock from the menu not confirmed: {e}");
@@ -105,15 +124,20 @@ fn handle_click<R: Runtime>(
     }
 }
 
-/// Rebuilds the menu on every credential change, SOFA line change, and countdown tick.
+/// Rebuilds the menu on every credential or approval change, SOFA line change, and
+/// countdown tick.
 async fn keep_menu_current<R: Runtime>(
     app: AppHandle<R>,
     tray: TrayIcon<R>,
     credentials: Result<Arc<CredentialService>, String>,
+    approvals: Option<Arc<Approvals>>,
     shared: Shared,
 ) {
     let mut changes = credentials.as_ref().ok().map(|c| c.subscribe());
+    let mut asked = approvals.as_ref().map(|a| a.subscribe());
     loop {
+        let waiting = approvals.as_ref().map_or(0, |a| a.pending().len());
+        show_waiting(&tray, waiting);
         let (status, overview) = match &credentials {
             Ok(credentials) => {
                 let overview = credentials.overview().await;
@@ -121,7 +145,7 @@ async fn keep_menu_current<R: Runtime>(
             }
             Err(reason) => (format!("Broker stopped: {reason}"), None),
         };
-        match build_menu(&app, &status, &shared, overview.as_ref()) {
+        match build_menu(&app, &status, &shared, overview.as_ref(), waiting) {
             Ok(menu) => {
                 let _ = tray.set_menu(Some(menu));
             }
@@ -134,11 +158,43 @@ async fn keep_menu_current<R: Runtime>(
                 None => std::future::pending().await,
             }
         };
+        let approvals_changed = async {
+            match asked.as_mut() {
+                Some(asked) => asked.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             still_open = changed => if !still_open { return },
+            still_open = approvals_changed => if !still_open { return },
             () = shared.1.notified() => {}
             () = tokio::time::sleep(COUNTDOWN_EVERY), if ticking => {}
         }
+    }
+}
+
+/// "1 approval waiting", or nothing when none is.
+fn waiting_line(waiting: usize) -> Option<String> {
+    match waiting {
+        0 => None,
+        1 => Some("1 approval waiting".to_owned()),
+        n => Some(format!("{n} approvals waiting")),
+    }
+}
+
+/// The icon's badge: a count beside it (macOS' menu bar, an indicator's label on Linux) and
+/// the tooltip.
+fn show_waiting<R: Runtime>(tray: &TrayIcon<R>, waiting: usize) {
+    let title = (waiting > 0).then(|| waiting.to_string());
+    let tooltip = waiting_line(waiting).map_or_else(
+        || "Latchkey".to_owned(),
+        |line| format!("Latchkey · {line}"),
+    );
+    if let Err(e) = tray
+        .set_title(title)
+        .and_then(|()| tray.set_tooltip(Some(tooltip)))
+    {
+        tracing::debug!("cannot show the approvals waiting on the tray icon: {e}");
     }
 }
 
@@ -161,6 +217,7 @@ fn build_menu<R: Runtime>(
     status: &str,
     shared: &Shared,
     overview: Option<&CredentialsOverview>,
+    waiting: usize,
 ) -> tauri::Result<Menu<R>> {
     let (sofa, problem) = {
         let lines = shared.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -178,6 +235,15 @@ fn build_menu<R: Runtime>(
             None::<&str>,
         )?)
         .item(&MenuItem::with_id(app, "sofa", sofa, false, None::<&str>)?);
+    if let Some(line) = waiting_line(waiting) {
+        menu = menu.item(&MenuItem::with_id(
+            app,
+            "approvals",
+            format!("{line}…"),
+            true,
+            None::<&str>,
+        )?);
+    }
     if let Some(problem) = problem {
         menu = menu.item(&MenuItem::with_id(
             app,
