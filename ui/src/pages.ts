@@ -1,4 +1,5 @@
 import Credentials from './pages/Credentials.svelte';
+import Approvals from './pages/Approvals.svelte';
 import Audit from './pages/Audit.svelte';
 import Sofa from './pages/Sofa.svelte';
 import Assistants from './pages/Assistants.svelte';
@@ -7,6 +8,8 @@ import Settings from './pages/Settings.svelte';
 /** The app's navigation, in sidebar order. */
 export const pages = [
   { id: 'credentials', title: 'Credentials', component: Credentials },
+  // Second: what an admin looks for first when an assistant is waiting (the nav shows a count).
+  { id: 'approvals', title: 'Approvals', component: Approvals },
   // Wide: its table has eight columns.
   { id: 'audit', title: 'Audit', component: Audit, wide: true },
   // Wide: its Fleet tab's table has nine columns.

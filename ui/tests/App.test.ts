@@ -7,8 +7,11 @@ import App from '../src/App.svelte';
 import { pages } from '../src/pages';
 import { overview } from './sofa-data';
 import { overview as credentials } from './credentials-data';
+import { request } from './approvals-data';
+import type { ApprovalRequest } from '../src/lib/backend';
 
 let calls: string[] = [];
+let pending: ApprovalRequest[] = [];
 
 function mockApp(broker: object, { sofa = false } = {}) {
   mockIPC(
@@ -25,13 +28,18 @@ function mockApp(broker: object, { sofa = false } = {}) {
       if (cmd === 'audit_facets') return { assistants: [], tools: [], domains: [] };
       if (cmd === 'assistants_list') return [];
       if (cmd === 'mcp_config_snippets') return [];
+      if (cmd === 'approvals_pending') return pending;
+      if (cmd === 'approvals_grants') return [];
       throw new Error(`unexpected command ${cmd}`);
     },
     { shouldMockEvents: true },
   );
 }
 
-beforeEach(() => (calls = []));
+beforeEach(() => {
+  calls = [];
+  pending = [];
+});
 afterEach(() => {
   cleanup();
   clearMocks();
@@ -42,7 +50,7 @@ describe('App', () => {
     mockApp({ state: 'running', socket: '/run/user/1000/latchkey/mcp.sock' });
     render(App);
     expect(await screen.findByTestId('version')).toHaveProperty('textContent', 'Latchkey 9.8.7-test');
-    expect(calls).toEqual(['app_status', 'credentials_overview']);
+    expect(calls).toEqual(['app_status', 'credentials_overview', 'approvals_pending']);
   });
 
   it('walks every page, only Settings saying what is not there yet', async () => {
@@ -65,6 +73,10 @@ describe('App', () => {
         expect(await screen.findByTestId('audit-empty')).not.toBeNull();
         expect(screen.getByTestId('audit-chain')).not.toBeNull();
         expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else if (page.id === 'approvals') {
+        expect(await screen.findByTestId('pending-empty')).not.toBeNull();
+        expect(screen.getByTestId('grants-empty')).not.toBeNull();
+        expect(screen.queryByTestId('not-yet')).toBeNull();
       } else if (page.id === 'assistants') {
         expect(await screen.findByTestId('assistants-empty')).not.toBeNull();
         expect(screen.getByTestId('socket-path').textContent).toBe('/tmp/x/mcp.sock');
@@ -76,6 +88,9 @@ describe('App', () => {
     expect(calls).toEqual([
       'app_status',
       'credentials_overview',
+      'approvals_pending',
+      'approvals_pending',
+      'approvals_grants',
       'audit_search',
       'audit_verify',
       'audit_facets',
@@ -132,6 +147,20 @@ describe('App', () => {
     expect(dialog.textContent).toContain('assistant Cursor');
     await fireEvent.click(screen.getByTestId('presence-cancel'));
     expect(calls.at(-1)).toBe('presence_answer');
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Settings');
+  });
+
+  it('shows a waiting change over any page, with a count on the Approvals button', async () => {
+    mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' });
+    render(App);
+    await screen.findByTestId('version');
+    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    expect(screen.queryByTestId('approvals-badge')).toBeNull();
+    pending = [request(), request({ id: 'b0b0b0b0' })];
+    await emit('approvals-changed', 1);
+    const card = await screen.findByTestId('approval-card');
+    expect(card.dataset.id).toBe('3f9a1c07');
+    expect((await screen.findByTestId('approvals-badge')).textContent).toBe('2');
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Settings');
   });
 });

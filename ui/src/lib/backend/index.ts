@@ -249,7 +249,14 @@ export type PresencePurpose = 'confirm' | 'allow_assistant';
 // ---- Audit log (every assistant call, hash-chained) ----
 
 /** What the broker decided about a call before running it. */
-export type AuditDecision = 'allowed' | 'approved' | 'denied' | 'refused_locked' | 'refused_unknown_client';
+export type AuditDecision =
+  | 'allowed'
+  | 'approved'
+  | 'denied'
+  | 'timed_out'
+  | 'refused_locked'
+  | 'refused_unknown_client'
+  | 'refused_invalid';
 
 /** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
 export interface AuditAssistant {
@@ -267,13 +274,16 @@ export interface AuditEntry {
   seq: number;
   /** ISO 8601 UTC. */
   time: string;
-  kind: 'intent' | 'outcome' | 'checkpoint';
+  /** 'admin': something the person (or Latchkey) did, e.g. unlock, approval.approve; `tool` holds the action. */
+  kind: 'intent' | 'outcome' | 'checkpoint' | 'admin';
   assistant: AuditAssistant | null;
   tool: string | null;
   /** The call's arguments, already redacted by the Rust side (intents only). */
   arguments: unknown | null;
   domain: string | null;
   decision: AuditDecision | null;
+  /** An approved change: how it was approved (once by the person, or a remembered grant). */
+  approval?: string | null;
   /** Outcomes only. */
   result: AuditResult | null;
   /** Outcomes only. */
@@ -431,6 +441,120 @@ export interface ConnectionCheck {
   elapsed_ms: number;
 }
 
+// ---- Approvals (changes assistants asked for, waiting for the person) ----
+
+/** Who asked for a change, as a person recognises it. */
+export interface ApprovalAssistant {
+  /** The name its MCP client gave, e.g. "claude-code". */
+  name: string;
+  /** The program the OS says it is. */
+  executable: string | null;
+  /** macOS: the team id of its valid code signature. */
+  team_id: string | null;
+}
+
+/** One thing a change touches, by name and id (e.g. a Mac and its Jamf Pro computer id). */
+export interface ChangeTarget {
+  name: string;
+  id: string;
+}
+
+/** A change waiting for the person's answer. */
+export interface ApprovalRequest {
+  id: string;
+  assistant: ApprovalAssistant;
+  /** The MCP tool, e.g. "jamf_plan_os_update". */
+  tool: string;
+  /** e.g. "jamf:acme.jamfcloud.com". */
+  domain: string | null;
+  targets: ChangeTarget[];
+  /** The change in plain words, e.g. "schedule macOS 15.7.9 on 34 Macs with a deadline of 13 Dec 2026; fixes 3 actively exploited CVEs". */
+  summary: string;
+  /** The tool's full preview. */
+  details: unknown;
+  /** ISO 8601 UTC. */
+  asked_at: string;
+  /** ISO 8601 UTC: unanswered by then, it counts as denied. */
+  expires_at: string;
+}
+
+/** An approval remembered for a while: the same assistant's same call is let through until it expires. */
+export interface ApprovalGrant {
+  id: string;
+  assistant: ApprovalAssistant;
+  tool: string;
+  domain: string | null;
+  targets: ChangeTarget[];
+  summary: string;
+  /** ISO 8601 UTC. */
+  created_at: string;
+  /** ISO 8601 UTC. */
+  expires_at: string;
+}
+
+// ---- Jamf Pro software update plans (a change: the person asking in the app is the approval) ----
+
+/** What a plan would do with one Mac. */
+export type PlanAction =
+  | 'update'
+  | 'already_on_target'
+  | 'newer_than_target'
+  | 'other_major'
+  | 'not_in_feed'
+  | 'unreadable_version';
+
+/** One Mac in a plan preview. */
+export interface PlanPreviewComputer {
+  id: string;
+  serial: string | null;
+  name: string | null;
+  current_version: string | null;
+  /** The version it would go to (also set when it is already there). */
+  target_version: string | null;
+  action: PlanAction;
+  missed_releases: number;
+  actively_exploited_cve_ids: string[];
+}
+
+/** The Macs going to one version, by one deadline. */
+export interface PlanPreviewPlan {
+  target_version: string;
+  computers: number;
+  /** In each Mac's local time, e.g. "2026-12-13T17:00:00". */
+  deadline: string;
+  /** Why that deadline, in plain words. */
+  deadline_reason: string;
+  cves_fixed: number;
+  actively_exploited_cve_ids: string[];
+}
+
+/** What a software update plan would do, before anything is sent to Jamf Pro. */
+export interface PlanPreview {
+  /** One line in plain words. */
+  summary: string;
+  /** One plan per target version, newest first. */
+  plans: PlanPreviewPlan[];
+  /** Every Mac asked about, in the order given. */
+  computers: PlanPreviewComputer[];
+  /** Macs left out (already on their target, or not plannable). */
+  skipped: number;
+}
+
+/** What a software update plan asks for: these Macs, optionally to one version and by one deadline. */
+export interface PlanRequest {
+  /** Jamf Pro computer ids. */
+  computer_ids: string[];
+  /** e.g. "15.7.9"; null: the newest release of each Mac's own major. */
+  version: string | null;
+  /** Local date and time, "2026-12-13T17:00"; null: worked out from the releases missed. */
+  deadline: string | null;
+}
+
+/** Plans Jamf Pro created. */
+export interface PlanResult {
+  plans: { plan_id: string; device_id: string | null }[];
+}
+
 /** Stops a subscription; safe to call more than once, and before it has started. */
 export type Unsubscribe = () => void;
 
@@ -531,6 +655,32 @@ export interface Backend {
   /** Signs in with a Jamf Pro credential and reads a little; rejects with a message. Asks for presence when locked. */
   jamfTestConnection(id: string): Promise<ConnectionCheck>;
 
+  /** Changes waiting for the person, oldest first. */
+  approvalsPending(): Promise<ApprovalRequest[]>;
+  /**
+   * Approves a waiting change once (rememberMinutes null) or also the same call for that many
+   * minutes (at most 60). The Rust side asks for presence first; resolves with the grant made (or
+   * null), rejects with a message (declined, already answered, timed out).
+   */
+  approvalsApprove(id: string, rememberMinutes: number | null): Promise<ApprovalGrant | null>;
+  /** Denies a waiting change: the assistant is told no and nothing changes. */
+  approvalsDeny(id: string): Promise<void>;
+  /** Approvals remembered for a while, soonest to expire first. */
+  approvalsGrants(): Promise<ApprovalGrant[]>;
+  /** Revokes a remembered approval at once. */
+  approvalsRevoke(grantId: string): Promise<void>;
+  /** A change was asked for, answered or timed out, or a grant was made, revoked or expired. */
+  onApprovalsChanged(handler: () => void): Unsubscribe;
+
+  /**
+   * What a software update plan for these Macs of an unlocked Jamf domain would do: per Mac its
+   * current and target version, each plan's deadline and why. Rejects with a message naming what
+   * is wrong (a version not in the SOFA feed, a deadline in the past, no Mac to update).
+   */
+  jamfPlanPreview(domain: string, plan: PlanRequest): Promise<PlanPreview>;
+  /** Sends the plan to Jamf Pro after the person confirms (presence); rejects with a message. */
+  jamfPlanOsUpdate(domain: string, plan: PlanRequest): Promise<PlanResult>;
+
   /** Something about the stored credentials or their lock state changed: fetch the overview again. */
   onCredentialsChanged(handler: () => void): Unsubscribe;
   /** The Rust side wants a confirmation from the person at the desktop. */
@@ -576,6 +726,17 @@ export const backend: Backend = {
 
   jamfFleetReport: (domain, refresh) => invoke<FleetSecurityReport>('jamf_fleet_report', { domain, refresh }),
   jamfTestConnection: (id) => invoke<ConnectionCheck>('jamf_test_connection', { id }),
+
+  approvalsPending: () => invoke<ApprovalRequest[]>('approvals_pending'),
+  approvalsApprove: (id, rememberMinutes) =>
+    invoke<ApprovalGrant | null>('approvals_approve', { id, rememberMinutes }),
+  approvalsDeny: (id) => invoke<null>('approvals_deny', { id }).then(() => {}),
+  approvalsGrants: () => invoke<ApprovalGrant[]>('approvals_grants'),
+  approvalsRevoke: (grantId) => invoke<null>('approvals_revoke', { grant: grantId }).then(() => {}),
+  onApprovalsChanged: (handler) => subscribe<unknown>('approvals-changed', () => handler()),
+
+  jamfPlanPreview: (domain, plan) => invoke<PlanPreview>('jamf_plan_preview', { domain, plan }),
+  jamfPlanOsUpdate: (domain, plan) => invoke<PlanResult>('jamf_plan_os_update', { domain, plan }),
 
   onCredentialsChanged: (handler) => subscribe<unknown>('credentials-changed', () => handler()),
   onPresenceRequest: (handler) => subscribe<PresencePrompt>('presence-request', handler),

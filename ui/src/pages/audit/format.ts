@@ -12,6 +12,8 @@ export const DECISIONS: { value: AuditDecision; label: string; tone: 'ok' | 'war
   { value: 'denied', label: 'denied', tone: 'bad' },
   { value: 'refused_locked', label: 'refused: locked', tone: 'warn' },
   { value: 'refused_unknown_client', label: 'refused: unknown assistant', tone: 'bad' },
+  { value: 'timed_out', label: 'not answered in time', tone: 'warn' },
+  { value: 'refused_invalid', label: 'refused: invalid', tone: 'warn' },
 ];
 
 /** What each decision means, for tooltips. */
@@ -21,6 +23,8 @@ const DECISION_HELP: Record<AuditDecision, string> = {
   denied: 'You said no',
   refused_locked: "Refused because the domain's credentials were locked",
   refused_unknown_client: 'Refused because the assistant was not allowed',
+  timed_out: 'A change nobody approved in time: refused',
+  refused_invalid: 'A change refused before anyone was asked: its arguments or preview were wrong',
 };
 
 export function decisionLabel(d: AuditDecision | string): string {
