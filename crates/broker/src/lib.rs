@@ -28,8 +28,8 @@ pub use pipeline::admission::{AssistantRecord, Assistants, Refusal, Verdict};
 pub use pipeline::approvals::{
     ApprovalError, ApprovalRequest, Approvals, AssistantView, Grant, MAX_GRANT,
 };
-pub use pipeline::{Call, Change, ChangeTarget, Effect, Origin, Pipeline, Refused, Surface};
 pub use pipeline::audit::{Audit, StoreAnchor, anchored_options};
+pub use pipeline::{Call, Change, ChangeTarget, Effect, Origin, Pipeline, Refused, Surface};
 pub use platform::{platform_services, platform_store};
 pub use services::credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,

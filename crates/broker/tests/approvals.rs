@@ -141,7 +141,10 @@ async fn a_denied_call_is_told_and_denying_needs_no_presence() {
         admin_actions(&f.log),
         [("approval.deny".to_owned(), Some(Decision::Denied))]
     );
-    assert!(f.approvals.deny(&id, &Actor::app()).await.is_err(), "answered once");
+    assert!(
+        f.approvals.deny(&id, &Actor::app()).await.is_err(),
+        "answered once"
+    );
 }
 
 #[tokio::test]
@@ -150,7 +153,10 @@ async fn no_answer_in_time_is_a_denial_on_record() {
     f.approvals.set_timeout(Duration::from_millis(150));
     let c = call(&["C02A"]);
     let verdict = f.approvals.ask(asked(&c), None).await;
-    assert!(matches!(verdict, ApprovalVerdict::TimedOut(_)), "{verdict:?}");
+    assert!(
+        matches!(verdict, ApprovalVerdict::TimedOut(_)),
+        "{verdict:?}"
+    );
     assert!(f.approvals.pending().is_empty());
     assert_eq!(
         admin_actions(&f.log),
@@ -187,7 +193,10 @@ async fn a_grant_covers_the_same_call_only_until_revoked() {
         .await
         .unwrap()
         .expect("a grant");
-    assert!(matches!(waiting.await.unwrap(), ApprovalVerdict::Approved(_)));
+    assert!(matches!(
+        waiting.await.unwrap(),
+        ApprovalVerdict::Approved(_)
+    ));
     assert_eq!(f.approvals.grants(), [grant.clone()]);
 
     // The same call again: covered at once, nobody asked.

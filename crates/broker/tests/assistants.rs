@@ -129,19 +129,32 @@ async fn a_denied_assistant_gets_no_answer_until_allowed_again() {
     );
     assert_eq!(running.assistants.list()[0].verdict, Verdict::Denied);
 
-    // Allowed again from the app: no prompt needed, connections are served.
+    // Allowed again from the app: the person confirms (a click alone can be automated), and
+    // connections are served.
     let me = std::env::current_exe().unwrap();
+    let declined = running
+        .assistants
+        .set_verdict(me.clone(), Verdict::Allowed, Requester::App)
+        .await;
+    assert!(
+        declined.is_err(),
+        "a declined presence check allows nothing"
+    );
+    assert!(raw_initialize(&running).await.is_empty());
+    running.presence.approve.store(true, Ordering::SeqCst);
     running
         .assistants
         .set_verdict(me.clone(), Verdict::Allowed, Requester::App)
         .await
         .unwrap();
+    running.presence.approve.store(false, Ordering::SeqCst);
     assert!(raw_initialize(&running).await.contains("\"serverInfo\""));
+    assert_eq!(running.presence.asked.lock().unwrap().len(), 3);
 
     // Forgotten: asked about again (and denied again by this person).
     assert!(running.assistants.forget(&me));
     assert_eq!(raw_initialize(&running).await, "");
-    assert_eq!(running.presence.asked.lock().unwrap().len(), 2);
+    assert_eq!(running.presence.asked.lock().unwrap().len(), 4);
 
     // Allowing from the command line needs the person too.
     let err = running

@@ -108,6 +108,7 @@ async fn entries_older_than_a_year_are_pruned_and_the_rest_verifies() {
         arguments: serde_json::json!({}),
         domain: None,
         decision: Decision::Allowed,
+        approval: None,
     };
     {
         let log = AuditLog::open(&path).unwrap();

@@ -558,6 +558,8 @@ async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_dom
 #[tokio::test]
 async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
     let broker = Running::start().await;
+    // Adding asks for presence, from the app too.
+    broker.presence.approve.store(true, Ordering::SeqCst);
     let credentials = &broker.credentials;
     let add = |host: &str| NewCredential {
         label: host.to_owned(),

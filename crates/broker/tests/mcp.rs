@@ -49,13 +49,19 @@ async fn tools_list_matches_the_golden_file() {
 }
 
 #[tokio::test]
-async fn every_tool_is_read_only_with_an_object_output_schema() {
+async fn only_the_remediation_tools_change_things_and_each_has_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 15);
+    assert_eq!(tools.len(), 18);
+    let changing = [
+        "jamf_blank_push",
+        "jamf_plan_os_update",
+        "jamf_redeploy_framework",
+    ];
     for tool in &tools {
         let hints = tool.annotations.as_ref().expect("annotations");
-        assert_eq!(hints.read_only_hint, Some(true), "{}", tool.name);
+        let reads = !changing.contains(&tool.name.as_ref());
+        assert_eq!(hints.read_only_hint, Some(reads), "{}", tool.name);
         assert_eq!(hints.destructive_hint, Some(false), "{}", tool.name);
         let schema = tool.output_schema.as_ref().expect("output schema");
         assert_eq!(schema["type"], "object", "{}", tool.name);
@@ -80,13 +86,16 @@ async fn status_reports_version_domains_and_tools() {
         report.capabilities.tools,
         [
             "credentials_status",
+            "jamf_blank_push",
             "jamf_computer_history",
             "jamf_computer_inventory",
             "jamf_computer_security",
             "jamf_configuration_profiles",
             "jamf_fleet_security_report",
             "jamf_mobile_devices",
+            "jamf_plan_os_update",
             "jamf_policies",
+            "jamf_redeploy_framework",
             "jamf_search_computers",
             "jamf_smart_groups",
             "latchkey_status",
@@ -96,7 +105,7 @@ async fn status_reports_version_domains_and_tools() {
             "sofa_os_status"
         ]
     );
-    assert!(!report.capabilities.mutating_tools);
+    assert!(report.capabilities.mutating_tools);
 }
 
 #[tokio::test]

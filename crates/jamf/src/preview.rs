@@ -42,6 +42,8 @@ pub struct DeadlinePolicy {
     /// A deadline is never sooner than this many hours from now (default 24): Macs behind
     /// for long would otherwise get a deadline already past, forcing a restart at once.
     pub min_notice_hours: u32,
+    /// The person's own deadline date, which replaces the worked-out one (at `time_of_day`).
+    pub date: Option<NaiveDate>,
 }
 
 impl Default for DeadlinePolicy {
@@ -51,6 +53,7 @@ impl Default for DeadlinePolicy {
             default_days: 30,
             time_of_day: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
             min_notice_hours: 24,
+            date: None,
         }
     }
 }
@@ -376,6 +379,12 @@ fn deadline(
             plural(n, "actively exploited CVE")
         ),
     };
+    if let Some(date) = policy.date {
+        return (
+            date.and_time(policy.time_of_day),
+            format!("the date asked for{because}"),
+        );
+    }
     let (from, mut reason) = match earliest {
         Some((date, release)) => (
             date.date_naive(),

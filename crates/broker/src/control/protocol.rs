@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::Verdict;
 use crate::services::credentials::{CredentialError, PolicySettings};
 
-
 /// What the CLI asks of the broker.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

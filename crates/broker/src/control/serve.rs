@@ -13,9 +13,9 @@ use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
 use super::{ControlError, ControlRequest, ControlResponse, JamfRead};
+use crate::Services;
 use crate::pipeline::admin::Actor;
 use crate::pipeline::approvals::ApprovalError;
-use crate::Services;
 use crate::pipeline::{Origin, Surface};
 use crate::services::credentials::Target;
 
@@ -26,7 +26,9 @@ const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 /// with an error answer, never buffered whole.
 pub(crate) async fn serve_connection(services: Services, stream: UnixStream, bridge: &Path) {
     // Who runs the CLI (looking past `latchkey` itself), for the audit of what it reads.
-    let caller = latchkey_caller::identify(&stream, bridge).ok().map(Arc::new);
+    let caller = latchkey_caller::identify(&stream, bridge)
+        .ok()
+        .map(Arc::new);
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {

@@ -15,7 +15,8 @@ use latchkey_audit::CallResult;
 use latchkey_caller::Caller;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ProgressNotificationParam,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    ProgressNotificationParam,
 };
 
 use crate::pipeline::{Call, Effect, Origin, Pipeline, Refused, Surface};
@@ -54,7 +55,8 @@ impl LatchkeyServer {
                 let mut router = Self::status_router()
                     + Self::credentials_router()
                     + Self::sofa_router()
-                    + Self::jamf_router();
+                    + Self::jamf_router()
+                    + Self::jamf_changes_router();
                 crate::schema::make_portable(&mut router);
                 router
             })
@@ -142,33 +144,38 @@ impl ServerHandler for LatchkeyServer {
         let domain = call.domain.clone();
         let answer = self
             .pipeline
-            .run(call, |call| crate::tools::preview_change(self, call), waiting, |change| async move {
-                let (mut request, mut context) = (request, context);
-                // The tool uses the domain the audit names, found once: with a client cached
-                // for it, the tool's own lookup then needs no trip to the secret store.
-                if let Some(domain) = domain {
-                    request
-                        .arguments
-                        .get_or_insert_default()
-                        .insert("domain".to_owned(), domain.to_string().into());
-                }
-                // A changing tool carries out exactly what was approved.
-                if let Some(change) = change {
-                    context.extensions.insert(change);
-                }
-                let response = self
-                    .tool_router
-                    .call(ToolCallContext::new(self, request, context))
-                    .await;
-                let result = match &response {
-                    Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
-                        CallResult::Error("tool_error".to_owned())
+            .run(
+                call,
+                |call| crate::tools::preview_change(self, call),
+                waiting,
+                |change| async move {
+                    let (mut request, mut context) = (request, context);
+                    // The tool uses the domain the audit names, found once: with a client cached
+                    // for it, the tool's own lookup then needs no trip to the secret store.
+                    if let Some(domain) = domain {
+                        request
+                            .arguments
+                            .get_or_insert_default()
+                            .insert("domain".to_owned(), domain.to_string().into());
                     }
-                    Ok(_) => CallResult::Ok,
-                    Err(e) => CallResult::Error(format!("protocol_error_{}", e.code.0)),
-                };
-                (response, result)
-            })
+                    // A changing tool carries out exactly what was approved.
+                    if let Some(change) = change {
+                        context.extensions.insert(change);
+                    }
+                    let response = self
+                        .tool_router
+                        .call(ToolCallContext::new(self, request, context))
+                        .await;
+                    let result = match &response {
+                        Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => {
+                            CallResult::Error("tool_error".to_owned())
+                        }
+                        Ok(_) => CallResult::Ok,
+                        Err(e) => CallResult::Error(format!("protocol_error_{}", e.code.0)),
+                    };
+                    (response, result)
+                },
+            )
             .await;
         match answer {
             Ok(response) => response,
@@ -232,9 +239,7 @@ impl ServerHandler for LatchkeyServer {
 
 /// While a call waits for the person: progress notifications saying so, when the client asked
 /// for progress (a progress token); nothing otherwise.
-fn waiting_notice(
-    context: &RequestContext<RoleServer>,
-) -> Option<Box<dyn Fn(&str) + Send + Sync>> {
+fn waiting_notice(context: &RequestContext<RoleServer>) -> Option<Box<dyn Fn(&str) + Send + Sync>> {
     let token = context.meta.get_progress_token()?;
     let peer = context.peer.clone();
     let sent = std::sync::atomic::AtomicU32::new(0);

@@ -125,8 +125,14 @@ impl Pipeline {
             .rotate(id, secret, actor.requester.clone())
             .await;
         let domain = rotated.as_ref().ok().map(|v| v.domain.to_string());
-        self.record(actor, "credential.rotate", json!({ "id": id }), domain, &rotated)
-            .await;
+        self.record(
+            actor,
+            "credential.rotate",
+            json!({ "id": id }),
+            domain,
+            &rotated,
+        )
+        .await;
         rotated
     }
 
@@ -136,8 +142,14 @@ impl Pipeline {
         actor: &Actor,
     ) -> Result<(), CredentialError> {
         let removed = self.credentials.remove(id, actor.requester.clone()).await;
-        self.record(actor, "credential.remove", json!({ "id": id }), None, &removed)
-            .await;
+        self.record(
+            actor,
+            "credential.remove",
+            json!({ "id": id }),
+            None,
+            &removed,
+        )
+        .await;
         removed
     }
 
@@ -175,8 +187,14 @@ impl Pipeline {
             Target::One(domain) => Some(domain.to_string()),
             Target::All => None,
         };
-        self.record(actor, "lock", details, domain, &Ok::<_, CredentialError>(()))
-            .await;
+        self.record(
+            actor,
+            "lock",
+            details,
+            domain,
+            &Ok::<_, CredentialError>(()),
+        )
+        .await;
         Ok(locked)
     }
 

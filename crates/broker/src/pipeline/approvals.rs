@@ -280,7 +280,11 @@ impl Approvals {
     /// approval, and it is on the audit log before the call goes on.
     pub async fn confirm_own(&self, asked: Asked, actor: &Actor) -> ApprovalVerdict {
         let request = asked.request;
-        let action = format!("{} on {}", request.summary, request.domain.as_deref().unwrap_or("Latchkey"));
+        let action = format!(
+            "{} on {}",
+            request.summary,
+            request.domain.as_deref().unwrap_or("Latchkey")
+        );
         let presence = PresenceRequest::new(action, actor.requester.clone());
         if let Err(e) = self.presence.confirm(&presence).await {
             tracing::info!("{} not confirmed: {e}", request.tool);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_audit::{
-    AdminEvent, Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options, Outcome, Seq,
+    AdminEvent, Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options,
+    Outcome, Seq,
 };
 use latchkey_caller::Caller;
 use latchkey_vault::SecretStore;

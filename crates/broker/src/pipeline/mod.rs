@@ -26,8 +26,8 @@ use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
 
 use crate::CredentialService;
-use admission::{Assistants, Refusal};
 use admin::Actor;
+use admission::{Assistants, Refusal};
 use approvals::{ApprovalVerdict, Approvals, Asked};
 use audit::Audit;
 
@@ -187,7 +187,11 @@ impl Pipeline {
                 .await;
             return Err(refusal.into());
         }
-        if let Some(domain) = call.domain.as_ref().filter(|d| !self.credentials.is_unlocked(d)) {
+        if let Some(domain) = call
+            .domain
+            .as_ref()
+            .filter(|d| !self.credentials.is_unlocked(d))
+        {
             let locked = latchkey_vault::Error::DomainLocked {
                 domain: domain.clone(),
             };
@@ -221,7 +225,8 @@ impl Pipeline {
                         return Err(Refused::Denied);
                     }
                     ApprovalVerdict::TimedOut(after) => {
-                        self.refuse(&call, &assistant, Decision::TimedOut, None).await;
+                        self.refuse(&call, &assistant, Decision::TimedOut, None)
+                            .await;
                         return Err(Refused::TimedOut(after));
                     }
                 }
@@ -253,7 +258,8 @@ impl Pipeline {
         reason: Option<&str>,
     ) {
         let mut intent = intent(call, assistant.clone(), decision, None);
-        if let (Some(reason), serde_json::Value::Object(arguments)) = (reason, &mut intent.arguments)
+        if let (Some(reason), serde_json::Value::Object(arguments)) =
+            (reason, &mut intent.arguments)
         {
             arguments.insert("refused".to_owned(), reason.into());
         }

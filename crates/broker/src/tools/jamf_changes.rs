@@ -118,7 +118,11 @@ impl LatchkeyServer {
         Parameters(request): Parameters<PlanOsUpdateRequest>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<PlanOsUpdateResult>, String> {
-        let domain = self.jamf.resolve(request.domain.as_deref()).await.map_err(text)?;
+        let domain = self
+            .jamf
+            .resolve(request.domain.as_deref())
+            .await
+            .map_err(text)?;
         let (change, preview): (_, PlanPreview) = approved(&context)?;
         self.jamf
             .apply_plan(&domain, &change, &preview)
@@ -144,7 +148,11 @@ impl LatchkeyServer {
         Parameters(request): Parameters<BlankPushRequest>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<BlankPush>, String> {
-        let domain = self.jamf.resolve(request.domain.as_deref()).await.map_err(text)?;
+        let domain = self
+            .jamf
+            .resolve(request.domain.as_deref())
+            .await
+            .map_err(text)?;
         let (_, computers): (_, Vec<TargetComputer>) = approved(&context)?;
         let ids: Vec<ComputerId> = computers.into_iter().map(|c| c.id).collect();
         let client = self.jamf.client(&domain).await.map_err(text)?;
@@ -168,7 +176,11 @@ impl LatchkeyServer {
         Parameters(request): Parameters<RedeployRequest>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<FrameworkRedeploy>, String> {
-        let domain = self.jamf.resolve(request.domain.as_deref()).await.map_err(text)?;
+        let domain = self
+            .jamf
+            .resolve(request.domain.as_deref())
+            .await
+            .map_err(text)?;
         let (_, computer): (_, TargetComputer) = approved(&context)?;
         let client = self.jamf.client(&domain).await.map_err(text)?;
         client
@@ -221,10 +233,7 @@ pub(crate) fn preview<'s>(jamf: &'s JamfService, call: &Call) -> Option<Preview<
             let [one] = found.as_slice() else {
                 return Err("name one Mac: `serial` or `computer_id`".to_owned());
             };
-            let summary = format!(
-                "redeploy the Jamf management framework on {}",
-                name_of(one)
-            );
+            let summary = format!("redeploy the Jamf management framework on {}", name_of(one));
             Ok(change_on(&found, summary, one))
         }),
         _ => return None,
@@ -246,7 +255,9 @@ impl JamfService {
             which.group_id.is_some(),
         ];
         if given.iter().filter(|g| **g).count() != 1 {
-            return Err(invalid("name the Macs with exactly one of `serials`, `computer_ids` or `group_id`"));
+            return Err(invalid(
+                "name the Macs with exactly one of `serials`, `computer_ids` or `group_id`",
+            ));
         }
         if let Some(serials) = &which.serials {
             let serials = non_empty("serials", serials)?
@@ -365,7 +376,9 @@ fn macs(n: usize) -> String {
 
 fn non_empty<'a>(field: &str, values: &'a [String]) -> Result<&'a [String], JamfServiceError> {
     if values.is_empty() || values.iter().any(|v| v.trim().is_empty()) {
-        return Err(invalid(format!("`{field}` is empty or holds an empty value")));
+        return Err(invalid(format!(
+            "`{field}` is empty or holds an empty value"
+        )));
     }
     Ok(values)
 }
@@ -380,4 +393,64 @@ fn from_arguments<T: for<'de> Deserialize<'de>>(arguments: serde_json::Value) ->
 
 fn text(e: impl ToString) -> String {
     e.to_string()
+}
+
+impl crate::Services {
+    /// What "Plan update…" in the app would do, shown before the person confirms.
+    pub async fn preview_os_update(&self, request: &PlanOsUpdateRequest) -> Result<Change, String> {
+        let domain = self
+            .jamf
+            .resolve(request.domain.as_deref())
+            .await
+            .map_err(text)?;
+        self.jamf.preview_plan(&domain, request).await.map_err(text)
+    }
+
+    /// "Plan update…" in the app: the same pipeline as an assistant's `jamf_plan_os_update`,
+    /// where the person asking confirms with presence instead of an approval card.
+    pub async fn plan_os_update(
+        &self,
+        request: PlanOsUpdateRequest,
+    ) -> Result<PlanOsUpdateResult, String> {
+        let domain = self
+            .jamf
+            .resolve(request.domain.as_deref())
+            .await
+            .map_err(text)?;
+        let arguments = match serde_json::to_value(&request) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let call = Call {
+            origin: crate::Origin::app(),
+            tool: "jamf_plan_os_update".to_owned(),
+            arguments,
+            domain: Some(domain.clone()),
+            effect: crate::Effect::Changes,
+        };
+        let jamf = &self.jamf;
+        let previewing = |_: &Call| -> Preview<'_> {
+            Box::pin(async { jamf.preview_plan(&domain, &request).await.map_err(text) })
+        };
+        let work = |change: Option<Arc<Change>>| async {
+            let result = async {
+                let change = change.ok_or("this change was not approved, so nothing was done")?;
+                let preview: PlanPreview = serde_json::from_value(change.details.clone())
+                    .map_err(|e| format!("the approved change cannot be read back: {e}"))?;
+                jamf.apply_plan(&domain, &change, &preview)
+                    .await
+                    .map_err(text)
+            }
+            .await;
+            let outcome = match &result {
+                Ok(_) => latchkey_audit::CallResult::Ok,
+                Err(_) => latchkey_audit::CallResult::Error("tool_error".to_owned()),
+            };
+            (result, outcome)
+        };
+        self.pipeline
+            .run(call, previewing, None, work)
+            .await
+            .map_err(text)?
+    }
 }
