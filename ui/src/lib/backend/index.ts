@@ -248,8 +248,8 @@ export type PresencePurpose = 'confirm' | 'allow_assistant';
 
 // ---- Audit log (every assistant call, hash-chained) ----
 
-/** What the broker decided about a call before running it. */
-export type AuditDecision = 'allowed' | 'approved' | 'denied' | 'refused_locked' | 'refused_unknown_client';
+/** What the broker decided about a call (or an admin event) before running it. */
+export type AuditDecision = 'allowed' | 'approved' | 'denied' | 'refused_locked' | 'refused_unknown_client' | 'timed_out';
 
 /** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
 export interface AuditAssistant {
@@ -263,17 +263,24 @@ export interface AuditAssistant {
 /** How a call ended: 'ok', or a short error kind such as "timeout" or "http_403". */
 export type AuditResult = 'ok' | { error: string };
 
+/**
+ * An intent (a call, before it ran) and its outcome; a checkpoint (where pruning ended); or an
+ * admin event (an unlock, a credential change, an approval, a chain break): for those,
+ * `assistant` is who acted, `tool` the action (e.g. "unlock") and `arguments` the details.
+ */
 export interface AuditEntry {
   seq: number;
   /** ISO 8601 UTC. */
   time: string;
-  kind: 'intent' | 'outcome' | 'checkpoint';
+  kind: 'intent' | 'outcome' | 'checkpoint' | 'admin';
   assistant: AuditAssistant | null;
   tool: string | null;
-  /** The call's arguments, already redacted by the Rust side (intents only). */
+  /** The call's arguments (intents) or an admin event's details, already redacted by the Rust side. */
   arguments: unknown | null;
   domain: string | null;
   decision: AuditDecision | null;
+  /** How a changing call was approved, e.g. "grant g-1234 (until 14:05)" (intents that say so). */
+  approval?: string | null;
   /** Outcomes only. */
   result: AuditResult | null;
   /** Outcomes only. */
@@ -290,6 +297,7 @@ export interface AuditEntry {
 /** Which entries to find. Absent fields match everything; assistant, tool and domain match exactly. */
 export interface AuditFilter {
   assistant?: string;
+  /** A tool, or an admin event's action. */
   tool?: string;
   domain?: string;
   decision?: AuditDecision;
@@ -299,7 +307,12 @@ export interface AuditFilter {
   until?: string;
   /** Words, each matched as a word or word prefix, case-insensitive. */
   text?: string;
+  /** Admin events only, or the assistants' calls (intents and outcomes) only. */
+  kind?: AuditKind;
 }
+
+/** Which kind of entry a filter keeps. */
+export type AuditKind = 'admin' | 'tool';
 
 export type AuditTotal = { exact: number } | { at_least: number };
 
@@ -317,8 +330,9 @@ export interface ChainStatus {
   verified_through: number;
   /** Where the chain starts: 1, or the first entry after a pruned prefix (0 if empty). */
   first: number;
-  problem: { seq: number; message: string } | null;
-  /** What the anchored head said, e.g. "confirmed", "not_configured", "contradicted". */
+  /** `kind` (when the backend sends it) is the Rust side's `Tamper` kind, e.g. "edited", "broken", "unanchored". */
+  problem: { seq: number; message: string; kind?: string } | null;
+  /** What the anchored head said, e.g. "confirmed", "not_configured", "nothing_saved", "contradicted". */
   anchor: string;
 }
 
@@ -328,6 +342,8 @@ export type AuditExportFormat = 'jsonl' | 'csv';
 export interface AuditFacets {
   assistants: string[];
   tools: string[];
+  /** Admin actions ("unlock", "credential.add", …); absent from older backends. */
+  actions?: string[];
   domains: string[];
 }
 
