@@ -6,7 +6,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import Audit from '../src/pages/Audit.svelte';
 import type { AuditPage, ChainStatus } from '../src/lib/backend';
-import { broken, cursor, facets, hashOf, intent, outcome, pages, timeOf, verified } from './audit-data';
+import { admin, broken, cursor, facets, hashOf, intent, outcome, pages, timeOf, unanchored, verified } from './audit-data';
 
 // A fixed time zone, so local times and their UTC conversions are known (CET is UTC+1 in November).
 const zone = process.env.TZ;
@@ -140,6 +140,38 @@ describe('Audit page: the table', () => {
     expect(screen.getByTestId('audit-total').textContent).toBe('6 entries');
   });
 
+  it('shows admin events readably: action, who acted, domain and details', async () => {
+    const entries = [
+      admin(4, 'approval.timeout', { decision: 'timed_out', arguments: { request: '7f3a' } }),
+      intent(3, { decision: 'approved', approval: 'grant g-1234 (until 14:05)', tool: 'jamf_set_policy' }),
+      admin(2, 'unlock'),
+      admin(1, 'some.future_action', { domain: null, arguments: {} }),
+    ];
+    mockAudit({ audit_search: () => ({ entries, next: null, total: { exact: 4 } }) });
+    render(Audit);
+    await shown(4);
+    expect(row(2).dataset.kind).toBe('admin');
+    expect(within(row(2)).getByTestId('audit-tool').textContent?.trim()).toBe('Unlocked');
+    expect(within(row(2)).getByTestId('audit-tool').title).toBe('unlock');
+    expect(within(row(2)).getByTestId('audit-assistant').textContent?.trim()).toBe('latchkey-cli 0.9.0');
+    expect(row(2).textContent).toContain('jamf:acme.jamfcloud.com');
+    expect(within(row(2)).getByTestId('audit-admin-details').textContent).toBe('label: Acme prod · minutes: 15');
+    expect(within(row(4)).getByTestId('audit-decision').textContent?.trim()).toBe('timed out');
+    expect(within(row(4)).getByTestId('audit-tool').textContent?.trim()).toBe('Approval timed out');
+    expect(within(row(1)).getByTestId('audit-tool').textContent?.trim()).toBe('some future action');
+    expect(within(row(3)).getByTestId('audit-approval').textContent).toContain('grant g-1234 (until 14:05)');
+
+    await fireEvent.click(row(2));
+    const details = await screen.findByTestId('audit-details');
+    expect(within(details).getByTestId('audit-details-action').textContent).toContain('Unlocked');
+    expect(details.textContent).toContain('Actor');
+    expect(within(details).getByTestId('audit-details-arguments').textContent).toContain('"minutes": 15');
+    await fireEvent.click(screen.getByTestId('audit-details-close'));
+    await fireEvent.click(row(3));
+    const call = await screen.findByTestId('audit-details');
+    expect(within(call).getByTestId('audit-details-approval').textContent).toBe('grant g-1234 (until 14:05)');
+  });
+
   it('says when nothing is recorded yet', async () => {
     mockAudit({
       audit_search: () => ({ entries: [], next: null, total: { exact: 0 } }),
@@ -230,6 +262,24 @@ describe('Audit page: filters', () => {
     expect(callsTo('audit_search').at(-1)).toEqual({ filter: { decision: 'refused_locked' }, before: null, limit: 100 });
 
     await fireEvent.change(decision, { target: { value: '' } });
+    expect(callsTo('audit_search').at(-1)).toEqual({ filter: {}, before: null, limit: 100 });
+  });
+
+  it('searches by kind at once: all, assistant calls or admin events', async () => {
+    mockAudit();
+    render(Audit);
+    await shown();
+    const kind = screen.getByTestId('audit-filter-kind') as HTMLSelectElement;
+    expect([...kind.options].map((o) => [o.value, o.textContent])).toEqual([
+      ['', 'All'],
+      ['tool', 'Assistant calls'],
+      ['admin', 'Admin events'],
+    ]);
+    await fireEvent.change(kind, { target: { value: 'admin' } });
+    expect(callsTo('audit_search').at(-1)).toEqual({ filter: { kind: 'admin' }, before: null, limit: 100 });
+    await fireEvent.change(kind, { target: { value: 'tool' } });
+    expect(callsTo('audit_search').at(-1)).toEqual({ filter: { kind: 'tool' }, before: null, limit: 100 });
+    await fireEvent.click(screen.getByTestId('audit-filter-clear'));
     expect(callsTo('audit_search').at(-1)).toEqual({ filter: {}, before: null, limit: 100 });
   });
 
@@ -354,6 +404,16 @@ describe('Audit page: the chain', () => {
     await waitFor(() => expect(chain.dataset.state).toBe('ok'));
     expect(chain.title).toContain('Anchor: not configured');
     expect(button('audit-verify').textContent).toBe('Verify again');
+  });
+
+  it('shows an unanchored log in amber, not as broken', async () => {
+    mockAudit({ audit_verify: () => unanchored });
+    render(Audit);
+    const chain = screen.getByTestId('audit-chain');
+    await waitFor(() => expect(chain.dataset.state).toBe('unanchored'));
+    expect(chain.textContent).toContain('Chain not anchored: #1 to #6 link correctly');
+    expect(chain.getAttribute('role')).toBe('status');
+    expect(screen.getByTestId('audit-anchor').dataset.anchor).toBe('nothing_saved');
   });
 
   it('says when the chain cannot be verified', async () => {

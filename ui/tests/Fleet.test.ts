@@ -128,7 +128,9 @@ describe('SOFA page: the Fleet tab', () => {
     expect(total.dataset.value).toBe('2437');
     expect(screen.getByTestId('fleet-current').textContent).toBe('1,804');
     expect(screen.getByTestId('fleet-behind').textContent).toBe('610');
-    expect(screen.getByTestId('fleet-unsupported').textContent).toBe('20');
+    expect(screen.getByTestId('fleet-end_of_life').textContent).toBe('20');
+    expect(screen.getByTestId('fleet-unknown_version').textContent).toBe('0');
+    expect(screen.getByTestId('fleet-unreadable').textContent).toBe('3');
     expect(screen.getByTestId('fleet-exploited').textContent).toBe('610');
     expect(screen.getByTestId('fleet-hardware').textContent).toBe('20');
     expect(screen.getByTestId('fleet-generated').textContent).toBe('generated 5 min ago');
@@ -141,12 +143,14 @@ describe('SOFA page: the Fleet tab', () => {
       ['15.7.5', 'current', '600'],
       ['15.6', 'behind', '410'],
       ['14.8.3', 'behind', '200'],
-      ['11.7.10', 'unknown_major', '20'],
-      ['', 'malformed', '3'],
+      ['11.7.10', 'end_of_life', '20'],
+      ['', 'unreadable', '3'],
     ]);
     expect(bars[0].getAttribute('role')).toBe('img');
     expect(bars[0].getAttribute('aria-label')).toBe('macOS 26.4: 1,204 Macs, current');
-    expect(bars[4].getAttribute('aria-label')).toBe('macOS 11.7.10: 20 Macs, unsupported');
+    expect(bars[4].getAttribute('aria-label')).toBe('macOS 11.7.10: 20 Macs, end of life');
+    // A Mac outside the feed has no counts: "n/a", not a reassuring 0.
+    expect(screen.getAllByTestId('fleet-row')[3].textContent).toContain('n/a');
     expect(bars[0].textContent).toContain('1,204');
     expect(bars[2].querySelector('.bar')!.classList.contains('behind')).toBe(true);
     // The longest bar is full width, the others in proportion.
@@ -194,7 +198,8 @@ describe('SOFA page: the Fleet tab', () => {
     await fireEvent.click(screen.getByTestId('fleet-sort-missing_cves'));
     expect(rowIds().slice(0, 2)).toEqual(['101', '102']);
     await fireEvent.click(screen.getByTestId('fleet-sort-missing_cves'));
-    expect(rowIds().slice(-2)).toEqual(['102', '101']);
+    // "n/a" sorts last both ways.
+    expect(rowIds()).toEqual(['103', '102', '101', '104', '105']);
   });
 
   it('filters by name, serial, user, model, version or state', async () => {

@@ -244,8 +244,9 @@ describe('SOFA page', () => {
     await checkVersion('10.15');
     const res = await result('not_in_feed');
     expect(screen.getByTestId('sofa-not-in-feed').textContent).toBe(
-      'macOS 10.15 is not in this feed: it covers majors 26, 15, 14, 13, 12',
+      'macOS 10.15 is end of life: Apple no longer ships security updates for it; upgrade to macOS 14, 15 or 26',
     );
+    expect(screen.getByTestId('sofa-not-in-feed').dataset.state).toBe('end_of_life');
     const majors = within(screen.getByTestId('sofa-feed-majors')).getAllByText(/^macOS \d+$/);
     expect(majors.map((m) => m.textContent)).toEqual(['macOS 26', 'macOS 15', 'macOS 14', 'macOS 13', 'macOS 12']);
     expect(res.textContent).toContain('older than every major');
@@ -265,18 +266,63 @@ describe('SOFA page', () => {
     expect(screen.queryAllByTestId('sofa-missed-release')).toHaveLength(0);
   });
 
-  it('says when a version is newer than the feed', async () => {
+  it('says a version the feed does not list is unknown, never up to date', async () => {
+    const base = report264.status as Extract<SofaVersionReport['status'], { result: 'in_feed' }>;
+    const message = 'macOS 26.5 is not a release this feed lists (newest 26.4), so it is neither current nor behind';
     const newer: SofaVersionReport = {
       ...report264,
-      status: { ...(report264.status as Extract<SofaVersionReport['status'], { result: 'in_feed' }>), version: '26.5', known_release: false, newer_than_feed: true },
+      status: { ...base, version: '26.5', message, known_release: false, newer_than_feed: true, counts: { ...base.counts, state: 'unknown' } },
     };
     mockSofa({ status: () => newer });
     render(Sofa);
     await cards();
     await checkVersion('26.5');
     await result('in_feed');
-    expect(screen.getByTestId('sofa-statement').textContent?.trim()).toBe('macOS 26.5 is newer than anything in the feed');
+    const statement = screen.getByTestId('sofa-statement');
+    expect(statement.textContent?.trim()).toBe(message);
+    expect(statement.dataset.state).toBe('unknown');
     expect(screen.getByTestId('sofa-result').textContent).toContain('the feed may not have caught up');
+    // Counts by number would only guess.
+    expect(screen.queryByTestId('sofa-cves-count')).toBeNull();
+  });
+
+  it('says a major Apple no longer patches is end of life', async () => {
+    const base = report264.status as Extract<SofaVersionReport['status'], { result: 'in_feed' }>;
+    const message = 'macOS 12.7.6 is end of life: no security updates since 2024-07-29 (611 days); upgrade to macOS 14, 15 or 26';
+    const eol: SofaVersionReport = {
+      ...report264,
+      status: {
+        ...base,
+        version: '12.7.6',
+        message,
+        os_label: 'Monterey 12',
+        counts: { ...base.counts, major: 12, state: 'end_of_life' },
+        end_of_life: { major: 12, last_release: '12.7.6', last_release_date: '2024-07-29T00:00:00Z', days_without_updates: 611, upgrade_to: [26, 15, 14], limited_by_hardware: false, message },
+      },
+    };
+    mockSofa({ status: () => eol });
+    render(Sofa);
+    await cards();
+    await checkVersion('12.7.6');
+    await result('in_feed');
+    expect(screen.getByTestId('sofa-statement').textContent?.trim()).toBe(message);
+    expect(screen.getByTestId('sofa-statement').textContent).not.toContain('up to date');
+    expect(screen.getByTestId('sofa-eol-days').dataset.value).toBe('611');
+  });
+
+  it("shows SOFA's own update time, and warns when it is old", async () => {
+    const updated = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    mockSofa({
+      overview: () =>
+        overview({
+          feed: { ...overview().feed, sofa_updated_at: updated, sofa_age_hours: 480, outdated: 'SOFA last updated this feed on 2026-09-10 (20 days), more than 3 days ago: its source may no longer be updated' },
+        }),
+    });
+    render(Sofa);
+    await cards();
+    expect(screen.getByTestId('sofa-feed-updated').textContent).toContain('(20 days ago)');
+    expect(screen.getByTestId('sofa-feed-age').textContent).toBe('fetched 3 h ago');
+    expect(screen.getByTestId('sofa-outdated').textContent).toContain('SOFA last updated this feed on 2026-09-10');
   });
 
   it("analyses a card's version when it is clicked, and a quick pick", async () => {
@@ -302,7 +348,11 @@ describe('SOFA page', () => {
           feed: {
             source: '/Users/admin/Library/Caches/Latchkey/sofa/macos_data_feed.json',
             fetched_at: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+            sofa_updated_at: new Date(Date.now() - 3 * 86_400_000).toISOString(),
             stale_reason: 'offline: could not reach sofafeed.macadmins.io (dns error); showing the cached copy',
+            sofa_age_hours: 72,
+            max_age_hours: 72,
+            outdated: null,
           },
         }),
     });
@@ -333,7 +383,7 @@ describe('SOFA page', () => {
 
   it('replaces the data after a successful refresh and analyses the same version again', async () => {
     const fresh = overview({
-      feed: { source: 'https://sofafeed.macadmins.io/v2/macos_data_feed.json', fetched_at: new Date().toISOString(), stale_reason: null },
+      feed: { ...overview().feed, fetched_at: new Date().toISOString() },
       latest: [{ ...overview().latest[0], version: '26.4.1', product_version: '26.4.1', build: '25E253' }, ...overview().latest.slice(1)],
     });
     mockSofa({ refresh: () => fresh });

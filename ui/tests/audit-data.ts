@@ -91,6 +91,31 @@ export const broken: ChainStatus = {
   anchor: 'contradicted',
 };
 
+/** An admin event: `tool` is the action, `arguments` the details, `assistant` who acted. */
+export function admin(seq: number, action: string, over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    ...base(seq),
+    kind: 'admin',
+    assistant: { name: 'latchkey-cli', version: '0.9.0', executable: '/usr/bin/latchkey', pid: 31, bundle_id: null },
+    tool: action,
+    arguments: { label: 'Acme prod', minutes: 15 },
+    domain: 'jamf:acme.jamfcloud.com',
+    decision: 'approved',
+    result: null,
+    duration_us: null,
+    ...over,
+  };
+}
+
+/** A log with entries whose head is not anchored yet (the Rust side's Tamper::Unanchored). */
+export const unanchored: ChainStatus = {
+  ok: false,
+  verified_through: 6,
+  first: 1,
+  problem: { seq: 1, message: 'no head of this log is anchored, so its 6 entries from #1 cannot be checked' },
+  anchor: 'nothing_saved',
+};
+
 export const facets = {
   assistants: ['claude-ai', 'cursor'],
   tools: ['jamf_list_computers', 'vcenter_list_vms'],

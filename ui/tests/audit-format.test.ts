@@ -1,10 +1,13 @@
 // The Audit page's pure helpers: filters as sent, times, durations, results and the chain's words.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  actionLabel,
   anchorText,
+  chainState,
   chainText,
   chainTitle,
   decisionLabel,
+  detailsText,
   emptyDraft,
   formatDuration,
   formatLocal,
@@ -15,7 +18,7 @@ import {
   toFilter,
   totalText,
 } from '../src/pages/audit/format';
-import { broken, verified } from './audit-data';
+import { broken, unanchored, verified } from './audit-data';
 
 const zone = process.env.TZ;
 beforeAll(() => {
@@ -42,6 +45,7 @@ describe('audit filters', () => {
         tool: '',
         domain: 'jamf:acme.jamfcloud.com',
         decision: 'refused_locked',
+        kind: '',
         since: '2026-11-21T10:30',
         until: 'not a time',
         text: '  acme C02XL  ',
@@ -60,6 +64,40 @@ describe('audit filters', () => {
     expect(sameFilter({}, {})).toBe(true);
     expect(sameFilter({ text: 'a', decision: 'denied' }, { decision: 'denied', text: 'a' })).toBe(true);
     expect(sameFilter({ text: 'a' }, { text: 'a', tool: 'x' })).toBe(false);
+  });
+});
+
+describe('audit kinds, admin events and the unanchored state', () => {
+  it('sends the kind filter only when one is chosen', () => {
+    expect(toFilter({ ...emptyDraft(), kind: 'admin' })).toEqual({ kind: 'admin' });
+    expect(toFilter({ ...emptyDraft(), kind: 'tool' })).toEqual({ kind: 'tool' });
+    expect(toFilter({ ...emptyDraft(), kind: '' })).toEqual({});
+    expect(toFilter({ ...emptyDraft(), kind: 'bogus' })).toEqual({});
+    expect(toFilter({ ...emptyDraft(), decision: 'timed_out' })).toEqual({ decision: 'timed_out' });
+  });
+
+  it('words admin actions and their details', () => {
+    expect(actionLabel('unlock')).toBe('Unlocked');
+    expect(actionLabel('approval.timeout')).toBe('Approval timed out');
+    expect(actionLabel('chain.broken')).toBe('Chain found broken');
+    expect(actionLabel('something.new_here')).toBe('something new here');
+    expect(actionLabel(null)).toBe('—');
+    expect(detailsText({ label: 'Acme prod', minutes: 15, ids: [1, 2] })).toBe('label: Acme prod · minutes: 15 · ids: [1,2]');
+    expect(detailsText(null)).toBe('');
+    expect(detailsText('plain')).toBe('"plain"');
+    expect(decisionLabel('timed_out')).toBe('timed out');
+  });
+
+  it('tells an unanchored log from a broken one', () => {
+    expect(chainState(verified(10))).toBe('ok');
+    expect(chainState(unanchored)).toBe('unanchored');
+    expect(chainState({ ...broken, problem: { ...broken.problem!, kind: 'unanchored' } })).toBe('unanchored');
+    expect(chainState(broken)).toBe('broken');
+    // An edit in a log with nothing anchored is still broken: the walk stopped before it.
+    expect(chainState({ ...broken, anchor: 'nothing_saved' })).toBe('broken');
+    expect(chainText(unanchored)).toBe(
+      'Chain not anchored: #1 to #6 link correctly, but nothing outside the log vouches for them yet',
+    );
   });
 });
 

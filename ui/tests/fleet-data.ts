@@ -36,8 +36,8 @@ export const macs: FleetComputer[] = [
   mac({ id: '101', name: "Ada's MacBook Pro", serial: 'C02ZK1AAMD6R', user: 'ada', model: 'MacBookPro18,3', os_version: '15.6', state: 'behind', releases_behind: 7, missing_cves: 219, missing_exploited_cves: 3, days_since_contact: 2 }),
   mac({ id: '102', name: 'Build runner 7', serial: 'H4TX9PL2Q6', user: null, model: 'Macmini9,1', os_version: '14.8.3', state: 'behind', releases_behind: 2, missing_cves: 40, missing_exploited_cves: 1, days_since_contact: 40 }),
   mac({ id: '103', name: "Grace's iMac", serial: 'C02AB3CDEF12', user: 'grace', model: 'iMac21,1', os_version: '26.4', state: 'current', days_since_contact: 0 }),
-  mac({ id: '104', name: 'Old lab Mac', serial: 'C02OLD000001', user: 'lab', model: 'MacBookPro11,5', os_version: '11.7.10', state: 'unknown_major', days_since_contact: 200 }),
-  mac({ id: '105', state: 'malformed', last_contact: null, days_since_contact: null }),
+  mac({ id: '104', name: 'Old lab Mac', serial: 'C02OLD000001', user: 'lab', model: 'MacBookPro11,5', os_version: '11.7.10', state: 'end_of_life', releases_behind: null, missing_cves: null, missing_exploited_cves: null, days_since_contact: 200 }),
+  mac({ id: '105', state: 'unreadable', releases_behind: null, missing_cves: null, missing_exploited_cves: null, last_contact: null, days_since_contact: null }),
 ];
 
 export function fleetReport(over: Partial<FleetSecurityReport> = {}): FleetSecurityReport {
@@ -48,7 +48,9 @@ export function fleetReport(over: Partial<FleetSecurityReport> = {}): FleetSecur
     total: 2437,
     current: 1804,
     behind: 610,
-    unsupported: 20,
+    end_of_life: 20,
+    unknown_version: 0,
+    unreadable: 3,
     missing_exploited_fixes: 610,
     limited_by_hardware: 20,
     distribution: [
@@ -56,8 +58,8 @@ export function fleetReport(over: Partial<FleetSecurityReport> = {}): FleetSecur
       { os_version: '15.7.5', state: 'current', devices: 600 },
       { os_version: '15.6', state: 'behind', devices: 410 },
       { os_version: '14.8.3', state: 'behind', devices: 200 },
-      { os_version: '11.7.10', state: 'unknown_major', devices: 20 },
-      { os_version: '', state: 'malformed', devices: 3 },
+      { os_version: '11.7.10', state: 'end_of_life', devices: 20 },
+      { os_version: '', state: 'unreadable', devices: 3 },
     ],
     computers: macs,
     computers_omitted: 2432,
@@ -86,8 +88,10 @@ export function bigFleet(n: number): FleetSecurityReport {
     total: n,
     current: n - behind,
     behind,
-    unsupported: 0,
-    missing_exploited_fixes: computers.filter((c) => c.missing_exploited_cves > 0).length,
+    end_of_life: 0,
+    unknown_version: 0,
+    unreadable: 0,
+    missing_exploited_fixes: computers.filter((c) => (c.missing_exploited_cves ?? 0) > 0).length,
     limited_by_hardware: 0,
     distribution: [
       { os_version: '26.4', state: 'current', devices: n - behind },

@@ -141,7 +141,9 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         "total",
         "current",
         "behind",
-        "unsupported",
+        "end_of_life",
+        "unknown_version",
+        "unreadable",
         "missing_exploited_fixes",
     ] {
         assert_eq!(

@@ -69,7 +69,64 @@ async fn a_major_outside_the_feed_is_answered_plainly() {
     let client = client().await;
     let out = structured(call(&client, "sofa_os_status", json!({ "version": "10.15" })).await);
     assert_eq!(out["status"]["result"], "not_in_feed");
+    assert_eq!(out["status"]["state"], "end_of_life");
     assert_eq!(out["status"]["feed_majors"], json!([26, 15, 14, 13, 12]));
+}
+
+#[tokio::test]
+async fn a_version_apple_never_published_is_unknown_not_current() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "15.77" })).await);
+    let status = &out["status"];
+    assert_eq!(status["known_release"], false);
+    assert_eq!(status["counts"]["state"], "unknown");
+    assert_eq!(status["did_you_mean"][0], "15.7.5");
+    let result = call(
+        &client,
+        "sofa_cves_fixed_after",
+        json!({ "version": "15.77" }),
+    )
+    .await;
+    assert!(error_text(&result).contains("did you mean 15.7.5?"));
+}
+
+#[tokio::test]
+async fn a_major_apple_no_longer_patches_is_end_of_life() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "12.7.6" })).await);
+    let status = &out["status"];
+    assert_eq!(status["counts"]["state"], "end_of_life");
+    assert_eq!(status["end_of_life"]["upgrade_to"], json!([26, 15, 14]));
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("no security updates since 2024-07-29"),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn answers_carry_sofas_own_update_time_and_warn_when_it_is_old() {
+    let client = client().await;
+    let out = structured(call(&client, "sofa_latest_releases", json!({})).await);
+    let feed = &out["feed"];
+    assert!(
+        feed["sofa_updated_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-31T06:56"),
+        "{feed}"
+    );
+    assert_eq!(feed["max_age_hours"], 72);
+    // The fixture is from March 2026: by SOFA's clock it is long out of date.
+    assert!(
+        feed["outdated"]
+            .as_str()
+            .unwrap()
+            .contains("SOFA last updated this feed on 2026-03-31"),
+        "{feed}"
+    );
 }
 
 #[tokio::test]
@@ -137,6 +194,8 @@ async fn fleet_exposure_is_summarised_most_exposed_first() {
         .collect();
     devices.push(json!({ "id": "old", "os_version": "15.1" }));
     devices.push(json!({ "id": "catalina", "os_version": "10.15.7" }));
+    devices.push(json!({ "id": "monterey", "os_version": "12.7.6" }));
+    devices.push(json!({ "id": "typo", "os_version": "15.77" }));
     let out = structured(
         call(
             &client,
@@ -152,13 +211,20 @@ async fn fleet_exposure_is_summarised_most_exposed_first() {
             report["current"].as_u64(),
             report["behind"].as_u64()
         ),
-        (Some(122), Some(120), Some(1))
+        (Some(124), Some(120), Some(1))
     );
-    assert_eq!(report["unsupported"], 1);
+    assert_eq!(
+        (
+            &report["end_of_life"],
+            &report["unknown_version"],
+            &report["unreadable"]
+        ),
+        (&json!(2), &json!(1), &json!(0))
+    );
     assert_eq!(report["devices"][0]["id"], "old");
     assert_eq!(report["devices"][0]["missing_exploited_cves"], 12);
     assert_eq!(report["devices"].as_array().unwrap().len(), 50);
-    assert_eq!(out["devices_omitted"], 72);
+    assert_eq!(out["devices_omitted"], 74);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use latchkey_broker::control::{ControlClient, ControlRequest, JamfRead};
 use latchkey_jamf::{ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport};
 use serde::Serialize;
 
+use crate::sofa::count_or_na;
 use crate::table::Table;
 
 /// Macs the fleet report lists unless `--all` is given.
@@ -216,17 +217,20 @@ fn print_fleet(r: &FleetSecurityReport) {
         r.generated_at.format("%Y-%m-%d %H:%M UTC")
     );
     println!(
-        "current {}, behind {}, unsupported {}, missing actively exploited fixes {}, limited by hardware {}",
-        r.current, r.behind, r.unsupported, r.missing_exploited_fixes, r.limited_by_hardware
+        "current {}, behind {}, end of life {}, unknown version {}, unreadable {}, missing actively exploited fixes {}, limited by hardware {}",
+        r.current,
+        r.behind,
+        r.end_of_life,
+        r.unknown_version,
+        r.unreadable,
+        r.missing_exploited_fixes,
+        r.limited_by_hardware
     );
     let mut versions = Table::new(["MACOS", "STATE", "COMPUTERS"]);
     for v in &r.distribution {
         versions.row([
             v.os_version.clone(),
-            serde_json::to_value(v.state)
-                .ok()
-                .and_then(|s| s.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            v.state.as_str().to_owned(),
             v.devices.to_string(),
         ]);
     }
@@ -240,6 +244,7 @@ fn print_fleet(r: &FleetSecurityReport) {
         "SERIAL",
         "USER",
         "MACOS",
+        "STATE",
         "BEHIND",
         "CVES",
         "EXPLOITED",
@@ -251,9 +256,10 @@ fn print_fleet(r: &FleetSecurityReport) {
             or_dash(c.serial.as_deref()),
             or_dash(c.user.as_deref()),
             or_dash(c.os_version.as_deref()),
-            c.releases_behind.to_string(),
-            c.missing_cves.to_string(),
-            c.missing_exploited_cves.to_string(),
+            c.state.as_str().to_owned(),
+            count_or_na(c.releases_behind),
+            count_or_na(c.missing_cves),
+            count_or_na(c.missing_exploited_cves),
             c.days_since_contact
                 .map_or("-".to_owned(), |d| format!("{d} days ago")),
         ]);

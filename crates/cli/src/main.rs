@@ -61,15 +61,43 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     latchkey_broker::init_logging();
     match run(cli.command) {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("latchkey: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `latchkey sofa cves 15.1 | head -2`: when whoever reads stdout goes away, stop quietly, as
+/// Unix tools do. Rust ignores SIGPIPE (which the broker's sockets rely on), so a write to a
+/// closed pipe fails instead: `println!` panics with the error, anything else returns it.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = (payload.downcast_ref::<String>().map(String::as_str))
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        // std's own words for it: "failed printing to stdout: Broken pipe (os error 32)".
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {

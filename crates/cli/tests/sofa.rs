@@ -110,7 +110,7 @@ fn unknown_majors_and_malformed_versions_are_explained() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("10.15 is not in this feed: it covers majors 26, 15, 14, 13, 12"),
+        text.contains("macOS 10.15 is end of life: Apple no longer ships security updates for it; upgrade to macOS 14, 15 or 26"),
         "{text}"
     );
     let out = sofa(&home, &["cves", "27.0", "--feed", path.to_str().unwrap()]);
@@ -146,13 +146,13 @@ fn cves_lists_the_exploited_ones_with_nvd_links() {
 }
 
 #[test]
-fn fleet_from_csv_counts_current_behind_and_unsupported() {
+fn fleet_from_csv_names_each_state() {
     let Some(dir) = fixtures() else { return };
     let home = Home::new();
     let csv = home.dir.parent().unwrap().join("fleet.csv");
     std::fs::write(
         &csv,
-        "serial,os_version,model\nA1,15.7.5,\nA2,15.1,\nA3,10.15.7,\nA4,banana,\nA5,26.4,\n",
+        "serial,os_version,model\nA1,15.7.5,\nA2,15.1,\nA3,10.15.7,\nA4,banana,\nA5,26.4,\nA6,12.7.6,\nA7,15.77,\n",
     )
     .unwrap();
     let path = dir.join("v2/macos_data_feed.json");
@@ -173,14 +173,53 @@ fn fleet_from_csv_counts_current_behind_and_unsupported() {
             report["current"].as_u64(),
             report["behind"].as_u64()
         ),
-        (Some(5), Some(2), Some(1))
+        (Some(7), Some(2), Some(1))
     );
     assert_eq!(
         (
-            report["unknown_major"].as_u64(),
-            report["malformed"].as_u64()
+            report["end_of_life"].as_u64(),
+            report["unknown_version"].as_u64(),
+            report["unreadable"].as_u64()
         ),
-        (Some(1), Some(1))
+        (Some(2), Some(1), Some(1))
+    );
+    let device = |id: &str| {
+        report["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // Outside the feed, or not a release it lists: no count, not a reassuring 0.
+    assert_eq!(device("A3")["missing_cves"], serde_json::Value::Null);
+    assert_eq!(device("A7")["state"], "unknown_version");
+    assert_eq!(device("A7")["missing_cves"], serde_json::Value::Null);
+    let text = String::from_utf8(
+        sofa(
+            &home,
+            &[
+                "fleet",
+                csv.to_str().unwrap(),
+                "--feed",
+                path.to_str().unwrap(),
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            "7 devices: 2 current, 1 behind, 2 end of life, 1 unknown version, 1 unreadable"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains("A3")
+            && l.contains("end_of_life")
+            && l.contains("n/a behind, n/a CVEs")),
+        "{text}"
     );
     let a2 = report["devices"]
         .as_array()
@@ -232,4 +271,166 @@ fn status_without_a_version_off_a_mac_asks_for_one() {
     let out = sofa(&Home::new(), &["status", "--offline"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("give a macOS version"));
+}
+
+const SEPT_2026: &str = "v2-2026-09-10/macos_data_feed.json";
+
+/// `latchkey sofa ARGS --feed FIXTURE`, with the fixture's path as given.
+fn on_feed(home: &Home, dir: &std::path::Path, fixture: &str, args: &[&str]) -> Output {
+    let path = dir.join(fixture);
+    let mut all = args.to_vec();
+    all.extend(["--feed", path.to_str().unwrap()]);
+    sofa(home, &all)
+}
+
+#[test]
+fn a_version_apple_never_published_is_unknown_and_fails() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    let out = on_feed(&home, &dir, SEPT_2026, &["status", "15.77"]);
+    assert!(!out.status.success(), "a typo is not an answer to act on");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("up to date"), "{text}");
+    assert!(text.contains("did you mean 15.7.7?"), "{text}");
+    let out = on_feed(&home, &dir, SEPT_2026, &["status", "15.77", "--json"]);
+    assert!(!out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &json["result"];
+    assert_eq!(result["known_release"], false);
+    assert_eq!(result["counts"]["state"], "unknown");
+    assert_eq!(result["did_you_mean"][0], "15.7.7");
+    // Nor does it get a CVE list that reads as "nothing missing".
+    let out = on_feed(&home, &dir, SEPT_2026, &["cves", "15.77"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean 15.7.7?"));
+}
+
+#[test]
+fn majors_apple_no_longer_patches_are_end_of_life() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    for version in ["12.7.6", "13.7.8"] {
+        let out = on_feed(&home, &dir, SEPT_2026, &["status", version]);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("up to date"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "macOS {version} is end of life: no security updates since 20"
+            )) && text.contains("upgrade to macOS 14, 15 or 26"),
+            "{text}"
+        );
+        let json = json(&on_feed(
+            &home,
+            &dir,
+            SEPT_2026,
+            &["status", version, "--json"],
+        ));
+        assert_eq!(json["result"]["counts"]["state"], "end_of_life");
+        assert_eq!(
+            json["result"]["end_of_life"]["upgrade_to"],
+            serde_json::json!([26, 15, 14])
+        );
+    }
+    let text =
+        String::from_utf8(on_feed(&home, &dir, SEPT_2026, &["status", "12.7.6"]).stdout).unwrap();
+    assert!(
+        text.contains("no security updates since 2024-07-29"),
+        "{text}"
+    );
+}
+
+#[test]
+fn severity_counts_name_the_cves_without_one() {
+    let Some(dir) = fixtures() else { return };
+    let out = on_feed(&Home::new(), &dir, SEPT_2026, &["status", "15.1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(", no severity stated "), "{text}");
+}
+
+#[test]
+fn the_feed_age_is_sofas_own_and_an_old_one_is_warned_about() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    // The file was written just now (a fresh download, a mirror); SOFA updated it 2026-09-10.
+    let out = on_feed(&home, &dir, SEPT_2026, &["latest"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("SOFA updated 2026-09-10 19:13 UTC ("),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SOFA last updated this feed on 2026-09-10"),
+        "{err}"
+    );
+    let json = json(&on_feed(&home, &dir, SEPT_2026, &["latest", "--json"]));
+    assert!(
+        json["feed"]["sofa_updated_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-09-10T19:13")
+    );
+    assert!(json["feed"]["outdated"].is_string());
+    // The threshold is the caller's.
+    let out = on_feed(
+        &home,
+        &dir,
+        SEPT_2026,
+        &["latest", "--max-feed-age", "100000"],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("SOFA last updated"));
+}
+
+#[test]
+fn feed_names_that_name_nothing_say_what_to_use() {
+    let home = Home::new();
+    let err = |feed: &str| {
+        let out = sofa(&home, &["latest", "--feed", feed]);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(err("v3").contains("unknown feed name; use v1, v2, a URL or a file"));
+    assert!(
+        err("sofafeed.macadmins.io/v2/macos_data_feed.json")
+            .contains("did you mean https://sofafeed.macadmins.io/v2/macos_data_feed.json?")
+    );
+    let Some(dir) = fixtures() else { return };
+    let url = format!("file://{}", dir.join(SEPT_2026).display());
+    let out = sofa(&home, &["latest", "--feed", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_it_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    let path = dir.join("v2/macos_data_feed.json");
+    // 856 CVEs: far more than a pipe holds, so latchkey is still writing when `head` leaves.
+    let mut child = home
+        .latchkey(&["sofa", "cves", "13.0", "--feed", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .contains("CVEs fixed after 13.0")
+    );
+    lines.next().unwrap().unwrap();
+    drop(lines);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && err.is_empty(), "{err}");
+    assert!(out.status.success(), "{:?}", out.status);
 }

@@ -38,9 +38,12 @@ pub struct FleetSecurityReport {
     pub current: usize,
     /// Behind within their major.
     pub behind: usize,
-    /// Not judged: a major the feed does not cover, or no readable version (computers that
-    /// report no macOS version at all are counted here, as malformed).
-    pub unsupported: usize,
+    /// On a major Apple no longer patches.
+    pub end_of_life: usize,
+    /// On a version the feed does not list (not judged).
+    pub unknown_version: usize,
+    /// Reporting no macOS version, or one that cannot be read (not judged).
+    pub unreadable: usize,
     /// Missing at least one fix for an actively exploited CVE.
     pub missing_exploited_fixes: usize,
     /// Whose model cannot run the newest macOS.
@@ -48,7 +51,7 @@ pub struct FleetSecurityReport {
     /// Computers per macOS version, newest first, unreadable versions last.
     pub distribution: Vec<VersionCount>,
     /// Computers, most exposed first: missing exploited fixes, then missing CVEs, then
-    /// releases behind, each descending.
+    /// releases behind, each descending; those without counts last.
     pub computers: Vec<FleetComputer>,
     /// Computers left out of `computers` by [`FleetSecurityReport::truncate`].
     pub computers_omitted: usize,
@@ -70,15 +73,16 @@ pub struct FleetComputer {
     pub model: Option<String>,
     /// macOS version as reported.
     pub os_version: Option<String>,
-    /// current, behind, unknown_major (unsupported) or malformed (unreadable or missing
-    /// version; also unsupported).
+    /// current, behind, end_of_life, unknown_version or unreadable (missing or unreadable
+    /// version).
     pub state: DeviceState,
-    /// Releases of its major it has not installed.
-    pub releases_behind: usize,
-    /// CVEs fixed in those releases.
-    pub missing_cves: usize,
-    /// Of those, actively exploited.
-    pub missing_exploited_cves: usize,
+    /// Releases of its major it has not installed; absent ("n/a") when the feed does not list
+    /// its version.
+    pub releases_behind: Option<usize>,
+    /// CVEs fixed in those releases; absent when the feed does not list its version.
+    pub missing_cves: Option<usize>,
+    /// Of those, actively exploited; absent when the feed does not list its version.
+    pub missing_exploited_cves: Option<usize>,
     /// When it last contacted Jamf Pro.
     pub last_contact: Option<DateTime<Utc>>,
     /// Whole days since then.
@@ -138,7 +142,7 @@ pub(crate) fn judge(
         .iter()
         .map(|c| FleetDevice {
             id: c.id.clone().unwrap_or_default(),
-            // An empty string is malformed to SOFA: that is where a missing version belongs.
+            // An empty string is unreadable to SOFA: that is where a missing version belongs.
             os_version: c.sofa_version().unwrap_or_default(),
             model: c.model_identifier().map(str::to_owned),
         })
@@ -174,7 +178,9 @@ pub(crate) fn judge(
         total: fleet.total,
         current: fleet.current,
         behind: fleet.behind,
-        unsupported: fleet.unsupported,
+        end_of_life: fleet.end_of_life,
+        unknown_version: fleet.unknown_version,
+        unreadable: fleet.unreadable,
         missing_exploited_fixes: fleet.missing_exploited_fixes,
         limited_by_hardware: fleet.limited_by_hardware,
         distribution: fleet.distribution,

@@ -61,8 +61,8 @@ pub struct OsSecurity {
     pub version: Option<String>,
     /// Build number.
     pub build: Option<String>,
-    /// Standing: current, behind, unknown_major (the feed does not cover it: unsupported) or
-    /// malformed (no readable version reported: also counted as unsupported).
+    /// Standing: current, behind, end_of_life (a major Apple no longer patches),
+    /// unknown_version (the feed does not list it) or unreadable (no readable version).
     pub state: DeviceState,
     /// The feed's name for its major, e.g. "Sequoia 15".
     pub os_label: Option<String>,
@@ -82,7 +82,7 @@ pub struct OsSecurity {
     pub hardware_max_major: Option<u32>,
     /// True when its model cannot run the newest macOS.
     pub limited_by_hardware: Option<bool>,
-    /// Why there are no counts, for an unsupported version.
+    /// What the standing means, for an end-of-life, unknown or unreadable version.
     pub note: Option<String>,
 }
 
@@ -182,7 +182,7 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
     let mut os = OsSecurity {
         version: version.clone(),
         build: raw.operating_system.as_ref().and_then(|o| o.build.clone()),
-        state: DeviceState::Malformed,
+        state: DeviceState::Unreadable,
         os_label: None,
         latest_release: None,
         releases_behind: 0,
@@ -208,25 +208,27 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
     };
     match feed.analyze(&parsed, model, now) {
         VersionStatus::InFeed(analysis) => {
-            os.state = if analysis.counts.releases_behind == 0 {
-                DeviceState::Current
-            } else {
-                DeviceState::Behind
-            };
+            os.state = analysis.counts.state.into();
+            if !matches!(os.state, DeviceState::Current | DeviceState::Behind) {
+                os.note = Some(analysis.message);
+            }
             os.os_label = Some(analysis.os_label);
             os.latest_release = Some(analysis.latest.product_version);
-            os.releases_behind = analysis.counts.releases_behind;
-            os.missing_cves = analysis.counts.cves_fixed_later;
-            os.missing_exploited_cves = analysis.counts.actively_exploited_fixed_later;
-            os.actively_exploited_cve_ids = analysis.actively_exploited_cve_ids;
-            os.days_behind = analysis.days_since_first_missed;
+            // Counts by number would only guess for a version the feed does not list.
+            if os.state != DeviceState::UnknownVersion {
+                os.releases_behind = analysis.counts.releases_behind;
+                os.missing_cves = analysis.counts.cves_fixed_later;
+                os.missing_exploited_cves = analysis.counts.actively_exploited_fixed_later;
+                os.actively_exploited_cve_ids = analysis.actively_exploited_cve_ids;
+                os.days_behind = analysis.days_since_first_missed;
+            }
             if let Some(hw) = analysis.hardware {
                 os.hardware_max_major = hw.hardware_max_major;
                 os.limited_by_hardware = hw.limited_by_hardware;
             }
         }
         VersionStatus::NotInFeed(not) => {
-            os.state = DeviceState::UnknownMajor;
+            os.state = not.state.into();
             os.note = Some(not.message);
             if let Some(hw) = not.hardware {
                 os.hardware_max_major = hw.hardware_max_major;
@@ -272,12 +274,12 @@ fn findings(s: &ComputerSecurity) -> Vec<String> {
                 n => format!(" ({} fixed since)", plural(n, "CVE", "CVEs")),
             }
         )),
-        DeviceState::UnknownMajor => {
-            out.push(format!(
-                "macOS {version} is not covered by the feed: unsupported, no security fixes tracked"
-            ));
-        }
-        DeviceState::Malformed => out.push(format!(
+        DeviceState::EndOfLife | DeviceState::UnknownVersion => out.push(
+            os.note
+                .clone()
+                .unwrap_or_else(|| format!("macOS {version} cannot be judged")),
+        ),
+        DeviceState::Unreadable => out.push(format!(
             "{}: its patch level cannot be judged",
             os.note.as_deref().unwrap_or("no readable macOS version")
         )),
@@ -394,7 +396,7 @@ mod tests {
             &feed(),
             now,
         );
-        assert_eq!(none.os.state, DeviceState::Malformed);
+        assert_eq!(none.os.state, DeviceState::Unreadable);
         assert!(
             none.findings[0].starts_with("no macOS version reported"),
             "{:?}",
@@ -405,8 +407,23 @@ mod tests {
             &feed(),
             now,
         );
-        assert_eq!(old.os.state, DeviceState::UnknownMajor);
-        assert!(old.os.note.is_some());
+        assert_eq!(old.os.state, DeviceState::EndOfLife);
+        assert!(
+            old.findings[0].starts_with("version 10.15.7 is end of life"),
+            "{:?}",
+            old.findings
+        );
+        let typo = assess(
+            &raw(json!({"id": "3", "operatingSystem": {"version": "15.1.5"}})),
+            &feed(),
+            now,
+        );
+        assert_eq!(typo.os.state, DeviceState::UnknownVersion);
+        assert!(
+            typo.findings[0].contains("did you mean 15.1?"),
+            "{:?}",
+            typo.findings
+        );
     }
 
     #[test]

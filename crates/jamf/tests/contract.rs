@@ -659,7 +659,7 @@ async fn computer_security_by_serial_against_a_real_sofa_feed() {
             .as_deref()
             .is_some_and(|v| v.starts_with("10.9.5"))
     );
-    assert_eq!(security.os.state, latchkey_sofa::DeviceState::UnknownMajor);
+    assert_eq!(security.os.state, latchkey_sofa::DeviceState::EndOfLife);
     assert!(
         security.sip_status.is_some() && security.gatekeeper_status.is_some(),
         "{security:?}"
@@ -889,6 +889,7 @@ async fn fleet_security_report_pages_through_the_inventory() {
         report.total, 1,
         "the repeated example computer is counted once"
     );
-    assert_eq!(report.unsupported, 1, "OS X 10.9.5 is not in the feed");
+    assert_eq!(report.end_of_life, 1, "OS X 10.9.5 is long past its end");
+    assert_eq!(report.computers[0].missing_cves, None, "n/a, not 0 CVEs");
     assert_eq!(report.computers[0].serial.as_deref(), Some(EXAMPLE_SERIAL));
 }

@@ -208,10 +208,12 @@ fn main() {
     let fleet_time = median(runs);
     let report = feed.fleet(&devices);
     println!(
-        "fleet of {FLEET_SIZE}         median {fleet_time:>10.2?}   target <= 50 ms   {}   ({} current, {} behind, {} unsupported)",
+        "fleet of {FLEET_SIZE}         median {fleet_time:>10.2?}   target <= 50 ms   {}   ({} current, {} behind, {} end of life, {} unknown, {} unreadable)",
         verdict(fleet_time <= Duration::from_millis(50)),
         report.current,
         report.behind,
-        report.unsupported
+        report.end_of_life,
+        report.unknown_version,
+        report.unreadable
     );
 }

@@ -1,13 +1,17 @@
 //! One version in depth: its major's latest release, every release it missed (oldest first,
 //! with Apple's notes link and CVE counts), how long it has been behind, and what the missed
-//! releases fixed — or an explicit "not in this feed" for a major the feed does not cover.
+//! releases fixed; for a major Apple no longer patches, since when and what to move to; for a
+//! version the feed does not list, the nearest real releases; or an explicit "not in this
+//! feed" for a major the feed does not cover.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::Release;
-use crate::{HardwareSupport, IndexedFeed, SofaError, StatusCounts, Version};
+use crate::{
+    EndOfLife, HardwareSupport, IndexedFeed, SofaError, StatusCounts, Version, VersionState,
+};
 
 /// The answer for one version.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -16,7 +20,17 @@ pub enum VersionStatus {
     /// The feed covers the version's major.
     InFeed(Box<VersionAnalysis>),
     /// The feed does not cover the version's major (e.g. 10.15, or a future 27.0).
-    NotInFeed(NotInFeed),
+    NotInFeed(Box<NotInFeed>),
+}
+
+impl VersionStatus {
+    /// Current, behind, end of life or unknown, whichever variant holds it.
+    pub fn state(&self) -> VersionState {
+        match self {
+            Self::InFeed(a) => a.counts.state,
+            Self::NotInFeed(n) => n.state,
+        }
+    }
 }
 
 /// A version whose major the feed covers.
@@ -24,10 +38,16 @@ pub enum VersionStatus {
 pub struct VersionAnalysis {
     /// The version analyzed, normalized (e.g. "15.1").
     pub version: Version,
+    /// Its standing in one sentence, e.g. "macOS 15.1 is 16 releases behind 15.7.5".
+    pub message: String,
     /// The feed's label for its major, e.g. "Sequoia 15".
     pub os_label: String,
-    /// Whether the feed lists this exact version as a release.
+    /// Whether the feed lists this exact version as a release; when not, the state is unknown.
     pub known_release: bool,
+    /// For a version the feed does not list, the nearest releases it does ("did you mean").
+    pub did_you_mean: Vec<Version>,
+    /// When the major gets no security updates any more: since when, and what to move to.
+    pub end_of_life: Option<EndOfLife>,
     /// True when the version is newer than anything the feed knows for its major.
     pub newer_than_feed: bool,
     /// The newest release of the version's major.
@@ -52,10 +72,14 @@ pub struct NotInFeed {
     pub version: Version,
     /// Its major.
     pub major: u32,
+    /// End of life (older than every major Apple patches, e.g. 10.15), else unknown.
+    pub state: VersionState,
     /// The majors the feed covers, newest first.
     pub feed_majors: Vec<u32>,
     /// A sentence saying so.
     pub message: String,
+    /// For an end-of-life major: what to move to.
+    pub end_of_life: Option<EndOfLife>,
     /// Model support, when a model identifier was given.
     pub hardware: Option<HardwareSupport>,
 }
@@ -126,15 +150,21 @@ impl IndexedFeed {
         now: DateTime<Utc>,
     ) -> VersionStatus {
         let hardware = model.map(|m| self.hardware_support(m, Some(version.major())));
+        let end_of_life = self.end_of_life(version, model, now);
         let (Some(major), Some(counts)) = (self.index.major(version.major()), self.counts(version))
         else {
-            return VersionStatus::NotInFeed(NotInFeed {
+            return VersionStatus::NotInFeed(Box::new(NotInFeed {
                 version: *version,
                 major: version.major(),
+                state: self.state_outside_feed(version.major()),
                 feed_majors: self.majors(),
-                message: self.not_in_feed_message(version),
+                message: end_of_life.as_ref().map_or_else(
+                    || self.not_in_feed_message(version),
+                    |eol| eol.message.clone(),
+                ),
+                end_of_life,
                 hardware,
-            });
+            }));
         };
         let os = self.os(major);
         let pos = major.first_after(version);
@@ -149,10 +179,22 @@ impl IndexedFeed {
         exploited.sort_unstable();
         exploited.dedup();
         let first_date = missed.first().and_then(|r| r.release_date);
+        let known_release = major.versions.binary_search(version).is_ok();
+        let did_you_mean = match known_release {
+            true => Vec::new(),
+            false => self.nearest_releases(version),
+        };
+        let message = match &end_of_life {
+            Some(eol) => eol.message.clone(),
+            None => self.standing(version, &counts, &os.latest, &did_you_mean),
+        };
         VersionStatus::InFeed(Box::new(VersionAnalysis {
             version: *version,
+            message,
             os_label: os.label.clone(),
-            known_release: major.versions.binary_search(version).is_ok(),
+            known_release,
+            did_you_mean,
+            end_of_life,
             newer_than_feed: *version > os.latest.version,
             latest: ReleaseSummary::from(&os.latest),
             counts,
@@ -161,5 +203,39 @@ impl IndexedFeed {
             actively_exploited_cve_ids: exploited,
             hardware,
         }))
+    }
+
+    /// The one-sentence standing of a version of a patched major.
+    fn standing(
+        &self,
+        version: &Version,
+        counts: &StatusCounts,
+        latest: &Release,
+        did_you_mean: &[Version],
+    ) -> String {
+        let product = self.product();
+        match counts.state {
+            VersionState::Current => format!("{product} {version} is up to date"),
+            VersionState::Behind => format!(
+                "{product} {version} is {} behind {}: {} CVEs fixed since, {} actively exploited",
+                match counts.releases_behind {
+                    1 => "1 release".to_owned(),
+                    n => format!("{n} releases"),
+                },
+                latest.version,
+                counts.cves_fixed_later,
+                counts.actively_exploited_fixed_later
+            ),
+            VersionState::Unknown | VersionState::EndOfLife => {
+                let guess = match did_you_mean.first() {
+                    Some(guess) => format!("; did you mean {guess}?"),
+                    None => String::new(),
+                };
+                format!(
+                    "{product} {version} is not a release this feed lists (newest {}), so it is neither current nor behind{guess}",
+                    latest.version
+                )
+            }
+        }
     }
 }

@@ -6,17 +6,24 @@ use serde::Serialize;
 
 use crate::{IndexedFeed, Version};
 
-/// Whether a version is its major's newest release.
+/// Where a version stands. Only a release the feed lists, of a major Apple still patches, is
+/// current or behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionState {
-    /// At (or past) the newest release of its major.
+    /// The newest release of a major Apple still patches.
     Current,
-    /// Newer releases of its major exist.
+    /// A release of a major Apple still patches, with newer releases out.
     Behind,
+    /// Its major gets no security updates any more (see [`IndexedFeed::patched_majors`]).
+    EndOfLife,
+    /// Not a release the feed lists (a typo, a build Apple never published, or one newer than
+    /// the feed): neither current nor behind can be said.
+    Unknown,
 }
 
-/// Distinct CVEs by the severity the feed states (only feeds that state one).
+/// Distinct CVEs by the severity the feed states (only feeds that state one), and those it
+/// states none for: most CVEs carry no severity, so "high 0" alone would mislead.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct SeverityCounts {
     /// Severity "Critical".
@@ -29,6 +36,8 @@ pub struct SeverityCounts {
     pub low: usize,
     /// Any other stated severity.
     pub other: usize,
+    /// No severity stated.
+    pub unrated: usize,
 }
 
 impl SeverityCounts {
@@ -47,6 +56,11 @@ impl SeverityCounts {
         };
         *bucket += 1;
     }
+
+    /// CVEs with a stated severity.
+    fn rated(&self) -> usize {
+        self.critical + self.high + self.medium + self.low + self.other
+    }
 }
 
 /// How far one version is behind its major's newest release.
@@ -54,9 +68,9 @@ impl SeverityCounts {
 pub struct StatusCounts {
     /// The version's major.
     pub major: u32,
-    /// Current or behind.
+    /// Current, behind, end of life, or unknown (not a listed release).
     pub state: VersionState,
-    /// Releases of this major newer than the version.
+    /// Releases of this major newer than the version (compared by number for an unknown one).
     pub releases_behind: usize,
     /// Distinct CVEs fixed by those newer releases.
     pub cves_fixed_later: usize,
@@ -75,17 +89,25 @@ impl IndexedFeed {
         let pos = major.first_after(version);
         let tally = major.after[pos];
         let releases_behind = major.versions.len() - pos;
+        let state = if !self.is_patched(major.major) {
+            VersionState::EndOfLife
+        } else if major.versions.binary_search(version).is_err() {
+            VersionState::Unknown
+        } else if releases_behind == 0 {
+            VersionState::Current
+        } else {
+            VersionState::Behind
+        };
+        let mut severity = tally.severity;
+        severity.unrated = tally.cves.saturating_sub(severity.rated());
         Some(StatusCounts {
             major: major.major,
-            state: match releases_behind {
-                0 => VersionState::Current,
-                _ => VersionState::Behind,
-            },
+            state,
             releases_behind,
             cves_fixed_later: tally.cves,
             actively_exploited_fixed_later: tally.exploited,
             kev_fixed_later: major.has_kev.then_some(tally.kev),
-            severity_fixed_later: major.has_severity.then_some(tally.severity),
+            severity_fixed_later: major.has_severity.then_some(severity),
         })
     }
 }

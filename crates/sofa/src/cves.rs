@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::{IndexedFeed, Version};
+use crate::{IndexedFeed, SofaError, Version, VersionState, VersionStatus};
 
 /// One CVE fixed in a release newer than the version asked about.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
@@ -28,10 +28,24 @@ pub struct FixedCve {
 }
 
 impl IndexedFeed {
-    /// Every distinct CVE fixed by a release of `version`'s major newer than it, sorted by id;
-    /// `None` when the feed does not cover that major.
-    pub fn cves_fixed_after(&self, version: &Version) -> Option<Vec<FixedCve>> {
-        let major = self.index.major(version.major())?;
+    /// Every distinct CVE fixed by a release of `version`'s major newer than it, sorted by id.
+    /// A version the feed does not list (or whose major it does not cover) is refused with a
+    /// sentence saying so: an empty list would read as "nothing missing".
+    pub fn cves_fixed_after(&self, version: &Version) -> Result<Vec<FixedCve>, SofaError> {
+        let judged = self
+            .counts(version)
+            .is_some_and(|c| c.state != VersionState::Unknown);
+        let major = match self.index.major(version.major()) {
+            Some(major) if judged => major,
+            _ => {
+                // These sentences hold no dates, so any `now` does.
+                let message = match self.analyze(version, None, chrono::DateTime::UNIX_EPOCH) {
+                    VersionStatus::InFeed(a) => a.message,
+                    VersionStatus::NotInFeed(n) => n.message,
+                };
+                return Err(SofaError::NotJudged(message));
+            }
+        };
         let os = self.os(major);
         let mut by_id: BTreeMap<&str, FixedCve> = BTreeMap::new();
         // Oldest release first, so the first sighting of an id is where it was fixed.
@@ -56,6 +70,6 @@ impl IndexedFeed {
                 entry.severity = entry.severity.take().or_else(|| cve.severity.clone());
             }
         }
-        Some(by_id.into_values().collect())
+        Ok(by_id.into_values().collect())
     }
 }

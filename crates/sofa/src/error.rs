@@ -18,4 +18,8 @@ pub enum SofaError {
         /// What was wrong with it.
         reason: &'static str,
     },
+    /// The feed cannot judge the version: its major is not covered, or it is not a release the
+    /// feed lists. The message says which, and the nearest real releases.
+    #[error("{0}")]
+    NotJudged(String),
 }

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::IndexedFeed;
+pub use crate::freshness::{DEFAULT_MAX_FEED_AGE, FeedInfo, age_text};
 
 /// SOFA's macOS feed, current layout.
 pub const DEFAULT_FEED_URL: &str = "https://sofafeed.macadmins.io/v2/macos_data_feed.json";
@@ -32,7 +33,8 @@ pub enum FeedSource {
 }
 
 impl FeedSource {
-    /// `http(s)://…` is a URL; anything else is a path. `v1` and `v2` name SOFA's own feeds.
+    /// `http(s)://…` is a URL; `file://…` and anything else a path. `v1` and `v2` name SOFA's
+    /// own feeds. A path that turns out not to exist is explained when loading (`FetchError`).
     pub fn parse(text: &str) -> Self {
         match text {
             "v1" => Self::Url(V1_FEED_URL.to_owned()),
@@ -40,7 +42,12 @@ impl FeedSource {
             _ if text.starts_with("https://") || text.starts_with("http://") => {
                 Self::Url(text.to_owned())
             }
-            _ => Self::File(PathBuf::from(text)),
+            _ => match text.strip_prefix("file://") {
+                Some(path) => Self::File(PathBuf::from(
+                    path.strip_prefix("localhost").unwrap_or(path),
+                )),
+                None => Self::File(PathBuf::from(text)),
+            },
         }
     }
 
@@ -74,8 +81,13 @@ impl Default for FeedSource {
 pub struct FeedOrigin {
     /// The URL or file path the feed was read from.
     pub source: String,
-    /// When it was last fetched (or confirmed unchanged) from the source.
+    /// When it was last fetched (or confirmed unchanged) from the source; for a file, when the
+    /// file was written. Says nothing about how old its content is: see `sofa_updated_at`.
     pub fetched_at: DateTime<Utc>,
+    /// When SOFA itself last updated the feed (its `LastCheck`); absent when the layout carries
+    /// none (v1).
+    #[serde(default)]
+    pub sofa_updated_at: Option<DateTime<Utc>>,
     /// Set when the source could not be reached or gave a bad feed, so this is the cached copy.
     pub stale_reason: Option<String>,
 }
@@ -191,12 +203,13 @@ impl FeedStore {
         stale_reason: Option<String>,
     ) -> LoadedFeed {
         LoadedFeed {
-            feed,
             origin: FeedOrigin {
                 source: meta.source.clone(),
                 fetched_at: meta.fetched_at,
+                sofa_updated_at: feed.feed().last_check,
                 stale_reason,
             },
+            feed,
         }
     }
 
@@ -328,7 +341,13 @@ fn load_file(path: &Path) -> Result<LoadedFeed, FetchError> {
         path: path.to_path_buf(),
         error: e.to_string(),
     };
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FetchError::NoSuchFeed {
+            input: path.display().to_string(),
+            hint: not_found_hint(path),
+        },
+        _ => io(e),
+    })?;
     let modified = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .map_err(io)?;
@@ -337,13 +356,34 @@ fn load_file(path: &Path) -> Result<LoadedFeed, FetchError> {
         error: e.to_string(),
     })?;
     Ok(LoadedFeed {
-        feed: Arc::new(feed),
         origin: FeedOrigin {
             source: path.display().to_string(),
             fetched_at: modified.into(),
+            sofa_updated_at: feed.feed().last_check,
             stale_reason: None,
         },
+        feed: Arc::new(feed),
     })
+}
+
+/// What a `--feed` value that names no file probably meant.
+fn not_found_hint(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let host = text.split('/').next().unwrap_or("");
+    let host_like = host.contains('.')
+        && !host.starts_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+    if text.len() > 1 && text.starts_with('v') && text[1..].bytes().all(|b| b.is_ascii_digit()) {
+        "unknown feed name; use v1, v2, a URL or a file".to_owned()
+    } else if let Some((scheme, _)) = text.split_once("://") {
+        format!("unsupported scheme {scheme}://; use https://, http://, file:// or a path")
+    } else if host_like && text.contains('/') {
+        format!("no such file; did you mean https://{text}?")
+    } else {
+        "no such file; use v1, v2, a URL or a file".to_owned()
+    }
 }
 
 /// Why the feed could not be had. Messages name the URL or path, never anything secret.
@@ -360,6 +400,8 @@ pub enum FetchError {
     BadFeed { from: String, error: String },
     #[error("{path}: {error}")]
     Io { path: PathBuf, error: String },
+    #[error("{input}: {hint}")]
+    NoSuchFeed { input: String, hint: String },
     #[error("offline, and no cached copy of {from}")]
     NoCache { from: String },
 }

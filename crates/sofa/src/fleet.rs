@@ -21,7 +21,7 @@ pub struct FleetDevice {
     pub model: Option<String>,
 }
 
-/// Where one device stands.
+/// Where one device stands. Only current and behind devices run a release Apple still patches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
@@ -29,10 +29,37 @@ pub enum DeviceState {
     Current,
     /// Newer releases of its major exist.
     Behind,
-    /// Its major is not in the feed (e.g. 10.15): unsupported, no counts.
-    UnknownMajor,
-    /// Its version string could not be read: unsupported, no counts.
-    Malformed,
+    /// Its major gets no security updates any more (e.g. 12.7.6 or 10.15.7 on a 2026 feed).
+    EndOfLife,
+    /// A version the feed does not list: a typo, a build Apple never published, a major newer
+    /// than the feed. No counts.
+    UnknownVersion,
+    /// The row's version string could not be read (or is missing). No counts.
+    Unreadable,
+}
+
+impl DeviceState {
+    /// The state's JSON name ("end_of_life"), for tables and CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Behind => "behind",
+            Self::EndOfLife => "end_of_life",
+            Self::UnknownVersion => "unknown_version",
+            Self::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl From<VersionState> for DeviceState {
+    fn from(state: VersionState) -> Self {
+        match state {
+            VersionState::Current => Self::Current,
+            VersionState::Behind => Self::Behind,
+            VersionState::EndOfLife => Self::EndOfLife,
+            VersionState::Unknown => Self::UnknownVersion,
+        }
+    }
 }
 
 /// One device's result.
@@ -44,12 +71,13 @@ pub struct DeviceStatus {
     pub os_version: String,
     /// Its standing.
     pub state: DeviceState,
-    /// Releases of its major newer than its version.
-    pub releases_behind: usize,
-    /// Distinct CVEs fixed by those releases.
-    pub missing_cves: usize,
-    /// Of those, actively exploited.
-    pub missing_exploited_cves: usize,
+    /// Releases of its major newer than its version; absent ("n/a") when the feed does not list
+    /// the version. For an end-of-life major, what it missed before support ended.
+    pub releases_behind: Option<usize>,
+    /// Distinct CVEs fixed by those releases; absent when the feed does not list the version.
+    pub missing_cves: Option<usize>,
+    /// Of those, actively exploited; absent when the feed does not list the version.
+    pub missing_exploited_cves: Option<usize>,
     /// The newest major its model supports, when the model is known to the feed.
     pub hardware_max_major: Option<u32>,
     /// True when its model cannot run the feed's newest major.
@@ -67,7 +95,8 @@ pub struct VersionCount {
     pub devices: usize,
 }
 
-/// The fleet report.
+/// The fleet report. Every device is in exactly one of current, behind, end_of_life,
+/// unknown_version and unreadable.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FleetReport {
     /// Devices in the input.
@@ -76,12 +105,12 @@ pub struct FleetReport {
     pub current: usize,
     /// Devices behind within their major.
     pub behind: usize,
-    /// Devices the feed cannot judge: unknown major plus malformed version.
-    pub unsupported: usize,
-    /// Of the unsupported, those on a major the feed does not cover.
-    pub unknown_major: usize,
-    /// Of the unsupported, those with an unreadable version.
-    pub malformed: usize,
+    /// Devices on a major Apple no longer patches.
+    pub end_of_life: usize,
+    /// Devices on a version the feed does not list.
+    pub unknown_version: usize,
+    /// Devices whose version could not be read.
+    pub unreadable: usize,
     /// Devices whose model cannot run the feed's newest major.
     pub limited_by_hardware: usize,
     /// Devices missing at least one actively exploited fix.
@@ -93,7 +122,8 @@ pub struct FleetReport {
 }
 
 impl FleetReport {
-    /// Orders `devices` by missing actively exploited fixes, then by missing CVEs, worst first.
+    /// Orders `devices` by missing actively exploited fixes, then by missing CVEs, worst first;
+    /// devices without counts ("n/a") come last.
     pub fn most_exposed_first(&mut self) {
         self.devices.sort_by(|a, b| {
             (b.missing_exploited_cves, b.missing_cves)
@@ -113,11 +143,12 @@ impl IndexedFeed {
             let parsed = device.os_version.parse::<Version>().ok();
             let counts = parsed.and_then(|v| self.counts(&v));
             let state = match (parsed, &counts) {
-                (None, _) => DeviceState::Malformed,
-                (Some(_), None) => DeviceState::UnknownMajor,
-                (Some(_), Some(c)) if c.state == VersionState::Current => DeviceState::Current,
-                (Some(_), Some(_)) => DeviceState::Behind,
+                (None, _) => DeviceState::Unreadable,
+                (Some(v), None) => self.state_outside_feed(v.major()).into(),
+                (Some(_), Some(c)) => c.state.into(),
             };
+            // Counts by number would guess for a version the feed does not list.
+            let counts = counts.filter(|c| c.state != VersionState::Unknown);
             match parsed {
                 Some(v) => by_version.entry(v).or_insert((state, 0)).1 += 1,
                 None => *by_malformed.entry(device.os_version.trim()).or_insert(0) += 1,
@@ -130,29 +161,25 @@ impl IndexedFeed {
                 id: device.id.clone(),
                 os_version: device.os_version.clone(),
                 state,
-                releases_behind: counts.map_or(0, |c| c.releases_behind),
-                missing_cves: counts.map_or(0, |c| c.cves_fixed_later),
-                missing_exploited_cves: counts.map_or(0, |c| c.actively_exploited_fixed_later),
+                releases_behind: counts.map(|c| c.releases_behind),
+                missing_cves: counts.map(|c| c.cves_fixed_later),
+                missing_exploited_cves: counts.map(|c| c.actively_exploited_fixed_later),
                 hardware_max_major: max,
                 limited_by_hardware: max.zip(newest).is_some_and(|(max, newest)| max < newest),
             });
         }
         let count = |state| statuses.iter().filter(|d| d.state == state).count();
-        let (unknown_major, malformed) = (
-            count(DeviceState::UnknownMajor),
-            count(DeviceState::Malformed),
-        );
         FleetReport {
             total: statuses.len(),
             current: count(DeviceState::Current),
             behind: count(DeviceState::Behind),
-            unsupported: unknown_major + malformed,
-            unknown_major,
-            malformed,
+            end_of_life: count(DeviceState::EndOfLife),
+            unknown_version: count(DeviceState::UnknownVersion),
+            unreadable: count(DeviceState::Unreadable),
             limited_by_hardware: statuses.iter().filter(|d| d.limited_by_hardware).count(),
             missing_exploited_fixes: statuses
                 .iter()
-                .filter(|d| d.missing_exploited_cves > 0)
+                .filter(|d| d.missing_exploited_cves > Some(0))
                 .count(),
             distribution: distribution(by_version, by_malformed),
             devices: statuses,
@@ -177,7 +204,7 @@ fn distribution(
         });
     let malformed = malformed.into_iter().map(|(raw, devices)| VersionCount {
         os_version: raw.to_owned(),
-        state: DeviceState::Malformed,
+        state: DeviceState::Unreadable,
         devices,
     });
     versions.chain(malformed).collect()

@@ -20,6 +20,8 @@ pub(crate) struct FeedIndex {
     pub distinct_cves: usize,
     /// Distinct actively exploited CVE ids over all majors.
     pub distinct_exploited: usize,
+    /// The majors Apple still patches, newest first (`support::patched_majors`).
+    pub patched: Vec<u32>,
 }
 
 /// The index of one major.
@@ -123,6 +125,7 @@ impl FeedIndex {
             security_releases: releases.filter(|r| !r.security_notes_pending).count(),
             distinct_cves: marks.marks.len(),
             distinct_exploited: everywhere.filter(|f| f & EXPLOITED != 0).count(),
+            patched: crate::support::patched_majors(feed),
         }
     }
 

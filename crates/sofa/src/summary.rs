@@ -22,6 +22,8 @@ pub struct FeedSummary {
     pub update_hash: Option<String>,
     /// OS majors covered, newest first.
     pub majors: Vec<u32>,
+    /// Of those, the majors Apple still patches, newest first; the others are end of life.
+    pub patched_majors: Vec<u32>,
     /// Security releases listed, all majors.
     pub security_releases: usize,
     /// Distinct CVE ids fixed, all majors.
@@ -64,6 +66,7 @@ impl IndexedFeed {
             last_check: feed.last_check,
             update_hash: feed.update_hash.clone(),
             majors: self.majors(),
+            patched_majors: self.patched_majors().to_vec(),
             security_releases: self.index.security_releases,
             distinct_cves: self.index.distinct_cves,
             distinct_actively_exploited_cves: self.index.distinct_exploited,

@@ -267,3 +267,55 @@ async fn a_file_source_is_read_directly() {
             .contains("/nonexistent/feed.json")
     );
 }
+
+#[tokio::test]
+async fn feed_names_that_name_nothing_say_what_to_use() {
+    let cache = tempfile::tempdir().unwrap();
+    let error = |text: &'static str| {
+        let store = FeedStore::new(FeedSource::parse(text), cache.path()).unwrap();
+        async move { store.load(Refresh::Now).await.unwrap_err().to_string() }
+    };
+    assert_eq!(
+        error("v3").await,
+        "v3: unknown feed name; use v1, v2, a URL or a file"
+    );
+    assert_eq!(
+        error("sofafeed.macadmins.io/v2/macos_data_feed.json").await,
+        "sofafeed.macadmins.io/v2/macos_data_feed.json: no such file; did you mean https://sofafeed.macadmins.io/v2/macos_data_feed.json?"
+    );
+    assert!(
+        error("ftp://example.com/feed.json")
+            .await
+            .contains("unsupported scheme ftp://")
+    );
+    assert_eq!(
+        FeedSource::parse("file:///srv/sofa/feed.json"),
+        FeedSource::File("/srv/sofa/feed.json".into())
+    );
+    assert_eq!(
+        FeedSource::parse("file://localhost/srv/feed.json"),
+        FeedSource::File("/srv/feed.json".into())
+    );
+}
+
+#[tokio::test]
+async fn a_file_source_carries_sofas_own_update_time() {
+    if common::fixture("v2-2026-09-10/macos_data_feed.json").is_none() {
+        return;
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/fixtures/sofa/v2-2026-09-10/macos_data_feed.json"
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let loaded = FeedStore::new(FeedSource::parse(&format!("file://{path}")), cache.path())
+        .unwrap()
+        .load(Refresh::Now)
+        .await
+        .unwrap();
+    let updated = loaded.origin.sofa_updated_at.expect("LastCheck");
+    assert_eq!(
+        updated.format("%Y-%m-%d %H:%M").to_string(),
+        "2026-09-10 19:13"
+    );
+}

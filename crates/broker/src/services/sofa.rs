@@ -1,13 +1,16 @@
 //! The SOFA feed the broker answers from: loaded on first use, refreshed in the background
 //! (every 6 h by default), shared by every MCP session. The feed holds no secrets.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use latchkey_sofa::fetch::{
-    DEFAULT_REFRESH, FeedOrigin, FeedSource, FeedStore, LoadedFeed, Refresh,
+    DEFAULT_MAX_FEED_AGE, DEFAULT_REFRESH, FeedInfo, FeedSource, FeedStore, LoadedFeed, Refresh,
+    age_text,
 };
-use latchkey_sofa::{FeedSummary, FixedCve, LatestRelease, VersionState, VersionStatus};
+use latchkey_sofa::{FeedSummary, FixedCve, LatestRelease, Version, VersionState, VersionStatus};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -19,6 +22,8 @@ pub struct SofaService {
     current: RwLock<Option<LoadedFeed>>,
     /// One fetch at a time; callers arriving meanwhile wait for its result.
     fetching: tokio::sync::Mutex<()>,
+    /// Seconds since SOFA's own update past which answers warn that the feed is outdated.
+    max_feed_age: AtomicU64,
 }
 
 impl SofaService {
@@ -27,7 +32,19 @@ impl SofaService {
             store,
             current: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
+            max_feed_age: AtomicU64::new(DEFAULT_MAX_FEED_AGE.as_secs()),
         }
+    }
+
+    /// How old (by SOFA's own update time) the feed may be before answers warn about it.
+    pub fn set_max_feed_age(&self, age: Duration) {
+        self.max_feed_age.store(age.as_secs(), Ordering::Relaxed);
+    }
+
+    /// Where `loaded` came from and how old its content is now.
+    pub fn describe(&self, loaded: &LoadedFeed) -> FeedInfo {
+        let max_age = Duration::from_secs(self.max_feed_age.load(Ordering::Relaxed));
+        loaded.origin.info(Utc::now(), max_age)
     }
 
     /// The feed from `source`, cached in the platform's cache directory.
@@ -76,8 +93,8 @@ impl SofaService {
 /// What the app's SOFA page opens with.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SofaOverview {
-    /// Where the feed came from and how fresh it is.
-    pub feed: FeedOrigin,
+    /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
+    pub feed: FeedInfo,
     /// Layout, coverage and totals.
     pub summary: FeedSummary,
     /// The newest release of each major, newest major first.
@@ -91,18 +108,27 @@ pub struct SofaOverview {
 pub struct VersionReport {
     /// The version's standing, or why the feed does not cover it.
     pub status: VersionStatus,
-    /// CVEs fixed after it (empty when the feed does not cover its major).
+    /// CVEs fixed after it (empty when the feed cannot judge it: see `status`).
     pub cves: Vec<FixedCve>,
 }
 
 impl SofaService {
     pub async fn overview(&self) -> Result<SofaOverview, String> {
-        overview(self.feed().await?)
+        Ok(self.overview_of(self.feed().await?))
     }
 
     /// Fetches now (conditionally) and answers with the fresh overview.
     pub async fn refresh_overview(&self) -> Result<SofaOverview, String> {
-        overview(self.refresh(Refresh::Now).await?)
+        Ok(self.overview_of(self.refresh(Refresh::Now).await?))
+    }
+
+    fn overview_of(&self, loaded: LoadedFeed) -> SofaOverview {
+        SofaOverview {
+            summary: loaded.feed.summary(),
+            latest: loaded.feed.latest_releases(),
+            feed: self.describe(&loaded),
+            this_mac: latchkey_sofa::this_mac::os_version().ok(),
+        }
     }
 
     pub async fn report(&self, version: &str) -> Result<VersionReport, String> {
@@ -135,34 +161,34 @@ impl SofaService {
     }
 }
 
-fn overview(loaded: LoadedFeed) -> Result<SofaOverview, String> {
-    Ok(SofaOverview {
-        summary: loaded.feed.summary(),
-        latest: loaded.feed.latest_releases(),
-        feed: loaded.origin,
-        this_mac: latchkey_sofa::this_mac::os_version().ok(),
-    })
-}
-
+/// The menu bar's line. The feed's age is SOFA's own (when it last updated the feed), else the
+/// time this copy was fetched.
 pub(crate) fn tray_line(loaded: &LoadedFeed, this_mac: Option<&str>, now: DateTime<Utc>) -> String {
     let Some(version) = this_mac else {
-        let hours = (now - loaded.origin.fetched_at).num_hours().max(0);
-        let age = if hours < 48 {
-            format!("{hours} h")
-        } else {
-            format!("{} days", hours / 24)
-        };
-        let cached = if loaded.origin.stale_reason.is_some() {
+        let origin = &loaded.origin;
+        let since = origin.sofa_updated_at.unwrap_or(origin.fetched_at);
+        let age = age_text((now - since).num_hours());
+        let cached = if origin.stale_reason.is_some() {
             ", offline copy"
         } else {
             ""
         };
         return format!("SOFA feed: {age} old{cached}");
     };
-    let counts = version.parse().ok().and_then(|v| loaded.feed.counts(&v));
-    match counts {
-        Some(c) if c.state == VersionState::Current => format!("macOS {version} · up to date"),
-        Some(c) => {
+    let Ok(parsed) = version.parse::<Version>() else {
+        return format!("macOS {version} · not a version the SOFA feed knows");
+    };
+    let status = loaded.feed.analyze(&parsed, None, now);
+    match (&status, status.state()) {
+        (_, VersionState::Current) => format!("macOS {version} · up to date"),
+        (_, VersionState::EndOfLife) => {
+            format!("macOS {version} · end of life: no security updates")
+        }
+        (_, VersionState::Unknown) => {
+            format!("macOS {version} · not a release the SOFA feed lists")
+        }
+        (VersionStatus::InFeed(a), VersionState::Behind) => {
+            let c = &a.counts;
             let plural = if c.releases_behind == 1 { "" } else { "s" };
             let exploited = match c.actively_exploited_fixed_later {
                 0 => String::new(),
@@ -173,7 +199,9 @@ pub(crate) fn tray_line(loaded: &LoadedFeed, this_mac: Option<&str>, now: DateTi
                 c.releases_behind
             )
         }
-        None => format!("macOS {version} · not in the SOFA feed"),
+        (VersionStatus::NotInFeed(_), VersionState::Behind) => {
+            unreachable!("only a listed release is behind")
+        }
     }
 }
 
@@ -183,6 +211,7 @@ mod tests {
 
     use chrono::TimeZone;
     use latchkey_sofa::IndexedFeed;
+    use latchkey_sofa::fetch::FeedOrigin;
 
     use super::*;
 
@@ -195,6 +224,7 @@ mod tests {
         let origin = FeedOrigin {
             source: path.to_owned(),
             fetched_at: Utc.with_ymd_and_hms(2026, 4, 1, 6, 0, 0).unwrap(),
+            sofa_updated_at: None,
             stale_reason: stale.then(|| "cannot reach sofafeed.macadmins.io".to_owned()),
         };
         Some(LoadedFeed {
@@ -227,9 +257,21 @@ mod tests {
         );
         assert_eq!(
             tray_line(&feed, Some("10.15.7"), now),
-            "macOS 10.15.7 · not in the SOFA feed"
+            "macOS 10.15.7 · end of life: no security updates"
+        );
+        assert_eq!(
+            tray_line(&feed, Some("12.7.6"), now),
+            "macOS 12.7.6 · end of life: no security updates"
+        );
+        assert_eq!(
+            tray_line(&feed, Some("15.77"), now),
+            "macOS 15.77 · not a release the SOFA feed lists"
         );
         assert_eq!(tray_line(&feed, None, now), "SOFA feed: 30 h old");
+        // SOFA's own update time, when the feed states it, not the download's.
+        let mut mirrored = feed.clone();
+        mirrored.origin.sofa_updated_at = Some(Utc.with_ymd_and_hms(2026, 3, 20, 0, 0, 0).unwrap());
+        assert_eq!(tray_line(&mirrored, None, now), "SOFA feed: 13 days old");
         let stale = loaded(true).unwrap();
         assert_eq!(
             tray_line(&stale, None, now + chrono::Duration::days(3)),

@@ -2,7 +2,7 @@
 //! Read-only; they may fetch the public SOFA feed. Results are sized for an assistant.
 
 use chrono::Utc;
-use latchkey_sofa::fetch::FeedOrigin;
+use latchkey_sofa::fetch::FeedInfo;
 use latchkey_sofa::{FixedCve, FleetDevice, FleetReport, LatestRelease, Version, VersionStatus};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
@@ -24,9 +24,10 @@ pub struct OsStatusRequest {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OsStatusAnswer {
-    /// Where the feed came from and how fresh it is.
-    pub feed: FeedOrigin,
-    /// The version's standing, or why the feed does not cover it.
+    /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
+    pub feed: FeedInfo,
+    /// The version's standing (current, behind, end_of_life or unknown), or why the feed does
+    /// not cover it.
     pub status: VersionStatus,
 }
 
@@ -41,8 +42,8 @@ pub struct CvesRequest {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CvesAnswer {
-    /// Where the feed came from and how fresh it is.
-    pub feed: FeedOrigin,
+    /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
+    pub feed: FeedInfo,
     /// The version asked about.
     pub version: Version,
     /// CVEs fixed by newer releases of its major, sorted by id.
@@ -51,8 +52,8 @@ pub struct CvesAnswer {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LatestAnswer {
-    /// Where the feed came from and how fresh it is.
-    pub feed: FeedOrigin,
+    /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
+    pub feed: FeedInfo,
     /// The newest release of each major, newest major first.
     pub releases: Vec<LatestRelease>,
 }
@@ -65,8 +66,8 @@ pub struct FleetRequest {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct FleetAnswer {
-    /// Where the feed came from and how fresh it is.
-    pub feed: FeedOrigin,
+    /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
+    pub feed: FeedInfo,
     /// Totals, the version distribution, and the most exposed devices.
     pub report: FleetReport,
     /// Devices left out of `report.devices` to keep the answer short (they are in the totals).
@@ -77,8 +78,10 @@ pub struct FleetAnswer {
 impl LatchkeyServer {
     /// How current a macOS version is against Apple's security releases (macadmins SOFA feed):
     /// the major's latest release, releases missed with dates and Apple's notes, days behind,
-    /// CVEs fixed since and how many are actively exploited. Versions outside the feed get an
-    /// explicit "not in this feed" answer listing the covered majors.
+    /// CVEs fixed since and how many are actively exploited. A major Apple no longer patches is
+    /// end_of_life (since when, what to upgrade to); a version the feed does not list is
+    /// unknown, with the nearest real releases; versions outside the feed get an explicit "not
+    /// in this feed" answer listing the covered majors.
     #[tool(
         name = "sofa_os_status",
         annotations(
@@ -99,13 +102,14 @@ impl LatchkeyServer {
             .status(&req.version, req.model.as_deref(), Utc::now())
             .map_err(|e| e.to_string())?;
         Ok(Json(OsStatusAnswer {
-            feed: loaded.origin,
+            feed: self.sofa.describe(&loaded),
             status,
         }))
     }
 
     /// The CVEs fixed in macOS releases newer than a version (same major), with the release
-    /// that fixes each, exploited/KEV flags, severity and NVD link.
+    /// that fixes each, exploited/KEV flags, severity and NVD link. A version the feed does
+    /// not list is refused, naming the nearest real releases.
     #[tool(
         name = "sofa_cves_fixed_after",
         annotations(
@@ -125,12 +129,13 @@ impl LatchkeyServer {
             .version
             .parse()
             .map_err(|e: latchkey_sofa::SofaError| e.to_string())?;
-        let Some(mut cves) = loaded.feed.cves_fixed_after(&version) else {
-            return Err(loaded.feed.not_in_feed_message(&version));
-        };
+        let mut cves = loaded
+            .feed
+            .cves_fixed_after(&version)
+            .map_err(|e| e.to_string())?;
         cves.retain(|c| c.actively_exploited || !req.exploited_only);
         Ok(Json(CvesAnswer {
-            feed: loaded.origin,
+            feed: self.sofa.describe(&loaded),
             version,
             cves,
         }))
@@ -151,12 +156,13 @@ impl LatchkeyServer {
         let loaded = self.sofa.feed().await?;
         Ok(Json(LatestAnswer {
             releases: loaded.feed.latest_releases(),
-            feed: loaded.origin,
+            feed: self.sofa.describe(&loaded),
         }))
     }
 
     /// Security exposure of a list of Macs (id, macOS version, optional model): how many are
-    /// current, behind or unsupported, the version distribution, and the most exposed devices
+    /// current, behind, end of life (a major Apple no longer patches), on a version the feed
+    /// does not list, or unreadable; the version distribution; and the most exposed devices
     /// (missing actively exploited fixes first; at most 50 listed).
     #[tool(
         name = "sofa_fleet_exposure",
@@ -178,7 +184,7 @@ impl LatchkeyServer {
         let devices_omitted = report.devices.len().saturating_sub(FLEET_DEVICES_SHOWN);
         report.devices.truncate(FLEET_DEVICES_SHOWN);
         Ok(Json(FleetAnswer {
-            feed: loaded.origin,
+            feed: self.sofa.describe(&loaded),
             report,
             devices_omitted,
         }))

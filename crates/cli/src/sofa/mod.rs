@@ -6,13 +6,16 @@ mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
-use latchkey_sofa::fetch::{DEFAULT_REFRESH, FeedSource, FeedStore, LoadedFeed, Refresh};
-use latchkey_sofa::{Version, this_mac};
+use latchkey_sofa::fetch::{
+    DEFAULT_MAX_FEED_AGE, DEFAULT_REFRESH, FeedInfo, FeedSource, FeedStore, Refresh,
+};
+use latchkey_sofa::{Version, VersionState, this_mac};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -34,6 +37,9 @@ pub struct SofaArgs {
     /// Print JSON instead of text
     #[arg(long, global = true)]
     json: bool,
+    /// Warn when SOFA last updated the feed more than this many days ago
+    #[arg(long, global = true, value_name = "DAYS", default_value_t = DEFAULT_MAX_FEED_AGE.as_secs() / 86_400)]
+    max_feed_age: u64,
     #[command(subcommand)]
     command: SofaCommand,
 }
@@ -91,55 +97,77 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         .load(refresh)
         .await?;
     let feed = &loaded.feed;
+    let max_age = Duration::from_secs(args.max_feed_age.saturating_mul(86_400));
+    let info = loaded.origin.info(Utc::now(), max_age);
+    let out = Output {
+        info: &info,
+        json: args.json,
+    };
     match command {
         SofaCommand::Status { version, model } => {
             let version = version.expect("resolved above");
             let model = model.or_else(this_mac::model);
             let status = feed.status(&version, model.as_deref(), Utc::now())?;
-            emit(&loaded, args.json, &status, || render::status(&status))
+            out.emit(&status, || render::status(&status))?;
+            // A version the feed does not list is no answer a script may take as "fine".
+            Ok(match status.state() {
+                VersionState::Unknown => ExitCode::FAILURE,
+                _ => ExitCode::SUCCESS,
+            })
         }
         SofaCommand::Cves { version, exploited } => {
             let parsed: Version = version.parse()?;
-            let Some(mut cves) = feed.cves_fixed_after(&parsed) else {
-                bail!("{}", feed.not_in_feed_message(&parsed));
-            };
+            let mut cves = feed.cves_fixed_after(&parsed)?;
             cves.retain(|c| c.actively_exploited || !exploited);
-            emit(&loaded, args.json, &cves, || {
-                render::cves(&parsed, &cves, exploited)
-            })
+            out.emit(&cves, || render::cves(&parsed, &cves, exploited))
         }
         SofaCommand::Latest => {
             let latest = feed.latest_releases();
-            emit(&loaded, args.json, &latest, || render::latest(&latest))
+            out.emit(&latest, || render::latest(&latest))
         }
         SofaCommand::Fleet { file } => {
             let devices = fleet_input::read(&file)?;
             let mut report = feed.fleet(&devices);
             report.most_exposed_first();
-            emit(&loaded, args.json, &report, || render::fleet(&report))
+            out.emit(&report, || render::fleet(&report))
         }
         SofaCommand::Diff { .. } => unreachable!("handled above"),
     }
 }
 
-/// JSON wraps the answer with where the feed came from; text appends a feed line.
-fn emit<T: Serialize>(
-    loaded: &LoadedFeed,
+/// "n/a" for a count the feed cannot give (a version it does not list), never a false 0.
+pub(crate) fn count_or_na(count: Option<usize>) -> String {
+    count.map_or_else(|| "n/a".to_owned(), |n| n.to_string())
+}
+
+/// How answers are printed: JSON wraps each with the feed it came from; text appends a feed
+/// line. Either way a stale copy or an outdated feed is said on stderr.
+struct Output<'a> {
+    info: &'a FeedInfo,
     json: bool,
-    answer: &T,
-    text: impl FnOnce() -> String,
-) -> anyhow::Result<ExitCode> {
-    if json {
-        let out = serde_json::json!({ "feed": loaded.origin, "result": answer });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        print!("{}", text());
-        println!("{}", render::origin(&loaded.origin, Utc::now()));
+}
+
+impl Output<'_> {
+    fn emit<T: Serialize>(
+        &self,
+        answer: &T,
+        text: impl FnOnce() -> String,
+    ) -> anyhow::Result<ExitCode> {
+        if self.json {
+            let out = serde_json::json!({ "feed": self.info, "result": answer });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        } else {
+            print!("{}", text());
+            println!("{}", render::origin(self.info, Utc::now()));
+        }
+        if let Some(reason) = &self.info.origin.stale_reason {
+            eprintln!("latchkey: using the cached feed: {reason}");
+        }
+        if let Some(outdated) = &self.info.outdated {
+            eprintln!("latchkey: {outdated}");
+        }
+        Ok(ExitCode::SUCCESS)
     }
-    if let Some(reason) = &loaded.origin.stale_reason {
-        eprintln!("latchkey: using the cached feed: {reason}");
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn diff(old: &str, new: &str, json: bool) -> anyhow::Result<ExitCode> {

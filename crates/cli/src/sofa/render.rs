@@ -3,11 +3,13 @@
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
-use latchkey_sofa::fetch::FeedOrigin;
+use latchkey_sofa::fetch::{FeedInfo, age_text};
 use latchkey_sofa::{
-    FeedDiff, FixedCve, FleetReport, LatestRelease, ReleaseSummary, Version, VersionState,
-    VersionStatus,
+    DeviceState, FeedDiff, FixedCve, FleetReport, LatestRelease, ReleaseSummary, Version,
+    VersionState, VersionStatus,
 };
+
+use super::count_or_na;
 
 fn date(d: Option<DateTime<Utc>>) -> String {
     d.map_or_else(
@@ -25,14 +27,24 @@ fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-pub fn origin(origin: &FeedOrigin, now: DateTime<Utc>) -> String {
+/// "feed: URL · SOFA updated 2026-09-10 19:13 UTC (20 days ago) · fetched 1 h ago".
+pub fn origin(info: &FeedInfo, now: DateTime<Utc>) -> String {
+    let origin = &info.origin;
     let stale = if origin.stale_reason.is_some() {
         " (cached copy: the source could not be refreshed)"
     } else {
         ""
     };
+    let updated = match (origin.sofa_updated_at, info.sofa_age_hours) {
+        (Some(at), Some(hours)) => format!(
+            "SOFA updated {} ({} ago)",
+            at.format("%Y-%m-%d %H:%M UTC"),
+            age_text(hours)
+        ),
+        _ => "SOFA's update time unknown (this layout states none)".to_owned(),
+    };
     format!(
-        "feed: {} · fetched {}{stale}",
+        "feed: {} · {updated} · fetched {}{stale}",
         origin.source,
         age(origin.fetched_at, now)
     )
@@ -81,6 +93,9 @@ pub fn status(status: &VersionStatus) -> String {
         VersionState::Current => {
             let _ = writeln!(out, "{} {}: up to date ({latest})", a.os_label, a.version);
         }
+        VersionState::EndOfLife | VersionState::Unknown => {
+            let _ = writeln!(out, "{}", a.message);
+        }
         VersionState::Behind => {
             let plural = if c.releases_behind == 1 { "" } else { "s" };
             let _ = writeln!(
@@ -107,8 +122,8 @@ pub fn status(status: &VersionStatus) -> String {
             if let Some(s) = &c.severity_fixed_later {
                 let _ = write!(
                     out,
-                    " (critical {}, high {}, medium {}, low {})",
-                    s.critical, s.high, s.medium, s.low
+                    " (critical {}, high {}, medium {}, low {}, no severity stated {})",
+                    s.critical, s.high, s.medium, s.low, s.unrated
                 );
             }
             out.push('\n');
@@ -124,13 +139,6 @@ pub fn status(status: &VersionStatus) -> String {
                 release_line(&mut out, r);
             }
         }
-    }
-    if !a.known_release && !a.newer_than_feed {
-        let _ = writeln!(
-            out,
-            "  note: {} is not a release this feed lists",
-            a.version
-        );
     }
     if let Some(hw) = &a.hardware
         && hw.limited_by_hardware == Some(true)
@@ -196,33 +204,51 @@ pub fn fleet(report: &FleetReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} devices: {} current, {} behind, {} unsupported ({} unknown major, {} unreadable); {} missing exploited fixes; {} limited by hardware",
+        "{} devices: {} current, {} behind, {} end of life, {} unknown version, {} unreadable; {} missing exploited fixes; {} limited by hardware",
         report.total,
         report.current,
         report.behind,
-        report.unsupported,
-        report.unknown_major,
-        report.malformed,
+        report.end_of_life,
+        report.unknown_version,
+        report.unreadable,
         report.missing_exploited_fixes,
         report.limited_by_hardware
     );
     let _ = writeln!(out, "versions:");
     for v in &report.distribution {
-        let _ = writeln!(out, "  {:<14} {}", v.os_version, v.devices);
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<16} {}",
+            v.os_version,
+            v.state.as_str(),
+            v.devices
+        );
     }
-    // Devices come most exposed first (`FleetReport::most_exposed_first`).
-    let worst: Vec<_> = report
+    // Devices come most exposed first (`FleetReport::most_exposed_first`); then those Apple no
+    // longer patches, whatever their counts.
+    let worst = report.devices.iter().filter(|d| d.missing_cves > Some(0));
+    let end_of_life = report
         .devices
         .iter()
-        .filter(|d| d.missing_cves > 0)
-        .collect();
-    if !worst.is_empty() {
-        let _ = writeln!(out, "most exposed:");
-        for d in worst.iter().take(20) {
+        .filter(|d| d.state == DeviceState::EndOfLife);
+    for (title, devices) in [
+        ("most exposed:", worst.take(20).collect::<Vec<_>>()),
+        ("end of life:", end_of_life.take(20).collect()),
+    ] {
+        if devices.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}");
+        for d in devices {
             let _ = writeln!(
                 out,
-                "  {:<24} {:<12} {} behind, {} CVEs, {} exploited",
-                d.id, d.os_version, d.releases_behind, d.missing_cves, d.missing_exploited_cves
+                "  {:<24} {:<12} {:<16} {} behind, {} CVEs, {} exploited",
+                d.id,
+                d.os_version,
+                d.state.as_str(),
+                count_or_na(d.releases_behind),
+                count_or_na(d.missing_cves),
+                count_or_na(d.missing_exploited_cves)
             );
         }
     }

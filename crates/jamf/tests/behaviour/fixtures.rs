@@ -126,13 +126,13 @@ async fn inventory_details_v4_and_v1_parse_and_can_be_judged() {
         assert_eq!(security.sip_status.as_deref(), sip, "{name}");
         if sip.is_some() {
             // Jamf's examples report macOS 10.9.5 with Rapid Security Response "(a)": judged
-            // with the letter, not covered by the feed, said in plain words.
+            // with the letter, long past its end of life, said in plain words.
             assert_eq!(security.os.version.as_deref(), Some("10.9.5 (a)"), "{name}");
             assert!(
                 security
                     .findings
                     .iter()
-                    .any(|f| f.contains("not covered by the feed")),
+                    .any(|f| f.contains("10.9.5 (a) is end of life")),
                 "{name}"
             );
         }

@@ -22,10 +22,22 @@ export interface AppStatus {
 export interface FeedOrigin {
   /** URL or file path the feed was read from. */
   source: string;
-  /** ISO 8601 UTC. */
+  /** ISO 8601 UTC: when this copy was downloaded (or the file written), not how old its content is. */
   fetched_at: string;
+  /** ISO 8601 UTC: when SOFA itself last updated the feed (LastCheck); null when the layout states none. */
+  sofa_updated_at: string | null;
   /** Set when this is a cached or otherwise out-of-date copy: why a fresh one could not be had. */
   stale_reason: string | null;
+}
+
+/** Where the feed came from, and how old its content is by SOFA's clock. */
+export interface FeedInfo extends FeedOrigin {
+  /** Whole hours since SOFA last updated the feed; null when unknown. */
+  sofa_age_hours: number | null;
+  /** Past this age the feed counts as outdated. */
+  max_age_hours: number;
+  /** A sentence to show when SOFA's update is older than that. */
+  outdated: string | null;
 }
 
 export interface FeedSummary {
@@ -36,6 +48,8 @@ export interface FeedSummary {
   /** The feed's own LastCheck, as published. */
   last_check: string | null;
   update_hash: string | null;
+  /** Of the majors, those Apple still patches, newest first; the others are end of life. */
+  patched_majors: number[];
   /** Newest first. */
   majors: number[];
   security_releases: number;
@@ -59,7 +73,7 @@ export interface LatestRelease {
 }
 
 export interface SofaOverview {
-  feed: FeedOrigin;
+  feed: FeedInfo;
   summary: FeedSummary;
   /** One per major, newest first. */
   latest: LatestRelease[];
@@ -84,11 +98,29 @@ export interface SeverityCounts {
   medium: number;
   low: number;
   other: number;
+  /** CVEs the feed states no severity for. */
+  unrated: number;
+}
+
+/** Only a listed release of a major Apple still patches is current or behind. */
+export type VersionState = 'current' | 'behind' | 'end_of_life' | 'unknown';
+
+/** Why a version gets no security updates any more, and the way out. */
+export interface EndOfLife {
+  major: number;
+  last_release: string | null;
+  last_release_date: string | null;
+  days_without_updates: number | null;
+  /** Patched majors this Mac can move to, newest first. */
+  upgrade_to: number[];
+  /** The model runs none of them: replace, not upgrade. */
+  limited_by_hardware: boolean;
+  message: string;
 }
 
 export interface StatusCounts {
   major: number;
-  state: 'current' | 'behind';
+  state: VersionState;
   releases_behind: number;
   cves_fixed_later: number;
   actively_exploited_fixed_later: number;
@@ -110,8 +142,13 @@ export interface HardwareSupport {
 export interface InFeedStatus {
   result: 'in_feed';
   version: string;
+  /** The standing in one sentence. */
+  message: string;
   os_label: string;
   known_release: boolean;
+  /** For a version the feed does not list: the nearest releases it does. */
+  did_you_mean: string[];
+  end_of_life: EndOfLife | null;
   newer_than_feed: boolean;
   latest: ReleaseSummary;
   counts: StatusCounts;
@@ -126,8 +163,10 @@ export interface NotInFeedStatus {
   result: 'not_in_feed';
   version: string;
   major: number;
+  state: 'end_of_life' | 'unknown';
   feed_majors: number[];
   message: string;
+  end_of_life: EndOfLife | null;
   hardware: HardwareSupport | null;
 }
 
@@ -270,6 +309,11 @@ export interface AuditAssistant {
 /** How a call ended: 'ok', or a short error kind such as "timeout" or "http_403". */
 export type AuditResult = 'ok' | { error: string };
 
+/**
+ * An intent (a call, before it ran) and its outcome; a checkpoint (where pruning ended); or an
+ * admin event (an unlock, a credential change, an approval, a chain break): for those,
+ * `assistant` is who acted, `tool` the action (e.g. "unlock") and `arguments` the details.
+ */
 export interface AuditEntry {
   seq: number;
   /** ISO 8601 UTC. */
@@ -278,7 +322,7 @@ export interface AuditEntry {
   kind: 'intent' | 'outcome' | 'checkpoint' | 'admin';
   assistant: AuditAssistant | null;
   tool: string | null;
-  /** The call's arguments, already redacted by the Rust side (intents only). */
+  /** The call's arguments (intents) or an admin event's details, already redacted by the Rust side. */
   arguments: unknown | null;
   domain: string | null;
   decision: AuditDecision | null;
@@ -300,6 +344,7 @@ export interface AuditEntry {
 /** Which entries to find. Absent fields match everything; assistant, tool and domain match exactly. */
 export interface AuditFilter {
   assistant?: string;
+  /** A tool, or an admin event's action. */
   tool?: string;
   domain?: string;
   decision?: AuditDecision;
@@ -309,7 +354,12 @@ export interface AuditFilter {
   until?: string;
   /** Words, each matched as a word or word prefix, case-insensitive. */
   text?: string;
+  /** Admin events only, or the assistants' calls (intents and outcomes) only. */
+  kind?: AuditKind;
 }
+
+/** Which kind of entry a filter keeps. */
+export type AuditKind = 'admin' | 'tool';
 
 export type AuditTotal = { exact: number } | { at_least: number };
 
@@ -327,8 +377,9 @@ export interface ChainStatus {
   verified_through: number;
   /** Where the chain starts: 1, or the first entry after a pruned prefix (0 if empty). */
   first: number;
-  problem: { seq: number; message: string } | null;
-  /** What the anchored head said, e.g. "confirmed", "not_configured", "contradicted". */
+  /** `kind` (when the backend sends it) is the Rust side's `Tamper` kind, e.g. "edited", "broken", "unanchored". */
+  problem: { seq: number; message: string; kind?: string } | null;
+  /** What the anchored head said, e.g. "confirmed", "not_configured", "nothing_saved", "contradicted". */
   anchor: string;
 }
 
@@ -338,6 +389,8 @@ export type AuditExportFormat = 'jsonl' | 'csv';
 export interface AuditFacets {
   assistants: string[];
   tools: string[];
+  /** Admin actions ("unlock", "credential.add", …); absent from older backends. */
+  actions?: string[];
   domains: string[];
 }
 
@@ -373,7 +426,7 @@ export interface McpConfigSnippet {
 // ---- Jamf Pro (a fleet's macOS versions against SOFA; a credential's connection check) ----
 
 /** How a Mac's macOS version stands against the SOFA feed. */
-export type FleetState = 'current' | 'behind' | 'unknown_major' | 'malformed';
+export type FleetState = 'current' | 'behind' | 'end_of_life' | 'unknown_version' | 'unreadable';
 
 /** How many Macs run one macOS version. */
 export interface FleetVersionCount {
@@ -392,9 +445,10 @@ export interface FleetComputer {
   model: string | null;
   os_version: string | null;
   state: FleetState;
-  releases_behind: number;
-  missing_cves: number;
-  missing_exploited_cves: number;
+  /** null ("n/a") when the feed does not list its version. */
+  releases_behind: number | null;
+  missing_cves: number | null;
+  missing_exploited_cves: number | null;
   /** ISO 8601 UTC. */
   last_contact: string | null;
   days_since_contact: number | null;
@@ -410,7 +464,12 @@ export interface FleetSecurityReport {
   total: number;
   current: number;
   behind: number;
-  unsupported: number;
+  /** On a macOS major Apple no longer patches. */
+  end_of_life: number;
+  /** On a version the feed does not list. */
+  unknown_version: number;
+  /** Reporting no macOS version, or one that cannot be read. */
+  unreadable: number;
   /** Macs missing at least one fix for an actively exploited CVE. */
   missing_exploited_fixes: number;
   limited_by_hardware: number;

@@ -1,5 +1,14 @@
 // Small pure helpers for the Audit page: filters, times, decisions, results, durations.
-import type { AuditAssistant, AuditDecision, AuditFilter, AuditResult, AuditTotal, ChainStatus } from '../../lib/backend';
+import type {
+  AuditAssistant,
+  AuditDecision,
+  AuditEntry,
+  AuditFilter,
+  AuditKind,
+  AuditResult,
+  AuditTotal,
+  ChainStatus,
+} from '../../lib/backend';
 import { parseTime } from '../sofa/format';
 
 /** Entries per page. */
@@ -16,6 +25,13 @@ export const DECISIONS: { value: AuditDecision; label: string; tone: 'ok' | 'war
   { value: 'refused_invalid', label: 'refused: invalid', tone: 'warn' },
 ];
 
+/** The kind filter's choices. */
+export const KINDS: { value: AuditKind | ''; label: string }[] = [
+  { value: '', label: 'All' },
+  { value: 'tool', label: 'Assistant calls' },
+  { value: 'admin', label: 'Admin events' },
+];
+
 /** What each decision means, for tooltips. */
 const DECISION_HELP: Record<AuditDecision, string> = {
   allowed: 'Allowed by policy without asking',
@@ -26,6 +42,46 @@ const DECISION_HELP: Record<AuditDecision, string> = {
   timed_out: 'A change nobody approved in time: refused',
   refused_invalid: 'A change refused before anyone was asked: its arguments or preview were wrong',
 };
+
+/** Admin actions as a person reads them. */
+const ACTIONS: Record<string, string> = {
+  unlock: 'Unlocked',
+  lock: 'Locked',
+  'credential.add': 'Credential added',
+  'credential.edit': 'Credential edited',
+  'credential.rotate': 'Credential rotated',
+  'credential.remove': 'Credential removed',
+  'policy.set': 'Unlock policy set',
+  'assistant.allow': 'Assistant allowed',
+  'assistant.deny': 'Assistant denied',
+  'assistant.forget': 'Assistant forgotten',
+  'approval.approve': 'Change approved',
+  'approval.deny': 'Change denied',
+  'approval.timeout': 'Approval timed out',
+  'grant.create': 'Grant created',
+  'grant.revoke': 'Grant revoked',
+  'chain.broken': 'Chain found broken',
+  'chain.acknowledge': 'Chain break acknowledged',
+};
+
+/** "Unlocked" for "unlock"; an unknown action as it is, dots and underscores as spaces. */
+export function actionLabel(action: string | null | undefined): string {
+  if (!action) return '—';
+  return ACTIONS[action] ?? action.replace(/[._]/g, ' ');
+}
+
+/** An admin event's details on one line: "label: Acme · minutes: 15" (objects), or JSON. */
+export function detailsText(details: unknown): string {
+  if (details === null || details === undefined) return '';
+  if (typeof details !== 'object' || Array.isArray(details)) return JSON.stringify(details) ?? '';
+  return Object.entries(details as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' · ');
+}
+
+export function isAdmin(e: Pick<AuditEntry, 'kind'>): boolean {
+  return e.kind === 'admin';
+}
 
 export function decisionLabel(d: AuditDecision | string): string {
   return DECISIONS.find((x) => x.value === d)?.label ?? d.replace(/_/g, ' ');
@@ -46,6 +102,8 @@ export interface FilterDraft {
   domain: string;
   /** An AuditDecision, or ''. */
   decision: string;
+  /** An AuditKind, or '' for all. */
+  kind: string;
   /** A datetime-local value ("2026-11-21T10:30"), local time. */
   since: string;
   until: string;
@@ -53,7 +111,7 @@ export interface FilterDraft {
 }
 
 export function emptyDraft(): FilterDraft {
-  return { assistant: '', tool: '', domain: '', decision: '', since: '', until: '', text: '' };
+  return { assistant: '', tool: '', domain: '', decision: '', kind: '', since: '', until: '', text: '' };
 }
 
 /** A datetime-local value (local time) as ISO 8601 UTC; null when empty or not a time. */
@@ -76,6 +134,7 @@ export function toFilter(d: FilterDraft): AuditFilter {
   if (tool) f.tool = tool;
   if (domain) f.domain = domain;
   if (DECISIONS.some((x) => x.value === d.decision)) f.decision = d.decision as AuditDecision;
+  if (d.kind === 'admin' || d.kind === 'tool') f.kind = d.kind;
   const since = localInputToUtc(d.since);
   const until = localInputToUtc(d.until);
   if (since) f.since = since;
@@ -170,7 +229,7 @@ export function totalCount(t: AuditTotal): number {
 const ANCHOR_TEXT: Record<string, string> = {
   confirmed: 'confirmed: the log holds the anchored entry with the anchored hash',
   not_configured: 'not configured: a cut-off end or a rewritten history cannot be detected',
-  nothing_saved: 'nothing saved yet (a new log)',
+  nothing_saved: 'nothing saved yet: until a head is anchored, a cut-off end or a rewritten history cannot be detected',
   unavailable: 'unavailable: the anchor could not be read',
   contradicted: 'contradicted: the log does not match the anchored entry',
   not_reached: 'not reached: verification stopped at an earlier problem',
@@ -181,8 +240,24 @@ export function anchorText(anchor: string): string {
   return ANCHOR_TEXT[anchor] ?? anchor.replace(/_/g, ' ');
 }
 
+/**
+ * The badge's state: verified; not anchored (amber: the entries link, but nothing outside the
+ * log vouches for them yet); or broken.
+ */
+export function chainState(c: ChainStatus): 'ok' | 'unanchored' | 'broken' {
+  if (c.ok) return 'ok';
+  const p = c.problem;
+  if (p?.kind === 'unanchored') return 'unanchored';
+  // Older backends send no kind: an unanchored log's problem is past every entry walked.
+  if (!p?.kind && p && c.anchor === 'nothing_saved' && c.verified_through >= p.seq) return 'unanchored';
+  return 'broken';
+}
+
 /** The chain badge's text. */
 export function chainText(c: ChainStatus): string {
+  if (chainState(c) === 'unanchored') {
+    return `Chain not anchored: #${c.first} to #${c.verified_through} link correctly, but nothing outside the log vouches for them yet`;
+  }
   if (c.ok) {
     return c.verified_through > 0 ? `Chain verified through #${c.verified_through}` : 'Chain verified: no entries yet';
   }

@@ -11,8 +11,9 @@ export const FLEET_PAGE_SIZE = 100;
 export const FLEET_STATES: Record<FleetState, { label: string; help: string }> = {
   current: { label: 'current', help: 'On the latest release of its macOS major' },
   behind: { label: 'behind', help: 'Missing at least one security release of its macOS major' },
-  unknown_major: { label: 'unsupported', help: 'A macOS major the SOFA feed no longer covers: it gets no security fixes' },
-  malformed: { label: 'unreadable', help: 'Jamf Pro reports no macOS version, or one that cannot be read' },
+  end_of_life: { label: 'end of life', help: 'A macOS major Apple no longer patches: it gets no security fixes' },
+  unknown_version: { label: 'unknown version', help: 'A macOS version the SOFA feed does not list: neither current nor behind can be said' },
+  unreadable: { label: 'unreadable', help: 'Jamf Pro reports no macOS version, or one that cannot be read' },
 };
 
 export function stateLabel(state: FleetState | string): string {
@@ -92,14 +93,14 @@ export function nextSort(current: Sort, key: SortKey): Sort {
   return { key, dir: FLEET_COLUMNS.find((c) => c.key === key)?.first ?? 'asc' };
 }
 
-const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, unknown_major: 2, malformed: 3 };
+const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, end_of_life: 2, unknown_version: 3, unreadable: 4 };
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
 /** A computer's value for a column: null sorts last whichever the direction. */
 function sortValue(c: FleetComputer, key: SortKey): string | number | null {
   switch (key) {
     case 'state':
-      return STATE_ORDER[c.state] ?? 4;
+      return STATE_ORDER[c.state] ?? 5;
     case 'last_contact':
       return parseTime(c.last_contact)?.getTime() ?? null;
     case 'name':
@@ -108,7 +109,8 @@ function sortValue(c: FleetComputer, key: SortKey): string | number | null {
     case 'os_version':
       return c[key] || null;
     default:
-      return c[key];
+      // "n/a" (a version the feed does not list) sorts with the missing values, last.
+      return c[key] ?? null;
   }
 }
 

@@ -82,6 +82,11 @@ export function formatNumber(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** A count, or "n/a" where the feed cannot give one (a version it does not list): never a false 0. */
+export function countOrNa(n: number | null): string {
+  return n === null ? 'n/a' : formatNumber(n);
+}
+
 /** "1 computer", "1,234 computers": `plural` with thousands separators. */
 export function countText(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatNumber(n)} ${n === 1 ? singular : pluralForm}`;
