@@ -16,6 +16,8 @@ fn main() {
         "credentials_set_policy",
         "jamf_test_connection",
         "jamf_fleet_report",
+        "jamf_plan_preview",
+        "jamf_plan_os_update",
         "presence_answer",
         "audit_search",
         "audit_verify",

@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use latchkey_audit::{AuditLog, ExportFormat, Facets, Filter, Page, SearchPage, Seq};
 
-use latchkey_broker::control::ControlError;
+use latchkey_broker::control::{ControlError, JamfRead};
+use latchkey_broker::tools::jamf_changes::{Computers, PlanOsUpdateRequest, PlanOsUpdateResult};
 use latchkey_broker::{
     Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
-    CredentialView, CredentialsOverview, Grant, McpClient, Pipeline, PolicySettings, SofaOverview,
-    Verdict, VersionReport,
+    CredentialView, CredentialsOverview, Grant, McpClient, Origin, Pipeline, PolicySettings,
+    SofaOverview, Verdict, VersionReport,
 };
-use latchkey_jamf::{ConnectionCheck, FleetProgress, FleetSecurityReport};
+use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
     Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::{Emitter, Manager, State};
 
 use crate::broker::{BrokerStatus, EmbeddedBroker};
@@ -205,15 +206,16 @@ struct FleetProgressEvent {
 }
 
 /// The fleet security report of an unlocked Jamf domain (a recent one unless `refresh`),
-/// emitting `jamf-fleet-progress` as pages of computers load.
+/// emitting `jamf-fleet-progress` as pages of computers load. Through the pipeline, so it is
+/// on the audit log like an assistant's `jamf_fleet_security_report`.
 #[tauri::command]
 pub async fn jamf_fleet_report<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
     broker: State<'_, EmbeddedBroker>,
     domain: Domain,
     refresh: bool,
-) -> Result<Arc<FleetSecurityReport>, String> {
-    let jamf = Arc::clone(&broker.services()?.jamf);
+) -> Result<serde_json::Value, String> {
+    let services = broker.services()?.clone();
     let progress = |p: FleetProgress| {
         let event = FleetProgressEvent {
             domain: domain.clone(),
@@ -224,9 +226,66 @@ pub async fn jamf_fleet_report<R: tauri::Runtime>(
             tracing::debug!("cannot send fleet progress: {e}");
         }
     };
-    jamf.fleet_report(&domain, refresh, &progress)
-        .await
-        .map_err(|e| e.to_string())
+    let read = JamfRead::Fleet {
+        domain: Some(domain.to_string()),
+        refresh,
+    };
+    services.jamf_read(Origin::app(), read, &progress).await
+}
+
+/// Which Macs of the Fleet tab a software update plan is for, to which version (absent: the
+/// newest of each Mac's major) and by which date (absent: worked out from what they miss).
+#[derive(Debug, Deserialize)]
+pub struct PlanAsked {
+    computer_ids: Vec<String>,
+    version: Option<String>,
+    /// "2026-12-13".
+    deadline: Option<String>,
+}
+
+impl PlanAsked {
+    fn into_request(self, domain: &Domain) -> Result<PlanOsUpdateRequest, String> {
+        let deadline = match self.deadline.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(date) => Some(
+                chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                    .map_err(|_| format!("the deadline {date} is not a date like 2026-12-13"))?,
+            ),
+        };
+        Ok(PlanOsUpdateRequest {
+            domain: Some(domain.to_string()),
+            computers: Computers {
+                computer_ids: Some(self.computer_ids),
+                ..Computers::default()
+            },
+            version: self.version.filter(|v| !v.trim().is_empty()),
+            deadline,
+        })
+    }
+}
+
+/// What "Plan update…" would do (each Mac's current and target version, each plan's deadline
+/// and why); nothing is sent to Jamf Pro.
+#[tauri::command]
+pub async fn jamf_plan_preview(
+    broker: State<'_, EmbeddedBroker>,
+    domain: Domain,
+    plan: PlanAsked,
+) -> Result<serde_json::Value, String> {
+    let services = broker.services()?.clone();
+    let request = plan.into_request(&domain)?;
+    Ok(services.preview_os_update(&request).await?.details)
+}
+
+/// Sends the plan to Jamf Pro once the person confirms (presence): asking here is the approval.
+#[tauri::command]
+pub async fn jamf_plan_os_update(
+    broker: State<'_, EmbeddedBroker>,
+    domain: Domain,
+    plan: PlanAsked,
+) -> Result<PlanOsUpdateResult, String> {
+    let services = broker.services()?.clone();
+    services.plan_os_update(plan.into_request(&domain)?).await
 }
 
 /// Sets how long unlocks last by default and the idle timeout (saved in the settings file).

@@ -68,6 +68,8 @@ fn configure<R: Runtime>(
             commands::credentials_overview,
             commands::jamf_test_connection,
             commands::jamf_fleet_report,
+            commands::jamf_plan_preview,
+            commands::jamf_plan_os_update,
             commands::credentials_check,
             commands::credentials_add,
             commands::credentials_edit,
