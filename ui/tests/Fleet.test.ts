@@ -61,7 +61,7 @@ function rowIds() {
 }
 
 function rowNames() {
-  return screen.getAllByTestId('fleet-row').map((r) => r.querySelector('td')!.textContent);
+  return screen.getAllByTestId('fleet-row').map((r) => r.querySelector('td.name')!.textContent);
 }
 
 const BETA = 'jamf:beta.jamfcloud.com';

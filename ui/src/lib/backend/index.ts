@@ -318,7 +318,6 @@ export interface AuditEntry {
   seq: number;
   /** ISO 8601 UTC. */
   time: string;
-  /** 'admin': something the person (or Latchkey) did, e.g. unlock, approval.approve; `tool` holds the action. */
   kind: 'intent' | 'outcome' | 'checkpoint' | 'admin';
   assistant: AuditAssistant | null;
   tool: string | null;
@@ -326,7 +325,7 @@ export interface AuditEntry {
   arguments: unknown | null;
   domain: string | null;
   decision: AuditDecision | null;
-  /** An approved change: how it was approved (once by the person, or a remembered grant). */
+  /** How a changing call was approved, e.g. "grant g-1234 (until 14:05)" (intents that say so). */
   approval?: string | null;
   /** Outcomes only. */
   result: AuditResult | null;
@@ -599,19 +598,21 @@ export interface PlanPreview {
   skipped: number;
 }
 
-/** What a software update plan asks for: these Macs, optionally to one version and by one deadline. */
+/** What a software update plan asks for: these Macs, optionally to one version and by one date. */
 export interface PlanRequest {
   /** Jamf Pro computer ids. */
   computer_ids: string[];
   /** e.g. "15.7.9"; null: the newest release of each Mac's own major. */
   version: string | null;
-  /** Local date and time, "2026-12-13T17:00"; null: worked out from the releases missed. */
+  /** "2026-12-13" (forced at 17:00 on each Mac); null: worked out from the releases missed. */
   deadline: string | null;
 }
 
-/** Plans Jamf Pro created. */
+/** What a software update plan did: the plans Jamf Pro created, one set per target version. */
 export interface PlanResult {
-  plans: { plan_id: string; device_id: string | null }[];
+  /** What was approved, in plain words. */
+  summary: string;
+  created: { plans: { plan_id: string; device_id: string | null }[] }[];
 }
 
 /** Stops a subscription; safe to call more than once, and before it has started. */

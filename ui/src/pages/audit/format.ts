@@ -21,7 +21,7 @@ export const DECISIONS: { value: AuditDecision; label: string; tone: 'ok' | 'war
   { value: 'denied', label: 'denied', tone: 'bad' },
   { value: 'refused_locked', label: 'refused: locked', tone: 'warn' },
   { value: 'refused_unknown_client', label: 'refused: unknown assistant', tone: 'bad' },
-  { value: 'timed_out', label: 'not answered in time', tone: 'warn' },
+  { value: 'timed_out', label: 'timed out', tone: 'warn' },
   { value: 'refused_invalid', label: 'refused: invalid', tone: 'warn' },
 ];
 
@@ -39,7 +39,7 @@ const DECISION_HELP: Record<AuditDecision, string> = {
   denied: 'You said no',
   refused_locked: "Refused because the domain's credentials were locked",
   refused_unknown_client: 'Refused because the assistant was not allowed',
-  timed_out: 'A change nobody approved in time: refused',
+  timed_out: 'Nobody approved the change in time',
   refused_invalid: 'A change refused before anyone was asked: its arguments or preview were wrong',
 };
 
