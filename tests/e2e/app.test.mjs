@@ -15,7 +15,7 @@ const cli = join(root, 'target/debug/latchkey');
 const driverBin = process.env.TAURI_DRIVER ?? join(root, '.tools/bin/tauri-driver');
 const shots = join(root, 'test-output/e2e');
 const home = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
-const pages = ['credentials', 'audit', 'sofa', 'assistants', 'settings'];
+const pages = ['credentials', 'approvals', 'audit', 'sofa', 'assistants', 'settings'];
 // Pages that say plainly what they cannot do yet.
 const notYet = ['settings'];
 // A secret that must never show up outside the secret store and the broker's memory.
@@ -25,6 +25,9 @@ let appLog = '';
 // A real published SOFA feed beside the repository, and the numbers it must produce.
 const sofaFixtures = resolve(root, '../shared/fixtures/sofa');
 const sofaFeed = 'v2-2026-09-10/macos_data_feed.json';
+
+// How long (seconds) a change waits for the person's approval in this suite.
+const approvalTimeout = 20;
 
 let driver;
 let browser;
@@ -58,6 +61,8 @@ before(async () => {
   process.env.LATCHKEY_HOME = join(home, 'state');
   process.env.LATCHKEY_SOFA_FEED = join(sofaFixtures, sofaFeed);
   process.env.LATCHKEY_LOG = 'info';
+  // Changes wait this long for the person (the timeout test waits it out).
+  process.env.LATCHKEY_APPROVAL_TIMEOUT_SECS = String(approvalTimeout);
   // The app is started by WebKitWebDriver under tauri-driver and inherits its stderr.
   driver = spawn(driverBin, ['--port', '4444', '--native-port', '4445'], { stdio: ['ignore', 'inherit', 'pipe'] });
   driver.stderr.on('data', (chunk) => {
@@ -179,6 +184,19 @@ function mcpAnswers(socketPath, calls) {
   });
 }
 
+/**
+ * Answers the app's own confirmation dialog (on Linux without a polkit agent it decides every
+ * presence check): checks it names `what`, confirms, and waits for it to go.
+ */
+async function confirmPresence(what) {
+  const dialog = await browser.$('[data-testid="presence-dialog"]');
+  await dialog.waitForExist({ timeout: 10_000, timeoutMsg: `no confirmation asked for ${what}` });
+  assert.equal(await dialog.getAttribute('data-purpose'), 'confirm');
+  assert.match(await dialog.getText(), what);
+  await (await browser.$('[data-testid="presence-confirm"]')).click();
+  await dialog.waitForExist({ timeout: 5_000, reverse: true });
+}
+
 /** The whole DOM, including what form fields hold. */
 async function domText() {
   return browser.execute(
@@ -208,6 +226,8 @@ test('a credential is added, unlocked with a confirmation, counted down, locked,
   await (await browser.$('[data-testid="creds-field-url"]')).setValue('https://e2e.example.com');
   await browser.waitUntil(async () => !(await urlError.isExisting()), { timeout: 5_000, timeoutMsg: 'the url error stayed' });
   await (await browser.$('[data-testid="creds-save"]')).click();
+  // Adding asks for presence, from the app too (a click in the webview can be automated).
+  await confirmPresence(/add the Jamf Pro credential "E2E Jamf"/);
 
   const row = await browser.$('[data-testid^="creds-row-"]');
   await row.waitForExist({ timeout: 10_000 });
@@ -267,6 +287,8 @@ test('a credential is added, unlocked with a confirmation, counted down, locked,
   assert.equal(await clientId.getValue(), 'e2e-client');
   await clientId.setValue('e2e-client-2');
   await (await browser.$('[data-testid="creds-edit-save"]')).click();
+  // Another account decides where the secret is sent: that asks for presence.
+  await confirmPresence(/change "E2E Jamf"/);
   await editing.waitForExist({ timeout: 10_000, reverse: true });
   const edited = keyringItems(domain);
   assert.ok(edited.includes('label = Latchkey: Jamf Pro e2e.example.com (client e2e-client-2)'), edited);
@@ -275,6 +297,7 @@ test('a credential is added, unlocked with a confirmation, counted down, locked,
 
   await (await browser.$(`[data-testid="creds-remove-${id}"]`)).click();
   await (await browser.$('[data-testid="creds-remove-confirm"]')).click();
+  await confirmPresence(/remove the credential "E2E Jamf"/);
   await row.waitForExist({ timeout: 10_000, reverse: true });
   assert.doesNotMatch(keyringItems(domain), /latchkey-id/, 'the keyring item is gone');
   assert.ok(!(await domText()).includes(canary));
@@ -337,6 +360,22 @@ test('a new assistant is allowed in the dialog, its call is audited, and an edit
   await browser.saveScreenshot(join(shots, 'audit-broken.png'));
 });
 
+/** Adds a Jamf Pro API client credential on the Credentials page, confirming presence. */
+async function addJamfCredential(label, url, secret) {
+  const domain = `jamf:${new URL(url).host}`;
+  await (await browser.$('button[data-page="credentials"]')).click();
+  await (await browser.$('[data-testid="creds-add"]')).click();
+  await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'jamf_client');
+  await (await browser.$('[data-testid="creds-field-label"]')).setValue(label);
+  await (await browser.$('[data-testid="creds-field-url"]')).setValue(url);
+  await (await browser.$('[data-testid="creds-field-client_id"]')).setValue('latchkey-test');
+  await (await browser.$('[data-testid="creds-field-client_secret"]')).setValue(secret);
+  await (await browser.$('[data-testid="creds-save"]')).click();
+  await confirmPresence(new RegExp(`add the Jamf Pro credential "${label}"`));
+  await (await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`)).waitForExist({ timeout: 10_000 });
+  return domain;
+}
+
 /** Starts the mock Jamf Pro server; resolves to its URL and how many Macs report each version. */
 function startJamfMock(secret, computers) {
   const mock = spawn(join(root, 'target/debug/jamf-mock'), ['--computers', String(computers)], {
@@ -375,16 +414,8 @@ test('a Jamf credential on the mock server: tested, unlocked, and its fleet coun
     assert.ok(want.current > 0 && want.behind > 0 && want.end_of_life > 0 && want.unreadable > 0, JSON.stringify(want));
 
     const domain = `jamf:${new URL(url).host}`;
-    await (await browser.$('button[data-page="credentials"]')).click();
-    await (await browser.$('[data-testid="creds-add"]')).click();
-    await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'jamf_client');
-    await (await browser.$('[data-testid="creds-field-label"]')).setValue('Mock Jamf');
-    await (await browser.$('[data-testid="creds-field-url"]')).setValue(url);
-    await (await browser.$('[data-testid="creds-field-client_id"]')).setValue('latchkey-test');
-    await (await browser.$('[data-testid="creds-field-client_secret"]')).setValue(secret);
-    await (await browser.$('[data-testid="creds-save"]')).click();
+    await addJamfCredential('Mock Jamf', url, secret);
     const unlock = await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`);
-    await unlock.waitForExist({ timeout: 10_000 });
 
     // Test connection while locked: the person confirms, the server answers.
     const dialog = await browser.$('[data-testid="presence-dialog"]');
@@ -435,6 +466,127 @@ test('a Jamf credential on the mock server: tested, unlocked, and its fleet coun
 
     const everywhere = (await domText()) + JSON.stringify(answer) + JSON.stringify(cliReport) + appLog;
     assert.ok(!everywhere.includes(secret), 'the Jamf secret stayed in the broker');
+  } finally {
+    mock.kill();
+  }
+});
+
+/** Runs the Python assistant (tests/e2e/assistant_call.py) calling `tool`; resolves with its answer. */
+function assistantCall(tool, args) {
+  const python = join(root, '.tools/venv/bin/python');
+  const assistant = spawn(python, [join(root, 'tests/e2e/assistant_call.py'), cli, tool, JSON.stringify(args)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let printed = '';
+  assistant.stdout.on('data', (chunk) => (printed += chunk));
+  return new Promise((res, rej) => {
+    assistant.once('error', rej);
+    assistant.once('exit', (code) => (code === 0 ? res(JSON.parse(printed)) : rej(new Error(`the assistant exited ${code}: ${printed}`))));
+  });
+}
+
+/** The changes the mock Jamf Pro server accepted. */
+async function received(url) {
+  const answer = await fetch(`${url}/__mock/received`);
+  assert.equal(answer.status, 200);
+  return (await answer.json()).changes;
+}
+
+test('a change an assistant asks for waits for the person: approved, denied, or not answered in time', async () => {
+  const secret = `${canary}-plan`;
+  const { mock, url } = await startJamfMock(secret, 40);
+  try {
+    const domain = await addJamfCredential('Plan Jamf', url, secret);
+    await (await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`)).click();
+    await confirmPresence(/unlock Jamf Pro/);
+
+    // Two Macs behind on the same major, brought to its newest release by a date a month away.
+    const fleet = JSON.parse(execFileSync(cli, ['jamf', 'fleet', '--json', '--all', '--domain', domain], { encoding: 'utf8' }));
+    const latest = JSON.parse(readFileSync(join(sofaFixtures, 'EXPECTED.json'), 'utf8'))[sofaFeed].latest_product_version_per_major;
+    const behind = fleet.computers.filter((c) => c.state === 'behind' && c.os_version && latest[c.os_version.split('.')[0]]);
+    const major = behind[0].os_version.split('.')[0];
+    const macs = behind.filter((c) => c.os_version.split('.')[0] === major).slice(0, 2);
+    assert.equal(macs.length, 2, `two Macs behind on macOS ${major}: ${JSON.stringify(behind.slice(0, 5))}`);
+    const version = latest[major];
+    const deadline = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const args = { domain, computer_ids: macs.map((m) => m.id), version, deadline };
+
+    // Approved: the card names the client, the tool, the Macs, the version and the deadline.
+    await (await browser.$('button[data-page="credentials"]')).click();
+    const asking = assistantCall('jamf_plan_os_update', args);
+    const card = await browser.$('[data-testid="approval-card"]');
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card' });
+    assert.equal(await (await browser.$('[data-testid="approval-assistant"]')).getText(), 'e2e-python');
+    assert.equal(await (await browser.$('[data-testid="approval-tool"]')).getText(), 'jamf_plan_os_update');
+    assert.equal(await (await browser.$('[data-testid="approval-domain"]')).getAttribute('data-domain'), domain);
+    const targets = [];
+    for (const t of await browser.$$('[data-testid="approval-target"]')) targets.push(await t.getAttribute('data-id'));
+    assert.deepEqual(targets.sort(), args.computer_ids.slice().sort());
+    const summary = await (await browser.$('[data-testid="approval-summary"]')).getText();
+    const day = new Date(`${deadline}T12:00:00Z`);
+    const words = `${day.getUTCDate()} ${day.toLocaleString('en', { month: 'short', timeZone: 'UTC' })} ${day.getUTCFullYear()}`;
+    assert.ok(summary.startsWith(`schedule macOS ${version} on 2 Macs with a deadline of ${words}`), summary);
+    assert.ok(Number(await (await browser.$('[data-testid="approval-countdown"]')).getAttribute('data-seconds')) > 0);
+    await browser.saveScreenshot(join(shots, 'approval-card.png'));
+    assert.deepEqual(await received(url), [], 'nothing is sent before the approval');
+
+    await (await browser.$('[data-testid="approval-approve-once"]')).click();
+    await confirmPresence(/approve: schedule macOS/);
+    await card.waitForExist({ timeout: 10_000, reverse: true });
+    const approved = await asking;
+    assert.equal(approved.is_error, false, approved.text);
+    const changes = await received(url);
+    assert.equal(changes.length, 1, JSON.stringify(changes));
+    assert.equal(changes[0].kind, 'software_update_plan');
+    assert.deepEqual(changes[0].devices.slice().sort(), args.computer_ids.slice().sort());
+    assert.equal(changes[0].specific_version, version);
+    assert.equal(changes[0].force_install_local_date_time, `${deadline}T17:00:00`);
+
+    // The Audit page: the approval, then the call marked approved, then its outcome.
+    await (await browser.$('button[data-page="audit"]')).click();
+    let rows = {};
+    await browser.waitUntil(
+      async () => {
+        rows = {};
+        for (const r of await browser.$$('[data-testid="audit-row"]')) {
+          const tool = await (await r.$('[data-testid="audit-tool"]')).getProperty('textContent');
+          const kind = await r.getAttribute('data-kind');
+          const seq = Number(await r.getAttribute('data-seq'));
+          const decision = await (await r.$('[data-testid="audit-decision"]')).getAttribute('data-decision');
+          if (kind === 'intent' && tool.includes('jamf_plan_os_update') && decision === 'approved') rows.intent ??= seq;
+          if (kind === 'outcome') rows.outcomes = [...(rows.outcomes ?? []), [seq, (await (await r.$('[data-testid="audit-intent-ref"]')).getProperty('textContent')).trim()]];
+          if (kind === 'admin' && decision === 'approved') rows.approval ??= seq;
+        }
+        return rows.intent !== undefined && rows.approval !== undefined;
+      },
+      { timeout: 10_000, timeoutMsg: `the approved call never showed on the Audit page: ${JSON.stringify(rows)}` },
+    );
+    const outcome = rows.outcomes?.find(([, ref]) => ref === `→ #${rows.intent}`);
+    assert.ok(outcome, `an outcome of #${rows.intent}: ${JSON.stringify(rows)}`);
+    assert.ok(rows.approval < rows.intent && rows.intent < outcome[0], JSON.stringify(rows));
+    await browser.saveScreenshot(join(shots, 'audit-approved.png'));
+
+    // Denied: the assistant is told so, and nothing reaches Jamf Pro.
+    const denying = assistantCall('jamf_plan_os_update', args);
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card to deny' });
+    await (await browser.$('[data-testid="approval-deny"]')).click();
+    await card.waitForExist({ timeout: 10_000, reverse: true });
+    const denied = await denying;
+    assert.equal(denied.is_error, true);
+    assert.match(denied.text, /denied by the person/);
+    assert.equal((await received(url)).length, 1, 'a denied change sent nothing');
+
+    // Not answered in time: denied too, and the card goes by itself.
+    const started = Date.now();
+    const waiting = assistantCall('jamf_plan_os_update', args);
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card to leave' });
+    const timedOut = await waiting;
+    assert.equal(timedOut.is_error, true);
+    assert.match(timedOut.text, new RegExp(`not approved within ${approvalTimeout} s`));
+    assert.ok(Date.now() - started >= (approvalTimeout - 1) * 1000, 'it waited for the person');
+    await card.waitForExist({ timeout: 5_000, reverse: true });
+    assert.equal((await received(url)).length, 1, 'a change nobody approved sent nothing');
   } finally {
     mock.kill();
   }
