@@ -56,9 +56,6 @@ impl EmbeddedBroker {
             // On the runtime: the services keep its handle (the audit anchor needs it).
             tauri::async_runtime::block_on(async {
                 let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
-                if let Some(timeout) = approval_timeout_from_env() {
-                    services.approvals.set_timeout(timeout);
-                }
                 Broker::bind(&paths, services.clone()).map(|broker| (broker, services))
             })
         });
@@ -129,16 +126,4 @@ impl EmbeddedBroker {
             });
         }
     }
-}
-
-/// `LATCHKEY_APPROVAL_TIMEOUT_SECS`: a shorter wait for the person's approval (tests use it).
-/// Only shorter: a request never waits longer than the broker's default.
-fn approval_timeout_from_env() -> Option<Duration> {
-    let secs: u64 = std::env::var("LATCHKEY_APPROVAL_TIMEOUT_SECS")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let default = latchkey_broker::pipeline::approvals::DEFAULT_TIMEOUT;
-    Some(Duration::from_secs(secs.max(1)).min(default))
 }

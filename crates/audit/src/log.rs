@@ -490,12 +490,13 @@ impl AuditLog {
             return Ok(());
         };
         let head = writer.head;
-        writer.attempted = head.seq;
-        writer.attempted_at = Instant::now();
-        writer.offered = true;
+        // An empty log has nothing to anchor yet: its first entry is anchored at once.
         if head.seq.0 == 0 {
             return Ok(());
         }
+        writer.attempted = head.seq;
+        writer.attempted_at = Instant::now();
+        writer.offered = true;
         anchor.save(&ChainHead {
             seq: head.seq,
             hash: head.hash,

@@ -301,3 +301,15 @@ fn times_never_go_backwards_along_the_chain() {
         "a clock behind the chain repeats its last time"
     );
 }
+
+/// The broker prunes at start, before any entry: that must not stop the first entry of a new
+/// log from being anchored at once (it did: the empty head counted as offered).
+#[test]
+fn a_new_log_pruned_before_its_first_entry_still_anchors_it_at_once() {
+    let anchor = MemoryAnchor::new();
+    let (_dir, log) = new_log(anchored(&anchor));
+    log.prune(chrono::Utc::now() - chrono::TimeDelta::days(365))
+        .unwrap();
+    record_calls(&log, 1);
+    assert_eq!(anchor.get().map(|h| h.seq), Some(Seq(1)));
+}

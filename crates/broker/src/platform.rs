@@ -64,7 +64,7 @@ pub fn platform_services(
             &paths.audit_file(),
         ),
     );
-    Services::new(
+    let services = Services::new(
         sofa,
         Arc::new(
             CredentialService::new(store, Arc::clone(&presence))
@@ -72,7 +72,9 @@ pub fn platform_services(
         ),
         Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
         Arc::new(audit),
-    )
+    );
+    services.approvals.shorten_timeout_from_env();
+    services
 }
 
 /// This platform's secret store on its own (connected on first use), for tools that read

@@ -157,7 +157,7 @@ async fn an_approved_plan_reaches_jamf_exactly_as_previewed() {
 
     // The audit: the person's approval, then the approved intent, then the outcome.
     let log = entries(&s.services);
-    let at = |what: &dyn Fn(&Entry) -> bool| log.iter().position(|e| what(e)).unwrap();
+    let at = |what: &dyn Fn(&Entry) -> bool| log.iter().position(what).unwrap();
     let approval = at(&|e| e.tool.as_deref() == Some("approval.approve"));
     let intent =
         at(&|e| e.kind == EntryKind::Intent && e.tool.as_deref() == Some("jamf_plan_os_update"));

@@ -70,7 +70,9 @@ pub async fn run(args: ApprovalsArgs) -> anyhow::Result<ExitCode> {
                         p.expires_at.format("%H:%M:%S UTC"),
                     );
                 }
-                println!("\napprove with `latchkey approvals approve ID [--for 15m]`, deny with `latchkey approvals deny ID`");
+                println!(
+                    "\napprove with `latchkey approvals approve ID [--for 15m]`, deny with `latchkey approvals deny ID`"
+                );
             }
         }
         ApprovalsCommand::Approve { id, remember } => {

@@ -116,8 +116,24 @@ async fn assistants_are_listed_denied_and_allowed_again() {
     let refused = rmcp::ServiceExt::serve((), stream.into_split()).await;
     assert!(refused.is_err(), "a denied assistant gets no MCP session");
 
+    // Nor anything through the CLI's socket: it runs `latchkey`, so it is the caller there.
+    for args in [
+        &["jamf", "fleet"][..],
+        &["creds", "status"],
+        &["assistants", "allow", me.to_str().unwrap()],
+    ] {
+        let out = home.latchkey(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("was denied earlier"), "{args:?}: {said}");
+    }
+
+    // Another program (here `timeout`) may allow it again, with presence.
     ok(&home
-        .latchkey(&["assistants", "allow", me.to_str().unwrap()])
+        .latchkey_via(
+            &["timeout", "60"],
+            &["assistants", "allow", me.to_str().unwrap()],
+        )
         .output()
         .unwrap());
     let client = common::socket_client(&home.socket()).await;

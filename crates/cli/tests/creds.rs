@@ -17,7 +17,9 @@ const CANARY: &str = "cli-canary-7d41e0b9";
 fn serve(home: &Home, presence: &str) -> Served {
     let mut cmd = home.latchkey(&["serve"]);
     cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
-        .env("LATCHKEY_LOG", "debug");
+        // Latchkey's own lines only: zbus at debug would fill the stderr pipe this test reads
+        // only at the end, and block the broker.
+        .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug");
     home.serve_with(cmd)
 }
 
@@ -192,6 +194,52 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
     seen += &ok(&run(&home, &["creds", "rm", &id], ""));
     let items = keyring_items(moved);
     assert!(!items.contains("latchkey-id"), "item is gone: {items}");
+
+    // Every admin action is on the audit chain, in order, by the CLI, and the chain verifies.
+    seen += &ok(&run(&home, &["creds", "policy", "--unlock-for", "2h"], ""));
+    for verb in ["deny", "allow", "forget"] {
+        seen += &ok(&run(&home, &["assistants", verb, "/usr/bin/true"], ""));
+    }
+    let admin = ok(&run(
+        &home,
+        &["audit", "search", "--kind", "admin", "--json"],
+        "",
+    ));
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&admin).unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .rev()
+        .map(|e| e["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "credential.add",
+            "unlock",
+            "lock",
+            "credential.rotate",
+            "credential.edit",
+            "credential.edit",
+            "credential.remove",
+            "policy.set",
+            "assistant.deny",
+            "assistant.allow",
+            "assistant.forget"
+        ],
+        "{admin}"
+    );
+    for entry in &entries {
+        assert_eq!(entry["kind"], "admin");
+        assert_eq!(entry["decision"], "allowed", "{entry}");
+        assert_eq!(entry["assistant"]["name"], "latchkey-cli", "{entry}");
+    }
+    assert_eq!(
+        entries.last().unwrap()["domain"],
+        domain,
+        "the add names its domain"
+    );
+    seen += &admin;
+    seen += &ok(&run(&home, &["audit", "verify"], ""));
 
     let log = stop(broker);
     assert!(log.contains("credential added"), "the log is on: {log}");

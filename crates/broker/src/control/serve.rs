@@ -106,15 +106,13 @@ async fn handle(
     caller: Option<&Arc<Caller>>,
     request: ControlRequest,
 ) -> ControlResponse {
-    let result = match request {
+    let result = match (request, caller.and_then(|c| services.assistants.refusal(c))) {
+        // A program the person denied gets nothing here either.
+        (_, Some(refusal)) => Err(ControlError::new(refusal.to_string())),
         // Reads from an admin system: the allow-list (asking about a newcomer), the lock and
         // the audit, exactly like an assistant's call.
-        ControlRequest::JamfRead(read) => audited_jamf(services, caller, read).await,
-        // A program the person denied gets nothing else here either.
-        request => match caller.and_then(|c| services.assistants.refusal(c)) {
-            Some(refusal) => Err(ControlError::new(refusal.to_string())),
-            None => administer(services, caller, request).await,
-        },
+        (ControlRequest::JamfRead(read), None) => audited_jamf(services, caller, read).await,
+        (request, None) => administer(services, caller, request).await,
     };
     match result {
         Ok(value) => ControlResponse::Ok(value),

@@ -19,6 +19,7 @@ use rmcp::model::{
     ProgressNotificationParam,
 };
 
+use crate::pipeline::approvals::WaitingNotice;
 use crate::pipeline::{Call, Effect, Origin, Pipeline, Refused, Surface};
 use crate::{CredentialService, JamfService, Services, SofaService};
 
@@ -239,7 +240,7 @@ impl ServerHandler for LatchkeyServer {
 
 /// While a call waits for the person: progress notifications saying so, when the client asked
 /// for progress (a progress token); nothing otherwise.
-fn waiting_notice(context: &RequestContext<RoleServer>) -> Option<Box<dyn Fn(&str) + Send + Sync>> {
+fn waiting_notice(context: &RequestContext<RoleServer>) -> Option<WaitingNotice> {
     let token = context.meta.get_progress_token()?;
     let peer = context.peer.clone();
     let sent = std::sync::atomic::AtomicU32::new(0);

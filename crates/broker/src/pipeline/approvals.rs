@@ -127,6 +127,9 @@ impl Asked {
     }
 }
 
+/// Told, every few seconds, that a call is still waiting for the person.
+pub type WaitingNotice = Box<dyn Fn(&str) + Send + Sync>;
+
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApprovalVerdict {
@@ -194,6 +197,17 @@ impl Approvals {
         }
     }
 
+    /// `LATCHKEY_APPROVAL_TIMEOUT_SECS` shortens the wait (tests use it); it can never make it
+    /// longer than the default.
+    pub fn shorten_timeout_from_env(&self) {
+        let secs = std::env::var("LATCHKEY_APPROVAL_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        if let Some(secs) = secs {
+            self.set_timeout(Duration::from_secs(secs.max(1)).min(DEFAULT_TIMEOUT));
+        }
+    }
+
     /// How long a request waits before it counts as denied.
     pub fn set_timeout(&self, timeout: Duration) {
         *lock(&self.timeout) = timeout;
@@ -226,11 +240,7 @@ impl Approvals {
     /// Waits for the person's answer to `asked`, unless a grant already covers it. `waiting`
     /// is told every few seconds meanwhile. A timeout is recorded on the audit log here; an
     /// answer was recorded by whoever gave it.
-    pub async fn ask(
-        &self,
-        asked: Asked,
-        waiting: Option<Box<dyn Fn(&str) + Send + Sync>>,
-    ) -> ApprovalVerdict {
+    pub async fn ask(&self, asked: Asked, waiting: Option<WaitingNotice>) -> ApprovalVerdict {
         let Asked { mut request, key } = asked;
         if let Some(grant) = self.covering(&key) {
             return ApprovalVerdict::Approved(format!(

@@ -170,7 +170,7 @@ impl Pipeline {
         &self,
         call: Call,
         preview: P,
-        waiting: Option<Box<dyn Fn(&str) + Send + Sync>>,
+        waiting: Option<approvals::WaitingNotice>,
         work: W,
     ) -> Result<T, Refused>
     where

@@ -66,6 +66,22 @@ impl Home {
         cmd
     }
 
+    /// `latchkey` run by another program, `wrapper` (e.g. `timeout 60`): the caller the
+    /// broker sees is then that program, not this test.
+    pub fn latchkey_via(&self, wrapper: &[&str], args: &[&str]) -> Command {
+        let mut cmd = self.latchkey(args);
+        let mut wrapped = Command::new(wrapper[0]);
+        wrapped.args(&wrapper[1..]).arg(LATCHKEY).args(args);
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        cmd = wrapped;
+        cmd
+    }
+
     /// Starts `latchkey serve` and waits until its socket accepts connections. Its (test
     /// build's) scripted presence check approves, so test clients are let in.
     pub fn serve(&self) -> Served {
@@ -81,7 +97,9 @@ impl Home {
             .spawn()
             .expect("spawn latchkey serve");
         let served = Served { child };
-        wait_for_socket(&self.socket());
+        // The control socket: connecting to the MCP one would make this test an assistant
+        // the broker asks about (and a declining presence check would deny it).
+        wait_for_socket(&self.dir.join("control.sock"));
         served
     }
 }
