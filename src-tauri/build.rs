@@ -21,6 +21,7 @@ fn main() {
         "presence_answer",
         "audit_search",
         "audit_verify",
+        "audit_acknowledge",
         "audit_facets",
         "audit_export",
         "assistants_list",

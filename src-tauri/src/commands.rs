@@ -330,6 +330,9 @@ pub struct ChainStatus {
 pub struct ChainProblem {
     seq: u64,
     message: String,
+    /// The kind of damage (`edited`, `broken`, `unanchored`, …): a `broken` chain can be
+    /// acknowledged.
+    kind: String,
 }
 
 fn audit_log(broker: &EmbeddedBroker) -> Result<Arc<AuditLog>, String> {
@@ -376,9 +379,22 @@ pub async fn audit_verify(broker: State<'_, EmbeddedBroker>) -> Result<ChainStat
         problem: verification.first_problem.map(|p| ChainProblem {
             seq: p.seq.0,
             message: p.to_string(),
+            kind: serde_json::to_value(&p.what)
+                .ok()
+                .and_then(|v| v["kind"].as_str().map(str::to_owned))
+                .unwrap_or_default(),
         }),
         anchor,
     })
+}
+
+/// Acknowledges a break in the chain (the broker asks for presence); whether there was one.
+#[tauri::command]
+pub async fn audit_acknowledge(broker: State<'_, EmbeddedBroker>) -> Result<bool, String> {
+    let pipeline = Arc::clone(&broker.services()?.pipeline);
+    pipeline
+        .acknowledge_audit_break(&latchkey_broker::Actor::app())
+        .await
 }
 
 #[tauri::command]

@@ -81,6 +81,7 @@ fn configure<R: Runtime>(
             commands::presence_answer,
             commands::audit_search,
             commands::audit_verify,
+            commands::audit_acknowledge,
             commands::audit_facets,
             commands::audit_export,
             commands::assistants_list,

@@ -406,6 +406,30 @@ describe('Audit page: the chain', () => {
     expect(button('audit-verify').textContent).toBe('Verify again');
   });
 
+  it('offers to acknowledge a recorded break, then verifies again', async () => {
+    const recorded: ChainStatus = {
+      ...broken,
+      problem: { seq: 9, message: 'the chain was found broken at #9', kind: 'broken' },
+    };
+    let answers: ChainStatus[] = [recorded, verified(12)];
+    mockAudit({ audit_verify: () => answers.shift(), audit_acknowledge: () => true });
+    render(Audit);
+    const chain = screen.getByTestId('audit-chain');
+    await waitFor(() => expect(chain.dataset.state).toBe('broken'));
+    await fireEvent.click(button('audit-acknowledge'));
+    await waitFor(() => expect(chain.dataset.state).toBe('ok'));
+    expect(callsTo('audit_acknowledge')).toHaveLength(1);
+    expect(screen.queryByTestId('audit-acknowledge')).toBeNull();
+    answers = [];
+  });
+
+  it('offers no acknowledgement for an edited entry', async () => {
+    mockAudit({ audit_verify: () => broken });
+    render(Audit);
+    await waitFor(() => expect(screen.getByTestId('audit-chain').dataset.state).toBe('broken'));
+    expect(screen.queryByTestId('audit-acknowledge')).toBeNull();
+  });
+
   it('shows an unanchored log in amber, not as broken', async () => {
     mockAudit({ audit_verify: () => unanchored });
     render(Audit);

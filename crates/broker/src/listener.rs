@@ -130,6 +130,7 @@ impl Broker {
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
         let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
         let retention = tokio::spawn(Arc::clone(&self.services.audit).keep_retention());
+        let anchoring = tokio::spawn(Arc::clone(&self.services.audit).keep_anchored());
         let jamf_tokens = tokio::spawn(Arc::clone(&self.services.jamf).forget_locked());
         tokio::pin!(shutdown);
         loop {
@@ -164,6 +165,7 @@ impl Broker {
         expiry.abort();
         sleep_lock.abort();
         retention.abort();
+        anchoring.abort();
         jamf_tokens.abort();
         self.services.jamf.forget(|_| true).await;
         self.services.audit.anchor_head().await;

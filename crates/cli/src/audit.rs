@@ -11,6 +11,7 @@ use latchkey_audit::{
     AnchorCheck, AuditLog, CallResult, Decision, Entry, EntryKind, ExportFormat, Filter,
     KindFilter, Page, Tamper,
 };
+use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{StatePaths, anchored_options, platform_store};
 
 #[derive(Debug, Args)]
@@ -27,6 +28,9 @@ enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Acknowledge a break in the chain that `verify` reports (asks for presence): the
+    /// damaged entries stay as evidence, and the chain is trusted again from the break on
+    Acknowledge,
     /// The newest entries, oldest first
     Tail {
         #[arg(short = 'n', long, default_value_t = 20)]
@@ -172,6 +176,9 @@ fn when<Tz: TimeZone>(value: &str, now: DateTime<Tz>) -> Result<DateTime<Utc>, S
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    if let AuditCommand::Acknowledge = args.command {
+        return crate::runtime()?.block_on(acknowledge());
+    }
     let path = StatePaths::from_env()?.audit_file();
     if !path.exists() {
         bail!(
@@ -191,6 +198,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let log =
         AuditLog::open_with(&path, options).with_context(|| format!("open {}", path.display()))?;
     match args.command {
+        AuditCommand::Acknowledge => unreachable!("handled by the broker, above"),
         AuditCommand::Verify { json } => {
             let verification = log.verify()?;
             if json {
@@ -363,6 +371,22 @@ fn line(entry: &Entry, outcome: Option<&Entry>) -> String {
     )
     .trim_end()
     .to_owned()
+}
+
+/// Through the broker, which holds the presence check and writes the acknowledgement.
+async fn acknowledge() -> anyhow::Result<ExitCode> {
+    let socket = StatePaths::from_env()?.control_socket();
+    let mut broker = ControlClient::connect(&socket).await?;
+    let request = ControlRequest::AcknowledgeAuditBreak;
+    let acknowledged: bool = crate::password_agent::call(&mut broker, &request).await?;
+    if acknowledged {
+        println!(
+            "acknowledged: the damaged entries stay as evidence; `latchkey audit verify` checks the chain from the break on"
+        );
+    } else {
+        println!("there is no break in the audit chain to acknowledge");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

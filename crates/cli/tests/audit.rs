@@ -222,6 +222,15 @@ async fn a_cut_off_tail_is_caught_by_the_head_anchored_in_the_secret_store() {
         .output()
         .unwrap());
     assert_eq!(json_array(&breaks).len(), 1, "recorded once: {breaks}");
+
+    // The person acknowledges it (with presence, through the broker): the chain verifies
+    // again from the break on, and the acknowledgement is on the chain too.
+    let broker = home.serve();
+    let said = ok(&home.latchkey(&["audit", "acknowledge"]).output().unwrap());
+    assert!(said.starts_with("acknowledged"), "{said}");
+    drop(broker);
+    let verified = ok(&home.latchkey(&["audit", "verify"]).output().unwrap());
+    assert!(verified.starts_with("the chain verifies"), "{verified}");
 }
 
 fn json_array(text: &str) -> Vec<serde_json::Value> {

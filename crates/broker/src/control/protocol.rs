@@ -68,6 +68,8 @@ pub enum ControlRequest {
     Grants,
     /// Revoke a remembered approval → `null`.
     Revoke { grant: String },
+    /// Acknowledge a break in the audit chain (asks for presence) → whether there was one.
+    AcknowledgeAuditBreak,
 }
 
 impl ControlRequest {
@@ -96,6 +98,9 @@ impl ControlRequest {
                 verdict: Verdict::Allowed,
             } => format!("allow {assistant} to use Latchkey"),
             ControlRequest::Approve { id, .. } => format!("approve the change waiting as {id}"),
+            ControlRequest::AcknowledgeAuditBreak => {
+                "acknowledge the break in the audit chain".to_owned()
+            }
             ControlRequest::SetAssistant { .. }
             | ControlRequest::Overview
             | ControlRequest::Lock { .. }

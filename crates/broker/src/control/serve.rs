@@ -202,6 +202,12 @@ async fn administer(
                 .map_err(approval_error)?;
             serde_json::Value::Null
         }
+        ControlRequest::AcknowledgeAuditBreak => json(
+            pipeline
+                .acknowledge_audit_break(&actor)
+                .await
+                .map_err(ControlError::new)?,
+        ),
         ControlRequest::JamfRead(_) => unreachable!("reads are handled before"),
     })
 }

@@ -228,7 +228,7 @@ impl ServerHandler for LatchkeyServer {
             .feed()
             .await
             .map_err(|e| ErrorData::internal_error(e, None))?;
-        let body = serde_json::json!({ "feed": loaded.origin, "summary": loaded.feed.summary() });
+        let body = serde_json::json!({ "feed": self.sofa.describe(&loaded), "summary": loaded.feed.summary() });
         let text = serde_json::to_string_pretty(&body)
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         Ok(ReadResourceResult::new(vec![

@@ -253,6 +253,14 @@ impl Pipeline {
         Ok(forgot)
     }
 
+    /// Acknowledges the newest break in the audit chain, after a presence check (the log
+    /// records the acknowledgement itself); `false` when there was none.
+    pub async fn acknowledge_audit_break(&self, actor: &Actor) -> Result<bool, String> {
+        self.audit
+            .acknowledge_break(&*self.credentials.presence(), actor)
+            .await
+    }
+
     /// Records an admin action that was done or declined. It has already happened (or not),
     /// so a log that cannot take the entry is reported in the broker's log, not to the person
     /// as a failure of the action.

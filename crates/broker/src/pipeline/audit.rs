@@ -65,6 +65,48 @@ impl Audit {
         }
     }
 
+    /// Anchors the head within about a minute of the log going quiet, until dropped (the
+    /// log anchors on its own as entries come; this covers the last ones before a lull).
+    pub async fn keep_anchored(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            let Ok(log) = self.log.clone() else { return };
+            match tokio::task::spawn_blocking(move || log.anchor_if_stale()).await {
+                Ok(Err(e)) => tracing::warn!("could not anchor the audit log: {e}"),
+                Err(e) => tracing::warn!("could not anchor the audit log: {e}"),
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Records that the person acknowledged the newest break on the chain, after a presence
+    /// check: from then on the log verifies again if nothing else is wrong. `false` when
+    /// there was no break to acknowledge.
+    pub async fn acknowledge_break(
+        &self,
+        presence: &dyn latchkey_vault::Presence,
+        actor: &super::admin::Actor,
+    ) -> Result<bool, String> {
+        let log = self
+            .log
+            .clone()
+            .map_err(|e| format!("it cannot be opened: {e}"))?;
+        let request = latchkey_vault::PresenceRequest::new(
+            "acknowledge the break in the audit chain and start trusting it again",
+            actor.requester.clone(),
+        );
+        presence
+            .confirm(&request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let who = actor.who.clone();
+        let acknowledged = blocking(move || log.acknowledge_break(&who))
+            .await?
+            .map_err(|e| e.to_string())?;
+        self.written();
+        Ok(acknowledged.is_some())
+    }
+
     /// Prunes entries older than [`RETENTION`] now and then once a day, until dropped. The
     /// log keeps a checkpoint entry, so what remains still verifies.
     pub async fn keep_retention(self: Arc<Self>) {
@@ -225,8 +267,8 @@ impl Anchor for StoreAnchor {
     }
 }
 
-/// Options for the log at `log`, its head anchored in `store` every 100 entries and at
-/// shutdown.
+/// Options for the log at `log`, its head anchored in `store` at its first entry, every 16
+/// entries, after a quiet minute and at shutdown.
 pub fn anchored_options(
     store: Arc<dyn SecretStore>,
     runtime: tokio::runtime::Handle,

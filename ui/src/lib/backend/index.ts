@@ -693,6 +693,8 @@ export interface Backend {
   auditSearch(filter: AuditFilter, before: number | null, limit: number): Promise<AuditPage>;
   /** Walks the hash chain and checks it against the anchor. */
   auditVerify(): Promise<ChainStatus>;
+  /** Acknowledges a break in the chain (presence follows); whether there was one. */
+  auditAcknowledge(): Promise<boolean>;
   /** Writes the entries matching `filter` to a file; resolves with its path. */
   auditExport(filter: AuditFilter, format: AuditExportFormat): Promise<string>;
   /** Assistant names, tools and domains recent entries hold. */
@@ -776,6 +778,7 @@ export const backend: Backend = {
 
   auditSearch: (filter, before, limit) => invoke<AuditPage>('audit_search', { filter, before, limit }),
   auditVerify: () => invoke<ChainStatus>('audit_verify'),
+  auditAcknowledge: () => invoke<boolean>('audit_acknowledge'),
   auditExport: (filter, format) => invoke<string>('audit_export', { filter, format }),
   auditFacets: () => invoke<AuditFacets>('audit_facets'),
 
