@@ -77,6 +77,9 @@ bench: setup-test ui
 	cargo bench $(CARGO_FLAGS) -p latchkey-vault --bench session
 	cargo bench $(CARGO_FLAGS) -p latchkey-audit --bench audit
 	cargo bench $(CARGO_FLAGS) -p latchkey-jamf --bench fleet
+	cargo bench $(CARGO_FLAGS) -p latchkey-broker --bench approvals
 	cargo build $(CARGO_FLAGS) --release -p latchkey-app
-	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a dbus-run-session -- \
+	# Inside an unlocked keyring of its own: a broker (and the app) that meets no keyring
+	# would have gnome-keyring ask to create one, and wait forever for an answer.
+	LATCHKEY_APP=$(CURDIR)/target/release/latchkey-app xvfb-run -a $(WITH_KEYRING) \
 		cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench mcp_roundtrip
