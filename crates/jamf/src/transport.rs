@@ -179,7 +179,9 @@ async fn send(
     if announced > limit as u64 {
         return Ok((status, headers, too_big()));
     }
-    let mut body = Vec::with_capacity(announced as usize);
+    // Content-Length is the server's word: reserve at most 1 MiB on it, grow as bytes arrive.
+    // reqwest decompresses gzip before `chunk`, so `limit` counts decompressed bytes.
+    let mut body = Vec::with_capacity((announced as usize).min(MAX_CHANGE_BODY));
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
             return Ok((status, headers, too_big()));

@@ -133,3 +133,36 @@ async fn a_failing_page_fails_the_report() {
         "Jamf Pro answered HTTP 500 for GET /api/v4/computers-inventory"
     );
 }
+
+/// Issue #12 item 10: a server claiming 8.6e12 records (or just one over the bound) is refused
+/// with a clear error before a page slot is sized or a second page requested, for computers and
+/// for every other paged list.
+#[tokio::test]
+async fn issue_12_hostile_total_count_is_refused() {
+    let Some(feed) = sofa_feed() else { return };
+    let (mock, client) = start(MockConfig::default()).await;
+    for total in [
+        8_600_000_000_000_u64,
+        8_000_000_000_000,
+        latchkey_jamf::MAX_LISTED + 1,
+    ] {
+        let body = format!(r#"{{"totalCount": {total}, "results": []}}"#).into_bytes();
+        mock.serve_body("/api/v4/computers-inventory", body.clone());
+        mock.serve_body("/api/v3/computer-groups/smart-groups", body);
+        mock.reset_stats();
+        let err = client
+            .fleet_security_report(&feed, &|_| {})
+            .await
+            .expect_err("an implausible totalCount is refused")
+            .to_string();
+        assert!(err.contains(&format!("totalCount {total}")), "{err}");
+        assert!(err.contains("at most 1000000"), "{err}");
+        let err = client.smart_groups().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("totalCount {total}")), "{err}");
+        assert_eq!(
+            mock.count("GET /api/v4/computers-inventory"),
+            1,
+            "page 0 only"
+        );
+    }
+}
