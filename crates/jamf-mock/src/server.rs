@@ -43,6 +43,11 @@ pub(crate) enum FaultKind {
         retry_after: Option<u64>,
     },
     Delay(Duration),
+    /// Answer `status` (307, 308...) with `Location: location`, as a hijacked server would.
+    Redirect {
+        status: u16,
+        location: String,
+    },
 }
 
 /// Everything the handlers share.
@@ -160,6 +165,13 @@ async fn handle(state: &MockState, path: &str, request: Request, next: Next) -> 
             if let Some(seconds) = retry_after {
                 response.headers_mut().insert(RETRY_AFTER, seconds.into());
             }
+            return response;
+        }
+        Some(FaultKind::Redirect { status, location }) => {
+            let mut response = StatusCode::from_u16(status).unwrap().into_response();
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, location.parse().unwrap());
             return response;
         }
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
