@@ -182,7 +182,8 @@ impl Mock {
         });
     }
 
-    /// Authorized GETs of exactly `path` answer 200 with `body` (a fixture) from now on.
+    /// Authorized GETs of exactly `path` answer 200 with `body` (a fixture) from now on; a
+    /// gzip stream is sent as `Content-Encoding: gzip` (for tests of decompressed sizes).
     pub fn serve_body(&self, path: &str, body: Vec<u8>) {
         self.state
             .bodies

@@ -188,7 +188,17 @@ async fn handle(state: &MockState, path: &str, request: Request, next: Next) -> 
     }
     let canned = state.bodies.lock().unwrap().get(path).cloned();
     if let Some(body) = canned {
-        return (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response();
+        // A gzip stream (its magic number) is served as `Content-Encoding: gzip`.
+        let encoding = if body.starts_with(&[0x1f, 0x8b]) {
+            "gzip"
+        } else {
+            "identity"
+        };
+        let headers = [
+            (CONTENT_TYPE, "application/json"),
+            (axum::http::header::CONTENT_ENCODING, encoding),
+        ];
+        return (StatusCode::OK, headers, body).into_response();
     }
     let started = Instant::now();
     let response = next.run(request).await;

@@ -166,3 +166,25 @@ async fn issue_12_hostile_total_count_is_refused() {
         );
     }
 }
+
+/// Issue #12 item 10: the 256 MiB cap on a read counts decompressed bytes: a gzip bomb of a
+/// few hundred KiB that inflates past it is refused with a clear error.
+#[tokio::test]
+async fn issue_12_a_gzip_bomb_is_capped_after_decompression() {
+    use std::io::Write;
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..257 {
+        bomb.write_all(&chunk).unwrap();
+    }
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < 4 << 20, "{}", bomb.len());
+    let (mock, client) = start(MockConfig::default()).await;
+    mock.serve_body("/JSSResource/policies", bomb);
+    let err = client.policies().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unexpected answer from GET /JSSResource/policies: the answer is over 256 MiB, so it \
+         was not read"
+    );
+}
