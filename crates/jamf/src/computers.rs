@@ -471,6 +471,14 @@ impl JamfClient {
         }
         // At most MAX_LISTED / 1 pages: fits a u32 and a Vec of page slots.
         let pages = total.div_ceil(u64::from(page_size)).max(1) as u32;
+        // More records on a page than asked for would let the pages add up past MAX_LISTED.
+        let overfull = |page: u32, len: usize| JamfError::Parse {
+            endpoint: endpoint(&reqwest::Method::GET, path),
+            detail: format!("page {page} has {len} records, more than the {page_size} asked for"),
+        };
+        if first.results.len() > page_size as usize {
+            return Err(overfull(0, first.results.len()));
+        }
         let mut loaded = first.results.len() as u64;
         progress(loaded, total);
         let mut by_page: Vec<Vec<T>> = Vec::with_capacity(pages as usize);
@@ -503,6 +511,9 @@ impl JamfClient {
             drop(sender);
             while let Some((page, result)) = receiver.recv().await {
                 let results = result?.results;
+                if results.len() > page_size as usize {
+                    return Err(overfull(page, results.len()));
+                }
                 loaded += results.len() as u64;
                 by_page[page as usize] = results;
                 progress(loaded, total);

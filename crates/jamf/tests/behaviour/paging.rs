@@ -188,3 +188,19 @@ async fn issue_12_a_gzip_bomb_is_capped_after_decompression() {
          was not read"
     );
 }
+
+/// Issue #12 item 10: a page with more records than asked for is refused, so the pages of a
+/// list cannot add up to more than `MAX_LISTED` whatever the server says.
+#[tokio::test]
+async fn issue_12_a_page_with_more_records_than_asked_is_refused() {
+    let (mock, client) = start(MockConfig::default()).await;
+    let results = vec![r#"{"id":"1","name":"x"}"#; 2001].join(",");
+    let body = format!(r#"{{"totalCount": 2001, "results": [{results}]}}"#);
+    mock.serve_body("/api/v3/computer-groups/smart-groups", body.into_bytes());
+    let err = client.smart_groups().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unexpected answer from GET /api/v3/computer-groups/smart-groups: page 0 has 2001 \
+         records, more than the 2000 asked for"
+    );
+}
