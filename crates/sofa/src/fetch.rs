@@ -29,11 +29,20 @@ pub const MAX_FEED_BYTES: u64 = 64 << 20;
 const FEED_FILE: &str = "sofa-feed.json";
 const META_FILE: &str = "sofa-feed.meta.json";
 
-/// Where the feed comes from: a URL, or a file path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the feed comes from: a URL, or a file path. Its `Debug` leaves out a URL's userinfo.
+#[derive(Clone, PartialEq, Eq)]
 pub enum FeedSource {
     Url(String),
     File(PathBuf),
+}
+
+impl std::fmt::Debug for FeedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(url) => f.debug_tuple("Url").field(&redact_url(url)).finish(),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 impl FeedSource {

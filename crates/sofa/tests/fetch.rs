@@ -376,6 +376,8 @@ async fn issue_12_a_feed_urls_userinfo_is_never_shown() {
     let secret_url = url.replacen("http://", "http://mirror-user:hunter2pw@", 1);
     let cache = tempfile::tempdir().unwrap();
     let store = FeedStore::new(FeedSource::Url(secret_url.clone()), cache.path()).unwrap();
+    let debug = format!("{store:?}");
+    assert!(!debug.contains("hunter2pw"), "{debug}");
     let loaded = store.load(Refresh::Now).await.unwrap();
     assert_eq!(loaded.origin.source, url);
     let shown = serde_json::to_string(&loaded.origin).unwrap();
