@@ -162,6 +162,12 @@ impl Mock {
         );
     }
 
+    /// The next `times` requests under `path` answer `status` (a 3xx) pointing at `location`.
+    pub fn redirect(&self, path: &str, status: u16, location: &str, times: u32) {
+        let location = location.to_owned();
+        self.add_fault(path, FaultKind::Redirect { status, location }, 0, times);
+    }
+
     /// The next `times` requests under `path` wait `delay` before being handled.
     pub fn delay(&self, path: &str, delay: Duration, times: u32) {
         self.add_fault(path, FaultKind::Delay(delay), 0, times);
@@ -176,7 +182,8 @@ impl Mock {
         });
     }
 
-    /// Authorized GETs of exactly `path` answer 200 with `body` (a fixture) from now on.
+    /// Authorized GETs of exactly `path` answer 200 with `body` (a fixture) from now on; a
+    /// gzip stream is sent as `Content-Encoding: gzip` (for tests of decompressed sizes).
     pub fn serve_body(&self, path: &str, body: Vec<u8>) {
         self.state
             .bodies

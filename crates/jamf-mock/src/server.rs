@@ -43,6 +43,11 @@ pub(crate) enum FaultKind {
         retry_after: Option<u64>,
     },
     Delay(Duration),
+    /// Answer `status` (307, 308...) with `Location: location`, as a hijacked server would.
+    Redirect {
+        status: u16,
+        location: String,
+    },
 }
 
 /// Everything the handlers share.
@@ -162,6 +167,13 @@ async fn handle(state: &MockState, path: &str, request: Request, next: Next) -> 
             }
             return response;
         }
+        Some(FaultKind::Redirect { status, location }) => {
+            let mut response = StatusCode::from_u16(status).unwrap().into_response();
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, location.parse().unwrap());
+            return response;
+        }
         Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
         None => {}
     }
@@ -176,7 +188,17 @@ async fn handle(state: &MockState, path: &str, request: Request, next: Next) -> 
     }
     let canned = state.bodies.lock().unwrap().get(path).cloned();
     if let Some(body) = canned {
-        return (StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response();
+        // A gzip stream (its magic number) is served as `Content-Encoding: gzip`.
+        let encoding = if body.starts_with(&[0x1f, 0x8b]) {
+            "gzip"
+        } else {
+            "identity"
+        };
+        let headers = [
+            (CONTENT_TYPE, "application/json"),
+            (axum::http::header::CONTENT_ENCODING, encoding),
+        ];
+        return (StatusCode::OK, headers, body).into_response();
     }
     let started = Instant::now();
     let response = next.run(request).await;

@@ -51,6 +51,7 @@ impl JamfClient {
             .cookie_store(true)
             .user_agent(concat!("latchkey-jamf/", env!("CARGO_PKG_VERSION")))
             .https_only(base.scheme() == "https")
+            .redirect(same_origin_redirects())
             .build()
             .map_err(|e| JamfError::InvalidOptions(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
@@ -104,6 +105,31 @@ impl fmt::Debug for JamfClient {
             .field("secret", &"[redacted]")
             .field("options", &self.inner.options)
             .finish_non_exhaustive()
+    }
+}
+
+/// Every request carries a credential (the client secret, a password, a bearer token), so a
+/// redirect is followed only within the origin it was sent to (scheme, host and port): a 307
+/// or 308 re-sends the body, secret included, to wherever `Location` points. Any other redirect
+/// comes back as the 3xx answer, which the transport turns into `JamfError::Redirected`.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(Url::origin);
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if first.as_ref() == Some(&attempt.url().origin()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// `scheme://host[:port]` of a `Location` value relative to `base`, or a note that it had none.
+pub(crate) fn origin_of(base: &Url, location: Option<&str>) -> String {
+    match location.and_then(|l| base.join(l).ok()) {
+        Some(url) => url.origin().ascii_serialization(),
+        None => "no usable Location".to_owned(),
     }
 }
 

@@ -26,6 +26,10 @@ use crate::{ComputerRef, JamfClient, JamfError, MAX_PAGE_SIZE, Section, SerialNu
 /// Items kept per list-shaped section in [`ComputerInventory`]; a Mac can list thousands of
 /// applications, which no assistant needs verbatim.
 const MAX_LIST_ITEMS: usize = 100;
+/// The most records of one list (computers, mobile devices, groups...) read page by page: far
+/// above the largest real fleet, and a bound on the pages, requests and memory that a hostile
+/// or broken server's `totalCount` can ask for (8.6e12 once sized a Vec and aborted).
+pub const MAX_LISTED: u64 = 1_000_000;
 /// Default page size of a search: enough to pick from, small enough to read.
 const DEFAULT_SEARCH_PAGE_SIZE: u32 = 50;
 
@@ -443,7 +447,8 @@ impl JamfClient {
         Ok((api, computers))
     }
 
-    /// Pages 1.. of a list whose page 0 is `first`, in order. `query` carries `page=0`, which
+    /// Pages 1.. of a list whose page 0 is `first`, in order. A `totalCount` over
+    /// [`MAX_LISTED`] is refused before anything is sized from it. `query` carries `page=0`, which
     /// each worker replaces with its page number.
     pub(crate) async fn remaining_pages<T: DeserializeOwned + Send + 'static>(
         &self,
@@ -454,11 +459,26 @@ impl JamfClient {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<Vec<T>, JamfError> {
         let total = first.total();
-        let pages = total.div_ceil(u64::from(page_size)).max(1);
-        let pages = u32::try_from(pages).map_err(|_| JamfError::Parse {
+        if total > MAX_LISTED {
+            return Err(JamfError::Parse {
+                endpoint: endpoint(&reqwest::Method::GET, path),
+                detail: format!(
+                    "totalCount {total} is more than any real Jamf Pro server holds \
+                     (Latchkey reads at most {MAX_LISTED} records of a list), so no page \
+                     after the first was read"
+                ),
+            });
+        }
+        // At most MAX_LISTED / 1 pages: fits a u32 and a Vec of page slots.
+        let pages = total.div_ceil(u64::from(page_size)).max(1) as u32;
+        // More records on a page than asked for would let the pages add up past MAX_LISTED.
+        let overfull = |page: u32, len: usize| JamfError::Parse {
             endpoint: endpoint(&reqwest::Method::GET, path),
-            detail: format!("totalCount {total} is implausible"),
-        })?;
+            detail: format!("page {page} has {len} records, more than the {page_size} asked for"),
+        };
+        if first.results.len() > page_size as usize {
+            return Err(overfull(0, first.results.len()));
+        }
         let mut loaded = first.results.len() as u64;
         progress(loaded, total);
         let mut by_page: Vec<Vec<T>> = Vec::with_capacity(pages as usize);
@@ -491,6 +511,9 @@ impl JamfClient {
             drop(sender);
             while let Some((page, result)) = receiver.recv().await {
                 let results = result?.results;
+                if results.len() > page_size as usize {
+                    return Err(overfull(page, results.len()));
+                }
                 loaded += results.len() as u64;
                 by_page[page as usize] = results;
                 progress(loaded, total);

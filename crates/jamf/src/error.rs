@@ -100,6 +100,18 @@ pub enum JamfError {
         /// What happened instead of an answer.
         detail: String,
     },
+    /// The server redirected a request (which carries a secret or a token) to another
+    /// origin; the redirect was not followed, so nothing was sent there.
+    #[error(
+        "Jamf Pro at {server} redirected to another origin ({target}); Latchkey does not send \
+         credentials across origins"
+    )]
+    Redirected {
+        /// The configured server, `host[:port]`.
+        server: String,
+        /// The origin redirected to (`scheme://host[:port]`, no path or query).
+        target: String,
+    },
     /// The server's answer did not have the expected shape.
     #[error("unexpected answer from {endpoint}: {detail}")]
     Parse {

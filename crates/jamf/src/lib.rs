@@ -45,7 +45,7 @@ pub use check::ConnectionCheck;
 pub use client::JamfClient;
 pub use commands::{BlankPush, FrameworkRedeploy};
 pub use computers::{
-    ComputerInventory, ComputerPage, ComputerSearch, ComputerSummary, TruncatedSection,
+    ComputerInventory, ComputerPage, ComputerSearch, ComputerSummary, MAX_LISTED, TruncatedSection,
 };
 pub use error::JamfError;
 pub use fleet::{FleetComputer, FleetProgress, FleetSecurityReport};

@@ -8,11 +8,12 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
+use reqwest::header::{ACCEPT, HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
+use crate::client::origin_of;
 use crate::{JamfClient, JamfError};
 
 /// The longest `Retry-After` obeyed; a server asking for more gets retried sooner, and if it is
@@ -127,6 +128,14 @@ impl JamfClient {
             };
             let last = attempt >= max_attempts;
             let wait = match outcome {
+                Ok((status, headers, _)) if status.is_redirection() => {
+                    // Only a redirect to another origin gets here (see `client.rs`).
+                    let location = headers.get(LOCATION).and_then(|v| v.to_str().ok());
+                    return Err(JamfError::Redirected {
+                        server: self.inner.server.clone(),
+                        target: origin_of(&self.inner.base, location),
+                    });
+                }
                 Ok((status, _, None)) => return Err(oversized(status, endpoint, repeat)),
                 Ok((status, _, Some(body))) if repeat != Repeat::Safe || !retryable(status) => {
                     return Ok(Reply { status, body });
@@ -179,7 +188,9 @@ async fn send(
     if announced > limit as u64 {
         return Ok((status, headers, too_big()));
     }
-    let mut body = Vec::with_capacity(announced as usize);
+    // Content-Length is the server's word: reserve at most 1 MiB on it, grow as bytes arrive.
+    // reqwest decompresses gzip before `chunk`, so `limit` counts decompressed bytes.
+    let mut body = Vec::with_capacity((announced as usize).min(MAX_CHANGE_BODY));
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
             return Ok((status, headers, too_big()));

@@ -22,14 +22,27 @@ pub const V1_FEED_URL: &str = "https://sofafeed.macadmins.io/v1/macos_data_feed.
 /// How often a running broker refreshes the feed unless told otherwise.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(6 * 60 * 60);
 
+/// The largest feed read from the network, a file or the cache: SOFA's macOS feed is a few MiB
+/// today, and anything far beyond this is not a feed but a way to exhaust memory.
+pub const MAX_FEED_BYTES: u64 = 64 << 20;
+
 const FEED_FILE: &str = "sofa-feed.json";
 const META_FILE: &str = "sofa-feed.meta.json";
 
-/// Where the feed comes from: a URL, or a file path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the feed comes from: a URL, or a file path. Its `Debug` leaves out a URL's userinfo.
+#[derive(Clone, PartialEq, Eq)]
 pub enum FeedSource {
     Url(String),
     File(PathBuf),
+}
+
+impl std::fmt::Debug for FeedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(url) => f.debug_tuple("Url").field(&redact_url(url)).finish(),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 impl FeedSource {
@@ -53,7 +66,7 @@ impl FeedSource {
 
     fn describe(&self) -> String {
         match self {
-            Self::Url(url) => url.clone(),
+            Self::Url(url) => redact_url(url),
             Self::File(path) => path.display().to_string(),
         }
     }
@@ -79,7 +92,7 @@ impl Default for FeedSource {
 /// Where a loaded feed came from and how fresh it is.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct FeedOrigin {
-    /// The URL or file path the feed was read from.
+    /// The URL (without any user or password in it) or file path the feed was read from.
     pub source: String,
     /// When it was last fetched (or confirmed unchanged) from the source; for a file, when the
     /// file was written. Says nothing about how old its content is: see `sofa_updated_at`.
@@ -145,6 +158,7 @@ impl FeedStore {
             ))
             .connect_timeout(Duration::from_secs(10).min(timeout))
             .timeout(timeout)
+            .redirect(plain_http_only_to_loopback())
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
         Ok(Self {
@@ -165,6 +179,7 @@ impl FeedStore {
             FeedSource::File(path) => return load_file(path),
             FeedSource::Url(url) => url.clone(),
         };
+        check_url(&url)?;
         let cached = self.cached()?;
         let fresh_enough = |meta: &CacheMeta| match refresh {
             Refresh::IfOlderThan(max) => Utc::now()
@@ -180,7 +195,9 @@ impl FeedStore {
             return Ok(self.loaded(feed.clone(), meta, None));
         }
         if refresh == Refresh::Offline {
-            return Err(FetchError::NoCache { from: url });
+            return Err(FetchError::NoCache {
+                from: redact_url(&url),
+            });
         }
         match self.download(&url, cached.as_ref().map(|(_, m)| m)).await {
             Ok(Downloaded::Changed(feed, meta)) => Ok(self.loaded(feed, &meta, None)),
@@ -233,10 +250,13 @@ impl FeedStore {
             return Ok(None);
         }
         let feed_path = self.cache_dir.join(FEED_FILE);
-        match std::fs::read(&feed_path) {
-            Ok(bytes) => Ok(IndexedFeed::from_slice(&bytes)
+        // A cache that is too big or does not parse counts as none: the next request is
+        // unconditional (no If-None-Match), so a 304 can never stand for a feed we cannot read.
+        match read_capped(&feed_path) {
+            Ok(Some(bytes)) => Ok(IndexedFeed::from_slice(&bytes)
                 .ok()
                 .map(|feed| (Arc::new(feed), meta))),
+            Ok(None) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(FetchError::Io {
                 path: feed_path,
@@ -259,11 +279,12 @@ impl FeedStore {
                 request = request.header(IF_MODIFIED_SINCE, modified);
             }
         }
+        let shown = redact_url(url);
         let network = |e: reqwest::Error| FetchError::Network {
-            url: url.to_owned(),
-            error: describe(&e),
+            url: shown.clone(),
+            error: describe(&e.without_url()),
         };
-        let response = request.send().await.map_err(network)?;
+        let mut response = request.send().await.map_err(network)?;
         let header = |name| {
             response
                 .headers()
@@ -272,7 +293,7 @@ impl FeedStore {
                 .map(str::to_owned)
         };
         let mut meta = CacheMeta {
-            source: url.to_owned(),
+            source: shown.clone(),
             etag: header(ETAG),
             last_modified: header(LAST_MODIFIED),
             fetched_at: Utc::now(),
@@ -289,9 +310,23 @@ impl FeedStore {
                 Ok(Downloaded::Unchanged(meta))
             }
             status if status.is_success() => {
-                let body = response.bytes().await.map_err(network)?;
+                let too_large = || FetchError::TooLarge {
+                    from: shown.clone(),
+                    limit_mib: MAX_FEED_BYTES >> 20,
+                };
+                if response.content_length().unwrap_or(0) > MAX_FEED_BYTES {
+                    return Err(too_large());
+                }
+                // Counted after gzip decompression (reqwest inflates before `chunk`).
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await.map_err(network)? {
+                    if (body.len() + chunk.len()) as u64 > MAX_FEED_BYTES {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
                 let feed = IndexedFeed::from_slice(&body).map_err(|e| FetchError::BadFeed {
-                    from: url.to_owned(),
+                    from: shown.clone(),
                     error: e.to_string(),
                 })?;
                 // Feed first, then metadata: a crash in between only costs one unconditional fetch.
@@ -303,7 +338,7 @@ impl FeedStore {
                 Ok(Downloaded::Changed(Arc::new(feed), meta))
             }
             status => Err(FetchError::Http {
-                url: url.to_owned(),
+                url: shown.clone(),
                 status: status.as_u16(),
             }),
         }
@@ -341,13 +376,18 @@ fn load_file(path: &Path) -> Result<LoadedFeed, FetchError> {
         path: path.to_path_buf(),
         error: e.to_string(),
     };
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => FetchError::NoSuchFeed {
-            input: path.display().to_string(),
-            hint: not_found_hint(path),
-        },
-        _ => io(e),
-    })?;
+    let bytes = read_capped(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => FetchError::NoSuchFeed {
+                input: path.display().to_string(),
+                hint: not_found_hint(path),
+            },
+            _ => io(e),
+        })?
+        .ok_or_else(|| FetchError::TooLarge {
+            from: path.display().to_string(),
+            limit_mib: MAX_FEED_BYTES >> 20,
+        })?;
     let modified = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .map_err(io)?;
@@ -363,6 +403,82 @@ fn load_file(path: &Path) -> Result<LoadedFeed, FetchError> {
             stale_reason: None,
         },
         feed: Arc::new(feed),
+    })
+}
+
+/// The file's bytes, or `None` when it holds more than [`MAX_FEED_BYTES`] (never read past that).
+fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FEED_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FEED_BYTES).then_some(bytes))
+}
+
+/// `url` without its userinfo, for everything shown, logged, serialised or cached: a mirror's
+/// `https://user:password@host/feed.json` becomes `https://host/feed.json`.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Unparsable: drop anything up to an `@` in what would be the authority.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, rest)) => {
+                let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+                let host = rest[..end].rsplit('@').next().unwrap_or_default();
+                format!("{scheme}://{host}{}", &rest[end..])
+            }
+            None => url.to_owned(),
+        },
+    }
+}
+
+/// Whether plain http may be used for `url`: only to this machine (a test server, a local
+/// mirror), where nobody on the network can change the feed in flight.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// https anywhere; http only to loopback.
+fn check_url(url: &str) -> Result<(), FetchError> {
+    let insecure = |why: &str| FetchError::InsecureUrl {
+        url: redact_url(url),
+        why: why.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| insecure("not a valid URL"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        "http" => Err(insecure(
+            "plain http is refused except to this machine (localhost); use https://",
+        )),
+        _ => Err(insecure(
+            "only https:// (or http:// to localhost) is fetched",
+        )),
+    }
+}
+
+/// Redirects are followed (up to 10) under the same rule as the URL itself.
+fn plain_http_only_to_loopback() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else if attempt.url().scheme() == "https" || is_loopback(attempt.url()) {
+            attempt.follow()
+        } else {
+            attempt.error("redirected to plain http, which is refused except to localhost")
+        }
     })
 }
 
@@ -386,7 +502,8 @@ fn not_found_hint(path: &Path) -> String {
     }
 }
 
-/// Why the feed could not be had. Messages name the URL or path, never anything secret.
+/// Why the feed could not be had. Messages name the URL (userinfo removed) or path, never
+/// anything secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
@@ -404,6 +521,10 @@ pub enum FetchError {
     NoSuchFeed { input: String, hint: String },
     #[error("offline, and no cached copy of {from}")]
     NoCache { from: String },
+    #[error("{from} is larger than {limit_mib} MiB, the most Latchkey reads of a SOFA feed")]
+    TooLarge { from: String, limit_mib: u64 },
+    #[error("cannot fetch the SOFA feed from {url}: {why}")]
+    InsecureUrl { url: String, why: String },
 }
 
 /// reqwest's Display hides the cause ("error sending request"); users need the cause.

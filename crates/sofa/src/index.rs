@@ -3,7 +3,6 @@
 //! the distinct CVEs fixed from each position on (all, actively exploited, KEV, by severity).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::Version;
 use crate::counts::SeverityCounts;
@@ -67,7 +66,9 @@ struct Mark {
 /// CVE ids interned once for the whole feed, so each occurrence costs one hash lookup.
 #[derive(Default)]
 struct Marks<'a> {
-    ids: HashMap<&'a str, usize, BuildHasherDefault<IdHasher>>,
+    /// std's randomly seeded SipHash: the ids come from the feed, which a hostile mirror
+    /// controls, and a fixed-seed hasher would let it pick colliding ids and stall the broker.
+    ids: HashMap<&'a str, usize>,
     marks: Vec<Mark>,
 }
 
@@ -179,36 +180,5 @@ impl MajorIndex {
     /// Position (in `order`) of the first release strictly newer than `version`.
     pub fn first_after(&self, version: &Version) -> usize {
         self.versions.partition_point(|v| v <= version)
-    }
-}
-
-/// A multiply-rotate (Fx-style) hasher for CVE ids: several times faster than SipHash on these
-/// short keys, which keeps indexing within budget. Its weaker collision resistance only lets a
-/// crafted feed slow down its own load.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl IdHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        // The multiply leaves the entropy in the high bits; hashbrown indexes with the low ones.
-        self.0.rotate_left(26)
     }
 }

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Response, StatusCode};
 use axum::routing::get;
-use latchkey_sofa::fetch::{FeedSource, FeedStore, Refresh};
+use latchkey_sofa::fetch::{FeedSource, FeedStore, MAX_FEED_BYTES, Refresh};
 
 mod common;
 
@@ -20,6 +20,8 @@ enum Mode {
     Garbage,
     Hang,
     Fail,
+    /// 200 with a body one byte over `MAX_FEED_BYTES`.
+    Huge,
 }
 
 #[derive(Default)]
@@ -73,6 +75,7 @@ async fn serve_feed(State(server): State<Server>, headers: HeaderMap) -> Respons
             reply(StatusCode::OK, server.body.to_vec())
         }
         Mode::Fail => reply(StatusCode::INTERNAL_SERVER_ERROR, b"oops".to_vec()),
+        Mode::Huge => reply(StatusCode::OK, vec![b' '; MAX_FEED_BYTES as usize + 1]),
     }
 }
 
@@ -317,5 +320,113 @@ async fn a_file_source_carries_sofas_own_update_time() {
     assert_eq!(
         updated.format("%Y-%m-%d %H:%M").to_string(),
         "2026-09-10 19:13"
+    );
+}
+
+/// Issue #12 item 12: a feed over 64 MiB, from the network or a file, is refused with a clear
+/// error instead of being read into memory.
+#[tokio::test]
+async fn issue_12_a_feed_over_the_size_cap_is_refused() {
+    let Some((server, url)) = start().await else {
+        return;
+    };
+    set(&server, Mode::Huge);
+    let cache = tempfile::tempdir().unwrap();
+    let store = FeedStore::new(FeedSource::Url(url.clone()), cache.path()).unwrap();
+    let err = store.load(Refresh::Now).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!("{url} is larger than 64 MiB, the most Latchkey reads of a SOFA feed")
+    );
+
+    let big = cache.path().join("big.json");
+    std::fs::write(&big, vec![b' '; MAX_FEED_BYTES as usize + 1]).unwrap();
+    let store = FeedStore::new(FeedSource::File(big.clone()), cache.path()).unwrap();
+    let err = store.load(Refresh::Now).await.unwrap_err().to_string();
+    assert!(err.contains("larger than 64 MiB"), "{err}");
+}
+
+/// Issue #12 item 12: plain http is refused unless it stays on this machine; nothing is sent.
+#[tokio::test]
+async fn issue_12_plain_http_is_refused_except_to_loopback() {
+    let cache = tempfile::tempdir().unwrap();
+    for url in [
+        "http://mirror.example/v2/macos_data_feed.json",
+        "http://10.0.0.8:8080/feed.json",
+    ] {
+        let store = FeedStore::new(FeedSource::Url(url.to_owned()), cache.path()).unwrap();
+        let err = store.load(Refresh::Now).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "cannot fetch the SOFA feed from {url}: plain http is refused except to this \
+                 machine (localhost); use https://"
+            )
+        );
+    }
+}
+
+/// Issue #12 item 12: a mirror URL's user and password never reach what is shown (errors, the
+/// feed origin assistants see) or the cache's metadata.
+#[tokio::test]
+async fn issue_12_a_feed_urls_userinfo_is_never_shown() {
+    let Some((server, url)) = start().await else {
+        return;
+    };
+    let secret_url = url.replacen("http://", "http://mirror-user:hunter2pw@", 1);
+    let cache = tempfile::tempdir().unwrap();
+    let store = FeedStore::new(FeedSource::Url(secret_url.clone()), cache.path()).unwrap();
+    let debug = format!("{store:?}");
+    assert!(!debug.contains("hunter2pw"), "{debug}");
+    let loaded = store.load(Refresh::Now).await.unwrap();
+    assert_eq!(loaded.origin.source, url);
+    let shown = serde_json::to_string(&loaded.origin).unwrap();
+    assert!(!shown.contains("hunter2pw"), "{shown}");
+
+    set(&server, Mode::Fail);
+    let stale = store.load(Refresh::Now).await.unwrap();
+    let reason = stale.origin.stale_reason.unwrap();
+    assert!(
+        !reason.contains("hunter2pw") && !reason.contains("mirror-user"),
+        "{reason}"
+    );
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned();
+        assert!(!text.contains("hunter2pw"), "the cache holds the password");
+    }
+
+    // Nothing listening: the network error names the URL without its userinfo.
+    let closed = "http://mirror-user:hunter2pw@127.0.0.1:9/feed.json";
+    let empty = tempfile::tempdir().unwrap();
+    let store = FeedStore::new(FeedSource::Url(closed.to_owned()), empty.path()).unwrap();
+    let err = store.load(Refresh::Now).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("cannot reach http://127.0.0.1:9/feed.json: "),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2pw") && !err.contains("mirror-user"),
+        "{err}"
+    );
+}
+
+/// Issue #12 item 12: a cache whose body no longer parses is not revalidated (a 304 would
+/// leave Latchkey with no feed); it is fetched in full, without If-None-Match.
+#[tokio::test]
+async fn issue_12_an_unreadable_cache_is_refetched_in_full() {
+    let Some((server, url)) = start().await else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let store = FeedStore::new(FeedSource::Url(url), cache.path()).unwrap();
+    store.load(Refresh::Now).await.unwrap();
+    std::fs::write(cache.path().join("sofa-feed.json"), b"{ truncated").unwrap();
+    let again = store.load(Refresh::Now).await.unwrap();
+    assert!(again.origin.stale_reason.is_none());
+    assert_eq!(
+        server.seen.lock().unwrap().if_none_match,
+        vec![None, None],
+        "the second request is unconditional"
     );
 }

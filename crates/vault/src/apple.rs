@@ -113,7 +113,7 @@ pub(crate) fn metadata_of(account: &str, generic: Option<&str>) -> Result<Metada
             "its account and metadata name different credentials",
         ));
     }
-    Ok(metadata)
+    metadata.verified()
 }
 
 #[cfg(test)]

@@ -156,6 +156,21 @@ pub enum Error {
     /// The OS store refused or failed a request.
     #[error("the secret store failed: {0}")]
     Store(String),
+    /// A stored item's domain is not the one its account names: the domain a person is asked
+    /// to unlock would not be where the secret goes. The domain is always derived again from
+    /// the account when read; an item whose stored domain disagrees is refused.
+    #[error(
+        "stored credential {id} names domain {stored} but its account is for {derived}; it \
+         is refused (was the secret store edited outside Latchkey?)"
+    )]
+    DomainMismatch {
+        /// The item's id as stored.
+        id: String,
+        /// The domain the item claims.
+        stored: String,
+        /// The domain its account's URL or host names.
+        derived: String,
+    },
     /// A stored item is not what Latchkey wrote.
     #[error("stored credential {id} is damaged: {reason}")]
     Corrupt {

@@ -71,6 +71,15 @@ impl MemoryStore {
         }
     }
 
+    /// Stores `metadata` and `secret` exactly as given, bypassing every check, as another
+    /// program writing to the OS store could: for tests that the store's readers refuse
+    /// tampered items.
+    pub fn insert_unchecked(&self, metadata: Metadata, secret: SecretString) {
+        self.lock()
+            .items
+            .insert(metadata.id.clone(), (metadata, secret));
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()
@@ -79,10 +88,14 @@ impl MemoryStore {
 }
 
 impl State {
+    /// The item `id`, its metadata checked as every store checks what it reads.
     fn entry(&mut self, id: &CredentialId) -> Result<&mut (Metadata, SecretString), Error> {
-        self.items
+        let entry = self
+            .items
             .get_mut(id)
-            .ok_or_else(|| Error::NotFound(id.clone()))
+            .ok_or_else(|| Error::NotFound(id.clone()))?;
+        entry.0 = entry.0.clone().verified()?;
+        Ok(entry)
     }
 }
 
@@ -90,7 +103,11 @@ impl SecretStore for MemoryStore {
     fn list(&self) -> StoreFuture<'_, Vec<Metadata>> {
         Box::pin(async move {
             let state = self.begin(StoreOp::List)?;
-            let mut all: Vec<Metadata> = state.items.values().map(|(m, _)| m.clone()).collect();
+            let mut all = state
+                .items
+                .values()
+                .map(|(m, _)| m.clone().verified())
+                .collect::<Result<Vec<Metadata>, Error>>()?;
             all.sort_by(|a, b| (&a.domain, &a.label).cmp(&(&b.domain, &b.label)));
             Ok(all)
         })
@@ -278,5 +295,45 @@ mod tests {
     fn usable_as_a_trait_object() {
         let store: std::sync::Arc<dyn SecretStore> = std::sync::Arc::new(MemoryStore::new());
         assert!(format!("{store:?}").contains("MemoryStore"));
+    }
+
+    /// Issue #12 item 13: an item whose stored domain is not the one its URL names (a prompt
+    /// would say acme while the secret goes to evil) is refused when read, naming its id.
+    #[tokio::test]
+    async fn issue_12_a_stored_domain_that_disagrees_with_its_account_is_refused() {
+        let store = MemoryStore::new();
+        let meta = store.put(jamf("abc", "canary-secret")).await.unwrap();
+        assert_eq!(
+            store.list().await.unwrap()[0].domain.as_str(),
+            "jamf:acme.jamfcloud.com"
+        );
+
+        let mut tampered = meta.clone();
+        tampered.account = Account::JamfClient {
+            url: "https://evil.example.com".into(),
+            client_id: "abc".into(),
+        };
+        store.insert_unchecked(tampered, "canary-secret".into());
+        let expected = format!(
+            "stored credential {} names domain jamf:acme.jamfcloud.com but its account is for \
+             jamf:evil.example.com; it is refused (was the secret store edited outside Latchkey?)",
+            meta.id
+        );
+        let err = store.list().await.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        let err = store.get(&meta.id).await.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        assert!(!err.to_string().contains("canary"));
+
+        // The other way round: the stored domain changed, the URL kept.
+        let mut renamed = meta.clone();
+        renamed.domain = crate::Domain::from("jamf:evil.example.com");
+        store.insert_unchecked(renamed, "canary-secret".into());
+        let err = store.record_use(&meta.id, Utc::now()).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("names domain jamf:evil.example.com"),
+            "{err}"
+        );
     }
 }

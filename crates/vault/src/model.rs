@@ -323,6 +323,28 @@ impl Metadata {
         )
     }
 
+    /// Metadata as read back from a store, checked before anyone is shown or unlocks its
+    /// domain: the kind and domain are derived again from the account (its URL or host), never
+    /// taken as stored, and an item whose stored ones disagree is refused, naming its id.
+    pub(crate) fn verified(self) -> Result<Metadata, Error> {
+        let id = self.id.as_str().to_owned();
+        let (account, derived) = self.account.normalized().map_err(|_| Error::Corrupt {
+            id: id.clone(),
+            reason: "its account is not valid",
+        })?;
+        if derived != self.domain || account.kind() != self.kind {
+            return Err(Error::DomainMismatch {
+                id,
+                stored: self.domain.to_string(),
+                derived: derived.to_string(),
+            });
+        }
+        Ok(Metadata {
+            domain: derived,
+            ..self
+        })
+    }
+
     /// Whether `other` is for the same kind, domain and principal (a duplicate).
     pub fn same_identity(&self, other: &Metadata) -> bool {
         self.kind == other.kind

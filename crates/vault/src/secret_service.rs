@@ -286,7 +286,7 @@ fn metadata_of(attributes: &HashMap<String, String>) -> Result<Metadata, Error> 
     if metadata.id.as_str() != id {
         return Err(corrupt("its latchkey-id and latchkey-metadata disagree"));
     }
-    Ok(metadata)
+    metadata.verified()
 }
 
 /// The one mapping from oo7/D-Bus errors to [`Error`]. D-Bus errors carry method names and

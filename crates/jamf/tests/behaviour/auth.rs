@@ -200,3 +200,63 @@ async fn invalidate_token_revokes_it_once_without_retrying() {
     client.invalidate_token().await;
     assert_eq!(mock.count("POST /api/v1/auth/invalidate-token"), 2);
 }
+
+/// What a second server on loopback received: one line per request, with whether it carried a
+/// body and an Authorization header. It answers like a token endpoint, so a client that
+/// followed a redirect there would carry on as if nothing happened.
+async fn recording_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::body::Bytes;
+    use axum::http::HeaderMap;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = received.clone();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let log = log.clone();
+        async move {
+            let auth = headers.contains_key(axum::http::header::AUTHORIZATION);
+            log.lock()
+                .unwrap()
+                .push(format!("body={} authorization={auth}", body.len()));
+            let answer = serde_json::json!({
+                "access_token": "stolen", "token": "stolen",
+                "expires_in": 600, "expires": "2099-01-01T00:00:00Z"
+            });
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                answer.to_string(),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+/// Issue #12 item 11: the OAuth token request (client_secret in its body) and a bearer call
+/// answered with a 307/308 to another origin are not followed; the error says why.
+#[tokio::test]
+async fn issue_12_credentials_never_follow_a_redirect_to_another_origin() {
+    let (other, received) = recording_server().await;
+    let (mock, client) = start(MockConfig::default()).await;
+    mock.redirect("/api/v1/oauth/token", 307, &format!("{other}/steal"), 1);
+    let err = client.policies().await.unwrap_err();
+    let server = mock.url().trim_start_matches("http://").to_owned();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Jamf Pro at {server} redirected to another origin ({other}); Latchkey does not \
+             send credentials across origins"
+        )
+    );
+    assert!(matches!(err, JamfError::Redirected { .. }), "{err:?}");
+
+    client.policies().await.unwrap();
+    mock.redirect("/JSSResource/policies", 308, &format!("{other}/steal"), 1);
+    let err = client.policies().await.unwrap_err();
+    assert!(matches!(err, JamfError::Redirected { .. }), "{err:?}");
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "the other server got {:?}",
+        received.lock().unwrap()
+    );
+}

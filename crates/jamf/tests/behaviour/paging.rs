@@ -133,3 +133,74 @@ async fn a_failing_page_fails_the_report() {
         "Jamf Pro answered HTTP 500 for GET /api/v4/computers-inventory"
     );
 }
+
+/// Issue #12 item 10: a server claiming 8.6e12 records (or just one over the bound) is refused
+/// with a clear error before a page slot is sized or a second page requested, for computers and
+/// for every other paged list.
+#[tokio::test]
+async fn issue_12_hostile_total_count_is_refused() {
+    let Some(feed) = sofa_feed() else { return };
+    let (mock, client) = start(MockConfig::default()).await;
+    for total in [
+        8_600_000_000_000_u64,
+        8_000_000_000_000,
+        latchkey_jamf::MAX_LISTED + 1,
+    ] {
+        let body = format!(r#"{{"totalCount": {total}, "results": []}}"#).into_bytes();
+        mock.serve_body("/api/v4/computers-inventory", body.clone());
+        mock.serve_body("/api/v3/computer-groups/smart-groups", body);
+        mock.reset_stats();
+        let err = client
+            .fleet_security_report(&feed, &|_| {})
+            .await
+            .expect_err("an implausible totalCount is refused")
+            .to_string();
+        assert!(err.contains(&format!("totalCount {total}")), "{err}");
+        assert!(err.contains("at most 1000000"), "{err}");
+        let err = client.smart_groups().await.unwrap_err().to_string();
+        assert!(err.contains(&format!("totalCount {total}")), "{err}");
+        assert_eq!(
+            mock.count("GET /api/v4/computers-inventory"),
+            1,
+            "page 0 only"
+        );
+    }
+}
+
+/// Issue #12 item 10: the 256 MiB cap on a read counts decompressed bytes: a gzip bomb of a
+/// few hundred KiB that inflates past it is refused with a clear error.
+#[tokio::test]
+async fn issue_12_a_gzip_bomb_is_capped_after_decompression() {
+    use std::io::Write;
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..257 {
+        bomb.write_all(&chunk).unwrap();
+    }
+    let bomb = bomb.finish().unwrap();
+    assert!(bomb.len() < 4 << 20, "{}", bomb.len());
+    let (mock, client) = start(MockConfig::default()).await;
+    mock.serve_body("/JSSResource/policies", bomb);
+    let err = client.policies().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unexpected answer from GET /JSSResource/policies: the answer is over 256 MiB, so it \
+         was not read"
+    );
+}
+
+/// Issue #12 item 10: a page with more records than asked for is refused, so the pages of a
+/// list cannot add up to more than `MAX_LISTED` whatever the server says.
+#[tokio::test]
+async fn issue_12_a_page_with_more_records_than_asked_is_refused() {
+    let (mock, client) = start(MockConfig::default()).await;
+    let results = vec![r#"{"id":"1","name":"x"}"#; 2001].join(",");
+    let body = format!(r#"{{"totalCount": 2001, "results": [{results}]}}"#);
+    mock.serve_body("/api/v3/computer-groups/smart-groups", body.into_bytes());
+    let err = client.smart_groups().await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "unexpected answer from GET /api/v3/computer-groups/smart-groups: page 0 has 2001 \
+         records, more than the 2000 asked for"
+    );
+}
