@@ -8,6 +8,7 @@ mod client_config;
 mod creds;
 mod doctor;
 mod jamf;
+mod names;
 mod password_agent;
 mod sofa;
 mod table;
