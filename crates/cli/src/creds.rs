@@ -19,7 +19,7 @@ use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
 use zeroize::Zeroizing;
 
 use crate::table::Table;
-use crate::{names, password_agent};
+use crate::{input, names, password_agent};
 
 #[derive(Debug, Args)]
 pub struct CredsArgs {
@@ -156,6 +156,11 @@ impl AccountChanges {
             (None, true) => Some(TlsPolicy::Verify),
             (None, false) => None,
         };
+        let new_url = self.url.map(|u| input::url("--url", u)).transpose()?;
+        let new_address = (self.address)
+            .map(|a| input::url("--address", a))
+            .transpose()?;
+        let new_host = self.host.map(input::host);
         let mut unused = Vec::new();
         let mut set = |flag: &'static str, value: Option<String>, field: Option<&mut String>| match (
             value, field,
@@ -166,39 +171,39 @@ impl AccountChanges {
         };
         match &mut account {
             Account::JamfClient { url, client_id } => {
-                set("--url", self.url, Some(url));
+                set("--url", new_url, Some(url));
                 set("--client-id", self.client_id, Some(client_id));
                 set("--username", self.username, None);
-                set("--host", self.host, None);
-                set("--address", self.address, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
             }
             Account::JamfUser { url, username } => {
-                set("--url", self.url, Some(url));
+                set("--url", new_url, Some(url));
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, Some(username));
-                set("--host", self.host, None);
-                set("--address", self.address, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
             }
             Account::Vcenter {
                 host,
                 username,
                 tls: current,
             } => {
-                set("--url", self.url, None);
+                set("--url", new_url, None);
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, Some(username));
-                set("--host", self.host, Some(host));
-                set("--address", self.address, None);
+                set("--host", new_host, Some(host));
+                set("--address", new_address, None);
                 if let Some(tls) = tls.clone() {
                     *current = tls;
                 }
             }
             Account::Vault { address } => {
-                set("--url", self.url, None);
+                set("--url", new_url, None);
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, None);
-                set("--host", self.host, None);
-                set("--address", self.address, Some(address));
+                set("--host", new_host, None);
+                set("--address", new_address, Some(address));
             }
         }
         if tls.is_some() && !matches!(account, Account::Vcenter { .. }) {
@@ -281,7 +286,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     let mut broker = ControlClient::connect(&socket).await?;
     match args.command {
         CredsCommand::Add { kind } => {
-            let (label, account) = kind.into_account();
+            let (label, account) = kind.into_account()?;
             let secret = read_secret(&format!("{}: ", account.secret_field()))?;
             let request = ControlRequest::Add {
                 label,
@@ -423,14 +428,22 @@ pub async fn domain_named(broker: &mut ControlClient, name: &str) -> anyhow::Res
 }
 
 impl AddKind {
-    fn into_account(self) -> (String, Account) {
-        match self {
+    /// The label and account, with a URL's missing scheme refused and a host's URL trimmed
+    /// (see [`input`]).
+    fn into_account(self) -> anyhow::Result<(String, Account)> {
+        Ok(match self {
             AddKind::Jamf {
                 url,
                 client_id: Some(client_id),
                 label,
                 ..
-            } => (label, Account::JamfClient { url, client_id }),
+            } => (
+                label,
+                Account::JamfClient {
+                    url: input::url("--url", url)?,
+                    client_id,
+                },
+            ),
             AddKind::Jamf {
                 url,
                 username,
@@ -439,7 +452,7 @@ impl AddKind {
             } => (
                 label,
                 Account::JamfUser {
-                    url,
+                    url: input::url("--url", url)?,
                     username: username.unwrap_or_default(),
                 },
             ),
@@ -453,14 +466,19 @@ impl AddKind {
                 (
                     label,
                     Account::Vcenter {
-                        host,
+                        host: input::host(host),
                         username,
                         tls,
                     },
                 )
             }
-            AddKind::Vault { address, label } => (label, Account::Vault { address }),
-        }
+            AddKind::Vault { address, label } => (
+                label,
+                Account::Vault {
+                    address: input::url("--address", address)?,
+                },
+            ),
+        })
     }
 }
 

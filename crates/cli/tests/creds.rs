@@ -325,7 +325,48 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "pw\n",
     ));
     assert!(
-        err.contains("host is not a valid host name or IP address"),
+        err.contains("latchkey: --host is not a valid host name or IP address"),
+        "{err}"
+    );
+    // Issue #18: errors name the flag and say what to do.
+    let vcenter = |host: &str, pin: &str| {
+        let args = [
+            "creds",
+            "add",
+            "vcenter",
+            "--host",
+            host,
+            "--username",
+            "admin",
+            "--label",
+            "VC",
+            "--pin",
+            pin,
+        ];
+        run(&home, &args, "pw\n")
+    };
+    let err = failed(&vcenter("vc.example.com", "AB"));
+    assert!(
+        err.contains("latchkey: --pin must be a SHA-256 fingerprint"),
+        "{err}"
+    );
+    let pin = "ab".repeat(32);
+    let added = ok(&vcenter("https://vc.example.com/ui", &pin));
+    assert!(added.contains("for vcenter:vc.example.com"), "{added}");
+    let args = [
+        "creds",
+        "add",
+        "jamf",
+        "--url",
+        "acme.jamfcloud.com",
+        "--client-id",
+        "c",
+        "--label",
+        "J",
+    ];
+    let err = failed(&run(&home, &args, "s\n"));
+    assert!(
+        err.contains("--url needs the scheme: did you mean https://acme.jamfcloud.com?"),
         "{err}"
     );
     let err = failed(&run(
