@@ -242,9 +242,7 @@ pub fn anchored_options(
 pub(crate) fn assistant(client: Option<&Implementation>, caller: Option<&Caller>) -> Assistant {
     let process = caller.and_then(|c| c.assistant.as_ref());
     Assistant {
-        name: client
-            .map(|c| c.name.clone())
-            .or_else(|| process.map(|p| p.name.clone()))
+        name: super::admission::assistant_name(client, caller)
             .unwrap_or_else(|| "unknown".to_owned()),
         version: client.map(|c| c.version.clone()).unwrap_or_default(),
         executable: caller
