@@ -102,6 +102,10 @@ fn report(mut samples: Vec<Duration>) {
         "approval bookkeeping (person excluded)",
         p50.as_secs_f64() * 1e6,
         pct(0.99).as_secs_f64() * 1e6,
-        if p50 <= Duration::from_millis(2) { "MET" } else { "MISSED" }
+        if p50 <= Duration::from_millis(2) {
+            "MET"
+        } else {
+            "MISSED"
+        }
     );
 }

@@ -19,7 +19,7 @@ mod services;
 pub mod tools;
 
 pub use error::Error;
-pub use listener::{Broker, Services};
+pub use listener::{Broker, REFUSED_CODE, Services};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient};
 pub use paths::StatePaths;

@@ -144,9 +144,12 @@ impl Broker {
                     let services = self.services.clone();
                     let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
-                        if let Some(caller) = admitted(&services, &stream, &bridge).await {
-                            let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
-                            serve_connection(server, stream).await;
+                        match admitted(&services, &stream, &bridge).await {
+                            Ok(caller) => {
+                                let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
+                                serve_connection(server, stream).await;
+                            }
+                            Err(why) => tell_refused(stream, &why).await,
                         }
                         drop(permit);
                     });
@@ -229,27 +232,55 @@ impl Drop for PrivateSocket {
 }
 
 /// Who the peer is, if its assistant may use the broker (asking the person when it is new).
-/// The connection waits meanwhile; a refused one is recorded and closed without an MCP answer.
+/// The connection waits meanwhile; a refused one is recorded, and the error is what it is
+/// told (see [`tell_refused`]).
 async fn admitted(
     services: &Services,
     stream: &UnixStream,
     bridge: &Path,
-) -> Option<latchkey_caller::Caller> {
+) -> Result<latchkey_caller::Caller, String> {
     let caller = match latchkey_caller::identify(stream, bridge) {
         Ok(caller) => caller,
         Err(e) => {
             tracing::warn!("refused a connection: {e}");
-            return None;
+            return Err(format!("Latchkey refused this connection: {e}"));
         }
     };
     match services.assistants.admit(&caller).await {
-        Ok(_) => Some(caller),
+        Ok(_) => Ok(caller),
         Err(refusal) => {
             tracing::warn!("refused {}: {refusal}", caller.describe());
             services.audit.refused(&caller, &refusal.to_string()).await;
-            None
+            Err(format!("Latchkey refused this assistant: {refusal}"))
         }
     }
+}
+
+/// JSON-RPC's code for "server error" that Latchkey uses for a refused assistant.
+pub const REFUSED_CODE: i64 = -32001;
+
+/// Answers a refused connection's first request with a JSON-RPC error saying why, then
+/// closes it, so the assistant (and `latchkey mcp`) can tell the person rather than see the
+/// socket just close. Waits a few seconds at most for that request.
+async fn tell_refused(stream: UnixStream, why: &str) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut first = Vec::new();
+    let mut reader = BufReader::new(read).take(MAX_LINE_BYTES as u64);
+    let read_first = reader.read_until(b'\n', &mut first);
+    let id = match tokio::time::timeout(Duration::from_secs(5), read_first).await {
+        Ok(Ok(_)) => serde_json::from_slice::<serde_json::Value>(&first)
+            .ok()
+            .and_then(|request| request.get("id").cloned()),
+        _ => None,
+    };
+    let answer = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id.unwrap_or(serde_json::Value::Null),
+        "error": { "code": REFUSED_CODE, "message": why },
+    });
+    let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
+    let _ = write.shutdown().await;
 }
 
 async fn serve_connection(server: LatchkeyServer, stream: UnixStream) {

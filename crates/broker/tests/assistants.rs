@@ -118,10 +118,22 @@ async fn a_new_assistant_is_asked_about_once_then_remembered() {
 }
 
 #[tokio::test]
-async fn a_denied_assistant_gets_no_answer_until_allowed_again() {
+async fn a_denied_assistant_is_told_so_until_allowed_again() {
     let running = start(false).await;
-    assert_eq!(raw_initialize(&running).await, "");
-    assert_eq!(raw_initialize(&running).await, "");
+    // Issue #18: no MCP session, but a JSON-RPC error to its first request saying why.
+    for _ in 0..2 {
+        let answer: serde_json::Value =
+            serde_json::from_str(raw_initialize(&running).await.trim()).unwrap();
+        assert_eq!(answer["id"], 1, "{answer}");
+        assert_eq!(answer["error"]["code"], latchkey_broker::REFUSED_CODE);
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Latchkey refused this assistant: ")
+                && message.contains("was denied earlier"),
+            "{message}"
+        );
+        assert!(answer.get("result").is_none());
+    }
     assert_eq!(
         running.presence.asked.lock().unwrap().len(),
         1,
@@ -140,7 +152,11 @@ async fn a_denied_assistant_gets_no_answer_until_allowed_again() {
         declined.is_err(),
         "a declined presence check allows nothing"
     );
-    assert!(raw_initialize(&running).await.is_empty());
+    assert!(
+        raw_initialize(&running)
+            .await
+            .contains("was denied earlier")
+    );
     running.presence.approve.store(true, Ordering::SeqCst);
     running
         .assistants
@@ -153,7 +169,11 @@ async fn a_denied_assistant_gets_no_answer_until_allowed_again() {
 
     // Forgotten: asked about again (and denied again by this person).
     assert!(running.assistants.forget(&me));
-    assert_eq!(raw_initialize(&running).await, "");
+    let refused = raw_initialize(&running).await;
+    assert!(
+        refused.contains("-32001") && refused.contains("was denied"),
+        "{refused}"
+    );
     assert_eq!(running.presence.asked.lock().unwrap().len(), 4);
 
     // Allowing from the command line needs the person too.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use latchkey_audit::{
     AnchorCheck, AuditLog, CallResult, Decision, Entry, EntryKind, ExportFormat, Filter,
-    KindFilter, Page, Tamper,
+    KindFilter, Page, Tamper, Verification,
 };
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{StatePaths, anchored_options, platform_store};
@@ -179,66 +179,25 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let AuditCommand::Acknowledge = args.command {
         return crate::runtime()?.block_on(acknowledge());
     }
-    let path = StatePaths::from_env()?.audit_file();
-    if !path.exists() {
-        bail!(
-            "no audit log at {} yet: it is created when a broker first runs",
-            path.display()
-        );
-    }
-    // The anchor (the chain head kept in the secret store) is reached through a runtime of its
-    // own; the log itself is read synchronously.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    // The store's connection is torn down on a runtime task when the log is dropped.
-    let _context = runtime.enter();
-    let options = anchored_options(platform_store(), runtime.handle().clone(), &path);
-    let log =
-        AuditLog::open_with(&path, options).with_context(|| format!("open {}", path.display()))?;
-    match args.command {
+    with_log(|log| match args.command {
         AuditCommand::Acknowledge => unreachable!("handled by the broker, above"),
         AuditCommand::Verify { json } => {
             let verification = log.verify()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&verification)?);
             } else {
-                let acknowledged = verification
-                    .last_break
-                    .as_ref()
-                    .and_then(|b| Some((b.at, b.acknowledged?)))
-                    .map(|(at, by)| {
-                        format!("; the break recorded at #{at} was acknowledged at #{by}")
-                    })
-                    .unwrap_or_default();
-                match &verification.first_problem {
-                    None => println!(
-                        "the chain verifies: entries #{} through #{} ({}{acknowledged})",
-                        verification.first,
-                        verification.verified_through,
-                        anchor_words(&verification.anchor)
-                    ),
-                    Some(problem) if matches!(problem.what, Tamper::Unanchored { .. }) => {
-                        println!(
-                            "the chain cannot be checked: {problem} (entries #{} through #{} \
-                             hash and link correctly)",
-                            verification.first, verification.verified_through
-                        )
-                    }
-                    Some(problem) => println!(
-                        "the chain is broken at entry #{}: {problem} (verified through #{})",
-                        problem.seq, verification.verified_through
-                    ),
-                }
+                println!("{}", verification_words(&verification));
             }
-            return Ok(if verification.is_ok() {
+            Ok(if verification.is_ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
-            });
+            })
         }
-        AuditCommand::Tail { count, json } => print_entries(&log.tail(count)?, json)?,
+        AuditCommand::Tail { count, json } => {
+            print_entries(&log.tail(count)?, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         AuditCommand::Search {
             filter,
             limit,
@@ -251,7 +210,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                     limit: limit.clamp(1, 10_000),
                 },
             )?;
-            print_found(&log, &page.entries, json)?;
+            print_found(log, &page.entries, json)?;
+            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Export { format, filter } => {
             let format = match format {
@@ -260,9 +220,65 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             };
             let stdout = std::io::stdout().lock();
             log.export(&filter.into(), format, std::io::BufWriter::new(stdout))?;
+            Ok(ExitCode::SUCCESS)
         }
+    })
+}
+
+/// The chain verified, for `latchkey doctor`. Blocking (it runs a runtime of its own): call
+/// it outside async code, e.g. through `spawn_blocking`.
+pub fn verify() -> anyhow::Result<Verification> {
+    with_log(|log| Ok(log.verify()?))
+}
+
+/// Runs `work` on the log at its usual place, opened with the anchor (the chain head kept in
+/// the secret store) reachable, beside a live broker (WAL).
+fn with_log<T>(work: impl FnOnce(&AuditLog) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let path = StatePaths::from_env()?.audit_file();
+    if !path.exists() {
+        bail!(
+            "no audit log at {} yet: it is created when a broker first runs",
+            path.display()
+        );
     }
-    Ok(ExitCode::SUCCESS)
+    // The anchor is reached through a runtime of its own; the log itself is read
+    // synchronously.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // The store's connection is torn down on a runtime task when the log is dropped.
+    let _context = runtime.enter();
+    let options = anchored_options(platform_store(), runtime.handle().clone(), &path);
+    let log =
+        AuditLog::open_with(&path, options).with_context(|| format!("open {}", path.display()))?;
+    work(&log)
+}
+
+/// What `audit verify` says of `verification`, in one line.
+pub fn verification_words(verification: &Verification) -> String {
+    let acknowledged = verification
+        .last_break
+        .as_ref()
+        .and_then(|b| Some((b.at, b.acknowledged?)))
+        .map(|(at, by)| format!("; the break recorded at #{at} was acknowledged at #{by}"))
+        .unwrap_or_default();
+    match &verification.first_problem {
+        None => format!(
+            "the chain verifies: entries #{} through #{} ({}{acknowledged})",
+            verification.first,
+            verification.verified_through,
+            anchor_words(&verification.anchor)
+        ),
+        Some(problem) if matches!(problem.what, Tamper::Unanchored { .. }) => format!(
+            "the chain cannot be checked: {problem} (entries #{} through #{} hash and link correctly)",
+            verification.first, verification.verified_through
+        ),
+        Some(problem) => format!(
+            "the chain is broken at entry #{}: {problem} (verified through #{})",
+            problem.seq, verification.verified_through
+        ),
+    }
 }
 
 fn anchor_words(anchor: &AnchorCheck) -> String {

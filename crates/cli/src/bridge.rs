@@ -1,5 +1,6 @@
 //! `latchkey mcp`: what an assistant launches. Copies its stdin to the broker's MCP socket
-//! and the broker's answers to its stdout, byte for byte; it parses nothing.
+//! and the broker's answers to its stdout, byte for byte; it parses nothing, except, when the
+//! broker hangs up, its last answer: a refusal is said on stderr too, for the person.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -34,23 +35,44 @@ pub fn run(paths: &StatePaths) -> anyhow::Result<ExitCode> {
     });
 
     let mut stdout = io::stdout().lock();
-    pump(&mut from_broker, &mut stdout).context("relay the broker's answers to stdout")?;
+    let last =
+        pump(&mut from_broker, &mut stdout).context("relay the broker's answers to stdout")?;
+    if let Some(refused) = refusal(&last) {
+        bail!("{refused}");
+    }
     if !client_done.load(Ordering::SeqCst) {
         bail!("the Latchkey broker closed the connection");
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Forwards each chunk as soon as it arrives. (`io::copy`'s Linux splice fast path stalled an
-/// interactive session between pipes and the socket; a plain read/write loop cannot.)
-fn pump(from: &mut impl Read, to: &mut impl Write) -> io::Result<()> {
+/// The broker's refusal of this assistant, when `last` (its last chunk) is one.
+fn refusal(last: &[u8]) -> Option<String> {
+    let line = last.split(|&b| b == b'\n').find(|l| !l.is_empty())?;
+    let answer: serde_json::Value = serde_json::from_slice(line).ok()?;
+    let error = answer.get("error")?;
+    (error.get("code")? == latchkey_broker::REFUSED_CODE)
+        .then(|| error.get("message")?.as_str().map(str::to_owned))
+        .flatten()
+}
+
+/// Forwards each chunk as soon as it arrives, and returns the last one. (`io::copy`'s Linux
+/// splice fast path stalled an interactive session between pipes and the socket; a plain
+/// read/write loop cannot.)
+fn pump(from: &mut impl Read, to: &mut impl Write) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; 64 * 1024];
+    let mut last = 0;
     loop {
         match from.read(&mut buf) {
-            Ok(0) => return to.flush(),
+            Ok(0) => {
+                to.flush()?;
+                buf.truncate(last);
+                return Ok(buf);
+            }
             Ok(n) => {
                 to.write_all(&buf[..n])?;
                 to.flush()?;
+                last = n;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

@@ -18,8 +18,8 @@ use latchkey_jamf::ConnectionCheck;
 use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
 use zeroize::Zeroizing;
 
-use crate::password_agent;
 use crate::table::Table;
+use crate::{input, names, password_agent};
 
 #[derive(Debug, Args)]
 pub struct CredsArgs {
@@ -41,21 +41,36 @@ enum CredsCommand {
         json: bool,
     },
     /// Replace a credential's secret (prompted for, or read from stdin)
-    Rotate { id: String },
+    Rotate {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
+        id: String,
+    },
     /// Rename a credential
-    Rename { id: String, label: String },
+    Rename {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
+        id: String,
+        label: String,
+    },
     /// Change a credential's label or account fields; its secret stays. Changing the account
     /// asks for presence and locks its domain.
     Edit {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
         id: String,
         #[command(flatten)]
         changes: AccountChanges,
     },
     /// Remove a credential from the secret store
-    Rm { id: String },
+    Rm {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
+        id: String,
+    },
     /// Unlock one domain, or all, for tools to use (asks for Touch ID or a confirmation)
     Unlock {
-        /// e.g. jamf:acme.jamfcloud.com (see `latchkey creds status`)
+        /// e.g. jamf:acme.jamfcloud.com or acme.jamfcloud.com, or a credential's id, label or URL
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         domain: Option<String>,
         /// Unlock every domain
@@ -67,6 +82,7 @@ enum CredsCommand {
     },
     /// Lock one domain, or all, wiping its secrets from memory
     Lock {
+        /// A domain, or a credential's id, label or URL
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         domain: Option<String>,
         /// Lock every domain
@@ -88,6 +104,8 @@ enum CredsCommand {
     /// Test a Jamf Pro credential: get a token and make one small call (asks for presence
     /// when its domain is locked)
     Test {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
         id: String,
         /// Print JSON instead of text
         #[arg(long)]
@@ -138,6 +156,11 @@ impl AccountChanges {
             (None, true) => Some(TlsPolicy::Verify),
             (None, false) => None,
         };
+        let new_url = self.url.map(|u| input::url("--url", u)).transpose()?;
+        let new_address = (self.address)
+            .map(|a| input::url("--address", a))
+            .transpose()?;
+        let new_host = self.host.map(input::host);
         let mut unused = Vec::new();
         let mut set = |flag: &'static str, value: Option<String>, field: Option<&mut String>| match (
             value, field,
@@ -148,39 +171,39 @@ impl AccountChanges {
         };
         match &mut account {
             Account::JamfClient { url, client_id } => {
-                set("--url", self.url, Some(url));
+                set("--url", new_url, Some(url));
                 set("--client-id", self.client_id, Some(client_id));
                 set("--username", self.username, None);
-                set("--host", self.host, None);
-                set("--address", self.address, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
             }
             Account::JamfUser { url, username } => {
-                set("--url", self.url, Some(url));
+                set("--url", new_url, Some(url));
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, Some(username));
-                set("--host", self.host, None);
-                set("--address", self.address, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
             }
             Account::Vcenter {
                 host,
                 username,
                 tls: current,
             } => {
-                set("--url", self.url, None);
+                set("--url", new_url, None);
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, Some(username));
-                set("--host", self.host, Some(host));
-                set("--address", self.address, None);
+                set("--host", new_host, Some(host));
+                set("--address", new_address, None);
                 if let Some(tls) = tls.clone() {
                     *current = tls;
                 }
             }
             Account::Vault { address } => {
-                set("--url", self.url, None);
+                set("--url", new_url, None);
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, None);
-                set("--host", self.host, None);
-                set("--address", self.address, Some(address));
+                set("--host", new_host, None);
+                set("--address", new_address, Some(address));
             }
         }
         if tls.is_some() && !matches!(account, Account::Vcenter { .. }) {
@@ -193,7 +216,7 @@ impl AccountChanges {
     }
 }
 
-/// Sends an edit of credential `id`: `label` (or the current one) and `account` worked out
+/// Sends an edit of the credential named `id` (see [`names`]): `label` (or the current one) and `account` worked out
 /// from the current account.
 async fn edit(
     broker: &mut ControlClient,
@@ -202,13 +225,7 @@ async fn edit(
     account: impl FnOnce(Account) -> anyhow::Result<Account>,
 ) -> anyhow::Result<CredentialView> {
     let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
-    let Some(current) = overview
-        .credentials
-        .into_iter()
-        .find(|c| c.id.as_str() == id)
-    else {
-        bail!("no credential {id} (see `latchkey creds list`)");
-    };
+    let current = names::credential(&overview, id)?.clone();
     let edited = account(current.account.clone())?;
     let moves = edited != current.account;
     let request = ControlRequest::Edit {
@@ -269,7 +286,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     let mut broker = ControlClient::connect(&socket).await?;
     match args.command {
         CredsCommand::Add { kind } => {
-            let (label, account) = kind.into_account();
+            let (label, account) = kind.into_account()?;
             let secret = read_secret(&format!("{}: ", account.secret_field()))?;
             let request = ControlRequest::Add {
                 label,
@@ -278,6 +295,10 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             };
             let added: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!("added {} ({}) for {}", added.id, added.label, added.domain);
+            let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+            if let Some(warning) = names::shared_domain_warning(&overview, &added) {
+                eprintln!("{warning}");
+            }
         }
         CredsCommand::List { json } => {
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
@@ -288,11 +309,9 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             }
         }
         CredsCommand::Rotate { id } => {
+            let id = credential_id(&mut broker, &id).await?;
             let secret = read_secret("new secret: ")?;
-            let request = ControlRequest::Rotate {
-                id: CredentialId::from(id.as_str()),
-                secret,
-            };
+            let request = ControlRequest::Rotate { id, secret };
             let rotated: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!("rotated {} ({})", rotated.id, rotated.label);
         }
@@ -312,7 +331,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             );
         }
         CredsCommand::Rm { id } => {
-            let id = CredentialId::from(id.as_str());
+            let id = credential_id(&mut broker, &id).await?;
             let request = ControlRequest::Remove { id: id.clone() };
             password_agent::call::<()>(&mut broker, &request).await?;
             println!("removed {id}");
@@ -321,8 +340,12 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             domain, duration, ..
         } => {
             let ttl_minutes = duration.map(|d| d.as_secs().div_ceil(60));
+            let domain = match domain {
+                Some(name) => Some(domain_named(&mut broker, &name).await?),
+                None => None,
+            };
             let request = ControlRequest::Unlock {
-                domain: domain.as_deref().map(Domain::from),
+                domain,
                 ttl_minutes,
             };
             let unlocked: Vec<Domain> = password_agent::call(&mut broker, &request).await?;
@@ -331,9 +354,11 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             }
         }
         CredsCommand::Lock { domain, .. } => {
-            let request = ControlRequest::Lock {
-                domain: domain.as_deref().map(Domain::from),
+            let domain = match domain {
+                Some(name) => Some(domain_named(&mut broker, &name).await?),
+                None => None,
             };
+            let request = ControlRequest::Lock { domain };
             let count: usize = broker.call(&request).await?;
             println!("locked {count} domain{}", if count == 1 { "" } else { "s" });
         }
@@ -369,9 +394,8 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             );
         }
         CredsCommand::Test { id, json } => {
-            let request = ControlRequest::JamfTest {
-                id: CredentialId::from(id.as_str()),
-            };
+            let id = credential_id(&mut broker, &id).await?;
+            let request = ControlRequest::JamfTest { id };
             let check: ConnectionCheck = password_agent::call(&mut broker, &request).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&check)?);
@@ -391,15 +415,35 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The id of the credential `name` means (see [`names`]).
+async fn credential_id(broker: &mut ControlClient, name: &str) -> anyhow::Result<CredentialId> {
+    let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+    Ok(names::credential(&overview, name)?.id.clone())
+}
+
+/// The domain `name` means (see [`names`]).
+pub async fn domain_named(broker: &mut ControlClient, name: &str) -> anyhow::Result<Domain> {
+    let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+    names::domain(&overview, name)
+}
+
 impl AddKind {
-    fn into_account(self) -> (String, Account) {
-        match self {
+    /// The label and account, with a URL's missing scheme refused and a host's URL trimmed
+    /// (see [`input`]).
+    fn into_account(self) -> anyhow::Result<(String, Account)> {
+        Ok(match self {
             AddKind::Jamf {
                 url,
                 client_id: Some(client_id),
                 label,
                 ..
-            } => (label, Account::JamfClient { url, client_id }),
+            } => (
+                label,
+                Account::JamfClient {
+                    url: input::url("--url", url)?,
+                    client_id,
+                },
+            ),
             AddKind::Jamf {
                 url,
                 username,
@@ -408,7 +452,7 @@ impl AddKind {
             } => (
                 label,
                 Account::JamfUser {
-                    url,
+                    url: input::url("--url", url)?,
                     username: username.unwrap_or_default(),
                 },
             ),
@@ -422,14 +466,19 @@ impl AddKind {
                 (
                     label,
                     Account::Vcenter {
-                        host,
+                        host: input::host(host),
                         username,
                         tls,
                     },
                 )
             }
-            AddKind::Vault { address, label } => (label, Account::Vault { address }),
-        }
+            AddKind::Vault { address, label } => (
+                label,
+                Account::Vault {
+                    address: input::url("--address", address)?,
+                },
+            ),
+        })
     }
 }
 

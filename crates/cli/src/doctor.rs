@@ -1,11 +1,16 @@
-//! `latchkey doctor`: the platform's seams and whether each one answers right now.
+//! `latchkey doctor`: the platform's seams and whether each one answers right now; exits 1
+//! when one does not. It talks to the broker only through the control socket: connecting to
+//! the MCP one would make it an assistant (on the allow-list, or refused on the audit).
 
 use std::io::ErrorKind;
-use std::os::unix::net::UnixStream;
+use std::os::unix::fs::FileTypeExt;
 use std::process::ExitCode;
 
+use chrono::Utc;
+
 use latchkey_broker::control::{ControlClient, ControlRequest};
-use latchkey_broker::{CredentialsOverview, StatePaths};
+use latchkey_broker::{CredentialsOverview, SofaService, StatePaths};
+use latchkey_sofa::fetch::{FeedInfo, FeedSource};
 use latchkey_vault::Probe;
 use serde::Serialize;
 
@@ -13,13 +18,36 @@ use serde::Serialize;
 struct Report {
     version: &'static str,
     platform: &'static str,
+    /// Whether every check passed (else `latchkey doctor` exits 1).
+    ok: bool,
     secret_store: Probe,
     presence_check: Probe,
     /// What locks unlocked credentials: sleep and screen-lock sources.
     lock_events: Vec<Probe>,
+    /// Whether a broker answers a read-only request on the control socket.
+    broker: Check,
+    /// Whether the socket assistants connect to is there; never connected to, so doctor is
+    /// no assistant on the allow-list or the audit.
     mcp_socket: SocketProbe,
     /// The running broker's credentials, when one answers on the control socket.
     credentials: Option<CredentialsProbe>,
+    /// The SOFA feed, as a broker started now would load it (the cache when fresh enough).
+    sofa_feed: FeedCheck,
+    /// The audit chain, verified as `latchkey audit verify` does.
+    audit_chain: Check,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedCheck {
+    ok: bool,
+    detail: String,
+    feed: Option<FeedInfo>,
 }
 
 #[derive(Debug, Serialize)]
@@ -34,6 +62,7 @@ struct CredentialsProbe {
 #[derive(Debug, Serialize)]
 struct SocketProbe {
     path: String,
+    /// The socket exists and is a socket.
     reachable: bool,
     detail: String,
 }
@@ -44,21 +73,37 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         latchkey_vault::probe_presence()
     );
     let paths = StatePaths::from_env()?;
-    let report = Report {
+    let (broker, credentials) = probe_broker(&paths).await;
+    let audit_chain = probe_audit().await;
+    let mut report = Report {
         version: latchkey_broker::VERSION,
         platform: std::env::consts::OS,
+        ok: false,
         secret_store,
         presence_check,
         lock_events: probe_lock_events().await,
+        broker,
         mcp_socket: probe_socket(&paths),
-        credentials: probe_credentials(&paths).await,
+        credentials,
+        sofa_feed: probe_feed(&paths).await,
+        audit_chain,
     };
+    report.ok = report.secret_store.reachable
+        && report.presence_check.reachable
+        && report.broker.ok
+        && report.mcp_socket.reachable
+        && report.sofa_feed.ok
+        && report.audit_chain.ok;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_text(&report);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Starts watching for sleep and screen lock, notes which sources answer, and stops.
@@ -74,22 +119,52 @@ async fn probe_lock_events() -> Vec<Probe> {
     }
 }
 
-async fn probe_credentials(paths: &StatePaths) -> Option<CredentialsProbe> {
-    let mut broker = ControlClient::connect(&paths.control_socket()).await.ok()?;
-    let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await.ok()?;
-    Some(CredentialsProbe {
-        domains: overview.domains.len(),
-        unlocked: overview.domains.iter().filter(|d| d.unlocked).count(),
-        presence: overview.presence.description,
-        store_error: overview.store_error,
-    })
+/// The broker, through the control socket (a read-only overview): never as an assistant.
+async fn probe_broker(paths: &StatePaths) -> (Check, Option<CredentialsProbe>) {
+    let socket = paths.control_socket();
+    let overview = async {
+        let mut broker = ControlClient::connect(&socket).await?;
+        broker
+            .call::<CredentialsOverview>(&ControlRequest::Overview)
+            .await
+    };
+    match overview.await {
+        Ok(overview) => (
+            Check {
+                ok: true,
+                detail: format!("answers on {}", socket.display()),
+            },
+            Some(CredentialsProbe {
+                domains: overview.domains.len(),
+                unlocked: overview.domains.iter().filter(|d| d.unlocked).count(),
+                presence: overview.presence.description,
+                store_error: overview.store_error,
+            }),
+        ),
+        Err(e) => (
+            Check {
+                ok: false,
+                detail: e.to_string(),
+            },
+            None,
+        ),
+    }
 }
 
+/// Whether the MCP socket is there and is a socket, looked at without connecting.
 fn probe_socket(paths: &StatePaths) -> SocketProbe {
     let socket = paths.mcp_socket();
-    let (reachable, detail) = match UnixStream::connect(&socket) {
-        Ok(_) => (true, "a broker is listening".to_owned()),
-        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => (
+    let (reachable, detail) = match std::fs::symlink_metadata(&socket) {
+        Ok(m) if m.file_type().is_socket() => (
+            true,
+            "a socket is there (not connected to: doctor is no assistant)".to_owned(),
+        ),
+        Ok(_) => (
+            false,
+            "something that is not a socket is there: stop the broker, remove it and start it again"
+                .to_owned(),
+        ),
+        Err(e) if e.kind() == ErrorKind::NotFound => (
             false,
             "no broker is running: open the Latchkey app or run `latchkey serve`".to_owned(),
         ),
@@ -99,6 +174,61 @@ fn probe_socket(paths: &StatePaths) -> SocketProbe {
         path: socket.display().to_string(),
         reachable,
         detail,
+    }
+}
+
+/// The SOFA feed a broker would use: its source, SOFA's own update time and age.
+async fn probe_feed(paths: &StatePaths) -> FeedCheck {
+    let sofa = match SofaService::open(FeedSource::from_env(), paths) {
+        Ok(sofa) => sofa,
+        Err(e) => {
+            return FeedCheck {
+                ok: false,
+                detail: e.to_string(),
+                feed: None,
+            };
+        }
+    };
+    match sofa.feed().await {
+        Ok(loaded) => {
+            let info = sofa.describe(&loaded);
+            let mut detail = crate::sofa::render::origin(&info, Utc::now());
+            if let Some(outdated) = &info.outdated {
+                detail = format!("{detail}; {outdated}");
+            }
+            FeedCheck {
+                ok: true,
+                detail,
+                feed: Some(info),
+            }
+        }
+        Err(e) => FeedCheck {
+            ok: false,
+            detail: format!(
+                "{e}: check the network, or point LATCHKEY_SOFA_FEED at a reachable mirror or file"
+            ),
+            feed: None,
+        },
+    }
+}
+
+/// The audit chain, verified as `latchkey audit verify` does (on a thread of its own: that
+/// opens the log with a runtime of its own).
+async fn probe_audit() -> Check {
+    let verified = tokio::task::spawn_blocking(crate::audit::verify).await;
+    match verified {
+        Ok(Ok(verification)) => Check {
+            ok: verification.is_ok(),
+            detail: crate::audit::verification_words(&verification),
+        },
+        Ok(Err(e)) => Check {
+            ok: false,
+            detail: format!("{e:#}"),
+        },
+        Err(e) => Check {
+            ok: false,
+            detail: e.to_string(),
+        },
     }
 }
 
@@ -138,6 +268,26 @@ fn print_text(report: &Report) {
             "locks on", source.name, source.detail
         );
     }
+    for (what, check) in [
+        ("broker", &report.broker),
+        ("audit chain", &report.audit_chain),
+    ] {
+        println!(
+            "  {what:<15} {}: {}",
+            if check.ok { "ok" } else { "FAILED" },
+            check.detail
+        );
+    }
+    println!(
+        "  {:<15} {}: {}",
+        "SOFA feed",
+        if report.sofa_feed.ok {
+            "ok"
+        } else {
+            "UNAVAILABLE"
+        },
+        report.sofa_feed.detail
+    );
     match &report.credentials {
         Some(c) => {
             match &c.store_error {
@@ -152,9 +302,6 @@ fn print_text(report: &Report) {
             }
             println!("  {:<15} the broker confirms with {}", "", c.presence);
         }
-        None => println!(
-            "  {:<15} no broker answers on the control socket",
-            "credentials"
-        ),
+        None => println!("  {:<15} unknown: no broker answers", "credentials"),
     }
 }

@@ -18,7 +18,7 @@ const FLEET_SHOWN: usize = 20;
 
 #[derive(Debug, Args)]
 pub struct JamfArgs {
-    /// The Jamf domain, e.g. jamf:acme.jamfcloud.com [default: the only one unlocked]
+    /// The Jamf domain (acme.jamfcloud.com), or a credential's id, label or URL [default: the only one unlocked]
     #[arg(long, global = true)]
     domain: Option<String>,
     /// Print JSON instead of text
@@ -57,7 +57,14 @@ enum JamfCommand {
 pub async fn run(args: JamfArgs) -> anyhow::Result<ExitCode> {
     let socket = StatePaths::from_env()?.control_socket();
     let mut broker = ControlClient::connect(&socket).await?;
-    let domain = args.domain;
+    let domain = match args.domain {
+        Some(name) => Some(
+            crate::creds::domain_named(&mut broker, &name)
+                .await?
+                .to_string(),
+        ),
+        None => None,
+    };
     match args.command {
         JamfCommand::Computers {
             search,

@@ -7,7 +7,9 @@ mod bridge;
 mod client_config;
 mod creds;
 mod doctor;
+mod input;
 mod jamf;
+mod names;
 mod password_agent;
 mod sofa;
 mod table;
@@ -68,7 +70,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("latchkey: {e:#}");
+            eprintln!("latchkey: {}", input::explain(&e));
             ExitCode::FAILURE
         }
     }

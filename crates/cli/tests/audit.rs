@@ -116,6 +116,44 @@ async fn assistants_are_listed_denied_and_allowed_again() {
     let refused = rmcp::ServiceExt::serve((), stream.into_split()).await;
     assert!(refused.is_err(), "a denied assistant gets no MCP session");
 
+    // Issue #18: it is told why, as a JSON-RPC error to its first request…
+    let mut stream = tokio::net::UnixStream::connect(home.socket())
+        .await
+        .unwrap();
+    let initialize = r#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}"#;
+    tokio::io::AsyncWriteExt::write_all(&mut stream, format!("{initialize}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(answer.trim()).unwrap();
+    assert_eq!(answer["id"], 7, "{answer}");
+    assert_eq!(answer["error"]["code"], -32001, "{answer}");
+    let told = answer["error"]["message"].as_str().unwrap();
+    assert!(told.contains("was denied earlier"), "{told}");
+    // …and `latchkey mcp` (launched by it) says so on stderr.
+    let mut bridge = home
+        .latchkey(&["mcp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut bridge.stdin.take().unwrap(),
+        format!("{initialize}\n").as_bytes(),
+    )
+    .unwrap();
+    let out = bridge.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Latchkey refused this assistant") && said.contains("was denied earlier"),
+        "{said}"
+    );
+
     // Nor anything through the CLI's socket: it runs `latchkey`, so it is the caller there.
     for args in [
         &["jamf", "fleet"][..],
@@ -149,7 +187,19 @@ async fn assistants_are_listed_denied_and_allowed_again() {
         ])
         .output()
         .unwrap());
-    assert_eq!(json_array(&refusals).len(), 1, "{refusals}");
+    let refusals = json_array(&refusals);
+    assert_eq!(
+        refusals.len(),
+        3,
+        "the socket twice, the bridge once: {refusals:?}"
+    );
+    // The allow-list and the audit name it alike: its executable's file name, not the
+    // kernel's 15-byte process name.
+    let file_name = me.file_name().unwrap().to_str().unwrap();
+    assert_eq!(listed[0]["name"], file_name);
+    for refusal in &refusals {
+        assert_eq!(refusal["assistant"]["name"], file_name, "{refusal}");
+    }
 }
 
 #[tokio::test]

@@ -24,21 +24,27 @@ fn version_is_the_workspace_version() {
     );
 }
 
+/// Issue #18: doctor checks the broker through the control socket, never as an assistant
+/// (the MCP socket is looked at, not connected to), reports the SOFA feed and the audit
+/// chain, and exits 1 when a check fails.
 #[test]
 fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
     let home = Home::new();
     let doctor = || {
         let out = home.latchkey(&["doctor", "--json"]).output().unwrap();
-        assert!(out.status.success(), "{}", stderr_of(&out));
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        let report = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+        assert_eq!(out.status.success(), report["ok"] == true, "{report}");
+        report
     };
     let before = doctor();
+    assert_eq!(before["ok"], false, "no broker is a failed check");
     assert_eq!(before["version"], VERSION);
     assert_eq!(
         before["mcp_socket"]["path"],
         home.socket().to_str().unwrap()
     );
     assert_eq!(before["mcp_socket"]["reachable"], false);
+    assert_eq!(before["broker"]["ok"], false);
     assert!(
         before["mcp_socket"]["detail"]
             .as_str()
@@ -56,7 +62,42 @@ fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
     }
 
     let _broker = home.serve();
-    assert_eq!(doctor()["mcp_socket"]["reachable"], true);
+    let after = doctor();
+    assert_eq!(after["mcp_socket"]["reachable"], true, "{after}");
+    assert_eq!(after["broker"]["ok"], true, "{after}");
+    assert_eq!(after["sofa_feed"]["ok"], true, "{after}");
+    assert_eq!(after["sofa_feed"]["feed"]["source"], common::SOFA_FIXTURE);
+    assert!(after["sofa_feed"]["feed"]["sofa_updated_at"].is_string());
+    let detail = after["sofa_feed"]["detail"].as_str().unwrap();
+    assert!(detail.contains("SOFA updated"), "{detail}");
+    assert!(
+        after["audit_chain"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("the chain"),
+        "{after}"
+    );
+    // Doctor was no assistant: nothing on the allow-list, nothing refused on the audit.
+    let listed = home
+        .latchkey(&["assistants", "list", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap(),
+        serde_json::json!([])
+    );
+    let refused = home
+        .latchkey(&[
+            "audit",
+            "search",
+            "--decision",
+            "refused-unknown-client",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let refused: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(refused, serde_json::json!([]));
 }
 
 /// With no session bus to talk to, doctor says the secret store is unreachable and why.
@@ -71,7 +112,10 @@ fn doctor_explains_an_unreachable_secret_store() {
         )
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        !out.status.success(),
+        "an unreachable store is a failed check"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["secret_store"]["reachable"], false);
     assert!(
@@ -91,7 +135,14 @@ fn doctor_prints_a_readable_report() {
         text.starts_with(&format!("Latchkey {VERSION} on {}", std::env::consts::OS)),
         "{text}"
     );
-    for line in ["secret store", "presence check", "MCP socket"] {
+    for line in [
+        "secret store",
+        "presence check",
+        "MCP socket",
+        "broker",
+        "SOFA feed",
+        "audit chain",
+    ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
 }

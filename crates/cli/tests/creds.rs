@@ -325,7 +325,48 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "pw\n",
     ));
     assert!(
-        err.contains("host is not a valid host name or IP address"),
+        err.contains("latchkey: --host is not a valid host name or IP address"),
+        "{err}"
+    );
+    // Issue #18: errors name the flag and say what to do.
+    let vcenter = |host: &str, pin: &str| {
+        let args = [
+            "creds",
+            "add",
+            "vcenter",
+            "--host",
+            host,
+            "--username",
+            "admin",
+            "--label",
+            "VC",
+            "--pin",
+            pin,
+        ];
+        run(&home, &args, "pw\n")
+    };
+    let err = failed(&vcenter("vc.example.com", "AB"));
+    assert!(
+        err.contains("latchkey: --pin must be a SHA-256 fingerprint"),
+        "{err}"
+    );
+    let pin = "ab".repeat(32);
+    let added = ok(&vcenter("https://vc.example.com/ui", &pin));
+    assert!(added.contains("for vcenter:vc.example.com"), "{added}");
+    let args = [
+        "creds",
+        "add",
+        "jamf",
+        "--url",
+        "acme.jamfcloud.com",
+        "--client-id",
+        "c",
+        "--label",
+        "J",
+    ];
+    let err = failed(&run(&home, &args, "s\n"));
+    assert!(
+        err.contains("--url needs the scheme: did you mean https://acme.jamfcloud.com?"),
         "{err}"
     );
     let err = failed(&run(
@@ -351,9 +392,99 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "",
     ));
     assert!(
-        err.contains("no credential belongs to domain vault:none.example.com"),
+        err.contains("no credential or domain matches \"vault:none.example.com\""),
         "{err}"
     );
+}
+
+/// Issue #18: one way to name a credential everywhere, a warning when a domain gets a second
+/// one, and a locked domain's error that names the command that unlocks it.
+#[test]
+fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
+    if !common::keyring("a_credential_is_named_by_domain_id_prefix_label_or_url") {
+        return;
+    }
+    let home = Home::new();
+    let _broker = serve(&home, "approve");
+    let add = |url: &str, client: &str, label: &str| {
+        let args = [
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            url,
+            "--client-id",
+            client,
+            "--label",
+            label,
+        ];
+        run(&home, &args, "s3cret\n")
+    };
+    let first = add("https://names.example.com", "one", "Names one");
+    ok(&first);
+    assert!(String::from_utf8_lossy(&first.stderr).is_empty());
+    let second = add("https://names.example.com", "two", "Names two");
+    ok(&second);
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&run(&home, &["creds", "list", "--json"], ""))).unwrap();
+    let id_of = |label: &str| {
+        let all = listed.as_array().unwrap();
+        let c = all.iter().find(|c| c["label"] == label).unwrap();
+        c["id"].as_str().unwrap().to_owned()
+    };
+    let (one, two) = (id_of("Names one"), id_of("Names two"));
+    let warned = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        warned.contains("warning: jamf:names.example.com already had 1 other credential")
+            && warned.contains(&format!("Jamf calls use {one} (Names one)")),
+        "{warned}"
+    );
+
+    // A domain with two credentials is ambiguous for one credential: both are listed.
+    for name in ["names.example.com", "jamf:names.example.com"] {
+        let out = run(&home, &["creds", "rename", name, "X"], "");
+        let err = failed(&out);
+        assert!(err.contains("could mean any of these"), "{err}");
+        assert!(err.contains(&one) && err.contains(&two), "{err}");
+        assert!(err.contains("Names one") && err.contains("jamf:names.example.com"));
+    }
+    // …but names the domain to unlock and lock, with or without its kind, or by URL.
+    let unlocked = ok(&run(
+        &home,
+        &["creds", "unlock", "names.example.com", "--for", "30m"],
+        "",
+    ));
+    assert_eq!(unlocked.trim(), "unlocked jamf:names.example.com");
+    let locked = ok(&run(
+        &home,
+        &["creds", "lock", "https://names.example.com/"],
+        "",
+    ));
+    assert_eq!(locked.trim(), "locked 1 domain");
+
+    // A locked domain's error names the command that unlocks it.
+    let err = failed(&run(
+        &home,
+        &["jamf", "computers", "--domain", "names.example.com"],
+        "",
+    ));
+    assert!(
+        err.contains(
+            "domain jamf:names.example.com is locked: run `latchkey creds unlock jamf:names.example.com`, or unlock it from the Latchkey menu"
+        ),
+        "{err}"
+    );
+
+    // By label (any case), by a unique id prefix, by id.
+    let renamed = ok(&run(&home, &["creds", "rename", "names TWO", "Second"], ""));
+    assert_eq!(renamed.trim(), format!("renamed {two} to Second"));
+    let prefix = &one[..one.len().min(8)];
+    let removed = ok(&run(&home, &["creds", "rm", prefix], ""));
+    assert_eq!(removed.trim(), format!("removed {one}"));
+    let removed = ok(&run(&home, &["creds", "rm", "names.example.com"], ""));
+    assert_eq!(removed.trim(), format!("removed {two}"));
+    let err = failed(&run(&home, &["creds", "rm", "names.example.com"], ""));
+    assert!(err.contains("no credential or domain matches"), "{err}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use latchkey_caller::Caller;
 use latchkey_vault::{Presence, PresenceError, PresenceRequest, Requester};
+use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, watch};
 
@@ -333,12 +334,22 @@ fn admission(record: AssistantRecord) -> Result<AssistantRecord, Refusal> {
 
 /// The app's name on macOS, else the assistant process's name.
 fn display_name(caller: &Caller) -> String {
-    caller
-        .app
-        .as_ref()
-        .map(|app| app.name.clone())
-        .or_else(|| caller.assistant.as_ref().map(|p| p.name.clone()))
-        .unwrap_or_else(|| "an unknown program".to_owned())
+    assistant_name(None, Some(caller)).unwrap_or_else(|| "an unknown program".to_owned())
+}
+
+/// How the allow-list and the audit both name an assistant: the name it gave itself (MCP
+/// `clientInfo`) when it gave one, else its app's name, else its executable's file name; the
+/// kernel's short process name (15 bytes on Linux, e.g. "dbus-run-sessio") only when
+/// neither is known.
+pub(crate) fn assistant_name(
+    client: Option<&Implementation>,
+    caller: Option<&Caller>,
+) -> Option<String> {
+    client
+        .map(|c| c.name.clone())
+        .or_else(|| caller?.app.as_ref().map(|app| app.name.clone()))
+        .or_else(|| caller?.assistant_executable().map(file_name))
+        .or_else(|| caller?.assistant.as_ref().map(|p| p.name.clone()))
 }
 
 fn bundle_id(caller: &Caller) -> Option<String> {

@@ -54,12 +54,17 @@ impl Audit {
     }
 
     /// Anchors the chain's head now, off the runtime; for shutdown.
+    /// A secret store that no longer answers (its D-Bus session gone) cannot hold up the
+    /// shutdown for more than a few seconds.
     pub async fn anchor_head(&self) {
         let Ok(log) = self.log.clone() else { return };
-        let anchored = tokio::task::spawn_blocking(move || log.anchor_head())
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
+        let anchoring = tokio::task::spawn_blocking(move || log.anchor_head());
+        let anchored = match tokio::time::timeout(Duration::from_secs(5), anchoring).await {
+            Err(_) => Err("the secret store did not answer within 5 s".to_owned()),
+            Ok(joined) => joined
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string())),
+        };
         if let Err(e) = anchored {
             tracing::warn!("could not anchor the audit log at shutdown: {e}");
         }
@@ -284,9 +289,7 @@ pub fn anchored_options(
 pub(crate) fn assistant(client: Option<&Implementation>, caller: Option<&Caller>) -> Assistant {
     let process = caller.and_then(|c| c.assistant.as_ref());
     Assistant {
-        name: client
-            .map(|c| c.name.clone())
-            .or_else(|| process.map(|p| p.name.clone()))
+        name: super::admission::assistant_name(client, caller)
             .unwrap_or_else(|| "unknown".to_owned()),
         version: client.map(|c| c.version.clone()).unwrap_or_default(),
         executable: caller

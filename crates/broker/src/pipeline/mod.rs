@@ -139,8 +139,9 @@ pub struct ChangeTarget {
 pub enum Refused {
     #[error(transparent)]
     NotAdmitted(#[from] Refusal),
-    #[error("{0}")]
-    Locked(latchkey_vault::Error),
+    /// The vault's own words on the MCP and in the app; the command line is told the command.
+    #[error("{}", locked_message(.0, *.1))]
+    Locked(latchkey_vault::Error, Surface),
     /// The arguments or the preview were refused before anyone was asked.
     #[error("{0}")]
     Invalid(String),
@@ -150,6 +151,16 @@ pub enum Refused {
     TimedOut(String),
     #[error("Latchkey could not write its audit log, so the call was not run: {0}")]
     Audit(String),
+}
+
+/// What a caller on `surface` is told of a locked domain: the fix it can reach from there.
+fn locked_message(error: &latchkey_vault::Error, surface: Surface) -> String {
+    match (error, surface) {
+        (latchkey_vault::Error::DomainLocked { domain }, Surface::Control) => format!(
+            "domain {domain} is locked: run `latchkey creds unlock {domain}`, or unlock it from the Latchkey menu"
+        ),
+        _ => error.to_string(),
+    }
 }
 
 /// The stages, shared by every surface.
@@ -197,7 +208,7 @@ impl Pipeline {
             };
             self.refuse(&call, &assistant, Decision::RefusedLocked, None)
                 .await;
-            return Err(Refused::Locked(locked));
+            return Err(Refused::Locked(locked, call.origin.surface));
         }
         let (change, approval) = match call.effect {
             Effect::ReadOnly => (None, None),

@@ -2,7 +2,7 @@
 //! SOFA data holds no secrets, so this runs locally rather than through the broker.
 
 mod fleet_input;
-mod render;
+pub(crate) mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
