@@ -231,3 +231,39 @@ fn serve_creates_a_private_dir_and_socket_and_removes_the_socket_on_sigterm() {
     assert!(status.success(), "{status:?}");
     assert!(!home.socket().exists());
 }
+
+/// Issue #12, item 16: `make app` checks every `latchkey` left in target/, release too (where
+/// `make bench` leaves a build with the scripted presence check).
+#[test]
+fn issue_12_check_shipped_catches_a_test_build_in_release() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/check-shipped.sh"
+    );
+    let target = tempfile::tempdir().unwrap();
+    let put = |profile: &str, bin: &str, body: &[u8]| {
+        let dir = target.path().join(profile);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(bin), body).unwrap();
+    };
+    let check = || {
+        std::process::Command::new(script)
+            .arg(target.path())
+            .output()
+            .unwrap()
+    };
+    put("debug", "latchkey", b"shipped");
+    put("debug", "latchkey-app", b"shipped");
+    assert!(check().status.success(), "{}", stderr_of(&check()));
+    put("release", "latchkey", b"...LATCHKEY_SCRIPTED_PRESENCE...");
+    put("release", "latchkey-app", b"shipped");
+    let out = check();
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("release/latchkey contains"),
+        "{}",
+        stderr_of(&out)
+    );
+    put("release", "latchkey", b"shipped");
+    assert!(check().status.success());
+}
