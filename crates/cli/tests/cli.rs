@@ -232,6 +232,42 @@ fn serve_creates_a_private_dir_and_socket_and_removes_the_socket_on_sigterm() {
     assert!(!home.socket().exists());
 }
 
+/// Issue #12, item 6: a second state directory (`LATCHKEY_HOME=/tmp/x latchkey serve`) must
+/// not host a shadow broker over the same secret store with its own allow-list and audit.
+#[test]
+fn issue_12_a_second_latchkey_home_is_no_second_broker() {
+    let home = Home::new();
+    let first = home.serve();
+    let shadow = Home::beside(&home);
+    let mut second = shadow
+        .latchkey(&["serve"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while second.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("a shadow broker started in {}", shadow.dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = second.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!(
+            "another Latchkey broker is already running (pid {}) with its state in {}",
+            first.pid(),
+            home.dir.display()
+        )),
+        "{err}"
+    );
+    assert!(!shadow.socket().exists(), "the shadow bound a socket");
+    common::wait_for_socket(&home.socket());
+}
+
 /// Issue #12, item 16: `make app` checks every `latchkey` left in target/, release too (where
 /// `make bench` leaves a build with the scripted presence check).
 #[test]
