@@ -6,7 +6,8 @@
 //!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
 //! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`; on Linux the
 //!   password through polkit, `PolkitPresence`, else the app's confirmation dialog);
-//! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
+//! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time on the [`Uptime`]
+//!   clock (sleep included);
 //! - [`watch_lock_events`]: sleep and screen lock, on which unlocked sessions must lock;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
 //!
@@ -39,6 +40,7 @@ mod secret;
 #[cfg(target_os = "linux")]
 mod secret_service;
 mod session;
+mod uptime;
 mod validate;
 
 #[cfg(target_os = "linux")]
@@ -71,6 +73,7 @@ pub use secret::SecretString;
 #[cfg(target_os = "linux")]
 pub use secret_service::SecretServiceStore;
 pub use session::{SessionState, Sessions, UnlockPolicy};
+pub use uptime::Uptime;
 
 /// Everything that can go wrong with a credential. Validation errors name the field (see
 /// [`Error::field`]); no message ever contains a secret or what was typed into a field.
