@@ -303,3 +303,18 @@ fn issue_12_check_shipped_catches_a_test_build_in_release() {
     put("release", "latchkey", b"shipped");
     assert!(check().status.success());
 }
+
+/// Issue #12, item 7: `latchkey serve` turns core dumps off before it reads a secret.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_12_serve_dumps_no_core() {
+    let home = Home::new();
+    let broker = home.serve();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", broker.pid())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let words: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&words[4..6], ["0", "0"], "{core}");
+}

@@ -1,7 +1,8 @@
 //! Latchkey's credentials and the platform seams that keep them.
 //!
 //! - [`model`]: what a credential is (kind, account, domain, metadata) and its validation;
-//! - [`SecretString`]: the only type that carries a secret, wiped on drop, never printed;
+//! - [`SecretString`]: the only type that carries a secret, on locked pages, wiped on drop,
+//!   never printed; [`hardening::harden_process`] keeps the process out of core dumps;
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
 //!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
 //! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`; on Linux the
@@ -23,6 +24,7 @@ use serde::Serialize;
 // The macOS backends' decisions (status codes, metadata attribute), tested on every platform.
 #[cfg(any(target_os = "macos", test))]
 mod apple;
+pub mod hardening;
 #[cfg(target_os = "macos")]
 mod keychain;
 mod lock_events;
