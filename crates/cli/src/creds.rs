@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_jamf::ConnectionCheck;
-use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
+use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy, display_safe};
 use zeroize::Zeroizing;
 
 use crate::password_agent;
@@ -277,7 +277,12 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 secret,
             };
             let added: CredentialView = password_agent::call(&mut broker, &request).await?;
-            println!("added {} ({}) for {}", added.id, added.label, added.domain);
+            println!(
+                "added {} ({}) for {}",
+                added.id,
+                display_safe(&added.label),
+                added.domain
+            );
         }
         CredsCommand::List { json } => {
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
@@ -294,11 +299,11 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 secret,
             };
             let rotated: CredentialView = password_agent::call(&mut broker, &request).await?;
-            println!("rotated {} ({})", rotated.id, rotated.label);
+            println!("rotated {} ({})", rotated.id, display_safe(&rotated.label));
         }
         CredsCommand::Rename { id, label } => {
             let renamed = edit(&mut broker, &id, Some(label), Ok).await?;
-            println!("renamed {} to {}", renamed.id, renamed.label);
+            println!("renamed {} to {}", renamed.id, display_safe(&renamed.label));
         }
         CredsCommand::Edit { id, mut changes } => {
             let label = changes.label.take();
@@ -306,7 +311,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "edited {} ({}) for {}{}",
                 edited.id,
-                edited.label,
+                display_safe(&edited.label),
                 edited.domain,
                 if edited.unlocked { "" } else { " (locked)" }
             );

@@ -24,6 +24,7 @@ use serde::Serialize;
 // The macOS backends' decisions (status codes, metadata attribute), tested on every platform.
 #[cfg(any(target_os = "macos", test))]
 mod apple;
+mod display;
 pub mod hardening;
 #[cfg(target_os = "macos")]
 mod keychain;
@@ -52,6 +53,7 @@ mod platform;
 #[path = "macos.rs"]
 mod platform;
 
+pub use display::display_safe;
 #[cfg(target_os = "macos")]
 pub use keychain::{KeychainBackend, KeychainStore};
 #[cfg(target_os = "linux")]
