@@ -47,14 +47,24 @@ fn since_boot() -> Duration {
     )
 }
 
+// In libSystem (macOS 10.12+); the libc crate does not declare it.
 #[cfg(target_os = "macos")]
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    fn mach_continuous_time() -> u64;
+}
+
+// libc marks the mach timebase items deprecated in favour of the mach2 crate; not worth a
+// new dependency for two calls.
+#[cfg(target_os = "macos")]
+#[allow(deprecated)]
 fn since_boot() -> Duration {
     // SAFETY: both calls only read the kernel's clock; `info` is a plain out-parameter.
-    #[allow(unsafe_code, deprecated)]
+    #[allow(unsafe_code)]
     let (ticks, info) = unsafe {
         let mut info = libc::mach_timebase_info { numer: 0, denom: 0 };
         libc::mach_timebase_info(&mut info);
-        (libc::mach_continuous_time(), info)
+        (mach_continuous_time(), info)
     };
     let (numer, denom) = (u128::from(info.numer.max(1)), u128::from(info.denom.max(1)));
     let nanos = u128::from(ticks) * numer / denom;
