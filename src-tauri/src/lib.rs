@@ -21,6 +21,9 @@ const OPEN_FLAG: &str = "--open";
 
 pub fn run() {
     latchkey_broker::init_logging();
+    // The app embeds the broker: before any secret is read, no core dumps, and on Linux no
+    // same-user ptrace (macOS: the signed app's hardened runtime; see SECURITY.md).
+    latchkey_vault::hardening::harden_process();
 
     // One app per user: a second launch focuses the first instead of starting.
     let single_instance =

@@ -22,7 +22,8 @@ before(async () => {
   const feed = resolve(here, '../../../shared/fixtures/sofa/v2/macos_data_feed.json');
   broker = spawn(latchkey, ['serve'], {
     // A test build: its scripted presence check lets the Inspector (a new assistant) in.
-    env: { ...process.env, LATCHKEY_HOME: home, LATCHKEY_SOFA_FEED: feed, LATCHKEY_SCRIPTED_PRESENCE: 'approve' },
+    // Its own runtime dir (the one-per-user broker lock), apart from any broker the user runs.
+    env: { ...process.env, LATCHKEY_HOME: home, XDG_RUNTIME_DIR: home, LATCHKEY_SOFA_FEED: feed, LATCHKEY_SCRIPTED_PRESENCE: 'approve' },
     stdio: 'ignore',
   });
   for (let i = 0; i < 400 && !existsSync(socket); i++) await sleep(25);

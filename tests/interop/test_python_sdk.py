@@ -30,6 +30,8 @@ def broker(tmp_path: Path):
     env = {
         **os.environ,
         "LATCHKEY_HOME": str(home),
+        # Its own runtime dir (the one-per-user broker lock), apart from any broker the user runs.
+        "XDG_RUNTIME_DIR": str(home),
         "LATCHKEY_SOFA_FEED": str(SOFA_FEED),
         "LATCHKEY_SCRIPTED_PRESENCE": "approve",
     }

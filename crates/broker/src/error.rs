@@ -20,8 +20,15 @@ pub enum Error {
         len: usize,
         max: usize,
     },
-    #[error("another Latchkey broker is already running{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
-    AlreadyRunning { pid: Option<u32> },
+    #[error(
+        "another Latchkey broker is already running{}{}: one broker per user, whatever LATCHKEY_HOME says",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        state_dir.as_ref().map(|d| format!(" with its state in {}", d.display())).unwrap_or_default()
+    )]
+    AlreadyRunning {
+        pid: Option<u32>,
+        state_dir: Option<PathBuf>,
+    },
     #[error("cannot set up the SOFA feed: {0}")]
     Sofa(String),
     #[error("{action} {path}: {source}")]

@@ -101,8 +101,9 @@ impl Broker {
                 });
             }
         }
+        prepare_private_dir(paths.lock_dir())?;
+        let lock = BrokerLock::acquire(&paths.lock_file(), paths.dir())?;
         prepare_private_dir(paths.dir())?;
-        let lock = BrokerLock::acquire(&paths.lock_file())?;
         // The CLI sits next to the app's executable (and is the executable of `serve`).
         let bridge = std::env::current_exe()
             .map(|exe| exe.with_file_name("latchkey"))

@@ -2,13 +2,17 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
-/// Where Latchkey keeps its state: the runtime directory (sockets, one-broker lock), the
-/// cache (the SOFA feed) and the configuration (settings).
+/// Where Latchkey keeps its state: the runtime directory (sockets), the cache (the SOFA
+/// feed), the configuration (settings) and the one-broker lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatePaths {
     dir: PathBuf,
     cache: PathBuf,
     config: PathBuf,
+    /// The directory holding the one-broker lock: the user's runtime directory, which
+    /// `LATCHKEY_HOME` does not move, so a second state directory cannot host a second
+    /// broker over the same secret store.
+    lock_dir: PathBuf,
 }
 
 impl StatePaths {
@@ -23,10 +27,11 @@ impl StatePaths {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         };
-        if let Some(home) = var("LATCHKEY_HOME") {
-            return Ok(Self::at(home));
-        }
         let home = var("HOME");
+        let lock_dir = user_runtime_dir(var("XDG_RUNTIME_DIR"), home.as_deref())?;
+        if let Some(state) = var("LATCHKEY_HOME") {
+            return Ok(Self::at(state).with_lock_dir(lock_dir));
+        }
         let (dir, cache, config) = if cfg!(target_os = "macos") {
             let home = home.ok_or(Error::NoStateDir)?;
             let dir = home.join("Library/Application Support/Latchkey");
@@ -49,18 +54,32 @@ impl StatePaths {
         };
         let cache = cache.unwrap_or_else(|| dir.join("cache"));
         let config = config.unwrap_or_else(|| dir.join("config"));
-        Ok(Self { dir, cache, config })
+        Ok(Self {
+            dir,
+            cache,
+            config,
+            lock_dir,
+        })
     }
 
     /// State rooted at `dir` (created 0700 when the broker starts), cache in `dir/cache`,
-    /// settings in `dir/config`.
+    /// settings in `dir/config`, and the one-broker lock in `dir` too (in-process tests;
+    /// `from_env` puts the lock in the user's runtime directory).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         Self {
             cache: dir.join("cache"),
             config: dir.join("config"),
+            lock_dir: dir.clone(),
             dir,
         }
+    }
+
+    /// The same state with the one-broker lock in `lock_dir` (created 0700 when the broker
+    /// starts).
+    pub fn with_lock_dir(mut self, lock_dir: impl Into<PathBuf>) -> Self {
+        self.lock_dir = lock_dir.into();
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -98,10 +117,35 @@ impl StatePaths {
         self.dir.join("control.sock")
     }
 
-    /// The lock file that makes the broker one per user.
-    pub fn lock_file(&self) -> PathBuf {
-        self.dir.join("broker.lock")
+    /// The directory of the one-broker lock.
+    pub fn lock_dir(&self) -> &Path {
+        &self.lock_dir
     }
+
+    /// The lock file that makes the broker one per user, whatever the state directory.
+    pub fn lock_file(&self) -> PathBuf {
+        self.lock_dir.join("broker.lock")
+    }
+}
+
+/// The per-user runtime directory that holds the one-broker lock: `$XDG_RUNTIME_DIR/latchkey`
+/// when set (Linux's login session sets it; tests give each broker its own); else, on macOS,
+/// `~/Library/Application Support/Latchkey`, and on Linux `/run/user/UID/latchkey` when that
+/// exists, or `$TMPDIR/latchkey-UID` (the broker refuses it if another user owns it).
+fn user_runtime_dir(xdg_runtime: Option<PathBuf>, home: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(runtime) = xdg_runtime {
+        return Ok(runtime.join("latchkey"));
+    }
+    if cfg!(target_os = "macos") {
+        let home = home.ok_or(Error::NoStateDir)?;
+        return Ok(home.join("Library/Application Support/Latchkey"));
+    }
+    let uid = rustix::process::getuid().as_raw();
+    let run_user = PathBuf::from(format!("/run/user/{uid}"));
+    if run_user.is_dir() {
+        return Ok(run_user.join("latchkey"));
+    }
+    Ok(std::env::temp_dir().join(format!("latchkey-{uid}")))
 }
 
 #[cfg(test)]
@@ -115,6 +159,17 @@ mod tests {
             paths.mcp_socket(),
             Path::new("/run/user/501/latchkey/mcp.sock")
         );
+        assert_eq!(
+            paths.lock_file(),
+            Path::new("/run/user/501/latchkey/broker.lock")
+        );
+    }
+
+    #[test]
+    fn the_lock_stays_in_the_runtime_dir_whatever_the_state_dir() {
+        let runtime = user_runtime_dir(Some("/run/user/501".into()), None).unwrap();
+        let paths = StatePaths::at("/tmp/x").with_lock_dir(runtime);
+        assert_eq!(paths.mcp_socket(), Path::new("/tmp/x/mcp.sock"));
         assert_eq!(
             paths.lock_file(),
             Path::new("/run/user/501/latchkey/broker.lock")

@@ -133,7 +133,7 @@ async fn broker_serves_on_a_private_socket_and_is_one_per_user() {
     assert_eq!(mode(&socket), 0o600);
 
     match Broker::bind(&paths, common::services()) {
-        Err(Error::AlreadyRunning { pid }) => assert_eq!(pid, Some(std::process::id())),
+        Err(Error::AlreadyRunning { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
         other => panic!("second broker must refuse to start, got {other:?}"),
     }
 

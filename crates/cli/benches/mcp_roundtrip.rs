@@ -95,6 +95,8 @@ async fn main() {
     let serve = Command::new(LATCHKEY)
         .arg("serve")
         .env("LATCHKEY_HOME", &state)
+        // its own runtime dir (the one-broker lock), apart from a broker the user runs
+        .env("XDG_RUNTIME_DIR", &state)
         .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
         // Bench builds carry the test-only scripted presence check: it lets this client in.
         .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
@@ -192,6 +194,7 @@ fn cold_start(app: &Path, home: &Path) {
         let start = Instant::now();
         let child = Command::new(app)
             .env("LATCHKEY_HOME", &state)
+            .env("XDG_RUNTIME_DIR", &state)
             .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{AssistantRecord, StatePaths, Verdict};
+use latchkey_vault::display_safe;
 
 use crate::password_agent;
 
@@ -52,8 +53,8 @@ pub async fn run(args: AssistantsArgs) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default();
                     println!(
                         "{verdict:<8} {}  {}{team}  last seen {}",
-                        a.name,
-                        a.path.display(),
+                        display_safe(&a.name),
+                        display_safe(&a.path.to_string_lossy()),
                         a.last_seen.format("%Y-%m-%d %H:%M UTC")
                     );
                 }
@@ -92,6 +93,10 @@ async fn set(
         Verdict::Allowed => "allowed",
         Verdict::Denied => "denied",
     };
-    println!("{word} {} ({})", record.name, record.path.display());
+    println!(
+        "{word} {} ({})",
+        display_safe(&record.name),
+        display_safe(&record.path.to_string_lossy())
+    );
     Ok(())
 }

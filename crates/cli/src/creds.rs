@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_jamf::ConnectionCheck;
-use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy};
+use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy, display_safe};
 use zeroize::Zeroizing;
 
 use crate::table::Table;
@@ -294,7 +294,12 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 secret,
             };
             let added: CredentialView = password_agent::call(&mut broker, &request).await?;
-            println!("added {} ({}) for {}", added.id, added.label, added.domain);
+            println!(
+                "added {} ({}) for {}",
+                added.id,
+                display_safe(&added.label),
+                added.domain
+            );
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
             if let Some(warning) = names::shared_domain_warning(&overview, &added) {
                 eprintln!("{warning}");
@@ -313,11 +318,11 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             let secret = read_secret("new secret: ")?;
             let request = ControlRequest::Rotate { id, secret };
             let rotated: CredentialView = password_agent::call(&mut broker, &request).await?;
-            println!("rotated {} ({})", rotated.id, rotated.label);
+            println!("rotated {} ({})", rotated.id, display_safe(&rotated.label));
         }
         CredsCommand::Rename { id, label } => {
             let renamed = edit(&mut broker, &id, Some(label), Ok).await?;
-            println!("renamed {} to {}", renamed.id, renamed.label);
+            println!("renamed {} to {}", renamed.id, display_safe(&renamed.label));
         }
         CredsCommand::Edit { id, mut changes } => {
             let label = changes.label.take();
@@ -325,7 +330,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "edited {} ({}) for {}{}",
                 edited.id,
-                edited.label,
+                display_safe(&edited.label),
                 edited.domain,
                 if edited.unlocked { "" } else { " (locked)" }
             );

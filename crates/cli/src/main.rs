@@ -105,7 +105,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
-        Command::Serve => broker_runtime()?.block_on(serve()),
+        Command::Serve => {
+            // Before any secret is read: no core dumps, no same-user ptrace (Linux).
+            latchkey_vault::hardening::harden_process();
+            broker_runtime()?.block_on(serve())
+        }
         Command::Approvals(args) => runtime()?.block_on(approvals::run(args)),
         Command::Audit(args) => audit::run(args),
         Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),

@@ -12,8 +12,11 @@ impl<const N: usize> Table<N> {
         }
     }
 
+    /// Adds a row; control characters and bidi controls in a cell (a label, a name) are
+    /// dropped, so it cannot move the cursor, clear the screen or reorder what is shown.
     pub fn row(&mut self, row: [String; N]) {
-        self.rows.push(row);
+        self.rows
+            .push(row.map(|cell| latchkey_vault::display_safe(&cell).into_owned()));
     }
 
     pub fn print(&self) {
@@ -34,5 +37,18 @@ impl<const N: usize> Table<N> {
                 .collect();
             println!("{}", line.join("  ").trim_end());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #12, item 15: a label or name cannot drive the terminal that lists it.
+    #[test]
+    fn issue_12_cells_are_shown_harmlessly() {
+        let mut table = Table::new(["LABEL", "NAME"]);
+        table.row(["Acme\u{202E}gnp.exe".into(), "x\x1b[2Jy".into()]);
+        assert_eq!(table.rows[1], ["Acmegnp.exe", "x[2Jy"]);
     }
 }

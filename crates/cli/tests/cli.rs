@@ -282,3 +282,90 @@ fn serve_creates_a_private_dir_and_socket_and_removes_the_socket_on_sigterm() {
     assert!(status.success(), "{status:?}");
     assert!(!home.socket().exists());
 }
+
+/// Issue #12, item 6: a second state directory (`LATCHKEY_HOME=/tmp/x latchkey serve`) must
+/// not host a shadow broker over the same secret store with its own allow-list and audit.
+#[test]
+fn issue_12_a_second_latchkey_home_is_no_second_broker() {
+    let home = Home::new();
+    let first = home.serve();
+    let shadow = Home::beside(&home);
+    let mut second = shadow
+        .latchkey(&["serve"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while second.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("a shadow broker started in {}", shadow.dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = second.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains(&format!(
+            "another Latchkey broker is already running (pid {}) with its state in {}",
+            first.pid(),
+            home.dir.display()
+        )),
+        "{err}"
+    );
+    assert!(!shadow.socket().exists(), "the shadow bound a socket");
+    common::wait_for_socket(&home.socket());
+}
+
+/// Issue #12, item 16: `make app` checks every `latchkey` left in target/, release too (where
+/// `make bench` leaves a build with the scripted presence check).
+#[test]
+fn issue_12_check_shipped_catches_a_test_build_in_release() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/check-shipped.sh"
+    );
+    let target = tempfile::tempdir().unwrap();
+    let put = |profile: &str, bin: &str, body: &[u8]| {
+        let dir = target.path().join(profile);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(bin), body).unwrap();
+    };
+    let check = || {
+        std::process::Command::new(script)
+            .arg(target.path())
+            .output()
+            .unwrap()
+    };
+    put("debug", "latchkey", b"shipped");
+    put("debug", "latchkey-app", b"shipped");
+    assert!(check().status.success(), "{}", stderr_of(&check()));
+    put("release", "latchkey", b"...LATCHKEY_SCRIPTED_PRESENCE...");
+    put("release", "latchkey-app", b"shipped");
+    let out = check();
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("release/latchkey contains"),
+        "{}",
+        stderr_of(&out)
+    );
+    put("release", "latchkey", b"shipped");
+    assert!(check().status.success());
+}
+
+/// Issue #12, item 7: `latchkey serve` turns core dumps off before it reads a secret.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_12_serve_dumps_no_core() {
+    let home = Home::new();
+    let broker = home.serve();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", broker.pid())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let words: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&words[4..6], ["0", "0"], "{core}");
+}

@@ -55,6 +55,8 @@ impl Setup {
         serve
             .arg("serve")
             .env("LATCHKEY_HOME", &home.dir)
+            // nobody's own runtime dir, for the one-broker lock
+            .env("XDG_RUNTIME_DIR", &home.dir)
             .env("LATCHKEY_SOFA_FEED", common::SOFA_FIXTURE)
             .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
             .env_remove("LATCHKEY_SCRIPTED_PRESENCE");

@@ -84,6 +84,8 @@ fn a_peer_with_another_uid_is_refused() {
     let mut serve = as_nobody(&[binary.to_str().unwrap(), "serve"]);
     serve
         .env("LATCHKEY_HOME", &home.dir)
+        // nobody's own runtime dir, for the one-broker lock
+        .env("XDG_RUNTIME_DIR", &home.dir)
         .env("LATCHKEY_SOFA_FEED", common::SOFA_FIXTURE)
         .env("LATCHKEY_SCRIPTED_PRESENCE", "approve");
     let _broker = home.serve_with(serve);

@@ -1,12 +1,14 @@
 //! Latchkey's credentials and the platform seams that keep them.
 //!
 //! - [`model`]: what a credential is (kind, account, domain, metadata) and its validation;
-//! - [`SecretString`]: the only type that carries a secret, wiped on drop, never printed;
+//! - [`SecretString`]: the only type that carries a secret, on locked pages, wiped on drop,
+//!   never printed; [`hardening::harden_process`] keeps the process out of core dumps;
 //! - [`SecretStore`]: the OS secret store behind one trait, with [`MemoryStore`] for fault
 //!   injection in tests, [`SecretServiceStore`] on Linux and `KeychainStore` on macOS;
 //! - [`Presence`]: the check that a human agrees (Touch ID via `MacPresence`; on Linux the
 //!   password through polkit, `PolkitPresence`, else the app's confirmation dialog);
-//! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time;
+//! - [`Sessions`]: the secrets of unlocked domains, held for a bounded time on the [`Uptime`]
+//!   clock (sleep included);
 //! - [`watch_lock_events`]: sleep and screen lock, on which unlocked sessions must lock;
 //! - [`probe_secret_store`] / [`probe_presence`]: what `latchkey doctor` reports.
 //!
@@ -22,6 +24,8 @@ use serde::Serialize;
 // The macOS backends' decisions (status codes, metadata attribute), tested on every platform.
 #[cfg(any(target_os = "macos", test))]
 mod apple;
+mod display;
+pub mod hardening;
 #[cfg(target_os = "macos")]
 mod keychain;
 mod lock_events;
@@ -39,6 +43,7 @@ mod secret;
 #[cfg(target_os = "linux")]
 mod secret_service;
 mod session;
+mod uptime;
 mod validate;
 
 #[cfg(target_os = "linux")]
@@ -48,6 +53,7 @@ mod platform;
 #[path = "macos.rs"]
 mod platform;
 
+pub use display::display_safe;
 #[cfg(target_os = "macos")]
 pub use keychain::{KeychainBackend, KeychainStore};
 #[cfg(target_os = "linux")]
@@ -71,6 +77,7 @@ pub use secret::SecretString;
 #[cfg(target_os = "linux")]
 pub use secret_service::SecretServiceStore;
 pub use session::{SessionState, Sessions, UnlockPolicy};
+pub use uptime::Uptime;
 
 /// Everything that can go wrong with a credential. Validation errors name the field (see
 /// [`Error::field`]); no message ever contains a secret or what was typed into a field.

@@ -13,6 +13,8 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+use crate::display_safe;
+
 /// Who asked for the action a presence check guards; shown to the human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
@@ -47,10 +49,16 @@ pub enum Purpose {
 }
 
 impl PresenceRequest {
-    /// A request to confirm `action`, from `requester`.
+    /// A request to confirm `action`, from `requester`. Control characters and bidi
+    /// controls in either (a label, an assistant's name) are dropped: a prompt must show
+    /// what it asks about as it is ([`crate::display_safe`]).
     pub fn new(action: impl Into<String>, requester: Requester) -> Self {
+        let requester = match requester {
+            Requester::Assistant(name) => Requester::Assistant(display_safe(&name).into_owned()),
+            other => other,
+        };
         Self {
-            action: action.into(),
+            action: display_safe(&action.into()).into_owned(),
             requester,
             purpose: Purpose::Confirm,
         }
@@ -235,6 +243,20 @@ mod tests {
                 .reason()
                 .contains("command line")
         );
+    }
+
+    /// Issue #12, item 15: a label or name cannot disguise what a prompt asks about.
+    #[test]
+    fn issue_12_prompts_show_labels_and_names_harmlessly() {
+        let request = PresenceRequest::allow_assistant(
+            "unlock Jamf Pro Acme\u{202E}gnp.exe",
+            Requester::Assistant("Claude\x1b[2J\u{2066}".into()),
+        );
+        assert_eq!(
+            request.reason(),
+            "unlock Jamf Pro Acmegnp.exe (asked by Claude[2J)"
+        );
+        assert_eq!(request.purpose, Purpose::AllowAssistant);
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! `SecretString`: the only type that carries a secret value (a password, client secret or
 //! token) through Latchkey's memory.
 //!
-//! It wipes its buffer when dropped, and deliberately has no `Display`, `Serialize` or
+//! Its bytes live on pages of their own, locked in RAM and (on Linux) left out of core dumps
+//! while it lives ([`crate::hardening`]); it wipes them when dropped, and deliberately has no `Display`, `Serialize` or
 //! `Clone`, and a `Debug` that prints `[redacted]`, so a secret cannot reach a log, a JSON
 //! response or a second copy by accident. Reading it takes an explicit [`SecretString::expose`].
 
@@ -10,33 +11,40 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serializer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// A secret value, zeroized on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub struct SecretString(String);
+use crate::hardening::LockedBuf;
+
+/// A secret value, on locked pages, zeroized on drop.
+pub struct SecretString(LockedBuf);
 
 impl SecretString {
-    /// Takes ownership of `value`, so the only copy is the one that gets wiped.
-    pub fn new(value: String) -> Self {
-        Self(value)
+    /// Takes ownership of `value`: its bytes move onto locked pages and `value` is wiped, so
+    /// the only copy left is the one that gets wiped at drop.
+    pub fn new(mut value: String) -> Self {
+        let locked = LockedBuf::copy_of(value.as_bytes());
+        value.zeroize();
+        Self(locked)
     }
 
     /// The secret itself. Call this only where the value is handed to its consumer (an HTTP
     /// client, the OS store), never to format a message.
     pub fn expose(&self) -> &str {
-        &self.0
+        std::str::from_utf8(self.0.bytes()).expect("copied from a String")
     }
 
     /// Whether the value is empty or only whitespace (a required secret was left blank).
     pub fn is_blank(&self) -> bool {
-        self.0.trim().is_empty()
+        self.expose().trim().is_empty()
     }
 
     /// A second owned copy, for stores that hand out what they hold. Named so that copying a
     /// secret is visible in review, unlike a `Clone` derive.
     pub(crate) fn duplicate(&self) -> Self {
-        Self(self.0.clone())
+        Self(LockedBuf::copy_of(self.0.bytes()))
     }
 }
+
+/// Dropping the [`LockedBuf`] wipes it.
+impl ZeroizeOnDrop for SecretString {}
 
 impl From<String> for SecretString {
     fn from(value: String) -> Self {
@@ -46,7 +54,7 @@ impl From<String> for SecretString {
 
 impl From<&str> for SecretString {
     fn from(value: &str) -> Self {
-        Self::new(value.to_owned())
+        Self(LockedBuf::copy_of(value.as_bytes()))
     }
 }
 

@@ -2,19 +2,20 @@
 //!
 //! A domain is unlocked after one presence check and stays usable until its TTL runs out,
 //! until it has been idle too long (when an idle timeout is set), or until it is locked (by
-//! the user, or on sleep and screen lock). Time is measured with [`Instant`], a monotonic
-//! clock that wall-clock changes cannot stretch. Locked or expired secrets are dropped, and
+//! the user, or on sleep and screen lock). Time is measured with [`Uptime`], a clock that
+//! wall-clock changes cannot stretch and that keeps counting while the machine sleeps (an
+//! unlock's time runs out during a suspend, not after it). Locked or expired secrets are dropped, and
 //! so zeroized, as soon as the sweep sees them; a read checks the deadlines itself, so an
 //! expired secret is never handed out even before the sweep.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CredentialId, Domain, Error, SecretString};
+use crate::{CredentialId, Domain, Error, SecretString, Uptime};
 
 /// How long an unlock lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,13 +94,13 @@ pub struct SessionState {
 pub struct Sessions {
     domains: RwLock<HashMap<Domain, Session>>,
     /// The origin of the `last_used` counters (nanoseconds since this instant).
-    epoch: Instant,
+    epoch: Uptime,
 }
 
 #[derive(Debug)]
 struct Session {
     secrets: HashMap<CredentialId, Arc<SecretString>>,
-    expires: Instant,
+    expires: Uptime,
     idle: Option<Duration>,
     /// Nanoseconds after `Sessions::epoch` of the last read; atomic so reads share the lock.
     last_used: AtomicU64,
@@ -107,7 +108,7 @@ struct Session {
 
 impl Session {
     /// When this session locks itself.
-    fn deadline(&self, epoch: Instant) -> (Instant, bool) {
+    fn deadline(&self, epoch: Uptime) -> (Uptime, bool) {
         match self.idle {
             Some(idle) => {
                 let idle_deadline =
@@ -134,7 +135,7 @@ impl Sessions {
     pub fn new() -> Self {
         Self {
             domains: RwLock::new(HashMap::new()),
-            epoch: Instant::now(),
+            epoch: Uptime::now(),
         }
     }
 
@@ -146,7 +147,7 @@ impl Sessions {
         secrets: Vec<(CredentialId, SecretString)>,
         policy: UnlockPolicy,
     ) {
-        self.unlock_at(domain, secrets, policy, Instant::now());
+        self.unlock_at(domain, secrets, policy, Uptime::now());
     }
 
     fn unlock_at(
@@ -154,7 +155,7 @@ impl Sessions {
         domain: Domain,
         secrets: Vec<(CredentialId, SecretString)>,
         policy: UnlockPolicy,
-        now: Instant,
+        now: Uptime,
     ) {
         let session = Session {
             secrets: secrets
@@ -171,14 +172,14 @@ impl Sessions {
     /// The secret of credential `id` in `domain`, or [`Error::DomainLocked`]. Counts as use
     /// for the idle timeout. Lock-free apart from a shared read lock: this is the hot path.
     pub fn secret(&self, domain: &Domain, id: &CredentialId) -> Result<Arc<SecretString>, Error> {
-        self.secret_at(domain, id, Instant::now())
+        self.secret_at(domain, id, Uptime::now())
     }
 
     fn secret_at(
         &self,
         domain: &Domain,
         id: &CredentialId,
-        now: Instant,
+        now: Uptime,
     ) -> Result<Arc<SecretString>, Error> {
         let locked = || Error::DomainLocked {
             domain: domain.clone(),
@@ -198,10 +199,10 @@ impl Sessions {
 
     /// Whether `domain` is unlocked, and for how long.
     pub fn state(&self, domain: &Domain) -> Option<SessionState> {
-        self.state_at(domain, Instant::now())
+        self.state_at(domain, Uptime::now())
     }
 
-    fn state_at(&self, domain: &Domain, now: Instant) -> Option<SessionState> {
+    fn state_at(&self, domain: &Domain, now: Uptime) -> Option<SessionState> {
         let domains = self.read();
         let (deadline, idle_limited) = domains.get(domain)?.deadline(self.epoch);
         (deadline > now).then(|| SessionState {
@@ -212,7 +213,7 @@ impl Sessions {
 
     /// Every unlocked domain with its state, sorted by domain.
     pub fn unlocked(&self) -> Vec<(Domain, SessionState)> {
-        let now = Instant::now();
+        let now = Uptime::now();
         let domains: Vec<Domain> = self.read().keys().cloned().collect();
         let mut open: Vec<_> = domains
             .into_iter()
@@ -257,10 +258,10 @@ impl Sessions {
 
     /// Locks every domain whose time is up; the domains locked.
     pub fn sweep(&self) -> Vec<Domain> {
-        self.sweep_at(Instant::now())
+        self.sweep_at(Uptime::now())
     }
 
-    fn sweep_at(&self, now: Instant) -> Vec<Domain> {
+    fn sweep_at(&self, now: Uptime) -> Vec<Domain> {
         let mut domains = self.write();
         let expired: Vec<Domain> = domains
             .iter()
@@ -273,12 +274,18 @@ impl Sessions {
         expired
     }
 
-    /// The earliest moment a domain locks itself, for scheduling the next [`Self::sweep`].
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.read().values().map(|s| s.deadline(self.epoch).0).min()
+    /// How long until a domain locks itself (on the [`Uptime`] clock), for scheduling the
+    /// next [`Self::sweep`].
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.next_deadline_at(Uptime::now())
     }
 
-    fn nanos(&self, now: Instant) -> u64 {
+    fn next_deadline_at(&self, now: Uptime) -> Option<Duration> {
+        let next = self.read().values().map(|s| s.deadline(self.epoch).0).min();
+        next.map(|at| at - now)
+    }
+
+    fn nanos(&self, now: Uptime) -> u64 {
         u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
@@ -331,7 +338,7 @@ mod tests {
     fn secrets_are_served_until_the_ttl_then_refused_and_swept() {
         let sessions = Sessions::new();
         let jamf = domain("jamf:acme.example.com");
-        let t0 = Instant::now();
+        let t0 = Uptime::now();
         let policy = UnlockPolicy::new(minutes(5), None).unwrap();
         sessions.unlock_at(jamf.clone(), one("a", "s3cret"), policy, t0);
 
@@ -349,7 +356,7 @@ mod tests {
             "domain jamf:acme.example.com is locked — unlock it from the Latchkey menu"
         );
         assert_eq!(sessions.state_at(&jamf, late), None);
-        assert_eq!(sessions.next_deadline(), Some(t0 + minutes(5)));
+        assert_eq!(sessions.next_deadline_at(t0), Some(minutes(5)));
         assert_eq!(sessions.sweep_at(late), vec![jamf.clone()]);
         assert_eq!(sessions.next_deadline(), None);
     }
@@ -358,7 +365,7 @@ mod tests {
     fn idle_timeout_is_pushed_back_by_use() {
         let sessions = Sessions::new();
         let vc = domain("vcenter:vc01.example.com");
-        let t0 = Instant::now();
+        let t0 = Uptime::now();
         let policy = UnlockPolicy::new(minutes(60), Some(minutes(10))).unwrap();
         sessions.unlock_at(vc.clone(), one("v", "pw"), policy, t0);
         let state = sessions.state_at(&vc, t0).unwrap();

@@ -191,6 +191,8 @@ pub struct CredentialService {
 /// How long a listing of the store is reused. Latchkey's own writes replace it at once; this
 /// bounds how late a change made outside Latchkey (Seahorse, Keychain Access) shows.
 const LISTING_FOR: Duration = Duration::from_secs(3);
+/// The longest the expiry task sleeps between sweeps (see `expire_sessions`).
+const MAX_NAP: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default)]
 struct Listing {
@@ -582,7 +584,9 @@ impl CredentialService {
             let next = self.sessions.next_deadline();
             let wake = async {
                 match next {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    // The deadline is on the uptime clock, which counts sleep; tokio's
+                    // does not, so wake at least every 30 s to catch up after a suspend.
+                    Some(left) => tokio::time::sleep(left.min(MAX_NAP)).await,
                     None => std::future::pending().await,
                 }
             };

@@ -17,17 +17,33 @@ pub const SOFA_FIXTURE: &str = concat!(
     "/../../../shared/fixtures/sofa/v2/macos_data_feed.json"
 );
 
-/// A temporary `LATCHKEY_HOME`; removed at drop.
+/// A temporary `LATCHKEY_HOME`, with its own `XDG_RUNTIME_DIR` (where the one-per-user
+/// broker lock lives) so tests run brokers side by side; removed at drop.
 pub struct Home {
     _root: tempfile::TempDir,
     pub dir: PathBuf,
+    pub runtime: PathBuf,
 }
 
 impl Home {
     pub fn new() -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let dir = root.path().join("latchkey");
-        Self { _root: root, dir }
+        let runtime = root.path().join("runtime");
+        Self {
+            _root: root,
+            dir,
+            runtime,
+        }
+    }
+
+    /// Another state home in the same runtime directory as `self`: as the same user
+    /// running `LATCHKEY_HOME=/elsewhere latchkey serve` would be.
+    pub fn beside(other: &Home) -> Self {
+        Self {
+            runtime: other.runtime.clone(),
+            ..Self::new()
+        }
     }
 
     /// A home whose parent other users may traverse (for tests that switch uid).
@@ -59,6 +75,7 @@ impl Home {
         let mut cmd = Command::new(LATCHKEY);
         cmd.args(args)
             .env("LATCHKEY_HOME", &self.dir)
+            .env("XDG_RUNTIME_DIR", &self.runtime)
             // A broker refreshes the SOFA feed at start: tests keep that off the network.
             .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
             .env_remove("LATCHKEY_LOG")
