@@ -108,7 +108,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve => {
             // Before any secret is read: no core dumps, no same-user ptrace (Linux).
             latchkey_vault::hardening::harden_process();
-            broker_runtime()?.block_on(serve())
+            let runtime = broker_runtime()?;
+            let served = runtime.block_on(serve());
+            // A blocking call still waiting on the secret store (a prune's anchor check, say)
+            // cannot finish once the runtime stops driving its connection: give it a moment,
+            // never forever (dropping the runtime would wait for it).
+            runtime.shutdown_timeout(std::time::Duration::from_secs(3));
+            served
         }
         Command::Approvals(args) => runtime()?.block_on(approvals::run(args)),
         Command::Audit(args) => audit::run(args),
