@@ -135,6 +135,10 @@ describe('SOFA page: the Fleet tab', () => {
     expect(screen.getByTestId('fleet-hardware').textContent).toBe('20');
     expect(screen.getByTestId('fleet-generated').textContent).toBe('generated 5 min ago');
     expect(screen.getByTestId('fleet').textContent).toContain('https://acme.jamfcloud.com');
+    // Which feed the versions were judged against, and how old it is by SOFA's clock.
+    expect(screen.getByTestId('fleet-feed').textContent).toContain('judged against https://sofafeed.macadmins.io/v2/macos_data_feed.json');
+    expect(screen.getByTestId('fleet-feed').textContent).toContain('SOFA updated 3 h ago');
+    expect(screen.queryByTestId('fleet-unjudged')).toBeNull();
 
     const chart = screen.getByTestId('fleet-chart');
     const bars = within(chart).getAllByTestId('fleet-bar');
@@ -166,6 +170,43 @@ describe('SOFA page: the Fleet tab', () => {
     expect(first.textContent).toContain('219');
     expect(first.textContent).toContain('2 days ago');
     expect(screen.getByTestId('fleet-omitted').textContent).toContain('2,432 Macs are counted above but not listed below');
+  });
+
+  it('without a feed, shows what Jamf Pro knows and says the versions were not judged, never "current"', async () => {
+    const why =
+      'macOS currency unavailable: the SOFA feed is unavailable: connection refused; check the network, or point LATCHKEY_SOFA_FEED at a reachable mirror or file';
+    const unjudged = (m: (typeof macs)[number]) =>
+      m.state === 'unreadable' ? m : { ...m, state: 'not_judged' as const, releases_behind: null, missing_cves: null, missing_exploited_cves: null };
+    mockFleet({
+      report: () =>
+        fleetReport({
+          macos_feed: null,
+          macos_currency_unavailable: why,
+          current: 0,
+          behind: 0,
+          end_of_life: 0,
+          missing_exploited_fixes: 0,
+          limited_by_hardware: 0,
+          not_judged: 2434,
+          distribution: [
+            { os_version: '26.4', state: 'not_judged', devices: 1204 },
+            { os_version: '', state: 'unreadable', devices: 3 },
+          ],
+          computers: macs.map(unjudged),
+        }),
+    });
+    await shownReport();
+    const banner = screen.getByTestId('fleet-unjudged');
+    expect(banner.textContent).toContain('macOS versions not judged.');
+    expect(banner.textContent).toContain('LATCHKEY_SOFA_FEED');
+    expect(screen.getByTestId('fleet-not_judged').textContent).toBe('2,434');
+    expect(screen.queryByTestId('fleet-current')).toBeNull();
+    expect(screen.queryByTestId('fleet-behind')).toBeNull();
+    expect(screen.queryByTestId('fleet-feed')).toBeNull();
+    const first = screen.getAllByTestId('fleet-row')[0];
+    expect(first.textContent).toContain('not judged');
+    expect(first.textContent).toContain('n/a');
+    expect(first.textContent).toContain('2 days ago');
   });
 
   it('sorts by the column whose header is clicked, each way', async () => {

@@ -12,7 +12,7 @@ use latchkey_audit::{Decision, EntryKind};
 use latchkey_broker::{LatchkeyServer, Target};
 use latchkey_jamf::{Auth, ClientOptions, JamfClient, Secret};
 use latchkey_jamf_mock::{Mock, MockConfig};
-use latchkey_vault::{Account, NewCredential, Requester, SecretString};
+use latchkey_vault::{Account, Domain, NewCredential, Requester, SecretString};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, NumberOrString, ProgressNotificationParam,
     ProgressToken, RequestParamsMeta,
@@ -58,17 +58,20 @@ fn text(result: &CallToolResult) -> String {
     serde_json::to_string(result).unwrap()
 }
 
-#[tokio::test]
-async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
+/// A mock Jamf Pro with `computers` Macs, and broker services (their SOFA feed from `sofa`)
+/// holding its credential, still locked; the person at any prompt approves.
+async fn jamf_behind(
+    sofa: Arc<latchkey_broker::SofaService>,
+    computers: usize,
+) -> (Mock, latchkey_broker::Services, Domain) {
     let mock = Mock::start(MockConfig {
-        computers: 450,
+        computers,
         client_secret: CANARY.into(),
         ..MockConfig::default()
     })
     .await;
-    let mut services = common::services();
-    // The person at the prompt approves the unlock.
-    services = latchkey_broker::Services::new(
+    let services = common::services_with(sofa);
+    let services = latchkey_broker::Services::new(
         services.sofa,
         Arc::new(latchkey_broker::CredentialService::new(
             Arc::new(latchkey_vault::MemoryStore::new()),
@@ -77,8 +80,6 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         services.assistants,
         services.audit,
     );
-    let credentials = Arc::clone(&services.credentials);
-    let log = services.audit.log().unwrap();
     let new = NewCredential {
         label: "Mock Jamf".into(),
         account: Account::JamfClient {
@@ -87,8 +88,15 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         },
         secret: SecretString::from(CANARY),
     };
-    let added = credentials.add(new, Requester::App).await.unwrap();
-    let domain = added.domain.clone();
+    let added = services.credentials.add(new, Requester::App).await.unwrap();
+    (mock, services, added.domain)
+}
+
+#[tokio::test]
+async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
+    let (mock, services, domain) = jamf_behind(common::fixture_sofa(), 450).await;
+    let credentials = Arc::clone(&services.credentials);
+    let log = services.audit.log().unwrap();
     let progress = Progress::default();
     let client = common::client_with(
         progress.clone(),
@@ -124,7 +132,7 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
     let fleet = client.call_tool(params).await.unwrap();
     assert_ne!(fleet.is_error, Some(true), "{}", text(&fleet));
     let report = fleet.structured_content.clone().unwrap();
-    let feed = services.jamf.feed().await.unwrap();
+    let macos = services.jamf.macos_feed().await;
     let direct = JamfClient::new(
         &mock.url(),
         Auth::Client {
@@ -134,7 +142,7 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         ClientOptions::default(),
     )
     .unwrap()
-    .fleet_security_report(&feed, &|_| {})
+    .fleet_security_report(macos.currency(), &|_| {})
     .await
     .unwrap();
     for count in [
@@ -153,6 +161,9 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         );
     }
     assert_eq!(report["total"], 450);
+    assert!(report["macos_currency_unavailable"].is_null());
+    let judged_by = report["macos_feed"]["source"].as_str().unwrap();
+    assert!(judged_by.ends_with("macos_data_feed.json"), "{judged_by}");
     assert_eq!(report["computers"].as_array().unwrap().len(), 5);
     assert_eq!(report["computers_omitted"], 445);
     let last = log.tail(2).unwrap();
@@ -242,5 +253,54 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
         .expect("the token was not invalidated when the domain locked");
     let again = call(&client, "jamf_smart_groups", json!({})).await;
     assert!(text(&again).contains("is locked"));
+    client.cancel().await.unwrap();
+}
+
+/// Without a reachable feed the security reports still give everything Jamf knows, leave macOS
+/// unjudged (never "current" or "0 behind") and say why and what to do.
+#[tokio::test]
+async fn without_a_feed_jamf_reports_stand_and_leave_macos_unjudged() {
+    let sofa = common::sofa_from(latchkey_sofa::fetch::FeedSource::File(
+        "/nonexistent/sofa-feed.json".into(),
+    ));
+    let (_mock, services, domain) = jamf_behind(sofa, 12).await;
+    services
+        .credentials
+        .unlock(Target::One(domain.clone()), None, Requester::App)
+        .await
+        .unwrap();
+    let client = common::client_with(
+        Progress::default(),
+        LatchkeyServer::new(services.clone(), None),
+    )
+    .await;
+
+    let fleet = call(&client, "jamf_fleet_security_report", json!({})).await;
+    assert_ne!(fleet.is_error, Some(true), "{}", text(&fleet));
+    let report = fleet.structured_content.unwrap();
+    let why = report["macos_currency_unavailable"].as_str().unwrap();
+    assert!(why.starts_with("macOS currency unavailable: "), "{why}");
+    assert!(why.contains("LATCHKEY_SOFA_FEED"), "{why}");
+    assert!(report["macos_feed"].is_null());
+    assert_eq!(report["total"], 12);
+    for judged in ["current", "behind", "end_of_life", "unknown_version"] {
+        assert_eq!(report[judged], 0, "{judged}");
+    }
+    assert_eq!(
+        report["not_judged"].as_u64().unwrap() + report["unreadable"].as_u64().unwrap(),
+        12
+    );
+    let rows = report["computers"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["missing_cves"].is_null()), "{report}");
+    let row = rows.iter().find(|r| r["state"] == "not_judged").unwrap();
+    assert!(row["last_contact"].is_string(), "{row}");
+
+    let id = row["id"].as_str().unwrap().to_owned();
+    let one = call(&client, "jamf_computer_security", json!({ "id": id })).await;
+    assert_ne!(one.is_error, Some(true), "{}", text(&one));
+    let one = one.structured_content.unwrap();
+    assert!(one["filevault"].is_object());
+    assert!(one["sip_status"].is_string(), "{one}");
+    assert_eq!(one["findings"][0].as_str().unwrap(), why, "{one}");
     client.cancel().await.unwrap();
 }

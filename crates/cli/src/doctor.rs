@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialsOverview, SofaService, StatePaths};
-use latchkey_sofa::fetch::{FeedInfo, FeedSource};
+use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, FeedSource};
 use latchkey_vault::Probe;
 use serde::Serialize;
 
@@ -204,9 +204,7 @@ async fn probe_feed(paths: &StatePaths) -> FeedCheck {
         }
         Err(e) => FeedCheck {
             ok: false,
-            detail: format!(
-                "{e}: check the network, or point LATCHKEY_SOFA_FEED at a reachable mirror or file"
-            ),
+            detail: format!("{e}: {FEED_FIX}"),
             feed: None,
         },
     }

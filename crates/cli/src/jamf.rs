@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
 use latchkey_broker::control::{ControlClient, ControlRequest, JamfRead};
 use latchkey_jamf::{ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport};
+use latchkey_sofa::fetch::FeedInfo;
 use serde::Serialize;
 
 use crate::sofa::count_or_na;
@@ -185,6 +186,10 @@ fn print_security(s: &ComputerSecurity) {
         (None, _) => os.note.clone().unwrap_or_else(|| "not judged".to_owned()),
     };
     println!("macOS {}: {standing}", or_dash(os.version.as_deref()));
+    print_judged_by(
+        s.macos_feed.as_ref(),
+        s.macos_currency_unavailable.as_deref(),
+    );
     let flag = |b: Option<bool>| match b {
         Some(true) => "on".to_owned(),
         Some(false) => "off".to_owned(),
@@ -215,6 +220,19 @@ fn print_security(s: &ComputerSecurity) {
     }
 }
 
+/// Which feed a report's macOS standing comes from and how old it is, or why there is none.
+fn print_judged_by(feed: Option<&FeedInfo>, unavailable: Option<&str>) {
+    if let Some(why) = unavailable {
+        println!("{why}");
+    }
+    if let Some(info) = feed {
+        println!("{}", crate::sofa::render::origin(info, chrono::Utc::now()));
+        if let Some(outdated) = &info.outdated {
+            println!("warning: {outdated}");
+        }
+    }
+}
+
 fn print_fleet(r: &FleetSecurityReport) {
     println!(
         "{}: {} computers (inventory {}), report of {}",
@@ -223,16 +241,22 @@ fn print_fleet(r: &FleetSecurityReport) {
         r.inventory_api,
         r.generated_at.format("%Y-%m-%d %H:%M UTC")
     );
-    println!(
-        "current {}, behind {}, end of life {}, unknown version {}, unreadable {}, missing actively exploited fixes {}, limited by hardware {}",
-        r.current,
-        r.behind,
-        r.end_of_life,
-        r.unknown_version,
-        r.unreadable,
-        r.missing_exploited_fixes,
-        r.limited_by_hardware
+    print_judged_by(
+        r.macos_feed.as_ref(),
+        r.macos_currency_unavailable.as_deref(),
     );
+    if r.macos_currency_unavailable.is_none() {
+        println!(
+            "current {}, behind {}, end of life {}, unknown version {}, unreadable {}, missing actively exploited fixes {}, limited by hardware {}",
+            r.current,
+            r.behind,
+            r.end_of_life,
+            r.unknown_version,
+            r.unreadable,
+            r.missing_exploited_fixes,
+            r.limited_by_hardware
+        );
+    }
     let mut versions = Table::new(["MACOS", "STATE", "COMPUTERS"]);
     for v in &r.distribution {
         versions.row([

@@ -7,8 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use latchkey_jamf::{Auth, ClientOptions, ComputerRef, JamfClient, Secret};
+use latchkey_jamf::{Auth, ClientOptions, ComputerRef, Currency, JamfClient, Secret};
 use latchkey_sofa::IndexedFeed;
+use latchkey_sofa::fetch::{DEFAULT_MAX_FEED_AGE, FeedOrigin};
 
 use latchkey_jamf_mock::{Mock, MockConfig};
 
@@ -55,6 +56,17 @@ fn main() {
 }
 
 async fn run(feed: IndexedFeed) {
+    let info = FeedOrigin {
+        source: FEED.to_owned(),
+        fetched_at: chrono::Utc::now(),
+        sofa_updated_at: None,
+        stale_reason: None,
+    }
+    .info(chrono::Utc::now(), DEFAULT_MAX_FEED_AGE);
+    let currency = Currency::Feed {
+        feed: &feed,
+        info: &info,
+    };
     let config = MockConfig {
         computers: FLEET,
         ..MockConfig::default()
@@ -71,7 +83,10 @@ async fn run(feed: IndexedFeed) {
     for _ in 0..FLEET_RUNS {
         mock.reset_stats();
         let started = Instant::now();
-        let report = client.fleet_security_report(&feed, &|_| {}).await.unwrap();
+        let report = client
+            .fleet_security_report(currency, &|_| {})
+            .await
+            .unwrap();
         runs.push(started.elapsed());
         assert_eq!(report.total, FLEET);
         assert!(mock.max_in_flight() <= 5);
@@ -95,13 +110,13 @@ async fn run(feed: IndexedFeed) {
     }
 
     let target = ComputerRef::id("30").unwrap();
-    client.computer_security(&target, &feed).await.unwrap();
+    client.computer_security(&target, currency).await.unwrap();
     let mut ours = Vec::with_capacity(SECURITY_CALLS);
     let mut totals = Vec::with_capacity(SECURITY_CALLS);
     for _ in 0..SECURITY_CALLS {
         mock.reset_stats();
         let started = Instant::now();
-        client.computer_security(&target, &feed).await.unwrap();
+        client.computer_security(&target, currency).await.unwrap();
         let total = started.elapsed();
         totals.push(total);
         ours.push(total.saturating_sub(mock.handler_time()));

@@ -5,12 +5,13 @@
 use std::cmp::Reverse;
 
 use chrono::{DateTime, Utc};
-use latchkey_sofa::{DeviceState, FleetDevice, IndexedFeed, VersionCount};
+use latchkey_sofa::fetch::FeedInfo;
+use latchkey_sofa::{DeviceState, FleetDevice, VersionCount, fleet_without_feed};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::raw::RawComputer;
-use crate::{JamfClient, JamfError, Section};
+use crate::{Currency, JamfClient, JamfError, Section};
 
 /// How far a fleet scan has got, reported after each page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -32,6 +33,11 @@ pub struct FleetSecurityReport {
     pub generated_at: DateTime<Utc>,
     /// The inventory API version that answered: "v4", "v3" or "v1".
     pub inventory_api: String,
+    /// The SOFA feed versions were judged against: source, SOFA's update time and age.
+    pub macos_feed: Option<FeedInfo>,
+    /// Set when there was no feed to judge against (every readable version is then
+    /// `not_judged`): why, and how to fix it.
+    pub macos_currency_unavailable: Option<String>,
     /// Computers in the fleet.
     pub total: usize,
     /// On the newest release of their major.
@@ -44,6 +50,9 @@ pub struct FleetSecurityReport {
     pub unknown_version: usize,
     /// Reporting no macOS version, or one that cannot be read (not judged).
     pub unreadable: usize,
+    /// Not judged for want of a feed (see `macos_currency_unavailable`).
+    #[serde(default)]
+    pub not_judged: usize,
     /// Missing at least one fix for an actively exploited CVE.
     pub missing_exploited_fixes: usize,
     /// Whose model cannot run the newest macOS.
@@ -73,8 +82,8 @@ pub struct FleetComputer {
     pub model: Option<String>,
     /// macOS version as reported.
     pub os_version: Option<String>,
-    /// current, behind, end_of_life, unknown_version or unreadable (missing or unreadable
-    /// version).
+    /// current, behind, end_of_life, unknown_version, unreadable (missing or unreadable
+    /// version) or not_judged (no feed).
     pub state: DeviceState,
     /// Releases of its major it has not installed; absent ("n/a") when the feed does not list
     /// its version.
@@ -101,11 +110,11 @@ impl FleetSecurityReport {
 }
 
 impl JamfClient {
-    /// Loads every computer (pages in parallel, `progress` after each) and judges the fleet
-    /// against `feed`.
+    /// Loads every computer (pages in parallel, `progress` after each) and judges the fleet's
+    /// macOS versions by `currency`.
     pub async fn fleet_security_report(
         &self,
-        feed: &IndexedFeed,
+        currency: Currency<'_>,
         progress: &(dyn Fn(FleetProgress) + Send + Sync),
     ) -> Result<FleetSecurityReport, JamfError> {
         let sections = [
@@ -121,7 +130,7 @@ impl JamfClient {
             self.server(),
             api.name(),
             computers,
-            feed,
+            currency,
             Utc::now(),
         ))
     }
@@ -132,7 +141,7 @@ pub(crate) fn judge(
     server: &str,
     inventory_api: &str,
     mut computers: Vec<RawComputer>,
-    feed: &IndexedFeed,
+    currency: Currency<'_>,
     now: DateTime<Utc>,
 ) -> FleetSecurityReport {
     // A page boundary shifting while we read (a computer added or removed) can repeat one.
@@ -147,7 +156,11 @@ pub(crate) fn judge(
             model: c.model_identifier().map(str::to_owned),
         })
         .collect();
-    let fleet = feed.fleet(&devices);
+    let fleet = match currency.feed() {
+        Some(feed) => feed.fleet(&devices),
+        None => fleet_without_feed(&devices),
+    };
+    let (macos_feed, macos_currency_unavailable) = currency.described();
     let mut rows: Vec<FleetComputer> = computers
         .iter()
         .zip(&fleet.devices)
@@ -175,12 +188,15 @@ pub(crate) fn judge(
         server: server.to_owned(),
         generated_at: now,
         inventory_api: inventory_api.to_owned(),
+        macos_feed,
+        macos_currency_unavailable,
         total: fleet.total,
         current: fleet.current,
         behind: fleet.behind,
         end_of_life: fleet.end_of_life,
         unknown_version: fleet.unknown_version,
         unreadable: fleet.unreadable,
+        not_judged: fleet.not_judged,
         missing_exploited_fixes: fleet.missing_exploited_fixes,
         limited_by_hardware: fleet.limited_by_hardware,
         distribution: fleet.distribution,

@@ -23,6 +23,7 @@ mod check;
 mod client;
 mod commands;
 mod computers;
+mod currency;
 mod error;
 mod fleet;
 mod history;
@@ -47,6 +48,7 @@ pub use commands::{BlankPush, FrameworkRedeploy};
 pub use computers::{
     ComputerInventory, ComputerPage, ComputerSearch, ComputerSummary, MAX_LISTED, TruncatedSection,
 };
+pub use currency::Currency;
 pub use error::JamfError;
 pub use fleet::{FleetComputer, FleetProgress, FleetSecurityReport};
 pub use history::{ComputerHistory, HistoryEntry, HistoryList};

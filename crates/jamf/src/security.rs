@@ -3,12 +3,13 @@
 //! lock), how long since it was last heard from, and the problems in plain words.
 
 use chrono::{DateTime, Utc};
+use latchkey_sofa::fetch::FeedInfo;
 use latchkey_sofa::{DeviceState, IndexedFeed, Version, VersionStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::raw::RawComputer;
-use crate::{ComputerRef, ComputerSummary, JamfClient, JamfError, Section};
+use crate::{ComputerRef, ComputerSummary, Currency, JamfClient, JamfError, Section};
 
 /// A Mac not heard from for this many days is worth a finding.
 pub(crate) const STALE_AFTER_DAYS: i64 = 30;
@@ -23,6 +24,10 @@ pub struct ComputerSecurity {
     pub computer: ComputerSummary,
     /// Its macOS version against Apple's releases.
     pub os: OsSecurity,
+    /// The SOFA feed the version was judged against: source, SOFA's update time and age.
+    pub macos_feed: Option<FeedInfo>,
+    /// Set when there was no feed to judge against: why, and how to fix it.
+    pub macos_currency_unavailable: Option<String>,
     /// FileVault, from the disk encryption and operating system sections.
     pub filevault: FileVault,
     /// System Integrity Protection as Jamf reports it, e.g. "ENABLED" (unknown values kept).
@@ -62,7 +67,8 @@ pub struct OsSecurity {
     /// Build number.
     pub build: Option<String>,
     /// Standing: current, behind, end_of_life (a major Apple no longer patches),
-    /// unknown_version (the feed does not list it) or unreadable (no readable version).
+    /// unknown_version (the feed does not list it), unreadable (no readable version) or
+    /// not_judged (no feed to judge against).
     pub state: DeviceState,
     /// The feed's name for its major, e.g. "Sequoia 15".
     pub os_label: Option<String>,
@@ -105,11 +111,11 @@ pub struct FileVault {
 }
 
 impl JamfClient {
-    /// One Mac's security posture, judged against `feed` now.
+    /// One Mac's security posture, its macOS judged by `currency` now.
     pub async fn computer_security(
         &self,
         target: &ComputerRef,
-        feed: &IndexedFeed,
+        currency: Currency<'_>,
     ) -> Result<ComputerSecurity, JamfError> {
         let sections = [
             Section::General,
@@ -124,7 +130,7 @@ impl JamfClient {
             endpoint: target.to_string(),
             detail: e.to_string(),
         })?;
-        let mut security = assess(&raw, feed, Utc::now());
+        let mut security = assess(&raw, currency, Utc::now());
         security.inventory_api = api.name().to_owned();
         Ok(security)
     }
@@ -133,10 +139,14 @@ impl JamfClient {
 /// The posture of one parsed record at `now`. Pure, so it is tested without a server.
 pub(crate) fn assess(
     raw: &RawComputer,
-    feed: &IndexedFeed,
+    currency: Currency<'_>,
     now: DateTime<Utc>,
 ) -> ComputerSecurity {
-    let os = judge_os(raw, feed, now);
+    let os = match currency.feed() {
+        Some(feed) => judge_os(raw, feed, now),
+        None => unjudged_os(raw),
+    };
+    let (macos_feed, macos_currency_unavailable) = currency.described();
     let sec = raw.security.as_ref();
     let disk = raw.disk_encryption.as_ref();
     let boot = disk.and_then(|d| d.boot_partition_encryption_details.as_ref());
@@ -170,19 +180,28 @@ pub(crate) fn assess(
         last_contact,
         days_since_contact: last_contact.map(|at| (now - at).num_days()),
         os,
+        macos_feed,
+        macos_currency_unavailable,
         findings: Vec::new(),
     };
     out.findings = findings(&out);
     out
 }
 
-fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecurity {
+/// The version and build as Jamf reports them, with nothing judged yet.
+fn unjudged_os(raw: &RawComputer) -> OsSecurity {
     let version = raw.sofa_version();
-    let model = raw.model_identifier();
-    let mut os = OsSecurity {
-        version: version.clone(),
+    let readable = version
+        .as_deref()
+        .is_some_and(|v| v.parse::<Version>().is_ok());
+    OsSecurity {
         build: raw.operating_system.as_ref().and_then(|o| o.build.clone()),
-        state: DeviceState::Unreadable,
+        state: if readable {
+            DeviceState::NotJudged
+        } else {
+            DeviceState::Unreadable
+        },
+        version,
         os_label: None,
         latest_release: None,
         releases_behind: 0,
@@ -193,7 +212,16 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
         hardware_max_major: None,
         limited_by_hardware: None,
         note: None,
+    }
+}
+
+fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecurity {
+    let model = raw.model_identifier();
+    let mut os = OsSecurity {
+        state: DeviceState::Unreadable,
+        ..unjudged_os(raw)
     };
+    let version = os.version.clone();
     let Some(parsed) = version.as_deref().and_then(|v| v.parse::<Version>().ok()) else {
         os.note = Some(match &version {
             Some(v) => format!("macOS version {v:?} cannot be read"),
@@ -283,6 +311,11 @@ fn findings(s: &ComputerSecurity) -> Vec<String> {
             "{}: its patch level cannot be judged",
             os.note.as_deref().unwrap_or("no readable macOS version")
         )),
+        DeviceState::NotJudged => out.push(
+            s.macos_currency_unavailable
+                .clone()
+                .unwrap_or_else(|| format!("macOS {version} was not judged")),
+        ),
         DeviceState::Current => {}
     }
     if os.limited_by_hardware == Some(true) {
@@ -354,10 +387,33 @@ mod tests {
         RawComputer::deserialize(&value).unwrap()
     }
 
+    fn info() -> FeedInfo {
+        latchkey_sofa::fetch::FeedOrigin {
+            source: "https://sofafeed.macadmins.io/v2/macos_data_feed.json".to_owned(),
+            fetched_at: Utc::now(),
+            sofa_updated_at: Some(Utc::now()),
+            stale_reason: None,
+        }
+        .info(Utc::now(), latchkey_sofa::fetch::DEFAULT_MAX_FEED_AGE)
+    }
+
+    /// `assess` against the tiny feed.
+    fn judged(raw: &RawComputer, now: DateTime<Utc>) -> ComputerSecurity {
+        let (feed, info) = (feed(), info());
+        assess(
+            raw,
+            Currency::Feed {
+                feed: &feed,
+                info: &info,
+            },
+            now,
+        )
+    }
+
     #[test]
     fn a_neglected_mac_gets_every_finding() {
         let now: DateTime<Utc> = "2025-03-01T00:00:00Z".parse().unwrap();
-        let s = assess(
+        let s = judged(
             &raw(json!({
                 "id": "7",
                 "general": {"name": "lab", "lastContact": "2025-01-01T00:00:00Z"},
@@ -366,7 +422,6 @@ mod tests {
                              "firewallEnabled": false, "secureBootLevel": "SOMETHING_NEW"},
                 "diskEncryption": {"fileVault2Enabled": false}
             })),
-            &feed(),
             now,
         );
         assert_eq!(s.os.state, DeviceState::Behind);
@@ -391,20 +446,15 @@ mod tests {
     #[test]
     fn missing_and_unknown_versions_are_named() {
         let now = Utc::now();
-        let none = assess(
-            &raw(json!({"id": "1", "operatingSystem": null})),
-            &feed(),
-            now,
-        );
+        let none = judged(&raw(json!({"id": "1", "operatingSystem": null})), now);
         assert_eq!(none.os.state, DeviceState::Unreadable);
         assert!(
             none.findings[0].starts_with("no macOS version reported"),
             "{:?}",
             none.findings
         );
-        let old = assess(
+        let old = judged(
             &raw(json!({"id": "2", "operatingSystem": {"version": "10.15.7"}})),
-            &feed(),
             now,
         );
         assert_eq!(old.os.state, DeviceState::EndOfLife);
@@ -413,9 +463,8 @@ mod tests {
             "{:?}",
             old.findings
         );
-        let typo = assess(
+        let typo = judged(
             &raw(json!({"id": "3", "operatingSystem": {"version": "15.1.5"}})),
-            &feed(),
             now,
         );
         assert_eq!(typo.os.state, DeviceState::UnknownVersion);
@@ -423,6 +472,32 @@ mod tests {
             typo.findings[0].contains("did you mean 15.1?"),
             "{:?}",
             typo.findings
+        );
+    }
+
+    #[test]
+    fn without_a_feed_the_protections_stand_and_macos_is_not_judged() {
+        let s = assess(
+            &raw(json!({
+                "id": "7",
+                "operatingSystem": {"version": "15.1"},
+                "security": {"sipStatus": "DISABLED"},
+                "diskEncryption": {"fileVault2Enabled": false}
+            })),
+            Currency::Unavailable("the SOFA feed is unavailable: timed out"),
+            Utc::now(),
+        );
+        assert_eq!(s.os.state, DeviceState::NotJudged);
+        assert_eq!(s.os.version.as_deref(), Some("15.1"));
+        assert!(s.macos_feed.is_none());
+        assert_eq!(
+            s.findings,
+            [
+                "macOS currency unavailable: the SOFA feed is unavailable: timed out",
+                "FileVault is off",
+                "System Integrity Protection is disabled",
+                "no last check-in reported",
+            ]
         );
     }
 

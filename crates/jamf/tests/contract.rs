@@ -7,6 +7,7 @@
 
 #[path = "contract/harness.rs"]
 mod harness;
+mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use latchkey_jamf::{
 };
 use latchkey_sofa::IndexedFeed;
 use serde_json::{Value, json};
+use support::by;
 
 /// `ps` for the processes of a process group (Linux and macOS alike).
 fn group_members(pgid: u32) -> Vec<u32> {
@@ -628,7 +630,7 @@ async fn computer_security_by_serial_against_a_real_sofa_feed() {
     let security = ok(
         "computer_security",
         &t.mock,
-        t.client.computer_security(&target, &feed).await,
+        t.client.computer_security(&target, by(&feed)).await,
     );
     let all = t.mock.assert_all_accepted();
     assert_eq!(
@@ -853,7 +855,7 @@ async fn fleet_security_report_pages_through_the_inventory() {
         "fleet_security_report",
         &t.mock,
         t.client
-            .fleet_security_report(&feed, &|p| seen.lock().expect("progress").push(p))
+            .fleet_security_report(by(&feed), &|p| seen.lock().expect("progress").push(p))
             .await,
     );
     let all = t.mock.assert_all_accepted();

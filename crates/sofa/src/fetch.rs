@@ -89,6 +89,10 @@ impl Default for FeedSource {
     }
 }
 
+/// How to get a feed when none can be loaded, for every message that says so.
+pub const FEED_FIX: &str =
+    "check the network, or point LATCHKEY_SOFA_FEED at a reachable mirror or file";
+
 /// Where a loaded feed came from and how fresh it is.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct FeedOrigin {

@@ -36,6 +36,8 @@ pub enum DeviceState {
     UnknownVersion,
     /// The row's version string could not be read (or is missing). No counts.
     Unreadable,
+    /// No feed was available to judge it against. No counts.
+    NotJudged,
 }
 
 impl DeviceState {
@@ -47,6 +49,7 @@ impl DeviceState {
             Self::EndOfLife => "end_of_life",
             Self::UnknownVersion => "unknown_version",
             Self::Unreadable => "unreadable",
+            Self::NotJudged => "not_judged",
         }
     }
 }
@@ -96,7 +99,7 @@ pub struct VersionCount {
 }
 
 /// The fleet report. Every device is in exactly one of current, behind, end_of_life,
-/// unknown_version and unreadable.
+/// unknown_version, unreadable and not_judged (the last only without a feed).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FleetReport {
     /// Devices in the input.
@@ -111,6 +114,8 @@ pub struct FleetReport {
     pub unknown_version: usize,
     /// Devices whose version could not be read.
     pub unreadable: usize,
+    /// Devices not judged because no feed was available to judge them against.
+    pub not_judged: usize,
     /// Devices whose model cannot run the feed's newest major.
     pub limited_by_hardware: usize,
     /// Devices missing at least one actively exploited fix.
@@ -176,6 +181,7 @@ impl IndexedFeed {
             end_of_life: count(DeviceState::EndOfLife),
             unknown_version: count(DeviceState::UnknownVersion),
             unreadable: count(DeviceState::Unreadable),
+            not_judged: 0,
             limited_by_hardware: statuses.iter().filter(|d| d.limited_by_hardware).count(),
             missing_exploited_fixes: statuses
                 .iter()
@@ -184,6 +190,55 @@ impl IndexedFeed {
             distribution: distribution(by_version, by_malformed),
             devices: statuses,
         }
+    }
+}
+
+/// The fleet when no feed can be had: versions counted, nobody judged (every readable version
+/// is `not_judged`, so no report mistakes "no feed" for "nothing behind").
+pub fn fleet_without_feed(devices: &[FleetDevice]) -> FleetReport {
+    let mut by_version: HashMap<Version, (DeviceState, usize)> = HashMap::new();
+    let mut by_malformed: HashMap<&str, usize> = HashMap::new();
+    let statuses: Vec<DeviceStatus> = devices
+        .iter()
+        .map(|device| {
+            let state = match device.os_version.parse::<Version>() {
+                Ok(v) => {
+                    by_version.entry(v).or_insert((DeviceState::NotJudged, 0)).1 += 1;
+                    DeviceState::NotJudged
+                }
+                Err(_) => {
+                    *by_malformed.entry(device.os_version.trim()).or_insert(0) += 1;
+                    DeviceState::Unreadable
+                }
+            };
+            DeviceStatus {
+                id: device.id.clone(),
+                os_version: device.os_version.clone(),
+                state,
+                releases_behind: None,
+                missing_cves: None,
+                missing_exploited_cves: None,
+                hardware_max_major: None,
+                limited_by_hardware: false,
+            }
+        })
+        .collect();
+    let unreadable = statuses
+        .iter()
+        .filter(|d| d.state == DeviceState::Unreadable)
+        .count();
+    FleetReport {
+        total: statuses.len(),
+        current: 0,
+        behind: 0,
+        end_of_life: 0,
+        unknown_version: 0,
+        unreadable,
+        not_judged: statuses.len() - unreadable,
+        limited_by_hardware: 0,
+        missing_exploited_fixes: 0,
+        distribution: distribution(by_version, by_malformed),
+        devices: statuses,
     }
 }
 

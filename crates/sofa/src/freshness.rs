@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fetch::FeedOrigin;
 
@@ -15,7 +15,7 @@ use crate::fetch::FeedOrigin;
 pub const DEFAULT_MAX_FEED_AGE: Duration = Duration::from_secs(3 * 24 * 60 * 60);
 
 /// Where the feed came from, and how old its content is.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FeedInfo {
     #[serde(flatten)]
     pub origin: FeedOrigin,

@@ -34,7 +34,9 @@ pub use counts::{SeverityCounts, StatusCounts, VersionState};
 pub use cves::FixedCve;
 pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
 pub use error::SofaError;
-pub use fleet::{DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount};
+pub use fleet::{
+    DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount, fleet_without_feed,
+};
 pub use hardware::HardwareSupport;
 pub use indexed::IndexedFeed;
 pub use model::{Cve, DeviceInfo, Feed, FeedLayout, ModelInfo, OsVersion, Release, ReleaseRef};

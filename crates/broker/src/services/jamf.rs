@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use latchkey_jamf::{
-    Auth, ClientOptions, ConnectionCheck, FleetProgress, FleetSecurityReport, JamfClient, Secret,
+    Auth, ClientOptions, ConnectionCheck, Currency, FleetProgress, FleetSecurityReport, JamfClient,
+    Secret,
 };
+use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, LoadedFeed};
 use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, Requester, SecretString};
 
 use crate::{CredentialError, CredentialService, SofaService};
@@ -37,6 +39,26 @@ pub enum JamfServiceError {
     NotJamfCredential(CredentialId),
     #[error("the SOFA feed is needed for security status and is unavailable: {0}")]
     Sofa(String),
+}
+
+/// What the Jamf reports judge macOS versions by: the feed as loaded now, or why there is
+/// none (the reports then stand without the macOS standing and say so).
+#[derive(Debug)]
+pub enum MacosFeed {
+    Loaded(LoadedFeed, FeedInfo),
+    Unavailable(String),
+}
+
+impl MacosFeed {
+    pub fn currency(&self) -> Currency<'_> {
+        match self {
+            Self::Loaded(loaded, info) => Currency::Feed {
+                feed: &loaded.feed,
+                info,
+            },
+            Self::Unavailable(why) => Currency::Unavailable(why),
+        }
+    }
 }
 
 /// One domain's client, and the secret it was built from (a rotation replaces the session's
@@ -230,8 +252,12 @@ impl JamfService {
         if let Some(report) = self.fresh_report(domain, refresh, started) {
             return Ok(report);
         }
-        let feed = self.feed().await?;
-        let report = Arc::new(client.fleet_security_report(&feed, progress).await?);
+        let macos = self.macos_feed().await;
+        let report = Arc::new(
+            client
+                .fleet_security_report(macos.currency(), progress)
+                .await?,
+        );
         self.reports
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -257,7 +283,18 @@ impl JamfService {
         usable.then(|| Arc::clone(report))
     }
 
-    /// The SOFA feed the security answers are judged against.
+    /// The SOFA feed the security reports judge macOS by, or why there is none.
+    pub async fn macos_feed(&self) -> MacosFeed {
+        match self.sofa.feed().await {
+            Ok(loaded) => {
+                let info = self.sofa.describe(&loaded);
+                MacosFeed::Loaded(loaded, info)
+            }
+            Err(e) => MacosFeed::Unavailable(format!("{e}; {FEED_FIX}")),
+        }
+    }
+
+    /// The SOFA feed a planned update's version is checked against.
     pub async fn feed(&self) -> Result<Arc<latchkey_sofa::IndexedFeed>, JamfServiceError> {
         Ok(self.sofa.feed().await.map_err(JamfServiceError::Sofa)?.feed)
     }

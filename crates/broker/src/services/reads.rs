@@ -70,11 +70,11 @@ impl Services {
             }
             JamfRead::Security { serial, .. } => {
                 let target = ComputerRef::Serial(SerialNumber::parse(&serial)?);
-                let feed = jamf.feed().await?;
+                let macos = jamf.macos_feed().await;
                 json(
                     jamf.client(domain)
                         .await?
-                        .computer_security(&target, &feed)
+                        .computer_security(&target, macos.currency())
                         .await?,
                 )
             }

@@ -185,10 +185,10 @@ impl LatchkeyServer {
     ) -> Result<Json<ComputerSecurity>, String> {
         let target = request.target()?;
         let client = self.jamf_client(request.domain.as_deref()).await?;
-        let feed = self.jamf.feed().await.map_err(|e| e.to_string())?;
+        let macos = self.jamf.macos_feed().await;
         Ok(Json(
             client
-                .computer_security(&target, &feed)
+                .computer_security(&target, macos.currency())
                 .await
                 .map_err(|e| e.to_string())?,
         ))

@@ -4,7 +4,7 @@
 use latchkey_jamf::{ComputerRef, ComputerSearch, JamfError, MobileDeviceSearch, Section};
 
 use crate::support::mock::MockConfig;
-use crate::support::{jamf_fixture, sofa_feed, start};
+use crate::support::{by, jamf_fixture, sofa_feed, start};
 
 const SDK: &str = "examples/deploymenttheory-go-sdk-jamfpro-v2";
 const PRISM: &str = "examples/schema-examples-via-prism";
@@ -122,7 +122,7 @@ async fn inventory_details_v4_and_v1_parse_and_can_be_judged() {
         assert_eq!(record.summary.id, "1", "{name}");
         assert!(record.summary.last_contact.is_some(), "{name}");
         assert!(record.sections.contains_key("hardware"), "{name}");
-        let security = client.computer_security(&target, &feed).await.unwrap();
+        let security = client.computer_security(&target, by(&feed)).await.unwrap();
         assert_eq!(security.sip_status.as_deref(), sip, "{name}");
         if sip.is_some() {
             // Jamf's examples report macOS 10.9.5 with Rapid Security Response "(a)": judged

@@ -7,7 +7,7 @@ use latchkey_jamf::ComputerRef;
 use latchkey_sofa::{DeviceState, IndexedFeed, Version, VersionState};
 
 use crate::support::mock::{MockComputer, MockConfig};
-use crate::support::{sofa_feed, start};
+use crate::support::{by, sofa_feed, start};
 
 #[derive(Debug, Default, PartialEq)]
 struct Expected {
@@ -58,6 +58,7 @@ fn brute_force(feed: &IndexedFeed, computers: &[MockComputer]) -> Expected {
             DeviceState::EndOfLife => e.end_of_life += 1,
             DeviceState::UnknownVersion => e.unknown_version += 1,
             DeviceState::Unreadable => e.unreadable += 1,
+            DeviceState::NotJudged => unreachable!("judged against a feed"),
         }
         e.exploited += usize::from(exploited > Some(0));
         let limited = c
@@ -76,7 +77,10 @@ async fn fleet_counts_equal_a_brute_force_count_of_the_mock_data() {
         ..MockConfig::default()
     })
     .await;
-    let report = client.fleet_security_report(&feed, &|_| {}).await.unwrap();
+    let report = client
+        .fleet_security_report(by(&feed), &|_| {})
+        .await
+        .unwrap();
     let expected = brute_force(&feed, mock.computers());
     let got = Expected {
         current: report.current,
@@ -160,7 +164,10 @@ async fn the_report_json_has_exactly_the_shared_fields() {
         ..MockConfig::default()
     })
     .await;
-    let mut report = client.fleet_security_report(&feed, &|_| {}).await.unwrap();
+    let mut report = client
+        .fleet_security_report(by(&feed), &|_| {})
+        .await
+        .unwrap();
     report.truncate(10);
     let json = serde_json::to_value(&report).unwrap();
     let keys: BTreeSet<&str> = json
@@ -173,12 +180,15 @@ async fn the_report_json_has_exactly_the_shared_fields() {
         "server",
         "generated_at",
         "inventory_api",
+        "macos_feed",
+        "macos_currency_unavailable",
         "total",
         "current",
         "behind",
         "end_of_life",
         "unknown_version",
         "unreadable",
+        "not_judged",
         "missing_exploited_fixes",
         "limited_by_hardware",
         "distribution",
@@ -231,7 +241,7 @@ async fn one_macs_posture_names_its_problems() {
     .await;
     // Computer 1 runs VERSIONS[0], the newest 26.x; FileVault and firewall on.
     let current = client
-        .computer_security(&ComputerRef::id("1").unwrap(), &feed)
+        .computer_security(&ComputerRef::id("1").unwrap(), by(&feed))
         .await
         .unwrap();
     assert_eq!(current.os.state, DeviceState::Current);
@@ -245,7 +255,7 @@ async fn one_macs_posture_names_its_problems() {
     // Computer 30 (i = 29): find what the mock gave it and check each finding follows.
     let c = &mock.computers()[29];
     let security = client
-        .computer_security(&ComputerRef::serial(&c.serial).unwrap(), &feed)
+        .computer_security(&ComputerRef::serial(&c.serial).unwrap(), by(&feed))
         .await
         .unwrap();
     let (state, behind, _, exploited) = state_of(&feed, c);
@@ -286,13 +296,13 @@ async fn one_macs_posture_names_its_problems() {
 
     // Computer 29 (i = 28) reports a SIP state no schema knows: kept, not fatal.
     let odd = client
-        .computer_security(&ComputerRef::id("29").unwrap(), &feed)
+        .computer_security(&ComputerRef::id("29").unwrap(), by(&feed))
         .await
         .unwrap();
     assert_eq!(odd.sip_status.as_deref(), Some("FUTURE_SIP_STATE"));
     // Computer 41 (i = 40) reports no version at all: unreadable, said so.
     let blank = client
-        .computer_security(&ComputerRef::id("41").unwrap(), &feed)
+        .computer_security(&ComputerRef::id("41").unwrap(), by(&feed))
         .await
         .unwrap();
     assert_eq!(blank.os.state, DeviceState::Unreadable);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use latchkey_jamf::{ClientOptions, ComputerSearch, FleetProgress};
 
 use crate::support::mock::MockConfig;
-use crate::support::{fast_options, sofa_feed, start, start_with};
+use crate::support::{by, fast_options, sofa_feed, start, start_with};
 
 async fn fleet_pages(computers: usize) {
     let Some(feed) = sofa_feed() else { return };
@@ -17,7 +17,9 @@ async fn fleet_pages(computers: usize) {
     let (mock, client) = start(config).await;
     let progress = Mutex::new(Vec::new());
     let report = client
-        .fleet_security_report(&feed, &|p: FleetProgress| progress.lock().unwrap().push(p))
+        .fleet_security_report(by(&feed), &|p: FleetProgress| {
+            progress.lock().unwrap().push(p)
+        })
         .await
         .unwrap();
     assert_eq!(report.total, computers);
@@ -77,7 +79,10 @@ async fn many_pages_run_in_parallel_but_never_more_than_five() {
         ..fast_options()
     };
     let (mock, client) = start_with(config, options).await;
-    let report = client.fleet_security_report(&feed, &|_| {}).await.unwrap();
+    let report = client
+        .fleet_security_report(by(&feed), &|_| {})
+        .await
+        .unwrap();
     assert_eq!(report.total, 2000);
     assert_eq!(mock.count("GET /api/v4/computers-inventory"), 20);
     assert_eq!(mock.max_in_flight(), 5, "parallel, and bounded");
@@ -121,7 +126,7 @@ async fn a_failing_page_fails_the_report() {
     .await;
     mock.fail_after("/api/v4/computers-inventory", 4, 500, 100);
     let err = client
-        .fleet_security_report(&feed, &|_| {})
+        .fleet_security_report(by(&feed), &|_| {})
         .await
         .unwrap_err();
     assert!(
@@ -151,7 +156,7 @@ async fn issue_12_hostile_total_count_is_refused() {
         mock.serve_body("/api/v3/computer-groups/smart-groups", body);
         mock.reset_stats();
         let err = client
-            .fleet_security_report(&feed, &|_| {})
+            .fleet_security_report(by(&feed), &|_| {})
             .await
             .expect_err("an implausible totalCount is refused")
             .to_string();

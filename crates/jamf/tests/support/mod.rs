@@ -6,10 +6,13 @@
 pub use latchkey_jamf_mock as mock;
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use latchkey_jamf::{Auth, ClientOptions, JamfClient, Secret};
+use chrono::Utc;
+use latchkey_jamf::{Auth, ClientOptions, Currency, JamfClient, Secret};
 use latchkey_sofa::IndexedFeed;
+use latchkey_sofa::fetch::{DEFAULT_MAX_FEED_AGE, FeedInfo, FeedOrigin};
 
 use mock::{Mock, MockConfig};
 
@@ -43,6 +46,20 @@ pub fn jamf_fixture(relative: &str) -> Option<Vec<u8>> {
 /// The SOFA feed the tests judge against.
 pub fn sofa_feed() -> Option<IndexedFeed> {
     sofa_fixture(SOFA_FEED)
+}
+
+/// Judging by `feed`, named as the fixture the tests read.
+pub fn by(feed: &IndexedFeed) -> Currency<'_> {
+    static INFO: LazyLock<FeedInfo> = LazyLock::new(|| {
+        FeedOrigin {
+            source: format!("{SOFA_FIXTURES}/{SOFA_FEED}"),
+            fetched_at: Utc::now(),
+            sofa_updated_at: None,
+            stale_reason: None,
+        }
+        .info(Utc::now(), DEFAULT_MAX_FEED_AGE)
+    });
+    Currency::Feed { feed, info: &INFO }
 }
 
 /// A SOFA feed fixture (relative to shared/fixtures/sofa), parsed.

@@ -425,7 +425,7 @@ export interface McpConfigSnippet {
 // ---- Jamf Pro (a fleet's macOS versions against SOFA; a credential's connection check) ----
 
 /** How a Mac's macOS version stands against the SOFA feed. */
-export type FleetState = 'current' | 'behind' | 'end_of_life' | 'unknown_version' | 'unreadable';
+export type FleetState = 'current' | 'behind' | 'end_of_life' | 'unknown_version' | 'unreadable' | 'not_judged';
 
 /** How many Macs run one macOS version. */
 export interface FleetVersionCount {
@@ -460,6 +460,10 @@ export interface FleetSecurityReport {
   generated_at: string;
   /** Which inventory endpoint the computers came from. */
   inventory_api: string;
+  /** The SOFA feed the versions were judged against (null when there was none). */
+  macos_feed: FeedInfo | null;
+  /** Why macOS currency could not be judged, and how to fix it; the rest of the report stands. */
+  macos_currency_unavailable: string | null;
   total: number;
   current: number;
   behind: number;
@@ -469,6 +473,8 @@ export interface FleetSecurityReport {
   unknown_version: number;
   /** Reporting no macOS version, or one that cannot be read. */
   unreadable: number;
+  /** Not judged for want of a feed. */
+  not_judged: number;
   /** Macs missing at least one fix for an actively exploited CVE. */
   missing_exploited_fixes: number;
   limited_by_hardware: number;

@@ -14,6 +14,7 @@ export const FLEET_STATES: Record<FleetState, { label: string; help: string }> =
   end_of_life: { label: 'end of life', help: 'A macOS major Apple no longer patches: it gets no security fixes' },
   unknown_version: { label: 'unknown version', help: 'A macOS version the SOFA feed does not list: neither current nor behind can be said' },
   unreadable: { label: 'unreadable', help: 'Jamf Pro reports no macOS version, or one that cannot be read' },
+  not_judged: { label: 'not judged', help: 'No SOFA feed could be loaded to judge this version against' },
 };
 
 export function stateLabel(state: FleetState | string): string {
@@ -93,7 +94,7 @@ export function nextSort(current: Sort, key: SortKey): Sort {
   return { key, dir: FLEET_COLUMNS.find((c) => c.key === key)?.first ?? 'asc' };
 }
 
-const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, end_of_life: 2, unknown_version: 3, unreadable: 4 };
+const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, end_of_life: 2, unknown_version: 3, unreadable: 4, not_judged: 5 };
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
 /** A computer's value for a column: null sorts last whichever the direction. */
