@@ -108,7 +108,8 @@ impl JamfClient {
         let result = self
             .exchange(&endpoint, Repeat::Never, || {
                 self.inner
-                    .http
+                    .transport
+                    .http()
                     .post(url.clone())
                     .bearer_auth(token.expose())
             })
@@ -150,7 +151,8 @@ impl JamfClient {
                     let mut reply = self
                         .exchange(&endpoint, Repeat::Safe, || {
                             self.inner
-                                .http
+                                .transport
+                                .http()
                                 .post(url.clone())
                                 .header(ACCEPT, "application/json")
                                 .form(&form)
@@ -184,7 +186,8 @@ impl JamfClient {
                 let mut reply = self
                     .exchange(&endpoint, Repeat::Safe, || {
                         self.inner
-                            .http
+                            .transport
+                            .http()
                             .post(url.clone())
                             .header(ACCEPT, "application/json")
                             .basic_auth(username, Some(password.expose()))

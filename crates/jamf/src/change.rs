@@ -59,7 +59,8 @@ impl JamfClient {
                 .exchange(&endpoint, Repeat::UntilSent, || {
                     let request = self
                         .inner
-                        .http
+                        .transport
+                        .http()
                         .post(url.clone())
                         .header(ACCEPT, "application/json")
                         .bearer_auth(token.expose());

@@ -11,8 +11,9 @@
 //! [`SerialNumber`], filter values quoted by [`rsql`]), or repeat a change once it may have
 //! reached the server (a 5xx or a timeout after sending is [`JamfError::Unconfirmed`]).
 //!
-//! Modules: `client` (construction), `auth` (tokens), `transport` (permits, retries, status
-//! mapping), `lenient` + `raw` (parsing Jamf's JSON, every field optional), `computers`
+//! Modules: `client` (construction), `auth` (tokens), `transport` (status mapping over
+//! latchkey-http's permits, retries and body caps), `raw` (parsing Jamf's JSON with
+//! latchkey-http's `lenient` readers, every field optional), `computers`
 //! (inventory, search, paging), `security`, `fleet`, `history`, `mobile`, `lists`, `check`;
 //! changes: `change` (sending one), `plans`, `commands` (blank push, framework redeploy),
 //! `targets` (serials, ids and groups resolved) and `preview` (pure: targets and deadlines).
@@ -28,7 +29,6 @@ mod error;
 mod fleet;
 mod history;
 mod ids;
-mod lenient;
 mod lists;
 mod mobile;
 mod options;
@@ -41,6 +41,8 @@ mod section;
 mod security;
 mod targets;
 mod transport;
+
+use latchkey_http::lenient;
 
 pub use check::ConnectionCheck;
 pub use client::JamfClient;

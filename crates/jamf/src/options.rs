@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use latchkey_http::TransportOptions;
+
 use crate::JamfError;
 
 /// The largest page the inventory endpoints accept.
@@ -40,16 +42,27 @@ impl Default for ClientOptions {
 
 impl ClientOptions {
     pub(crate) fn validate(&self) -> Result<(), JamfError> {
-        let bad = |why: &str| Err(JamfError::InvalidOptions(why.to_owned()));
-        if self.max_concurrency == 0 {
-            return bad("max_concurrency must be at least 1");
-        }
+        self.transport()
+            .validate()
+            .map_err(JamfError::InvalidOptions)?;
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
-            return bad("page_size must be between 1 and 2000");
-        }
-        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return bad("timeouts must be longer than zero");
+            return Err(JamfError::InvalidOptions(
+                "page_size must be between 1 and 2000".into(),
+            ));
         }
         Ok(())
+    }
+
+    /// What the HTTP core needs; its body caps (256 MiB for reads, 1 MiB for changes) suit
+    /// Jamf's answers as they are.
+    pub(crate) fn transport(&self) -> TransportOptions {
+        TransportOptions {
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            max_concurrency: self.max_concurrency,
+            max_retries: self.max_retries,
+            retry_base_delay: self.retry_base_delay,
+            ..TransportOptions::default()
+        }
     }
 }

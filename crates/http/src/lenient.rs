@@ -1,7 +1,8 @@
-//! Field deserializers that never fail on a value of the wrong type. Jamf servers send `null`
-//! for sections that were not requested, enum values newer than any schema, and the odd number
-//! where a string is documented; one odd field must not lose a page of 2,000 computers. Each
-//! helper streams (no intermediate `Value`), keeps what it can read and drops the rest.
+//! Field deserializers that never fail on a value of the wrong type. Admin API servers send
+//! `null` for sections that were not requested, enum values newer than any schema, and the odd
+//! number where a string is documented; one odd field must not lose a page of 2,000 computers
+//! or a list of 10,000 VMs. Each helper streams (no intermediate `Value`), keeps what it can
+//! read and drops the rest. Use them as `#[serde(deserialize_with = "lenient::string")]`.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -10,7 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// Any scalar as a string (`""` counts as absent); objects and arrays are skipped.
-pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_any(Scalar(|s: Text<'_>| {
         let text = s.as_str();
         (!text.trim().is_empty()).then(|| s.into_owned())
@@ -18,7 +19,7 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
 }
 
 /// `true`/`false`, also as strings or 0/1.
-pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     d.deserialize_any(Scalar(|s: Text<'_>| match s.as_str().trim() {
         t if t.eq_ignore_ascii_case("true") || t == "1" => Some(true),
         t if t.eq_ignore_ascii_case("false") || t == "0" => Some(false),
@@ -27,7 +28,7 @@ pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D
 }
 
 /// A non-negative integer, also from a string or an integral float.
-pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     d.deserialize_any(Scalar(|s: Text<'_>| {
         let t = s.as_str().trim();
         t.parse::<u64>().ok().or_else(|| {
@@ -40,11 +41,11 @@ pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::
 }
 
 /// An RFC 3339 timestamp; one without a zone is taken as UTC.
-pub(crate) fn datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+pub fn datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     d.deserialize_any(Scalar(|s: Text<'_>| parse_datetime(s.as_str())))
 }
 
-pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
@@ -57,21 +58,19 @@ pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A nested object; anything else (null, a string, an array) is absent.
-pub(crate) fn section<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub fn section<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     d.deserialize_any(SectionVisitor(PhantomData))
 }
 
 /// An array of objects; non-object items are dropped, a non-array is an empty list.
-pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
+pub fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     d.deserialize_any(ListVisitor(PhantomData))
 }
 
 /// A scalar as the deserializer handed it over.
-pub(crate) enum Text<'a> {
+enum Text<'a> {
     Borrowed(&'a str),
     Owned(String),
 }
