@@ -2,7 +2,7 @@
 # Installs what Latchkey needs to build, run and test, skipping what is already there.
 # Debian packages need root (or sudo); everything else installs per user or into the repo.
 #   scripts/setup.sh          build + run prerequisites
-#   scripts/setup.sh --test   also the test peers (WebDriver, Xvfb, keyring, Python SDK, Prism)
+#   scripts/setup.sh --test   also the test peers (WebDriver, Xvfb, keyring, Python SDK, Prism, vcsim)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +56,8 @@ case "$(uname -s)" in
       if [ $want_test = 1 ]; then
         apt_install webkit2gtk-driver xvfb xauth dbus-daemon dbus-bin gnome-keyring \
           libsecret-tools python3-venv util-linux procps socat polkitd
+        # vcsim for the vSphere client's tests: Go and govmomi's source (tests/vcsim builds it).
+        apt_install golang-go golang-github-vmware-govmomi-dev
       fi
     else
       log "not a Debian system: install the Tauri prerequisites for your distribution by hand"

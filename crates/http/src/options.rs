@@ -22,7 +22,13 @@ pub struct TransportOptions {
     /// The most of an answer read for a change (default 1 MiB: servers answer one with a few
     /// ids).
     pub max_change_body: usize,
+    /// The statuses an idempotent call is repeated on (default 408, 429, 500, 502, 503, 504).
+    /// An API whose 500 is a final answer with a reason in its body (vCenter) leaves 500 out.
+    pub retry_statuses: &'static [u16],
 }
+
+/// Timeouts, throttling and the usual transient server errors.
+pub const DEFAULT_RETRY_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
 impl Default for TransportOptions {
     fn default() -> Self {
@@ -34,6 +40,7 @@ impl Default for TransportOptions {
             retry_base_delay: Duration::from_millis(500),
             max_body: 256 << 20,
             max_change_body: 1 << 20,
+            retry_statuses: DEFAULT_RETRY_STATUSES,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Every HTTP exchange goes through here: a permit from the client's semaphore for the whole
 //! exchange (body included, so "in flight" means what the server sees), retries with backoff
-//! and jitter on 408/429/5xx and network errors for idempotent calls only, `Retry-After`
+//! and jitter on 408/429/5xx (as configured) and network errors for idempotent calls only, `Retry-After`
 //! honoured up to a cap, and a cap on how much of an answer is read. A call that changes
 //! something is repeated only when it never reached the server. What a status means (a token
 //! to refresh, a session to renew) is the API client's business: it gets the final answer.
@@ -181,7 +181,10 @@ impl Transport {
                         change: repeat != Repeat::Safe,
                     });
                 }
-                Ok((status, _, Some(body))) if repeat != Repeat::Safe || !retryable(status) => {
+                Ok((status, _, Some(body)))
+                    if repeat != Repeat::Safe
+                        || !options.retry_statuses.contains(&status.as_u16()) =>
+                {
                     return Ok(Reply { status, body });
                 }
                 Ok((status, ..)) if last => {
@@ -253,10 +256,6 @@ async fn send(
         body.extend_from_slice(&chunk);
     }
     Ok((status, headers, Some(body)))
-}
-
-fn retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 fn network_error(
