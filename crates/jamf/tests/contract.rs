@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use harness::{Api, Exchange, Mock, Paths, Prism};
+use harness::{Api, Exchange, Mock, Paths};
 use latchkey_jamf::{
     Auth, ClientOptions, ComputerRef, ComputerSearch, FleetProgress, JamfClient,
     MobileDeviceSearch, Secret, Section, SerialNumber,
@@ -128,7 +128,7 @@ async fn prism_validates_requests_and_is_gone_when_dropped() {
     let Some(paths) = harness::locate() else {
         return;
     };
-    let prism = tokio::task::spawn_blocking(move || Prism::start(&paths, Api::Pro))
+    let prism = tokio::task::spawn_blocking(move || harness::start(&paths, Api::Pro))
         .await
         .expect("start Prism");
     let base = format!("http://{}", prism.addr);

@@ -2,8 +2,8 @@
 //! is trusted, and one latchkey-http transport shared by every clone, with the session.
 
 use std::fmt;
-use std::sync::atomic::AtomicU8;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
 use std::time::Duration;
 
 use latchkey_http::{Secret, Transport, TransportOptions};

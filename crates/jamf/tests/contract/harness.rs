@@ -8,11 +8,10 @@
 //!   which Prism does not route by) and loses the security requirement of the operations Jamf
 //!   marks `x-authentication-required: false` (the OAuth token endpoint among them); the Classic
 //!   API swagger gets `/JSSResource` in front of every path (its `basePath`).
-//! - One Prism per schema per test binary, started on a free port of 127.0.0.1 in static mode
-//!   (Jamf's documentation examples, so the answers are the same every run) with request
-//!   validation on: a request that breaks the schema gets 422. A shell watchdog holding the
-//!   other end of a pipe kills Prism when this process goes away, however it ends; dropping a
-//!   [`Prism`] kills its whole process group at once.
+//! - One Prism per schema per test binary (run by latchkey-prism-harness, shared with the
+//!   vCenter client's contract test), on a free port of 127.0.0.1 in static mode (Jamf's
+//!   documentation examples, so the answers are the same every run) with request validation
+//!   on: a request that breaks the schema gets 422.
 //! - Each test gets its own [`Mock`]: a small proxy on 127.0.0.1 that sends `/JSSResource/...`
 //!   to the Classic Prism and everything else to the Jamf Pro API Prism, and records every
 //!   exchange with Prism's verdict (the status and its `sl-violations` header), so a test can
@@ -23,31 +22,27 @@
 //!   answer, so Prism's verdict on the request stands.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
+use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+pub use latchkey_prism_harness::{Prism, undeclared_query};
+use latchkey_prism_harness::{copy_headers, parse_violations};
 use serde_json::Value;
 
 /// The Jamf Pro version the saved schemas come from.
 pub const SCHEMA_VERSION: &str = "11.30.1";
 
-/// Where the fixtures and Prism are; `None` (after a note on stderr) when either is missing
-/// outside CI.
+/// Where the fixtures are.
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub fixtures: PathBuf,
-    pub prism: PathBuf,
 }
 
 impl Paths {
@@ -67,45 +62,18 @@ impl Paths {
     }
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
 /// Finds the fixtures and Prism. Missing either: under `CI=true` a panic, otherwise a note on
 /// stderr and `None`, so the caller returns and the test passes as skipped.
 pub fn locate() -> Option<Paths> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = manifest.join("../../../shared/fixtures/jamf");
-    let prism = manifest.join("../../tests/contract/node_modules/.bin/prism");
-    let paths = Paths { fixtures, prism };
-    let mut missing = Vec::new();
-    for fixture in [
+    let paths = Paths { fixtures };
+    let needed = [
         paths.pro_schema(),
         paths.classic_schema(),
         paths.sofa_feed(),
-    ] {
-        if !fixture.is_file() {
-            missing.push(format!(
-                "{} (the shared fixtures beside the repository)",
-                fixture.display()
-            ));
-        }
-    }
-    if !paths.prism.is_file() {
-        missing.push(format!(
-            "Prism at {} (run `scripts/setup.sh --test`)",
-            paths.prism.display()
-        ));
-    }
-    if missing.is_empty() {
-        return Some(paths);
-    }
-    let what = missing.join("; ");
-    if in_ci() {
-        panic!("contract tests need {what}");
-    }
-    eprintln!("skipping the Jamf contract test: missing {what}");
-    None
+    ];
+    latchkey_prism_harness::require("the Jamf contract test", &needed).then_some(paths)
 }
 
 /// The Jamf Pro API schema as Prism can serve it at `http://HOST/api/...`.
@@ -144,56 +112,6 @@ pub fn pro_schema(paths: &Paths) -> &'static Value {
         let raw = fs::read(paths.pro_schema()).expect("read the Jamf Pro API schema");
         adjust_pro_schema(serde_json::from_slice(&raw).expect("schema JSON"))
     })
-}
-
-/// Query parameters in `target` that the schema's operation does not declare. Prism lets
-/// unknown parameters through, and a real server ignores them, so a misspelt `page-size`
-/// would otherwise go unnoticed. An empty list when the path is not in the schema (Prism
-/// answers that with 404 anyway).
-pub fn undeclared_query(schema: &Value, method: &str, target: &str) -> Vec<String> {
-    let Ok(url) = reqwest::Url::parse(&format!("http://mock{target}")) else {
-        return Vec::new();
-    };
-    let segments: Vec<&str> = url.path().split('/').collect();
-    let matches = |template: &str| {
-        let parts: Vec<&str> = template.split('/').collect();
-        let literal = |p: &str| !p.starts_with('{');
-        (parts.len() == segments.len()
-            && parts
-                .iter()
-                .zip(&segments)
-                .all(|(p, s)| !literal(p) || p == s))
-        .then(|| parts.iter().filter(|p| literal(p)).count())
-    };
-    let Some(item) = schema["paths"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(template, item)| matches(template).map(|score| (score, item)))
-        .max_by_key(|(score, _)| *score)
-        .map(|(_, item)| item)
-    else {
-        return Vec::new();
-    };
-    let op = &item[method.to_ascii_lowercase()];
-    let declared: Vec<&str> = [&item["parameters"], &op["parameters"]]
-        .into_iter()
-        .filter_map(Value::as_array)
-        .flatten()
-        .map(|p| match p["$ref"].as_str() {
-            Some(r) => &schema["components"]["parameters"][r.rsplit('/').next().unwrap_or("")],
-            None => p,
-        })
-        .filter(|p| p["in"] == "query")
-        .filter_map(|p| p["name"].as_str())
-        .collect();
-    let mut undeclared: Vec<String> = url
-        .query_pairs()
-        .map(|(k, _)| k.into_owned())
-        .filter(|k| !declared.contains(&k.as_str()))
-        .collect();
-    undeclared.dedup();
-    undeclared
 }
 
 /// The Classic API swagger (YAML, Swagger 2.0) with `basePath` folded into each path. A line
@@ -243,168 +161,22 @@ pub enum Api {
     Classic,
 }
 
-/// One running `prism mock`, in a process group of its own under a watchdog shell.
-#[derive(Debug)]
-pub struct Prism {
-    child: Child,
-    /// The watchdog's stdin: when it closes (dropped here, or this process gone), the
-    /// watchdog kills Prism.
-    lifeline: Option<ChildStdin>,
-    pub addr: SocketAddr,
-    pub log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-/// Runs its arguments in the background, and when its stdin reaches end of file kills that
-/// and removes `$PRISM_CONTRACT_DIR` (the adjusted schema and Prism's log).
-const WATCHDOG: &str = r#""$@" </dev/null & p=$!
-read -r _ || :
-kill -TERM "$p" 2>/dev/null
-wait "$p"
-rm -rf -- "$PRISM_CONTRACT_DIR""#;
-
-impl Prism {
-    /// Starts Prism on `api`'s adjusted schema and waits until it answers.
-    pub fn start(paths: &Paths, api: Api) -> Prism {
-        let (name, text) = match api {
-            Api::Pro => (
-                "jamf-pro-api.json",
-                serde_json::to_vec(pro_schema(paths)).expect("serialize"),
-            ),
-            Api::Classic => {
-                let raw = fs::read_to_string(paths.classic_schema()).expect("read the swagger");
-                (
-                    "classic-api.yaml",
-                    adjust_classic_swagger(&raw).into_bytes(),
-                )
-            }
-        };
-        let mut last = String::new();
-        // A free port is found by binding and releasing it; another process may take it in
-        // between, so a start that loses that race is tried again on a new port.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            // Each attempt has a directory of its own, which its watchdog removes when Prism
-            // has gone (a shared Prism is never dropped).
-            let dir = tempfile::Builder::new()
-                .prefix("latchkey-jamf-contract-")
-                .tempdir()
-                .expect("temp dir");
-            let doc = dir.path().join(name);
-            fs::write(&doc, &text).expect("write the adjusted schema");
-            let log = dir.path().join("prism.log");
-            let out = File::create(&log).expect("log file");
-            let err = out.try_clone().expect("log file");
-            let mut child = Command::new("sh")
-                .arg("-c")
-                .arg(WATCHDOG)
-                .arg("prism-watchdog")
-                .arg(&paths.prism)
-                .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--verboseLevel", "info"])
-                .arg(&doc)
-                .env("PRISM_CONTRACT_DIR", dir.path())
-                .env("FORCE_COLOR", "0")
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::piped())
-                .stdout(out)
-                .stderr(err)
-                .process_group(0)
-                .spawn()
-                .expect("start sh for Prism");
-            let lifeline = child.stdin.take();
-            let mut prism = Prism {
-                child,
-                lifeline,
-                addr,
-                log,
-                _dir: dir,
-            };
-            match prism.wait_ready(Duration::from_secs(90)) {
-                Ok(()) => return prism,
-                Err(why) => {
-                    last = format!("{why}\n--- Prism log ---\n{}", prism.log_text());
-                    drop(prism);
-                    if !last.contains("EADDRINUSE") {
-                        break;
-                    }
-                }
-            }
+/// Starts Prism on `api`'s adjusted schema and waits until it answers.
+pub fn start(paths: &Paths, api: Api) -> Prism {
+    match api {
+        Api::Pro => Prism::start(
+            "jamf-pro-api.json",
+            &serde_json::to_vec(pro_schema(paths)).expect("serialize"),
+            "jamf",
+        ),
+        Api::Classic => {
+            let raw = fs::read_to_string(paths.classic_schema()).expect("read the swagger");
+            Prism::start(
+                "classic-api.yaml",
+                adjust_classic_swagger(&raw).as_bytes(),
+                "jamf",
+            )
         }
-        panic!("Prism did not start: {last}");
-    }
-
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Err(format!("Prism exited with {status}"));
-            }
-            if Self::answers(self.addr) {
-                return Ok(());
-            }
-            if start.elapsed() > limit {
-                return Err(format!(
-                    "Prism did not answer on {} within {limit:?}",
-                    self.addr
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Prism is up when it answers HTTP (404 for `/`, which no schema has).
-    fn answers(addr: SocketAddr) -> bool {
-        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let req = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        if s.write_all(req.as_bytes()).is_err() {
-            return false;
-        }
-        let mut head = [0u8; 12];
-        s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ")
-    }
-
-    /// Prism's log so far (stdout and stderr).
-    pub fn log_text(&self) -> String {
-        String::from_utf8_lossy(&fs::read(&self.log).unwrap_or_default()).into_owned()
-    }
-
-    /// The process id of the watchdog shell, which leads Prism's process group.
-    pub fn pgid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn kill_group(&mut self) {
-        // Closing the lifeline makes the watchdog stop Prism and exit once Prism has. A
-        // watchdog still there after that (Prism deaf to SIGTERM) has its whole group killed
-        // before it is reaped, while its pid still names the group.
-        drop(self.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        self.kill_group();
     }
 }
 
@@ -417,7 +189,7 @@ pub fn shared(paths: &Paths, api: Api) -> SocketAddr {
         Api::Pro => &PRO,
         Api::Classic => &CLASSIC,
     };
-    cell.get_or_init(|| Prism::start(paths, api)).addr
+    cell.get_or_init(|| start(paths, api)).addr
 }
 
 /// One request the client made, and Prism's verdict on it.
@@ -579,26 +351,6 @@ impl Drop for Mock {
     }
 }
 
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "upgrade",
-    "host",
-    "content-length",
-    // The client's reqwest would decompress; Prism never compresses. Keep bodies plain.
-    "accept-encoding",
-];
-
-fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
-    for (name, value) in from {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            to.append(name.clone(), value.clone());
-        }
-    }
-}
-
 async fn forward(State(state): State<ProxyState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let target = parts
@@ -637,10 +389,7 @@ async fn forward(State(state): State<ProxyState>, req: Request) -> Response {
             (StatusCode::BAD_GATEWAY, HeaderMap::new(), Bytes::from(msg))
         }
     };
-    let violations = head
-        .get(HeaderName::from_static("sl-violations"))
-        .and_then(|v| serde_json::from_slice::<Vec<Value>>(v.as_bytes()).ok())
-        .unwrap_or_default();
+    let violations = parse_violations(head.get("sl-violations").map(|v| v.as_bytes()));
     let canned = match api {
         Api::Classic if status.is_success() && bytes.is_empty() => state
             .classic

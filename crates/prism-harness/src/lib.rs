@@ -1,0 +1,272 @@
+//! Prism for contract tests, shared by the admin API clients (Jamf, vCenter): where Prism is
+//! (`tests/contract/node_modules`, from `scripts/setup.sh --test`), running one on an API
+//! description under a watchdog, the query parameters an operation does not declare (Prism
+//! lets those through), and a recording proxy that keeps Prism's verdict on every request.
+//!
+//! - A missing Prism or fixture skips a test with a note, except under `CI=true`, where it
+//!   fails the test ([`require`]).
+//! - Prism runs on a free port of 127.0.0.1 with request validation on: a request that breaks
+//!   the description gets 422 (or 400/401, as described). A shell watchdog holding the other
+//!   end of a pipe kills Prism when the test process goes away, however it ends; dropping a
+//!   [`Prism`] kills its whole process group at once.
+
+mod recorder;
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub use recorder::{Exchange, Recorder, copy_headers, parse_violations};
+
+/// Whether this is a CI run (`CI=true`), where a missing test peer fails the test.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The Prism installed by `scripts/setup.sh --test`.
+pub fn prism_bin() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/contract/node_modules/.bin/prism")
+}
+
+/// `true` when Prism and every file in `fixtures` are there. Otherwise, under `CI=true` a
+/// panic, else a note on stderr naming what is missing and `false`, so the caller returns and
+/// `test` passes as skipped.
+pub fn require(test: &str, fixtures: &[PathBuf]) -> bool {
+    let mut missing: Vec<String> = fixtures
+        .iter()
+        .filter(|f| !f.is_file())
+        .map(|f| {
+            format!(
+                "{} (the shared fixtures beside the repository)",
+                f.display()
+            )
+        })
+        .collect();
+    if !prism_bin().is_file() {
+        missing.push(format!(
+            "Prism at {} (run `scripts/setup.sh --test`)",
+            prism_bin().display()
+        ));
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let what = missing.join("; ");
+    if in_ci() {
+        panic!("{test} needs {what}");
+    }
+    eprintln!("skipping {test}: missing {what}");
+    false
+}
+
+/// Query parameters in `target` that the schema's operation does not declare. Prism lets
+/// unknown parameters through, and a real server ignores them, so a misspelt `page-size`
+/// would otherwise go unnoticed. An empty list when the path is not in the schema (Prism
+/// answers that with 404 anyway).
+pub fn undeclared_query(schema: &Value, method: &str, target: &str) -> Vec<String> {
+    let Ok(url) = reqwest::Url::parse(&format!("http://mock{target}")) else {
+        return Vec::new();
+    };
+    let segments: Vec<&str> = url.path().split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        let literal = |p: &str| !p.starts_with('{');
+        (parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| !literal(p) || p == s))
+        .then(|| parts.iter().filter(|p| literal(p)).count())
+    };
+    let Some(item) = schema["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(template, item)| matches(template).map(|score| (score, item)))
+        .max_by_key(|(score, _)| *score)
+        .map(|(_, item)| item)
+    else {
+        return Vec::new();
+    };
+    let op = &item[method.to_ascii_lowercase()];
+    let declared: Vec<&str> = [&item["parameters"], &op["parameters"]]
+        .into_iter()
+        .filter_map(Value::as_array)
+        .flatten()
+        // `#/components/parameters/x` (OpenAPI 3) or `#/parameters/x` (Swagger 2).
+        .map(|p| match p["$ref"].as_str() {
+            Some(r) => schema
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or(&Value::Null),
+            None => p,
+        })
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    let mut undeclared: Vec<String> = url
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .filter(|k| !declared.contains(&k.as_str()))
+        .collect();
+    undeclared.dedup();
+    undeclared
+}
+
+/// One running `prism mock`, in a process group of its own under a watchdog shell.
+#[derive(Debug)]
+pub struct Prism {
+    child: Child,
+    /// The watchdog's stdin: when it closes (dropped here, or this process gone), the
+    /// watchdog kills Prism.
+    lifeline: Option<ChildStdin>,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs its arguments in the background, and when its stdin reaches end of file kills that
+/// and removes `$PRISM_CONTRACT_DIR` (the adjusted schema and Prism's log).
+const WATCHDOG: &str = r#""$@" </dev/null & p=$!
+read -r _ || :
+kill -TERM "$p" 2>/dev/null
+wait "$p"
+rm -rf -- "$PRISM_CONTRACT_DIR""#;
+
+impl Prism {
+    /// Starts Prism on the API description `doc` (saved as `name`, whose extension tells
+    /// Prism its format) and waits until it answers. `label` names its temporary directory.
+    pub fn start(name: &str, text: &[u8], label: &str) -> Prism {
+        let mut last = String::new();
+        // A free port is found by binding and releasing it; another process may take it in
+        // between, so a start that loses that race is tried again on a new port.
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            // Each attempt has a directory of its own, which its watchdog removes when Prism
+            // has gone (a shared Prism is never dropped).
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("latchkey-{label}-contract-"))
+                .tempdir()
+                .expect("temp dir");
+            let doc = dir.path().join(name);
+            fs::write(&doc, text).expect("write the API description");
+            let log = dir.path().join("prism.log");
+            let out = File::create(&log).expect("log file");
+            let err = out.try_clone().expect("log file");
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(WATCHDOG)
+                .arg("prism-watchdog")
+                .arg(prism_bin())
+                .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--verboseLevel", "info"])
+                .arg(&doc)
+                .env("PRISM_CONTRACT_DIR", dir.path())
+                .env("FORCE_COLOR", "0")
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::piped())
+                .stdout(out)
+                .stderr(err)
+                .process_group(0)
+                .spawn()
+                .expect("start sh for Prism");
+            let lifeline = child.stdin.take();
+            let mut prism = Prism {
+                child,
+                lifeline,
+                addr,
+                log,
+                _dir: dir,
+            };
+            match prism.wait_ready(Duration::from_secs(90)) {
+                Ok(()) => return prism,
+                Err(why) => {
+                    last = format!("{why}\n--- Prism log ---\n{}", prism.log_text());
+                    drop(prism);
+                    if !last.contains("EADDRINUSE") {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("Prism did not start: {last}");
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("Prism exited with {status}"));
+            }
+            if Self::answers(self.addr) {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                return Err(format!(
+                    "Prism did not answer on {} within {limit:?}",
+                    self.addr
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Prism is up when it answers HTTP (404 for `/`, which no schema has).
+    fn answers(addr: SocketAddr) -> bool {
+        let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let req = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        if s.write_all(req.as_bytes()).is_err() {
+            return false;
+        }
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ")
+    }
+
+    /// Prism's log so far (stdout and stderr).
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+
+    /// The process id of the watchdog shell, which leads Prism's process group.
+    pub fn pgid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn kill_group(&mut self) {
+        // Closing the lifeline makes the watchdog stop Prism and exit once Prism has. A
+        // watchdog still there after that (Prism deaf to SIGTERM) has its whole group killed
+        // before it is reaped, while its pid still names the group.
+        drop(self.lifeline.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
