@@ -85,7 +85,8 @@ pub enum Account {
     },
     /// vCenter user; the secret is the password.
     Vcenter {
-        /// Host name or IP address, e.g. `vc01.example.com`.
+        /// Host name or IP address, with a port when it is not 443, e.g. `vc01.example.com`
+        /// or `vc01.example.com:8443`.
         host: String,
         /// User name, e.g. `administrator@vsphere.local`.
         username: String,
@@ -167,7 +168,7 @@ impl Account {
                 username,
                 tls,
             } => {
-                let host = keep(&mut problems, validate::host_name("host", host));
+                let host = keep(&mut problems, validate::host_and_port("host", host));
                 let username = keep(&mut problems, validate::required("username", username));
                 let tls = match tls {
                     TlsPolicy::Verify => Some(TlsPolicy::Verify),
@@ -531,6 +532,18 @@ mod tests {
         assert!(
             matches!(&meta.account, Account::Vcenter { tls: TlsPolicy::Pinned { sha256 }, .. } if *sha256 == "aa".repeat(32))
         );
+        let on_a_port = NewCredential {
+            label: "VC 8443".into(),
+            account: Account::Vcenter {
+                host: "vc02.example.com:8443".into(),
+                username: "administrator@vsphere.local".into(),
+                tls: TlsPolicy::Verify,
+            },
+            secret: "pw".into(),
+        };
+        let (meta, _) = on_a_port.into_metadata(Utc::now()).unwrap();
+        assert_eq!(meta.domain.as_str(), "vcenter:vc02.example.com:8443");
+        assert_eq!(meta.domain.authority(), "vc02.example.com:8443");
         let vault = NewCredential {
             label: "Vault".into(),
             account: Account::Vault {

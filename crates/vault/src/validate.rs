@@ -127,6 +127,25 @@ pub(crate) fn host_name(field: &'static str, value: &str) -> Result<String, Erro
     Ok(value.to_ascii_lowercase())
 }
 
+/// A host as [`host_name`] reads it, with an optional `:port` (1–65535), as a vCenter may
+/// listen on `vc.example.com:8443`. Port 443, https's own, is dropped so the same server has
+/// one domain. A bare IPv6 address has no port (`[v6]:port` has one).
+pub(crate) fn host_and_port(field: &'static str, value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::Missing { field });
+    }
+    if value.matches(':').count() > 1 && !value.starts_with('[') {
+        return host_name(field, value);
+    }
+    let (host, port) = split_port(value).ok_or(Error::BadHost { field })?;
+    let host = host_name(field, host)?;
+    Ok(match port {
+        Some(port) if port != 443 => format!("{host}:{port}"),
+        _ => host,
+    })
+}
+
 /// Whether plain http is acceptable: the traffic never leaves this machine.
 fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -221,6 +240,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!message.contains("s3cret"), "{message}");
+    }
+
+    #[test]
+    fn a_host_may_carry_a_port() {
+        for (typed, kept) in [
+            ("vc.example.com:8443", "vc.example.com:8443"),
+            (" VC.Example.com:443 ", "vc.example.com"),
+            ("10.0.0.5:9443", "10.0.0.5:9443"),
+            ("[fe80::1]:8443", "[fe80::1]:8443"),
+            ("fe80::1", "[fe80::1]"),
+            ("vc.example.com", "vc.example.com"),
+        ] {
+            assert_eq!(host_and_port("host", typed).unwrap(), kept, "{typed}");
+        }
+        for bad in [
+            "vc.example.com:0",
+            "vc.example.com:65536",
+            "vc.example.com:https",
+            "vc.example.com:",
+            "bad_host:8443",
+            "https://vc.example.com",
+        ] {
+            assert!(
+                matches!(
+                    host_and_port("host", bad),
+                    Err(Error::BadHost { field: "host" })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
