@@ -4,9 +4,11 @@
 //! faults on demand (every session dropped, a status for the next calls, an answer too large,
 //! a redirect to another host). Every request is recorded.
 //!
-//! Modules: `model` (the inventory and power rules), `wire` (the HTTP side).
+//! Modules: `model` (the inventory and power rules), `wire` (the HTTP side), `tls` (a
+//! self-signed certificate, for [`FakeVcenter::start_tls`]).
 
 mod model;
+mod tls;
 mod wire;
 
 use std::collections::VecDeque;
@@ -76,17 +78,17 @@ pub struct Seen {
 #[derive(Debug)]
 pub struct FakeVcenter {
     pub addr: SocketAddr,
+    /// Over TLS: the DER of its self-signed certificate.
+    certificate: Option<Vec<u8>>,
     state: Arc<Mutex<model::State>>,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl FakeVcenter {
-    /// Starts the fake on the current Tokio runtime.
+    /// Starts the fake on the current Tokio runtime, over plain http.
     pub async fn start(config: Config) -> Self {
         let state = Arc::new(Mutex::new(model::State::new(config)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake vCenter");
+        let listener = bind().await;
         let addr = listener.local_addr().expect("address");
         let app = wire::router(state.clone());
         let server = tokio::spawn(async move {
@@ -94,14 +96,46 @@ impl FakeVcenter {
         });
         Self {
             addr,
+            certificate: None,
             state,
             server,
         }
     }
 
-    /// `http://127.0.0.1:PORT`, for the client's host.
+    /// Starts the fake over TLS with a fresh self-signed certificate, as a vCenter that a
+    /// person pins: the client's host is then [`FakeVcenter::host`].
+    pub async fn start_tls(config: Config) -> Self {
+        let state = Arc::new(Mutex::new(model::State::new(config)));
+        let tcp = bind().await;
+        let addr = tcp.local_addr().expect("address");
+        let tls::SelfSigned { der, acceptor } = tls::self_signed();
+        let app = wire::router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(tls::TlsListener { tcp, acceptor }, app)
+                .await
+                .expect("fake vCenter");
+        });
+        Self {
+            addr,
+            certificate: Some(der),
+            state,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for the client's host (see [`FakeVcenter::host`] over TLS).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT`, what a vCenter credential's host holds.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Over TLS, the DER of the certificate it presents.
+    pub fn certificate(&self) -> Option<&[u8]> {
+        self.certificate.as_deref()
     }
 
     fn state(&self) -> MutexGuard<'_, model::State> {
@@ -146,6 +180,12 @@ impl FakeVcenter {
             .filter(|s| s.method == "POST" && s.path.contains("/power"))
             .count()
     }
+}
+
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the fake vCenter")
 }
 
 impl Drop for FakeVcenter {

@@ -373,3 +373,44 @@ async fn inventory_reads_name_what_admins_need() {
     assert_eq!(c.list_datacenters().await.unwrap()[0].name, "DC1");
     assert_eq!(c.list_folders().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_pinned_fake_over_tls_is_read_and_only_with_its_own_certificate() {
+    let fake = FakeVcenter::start_tls(Config::default()).await;
+    let der = fake.certificate().expect("over TLS").to_vec();
+    let pin = latchkey_vsphere::Fingerprint::of(&der);
+    assert_eq!(
+        latchkey_vsphere::fetch_fingerprint(&fake.host())
+            .await
+            .unwrap(),
+        pin
+    );
+    let pinned = VsphereClient::new(
+        &fake.host(),
+        "administrator@vsphere.local",
+        Secret::new(PASSWORD.into()),
+        Trust::Pinned(pin),
+        options(),
+    )
+    .unwrap();
+    let page = pinned
+        .list_vms(&VmFilter::default(), 0, 5)
+        .await
+        .expect("VMs over TLS");
+    assert_eq!(page.total, 30);
+    let unpinned = VsphereClient::new(
+        &fake.host(),
+        "administrator@vsphere.local",
+        Secret::new(PASSWORD.into()),
+        Trust::SystemRoots,
+        options(),
+    )
+    .unwrap();
+    let err = unpinned.list_hosts().await.unwrap_err();
+    assert!(matches!(err, VsphereError::Transport { .. }), "{err}");
+    assert_eq!(
+        fake.sessions_created(),
+        1,
+        "the unpinned client sent nothing"
+    );
+}
