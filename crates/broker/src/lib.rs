@@ -37,6 +37,7 @@ pub use services::credentials::{
 };
 pub use services::jamf::{JamfService, JamfServiceError};
 pub use services::sofa::{SofaOverview, SofaService, VersionReport};
+pub use services::vsphere::{VsphereService, VsphereServiceError};
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

@@ -52,7 +52,7 @@ async fn tools_list_matches_the_golden_file() {
 async fn only_the_remediation_tools_change_things_and_each_has_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 18);
+    assert_eq!(tools.len(), 27);
     let changing = [
         "jamf_blank_push",
         "jamf_plan_os_update",
@@ -102,7 +102,16 @@ async fn status_reports_version_domains_and_tools() {
             "sofa_cves_fixed_after",
             "sofa_fleet_exposure",
             "sofa_latest_releases",
-            "sofa_os_status"
+            "sofa_os_status",
+            "vsphere_find_vlan",
+            "vsphere_list_clusters",
+            "vsphere_list_datacenters",
+            "vsphere_list_datastores",
+            "vsphere_list_folders",
+            "vsphere_list_hosts",
+            "vsphere_list_networks",
+            "vsphere_list_vms",
+            "vsphere_vm_details"
         ]
     );
     assert!(report.capabilities.mutating_tools);

@@ -42,10 +42,13 @@ pub struct VmFilter {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PowerState {
     /// Running.
+    #[serde(alias = "powered_on")]
     PoweredOn,
     /// Off.
+    #[serde(alias = "powered_off")]
     PoweredOff,
     /// Suspended to disk.
+    #[serde(alias = "suspended")]
     Suspended,
 }
 

@@ -1,7 +1,8 @@
 //! What the broker serves, each service shared by every connection and by the app:
-//! credentials and unlock sessions, the SOFA feed, Jamf Pro clients.
+//! credentials and unlock sessions, the SOFA feed, Jamf Pro and vCenter clients.
 
 pub mod credentials;
 pub mod jamf;
 mod reads;
 pub mod sofa;
+pub mod vsphere;

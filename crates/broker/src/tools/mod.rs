@@ -5,6 +5,7 @@ pub mod jamf;
 pub mod jamf_changes;
 pub mod sofa;
 pub mod status;
+pub mod vsphere;
 
 use crate::LatchkeyServer;
 use crate::pipeline::{Call, Preview};
