@@ -19,6 +19,7 @@
 
 mod anchor;
 mod append;
+mod batch;
 mod canonical;
 mod error;
 mod export;

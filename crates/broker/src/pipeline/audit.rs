@@ -70,11 +70,13 @@ impl Audit {
         }
     }
 
-    /// Anchors the head within about a minute of the log going quiet, until dropped (the
-    /// log anchors on its own as entries come; this covers the last ones before a lull).
+    /// Anchors the head every `anchor_every` entries of group-committed reads and within
+    /// about a minute of the log going quiet, until dropped (synchronous writes anchor on their
+    /// own; this covers reads, which the log's thread commits, and the last entries before a
+    /// lull). The check is a lock and a comparison when there is nothing to do.
     pub async fn keep_anchored(self: Arc<Self>) {
         loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
             let Ok(log) = self.log.clone() else { return };
             match tokio::task::spawn_blocking(move || log.anchor_if_stale()).await {
                 Ok(Err(e)) => tracing::warn!("could not anchor the audit log: {e}"),
@@ -139,19 +141,25 @@ impl Audit {
         self.log.clone()
     }
 
-    /// Commits `intent` before a tool runs; an error means the tool must not run. A tool
-    /// that changes the world has its intent flushed to disk first; a read-only one does not
-    /// wait for the disk (see `AuditLog::record_read_intent`).
+    /// Records `intent` before a tool runs; an error means the tool must not run. A tool
+    /// that changes the world has its intent flushed to disk first; a read-only one is queued
+    /// for the log's next group commit, so it waits for no disk and no other thread (see
+    /// `AuditLog::record_read_intent`).
     pub async fn intent(&self, intent: Intent, read_only: bool) -> Result<Seq, String> {
         let log = self
             .log
             .clone()
             .map_err(|e| format!("it cannot be opened: {e}"))?;
-        let seq = blocking(move || match read_only {
+        let seq = match read_only && log.queues_reads() {
             true => log.record_read_intent(&intent),
-            false => log.record_intent(&intent),
-        })
-        .await?
+            false => {
+                blocking(move || match read_only {
+                    true => log.record_read_intent(&intent),
+                    false => log.record_intent(&intent),
+                })
+                .await?
+            }
+        }
         .map_err(|e| e.to_string())?;
         self.written();
         Ok(seq)
@@ -162,7 +170,12 @@ impl Audit {
     pub async fn outcome(&self, intent: Seq, result: CallResult, duration: Duration) {
         let Ok(log) = self.log.clone() else { return };
         let outcome = Outcome { result, duration };
-        let failure = match blocking(move || log.record_outcome(intent, &outcome)).await {
+        // Queued (no waiting) unless group commits are off or failing.
+        let recorded = match log.queues_reads() {
+            true => Ok(log.record_outcome(intent, &outcome)),
+            false => blocking(move || log.record_outcome(intent, &outcome)).await,
+        };
+        let failure = match recorded {
             Ok(Ok(_)) => return self.written(),
             Ok(Err(e)) => e.to_string(),
             Err(e) => e,
