@@ -91,7 +91,10 @@ fn assert_refused(answer: &str) {
 
 /// The audit's admin entries, newest first.
 fn admin_entries(home: &Home) -> Vec<serde_json::Value> {
-    let out = ok(&run(home, &["audit", "search", "--kind", "admin", "--json"]));
+    let out = ok(&run(
+        home,
+        &["audit", "search", "--kind", "admin", "--json"],
+    ));
     serde_json::from_str(&out).unwrap()
 }
 
@@ -127,11 +130,11 @@ fn issue_12_an_allowed_record_written_into_assistants_json_is_refused() {
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, serde_json::to_vec(&[forged_record()]).unwrap()).unwrap();
 
-    // The person declines whatever they are asked: a forged record must not spare the ask.
+    // The person declines whatever they are asked.
     let _broker = serve(&home, "decline");
-    assert_refused(&initialize(&home));
 
-    // The person is told what happened and what to do, and it is on the audit chain.
+    // The person is told what happened and what to do, and it is on the audit chain. (Asked
+    // before this process connects: once denied, the broker answers none of its commands.)
     let doctor = doctor(&home);
     assert!(
         doctor.contains("assistants.json")
@@ -141,6 +144,9 @@ fn issue_12_an_allowed_record_written_into_assistants_json_is_refused() {
     );
     let entry = refusal_on_audit(&home, "assistants.json");
     assert!(entry.to_string().contains("has no seal"), "{entry}");
+
+    // The forged record does not spare the ask, which this person declines.
+    assert_refused(&initialize(&home));
 }
 
 #[test]
@@ -212,7 +218,6 @@ fn issue_12_a_sealed_file_verifies_across_restarts_and_an_edit_to_it_is_refused(
     });
 
     let _broker = serve(&home, "decline");
-    assert_refused(&initialize(&home));
     let shown = ok(&run(&home, &["creds", "policy"]));
     assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
     for file in ["assistants.json", "settings.json"] {
@@ -222,6 +227,7 @@ fn issue_12_a_sealed_file_verifies_across_restarts_and_an_edit_to_it_is_refused(
             "{entry}"
         );
     }
+    assert_refused(&initialize(&home));
 }
 
 #[test]
