@@ -20,7 +20,8 @@ use tokio::sync::OnceCell;
 /// Linux broker with no agent refuses to unlock or admit a new assistant and says why. The unlock policy,
 /// the allow-list and the audit log are kept in the settings directory; the audit chain's
 /// head is anchored in the secret store, which also keeps the key that seals the policy and
-/// the allow-list (a file that does not verify is refused, and that goes on the audit log).
+/// the allow-list (a file that does not verify is refused; `Broker::serve` puts that on the
+/// audit log once it holds the one-broker lock).
 /// Must be called inside a multi-threaded tokio runtime.
 pub async fn platform_services(
     paths: &StatePaths,
@@ -82,7 +83,6 @@ pub async fn platform_services(
         Arc::new(audit),
     );
     services.approvals.shorten_timeout_from_env();
-    services.audit_refused_files().await;
     services
 }
 
