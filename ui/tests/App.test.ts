@@ -126,7 +126,7 @@ describe('App', () => {
           {
             file: '/home/me/.config/latchkey/assistants.json',
             reason: 'its seal does not match its content: it was changed outside Latchkey',
-            effect: 'every assistant is asked about again: allow yours on the Assistants page',
+            effect: 'Every assistant is asked about again: allow yours on the Assistants page',
           },
         ],
       },

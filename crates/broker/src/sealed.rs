@@ -150,8 +150,49 @@ fn mac(key: &[u8], name: &str, content: &serde_json::Value) -> HmacSha256 {
     mac.update(b"latchkey sealed file v1\0");
     mac.update(name.as_bytes());
     mac.update(b"\0");
-    mac.update(&serde_json::to_vec(content).expect("a JSON value serializes"));
+    let mut canonical = Vec::new();
+    write_canonical(content, &mut canonical);
+    mac.update(&canonical);
     mac
+}
+
+/// `value` as compact JSON with every object's keys in byte order: the same bytes whichever
+/// order serde_json keeps an object's keys in (its `preserve_order` feature differs between
+/// the app's build and the CLI's, and a person may reorder the file's keys by hand).
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_plain(key, out);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        scalar => write_plain(scalar, out),
+    }
+}
+
+/// A string or scalar as serde_json writes it: it has one encoding (writing to a Vec cannot
+/// fail).
+fn write_plain(value: &impl Serialize, out: &mut Vec<u8>) {
+    serde_json::to_writer(out, value).expect("JSON is written to memory");
 }
 
 /// A JSON file sealed with a [`ConfigSeal`]'s key.
@@ -369,6 +410,45 @@ mod tests {
         assert_eq!(tampered.refusal(), None);
         let saved = sealed(&store, dir.path(), "settings.json").await;
         assert_eq!(saved.load(), Some(Policy { minutes: 60 }));
+    }
+
+    #[test]
+    fn the_seal_covers_content_not_the_order_of_its_keys() {
+        let mut one = Vec::new();
+        let mut other = Vec::new();
+        write_canonical(
+            &serde_json::from_str(r#"{"b": [1, {"y": "é\n", "x": null}], "a": true}"#).unwrap(),
+            &mut one,
+        );
+        write_canonical(
+            &serde_json::from_str(r#"{"a":true,"b":[1,{"x":null,"y":"é\n"}]}"#).unwrap(),
+            &mut other,
+        );
+        assert_eq!(one, other);
+        assert_eq!(
+            String::from_utf8(one).unwrap(),
+            r#"{"a":true,"b":[1,{"x":null,"y":"é\n"}]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sealed_file_reformatted_by_hand_still_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::new();
+        let file = sealed(&store, dir.path(), "settings.json").await;
+        file.save(&serde_json::json!({"minutes": 90, "also": [1, 2]}))
+            .unwrap();
+        let mut found: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(file.path()).unwrap()).unwrap();
+        let mac = found["mac"].take();
+        let reordered =
+            format!(r#"{{ "mac": {mac}, "content": {{ "also": [1,2], "minutes": 90 }} }}"#);
+        std::fs::write(file.path(), reordered).unwrap();
+        let again = sealed(&store, dir.path(), "settings.json").await;
+        assert_eq!(
+            again.load::<serde_json::Value>(),
+            Some(serde_json::json!({"minutes": 90, "also": [1, 2]}))
+        );
     }
 
     #[tokio::test]

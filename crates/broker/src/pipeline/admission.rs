@@ -228,7 +228,7 @@ impl Assistants {
     pub fn refused_file(&self) -> Option<RefusedFile> {
         RefusedFile::of(
             self.file.as_ref(),
-            "every assistant is asked about again: allow yours on the Assistants page or with \
+            "Every assistant is asked about again: allow yours on the Assistants page or with \
              `latchkey assistants allow NAME`",
         )
     }

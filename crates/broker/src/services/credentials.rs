@@ -239,7 +239,7 @@ impl CredentialService {
     pub fn refused_settings(&self) -> Option<RefusedFile> {
         RefusedFile::of(
             self.policy_file.as_ref(),
-            "unlocks use the default policy (4 hours, no idle timeout) until you set it again \
+            "Unlocks use the default policy (4 hours, no idle timeout) until you set it again \
              in Settings or with `latchkey creds policy`",
         )
     }
