@@ -15,6 +15,7 @@ mod paths;
 pub mod pipeline;
 mod platform;
 mod schema;
+mod sealed;
 mod services;
 pub mod tools;
 
@@ -31,6 +32,7 @@ pub use pipeline::approvals::{
 pub use pipeline::audit::{Audit, StoreAnchor, anchored_options};
 pub use pipeline::{Call, Change, ChangeTarget, Effect, Origin, Pipeline, Refused, Surface};
 pub use platform::{platform_services, platform_store};
+pub use sealed::{ConfigSeal, RefusedFile, SealedFile};
 pub use services::credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,

@@ -126,6 +126,8 @@ impl Broker {
     /// SOFA feed fresh, locks credentials whose time is up (and all of them on sleep and
     /// screen lock), and prunes audit entries older than a year.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
+        // Only now, holding the one-broker lock: a second broker must not write to the log.
+        self.services.audit_refused_files().await;
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let refresher = tokio::spawn(Arc::clone(&self.services.sofa).keep_fresh());
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());

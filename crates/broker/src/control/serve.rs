@@ -170,6 +170,7 @@ async fn administer(
         ControlRequest::ForgetAssistant { assistant } => {
             json(pipeline.forget_assistant(&assistant, &actor).await?)
         }
+        ControlRequest::RefusedFiles => json(services.refused_files()),
         ControlRequest::JamfTest { id } => json(
             services
                 .jamf

@@ -1,11 +1,12 @@
 //! What the broker's tests share: an in-process MCP client and a SOFA service on a real feed.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use latchkey_broker::{
-    Assistants, Audit, CredentialService, LatchkeyServer, Services, SofaService,
+    Assistants, Audit, ConfigSeal, CredentialService, LatchkeyServer, SealedFile, Services,
+    SofaService,
 };
 use latchkey_sofa::fetch::{FeedSource, FeedStore};
 use latchkey_vault::{MemoryStore, ScriptedPresence};
@@ -50,6 +51,13 @@ pub fn services_with(sofa: Arc<SofaService>) -> Services {
         Arc::new(Assistants::new(Arc::new(TestPresence::approving()), None)),
         temp_audit(),
     )
+}
+
+/// `path`, sealed with the key `store` keeps for its directory (made there when missing), as
+/// a broker opens its settings files.
+pub async fn sealed(store: &MemoryStore, path: &Path) -> SealedFile {
+    let seal = ConfigSeal::open(store, path.parent().unwrap()).await;
+    SealedFile::new(seal, path.to_owned())
 }
 
 /// An audit log in a temporary directory that lives as long as the test process.

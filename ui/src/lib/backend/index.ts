@@ -14,6 +14,18 @@ export interface AppStatus {
   /** `macos` or `linux`. */
   platform: string;
   broker: BrokerStatus;
+  /** Configuration files the broker refused at start (edited outside Latchkey, unsealed, or
+   * their key gone), until the person's next change replaces them. */
+  refused_files: RefusedFile[];
+}
+
+/** A configuration file the broker does not trust, and what that means. */
+export interface RefusedFile {
+  file: string;
+  /** Why it is not trusted. */
+  reason: string;
+  /** What that means until the person acts, and what to do. */
+  effect: string;
 }
 
 // ---- SOFA (macadmins Simple Organized Feed for Apple software updates) ----
