@@ -9,7 +9,8 @@
 //!   [`AuditLog::prune`] removes old entries through a checkpoint so the rest still verifies.
 //! - [`Anchor`]: where the chain head is saved outside the database (the broker uses the OS
 //!   secret store), so a truncated log is detected too.
-//! - [`redact`]: what keeps secrets out of stored arguments.
+//! - [`redact`]: what keeps secrets out of stored arguments; [`MAX_STORED_ARGUMENTS`]: what
+//!   keeps a huge argument from bloating the log (longer ones are stored as their hash).
 //!
 //! Each entry's hash covers a canonical encoding of all its other columns, including the
 //! previous entry's hash (`canonical.rs`, and the README). The log never stores a secret it
@@ -20,6 +21,7 @@
 mod anchor;
 mod append;
 mod canonical;
+mod cap;
 mod error;
 mod export;
 mod index;
@@ -35,6 +37,7 @@ mod summary;
 mod verify;
 
 pub use anchor::{Anchor, ChainHead};
+pub use cap::MAX_STORED_ARGUMENTS;
 #[doc(hidden)]
 pub use append::Appender;
 pub use error::AuditError;
