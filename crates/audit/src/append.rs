@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::AuditError;
-use crate::cap::capped;
 use crate::canonical::{self, Field};
+use crate::cap::capped;
 use crate::index;
 use crate::model::{
     AdminEvent, Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq,

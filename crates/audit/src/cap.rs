@@ -58,7 +58,11 @@ mod tests {
         for filler in ["a", "\"", "\\u0000", "é", "😀"] {
             let text = json!({ "padding": filler.repeat(100_000) }).to_string();
             let stored = capped(text.clone());
-            assert!(stored.len() <= MAX_STORED_ARGUMENTS, "{filler}: {}", stored.len());
+            assert!(
+                stored.len() <= MAX_STORED_ARGUMENTS,
+                "{filler}: {}",
+                stored.len()
+            );
             let stand_in: serde_json::Value = serde_json::from_str(&stored).unwrap();
             assert_eq!(stand_in["truncated"], true);
             assert_eq!(stand_in["bytes"], text.len());

@@ -37,9 +37,9 @@ mod summary;
 mod verify;
 
 pub use anchor::{Anchor, ChainHead};
-pub use cap::MAX_STORED_ARGUMENTS;
 #[doc(hidden)]
 pub use append::Appender;
+pub use cap::MAX_STORED_ARGUMENTS;
 pub use error::AuditError;
 pub use export::ExportFormat;
 pub use integrity::{ChainBreak, Integrity};

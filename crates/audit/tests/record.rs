@@ -184,9 +184,17 @@ fn issue_12_huge_arguments_are_stored_capped_with_their_hash() {
     assert_eq!(args["truncated"], true);
     assert_eq!(args["bytes"], whole.len());
     assert_eq!(args["sha256"], digest.as_str());
-    assert!(args["head"].as_str().unwrap().starts_with("{\"client_secret\":\"[redacted]\""));
+    assert!(
+        args["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("{\"client_secret\":\"[redacted]\"")
+    );
     assert!(!stored.contains("s3cr3t"));
-    assert_eq!(readme_hash(&conn, 1), log.tail(2).unwrap()[0].hash.0.to_vec());
+    assert_eq!(
+        readme_hash(&conn, 1),
+        log.tail(2).unwrap()[0].hash.0.to_vec()
+    );
     assert!(log.verify().unwrap().is_ok());
     let file_size = std::fs::metadata(log.path()).unwrap().len()
         + std::fs::metadata(log.path().with_extension("db-wal")).map_or(0, |m| m.len());
