@@ -185,6 +185,30 @@ async fn a_denied_assistant_is_told_so_until_allowed_again() {
     assert_eq!(err.to_string(), "the confirmation was declined");
 }
 
+/// Issue #12, item 14: a prompt for a new assistant that nobody answers is not shown again at
+/// each reconnect: for a short while the assistant is told the person did not answer.
+#[tokio::test]
+async fn issue_12_an_unanswered_prompt_for_a_new_assistant_is_not_repeated_at_once() {
+    let running = start(true).await;
+    running.presence.away.store(true, Ordering::SeqCst);
+    let first = raw_initialize(&running).await;
+    assert!(
+        first.contains("-32001") && first.contains("nobody confirmed in time"),
+        "{first}"
+    );
+    for _ in 0..3 {
+        let again = raw_initialize(&running).await;
+        assert!(
+            again.contains("-32001")
+                && again.contains("did not answer this a moment ago")
+                && again.contains("try again later"),
+            "{again}"
+        );
+    }
+    assert_eq!(asked(&running.presence).len(), 1, "asked once");
+    assert!(running.assistants.list().is_empty(), "nothing was decided");
+}
+
 #[tokio::test]
 async fn the_list_survives_a_restart_and_a_damaged_file_asks_again() {
     let home = tempfile::tempdir().unwrap();
