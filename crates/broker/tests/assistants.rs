@@ -24,6 +24,7 @@ struct Running {
     paths: StatePaths,
     presence: Arc<common::TestPresence>,
     assistants: Arc<Assistants>,
+    audit: Arc<latchkey_broker::Audit>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _home: tempfile::TempDir,
 }
@@ -37,6 +38,7 @@ async fn start(approve: bool) -> Running {
         presence.clone(),
         Some(paths.assistants_file()),
     ));
+    let audit = common::temp_audit();
     let services = Services::new(
         common::fixture_sofa(),
         Arc::new(CredentialService::new(
@@ -44,7 +46,7 @@ async fn start(approve: bool) -> Running {
             presence.clone(),
         )),
         Arc::clone(&assistants),
-        common::temp_audit(),
+        Arc::clone(&audit),
     );
     let broker = Broker::bind(&paths, services).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -55,6 +57,7 @@ async fn start(approve: bool) -> Running {
         paths,
         presence,
         assistants,
+        audit,
         _stop: stop,
         _home: home,
     }
@@ -207,6 +210,21 @@ async fn issue_12_an_unanswered_prompt_for_a_new_assistant_is_not_repeated_at_on
     }
     assert_eq!(asked(&running.presence).len(), 1, "asked once");
     assert!(running.assistants.list().is_empty(), "nothing was decided");
+    // The refused connections are one audit entry, with their count to come in the next.
+    let refused: Vec<_> = running
+        .audit
+        .log()
+        .unwrap()
+        .tail(100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.tool.as_deref() == Some("connect"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert_eq!(
+        refused[0].arguments.as_ref().unwrap()["refused_since_last_entry"],
+        1
+    );
 }
 
 #[tokio::test]
