@@ -7,6 +7,7 @@
 
 pub mod control;
 mod error;
+mod limits;
 mod listener;
 mod lock;
 mod mcp;
@@ -20,6 +21,7 @@ mod services;
 pub mod tools;
 
 pub use error::Error;
+pub use limits::{IDLE_TIMEOUT, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS};
 pub use listener::{Broker, REFUSED_CODE, Services};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient};

@@ -24,6 +24,7 @@ struct Running {
     paths: StatePaths,
     presence: Arc<common::TestPresence>,
     assistants: Arc<Assistants>,
+    audit: Arc<latchkey_broker::Audit>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _home: tempfile::TempDir,
 }
@@ -38,6 +39,7 @@ async fn start(approve: bool) -> Running {
         presence.clone(),
         Some(common::sealed(&store, &paths.assistants_file()).await),
     ));
+    let audit = common::temp_audit();
     let services = Services::new(
         common::fixture_sofa(),
         Arc::new(CredentialService::new(
@@ -45,7 +47,7 @@ async fn start(approve: bool) -> Running {
             presence.clone(),
         )),
         Arc::clone(&assistants),
-        common::temp_audit(),
+        Arc::clone(&audit),
     );
     let broker = Broker::bind(&paths, services).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -56,6 +58,7 @@ async fn start(approve: bool) -> Running {
         paths,
         presence,
         assistants,
+        audit,
         _stop: stop,
         _home: home,
     }
@@ -202,6 +205,45 @@ async fn a_denied_assistant_is_told_so_until_allowed_again() {
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "the confirmation was declined");
+}
+
+/// Issue #12, item 14: a prompt for a new assistant that nobody answers is not shown again at
+/// each reconnect: for a short while the assistant is told the person did not answer.
+#[tokio::test]
+async fn issue_12_an_unanswered_prompt_for_a_new_assistant_is_not_repeated_at_once() {
+    let running = start(true).await;
+    running.presence.away.store(true, Ordering::SeqCst);
+    let first = raw_initialize(&running).await;
+    assert!(
+        first.contains("-32001") && first.contains("nobody confirmed in time"),
+        "{first}"
+    );
+    for _ in 0..3 {
+        let again = raw_initialize(&running).await;
+        assert!(
+            again.contains("-32001")
+                && again.contains("did not answer this a moment ago")
+                && again.contains("try again later"),
+            "{again}"
+        );
+    }
+    assert_eq!(asked(&running.presence).len(), 1, "asked once");
+    assert!(running.assistants.list().is_empty(), "nothing was decided");
+    // The refused connections are one audit entry, with their count to come in the next.
+    let refused: Vec<_> = running
+        .audit
+        .log()
+        .unwrap()
+        .tail(100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.tool.as_deref() == Some("connect"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert_eq!(
+        refused[0].arguments.as_ref().unwrap()["refused_since_last_entry"],
+        1
+    );
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, watch};
 
+use super::unanswered::{Unanswered, not_asked_again};
 use crate::sealed::{RefusedFile, SealedFile};
 
 /// Whether an assistant may connect.
@@ -72,6 +73,8 @@ pub struct Assistants {
     records: Mutex<Vec<AssistantRecord>>,
     /// One prompt per program at a time: other connections from it wait for that answer.
     asking: AsyncMutex<HashMap<PathBuf, Arc<AsyncMutex<()>>>>,
+    /// Programs whose prompt nobody answered lately: not asked about again for a while.
+    unanswered: Unanswered<PathBuf>,
     changes: watch::Sender<u64>,
 }
 
@@ -86,6 +89,7 @@ impl Assistants {
             file,
             records: Mutex::new(records),
             asking: AsyncMutex::new(HashMap::new()),
+            unanswered: Unanswered::default(),
             changes: watch::channel(0).0,
         }
     }
@@ -103,7 +107,8 @@ impl Assistants {
     }
 
     /// Lets `caller` in if it is allowed, asking the person when it is new or its signature
-    /// changed. Denials are remembered; a prompt nobody answered is not.
+    /// changed. Denials are remembered; a prompt nobody answered is not asked again for a
+    /// short while (see [`super::unanswered`]).
     pub async fn admit(&self, caller: &Caller) -> Result<AssistantRecord, Refusal> {
         let path = caller
             .assistant_executable()
@@ -133,11 +138,18 @@ impl Assistants {
             ),
         };
         let name = display_name(caller);
+        if let Some(wait) = self.unanswered.wait_for(&path) {
+            let reason = not_asked_again(wait);
+            return Err(Refusal::NotAllowed { name, reason });
+        }
         let request = PresenceRequest::allow_assistant(action, Requester::Assistant(name.clone()));
         let verdict = match self.presence.confirm(&request).await {
             Ok(()) => Verdict::Allowed,
             Err(PresenceError::Declined) => Verdict::Denied,
             Err(e) => {
+                if matches!(e, PresenceError::TimedOut) {
+                    self.unanswered.remember(path);
+                }
                 return Err(Refusal::NotAllowed {
                     name,
                     reason: e.to_string(),

@@ -66,11 +66,12 @@ pub fn temp_audit() -> Arc<Audit> {
     Arc::new(Audit::open(&dir.join("audit.sqlite"), Default::default()))
 }
 
-/// A stand-in for the human at a presence prompt: answers as told and remembers what it was
-/// asked (the words a person would see).
+/// A stand-in for the human at a presence prompt: answers as told (or, with `away`, lets the
+/// prompt time out) and remembers what it was asked (the words a person would see).
 #[derive(Debug, Default)]
 pub struct TestPresence {
     pub approve: std::sync::atomic::AtomicBool,
+    pub away: std::sync::atomic::AtomicBool,
     pub asked: std::sync::Mutex<Vec<String>>,
 }
 
@@ -95,8 +96,11 @@ impl latchkey_vault::Presence for TestPresence {
     ) -> latchkey_vault::PresenceFuture<'a> {
         self.asked.lock().unwrap().push(request.reason());
         let approved = self.approve.load(std::sync::atomic::Ordering::SeqCst);
+        let away = self.away.load(std::sync::atomic::Ordering::SeqCst);
         Box::pin(async move {
-            if approved {
+            if away {
+                Err(latchkey_vault::PresenceError::TimedOut)
+            } else if approved {
                 Ok(())
             } else {
                 Err(latchkey_vault::PresenceError::Declined)

@@ -307,7 +307,8 @@ export type AuditDecision =
   | 'timed_out'
   | 'refused_locked'
   | 'refused_unknown_client'
-  | 'refused_invalid';
+  | 'refused_invalid'
+  | 'refused_rate_limited';
 
 /** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
 export interface AuditAssistant {
