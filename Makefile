@@ -1,7 +1,8 @@
 # Two commands for a fresh machine (see README):
 #   make run    install what is missing, build, launch the menu-bar app
 #   make test   install what is missing, run every check CI runs
-# Each concern also has its own target (fmt, lint, unit, ui-test, e2e, interop, macos-check, bench).
+# Each concern also has its own target (fmt, lint, supply-chain, unit, ui-test, e2e, interop,
+# macos-check, bench), and `make deps` / `make sbom` write the dependency report and SBOMs.
 
 CARGO_FLAGS := --locked
 # A clean clone gains nothing from incremental caches, and they double target/'s size.
@@ -10,7 +11,7 @@ export CARGO_INCREMENTAL := 0
 endif
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test setup setup-test ui app fmt lint unit ui-test e2e interop macos-check bench
+.PHONY: run test setup setup-test ui app fmt lint supply-chain deps sbom unit ui-test e2e interop macos-check bench
 
 run: setup ui
 	cargo build $(CARGO_FLAGS) -p latchkey-app -p latchkey-cli
@@ -18,10 +19,10 @@ run: setup ui
 
 ifeq ($(shell uname -s),Darwin)
 # No WebDriver for WKWebView, and a native build already covers what macos-check proves.
-TEST_STEPS := fmt lint unit interop ui-test app
+TEST_STEPS := fmt lint supply-chain unit interop ui-test app
 WITH_KEYRING :=
 else
-TEST_STEPS := fmt lint unit interop ui-test app e2e macos-check
+TEST_STEPS := fmt lint supply-chain unit interop ui-test app e2e macos-check
 # Unit tests meet a real Secret Service: gnome-keyring in a private D-Bus session.
 WITH_KEYRING := scripts/with-keyring.sh
 endif
@@ -54,6 +55,23 @@ fmt:
 
 lint:
 	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
+
+# Advisories (offline RustSec snapshot), licences, sources and duplicates; proof the gate
+# bites; the npm lockfiles' sources and hashes; the committed dependency report is current.
+supply-chain:
+	scripts/deny.sh
+	scripts/deny-bites.sh
+	node scripts/check-npm-lock.mjs
+	scripts/deps.py --check
+
+deps:
+	scripts/deps.py
+
+sbom:
+	mkdir -p target/sbom
+	scripts/deps.py --sbom target/sbom/latchkey-rust.cdx.json
+	npm sbom --package-lock-only --sbom-format cyclonedx --sbom-type application > target/sbom/latchkey-ui.cdx.json
+	@echo "sbom: target/sbom/latchkey-rust.cdx.json, target/sbom/latchkey-ui.cdx.json"
 
 unit:
 	$(WITH_KEYRING) cargo test --workspace $(CARGO_FLAGS)

@@ -70,6 +70,18 @@ case "$(uname -s)" in
 esac
 
 command -v cargo >/dev/null || { log "Rust is missing: install it with rustup (https://rustup.rs)"; exit 1; }
+
+# rust-toolchain.toml pins the compiler the build is tested with. When rustup lacks that
+# toolchain by name but its stable one is that very version (no download possible here),
+# name it so; otherwise rustup installs the pinned one itself where it can.
+pinned=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+if command -v rustup >/dev/null && ! rustup toolchain list | grep -q "^$pinned-"; then
+  stable=$(rustup run stable rustc --version 2>/dev/null | cut -d' ' -f2 || true)
+  if [ "$stable" = "$pinned" ]; then
+    log "rustup toolchain link $pinned (the stable toolchain is $pinned)"
+    rustup toolchain link "$pinned" "$(rustup run stable rustc --print sysroot)"
+  fi
+fi
 command -v npm >/dev/null || { log "Node.js and npm are missing: install Node 20 or newer"; exit 1; }
 
 # Rust dependencies, exactly as locked.
@@ -87,6 +99,11 @@ if [ $want_test = 1 ]; then
     # tauri-driver: the WebDriver front for the real app (pinned, built from crates.io).
     log "cargo install tauri-driver"
     cargo install --locked --quiet --root "$tools" tauri-driver --version 2.1.0
+  fi
+  if [ ! -x "$tools/bin/cargo-deny" ]; then
+    # cargo-deny: the supply-chain gate (advisories, licences, sources), pinned, from crates.io.
+    log "cargo install cargo-deny"
+    cargo install --locked --quiet --root "$tools" cargo-deny --version 0.20.2
   fi
   command -v socat >/dev/null || { log "socat is missing (macOS: brew install socat)"; exit 1; }
   # MCP Inspector (and, on Linux, the Node 22 it needs), exactly as locked.

@@ -55,7 +55,7 @@ impl EmbeddedBroker {
             let sofa = sofa.clone().map_err(latchkey_broker::Error::Sofa)?;
             // On the runtime: the services keep its handle (the audit anchor needs it).
             tauri::async_runtime::block_on(async {
-                let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog));
+                let services = latchkey_broker::platform_services(&paths, sofa, Some(dialog)).await;
                 Broker::bind(&paths, services.clone()).map(|broker| (broker, services))
             })
         });

@@ -12,7 +12,7 @@ use latchkey_broker::tools::jamf_changes::{Computers, PlanOsUpdateRequest, PlanO
 use latchkey_broker::{
     Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
     CredentialView, CredentialsOverview, Grant, McpClient, Origin, Pipeline, PolicySettings,
-    SofaOverview, Verdict, VersionReport,
+    RefusedFile, SofaOverview, Verdict, VersionReport,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
@@ -31,6 +31,9 @@ pub struct AppStatus {
     /// The operating system the app runs on (`macos`, `linux`).
     platform: &'static str,
     broker: BrokerStatus,
+    /// assistants.json or settings.json refused at start (edited outside Latchkey, unsealed,
+    /// or its key gone), until the person's next change replaces it.
+    refused_files: Vec<RefusedFile>,
 }
 
 #[tauri::command]
@@ -39,6 +42,10 @@ pub fn app_status(broker: State<'_, EmbeddedBroker>) -> AppStatus {
         version: latchkey_broker::VERSION,
         platform: std::env::consts::OS,
         broker: broker.status().clone(),
+        refused_files: broker
+            .services()
+            .map(|services| services.refused_files())
+            .unwrap_or_default(),
     }
 }
 

@@ -244,6 +244,28 @@ mod tests {
     }
 
     #[test]
+    fn app_reports_a_settings_file_written_behind_its_back() {
+        let home = tempfile::tempdir().unwrap();
+        let paths = StatePaths::at(home.path().join("state"));
+        std::fs::create_dir_all(paths.config_dir()).unwrap();
+        std::fs::write(paths.settings_file(), br#"{"unlock_minutes": 720}"#).unwrap();
+        let app = configure(mock_builder(), Ok(paths.clone()), no_feed())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let refused = &app_status(&app)["refused_files"];
+        assert_eq!(
+            refused[0]["file"],
+            paths.settings_file().to_str().unwrap(),
+            "{refused}"
+        );
+        assert!(
+            refused[0]["reason"].as_str().unwrap().contains("no seal"),
+            "{refused}"
+        );
+        app.state::<broker::EmbeddedBroker>().stop();
+    }
+
+    #[test]
     fn app_still_opens_when_the_broker_cannot_start() {
         let home = tempfile::tempdir().unwrap();
         let paths = StatePaths::at(home.path().join("state"));

@@ -8,16 +8,16 @@ import { pages } from '../src/pages';
 import { overview } from './sofa-data';
 import { overview as credentials } from './credentials-data';
 import { request } from './approvals-data';
-import type { ApprovalRequest } from '../src/lib/backend';
+import type { ApprovalRequest, RefusedFile } from '../src/lib/backend';
 
 let calls: string[] = [];
 let pending: ApprovalRequest[] = [];
 
-function mockApp(broker: object, { sofa = false } = {}) {
+function mockApp(broker: object, { sofa = false, refused_files = [] as RefusedFile[] } = {}) {
   mockIPC(
     (cmd) => {
       calls.push(cmd);
-      if (cmd === 'app_status') return { version: '9.8.7-test', platform: 'linux', broker };
+      if (cmd === 'app_status') return { version: '9.8.7-test', platform: 'linux', broker, refused_files };
       // The Credentials page opens first.
       if (cmd === 'credentials_overview') return credentials();
       // Off macOS there is no "this Mac" version, so the SOFA page asks for nothing else on open.
@@ -116,6 +116,34 @@ describe('App', () => {
     expect((await screen.findByTestId('broker-state')).dataset.state).toBe('stopped');
     await fireEvent.click(screen.getByRole('button', { name: 'Assistants' }));
     expect(screen.getByRole('alert').textContent).toContain('pid 42');
+  });
+
+  it('says which settings file the broker refused, why, and what to do', async () => {
+    mockApp(
+      { state: 'running', socket: '/tmp/x/mcp.sock' },
+      {
+        refused_files: [
+          {
+            file: '/home/me/.config/latchkey/assistants.json',
+            reason: 'its seal does not match its content: it was changed outside Latchkey',
+            effect: 'Every assistant is asked about again: allow yours on the Assistants page',
+          },
+        ],
+      },
+    );
+    render(App);
+    const [refused] = await screen.findAllByTestId('refused-file');
+    expect(refused.getAttribute('role')).toBe('alert');
+    expect(refused.textContent).toContain('/home/me/.config/latchkey/assistants.json');
+    expect(refused.textContent).toContain('changed outside Latchkey');
+    expect(refused.textContent).toContain('allow yours on the Assistants page');
+  });
+
+  it('shows no warning when every settings file verified', async () => {
+    mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' });
+    render(App);
+    await screen.findByTestId('version');
+    expect(screen.queryByTestId('refused-file')).toBeNull();
   });
 
   it('reports a failing backend instead of showing nothing', async () => {

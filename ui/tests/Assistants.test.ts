@@ -96,6 +96,7 @@ const running: AppStatus = {
   version: '0.1.0',
   platform: 'macos',
   broker: { state: 'running', socket: '/Users/ada/Library/Application Support/Latchkey/mcp.sock' },
+  refused_files: [],
 };
 
 function callsTo(cmd: string) {

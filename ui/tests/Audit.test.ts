@@ -257,6 +257,7 @@ describe('Audit page: filters', () => {
     const decision = screen.getByTestId('audit-filter-decision') as HTMLSelectElement;
     expect([...decision.options].map((o) => o.value)).toEqual([
       '', 'allowed', 'approved', 'denied', 'refused_locked', 'refused_unknown_client', 'timed_out', 'refused_invalid',
+      'refused_rate_limited',
     ]);
     await fireEvent.change(decision, { target: { value: 'refused_locked' } });
     expect(callsTo('audit_search').at(-1)).toEqual({ filter: { decision: 'refused_locked' }, before: null, limit: 100 });

@@ -28,7 +28,12 @@ function mockCredentials(h: Record<string, Handler> = {}) {
   );
 }
 
-const linux: AppStatus = { version: '0.1.0', platform: 'linux', broker: { state: 'running', socket: '/tmp/mcp.sock' } };
+const linux: AppStatus = {
+  version: '0.1.0',
+  platform: 'linux',
+  broker: { state: 'running', socket: '/tmp/mcp.sock' },
+  refused_files: [],
+};
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

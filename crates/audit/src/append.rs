@@ -11,6 +11,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 
 use crate::AuditError;
 use crate::canonical::{self, Field};
+use crate::cap::capped;
 use crate::index;
 use crate::model::{
     AdminEvent, Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq,
@@ -59,9 +60,10 @@ impl<'c> Appender<'c> {
         Ok(Appender { tx, path, head })
     }
 
-    /// Appends an intent written at `time` (its arguments redacted).
+    /// Appends an intent written at `time` (its arguments redacted, and capped: see
+    /// [`crate::MAX_STORED_ARGUMENTS`]).
     pub fn intent(&mut self, time: DateTime<Utc>, intent: &Intent) -> Result<Seq, AuditError> {
-        let arguments = redact(intent.arguments.clone()).to_string();
+        let arguments = capped(redact(intent.arguments.clone()).to_string());
         let row = NewRow {
             assistant: Some(&intent.assistant),
             tool: Some(&intent.tool),

@@ -9,7 +9,8 @@
 //!   [`AuditLog::prune`] removes old entries through a checkpoint so the rest still verifies.
 //! - [`Anchor`]: where the chain head is saved outside the database (the broker uses the OS
 //!   secret store), so a truncated log is detected too.
-//! - [`redact`]: what keeps secrets out of stored arguments.
+//! - [`redact`]: what keeps secrets out of stored arguments; [`MAX_STORED_ARGUMENTS`]: what
+//!   keeps a huge argument from bloating the log (longer ones are stored as their hash).
 //!
 //! Each entry's hash covers a canonical encoding of all its other columns, including the
 //! previous entry's hash (`canonical.rs`, and the README). The log never stores a secret it
@@ -19,7 +20,9 @@
 
 mod anchor;
 mod append;
+mod batch;
 mod canonical;
+mod cap;
 mod error;
 mod export;
 mod index;
@@ -37,6 +40,7 @@ mod verify;
 pub use anchor::{Anchor, ChainHead};
 #[doc(hidden)]
 pub use append::Appender;
+pub use cap::MAX_STORED_ARGUMENTS;
 pub use error::AuditError;
 pub use export::ExportFormat;
 pub use integrity::{ChainBreak, Integrity};

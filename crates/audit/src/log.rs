@@ -1,11 +1,15 @@
 //! [`AuditLog`]: the handle the broker holds. Writes go through one connection behind a mutex
-//! (SQLite has one writer anyway); searches use a second, read-only connection, and `verify`,
-//! `export` and `prune`'s check open their own, so none of them waits for another.
+//! (SQLite has one writer anyway); read-only intents and outcomes are queued and committed in
+//! groups by a thread of the log's own (see `batch`); searches use a second, read-only
+//! connection, and `verify`, `export` and `prune`'s check open their own, so none of them waits
+//! for another.
 
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -13,6 +17,7 @@ use rusqlite::Connection;
 
 use crate::anchor::{Anchor, ChainHead};
 use crate::append::{Appender, Head};
+use crate::batch::{self, Batch, Pushed, Queued};
 use crate::export::{self, ExportFormat};
 use crate::integrity::{self, BreakDetails, Integrity};
 use crate::model::{AdminEvent, Assistant, Decision, Entry, Intent, Outcome, Seq};
@@ -26,17 +31,20 @@ use crate::{AuditError, store};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Durability {
-    /// Every entry survives the broker being killed; a power loss or OS crash can lose the
-    /// newest entries (SQLite `synchronous=NORMAL`: no fsync per commit).
+    /// Changing calls' intents and admin events are committed before they return (a power
+    /// loss or OS crash can lose the newest: SQLite `synchronous=NORMAL`, no fsync per
+    /// commit); read-only intents and outcomes are committed in groups (see `Intents`).
     Process,
-    /// Intents are flushed to disk before `record_intent` returns (`synchronous=FULL`), so a
-    /// call never runs unrecorded; outcomes survive the broker being killed, and each intent's
-    /// flush also carries the outcomes before it. A power loss can lose only the newest
-    /// outcomes, which then show as calls without an outcome.
+    /// Changing calls' intents and admin events are flushed to disk before they return
+    /// (`synchronous=FULL`), so such a call never runs unrecorded. Read-only intents and
+    /// outcomes are queued and committed in groups by the log's own thread, within about a
+    /// commit's time (a fraction of a millisecond) of being queued; killing the broker in that
+    /// window loses them (a read changes nothing a lost entry could hide, and a lost outcome
+    /// shows as a call without one). Anything that reads the log commits the queue first.
     #[default]
     Intents,
-    /// Every entry is flushed before it returns; on macOS with `F_FULLFSYNC`, through the
-    /// drive's own cache, which costs milliseconds per entry.
+    /// Every entry is flushed before it returns, nothing is queued; on macOS with
+    /// `F_FULLFSYNC`, through the drive's own cache, which costs milliseconds per entry.
     Full,
 }
 
@@ -48,7 +56,9 @@ pub struct Options {
     /// Where the chain head is anchored; `None` leaves a cut-off tail undetectable.
     pub anchor: Option<Arc<dyn Anchor>>,
     /// Anchor after this many new entries (and always after a prune, on close, and at the
-    /// first entry of a log that has no anchored head).
+    /// first entry of a log that has no anchored head): at the next synchronous write, or at
+    /// [`AuditLog::anchor_if_stale`], which a broker calls every few seconds (group-committed
+    /// entries do not anchor by themselves).
     pub anchor_every: u64,
     /// Anchor on the next write once the last anchor is this old; a quiet log is anchored by
     /// [`AuditLog::anchor_if_stale`], which a broker calls now and then.
@@ -81,8 +91,14 @@ impl fmt::Debug for Options {
 pub struct AuditLog {
     path: PathBuf,
     options: Options,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     reader: Mutex<Connection>,
+    /// Read-only intents and outcomes waiting for the committing thread.
+    batch: Arc<Batch>,
+    committer: Option<JoinHandle<()>>,
+    /// Set while the log has no anchored head and none was offered yet: the next entry is
+    /// written synchronously so that it is anchored at once, not queued.
+    first_anchor_due: AtomicBool,
 }
 
 impl fmt::Debug for AuditLog {
@@ -152,14 +168,26 @@ impl AuditLog {
             unchecked: Some("not checked yet".to_owned()),
         };
         writer.set_synchronous(&path, Synchronous::Full)?;
+        let batch = Arc::new(Batch::new(writer.head.seq));
+        let writer = Arc::new(Mutex::new(writer));
+        let committer = (options.durability != Durability::Full)
+            .then(|| spawn_committer(&path, &writer, &batch))
+            .transpose()?;
         let log = AuditLog {
             path,
             options,
-            writer: Mutex::new(writer),
+            writer,
             reader: Mutex::new(reader),
+            batch,
+            committer,
+            first_anchor_due: AtomicBool::new(false),
         };
         // Hold the chain to its anchor before anything could be anchored over it.
-        log.hold_to_anchor(&mut log.lock_writer());
+        let mut writer = log.lock_writer();
+        log.hold_to_anchor(&mut writer);
+        let due = log.options.anchor.is_some() && writer.saved.is_none() && !writer.offered;
+        log.first_anchor_due.store(due, Ordering::Relaxed);
+        drop(writer);
         Ok(log)
     }
 
@@ -176,19 +204,35 @@ impl AuditLog {
             Durability::Process => Synchronous::Normal,
             Durability::Intents | Durability::Full => Synchronous::Full,
         };
-        self.write(level, |a| a.intent(Utc::now(), intent))
+        let seq = self.write(level, |a| a.intent(Utc::now(), intent))?;
+        self.batch.lock().opened(seq);
+        Ok(seq)
     }
 
-    /// Records a read-only call before it runs, like [`Self::record_intent`] but flushed to
-    /// disk only at [`Durability::Full`]: a read changes nothing a lost entry could hide, so
-    /// it survives the broker being killed, and only a power loss can take the newest ones.
-    /// Saves the fsync (hundreds of microseconds) on every read.
+    /// Records a read-only call before it runs: queued with its seq and committed with the
+    /// next group (see [`Durability::Intents`]), so the call does not wait for SQLite; written
+    /// and flushed at once at [`Durability::Full`], and written at once (returning the error)
+    /// while group commits fail.
     pub fn record_read_intent(&self, intent: &Intent) -> Result<Seq, AuditError> {
+        let now = Utc::now();
+        if self.queues_reads()
+            && let Pushed::Queued(seq) = self.batch.push(Queued::Intent(now, intent.clone()))
+        {
+            return Ok(seq);
+        }
         let level = match self.options.durability {
             Durability::Process | Durability::Intents => Synchronous::Normal,
             Durability::Full => Synchronous::Full,
         };
-        self.write(level, |a| a.intent(Utc::now(), intent))
+        let seq = self.write(level, |a| a.intent(now, intent))?;
+        self.batch.lock().opened(seq);
+        Ok(seq)
+    }
+
+    /// Whether read-only intents and outcomes are queued rather than written before their
+    /// record call returns (so the call need not be moved off an async runtime).
+    pub fn queues_reads(&self) -> bool {
+        self.committer.is_some() && !self.first_anchor_due.load(Ordering::Relaxed)
     }
 
     /// Records something done to Latchkey itself (an unlock, a credential change, an approval
@@ -204,13 +248,30 @@ impl AuditLog {
         self.write(level, |a| a.admin(Utc::now(), event))
     }
 
-    /// Records how the call `intent` ended, as its own entry.
+    /// Records how the call `intent` ended, as its own entry: queued like a read-only intent
+    /// (written at once at [`Durability::Full`] and while group commits fail).
     pub fn record_outcome(&self, intent: Seq, outcome: &Outcome) -> Result<Seq, AuditError> {
+        let now = Utc::now();
+        if self.queues_reads() {
+            match self
+                .batch
+                .push(Queued::Outcome(now, intent, outcome.clone()))
+            {
+                Pushed::Queued(seq) => return Ok(seq),
+                Pushed::IntentLost => {
+                    return Err(AuditError::Unwritable {
+                        path: self.path.clone(),
+                        detail: format!("its intent, entry {intent}, was lost by a failed write"),
+                    });
+                }
+                Pushed::Failing | Pushed::Unknown => {}
+            }
+        }
         let level = match self.options.durability {
             Durability::Process | Durability::Intents => Synchronous::Normal,
             Durability::Full => Synchronous::Full,
         };
-        self.write(level, |a| a.outcome(Utc::now(), intent, outcome))
+        self.write(level, |a| a.outcome(now, intent, outcome))
     }
 
     /// Appends many entries in one transaction (for benchmarks and imports): the same chain,
@@ -243,6 +304,7 @@ impl AuditLog {
     /// If the anchor store could not be read before, it is tried again now.
     pub fn integrity(&self) -> Result<Integrity, AuditError> {
         let mut writer = self.lock_writer();
+        commit_queued(&mut writer, &self.batch, &self.path)?;
         if self.options.anchor.is_none() {
             return Ok(Integrity::NoAnchor);
         }
@@ -325,22 +387,26 @@ impl AuditLog {
     /// Walks the whole chain; with an anchor, also checks the end against it. Fails (with a
     /// `first_problem`) while a break is unacknowledged or no head is anchored.
     pub fn verify(&self) -> Result<Verification, AuditError> {
+        self.commit_queued()?;
         let conn = store::open_reader(&self.path)?;
         verify::run(&conn, self.options.anchor.as_deref()).map_err(|e| self.sqlite(e))
     }
 
     /// One page of entries matching `filter`, newest first.
     pub fn search(&self, filter: &Filter, page: Page) -> Result<SearchPage, AuditError> {
+        self.commit_queued()?;
         search::search(&self.reader(), &self.path, filter, page)
     }
 
     /// The assistants, tools and domains of recent entries (for filter choices).
     pub fn facets(&self) -> Result<crate::Facets, AuditError> {
+        self.commit_queued()?;
         crate::summary::facets(&self.reader()).map_err(|e| self.sqlite(e))
     }
 
     /// How many calls the program at `executable` made since `since`.
     pub fn calls_since(&self, executable: &str, since: DateTime<Utc>) -> Result<u64, AuditError> {
+        self.commit_queued()?;
         crate::summary::calls_since(&self.reader(), executable, since).map_err(|e| self.sqlite(e))
     }
 
@@ -348,11 +414,13 @@ impl AuditLog {
     /// cut short by a crash has none), in the order given: for showing how each call on a
     /// page ended.
     pub fn outcomes_of(&self, intents: &[Seq]) -> Result<Vec<Entry>, AuditError> {
+        self.commit_queued()?;
         search::outcomes_of(&self.reader(), &self.path, intents)
     }
 
     /// The newest `n` entries, oldest first.
     pub fn tail(&self, n: u32) -> Result<Vec<Entry>, AuditError> {
+        self.commit_queued()?;
         search::tail(&self.reader(), &self.path, n)
     }
 
@@ -363,6 +431,7 @@ impl AuditLog {
         format: ExportFormat,
         out: impl Write,
     ) -> Result<u64, AuditError> {
+        self.commit_queued()?;
         let conn = store::open_reader(&self.path)?;
         export::export(&conn, &self.path, filter, format, out)
     }
@@ -397,6 +466,7 @@ impl AuditLog {
     /// relying on the drop); returns the head.
     pub fn anchor_head(&self) -> Result<Option<ChainHead>, AuditError> {
         let mut writer = self.lock_writer();
+        commit_queued(&mut writer, &self.batch, &self.path)?;
         self.flush(&mut writer)?;
         // Only what this handle wrote is anchored: the head found at open is not re-anchored.
         let behind = writer.head.seq > writer.anchored;
@@ -426,8 +496,11 @@ impl AuditLog {
         {
             let writer = self.lock_writer();
             let behind = writer.head.seq > writer.anchored;
+            // Queued entries are committed by the log's thread, which does not anchor: a busy
+            // log of reads is anchored here once `anchor_every` entries are past the anchor.
+            let many = writer.head.seq.0 >= writer.attempted.0 + self.options.anchor_every;
             let stale = writer.attempted_at.elapsed() >= self.options.anchor_after;
-            if self.options.anchor.is_none() || !behind || !stale {
+            if self.options.anchor.is_none() || !behind || !(stale || many) {
                 return Ok(None);
             }
         }
@@ -455,13 +528,53 @@ impl AuditLog {
             false => level,
         };
         writer.set_synchronous(&self.path, level)?;
-        let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
-        let value = f(&mut appender)?;
-        writer.head = appender.commit()?;
+        let value = self.exclusive(&mut writer, f)?;
         if due(writer.head.seq) {
             self.anchor_now(&mut writer);
         }
+        if writer.offered {
+            self.first_anchor_due.store(false, Ordering::Relaxed);
+        }
         Ok(value)
+    }
+
+    /// Commits what is queued, then runs `f` in a write transaction of its own and commits,
+    /// holding the queue throughout so that no entry is given a seq `f` takes. If `f` fails,
+    /// nothing of it is written (and what was queued stays written).
+    fn exclusive<T>(
+        &self,
+        writer: &mut Writer,
+        f: impl FnOnce(&mut Appender<'_>) -> Result<T, AuditError>,
+    ) -> Result<T, AuditError> {
+        let mut queue = self.batch.lock();
+        let queued = queue.take();
+        if !queued.is_empty() {
+            let written = (|| {
+                let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
+                batch::append(&mut appender, queued, &self.path)?;
+                appender.commit()
+            })();
+            match written {
+                Ok(head) => writer.head = head,
+                Err(e) => {
+                    queue.failed(writer.head.seq, &e);
+                    return Err(e);
+                }
+            }
+        }
+        let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
+        let value = f(&mut appender);
+        let written = value.and_then(|value| Ok((appender.commit()?, value)));
+        if let Ok((head, _)) = &written {
+            writer.head = *head;
+        }
+        queue.committed(writer.head.seq);
+        written.map(|(_, value)| value)
+    }
+
+    /// Commits what is queued now, so that a read that follows sees it.
+    fn commit_queued(&self) -> Result<(), AuditError> {
+        commit_queued(&mut self.lock_writer(), &self.batch, &self.path)
     }
 
     /// Saves the head to the anchor, if there is one, once the chain has been held to it. A
@@ -553,26 +666,26 @@ impl AuditLog {
         };
         if !integrity::already_recorded(&writer.conn, anchored).map_err(sqlite)? {
             writer.set_synchronous(&self.path, Synchronous::Full)?;
-            let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
-            let head = appender.head();
-            let details = BreakDetails {
-                anchored,
-                found,
-                head: (head.seq.0 > 0).then_some(ChainHead {
-                    seq: head.seq,
-                    hash: head.hash,
-                }),
-            };
-            let details = serde_json::to_string(&details).unwrap_or_default();
-            let at = appender.admin_row(
-                Utc::now(),
-                &integrity::latchkey_itself(),
-                integrity::BROKEN,
-                &details,
-                None,
-                None,
-            )?;
-            writer.head = appender.commit()?;
+            let at = self.exclusive(writer, |appender| {
+                let head = appender.head();
+                let details = BreakDetails {
+                    anchored,
+                    found,
+                    head: (head.seq.0 > 0).then_some(ChainHead {
+                        seq: head.seq,
+                        hash: head.hash,
+                    }),
+                };
+                let details = serde_json::to_string(&details).unwrap_or_default();
+                appender.admin_row(
+                    Utc::now(),
+                    &integrity::latchkey_itself(),
+                    integrity::BROKEN,
+                    &details,
+                    None,
+                    None,
+                )
+            })?;
             tracing::error!(
                 "the audit log {} contradicts its anchor (entry {}): the break is recorded \
                  at entry {at} and the damaged entries kept",
@@ -626,7 +739,16 @@ impl Writer {
 impl Drop for AuditLog {
     /// Anchors entries written since the last anchor (best effort; `close` reports failures).
     fn drop(&mut self) {
+        self.batch.close();
+        if let Some(committer) = self.committer.take()
+            && committer.join().is_err()
+        {
+            tracing::error!("the audit log's committing thread panicked");
+        }
         let mut writer = self.lock_writer();
+        if let Err(e) = commit_queued(&mut writer, &self.batch, &self.path) {
+            tracing::error!("cannot commit the last audit entries: {e}");
+        }
         let behind = writer.head.seq > writer.anchored;
         if self.options.anchor.is_some() && behind {
             // Written through `anchor_now`: the chain is held to the anchor first.
@@ -636,4 +758,59 @@ impl Drop for AuditLog {
             }
         }
     }
+}
+
+/// Commits what is queued in one transaction (at the writer's current `synchronous` level).
+/// The queue is held only to take its entries: new ones queue up meanwhile, numbered after.
+fn commit_queued(writer: &mut Writer, batch: &Batch, path: &Path) -> Result<(), AuditError> {
+    let queued = batch.lock().take();
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let written = (|| {
+        let mut appender = Appender::begin(&mut writer.conn, path)?;
+        batch::append(&mut appender, queued, path)?;
+        appender.commit()
+    })();
+    match written {
+        Ok(head) => {
+            writer.head = head;
+            batch.lock().committed(head.seq);
+            Ok(())
+        }
+        Err(e) => {
+            batch.lock().failed(writer.head.seq, &e);
+            Err(e)
+        }
+    }
+}
+
+/// The thread that commits queued entries as they come: one transaction for all that queued
+/// up while the last one was being written. Ends when the log is dropped.
+fn spawn_committer(
+    path: &Path,
+    writer: &Arc<Mutex<Writer>>,
+    batch: &Arc<Batch>,
+) -> Result<JoinHandle<()>, AuditError> {
+    let error_path = path.to_owned();
+    let (path, writer, batch) = (path.to_owned(), Arc::clone(writer), Arc::clone(batch));
+    std::thread::Builder::new()
+        .name("audit-commit".to_owned())
+        .spawn(move || {
+            while batch.wait() {
+                let mut writer = writer.lock().unwrap_or_else(|p| p.into_inner());
+                // Group commits are read entries: flushed with the next synchronous write.
+                if let Err(e) = writer
+                    .set_synchronous(&path, Synchronous::Normal)
+                    .and_then(|()| commit_queued(&mut writer, &batch, &path))
+                {
+                    tracing::error!("cannot commit queued audit entries: {e}");
+                }
+            }
+        })
+        .map_err(|source| AuditError::Io {
+            action: "start the committing thread of",
+            path: error_path,
+            source,
+        })
 }

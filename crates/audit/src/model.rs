@@ -57,11 +57,13 @@ pub enum Decision {
     TimedOut,
     /// A changing call whose arguments or preview were refused before anyone was asked.
     RefusedInvalid,
+    /// Refused because the assistant made calls faster than Latchkey allows.
+    RefusedRateLimited,
 }
 
 impl Decision {
     /// Every decision, in declaration order.
-    pub const ALL: [Decision; 7] = [
+    pub const ALL: [Decision; 8] = [
         Decision::Allowed,
         Decision::Approved,
         Decision::Denied,
@@ -69,6 +71,7 @@ impl Decision {
         Decision::RefusedUnknownClient,
         Decision::TimedOut,
         Decision::RefusedInvalid,
+        Decision::RefusedRateLimited,
     ];
 
     /// The stored (and serialised) name, e.g. `refused_locked`.
@@ -81,6 +84,7 @@ impl Decision {
             Decision::RefusedUnknownClient => "refused_unknown_client",
             Decision::TimedOut => "timed_out",
             Decision::RefusedInvalid => "refused_invalid",
+            Decision::RefusedRateLimited => "refused_rate_limited",
         }
     }
 

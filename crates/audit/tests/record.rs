@@ -149,6 +149,58 @@ fn secrets_in_arguments_never_reach_the_file() {
     );
 }
 
+/// Issue #12, item 14: an assistant's 10 MB argument cannot bloat the log. What is stored is
+/// at most 4 KiB and carries the SHA-256 of the whole (redacted) arguments; the chain still
+/// verifies, and its hash (per the README) covers what is stored.
+#[test]
+fn issue_12_huge_arguments_are_stored_capped_with_their_hash() {
+    let (_dir, log) = new_log(Options::default());
+    let mut call = intent(1);
+    call.arguments = json!({
+        "serial": "C02XL0GHJGH5",
+        "padding": "x".repeat(10 * 1024 * 1024),
+        "client_secret": "s3cr3t-Do-Not-Store",
+    });
+    let whole = latchkey_audit::redact(call.arguments.clone()).to_string();
+    let seq = log.record_intent(&call).unwrap();
+    log.record_outcome(seq, &ok()).unwrap();
+
+    let conn = attacker(log.path());
+    let stored: String = conn
+        .query_row("SELECT arguments FROM entries WHERE seq = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        stored.len() <= latchkey_audit::MAX_STORED_ARGUMENTS,
+        "{} bytes stored",
+        stored.len()
+    );
+    let digest: String = <sha2::Sha256 as sha2::Digest>::digest(whole.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let args = log.tail(2).unwrap()[0].arguments.clone().unwrap();
+    assert_eq!(args["truncated"], true);
+    assert_eq!(args["bytes"], whole.len());
+    assert_eq!(args["sha256"], digest.as_str());
+    assert!(
+        args["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("{\"client_secret\":\"[redacted]\"")
+    );
+    assert!(!stored.contains("s3cr3t"));
+    assert_eq!(
+        readme_hash(&conn, 1),
+        log.tail(2).unwrap()[0].hash.0.to_vec()
+    );
+    assert!(log.verify().unwrap().is_ok());
+    let file_size = std::fs::metadata(log.path()).unwrap().len()
+        + std::fs::metadata(log.path().with_extension("db-wal")).map_or(0, |m| m.len());
+    assert!(file_size < 1024 * 1024, "the log holds {file_size} bytes");
+}
+
 #[test]
 fn the_file_is_private_and_so_is_a_new_folder() {
     let (dir, log) = new_log(Options::default());

@@ -7,6 +7,7 @@
 
 pub mod control;
 mod error;
+mod limits;
 mod listener;
 mod lock;
 mod mcp;
@@ -15,10 +16,12 @@ mod paths;
 pub mod pipeline;
 mod platform;
 mod schema;
+mod sealed;
 mod services;
 pub mod tools;
 
 pub use error::Error;
+pub use limits::{IDLE_TIMEOUT, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS};
 pub use listener::{Broker, REFUSED_CODE, Services};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient};
@@ -31,6 +34,7 @@ pub use pipeline::approvals::{
 pub use pipeline::audit::{Audit, StoreAnchor, anchored_options};
 pub use pipeline::{Call, Change, ChangeTarget, Effect, Origin, Pipeline, Refused, Surface};
 pub use platform::{platform_services, platform_store};
+pub use sealed::{ConfigSeal, RefusedFile, SealedFile};
 pub use services::credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
     PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,

@@ -1,6 +1,7 @@
 //! The broker's sockets: MCP for assistants and control for the user's CLI, both 0600 in a
 //! private directory, with a peer-uid check on every connection. Each connection is served on
-//! its own; a bad one never affects the others.
+//! its own; a bad one never affects the others, and each socket has its own limits (see
+//! [`crate::limits`]).
 
 use std::fs::{DirBuilder, Permissions};
 use std::future::Future;
@@ -12,8 +13,8 @@ use std::time::Duration;
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Semaphore;
 
+use crate::limits::{Activity, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS, Slots};
 use crate::lock::BrokerLock;
 use crate::pipeline::Pipeline;
 use crate::pipeline::approvals::Approvals;
@@ -26,8 +27,6 @@ use crate::{
 const MAX_LINE_BYTES: usize = 1024 * 1024;
 /// A client must finish the MCP handshake within this time or be disconnected.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections served at once; more wait in the kernel's backlog instead of exhausting fds.
-const MAX_CONNECTIONS: usize = 256;
 /// `sun_path` holds 108 bytes on Linux and 104 on macOS, including the terminating NUL.
 const MAX_SOCKET_PATH: usize = if cfg!(target_os = "macos") { 103 } else { 107 };
 
@@ -62,6 +61,7 @@ impl Services {
             credentials: Arc::clone(&credentials),
             approvals: Arc::clone(&approvals),
             audit: Arc::clone(&audit),
+            rate: Default::default(),
         });
         Self {
             sofa,
@@ -126,7 +126,11 @@ impl Broker {
     /// SOFA feed fresh, locks credentials whose time is up (and all of them on sleep and
     /// screen lock), and prunes audit entries older than a year.
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        // Only now, holding the one-broker lock: a second broker must not write to the log.
+        self.services.audit_refused_files().await;
+        let mcp_slots = Slots::new("mcp", MAX_MCP_CONNECTIONS);
+        let control_slots = Slots::new("control", MAX_CONTROL_CONNECTIONS);
+        let idle = crate::limits::idle_timeout();
         let refresher = tokio::spawn(Arc::clone(&self.services.sofa).keep_fresh());
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
         let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
@@ -135,32 +139,36 @@ impl Broker {
         let jamf_tokens = tokio::spawn(Arc::clone(&self.services.jamf).forget_locked());
         tokio::pin!(shutdown);
         loop {
-            let permit = tokio::select! {
-                () = &mut shutdown => break,
-                permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
-            };
             tokio::select! {
                 () = &mut shutdown => break,
                 accepted = self.mcp.accept() => if let Some(stream) = accepted {
+                    let Some(slot) = mcp_slots.take(&self.services.audit) else {
+                        tell_too_many(&stream, &mcp_slots);
+                        continue;
+                    };
                     let services = self.services.clone();
                     let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
                         match admitted(&services, &stream, &bridge).await {
                             Ok(caller) => {
                                 let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
-                                serve_connection(server, stream).await;
+                                serve_connection(server, stream, idle).await;
                             }
                             Err(why) => tell_refused(stream, &why).await,
                         }
-                        drop(permit);
+                        drop(slot);
                     });
                 },
                 accepted = self.control.accept() => if let Some(stream) = accepted {
+                    let Some(slot) = control_slots.take(&self.services.audit) else {
+                        crate::control::tell_too_many(&stream, control_slots.limit());
+                        continue;
+                    };
                     let services = self.services.clone();
                     let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
-                        crate::control::serve_connection(services, stream, &bridge).await;
-                        drop(permit);
+                        crate::control::serve_connection(services, stream, &bridge, idle).await;
+                        drop(slot);
                     });
                 },
             }
@@ -257,8 +265,31 @@ async fn admitted(
     }
 }
 
-/// JSON-RPC's code for "server error" that Latchkey uses for a refused assistant.
+/// JSON-RPC's code for "server error" that Latchkey uses for a refused assistant (or a
+/// connection over the limit).
 pub const REFUSED_CODE: i64 = -32001;
+
+/// The JSON-RPC error line that tells a connection why it is refused.
+fn refusal_line(id: Option<serde_json::Value>, why: &str) -> String {
+    let answer = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id.unwrap_or(serde_json::Value::Null),
+        "error": { "code": REFUSED_CODE, "message": why },
+    });
+    format!("{answer}\n")
+}
+
+/// Tells a connection over the socket's limit so, without waiting for its first request (a
+/// flood must cost the broker nothing more), and closes it when dropped.
+fn tell_too_many(stream: &UnixStream, slots: &Slots) {
+    let why = format!(
+        "Latchkey refused this connection: it already serves {} assistant connections, the most \
+         it takes at once; close some and try again",
+        slots.limit()
+    );
+    // A new socket's send buffer is empty: the line goes out whole or not at all.
+    let _ = stream.try_write(refusal_line(None, &why).as_bytes());
+}
 
 /// Answers a refused connection's first request with a JSON-RPC error saying why, then
 /// closes it, so the assistant (and `latchkey mcp`) can tell the person rather than see the
@@ -275,22 +306,28 @@ async fn tell_refused(stream: UnixStream, why: &str) {
             .and_then(|request| request.get("id").cloned()),
         _ => None,
     };
-    let answer = serde_json::json!({
-        "jsonrpc": "2.0",
-        "id": id.unwrap_or(serde_json::Value::Null),
-        "error": { "code": REFUSED_CODE, "message": why },
-    });
-    let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
+    let _ = write.write_all(refusal_line(id, why).as_bytes()).await;
     let _ = write.shutdown().await;
 }
 
-async fn serve_connection(server: LatchkeyServer, stream: UnixStream) {
+/// Serves one MCP session until the client hangs up or has been quiet for `idle`.
+async fn serve_connection(server: LatchkeyServer, stream: UnixStream, idle: Duration) {
     let (read, write) = stream.into_split();
-    let transport = AsyncRwTransport::new_server(read, write).with_max_line_length(MAX_LINE_BYTES);
+    let activity = Activity::now();
+    let transport = AsyncRwTransport::new_server(activity.noting(read), write)
+        .with_max_line_length(MAX_LINE_BYTES);
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, server.serve(transport)).await {
         Ok(Ok(session)) => {
-            if let Err(e) = session.waiting().await {
-                tracing::debug!("MCP session ended with an error: {e}");
+            let peer = session.peer().clone();
+            let stop = session.cancellation_token();
+            tokio::select! {
+                ended = session.waiting() => if let Err(e) = ended {
+                    tracing::debug!("MCP session ended with an error: {e}");
+                },
+                () = activity.quiet_for(idle, &peer) => {
+                    tracing::info!("closed an MCP session that sent nothing for {}", crate::pipeline::approvals::minutes(idle));
+                    stop.cancel();
+                }
             }
         }
         Ok(Err(e)) => tracing::debug!("MCP handshake failed: {e}"),

@@ -91,6 +91,11 @@ impl StatePaths {
         &self.cache
     }
 
+    /// Where the settings, the allow-list and the audit log are kept.
+    pub fn config_dir(&self) -> &Path {
+        &self.config
+    }
+
     /// The user's settings (unlock time, idle timeout).
     pub fn settings_file(&self) -> PathBuf {
         self.config.join("settings.json")

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Assistants, Audit, CredentialService, Services, SofaService, StatePaths, anchored_options,
+    Assistants, Audit, ConfigSeal, CredentialService, SealedFile, Services, SofaService,
+    StatePaths, anchored_options,
 };
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
@@ -18,8 +19,11 @@ use tokio::sync::OnceCell;
 /// agent answers, then `dialog` (the app's confirmation) when given, then nothing: a headless
 /// Linux broker with no agent refuses to unlock or admit a new assistant and says why. The unlock policy,
 /// the allow-list and the audit log are kept in the settings directory; the audit chain's
-/// head is anchored in the secret store. Must be called inside a tokio runtime.
-pub fn platform_services(
+/// head is anchored in the secret store, which also keeps the key that seals the policy and
+/// the allow-list (a file that does not verify is refused; `Broker::serve` puts that on the
+/// audit log once it holds the one-broker lock).
+/// Must be called inside a multi-threaded tokio runtime.
+pub async fn platform_services(
     paths: &StatePaths,
     sofa: Arc<SofaService>,
     dialog: Option<Arc<dyn Presence>>,
@@ -54,7 +58,9 @@ pub fn platform_services(
         let polkit: Arc<dyn Presence> = Arc::new(latchkey_vault::PolkitPresence::new(fallback));
         (store, polkit)
     };
-    let presence = latchkey_vault::scripted_presence().unwrap_or(platform);
+    let scripted = latchkey_vault::scripted_presence();
+    let test_build = scripted.is_some();
+    let presence = scripted.unwrap_or(platform);
     let store: Arc<dyn SecretStore> = Arc::new(store);
     let audit = Audit::open(
         &paths.audit_file(),
@@ -64,16 +70,26 @@ pub fn platform_services(
             &paths.audit_file(),
         ),
     );
+    let seal = ConfigSeal::open(&*store, paths.config_dir()).await;
+    let sealed = |path| SealedFile::new(Arc::clone(&seal), path);
     let services = Services::new(
         sofa,
         Arc::new(
             CredentialService::new(store, Arc::clone(&presence))
-                .with_policy_file(paths.settings_file()),
+                .with_policy_file(sealed(paths.settings_file())),
         ),
-        Arc::new(Assistants::new(presence, Some(paths.assistants_file()))),
+        Arc::new(Assistants::new(
+            presence,
+            Some(sealed(paths.assistants_file())),
+        )),
         Arc::new(audit),
     );
     services.approvals.shorten_timeout_from_env();
+    // Only a test build driven by the scripted presence check (never a shipped one) may lift
+    // the call rate: `make bench` measures the broker, not the limit.
+    if test_build && std::env::var("LATCHKEY_CALL_RATE").as_deref() == Ok("unlimited") {
+        services.pipeline.limit_calls(None);
+    }
     services
 }
 

@@ -24,6 +24,7 @@ struct Running {
     paths: StatePaths,
     presence: Arc<common::TestPresence>,
     assistants: Arc<Assistants>,
+    audit: Arc<latchkey_broker::Audit>,
     _stop: tokio::sync::oneshot::Sender<()>,
     _home: tempfile::TempDir,
 }
@@ -33,10 +34,12 @@ async fn start(approve: bool) -> Running {
     let paths = StatePaths::at(home.path().join("state"));
     let presence = Arc::new(common::TestPresence::default());
     presence.approve.store(approve, Ordering::SeqCst);
+    let store = MemoryStore::new();
     let assistants = Arc::new(Assistants::new(
         presence.clone(),
-        Some(paths.assistants_file()),
+        Some(common::sealed(&store, &paths.assistants_file()).await),
     ));
+    let audit = common::temp_audit();
     let services = Services::new(
         common::fixture_sofa(),
         Arc::new(CredentialService::new(
@@ -44,7 +47,7 @@ async fn start(approve: bool) -> Running {
             presence.clone(),
         )),
         Arc::clone(&assistants),
-        common::temp_audit(),
+        Arc::clone(&audit),
     );
     let broker = Broker::bind(&paths, services).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -55,6 +58,7 @@ async fn start(approve: bool) -> Running {
         paths,
         presence,
         assistants,
+        audit,
         _stop: stop,
         _home: home,
     }
@@ -167,14 +171,32 @@ async fn a_denied_assistant_is_told_so_until_allowed_again() {
     assert!(raw_initialize(&running).await.contains("\"serverInfo\""));
     assert_eq!(running.presence.asked.lock().unwrap().len(), 3);
 
+    // Forgetting needs the person too: a forgotten denial would be asked about again.
+    let declined = running.assistants.forget(&me, Requester::Cli).await;
+    assert!(declined.is_err(), "forgotten without presence");
+    assert_eq!(running.assistants.list().len(), 1);
+    running.presence.approve.store(true, Ordering::SeqCst);
+    assert!(
+        running
+            .assistants
+            .forget(&me, Requester::Cli)
+            .await
+            .unwrap()
+    );
+    running.presence.approve.store(false, Ordering::SeqCst);
+    let asked = running.presence.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 5);
+    assert!(
+        asked[4].starts_with("forget ") && asked[4].contains(&format!("({})", me.display())),
+        "{asked:?}"
+    );
     // Forgotten: asked about again (and denied again by this person).
-    assert!(running.assistants.forget(&me));
     let refused = raw_initialize(&running).await;
     assert!(
         refused.contains("-32001") && refused.contains("was denied"),
         "{refused}"
     );
-    assert_eq!(running.presence.asked.lock().unwrap().len(), 4);
+    assert_eq!(running.presence.asked.lock().unwrap().len(), 6);
 
     // Allowing from the command line needs the person too.
     let err = running
@@ -185,22 +207,67 @@ async fn a_denied_assistant_is_told_so_until_allowed_again() {
     assert_eq!(err.to_string(), "the confirmation was declined");
 }
 
+/// Issue #12, item 14: a prompt for a new assistant that nobody answers is not shown again at
+/// each reconnect: for a short while the assistant is told the person did not answer.
+#[tokio::test]
+async fn issue_12_an_unanswered_prompt_for_a_new_assistant_is_not_repeated_at_once() {
+    let running = start(true).await;
+    running.presence.away.store(true, Ordering::SeqCst);
+    let first = raw_initialize(&running).await;
+    assert!(
+        first.contains("-32001") && first.contains("nobody confirmed in time"),
+        "{first}"
+    );
+    for _ in 0..3 {
+        let again = raw_initialize(&running).await;
+        assert!(
+            again.contains("-32001")
+                && again.contains("did not answer this a moment ago")
+                && again.contains("try again later"),
+            "{again}"
+        );
+    }
+    assert_eq!(asked(&running.presence).len(), 1, "asked once");
+    assert!(running.assistants.list().is_empty(), "nothing was decided");
+    // The refused connections are one audit entry, with their count to come in the next.
+    let refused: Vec<_> = running
+        .audit
+        .log()
+        .unwrap()
+        .tail(100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.tool.as_deref() == Some("connect"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert_eq!(
+        refused[0].arguments.as_ref().unwrap()["refused_since_last_entry"],
+        1
+    );
+}
+
 #[tokio::test]
 async fn the_list_survives_a_restart_and_a_damaged_file_asks_again() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("assistants.json");
     let presence = Arc::new(common::TestPresence::approving());
+    let store = MemoryStore::new();
+    let sealed = || common::sealed(&store, &file);
     let path = std::path::PathBuf::from("/Applications/Claude.app");
-    let first = Assistants::new(presence.clone(), Some(file.clone()));
+    let first = Assistants::new(presence.clone(), Some(sealed().await));
     first
         .set_verdict(path.clone(), Verdict::Allowed, Requester::App)
         .await
         .unwrap();
-    let again = Assistants::new(presence.clone(), Some(file.clone()));
+    let again = Assistants::new(presence.clone(), Some(sealed().await));
     assert_eq!(again.list()[0].path, path);
+    assert_eq!(again.refused_file(), None);
     std::fs::write(&file, b"{ not json").unwrap();
-    let damaged = Assistants::new(presence, Some(file));
+    let damaged = Assistants::new(presence, Some(sealed().await));
     assert!(damaged.list().is_empty());
+    let refused = damaged.refused_file().unwrap();
+    assert_eq!(refused.file, file);
+    assert!(refused.reason.starts_with("it is not JSON"), "{refused}");
 }
 
 const CLAUDE: &str = "/Applications/Claude.app";
@@ -243,7 +310,8 @@ async fn the_team_id_is_remembered_with_the_path() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("assistants.json");
     let presence = Arc::new(common::TestPresence::approving());
-    let assistants = Assistants::new(presence.clone(), Some(file.clone()));
+    let store = MemoryStore::new();
+    let assistants = Assistants::new(presence.clone(), Some(common::sealed(&store, &file).await));
 
     let record = assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
     assert_eq!(record.team_id.as_deref(), Some(ANTHROPIC));
@@ -255,7 +323,7 @@ async fn the_team_id_is_remembered_with_the_path() {
 
     // Same path, same team: the known assistant, no prompt; also after a restart.
     assistants.admit(&claude(Some(ANTHROPIC))).await.unwrap();
-    let restarted = Assistants::new(presence.clone(), Some(file));
+    let restarted = Assistants::new(presence.clone(), Some(common::sealed(&store, &file).await));
     assert_eq!(restarted.list()[0].team_id.as_deref(), Some(ANTHROPIC));
     restarted.admit(&claude(Some(ANTHROPIC))).await.unwrap();
     assert_eq!(asked(&presence).len(), 1, "{:?}", asked(&presence));
@@ -315,15 +383,14 @@ async fn a_record_without_a_team_id_matches_by_path_and_learns_it() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("assistants.json");
     // As written before team ids were remembered.
-    std::fs::write(
-        &file,
-        format!(
-            r#"[{{"path":"{CLAUDE}","name":"Claude","bundle_id":"com.anthropic.claudefordesktop","verdict":"allowed","first_seen":"2025-01-02T03:04:05Z","last_seen":"2025-01-02T03:04:05Z"}}]"#
-        ),
-    )
+    let store = MemoryStore::new();
+    let old: serde_json::Value = serde_json::from_str(&format!(
+        r#"[{{"path":"{CLAUDE}","name":"Claude","bundle_id":"com.anthropic.claudefordesktop","verdict":"allowed","first_seen":"2025-01-02T03:04:05Z","last_seen":"2025-01-02T03:04:05Z"}}]"#
+    ))
     .unwrap();
+    common::sealed(&store, &file).await.save(&old).unwrap();
     let presence = Arc::new(common::TestPresence::default());
-    let assistants = Assistants::new(presence.clone(), Some(file.clone()));
+    let assistants = Assistants::new(presence.clone(), Some(common::sealed(&store, &file).await));
     let listed = assistants.list();
     assert_eq!(
         (listed[0].name.as_str(), listed[0].team_id.as_deref()),

@@ -392,8 +392,8 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
     let store = Arc::new(MemoryStore::new());
     let presence = Arc::new(common::TestPresence::default());
     presence.approve.store(true, Ordering::SeqCst);
-    let credentials =
-        CredentialService::new(store.clone(), presence.clone()).with_policy_file(file.clone());
+    let credentials = CredentialService::new(store.clone(), presence.clone())
+        .with_policy_file(common::sealed(&store, &file).await);
     assert_eq!(credentials.overview().await.default_ttl_seconds, 4 * 3600);
 
     let set = PolicySettings {
@@ -405,12 +405,12 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
         presence.asked.lock().unwrap()[0]
             .starts_with("keep unlocks for 1h 30m, locking after 20m unused")
     );
-    let saved: PolicySettings = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(saved, set);
+    let saved = || common::sealed(&store, &file);
+    assert_eq!(saved().await.load::<PolicySettings>(), Some(set));
 
     // A new broker starts from the saved policy, and unlocks follow it.
     let again =
-        CredentialService::new(store.clone(), presence.clone()).with_policy_file(file.clone());
+        CredentialService::new(store.clone(), presence.clone()).with_policy_file(saved().await);
     let overview = again.overview().await;
     assert_eq!(overview.default_ttl_seconds, 90 * 60);
     assert_eq!(overview.idle_timeout_seconds, Some(20 * 60));
@@ -458,15 +458,16 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
         .unwrap_err();
     assert_eq!(err.field(), Some("ttl"));
     assert_eq!(
-        serde_json::from_slice::<PolicySettings>(&std::fs::read(&file).unwrap()).unwrap(),
-        set,
+        saved().await.load::<PolicySettings>(),
+        Some(set),
         "a refused policy is not saved"
     );
 
-    // A damaged file is ignored (defaults) and left for the user to see.
+    // A damaged file is ignored (defaults), said so, and left for the user to see.
     std::fs::write(&file, b"{\"unlock_minutes\": 100000}").unwrap();
-    let damaged = CredentialService::new(store, presence).with_policy_file(file.clone());
+    let damaged = CredentialService::new(store.clone(), presence).with_policy_file(saved().await);
     assert_eq!(damaged.overview().await.default_ttl_seconds, 4 * 3600);
+    assert!(damaged.refused_settings().is_some());
     assert_eq!(
         std::fs::read(&file).unwrap(),
         b"{\"unlock_minutes\": 100000}"

@@ -233,6 +233,76 @@ async fn a_denied_or_unanswered_change_sends_nothing() {
     );
 }
 
+/// Issue #12, item 14: a change nobody answered is not put to the person again at once: the
+/// assistant retrying it in a loop is told so without a new card; another change is asked.
+#[tokio::test]
+async fn issue_12_an_unanswered_change_is_not_asked_again_at_once() {
+    let s = setup().await;
+    s.services.approvals.set_timeout(Duration::from_millis(200));
+    let redeploy = json!({ "computer_id": "2" });
+    let first = start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
+        .await
+        .unwrap();
+    assert!(
+        text(&first).contains("not approved within"),
+        "{}",
+        text(&first)
+    );
+
+    let cards = s.services.approvals.subscribe();
+    for _ in 0..3 {
+        let again = start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
+            .await
+            .unwrap();
+        assert_eq!(again.is_error, Some(true));
+        assert!(
+            text(&again).contains("did not answer this a moment ago")
+                && text(&again).contains("try again later")
+                && text(&again).contains("nothing was changed"),
+            "{}",
+            text(&again)
+        );
+    }
+    assert!(
+        !cards.has_changed().unwrap(),
+        "no new card for the same change"
+    );
+
+    // Another change is asked about as usual.
+    let other = start_call(
+        &s.client,
+        "jamf_redeploy_framework",
+        json!({ "computer_id": "4" }),
+    );
+    let card = pending(&s.services).await;
+    assert_eq!(card.targets[0].id, "4");
+    s.services
+        .approvals
+        .deny(&card.id, &Actor::app())
+        .await
+        .unwrap();
+    assert!(text(&other.await.unwrap()).contains("denied by the person"));
+    assert!(s.mock.received().is_empty());
+
+    let log = entries(&s.services);
+    let timeouts = log
+        .iter()
+        .filter(|e| e.tool.as_deref() == Some("approval.timeout"))
+        .count();
+    assert_eq!(timeouts, 1, "the person was asked once: {log:#?}");
+    let retries: Vec<_> = log
+        .iter()
+        .filter(|e| e.kind == EntryKind::Intent && e.decision == Some(Decision::TimedOut))
+        .map(|e| e.arguments.clone().unwrap_or_default()["refused"].clone())
+        .collect();
+    assert_eq!(retries.len(), 4, "{retries:?}");
+    assert!(
+        retries[1..]
+            .iter()
+            .all(|r| r.as_str().unwrap().starts_with("not asked again"))
+    );
+}
+
 #[tokio::test]
 async fn bad_arguments_are_refused_before_anyone_is_asked() {
     let s = setup().await;

@@ -100,6 +100,8 @@ async fn main() {
         .env("LATCHKEY_SOFA_FEED", SOFA_FIXTURE)
         // Bench builds carry the test-only scripted presence check: it lets this client in.
         .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
+        // ... and may lift the per-assistant call rate: this measures the broker, not the limit.
+        .env("LATCHKEY_CALL_RATE", "unlimited")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

@@ -27,7 +27,7 @@ enum AssistantsCommand {
     Allow { assistant: String },
     /// Deny an assistant (by name or executable path): its connections get no answer
     Deny { assistant: String },
-    /// Forget an assistant: it is asked about again when it next connects
+    /// Forget an assistant (asks for presence): it is asked about again when it next connects
     Forget { assistant: String },
 }
 
@@ -67,11 +67,10 @@ pub async fn run(args: AssistantsArgs) -> anyhow::Result<ExitCode> {
             set(&mut broker, assistant, Verdict::Denied).await?;
         }
         AssistantsCommand::Forget { assistant } => {
-            let known: bool = broker
-                .call(&ControlRequest::ForgetAssistant {
-                    assistant: assistant.clone(),
-                })
-                .await?;
+            let request = ControlRequest::ForgetAssistant {
+                assistant: assistant.clone(),
+            };
+            let known: bool = password_agent::call(&mut broker, &request).await?;
             if known {
                 println!("forgot {assistant}: it will be asked about at its next connection");
             } else {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use latchkey_broker::control::{ControlClient, ControlRequest};
-use latchkey_broker::{CredentialsOverview, SofaService, StatePaths};
+use latchkey_broker::{CredentialsOverview, RefusedFile, SofaService, StatePaths};
 use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, FeedSource};
 use latchkey_vault::Probe;
 use serde::Serialize;
@@ -31,6 +31,9 @@ struct Report {
     mcp_socket: SocketProbe,
     /// The running broker's credentials, when one answers on the control socket.
     credentials: Option<CredentialsProbe>,
+    /// Whether the running broker trusted assistants.json and settings.json (sealed with its
+    /// key in the secret store) or refused them.
+    sealed_files: Check,
     /// The SOFA feed, as a broker started now would load it (the cache when fresh enough).
     sofa_feed: FeedCheck,
     /// The audit chain, verified as `latchkey audit verify` does.
@@ -74,6 +77,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     );
     let paths = StatePaths::from_env()?;
     let (broker, credentials) = probe_broker(&paths).await;
+    let sealed_files = probe_sealed_files(&paths).await;
     let audit_chain = probe_audit().await;
     let mut report = Report {
         version: latchkey_broker::VERSION,
@@ -85,6 +89,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         broker,
         mcp_socket: probe_socket(&paths),
         credentials,
+        sealed_files,
         sofa_feed: probe_feed(&paths).await,
         audit_chain,
     };
@@ -92,6 +97,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         && report.presence_check.reachable
         && report.broker.ok
         && report.mcp_socket.reachable
+        && report.sealed_files.ok
         && report.sofa_feed.ok
         && report.audit_chain.ok;
     if json {
@@ -148,6 +154,35 @@ async fn probe_broker(paths: &StatePaths) -> (Check, Option<CredentialsProbe>) {
             },
             None,
         ),
+    }
+}
+
+/// What the running broker refused of its configuration files; nothing to say when no broker
+/// answers (the broker line says so).
+async fn probe_sealed_files(paths: &StatePaths) -> Check {
+    let refused = async {
+        let mut broker = ControlClient::connect(&paths.control_socket()).await?;
+        broker
+            .call::<Vec<RefusedFile>>(&ControlRequest::RefusedFiles)
+            .await
+    };
+    match refused.await {
+        Ok(refused) if refused.is_empty() => Check {
+            ok: true,
+            detail: "assistants.json and settings.json verify (or are not written yet)".to_owned(),
+        },
+        Ok(refused) => Check {
+            ok: false,
+            detail: refused
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        },
+        Err(e) => Check {
+            ok: true,
+            detail: format!("not checked: {e}"),
+        },
     }
 }
 
@@ -268,12 +303,14 @@ fn print_text(report: &Report) {
     }
     for (what, check) in [
         ("broker", &report.broker),
+        ("settings files", &report.sealed_files),
         ("audit chain", &report.audit_chain),
     ] {
+        // A detail of several lines (one per refused file) stays in its column.
         println!(
             "  {what:<15} {}: {}",
             if check.ok { "ok" } else { "FAILED" },
-            check.detail
+            check.detail.replace('\n', &format!("\n  {:<15} ", ""))
         );
     }
     println!(

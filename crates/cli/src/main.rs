@@ -147,7 +147,7 @@ fn broker_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 async fn serve() -> anyhow::Result<ExitCode> {
     let paths = StatePaths::from_env()?;
     let sofa = Arc::new(SofaService::open(FeedSource::from_env(), &paths)?);
-    let services = platform_services(&paths, sofa, None);
+    let services = platform_services(&paths, sofa, None).await;
     // Before the socket exists: a SIGTERM sent as soon as it appears must stop us cleanly.
     let shutdown = shutdown_requested()?;
     let broker = Broker::bind(&paths, services)?;

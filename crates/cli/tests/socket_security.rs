@@ -191,3 +191,54 @@ async fn a_garbage_line_inside_a_session_does_not_end_other_sessions() {
 
     assert_eq!(common::status(&steady).await["version"], VERSION);
 }
+
+/// Issue #12, item 14: a connection that sends nothing is closed after the idle timeout
+/// (shortened to 2 s here): an MCP peer that finished its handshake but neither sends nor
+/// answers the broker's ping, and a quiet control connection. A live MCP client, which
+/// answers pings, keeps its session however long it says nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_12_quiet_connections_are_closed_and_live_sessions_kept() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let home = Home::new();
+    let mut serve = home.latchkey(&["serve"]);
+    serve
+        .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
+        .env("LATCHKEY_IDLE_TIMEOUT_SECS", "2");
+    let _broker = home.serve_with(serve);
+    let live = common::socket_client(&home.socket()).await;
+
+    // Far longer than the shortened timeout: only a broker that never closes takes it.
+    let closes = Duration::from_secs(30);
+    let mut quiet = tokio::net::UnixStream::connect(home.socket())
+        .await
+        .unwrap();
+    let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+    quiet
+        .write_all(format!("{INITIALIZE}\n{initialized}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut told = Vec::new();
+    tokio::time::timeout(closes, quiet.read_to_end(&mut told))
+        .await
+        .expect("a quiet MCP session is closed")
+        .unwrap();
+    let told = String::from_utf8_lossy(&told);
+    assert!(
+        told.contains("\"serverInfo\"") && told.contains("\"method\":\"ping\""),
+        "pinged before it was let go: {told}"
+    );
+
+    let mut control = tokio::net::UnixStream::connect(home.dir.join("control.sock"))
+        .await
+        .unwrap();
+    let mut told = Vec::new();
+    tokio::time::timeout(closes, control.read_to_end(&mut told))
+        .await
+        .expect("a quiet control connection is closed")
+        .unwrap();
+    assert!(told.is_empty());
+
+    // The live client has said nothing for longer than the timeout, but answered the pings.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(common::status(&live).await["version"], VERSION);
+}

@@ -10,7 +10,8 @@
 //! data-protection keychain, each item readable only after user presence, when Latchkey is
 //! signed with a keychain-access-groups entitlement; otherwise (`errSecMissingEntitlement`)
 //! the legacy login keychain, where the broker's presence check before every unlock is the
-//! only gate. Type-checked on Linux by check-macos; not yet run on a Mac.
+//! only gate. Latchkey's own state items (the audit anchor, the key that seals the settings)
+//! live in the same keychain. Type-checked on Linux by check-macos; not yet run on a Mac.
 
 mod items;
 
@@ -41,11 +42,13 @@ impl KeychainBackend {
     pub fn description(self) -> &'static str {
         match self {
             KeychainBackend::DataProtection => {
-                "data-protection keychain (each secret needs Touch ID or your password)"
+                "data-protection keychain (each secret needs Touch ID or your password; the \
+                 audit anchor and the key sealing the settings can be written by Latchkey only)"
             }
             KeychainBackend::Legacy => {
                 "login keychain (no keychain-access-groups entitlement; Latchkey's own presence \
-                 check guards every unlock)"
+                 check guards every unlock, and any process of yours can replace the audit \
+                 anchor and the key sealing the settings)"
             }
         }
     }
@@ -243,33 +246,24 @@ impl SecretStore for KeychainStore {
         Box::pin(async move { self.remove(id).await })
     }
 
-    // State items are plain generic passwords (service `Latchkey State`) without an access
-    // control, in the login keychain, so reading one never prompts.
+    // State items (service `Latchkey State`) live in the same keychain as the credentials,
+    // without a user-presence constraint, so reading one never prompts. On the data-protection
+    // keychain only Latchkey's signed app can write them; on the login keychain (unsigned
+    // builds) any process of the user can.
     fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
-        let name = name.to_owned();
-        Box::pin(blocking(
-            move || match security_framework::passwords::get_generic_password(STATE_SERVICE, &name)
-            {
-                Ok(bytes) => Ok(Some(bytes)),
-                Err(e) if e.code() == ERR_SEC_ITEM_NOT_FOUND => Ok(None),
-                Err(e) => Err(store_error(e, None)),
-            },
-        ))
+        let (backend, name) = (self.backend, name.to_owned());
+        Box::pin(blocking(move || {
+            items::read_state(backend, &name).map_err(|e| store_error(e, None))
+        }))
     }
 
     fn set_state<'a>(&'a self, name: &'a str, value: &'a [u8]) -> StoreFuture<'a, ()> {
-        let (name, value) = (name.to_owned(), value.to_vec());
+        let (backend, name, value) = (self.backend, name.to_owned(), value.to_vec());
         Box::pin(blocking(move || {
-            security_framework::passwords::set_generic_password(STATE_SERVICE, &name, &value)
-                .map_err(|e| store_error(e, None))
+            items::write_state(backend, &name, &value).map_err(|e| store_error(e, None))
         }))
     }
 }
-
-/// The Keychain service of Latchkey's own state items.
-const STATE_SERVICE: &str = "Latchkey State";
-/// `errSecItemNotFound`.
-const ERR_SEC_ITEM_NOT_FOUND: i32 = -25300;
 
 /// Runs a blocking Keychain call (which may wait for a prompt) on tokio's blocking pool.
 async fn blocking<T: Send + 'static>(

@@ -53,10 +53,16 @@ impl ControlClient {
             serde_json::to_vec(request).map_err(|e| ControlError::new(e.to_string()))?,
         );
         bytes.push(b'\n');
-        self.writer.write_all(&bytes).await.map_err(lost)?;
+        let written = self.writer.write_all(&bytes).await;
+        // A broker that turned the connection away (too many) said why before closing it:
+        // its answer is read even when the request could not be written.
         let mut line = String::new();
-        if self.reader.read_line(&mut line).await.map_err(lost)? == 0 {
-            return Err(ControlError::new("the broker closed the connection"));
+        match (self.reader.read_line(&mut line).await, written) {
+            (Ok(n), _) if n > 0 => {}
+            (_, Err(e)) | (Err(e), Ok(())) => return Err(lost(e)),
+            (Ok(_), Ok(())) => {
+                return Err(ControlError::new("the broker closed the connection"));
+            }
         }
         match serde_json::from_str(&line)
             .map_err(|e| ControlError::new(format!("unexpected answer from the broker: {e}")))?

@@ -16,4 +16,4 @@ mod serve;
 
 pub use client::ControlClient;
 pub use protocol::{ControlError, ControlRequest, ControlResponse, JamfRead};
-pub(crate) use serve::serve_connection;
+pub(crate) use serve::{serve_connection, tell_too_many};

@@ -47,8 +47,12 @@ pub enum ControlRequest {
     Assistants,
     /// Allow or deny an assistant by name or path (allowing asks for presence) → its record.
     SetAssistant { assistant: String, verdict: Verdict },
-    /// Forget an assistant by name or path (it is asked about again) → whether it was known.
+    /// Forget an assistant by name or path (asks for presence; it is asked about again) →
+    /// whether it was known.
     ForgetAssistant { assistant: String },
+    /// The configuration files refused at start (not sealed by this broker's key) →
+    /// [`crate::RefusedFile`]s.
+    RefusedFiles,
     /// Reads from a Jamf Pro server, on the audit log → see [`JamfRead`].
     JamfRead(JamfRead),
     /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
@@ -97,6 +101,7 @@ impl ControlRequest {
                 assistant,
                 verdict: Verdict::Allowed,
             } => format!("allow {assistant} to use Latchkey"),
+            ControlRequest::ForgetAssistant { assistant } => format!("forget {assistant}"),
             ControlRequest::Approve { id, .. } => format!("approve the change waiting as {id}"),
             ControlRequest::AcknowledgeAuditBreak => {
                 "acknowledge the break in the audit chain".to_owned()
@@ -105,7 +110,7 @@ impl ControlRequest {
             | ControlRequest::Overview
             | ControlRequest::Lock { .. }
             | ControlRequest::Assistants
-            | ControlRequest::ForgetAssistant { .. }
+            | ControlRequest::RefusedFiles
             | ControlRequest::JamfRead(_)
             | ControlRequest::Approvals
             | ControlRequest::Deny { .. }

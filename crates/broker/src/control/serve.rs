@@ -22,9 +22,15 @@ use crate::services::credentials::Target;
 /// Longest request line accepted; a credential is a few hundred bytes.
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
 
-/// Serves one control connection until the client hangs up. An overlong line is skipped
-/// with an error answer, never buffered whole.
-pub(crate) async fn serve_connection(services: Services, stream: UnixStream, bridge: &Path) {
+/// Serves one control connection until the client hangs up or sends nothing for `idle`
+/// between requests (a request being handled, waiting on the person, is not idle). An
+/// overlong line is skipped with an error answer, never buffered whole.
+pub(crate) async fn serve_connection(
+    services: Services,
+    stream: UnixStream,
+    bridge: &Path,
+    idle: Duration,
+) {
     // Who runs the CLI (looking past `latchkey` itself), for the audit of what it reads.
     let caller = latchkey_caller::identify(&stream, bridge)
         .ok()
@@ -33,16 +39,24 @@ pub(crate) async fn serve_connection(services: Services, stream: UnixStream, bri
     let mut reader = BufReader::new(read);
     loop {
         let mut line = Zeroizing::new(Vec::new());
-        match (&mut reader)
-            .take(MAX_REQUEST_BYTES + 1)
-            .read_until(b'\n', &mut line)
-            .await
-        {
+        let mut request = (&mut reader).take(MAX_REQUEST_BYTES + 1);
+        let read = request.read_until(b'\n', &mut line);
+        let Ok(read) = tokio::time::timeout(idle, read).await else {
+            tracing::info!(
+                "closed a control connection that sent nothing for {}",
+                crate::pipeline::approvals::minutes(idle)
+            );
+            return;
+        };
+        match read {
             Ok(0) => return,
             Ok(n) if n as u64 > MAX_REQUEST_BYTES => {
                 // Skip the rest of the line without buffering it, then carry on.
-                if line.last() != Some(&b'\n') && skip_line(&mut reader).await.is_err() {
-                    return;
+                if line.last() != Some(&b'\n') {
+                    let skipped = tokio::time::timeout(idle, skip_line(&mut reader)).await;
+                    if !matches!(skipped, Ok(Ok(()))) {
+                        return;
+                    }
                 }
                 if respond(&mut write, &too_long()).await.is_err() {
                     return;
@@ -83,6 +97,20 @@ async fn skip_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> s
                 reader.consume(all);
             }
         }
+    }
+}
+
+/// Tells a connection over the control socket's limit so, without reading its request (a
+/// flood must cost the broker nothing more), and closes it when dropped.
+pub(crate) fn tell_too_many(stream: &UnixStream, limit: usize) {
+    let why = ControlResponse::Error(ControlError::new(format!(
+        "the Latchkey broker already serves {limit} command-line connections, the most it \
+         takes at once; try again when some have finished"
+    )));
+    if let Ok(mut bytes) = serde_json::to_vec(&why) {
+        bytes.push(b'\n');
+        // A new socket's send buffer is empty: the line goes out whole or not at all.
+        let _ = stream.try_write(&bytes);
     }
 }
 
@@ -170,6 +198,7 @@ async fn administer(
         ControlRequest::ForgetAssistant { assistant } => {
             json(pipeline.forget_assistant(&assistant, &actor).await?)
         }
+        ControlRequest::RefusedFiles => json(services.refused_files()),
         ControlRequest::JamfTest { id } => json(
             services
                 .jamf

@@ -234,23 +234,27 @@ impl Pipeline {
         set
     }
 
-    /// Forgets a program: it is asked about again at its next connection.
+    /// Forgets a program (asks for presence): it is asked about again at its next connection.
     pub async fn forget_assistant(
         &self,
         name_or_path: &str,
         actor: &Actor,
     ) -> Result<bool, CredentialError> {
         let path = self.assistants.resolve(name_or_path);
-        let forgot = self.assistants.forget(&path);
+        let forgot = self
+            .assistants
+            .forget(&path, actor.requester.clone())
+            .await
+            .map_err(CredentialError::Presence);
         self.record(
             actor,
             "assistant.forget",
             assistant_details(&path),
             None,
-            &Ok::<_, CredentialError>(()),
+            &forgot,
         )
         .await;
-        Ok(forgot)
+        forgot
     }
 
     /// Acknowledges the newest break in the audit chain, after a presence check (the log

@@ -1,7 +1,8 @@
 //! Which assistants may use the broker. An assistant not seen before is held at connect until
 //! the person allows it (Touch ID on a Mac, the app's dialog on Linux; `latchkey assistants
 //! allow` from a terminal asks the same check). The answer is remembered by the assistant's
-//! executable (the `.app` bundle on macOS) in `assistants.json`, and can be revoked.
+//! executable (the `.app` bundle on macOS) in `assistants.json`, sealed (see `sealed`), and
+//! can be revoked. Forgetting one asks for presence too: a forgotten denial is asked again.
 //!
 //! On macOS the team id of the assistant's valid code signature is remembered with the path.
 //! A caller at a remembered path whose team differs (another team, or no valid signature
@@ -23,7 +24,8 @@ use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, watch};
 
-use crate::services::credentials::save_json;
+use super::unanswered::{Unanswered, not_asked_again};
+use crate::sealed::{RefusedFile, SealedFile};
 
 /// Whether an assistant may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,35 +69,27 @@ pub enum Refusal {
 #[derive(Debug)]
 pub struct Assistants {
     presence: Arc<dyn Presence>,
-    file: Option<PathBuf>,
+    file: Option<SealedFile>,
     records: Mutex<Vec<AssistantRecord>>,
     /// One prompt per program at a time: other connections from it wait for that answer.
     asking: AsyncMutex<HashMap<PathBuf, Arc<AsyncMutex<()>>>>,
+    /// Programs whose prompt nobody answered lately: not asked about again for a while.
+    unanswered: Unanswered<PathBuf>,
     changes: watch::Sender<u64>,
 }
 
 impl Assistants {
-    /// An allow-list kept in `file` (JSON; missing means empty; damaged is logged and treated
-    /// as empty, so every assistant is asked about again).
-    pub fn new(presence: Arc<dyn Presence>, file: Option<PathBuf>) -> Self {
-        let records = file
-            .as_ref()
-            .and_then(|path| match std::fs::read(path) {
-                Ok(bytes) => serde_json::from_slice(&bytes)
-                    .map_err(|e| tracing::warn!("ignoring {}: {e}", path.display()))
-                    .ok(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    tracing::warn!("cannot read {}: {e}", path.display());
-                    None
-                }
-            })
-            .unwrap_or_default();
+    /// An allow-list kept in `file` (in memory only without one). A missing file means
+    /// empty; a refused one (not sealed by this broker's key, or damaged) too, so every
+    /// assistant is asked about again: see [`Self::refused_file`].
+    pub fn new(presence: Arc<dyn Presence>, file: Option<SealedFile>) -> Self {
+        let records = file.as_ref().and_then(SealedFile::load).unwrap_or_default();
         Self {
             presence,
             file,
             records: Mutex::new(records),
             asking: AsyncMutex::new(HashMap::new()),
+            unanswered: Unanswered::default(),
             changes: watch::channel(0).0,
         }
     }
@@ -113,7 +107,8 @@ impl Assistants {
     }
 
     /// Lets `caller` in if it is allowed, asking the person when it is new or its signature
-    /// changed. Denials are remembered; a prompt nobody answered is not.
+    /// changed. Denials are remembered; a prompt nobody answered is not asked again for a
+    /// short while (see [`super::unanswered`]).
     pub async fn admit(&self, caller: &Caller) -> Result<AssistantRecord, Refusal> {
         let path = caller
             .assistant_executable()
@@ -143,11 +138,18 @@ impl Assistants {
             ),
         };
         let name = display_name(caller);
+        if let Some(wait) = self.unanswered.wait_for(&path) {
+            let reason = not_asked_again(wait);
+            return Err(Refusal::NotAllowed { name, reason });
+        }
         let request = PresenceRequest::allow_assistant(action, Requester::Assistant(name.clone()));
         let verdict = match self.presence.confirm(&request).await {
             Ok(()) => Verdict::Allowed,
             Err(PresenceError::Declined) => Verdict::Denied,
             Err(e) => {
+                if matches!(e, PresenceError::TimedOut) {
+                    self.unanswered.remember(path);
+                }
                 return Err(Refusal::NotAllowed {
                     name,
                     reason: e.to_string(),
@@ -234,8 +236,35 @@ impl Assistants {
             .map_or_else(|| PathBuf::from(wanted), |r| r.path.clone())
     }
 
-    /// Forgets a program: it is asked about again at its next connection.
-    pub fn forget(&self, path: &Path) -> bool {
+    /// The allow-list file refused at start, while the person has not decided anew.
+    pub fn refused_file(&self) -> Option<RefusedFile> {
+        RefusedFile::of(
+            self.file.as_ref(),
+            "Every assistant is asked about again: allow yours on the Assistants page or with \
+             `latchkey assistants allow NAME`",
+        )
+    }
+
+    /// Forgets a program, after a presence check: it is asked about again at its next
+    /// connection (so a denied one would be let in by a careless answer). `false`, without
+    /// asking, when it was not on the list.
+    pub async fn forget(&self, path: &Path, requester: Requester) -> Result<bool, PresenceError> {
+        let Some(name) = self
+            .records()
+            .iter()
+            .find(|r| r.path == path)
+            .map(|r| r.name.clone())
+        else {
+            return Ok(false);
+        };
+        let request = PresenceRequest::new(
+            format!(
+                "forget {name} ({}): it will be asked about again when it connects",
+                path.display()
+            ),
+            requester,
+        );
+        self.presence.confirm(&request).await?;
         let removed = {
             let mut records = self.records();
             let before = records.len();
@@ -245,7 +274,7 @@ impl Assistants {
         if removed {
             self.save();
         }
-        removed
+        Ok(removed)
     }
 
     /// What the list says of a caller at `path` signed by `team_id`; a known one is marked
@@ -299,10 +328,10 @@ impl Assistants {
     }
 
     fn save(&self) {
-        if let Some(path) = &self.file {
+        if let Some(file) = &self.file {
             let records = self.records().clone();
-            if let Err(e) = save_json(path, &records) {
-                tracing::warn!("cannot save {}: {e}", path.display());
+            if let Err(e) = file.save(&records) {
+                tracing::warn!("cannot save {}: {e}", file.path().display());
             }
         }
         self.changes.send_modify(|generation| *generation += 1);

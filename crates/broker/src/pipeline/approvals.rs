@@ -6,6 +6,9 @@
 //! assistant calling the same tool with the same arguments on the same domain, so it never
 //! covers another target or anything else that changes the effect. Every decision is on the
 //! audit log before the call runs.
+//!
+//! A request nobody answered is remembered for a short while (see [`super::unanswered`]):
+//! the same call asked again meanwhile is refused without a new card.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +22,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::admin::{Actor, Event};
 use super::audit::Audit;
+use super::unanswered::Unanswered;
 use super::{Call, Change, ChangeTarget};
 
 /// How long a request waits for the person by default.
@@ -138,6 +142,8 @@ pub enum ApprovalVerdict {
     Denied,
     /// Nobody answered within this time.
     TimedOut(String),
+    /// Nobody answered the same request a moment ago: not asked again for this long.
+    Unanswered(Duration),
 }
 
 /// Why an answer could not be given.
@@ -183,6 +189,8 @@ pub struct Approvals {
     audit: Arc<Audit>,
     timeout: Mutex<Duration>,
     state: Mutex<State>,
+    /// Requests that timed out lately, by what a grant would be bound to.
+    unanswered: Unanswered<GrantKey>,
     changes: watch::Sender<u64>,
 }
 
@@ -193,6 +201,7 @@ impl Approvals {
             audit,
             timeout: Mutex::new(DEFAULT_TIMEOUT),
             state: Mutex::default(),
+            unanswered: Unanswered::default(),
             changes: watch::channel(0).0,
         }
     }
@@ -200,12 +209,10 @@ impl Approvals {
     /// `LATCHKEY_APPROVAL_TIMEOUT_SECS` shortens the wait (tests use it); it can never make it
     /// longer than the default.
     pub fn shorten_timeout_from_env(&self) {
-        let secs = std::env::var("LATCHKEY_APPROVAL_TIMEOUT_SECS")
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok());
-        if let Some(secs) = secs {
-            self.set_timeout(Duration::from_secs(secs.max(1)).min(DEFAULT_TIMEOUT));
-        }
+        self.set_timeout(crate::limits::shortened_from_env(
+            "LATCHKEY_APPROVAL_TIMEOUT_SECS",
+            DEFAULT_TIMEOUT,
+        ));
     }
 
     /// How long a request waits before it counts as denied.
@@ -237,9 +244,9 @@ impl Approvals {
         grants
     }
 
-    /// Waits for the person's answer to `asked`, unless a grant already covers it. `waiting`
-    /// is told every few seconds meanwhile. A timeout is recorded on the audit log here; an
-    /// answer was recorded by whoever gave it.
+    /// Waits for the person's answer to `asked`, unless a grant already covers it or the same
+    /// request went unanswered a moment ago. `waiting` is told every few seconds meanwhile. A
+    /// timeout is recorded on the audit log here; an answer was recorded by whoever gave it.
     pub async fn ask(&self, asked: Asked, waiting: Option<WaitingNotice>) -> ApprovalVerdict {
         let Asked { mut request, key } = asked;
         if let Some(grant) = self.covering(&key) {
@@ -249,6 +256,9 @@ impl Approvals {
                 grant.expires_at.format("%Y-%m-%d %H:%M:%S UTC")
             ));
         }
+        if let Some(wait) = self.unanswered.wait_for(&key) {
+            return ApprovalVerdict::Unanswered(wait);
+        }
         let timeout = *lock(&self.timeout);
         request.expires_at =
             request.asked_at + chrono::TimeDelta::from_std(timeout).unwrap_or_default();
@@ -256,7 +266,7 @@ impl Approvals {
         let (answer_tx, mut answer) = oneshot::channel();
         lock(&self.state).waiting.push(Waiting {
             request: request.clone(),
-            key,
+            key: key.clone(),
             answer: answer_tx,
         });
         self.changed();
@@ -277,6 +287,7 @@ impl Approvals {
             }
         };
         if matches!(verdict, ApprovalVerdict::TimedOut(_)) && self.take(&id).is_some() {
+            self.unanswered.remember(key);
             self.changed();
             let event = event(&request, "approval.timeout", Decision::TimedOut);
             if let Err(e) = self.audit.admin(&Actor::latchkey(), event).await {

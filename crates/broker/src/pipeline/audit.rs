@@ -4,9 +4,10 @@
 //! The log itself (hash chain, verify, search) is `latchkey-audit`; this module turns an MCP
 //! call and its caller into entries, off the async runtime (SQLite blocks).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use latchkey_audit::{
@@ -18,8 +19,14 @@ use latchkey_vault::SecretStore;
 use rmcp::model::Implementation;
 use tokio::sync::watch;
 
+use crate::limits::Tally;
+
 /// How long entries are kept.
 pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(365);
+/// Refused connections of one program are recorded at most this often.
+const RECORD_REFUSED_CONNECTIONS_EVERY: Duration = Duration::from_secs(10);
+/// Above this many programs counted, the counts start over (they only thin out records).
+const TALLIED_PROGRAMS: usize = 1024;
 
 /// The audit log, or why it could not be opened (then every tool call is refused).
 #[derive(Debug)]
@@ -27,6 +34,8 @@ pub struct Audit {
     log: Result<Arc<AuditLog>, String>,
     /// Bumped after every entry written, for displays that follow the log.
     changes: watch::Sender<u64>,
+    /// Refused connections, per program, since each one's last record.
+    refused_connections: Mutex<HashMap<String, Tally>>,
 }
 
 impl Audit {
@@ -41,6 +50,7 @@ impl Audit {
         Self {
             log,
             changes: watch::channel(0).0,
+            refused_connections: Mutex::default(),
         }
     }
 
@@ -70,11 +80,13 @@ impl Audit {
         }
     }
 
-    /// Anchors the head within about a minute of the log going quiet, until dropped (the
-    /// log anchors on its own as entries come; this covers the last ones before a lull).
+    /// Anchors the head every `anchor_every` entries of group-committed reads and within
+    /// about a minute of the log going quiet, until dropped (synchronous writes anchor on their
+    /// own; this covers reads, which the log's thread commits, and the last entries before a
+    /// lull). The check is a lock and a comparison when there is nothing to do.
     pub async fn keep_anchored(self: Arc<Self>) {
         loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
             let Ok(log) = self.log.clone() else { return };
             match tokio::task::spawn_blocking(move || log.anchor_if_stale()).await {
                 Ok(Err(e)) => tracing::warn!("could not anchor the audit log: {e}"),
@@ -139,19 +151,25 @@ impl Audit {
         self.log.clone()
     }
 
-    /// Commits `intent` before a tool runs; an error means the tool must not run. A tool
-    /// that changes the world has its intent flushed to disk first; a read-only one does not
-    /// wait for the disk (see `AuditLog::record_read_intent`).
+    /// Records `intent` before a tool runs; an error means the tool must not run. A tool
+    /// that changes the world has its intent flushed to disk first; a read-only one is queued
+    /// for the log's next group commit, so it waits for no disk and no other thread (see
+    /// `AuditLog::record_read_intent`).
     pub async fn intent(&self, intent: Intent, read_only: bool) -> Result<Seq, String> {
         let log = self
             .log
             .clone()
             .map_err(|e| format!("it cannot be opened: {e}"))?;
-        let seq = blocking(move || match read_only {
+        let seq = match read_only && log.queues_reads() {
             true => log.record_read_intent(&intent),
-            false => log.record_intent(&intent),
-        })
-        .await?
+            false => {
+                blocking(move || match read_only {
+                    true => log.record_read_intent(&intent),
+                    false => log.record_intent(&intent),
+                })
+                .await?
+            }
+        }
         .map_err(|e| e.to_string())?;
         self.written();
         Ok(seq)
@@ -162,7 +180,12 @@ impl Audit {
     pub async fn outcome(&self, intent: Seq, result: CallResult, duration: Duration) {
         let Ok(log) = self.log.clone() else { return };
         let outcome = Outcome { result, duration };
-        let failure = match blocking(move || log.record_outcome(intent, &outcome)).await {
+        // Queued (no waiting) unless group commits are off or failing.
+        let recorded = match log.queues_reads() {
+            true => Ok(log.record_outcome(intent, &outcome)),
+            false => blocking(move || log.record_outcome(intent, &outcome)).await,
+        };
+        let failure = match recorded {
             Ok(Ok(_)) => return self.written(),
             Ok(Err(e)) => e.to_string(),
             Err(e) => e,
@@ -183,12 +206,30 @@ impl Audit {
         Ok(seq)
     }
 
-    /// Records that a connection was refused before any MCP exchange.
+    /// Records that a connection was refused before any MCP exchange: once per burst at most
+    /// for each program, with how many were refused since its last record (a refused program
+    /// reconnecting in a loop must not fill the log).
     pub async fn refused(&self, caller: &Caller, why: &str) {
+        let assistant = assistant(None, Some(caller));
+        let program = assistant.executable.as_ref().unwrap_or(&assistant.name);
+        let refused = {
+            let mut tallies = self
+                .refused_connections
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if tallies.len() >= TALLIED_PROGRAMS && !tallies.contains_key(program) {
+                tallies.clear();
+            }
+            tallies
+                .entry(program.clone())
+                .or_insert_with(|| Tally::new(RECORD_REFUSED_CONNECTIONS_EVERY))
+                .refused(tokio::time::Instant::now())
+        };
+        let Some(refused) = refused else { return };
         let intent = Intent {
-            assistant: assistant(None, Some(caller)),
+            assistant,
             tool: "connect".to_owned(),
-            arguments: serde_json::json!({ "refused": why }),
+            arguments: serde_json::json!({ "refused": why, "refused_since_last_entry": refused }),
             domain: None,
             decision: Decision::RefusedUnknownClient,
             approval: None,

@@ -1,8 +1,9 @@
 //! The one guarded path every request takes, whatever surface it came from (the MCP socket,
 //! the `latchkey mcp` bridge, the control socket, an app command):
 //!
-//! caller identity → allow-list ([`admission`]) → domain lock → approval ([`approvals`],
-//! changing calls only) → audit intent ([`audit`]) → run → audit outcome.
+//! caller identity → allow-list ([`admission`]) → call rate ([`rate`]) → domain lock →
+//! approval ([`approvals`], changing calls only) → audit intent ([`audit`]) → run → audit
+//! outcome.
 //!
 //! Each stage can veto before the call runs and the audit records after, like Secretive's
 //! "witness". Surfaces build a [`Call`] and hand [`Pipeline::run`] the work; none of them
@@ -13,6 +14,8 @@ pub mod admin;
 pub mod admission;
 pub mod approvals;
 pub mod audit;
+pub mod rate;
+mod unanswered;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +33,7 @@ use admin::Actor;
 use admission::{Assistants, Refusal};
 use approvals::{ApprovalVerdict, Approvals, Asked};
 use audit::Audit;
+use rate::{CallRate, Limited};
 
 /// Where a request came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -149,6 +153,10 @@ pub enum Refused {
     Denied,
     #[error("not approved within {0} in Latchkey: nothing was changed")]
     TimedOut(String),
+    #[error("{}: nothing was changed", unanswered::not_asked_again(*.0))]
+    Unanswered(std::time::Duration),
+    #[error("{}", rate_message(.assistant, .limited))]
+    RateLimited { assistant: String, limited: Limited },
     #[error("Latchkey could not write its audit log, so the call was not run: {0}")]
     Audit(String),
 }
@@ -163,6 +171,16 @@ fn locked_message(error: &latchkey_vault::Error, surface: Surface) -> String {
     }
 }
 
+/// What an assistant calling too fast is told.
+fn rate_message(assistant: &str, limited: &Limited) -> String {
+    format!(
+        "{assistant} is calling faster than Latchkey allows ({} calls a minute): this call was \
+         refused; try again in {} s",
+        limited.per_minute,
+        limited.retry_after.as_secs_f64().ceil().max(1.0)
+    )
+}
+
 /// The stages, shared by every surface.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -170,6 +188,7 @@ pub struct Pipeline {
     pub(crate) credentials: Arc<CredentialService>,
     pub(crate) approvals: Arc<Approvals>,
     pub(crate) audit: Arc<Audit>,
+    pub(crate) rate: CallRate,
 }
 
 impl Pipeline {
@@ -197,6 +216,21 @@ impl Pipeline {
             self.refuse(&call, &assistant, Decision::RefusedUnknownClient, None)
                 .await;
             return Err(refusal.into());
+        }
+        // Call rate, per assistant (the person in the app is not limited).
+        if call.origin.surface != Surface::App
+            && let Err(limited) = self.rate.take(rate_key(&assistant))
+        {
+            if let Some(refused) = limited.record {
+                let why = format!(
+                    "too many calls: {refused} refused since the last entry like this one, \
+                     this one included"
+                );
+                self.refuse(&call, &assistant, Decision::RefusedRateLimited, Some(&why))
+                    .await;
+            }
+            let assistant = assistant.name.clone();
+            return Err(Refused::RateLimited { assistant, limited });
         }
         if let Some(domain) = call
             .domain
@@ -240,6 +274,12 @@ impl Pipeline {
                             .await;
                         return Err(Refused::TimedOut(after));
                     }
+                    ApprovalVerdict::Unanswered(wait) => {
+                        let why = "not asked again: the same request went unanswered a moment ago";
+                        self.refuse(&call, &assistant, Decision::TimedOut, Some(why))
+                            .await;
+                        return Err(Refused::Unanswered(wait));
+                    }
                 }
             }
         };
@@ -257,6 +297,12 @@ impl Pipeline {
         let (answer, result) = work(change).await;
         self.audit.outcome(seq, result, started.elapsed()).await;
         Ok(answer)
+    }
+
+    /// Allows `burst` calls at once and `per_minute` sustained to each assistant, or (with
+    /// `None`) any number. The default is [`rate::CALL_BURST`] and [`rate::CALLS_PER_MINUTE`].
+    pub fn limit_calls(&self, limit: Option<(u32, u32)>) {
+        self.rate.set(limit);
     }
 
     /// Records a call that a stage refused (nothing ran), with the reason when the decision
@@ -278,6 +324,11 @@ impl Pipeline {
             tracing::error!("could not record a refused call: {e}");
         }
     }
+}
+
+/// Whose allowance a call takes: the assistant's program, or its name when it has none.
+fn rate_key(assistant: &Assistant) -> &str {
+    assistant.executable.as_deref().unwrap_or(&assistant.name)
 }
 
 fn intent(

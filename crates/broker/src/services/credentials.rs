@@ -21,6 +21,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::sealed::{RefusedFile, SealedFile};
+
 /// Rotation is due after this many days.
 pub const ROTATION_DAYS: i64 = 30;
 
@@ -178,7 +180,7 @@ pub struct CredentialService {
     sessions: Sessions,
     policy: Mutex<UnlockPolicy>,
     /// Where the policy is kept between runs, if anywhere.
-    policy_file: Option<PathBuf>,
+    policy_file: Option<SealedFile>,
     /// Writes one at a time: the store's duplicate check reads, then writes.
     writes: tokio::sync::Mutex<()>,
     /// Bumped on every change a display should follow (add, remove, unlock, lock, expiry).
@@ -215,23 +217,31 @@ impl CredentialService {
         }
     }
 
-    /// Keeps the unlock policy in `path` (JSON), starting from what it holds. A missing file
-    /// means the defaults; a damaged one is reported in the log and left alone until the
-    /// policy is next set, so a typo never silently becomes a 12-hour unlock.
-    pub fn with_policy_file(mut self, path: PathBuf) -> Self {
-        match std::fs::read(&path) {
-            Ok(bytes) => match serde_json::from_slice::<PolicySettings>(&bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|s| s.policy().map_err(|e| e.to_string()))
-            {
+    /// Keeps the unlock policy in `file`, starting from what it holds. A missing file means
+    /// the defaults; so does a refused one (not sealed by this broker's key: a 12-hour unlock
+    /// written behind the broker's back, see [`Self::refused_settings`]) and one whose policy
+    /// is out of range. Either is left alone until the policy is next set.
+    pub fn with_policy_file(mut self, file: SealedFile) -> Self {
+        if let Some(settings) = file.load::<PolicySettings>() {
+            match settings.policy() {
                 Ok(policy) => *self.policy.get_mut().unwrap_or_else(|p| p.into_inner()) = policy,
-                Err(e) => tracing::warn!("ignoring {}: {e}; using the defaults", path.display()),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!("cannot read {}: {e}; using the defaults", path.display()),
+                Err(e) => tracing::warn!(
+                    "ignoring {}: {e}; using the defaults",
+                    file.path().display()
+                ),
+            }
         }
-        self.policy_file = Some(path);
+        self.policy_file = Some(file);
         self
+    }
+
+    /// The settings file refused at start, while the policy has not been set anew.
+    pub fn refused_settings(&self) -> Option<RefusedFile> {
+        RefusedFile::of(
+            self.policy_file.as_ref(),
+            "Unlocks use the default policy (4 hours, no idle timeout) until you set it again \
+             in Settings or with `latchkey creds policy`",
+        )
     }
 
     /// Sets how long unlocks last by default and the idle timeout, and saves them. From the
@@ -251,11 +261,12 @@ impl CredentialService {
             ))
         );
         self.confirm(action, requester).await?;
-        if let Some(path) = &self.policy_file {
-            save_json(path, &settings).map_err(|reason| CredentialError::Settings {
-                path: path.clone(),
-                reason,
-            })?;
+        if let Some(file) = &self.policy_file {
+            file.save(&settings)
+                .map_err(|reason| CredentialError::Settings {
+                    path: file.path().to_owned(),
+                    reason,
+                })?;
         }
         *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
         self.changed();

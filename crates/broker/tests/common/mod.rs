@@ -1,11 +1,12 @@
 //! What the broker's tests share: an in-process MCP client and a SOFA service on a real feed.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use latchkey_broker::{
-    Assistants, Audit, CredentialService, LatchkeyServer, Services, SofaService,
+    Assistants, Audit, ConfigSeal, CredentialService, LatchkeyServer, SealedFile, Services,
+    SofaService,
 };
 use latchkey_sofa::fetch::{FeedSource, FeedStore};
 use latchkey_vault::{MemoryStore, ScriptedPresence};
@@ -52,17 +53,25 @@ pub fn services_with(sofa: Arc<SofaService>) -> Services {
     )
 }
 
+/// `path`, sealed with the key `store` keeps for its directory (made there when missing), as
+/// a broker opens its settings files.
+pub async fn sealed(store: &MemoryStore, path: &Path) -> SealedFile {
+    let seal = ConfigSeal::open(store, path.parent().unwrap()).await;
+    SealedFile::new(seal, path.to_owned())
+}
+
 /// An audit log in a temporary directory that lives as long as the test process.
 pub fn temp_audit() -> Arc<Audit> {
     let dir = tempfile::tempdir().unwrap().keep();
     Arc::new(Audit::open(&dir.join("audit.sqlite"), Default::default()))
 }
 
-/// A stand-in for the human at a presence prompt: answers as told and remembers what it was
-/// asked (the words a person would see).
+/// A stand-in for the human at a presence prompt: answers as told (or, with `away`, lets the
+/// prompt time out) and remembers what it was asked (the words a person would see).
 #[derive(Debug, Default)]
 pub struct TestPresence {
     pub approve: std::sync::atomic::AtomicBool,
+    pub away: std::sync::atomic::AtomicBool,
     pub asked: std::sync::Mutex<Vec<String>>,
 }
 
@@ -87,8 +96,11 @@ impl latchkey_vault::Presence for TestPresence {
     ) -> latchkey_vault::PresenceFuture<'a> {
         self.asked.lock().unwrap().push(request.reason());
         let approved = self.approve.load(std::sync::atomic::Ordering::SeqCst);
+        let away = self.away.load(std::sync::atomic::Ordering::SeqCst);
         Box::pin(async move {
-            if approved {
+            if away {
+                Err(latchkey_vault::PresenceError::TimedOut)
+            } else if approved {
                 Ok(())
             } else {
                 Err(latchkey_vault::PresenceError::Declined)

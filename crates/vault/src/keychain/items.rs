@@ -1,6 +1,7 @@
 //! The Keychain calls of [`KeychainStore`](super::KeychainStore): generic-password items of the
-//! service `Latchkey`, one per credential, found by account (the credential id). Blocking;
-//! the store runs them off the async runtime.
+//! service `Latchkey`, one per credential, found by account (the credential id), and Latchkey's
+//! own state items (service `Latchkey State`, found by name). Blocking; the store runs them off
+//! the async runtime.
 //!
 //! Reads and deletes use security-framework's `ItemSearchOptions`. Its builders cannot set
 //! `kSecAttrGeneric` (where the metadata lives) or `kSecAttrAccessControl` on an add, so adds
@@ -24,6 +25,9 @@ use zeroize::Zeroizing;
 use super::KeychainBackend;
 
 const SERVICE: &str = "Latchkey";
+/// The service of Latchkey's own state items: the audit chain's anchored head and the key that
+/// seals assistants.json and settings.json.
+const STATE_SERVICE: &str = "Latchkey State";
 
 /// The value of `kSecAttrGeneric`, which security-framework-sys does not export. It is also
 /// the key of that attribute in the dictionaries `SecItemCopyMatching` returns.
@@ -125,7 +129,7 @@ pub(super) fn add(
     fields: &Fields<'_>,
     secret: &[u8],
 ) -> Result<(), OsError> {
-    let mut pairs = identity(backend, fields.account);
+    let mut pairs = identity(SERVICE, backend, fields.account);
     pairs.extend([
         (
             sec!(kSecAttrLabel),
@@ -163,7 +167,7 @@ pub(super) fn update(
     fields: &Fields<'_>,
     context: Option<&Retained<LAContext>>,
 ) -> Result<(), OsError> {
-    let mut query = identity(backend, fields.account);
+    let mut query = identity(SERVICE, backend, fields.account);
     if let Some(context) = context {
         query.push((sec!(kSecUseAuthenticationContext), cf_context(context)));
     }
@@ -183,6 +187,84 @@ pub(super) fn update(
     #[allow(unsafe_code)]
     let status =
         unsafe { SecItemUpdate(query.as_concrete_TypeRef(), changes.as_concrete_TypeRef()) };
+    checked(status)
+}
+
+/// The value of the state item `name`, `None` when there is none. Never prompts: state items
+/// have no user-presence constraint.
+pub(super) fn read_state(backend: KeychainBackend, name: &str) -> Result<Option<Vec<u8>>, OsError> {
+    let mut options = ItemSearchOptions::new();
+    options
+        .class(ItemClass::generic_password())
+        .service(STATE_SERVICE)
+        .account(name)
+        .load_data(true)
+        .limit(1);
+    if backend == KeychainBackend::DataProtection {
+        options.ignore_legacy_keychains();
+    }
+    match options.search() {
+        Ok(mut results) => match results.pop() {
+            Some(SearchResult::Data(bytes)) => Ok(Some(bytes)),
+            _ => Ok(None),
+        },
+        Err(e) if e.code() == crate::apple::status::ITEM_NOT_FOUND => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces (or adds) the state item `name`. On the data-protection keychain the item belongs
+/// to Latchkey's keychain access group (the default group of its signed app), so no other
+/// program can read, replace or delete it, and it is readable after the Mac's first unlock
+/// without a prompt. On the login keychain it is a plain item any process of the user can
+/// replace.
+pub(super) fn write_state(
+    backend: KeychainBackend,
+    name: &str,
+    value: &[u8],
+) -> Result<(), OsError> {
+    let query = identity(STATE_SERVICE, backend, name);
+    let changes = CFDictionary::from_CFType_pairs(&[(
+        sec!(kSecValueData),
+        CFData::from_buffer(value).into_CFType(),
+    )]);
+    let query_dictionary = CFDictionary::from_CFType_pairs(&query);
+    // SAFETY: both arguments are valid CFDictionaries that outlive the call, which neither
+    // keeps nor returns anything.
+    #[allow(unsafe_code)]
+    let updated = unsafe {
+        SecItemUpdate(
+            query_dictionary.as_concrete_TypeRef(),
+            changes.as_concrete_TypeRef(),
+        )
+    };
+    if updated != crate::apple::status::ITEM_NOT_FOUND {
+        return checked(updated);
+    }
+    let mut pairs = query;
+    pairs.extend([
+        (
+            sec!(kSecAttrLabel),
+            CFString::new(&format!("Latchkey: {name}")).into_CFType(),
+        ),
+        (
+            sec!(kSecValueData),
+            CFData::from_buffer(value).into_CFType(),
+        ),
+    ]);
+    if backend == KeychainBackend::DataProtection {
+        // No user-presence flag: the broker reads it unattended, after the first unlock.
+        let access = SecAccessControl::create_with_protection(
+            Some(ProtectionMode::AccessibleAfterFirstUnlockThisDeviceOnly),
+            0,
+        )?;
+        pairs.push((sec!(kSecAttrAccessControl), access.into_CFType()));
+    }
+    let attributes = CFDictionary::from_CFType_pairs(&pairs);
+    // SAFETY: `attributes` is a valid CFDictionary that outlives the call; a null result
+    // pointer asks SecItemAdd for no result, so nothing is returned to release.
+    #[allow(unsafe_code)]
+    let status = unsafe { SecItemAdd(attributes.as_concrete_TypeRef(), std::ptr::null_mut()) };
     checked(status)
 }
 
@@ -209,13 +291,13 @@ fn search(backend: KeychainBackend, account: Option<&str>) -> ItemSearchOptions 
 }
 
 /// The keys that name one item: class, service, account, and which keychain.
-fn identity(backend: KeychainBackend, account: &str) -> Vec<(CFString, CFType)> {
+fn identity(service: &str, backend: KeychainBackend, account: &str) -> Vec<(CFString, CFType)> {
     let mut pairs = vec![
         (
             sec!(kSecClass),
             sec!(kSecClassGenericPassword).into_CFType(),
         ),
-        (sec!(kSecAttrService), CFString::new(SERVICE).into_CFType()),
+        (sec!(kSecAttrService), CFString::new(service).into_CFType()),
         (sec!(kSecAttrAccount), CFString::new(account).into_CFType()),
     ];
     if backend == KeychainBackend::DataProtection {

@@ -14,6 +14,18 @@ export interface AppStatus {
   /** `macos` or `linux`. */
   platform: string;
   broker: BrokerStatus;
+  /** Configuration files the broker refused at start (edited outside Latchkey, unsealed, or
+   * their key gone), until the person's next change replaces them. */
+  refused_files: RefusedFile[];
+}
+
+/** A configuration file the broker does not trust, and what that means. */
+export interface RefusedFile {
+  file: string;
+  /** Why it is not trusted. */
+  reason: string;
+  /** What that means until the person acts, and what to do. */
+  effect: string;
 }
 
 // ---- SOFA (macadmins Simple Organized Feed for Apple software updates) ----
@@ -295,7 +307,8 @@ export type AuditDecision =
   | 'timed_out'
   | 'refused_locked'
   | 'refused_unknown_client'
-  | 'refused_invalid';
+  | 'refused_invalid'
+  | 'refused_rate_limited';
 
 /** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
 export interface AuditAssistant {

@@ -23,6 +23,7 @@ export const DECISIONS: { value: AuditDecision; label: string; tone: 'ok' | 'war
   { value: 'refused_unknown_client', label: 'refused: unknown assistant', tone: 'bad' },
   { value: 'timed_out', label: 'timed out', tone: 'warn' },
   { value: 'refused_invalid', label: 'refused: invalid', tone: 'warn' },
+  { value: 'refused_rate_limited', label: 'refused: too many calls', tone: 'warn' },
 ];
 
 /** The kind filter's choices. */
@@ -41,6 +42,7 @@ const DECISION_HELP: Record<AuditDecision, string> = {
   refused_unknown_client: 'Refused because the assistant was not allowed',
   timed_out: 'Nobody approved the change in time',
   refused_invalid: 'A change refused before anyone was asked: its arguments or preview were wrong',
+  refused_rate_limited: 'Refused because the assistant made calls faster than Latchkey allows',
 };
 
 /** Admin actions as a person reads them. */
