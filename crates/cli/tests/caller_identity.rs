@@ -28,7 +28,10 @@ def connect(path):
     return sock
 
 def send(sock, message):
-    sock.sendall((json.dumps(message) + "\n").encode())
+    try:
+        sock.sendall((json.dumps(message) + "\n").encode())
+    except OSError:
+        pass  # closed by the broker: the next receive says so
 
 def receive(sock):
     line = b""
