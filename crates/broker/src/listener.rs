@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use latchkey_caller::{Caller, Changed, ProcessPin};
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
@@ -108,10 +109,14 @@ impl Broker {
         let bridge = std::env::current_exe()
             .map(|exe| exe.with_file_name("latchkey"))
             .unwrap_or_else(|_| PathBuf::from("latchkey"));
+        let mcp = PrivateSocket::bind(mcp)?;
+        // Each message then says who wrote it: only the process that connected may.
+        latchkey_caller::prepare_listener(&mcp.listener)
+            .map_err(Error::io("pass credentials on", &mcp.path))?;
         Ok(Self {
             services,
             bridge: Arc::new(bridge),
-            mcp: PrivateSocket::bind(mcp)?,
+            mcp,
             control: PrivateSocket::bind(control)?,
             _lock: lock,
         })
@@ -146,9 +151,12 @@ impl Broker {
                     let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
                         match admitted(&services, &stream, &bridge).await {
-                            Ok(caller) => {
-                                let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
-                                serve_connection(server, stream).await;
+                            Ok((caller, pin)) => {
+                                let (caller, pin) = (Arc::new(caller), Arc::new(pin));
+                                let server = LatchkeyServer::new(services.clone(), Some(Arc::clone(&caller)))
+                                    .pinned(Arc::clone(&pin));
+                                serve_connection(server, stream, &pin).await;
+                                refused_writer(&services, &caller, &pin).await;
                             }
                             Err(why) => tell_refused(stream, &why).await,
                         }
@@ -232,28 +240,46 @@ impl Drop for PrivateSocket {
     }
 }
 
-/// Who the peer is, if its assistant may use the broker (asking the person when it is new).
-/// The connection waits meanwhile; a refused one is recorded, and the error is what it is
-/// told (see [`tell_refused`]).
+/// Who the peer is, if its assistant may use the broker (asking the person when it is new),
+/// with the processes it was identified by. The connection waits meanwhile; a refused one is
+/// recorded, and the error is what it is told (see [`tell_refused`]).
 async fn admitted(
     services: &Services,
     stream: &UnixStream,
     bridge: &Path,
-) -> Result<latchkey_caller::Caller, String> {
-    let caller = match latchkey_caller::identify(stream, bridge) {
-        Ok(caller) => caller,
+) -> Result<(Caller, ProcessPin), String> {
+    let (caller, pin) = match latchkey_caller::identify_pinned(stream, bridge) {
+        Ok(identified) => identified,
         Err(e) => {
             tracing::warn!("refused a connection: {e}");
             return Err(format!("Latchkey refused this connection: {e}"));
         }
     };
-    match services.assistants.admit(&caller).await {
-        Ok(_) => Ok(caller),
+    // The look-ups were of the process that connected, unless it is gone or changed already.
+    let admitted = match pin.check() {
+        Ok(()) => services
+            .assistants
+            .admit(&caller)
+            .await
+            .map_err(|r| r.to_string()),
+        Err(changed) => Err(changed.to_string()),
+    };
+    match admitted {
+        Ok(_) => Ok((caller, pin)),
         Err(refusal) => {
             tracing::warn!("refused {}: {refusal}", caller.describe());
-            services.audit.refused(&caller, &refusal.to_string()).await;
+            services.audit.refused(&caller, &refusal).await;
             Err(format!("Latchkey refused this assistant: {refusal}"))
         }
+    }
+}
+
+/// Records a connection the reader ended because another process wrote on it (a call refused
+/// for a changed caller is recorded by the pipeline).
+async fn refused_writer(services: &Services, caller: &Caller, pin: &ProcessPin) {
+    if let Some(changed @ Changed::ForeignWriter { .. }) = pin.broken() {
+        tracing::warn!("closed the connection of {}: {changed}", caller.describe());
+        services.audit.refused(caller, &changed.to_string()).await;
     }
 }
 
@@ -284,9 +310,11 @@ async fn tell_refused(stream: UnixStream, why: &str) {
     let _ = write.shutdown().await;
 }
 
-async fn serve_connection(server: LatchkeyServer, stream: UnixStream) {
+/// Serves one MCP session; it ends when the caller is found changed (see [`ProcessPin`]).
+async fn serve_connection(server: LatchkeyServer, stream: UnixStream, pin: &Arc<ProcessPin>) {
     let (read, write) = stream.into_split();
-    let transport = AsyncRwTransport::new_server(read, write).with_max_line_length(MAX_LINE_BYTES);
+    let transport =
+        AsyncRwTransport::new_server(pin.reader(read), write).with_max_line_length(MAX_LINE_BYTES);
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, server.serve(transport)).await {
         Ok(Ok(session)) => {
             if let Err(e) = session.waiting().await {

@@ -228,6 +228,7 @@ async fn audited_jamf(
         surface: Surface::Control,
         caller: Some(Arc::clone(caller)),
         client: Some(Implementation::new("latchkey-cli", crate::VERSION)),
+        pin: None,
     };
     services
         .jamf_read(origin, read, &|_| {})
