@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use latchkey_caller::{Caller, Changed, ProcessPin};
+use latchkey_caller::{Caller, ProcessPin};
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
@@ -109,14 +109,10 @@ impl Broker {
         let bridge = std::env::current_exe()
             .map(|exe| exe.with_file_name("latchkey"))
             .unwrap_or_else(|_| PathBuf::from("latchkey"));
-        let mcp = PrivateSocket::bind(mcp)?;
-        // Each message then says who wrote it: only the process that connected may.
-        latchkey_caller::prepare_listener(&mcp.listener)
-            .map_err(Error::io("pass credentials on", &mcp.path))?;
         Ok(Self {
             services,
             bridge: Arc::new(bridge),
-            mcp,
+            mcp: PrivateSocket::bind(mcp)?,
             control: PrivateSocket::bind(control)?,
             _lock: lock,
         })
@@ -156,7 +152,7 @@ impl Broker {
                                 let server = LatchkeyServer::new(services.clone(), Some(Arc::clone(&caller)))
                                     .pinned(Arc::clone(&pin));
                                 serve_connection(server, stream, &pin).await;
-                                refused_writer(&services, &caller, &pin).await;
+                                services.audit.foreign_writer(&caller, &pin).await;
                             }
                             Err(why) => tell_refused(stream, &why).await,
                         }
@@ -200,6 +196,9 @@ impl PrivateSocket {
         // The directory is 0700, so nobody else could connect in the moment before this.
         std::fs::set_permissions(&path, Permissions::from_mode(0o600))
             .map_err(Error::io("set permissions on", &path))?;
+        // Each message then says who wrote it: only the process that connected may.
+        latchkey_caller::prepare_listener(&listener)
+            .map_err(Error::io("pass credentials on", &path))?;
         Ok(Self { path, listener })
     }
 
@@ -271,15 +270,6 @@ async fn admitted(
             services.audit.refused(&caller, &refusal).await;
             Err(format!("Latchkey refused this assistant: {refusal}"))
         }
-    }
-}
-
-/// Records a connection the reader ended because another process wrote on it (a call refused
-/// for a changed caller is recorded by the pipeline).
-async fn refused_writer(services: &Services, caller: &Caller, pin: &ProcessPin) {
-    if let Some(changed @ Changed::ForeignWriter { .. }) = pin.broken() {
-        tracing::warn!("closed the connection of {}: {changed}", caller.describe());
-        services.audit.refused(caller, &changed.to_string()).await;
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -103,6 +104,35 @@ say("status", answer=status(sock, 3))
 say("after", answer=receive(sock))
 "#;
 
+/// `control_exec.py SOCKET PROGRAM REQUEST`: the control socket's twin of `exec_after.py`:
+/// sends REQUEST (one JSON line), then starts PROGRAM running `control_talk.py` in its place.
+const CONTROL_EXEC: &str = r#"
+import os, sys, time
+from mcp_lines import *
+sock = connect(sys.argv[1])
+sock.sendall((sys.argv[3] + "\n").encode())
+say("first", answer=receive(sock))
+os.set_inheritable(sock.fileno(), True)
+talk = os.path.join(os.path.dirname(os.path.abspath(__file__)), "control_talk.py")
+for _ in range(100):
+    try:
+        os.execv(sys.argv[2], [sys.argv[2], talk, str(sock.fileno()), sys.argv[3]])
+    except OSError as e:
+        if e.errno != 26:
+            raise
+        time.sleep(0.01)
+"#;
+
+/// `control_talk.py FD REQUEST`: sends REQUEST again on the inherited connection.
+const CONTROL_TALK: &str = r#"
+import socket, sys
+from mcp_lines import *
+sock = socket.socket(fileno=int(sys.argv[1]))
+sock.settimeout(30)
+sock.sendall((sys.argv[2] + "\n").encode())
+say("second", answer=receive(sock))
+"#;
+
 /// `fork_exec.py SOCKET`: connects, forks; the parent becomes `sleep` (a program the person
 /// would allow) while the child, keeping the socket, talks once it has.
 const FORK_EXEC: &str = r#"
@@ -154,6 +184,8 @@ impl Scripts {
             ("talk.py", TALK),
             ("fork_exec.py", FORK_EXEC),
             ("leave.py", LEAVE),
+            ("control_exec.py", CONTROL_EXEC),
+            ("control_talk.py", CONTROL_TALK),
         ] {
             std::fs::write(dir.join(name), text).unwrap();
         }
@@ -165,7 +197,7 @@ impl Scripts {
     }
 
     /// `python SCRIPT ARGS…` with stdout piped (the script's reports) and stdin piped.
-    fn run(&self, python: &Path, script: &str, args: &[&Path]) -> Script {
+    fn run<A: AsRef<OsStr>>(&self, python: &Path, script: &str, args: &[A]) -> Script {
         let mut command = Command::new(python);
         command.arg(self.path(script)).args(args);
         let mut child = command
@@ -319,6 +351,28 @@ fn issue_12_an_allowed_program_that_starts_another_is_refused_at_its_next_call()
             "{last}"
         );
     }
+}
+
+#[test]
+fn issue_12_a_cli_client_that_starts_another_program_is_refused_its_next_request() {
+    let home = Home::new();
+    let _broker = serve(&home, "approve");
+    let scripts = Scripts::new();
+    let request =
+        serde_json::to_string(&latchkey_broker::control::ControlRequest::Overview).unwrap();
+    let control = home.dir.join("control.sock");
+    let copy = scripts.python_copy();
+    let args = [control.as_os_str(), copy.as_os_str(), OsStr::new(&request)];
+    let mut client = scripts.run(&python(), "control_exec.py", &args);
+    let first = client.answer("first");
+    assert!(first["ok"].is_object(), "{first}");
+    let second = client.answer("second");
+    assert!(
+        second["error"]["message"]
+            .as_str()
+            .is_some_and(|said| said.contains("started another program")),
+        "{second}"
+    );
 }
 
 #[test]
