@@ -25,18 +25,30 @@
 //! - **Pid reuse**: between the connection and the look-up, the peer could exit and its pid be
 //!   given to a new process, which we would then describe. A parent that started after its
 //!   child is recognised as a reused pid and ends the chain. The peer is held by a pidfd
-//!   (Linux: `SO_PEERPIDFD`, which names the process that connected) or its audit token
-//!   (macOS), so [`ProcessPin::check`] finds it gone. On Linux all reads for one process go through one `/proc/PID` directory handle,
+//!   (Linux: `SO_PEERPIDFD`, which names the process that connected; `pidfd_open` before
+//!   Linux 6.5, which does not) or its audit token (macOS), so [`ProcessPin::check`] finds it
+//!   gone. On Linux all reads for one process go through one `/proc/PID` directory handle,
 //!   so a pid reused *during* the reads fails them instead of mixing two processes. On macOS
 //!   the assistant's signature is looked up by pid after the walk, so a pid reused in between
 //!   would lend it the newcomer's signature.
+//! - **Linux cannot tell when a process last started a program.** A process that writes its
+//!   requests, then starts an allowed program at its pid before the broker looks, and leaves
+//!   a child holding the socket to read the answers, is taken for that program: its pid,
+//!   start time and executable are the allowed program's by then, and the bytes were written
+//!   at that pid. macOS closes this: the audit token taken at connect names the image that
+//!   connected.
+//! - **An interpreter's script comes from its arguments**, which the process can rewrite
+//!   (`process.title`, `$0`, `setproctitle`); a program that renames itself so shows no script
+//!   and is named after its launcher. Options this crate does not know end the search for the
+//!   script the same way. Interpreters it does not know (`php`, `lua`, `java -jar`, an
+//!   Electron app run as node) are named by their executable, as any program.
 //! - Processes we may not inspect (non-dumpable on Linux, another user's) end the chain or
 //!   lack an executable.
 //!
-//! The macOS backend (`LOCAL_PEERPID`, `proc_pidinfo`, `proc_pidpath`, the Security
-//! framework's code-signing check) is type-checked on Linux by `../shared/tools/check-macos`
-//! and **has not yet run on a Mac**; the chain and bundle logic it feeds is shared and tested
-//! on Linux.
+//! The macOS backend (`LOCAL_PEERPID`, `LOCAL_PEERTOKEN`, `proc_pidinfo`, `proc_pidpath`,
+//! `KERN_PROCARGS2`, the Security framework's code-signing checks) is type-checked on Linux by
+//! `../shared/tools/check-macos` and **has not yet run on a Mac**; the chain and bundle logic
+//! it feeds is shared and tested on Linux.
 
 use std::fmt;
 use std::io;
