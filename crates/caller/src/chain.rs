@@ -65,6 +65,7 @@ pub(crate) fn build(
         .position(|p| !runs_inline_code(p))
         .map(|i| first + i)
         .or((first < chain.len()).then_some(first));
+    // Pinned: the peer up to the assistant; the peer alone when there is no assistant.
     let named_by = assistant.map_or(walked.len().min(1), |i| i + 1);
     let pinned = walked[..named_by].iter().map(Snapshot::of).collect();
     let caller = Caller {
