@@ -21,6 +21,7 @@ fn call(i: usize) -> Call {
             surface: Surface::Mcp,
             caller: None,
             client: Some(rmcp::model::Implementation::new("bench", "1")),
+            pin: None,
         },
         tool: "jamf_plan_os_update".into(),
         arguments,

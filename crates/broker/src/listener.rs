@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use latchkey_caller::{Caller, ProcessPin};
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::net::{UnixListener, UnixStream};
@@ -150,9 +151,12 @@ impl Broker {
                     let bridge = Arc::clone(&self.bridge);
                     tokio::spawn(async move {
                         match admitted(&services, &stream, &bridge).await {
-                            Ok(caller) => {
-                                let server = LatchkeyServer::new(services, Some(Arc::new(caller)));
-                                serve_connection(server, stream, idle).await;
+                            Ok((caller, pin)) => {
+                                let (caller, pin) = (Arc::new(caller), Arc::new(pin));
+                                let server = LatchkeyServer::new(services.clone(), Some(Arc::clone(&caller)))
+                                    .pinned(Arc::clone(&pin));
+                                serve_connection(server, stream, &pin, idle).await;
+                                services.audit.foreign_writer(&caller, &pin).await;
                             }
                             Err(why) => tell_refused(stream, &why).await,
                         }
@@ -200,6 +204,9 @@ impl PrivateSocket {
         // The directory is 0700, so nobody else could connect in the moment before this.
         std::fs::set_permissions(&path, Permissions::from_mode(0o600))
             .map_err(Error::io("set permissions on", &path))?;
+        // Each message then says who wrote it: only the process that connected may.
+        latchkey_caller::prepare_listener(&listener)
+            .map_err(Error::io("pass credentials on", &path))?;
         Ok(Self { path, listener })
     }
 
@@ -240,26 +247,35 @@ impl Drop for PrivateSocket {
     }
 }
 
-/// Who the peer is, if its assistant may use the broker (asking the person when it is new).
-/// The connection waits meanwhile; a refused one is recorded, and the error is what it is
-/// told (see [`tell_refused`]).
+/// Who the peer is, if its assistant may use the broker (asking the person when it is new),
+/// with the processes it was identified by. The connection waits meanwhile; a refused one is
+/// recorded, and the error is what it is told (see [`tell_refused`]).
 async fn admitted(
     services: &Services,
     stream: &UnixStream,
     bridge: &Path,
-) -> Result<latchkey_caller::Caller, String> {
-    let caller = match latchkey_caller::identify(stream, bridge) {
-        Ok(caller) => caller,
+) -> Result<(Caller, ProcessPin), String> {
+    let (caller, pin) = match latchkey_caller::identify_pinned(stream, bridge) {
+        Ok(identified) => identified,
         Err(e) => {
             tracing::warn!("refused a connection: {e}");
             return Err(format!("Latchkey refused this connection: {e}"));
         }
     };
-    match services.assistants.admit(&caller).await {
-        Ok(_) => Ok(caller),
+    // The look-ups were of the process that connected, unless it is gone or changed already.
+    let admitted = match pin.check() {
+        Ok(()) => services
+            .assistants
+            .admit(&caller)
+            .await
+            .map_err(|r| r.to_string()),
+        Err(changed) => Err(changed.to_string()),
+    };
+    match admitted {
+        Ok(_) => Ok((caller, pin)),
         Err(refusal) => {
             tracing::warn!("refused {}: {refusal}", caller.describe());
-            services.audit.refused(&caller, &refusal.to_string()).await;
+            services.audit.refused(&caller, &refusal).await;
             Err(format!("Latchkey refused this assistant: {refusal}"))
         }
     }
@@ -310,11 +326,17 @@ async fn tell_refused(stream: UnixStream, why: &str) {
     let _ = write.shutdown().await;
 }
 
-/// Serves one MCP session until the client hangs up or has been quiet for `idle`.
-async fn serve_connection(server: LatchkeyServer, stream: UnixStream, idle: Duration) {
+/// Serves one MCP session until the client hangs up, has been quiet for `idle`, or is found
+/// changed (see [`ProcessPin`]).
+async fn serve_connection(
+    server: LatchkeyServer,
+    stream: UnixStream,
+    pin: &Arc<ProcessPin>,
+    idle: Duration,
+) {
     let (read, write) = stream.into_split();
     let activity = Activity::now();
-    let transport = AsyncRwTransport::new_server(activity.noting(read), write)
+    let transport = AsyncRwTransport::new_server(activity.noting(pin.reader(read)), write)
         .with_max_line_length(MAX_LINE_BYTES);
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, server.serve(transport)).await {
         Ok(Ok(session)) => {

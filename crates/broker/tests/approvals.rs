@@ -20,6 +20,7 @@ fn call(serials: &[&str]) -> Call {
             surface: Surface::Mcp,
             caller: None,
             client: Some(rmcp::model::Implementation::new("claude-code", "2.1")),
+            pin: None,
         },
         tool: "jamf_plan_os_update".into(),
         arguments,

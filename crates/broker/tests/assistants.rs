@@ -282,6 +282,7 @@ fn claude(team_id: Option<&str>) -> Caller {
         pid: 4242,
         executable: Some(app.join("Contents/MacOS/Claude")),
         name: "Claude".to_owned(),
+        script: None,
     };
     Caller {
         uid: 501,

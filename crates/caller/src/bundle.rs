@@ -197,6 +197,7 @@ mod tests {
             pid,
             executable: Some(PathBuf::from(exe)),
             name: String::new(),
+            script: None,
         };
         let chain = [
             p(3, "/Users/me/.local/share/claude/versions/2.1.3"),

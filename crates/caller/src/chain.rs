@@ -1,20 +1,17 @@
 //! From the peer's pid to a [`Caller`]: walk the parents, skip the bridge, pick the assistant.
 //! No I/O here: the platform's look-up is passed in, so the rules are tested with tables.
 
+use std::ffi::OsString;
 use std::path::Path;
 
-use crate::{AppInfo, Caller, CodeSignature, ProcessInfo};
+use crate::pin::Snapshot;
+use crate::platform::ExecutableId;
+use crate::{AppInfo, Caller, CodeSignature, ProcessInfo, interpreter};
 
 /// The most processes a chain holds, the peer included. Real chains are short (assistant,
 /// maybe a shell or two, the app, launchd or a session manager); this bounds a walk through
 /// a parent loop that reused pids could make.
 pub const MAX_DEPTH: usize = 32;
-
-/// Shells are how an assistant starts a program, not who the assistant is: `sh -c`
-/// between Claude Desktop and the bridge must not make "sh" the caller.
-const SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh",
-];
 
 /// What the platform knows of one process.
 #[derive(Debug)]
@@ -26,6 +23,25 @@ pub(crate) struct Proc {
     pub uid: u32,
     /// When it started, in platform units; only compared with another process's.
     pub started: u64,
+    /// What it runs, to tell later whether it still runs that.
+    pub image: Image,
+}
+
+/// What a process runs: its executable file and, for an interpreter, the script argument as
+/// it was given (the resolved path depends on the working directory, which may change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Image {
+    /// Linux: the running executable's device and inode; macOS: its path.
+    pub executable: Option<ExecutableId>,
+    pub script_argument: Option<OsString>,
+}
+
+/// A [`Caller`] and the processes it was named by (the peer up to the assistant), as they
+/// were when looked up.
+#[derive(Debug)]
+pub(crate) struct Built {
+    pub caller: Caller,
+    pub pinned: Vec<Snapshot>,
 }
 
 /// A [`Caller`] from the peer's credentials, the platform's look-up of one process, its way
@@ -39,16 +55,20 @@ pub(crate) fn build(
     process: impl FnMut(u32) -> Option<Proc>,
     app: impl FnOnce(&[ProcessInfo]) -> Option<AppInfo>,
     signature: impl FnOnce(u32) -> Option<CodeSignature>,
-) -> Caller {
-    let chain = pid.map(|pid| walk(uid, pid, process)).unwrap_or_default();
+) -> Built {
+    let walked = pid.map(|pid| walk(uid, pid, process)).unwrap_or_default();
+    let chain: Vec<ProcessInfo> = walked.iter().map(|p| p.info.clone()).collect();
     let via_bridge = chain.first().and_then(|p| p.executable.as_deref()) == Some(bridge);
     let first = usize::from(via_bridge);
     let assistant = chain[first..]
         .iter()
-        .position(|p| !is_shell(p))
+        .position(|p| !runs_inline_code(p))
         .map(|i| first + i)
         .or((first < chain.len()).then_some(first));
-    Caller {
+    // Pinned: the peer up to the assistant; the peer alone when there is no assistant.
+    let named_by = assistant.map_or(walked.len().min(1), |i| i + 1);
+    let pinned = walked[..named_by].iter().map(Snapshot::of).collect();
+    let caller = Caller {
         uid,
         pid,
         via_bridge,
@@ -56,11 +76,12 @@ pub(crate) fn build(
         app: assistant.and_then(|i| app(&chain[i..])),
         signature: assistant.and_then(|i| signature(chain[i].pid)),
         chain,
-    }
+    };
+    Built { caller, pinned }
 }
 
 /// The peer and its ancestors of the same uid, up to (not including) pid 1.
-fn walk(uid: u32, peer: u32, mut lookup: impl FnMut(u32) -> Option<Proc>) -> Vec<ProcessInfo> {
+fn walk(uid: u32, peer: u32, mut lookup: impl FnMut(u32) -> Option<Proc>) -> Vec<Proc> {
     let mut chain = Vec::new();
     let mut pid = peer;
     let mut child_started = None;
@@ -76,15 +97,19 @@ fn walk(uid: u32, peer: u32, mut lookup: impl FnMut(u32) -> Option<Proc>) -> Vec
         }
         pid = process.ppid;
         child_started = Some(process.started);
-        chain.push(process.info);
+        chain.push(process);
     }
     chain
 }
 
-/// By the executable's file name, not the process's name, which any program can set.
-fn is_shell(p: &ProcessInfo) -> bool {
-    let file_name = p.executable.as_deref().and_then(Path::file_name);
-    file_name.is_some_and(|name| SHELLS.iter().any(|shell| name == *shell))
+/// An interpreter running no script (`sh -c`, `python3 -c`, a REPL) is how its launcher runs
+/// something, not who asks: the launcher is named instead. Judged by the executable's file
+/// name, not the process's name, which any program can set.
+pub(crate) fn runs_inline_code(p: &ProcessInfo) -> bool {
+    p.script.is_none()
+        && p.executable
+            .as_deref()
+            .is_some_and(interpreter::is_interpreter)
 }
 
 #[cfg(test)]
@@ -106,17 +131,32 @@ mod tests {
         move |pid| {
             let (ppid, uid, started, exe) = map.get(&pid)?.clone();
             let name = exe.rsplit('/').next().unwrap_or_default().to_string();
-            let info = ProcessInfo {
-                pid,
-                executable: Some(PathBuf::from(exe)),
-                name,
-            };
-            Some(Proc {
-                info,
-                ppid,
-                uid,
-                started,
-            })
+            Some(proc(pid, ppid, uid, started, &exe, &name))
+        }
+    }
+
+    /// One process; an interpreter's script is what follows a space in `exe`
+    /// (`"/usr/bin/python3 /home/me/tool.py"`).
+    fn proc(pid: u32, ppid: u32, uid: u32, started: u64, exe: &str, name: &str) -> Proc {
+        let (exe, script) = match exe.split_once(' ') {
+            Some((exe, script)) => (exe, Some(PathBuf::from(script))),
+            None => (exe, None),
+        };
+        let info = ProcessInfo {
+            pid,
+            executable: Some(PathBuf::from(exe)),
+            name: name.to_owned(),
+            script: script.clone(),
+        };
+        Proc {
+            info,
+            ppid,
+            uid,
+            started,
+            image: Image {
+                executable: None,
+                script_argument: script.map(Into::into),
+            },
         }
     }
 
@@ -148,6 +188,10 @@ mod tests {
     }
 
     fn caller(rows: &[(u32, u32, u32, u64, &str)]) -> Caller {
+        built(rows).caller
+    }
+
+    fn built(rows: &[(u32, u32, u32, u64, &str)]) -> Built {
         build(
             ME,
             Some(rows[0].0),
@@ -161,7 +205,7 @@ mod tests {
     #[test]
     fn walks_up_to_but_not_including_pid_1() {
         let c = caller(&[
-            (30, 20, ME, 3, "/bin/python3"),
+            (30, 20, ME, 3, "/bin/claude"),
             (20, 1, ME, 2, "/bin/app"),
             (1, 0, ME, 0, "/sbin/launchd"),
         ]);
@@ -196,7 +240,8 @@ mod tests {
             table(&[(20, 1, ME, 2, "/bin/app")]),
             app,
             signature,
-        );
+        )
+        .caller;
         assert!(c.chain.is_empty());
         assert_eq!(c.pid, Some(30));
     }
@@ -221,7 +266,7 @@ mod tests {
         let c = caller(&[
             (40, 30, ME, 4, BRIDGE),
             (30, 20, ME, 3, "/bin/zsh"),
-            (20, 10, ME, 2, "/opt/node"),
+            (20, 10, ME, 2, "/opt/agent"),
             (10, 1, ME, 1, "/x/Cursor"),
         ]);
         assert!(c.via_bridge);
@@ -248,7 +293,7 @@ mod tests {
 
     #[test]
     fn the_bridge_is_only_skipped_as_the_peer() {
-        let c = caller(&[(40, 30, ME, 4, "/bin/python3"), (30, 1, ME, 3, BRIDGE)]);
+        let c = caller(&[(40, 30, ME, 4, "/bin/agent"), (30, 1, ME, 3, BRIDGE)]);
         assert!(!c.via_bridge);
         assert_eq!(c.assistant.map(|p| p.pid), Some(40));
     }
@@ -261,19 +306,9 @@ mod tests {
             } else {
                 "/bin/claude"
             };
-            let info = ProcessInfo {
-                pid,
-                executable: Some(exe.into()),
-                name: "sh".into(),
-            };
-            Some(Proc {
-                info,
-                ppid: pid - 10,
-                uid: ME,
-                started: 0,
-            })
+            Some(proc(pid, pid - 10, ME, 0, exe, "sh"))
         };
-        let c = build(ME, Some(30), Path::new(BRIDGE), lookup, app, signature);
+        let c = build(ME, Some(30), Path::new(BRIDGE), lookup, app, signature).caller;
         assert_eq!(c.assistant.map(|p| p.pid), Some(30));
     }
 
@@ -282,7 +317,7 @@ mod tests {
         let bridge = "/Apps/Latchkey/latchkey";
         let rows = [
             (40, 30, ME, 4, bridge),
-            (30, 20, ME, 3, "/opt/node"),
+            (30, 20, ME, 3, "/opt/agent"),
             (20, 1, ME, 2, "/Apps/Cursor"),
         ];
         let c = build(
@@ -292,7 +327,8 @@ mod tests {
             table(&rows),
             app,
             signature,
-        );
+        )
+        .caller;
         assert_eq!(c.app.map(|a| a.name), Some("Cursor".to_string()));
         let no_assistant = build(
             ME,
@@ -301,7 +337,8 @@ mod tests {
             table(&rows[..1]),
             app,
             signature,
-        );
+        )
+        .caller;
         assert_eq!(no_assistant.app, None);
     }
 
@@ -315,5 +352,59 @@ mod tests {
         assert_eq!(c.team_id(), Some("TEAM20"));
         let orphan = caller(&[(40, 30, ME, 4, BRIDGE), (30, 1, 0, 3, "/usr/sbin/sshd")]);
         assert_eq!(orphan.signature, None, "no assistant, nothing to check");
+    }
+
+    #[test]
+    fn an_interpreter_running_a_script_is_the_assistant() {
+        let c = caller(&[
+            (40, 30, ME, 4, BRIDGE),
+            (30, 20, ME, 3, "/usr/bin/python3.11 /home/me/tool.py"),
+            (20, 1, ME, 2, "/opt/claude"),
+        ]);
+        let assistant = c.assistant.unwrap();
+        assert_eq!(assistant.pid, 30);
+        assert_eq!(
+            assistant.script.as_deref(),
+            Some(Path::new("/home/me/tool.py"))
+        );
+    }
+
+    #[test]
+    fn interpreters_running_inline_code_are_named_after_their_launcher() {
+        let c = caller(&[
+            (40, 30, ME, 4, "/usr/bin/python3.11"),
+            (30, 20, ME, 3, "/usr/bin/node"),
+            (20, 10, ME, 2, "/bin/bash"),
+            (10, 1, ME, 1, "/opt/claude"),
+        ]);
+        assert!(!c.via_bridge);
+        assert_eq!(c.assistant.map(|p| p.pid), Some(10));
+    }
+
+    #[test]
+    fn with_nobody_else_an_interpreter_running_inline_code_is_the_assistant() {
+        let c = caller(&[(40, 1, ME, 4, "/usr/bin/python3.11")]);
+        let assistant = c.assistant.unwrap();
+        assert_eq!((assistant.pid, assistant.script), (40, None));
+    }
+
+    #[test]
+    fn the_processes_from_the_peer_to_the_assistant_are_pinned() {
+        let pinned = |rows: &[(u32, u32, u32, u64, &str)]| -> Vec<u32> {
+            built(rows).pinned.iter().map(|s| s.pid).collect()
+        };
+        let rows = [
+            (40, 30, ME, 4, BRIDGE),
+            (30, 20, ME, 3, "/bin/zsh"),
+            (20, 10, ME, 2, "/opt/claude"),
+            (10, 1, ME, 1, "/x/Terminal"),
+        ];
+        assert_eq!(pinned(&rows), [40, 30, 20]);
+        assert_eq!(pinned(&rows[2..]), [20]);
+        assert_eq!(
+            pinned(&[(40, 30, ME, 4, BRIDGE), (30, 1, 0, 3, "/usr/sbin/sshd")]),
+            [40],
+            "no assistant: the peer alone"
+        );
     }
 }

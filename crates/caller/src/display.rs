@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::{Caller, ProcessInfo};
+use crate::{Caller, ProcessInfo, chain};
 
 pub(crate) fn caller(caller: &Caller, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let Some(assistant) = &caller.assistant else {
@@ -29,11 +29,18 @@ pub(crate) fn caller(caller: &Caller, f: &mut fmt::Formatter<'_>) -> fmt::Result
     }
 }
 
-/// `name (/path/to/exe, pid 123)`.
+/// `name (/path/to/exe, pid 123)`; an interpreter says what it runs:
+/// `python3 running /home/me/tool.py (/usr/bin/python3.11, pid 123)`.
 fn process(p: &ProcessInfo, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}", Clean(&p.name))?;
+    match &p.script {
+        Some(script) => write!(f, " running {}", path(script))?,
+        None if chain::runs_inline_code(p) => write!(f, " running code that is in no file")?,
+        None => {}
+    }
     match &p.executable {
-        Some(exe) => write!(f, "{} ({}, pid {})", Clean(&p.name), path(exe), p.pid),
-        None => write!(f, "{} (executable unknown, pid {})", Clean(&p.name), p.pid),
+        Some(exe) => write!(f, " ({}, pid {})", path(exe), p.pid),
+        None => write!(f, " (executable unknown, pid {})", p.pid),
     }
 }
 
@@ -87,6 +94,7 @@ mod tests {
             pid,
             executable: exe.map(PathBuf::from),
             name: name.to_string(),
+            script: None,
         }
     }
 
@@ -159,14 +167,14 @@ mod tests {
     #[test]
     fn linux_callers_are_their_executable() {
         let c = caller(
-            vec![process(42, Some("/usr/bin/python3.11"), "python3")],
+            vec![process(42, Some("/opt/agent/bin/agent-1.2"), "agent")],
             0,
             None,
         );
-        assert_eq!(c.describe(), "python3 (/usr/bin/python3.11, pid 42)");
+        assert_eq!(c.describe(), "agent (/opt/agent/bin/agent-1.2, pid 42)");
         assert_eq!(
             c.assistant_executable(),
-            Some(PathBuf::from("/usr/bin/python3.11").as_path())
+            Some(PathBuf::from("/opt/agent/bin/agent-1.2").as_path())
         );
     }
 
@@ -220,6 +228,56 @@ mod tests {
         assert_eq!(
             serde_json::from_value::<Caller>(before_signatures).unwrap(),
             c
+        );
+    }
+
+    #[test]
+    fn an_interpreter_says_what_it_runs_and_is_remembered_by_its_script() {
+        let mut python = process(42, Some("/usr/bin/python3.11"), "python3");
+        python.script = Some(PathBuf::from("/home/me/tool.py"));
+        let c = caller(vec![python], 0, None);
+        assert_eq!(
+            c.describe(),
+            "python3 running /home/me/tool.py (/usr/bin/python3.11, pid 42)"
+        );
+        assert_eq!(
+            c.assistant_executable(),
+            Some(PathBuf::from("/home/me/tool.py").as_path())
+        );
+        assert_eq!(
+            c.interpreter(),
+            Some(PathBuf::from("/usr/bin/python3.11").as_path())
+        );
+        assert!(!c.runs_inline_code());
+
+        let bare = caller(
+            vec![process(43, Some("/usr/bin/python3.11"), "python3")],
+            0,
+            None,
+        );
+        assert_eq!(
+            bare.describe(),
+            "python3 running code that is in no file (/usr/bin/python3.11, pid 43)"
+        );
+        assert!(bare.runs_inline_code());
+        assert_eq!(bare.interpreter(), None);
+    }
+
+    #[test]
+    fn an_interpreter_inside_an_app_is_still_remembered_by_its_script() {
+        let node = "/Applications/Cursor.app/Contents/Resources/node";
+        let mut p = process(42, Some(node), "node");
+        p.script = Some(PathBuf::from("/Users/me/agent.js"));
+        let c = caller(vec![p], 0, Some("/Applications/Cursor.app"));
+        assert_eq!(
+            c.assistant_executable(),
+            Some(PathBuf::from("/Users/me/agent.js").as_path())
+        );
+        assert_eq!(
+            c.describe(),
+            format!(
+                "node running /Users/me/agent.js ({node}, pid 42) in Cursor (/Applications/Cursor.app)"
+            )
         );
     }
 }

@@ -3,7 +3,14 @@
 //! `latchkey mcp`) and, on macOS, the app bundle around it.
 //!
 //! The broker uses a [`Caller`] to name the client in approval prompts and the audit log, and
-//! [`Caller::assistant_executable`] as the key of the "allowed assistants" list.
+//! [`Caller::assistant_executable`] as the key of the "allowed assistants" list. An
+//! interpreter (`python3`, `node`, `sh`, …) is never named by itself: by the script it runs
+//! (`python3 running /home/me/tool.py`), or, running inline code, after its launcher.
+//!
+//! [`identify_pinned`] also returns a [`ProcessPin`]: the processes the caller was named by, so
+//! that every call can check they still run what they ran at connect (a process that connects
+//! and then starts an allowed program is not that program), and a reader that refuses bytes
+//! another process wrote on the connection (Linux).
 //!
 //! This is **identification, not authentication**. Any process of the same user can make
 //! itself look like another one (run a copy of an app from its own folder, inject into a
@@ -12,23 +19,36 @@
 //! apart; that still does not prove the process acting is that code. It tells the human which
 //! program asked; the presence check is what keeps a process from approving.
 //!
-//! Known limits, all of which end in a vaguer caller rather than an error or a panic:
+//! Known limits, all of which end in a vaguer caller (or a refused call) rather than a panic:
 //! - **The peer may be gone** by the time we look: [`Caller::pid`] is kept, the chain is empty.
 //!   An exited but unreaped peer (a zombie) still has a name and parents, but no executable.
 //! - **Pid reuse**: between the connection and the look-up, the peer could exit and its pid be
 //!   given to a new process, which we would then describe. A parent that started after its
-//!   child is recognised as a reused pid and ends the chain; the peer has nothing to compare
-//!   with. On Linux all reads for one process go through one `/proc/PID` directory handle,
+//!   child is recognised as a reused pid and ends the chain. The peer is held by a pidfd
+//!   (Linux: `SO_PEERPIDFD`, which names the process that connected; `pidfd_open` before
+//!   Linux 6.5, which does not) or its audit token (macOS), so [`ProcessPin::check`] finds it
+//!   gone. On Linux all reads for one process go through one `/proc/PID` directory handle,
 //!   so a pid reused *during* the reads fails them instead of mixing two processes. On macOS
 //!   the assistant's signature is looked up by pid after the walk, so a pid reused in between
 //!   would lend it the newcomer's signature.
+//! - **Linux cannot tell when a process last started a program.** A process that writes its
+//!   requests, then starts an allowed program at its pid before the broker looks, and leaves
+//!   a child holding the socket to read the answers, is taken for that program: its pid,
+//!   start time and executable are the allowed program's by then, and the bytes were written
+//!   at that pid. macOS closes this: the audit token taken at connect names the image that
+//!   connected.
+//! - **An interpreter's script comes from its arguments**, which the process can rewrite
+//!   (`process.title`, `$0`, `setproctitle`); a program that renames itself so shows no script
+//!   and is named after its launcher. Options this crate does not know end the search for the
+//!   script the same way. Interpreters it does not know (`php`, `lua`, `java -jar`, an
+//!   Electron app run as node) are named by their executable, as any program.
 //! - Processes we may not inspect (non-dumpable on Linux, another user's) end the chain or
 //!   lack an executable.
 //!
-//! The macOS backend (`LOCAL_PEERPID`, `proc_pidinfo`, `proc_pidpath`, the Security
-//! framework's code-signing check) is type-checked on Linux by `../shared/tools/check-macos`
-//! and **has not yet run on a Mac**; the chain and bundle logic it feeds is shared and tested
-//! on Linux.
+//! The macOS backend (`LOCAL_PEERPID`, `LOCAL_PEERTOKEN`, `proc_pidinfo`, `proc_pidpath`,
+//! `KERN_PROCARGS2`, the Security framework's code-signing checks) is type-checked on Linux by
+//! `../shared/tools/check-macos` and **has not yet run on a Mac**; the chain and bundle logic
+//! it feeds is shared and tested on Linux.
 
 use std::fmt;
 use std::io;
@@ -42,6 +62,8 @@ use tokio::net::UnixStream;
 mod bundle;
 mod chain;
 mod display;
+mod interpreter;
+mod pin;
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod platform;
@@ -50,6 +72,7 @@ mod platform;
 mod platform;
 
 pub use chain::MAX_DEPTH;
+pub use pin::{Changed, PinnedReader, ProcessPin};
 
 /// Who is calling, as far as the OS can tell. See the crate docs for what this cannot prove.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +112,11 @@ pub struct ProcessInfo {
     /// The kernel's short name for it: `comm` on Linux (at most 15 bytes, the name it was
     /// started by, e.g. `claude` for a versioned binary behind a symlink), `p_name` on macOS.
     pub name: String,
+    /// For an interpreter (`python3`, `node`, `sh`, …): the script it runs (absolute, symlinks
+    /// resolved), from its arguments; `None` for inline code, stdin or a module, and for
+    /// every other program.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<PathBuf>,
 }
 
 /// A macOS application bundle.
@@ -130,18 +158,42 @@ pub enum Error {
 pub fn identify(stream: &UnixStream, bridge: &Path) -> Result<Caller, Error> {
     let cred = stream.peer_cred().map_err(Error::PeerCredentials)?;
     let pid = platform::peer_pid(stream, &cred);
+    Ok(build(cred.uid(), pid, bridge).caller)
+}
+
+/// [`identify`], and the [`ProcessPin`] to check at every call that the caller is still the
+/// processes it was named by. Check the pin once before trusting the caller: that shows the
+/// look-ups were of the process that connected. Its [`ProcessPin::reader`] is the one to read
+/// the connection with.
+pub fn identify_pinned(stream: &UnixStream, bridge: &Path) -> Result<(Caller, ProcessPin), Error> {
+    let cred = stream.peer_cred().map_err(Error::PeerCredentials)?;
+    let pid = platform::peer_pid(stream, &cred);
+    // Held before the look-ups, so that the check after them shows they were of this process.
+    let peer = pid.and_then(|pid| platform::peer(stream, pid));
+    let built = build(cred.uid(), pid, bridge);
+    Ok((built.caller, ProcessPin::new(pid, peer, built.pinned)))
+}
+
+/// Makes a listening socket ready for [`identify_pinned`]'s reader: on Linux each message then
+/// carries its writer's credentials (`SO_PASSCRED`, inherited by accepted sockets, and given
+/// also to what was sent before the accept).
+pub fn prepare_listener(listener: &tokio::net::UnixListener) -> io::Result<()> {
+    platform::prepare_listener(listener)
+}
+
+fn build(uid: u32, pid: Option<u32>, bridge: &Path) -> chain::Built {
     // Executables are reported with symlinks resolved, so compare against the resolved path.
     let bridge = bridge
         .canonicalize()
         .unwrap_or_else(|_| bridge.to_path_buf());
-    Ok(chain::build(
-        cred.uid(),
+    chain::build(
+        uid,
         pid,
         &bridge,
         platform::process,
         platform::app_for,
         platform::signature,
-    ))
+    )
 }
 
 impl Caller {
@@ -150,15 +202,34 @@ impl Caller {
         self.chain.first().filter(|p| Some(p.pid) == self.pid)
     }
 
-    /// What the allow-list remembers: the app bundle when the assistant lives inside it
-    /// (Claude Desktop, Cursor's own agent), otherwise the assistant's executable (Claude
-    /// Code's `claude` — also when it runs in a terminal inside an app such as VS Code, which
-    /// [`Caller::app`] still names). `None` when neither is known.
+    /// What the allow-list remembers: the script, when the assistant is an interpreter running
+    /// one (its [`Caller::interpreter`] is remembered with it); the app bundle when the
+    /// assistant lives inside it (Claude Desktop, Cursor's own agent); otherwise the
+    /// assistant's executable (Claude Code's `claude` — also when it runs in a terminal inside
+    /// an app such as VS Code, which [`Caller::app`] still names). `None` when none is known.
     pub fn assistant_executable(&self) -> Option<&Path> {
+        let assistant = self.assistant.as_ref()?;
+        if let Some(script) = &assistant.script {
+            return Some(script);
+        }
         match &self.app {
             Some(app) if self.app_hosts_assistant() => Some(&app.path),
-            _ => self.assistant.as_ref()?.executable.as_deref(),
+            _ => assistant.executable.as_deref(),
         }
+    }
+
+    /// The interpreter's executable, when the assistant is an interpreter running a script.
+    pub fn interpreter(&self) -> Option<&Path> {
+        let assistant = self.assistant.as_ref()?;
+        assistant.script.as_ref()?;
+        assistant.executable.as_deref()
+    }
+
+    /// Whether the assistant is an interpreter running no script (inline code, stdin, a
+    /// module) with no launcher to name instead: such a caller is never allowed, since the
+    /// interpreter alone says nothing of the code it runs.
+    pub fn runs_inline_code(&self) -> bool {
+        self.assistant.as_ref().is_some_and(chain::runs_inline_code)
     }
 
     /// The team id of the assistant's valid code signature (macOS only): what the allow-list
@@ -177,10 +248,14 @@ impl Caller {
     /// Whether [`Caller::app`] is the bundle the assistant's own executable lives in.
     fn app_hosts_assistant(&self) -> bool {
         match (&self.app, &self.assistant) {
-            (Some(app), Some(assistant)) => assistant
-                .executable
-                .as_deref()
-                .is_some_and(|exe| exe.starts_with(&app.path)),
+            // An interpreter inside an app runs whatever script it is given.
+            (Some(app), Some(assistant)) => {
+                assistant.script.is_none()
+                    && assistant
+                        .executable
+                        .as_deref()
+                        .is_some_and(|exe| exe.starts_with(&app.path))
+            }
             _ => false,
         }
     }

@@ -1,6 +1,8 @@
 //! `identify` against real processes on a real unix socket (Linux): the test process itself,
-//! Debian's python3 under `sh`, a copy of python3 playing the `latchkey mcp` bridge, and peers
-//! that exited before we looked. Nothing is mocked: the peers are ordinary child processes.
+//! Debian's python3 under `sh` and running a script, a copy of python3 playing the `latchkey
+//! mcp` bridge, and peers that exited before we looked; and the [`ProcessPin`] of a peer that
+//! then starts another program, exits, or forks a child that writes on its socket. Nothing is
+//! mocked: the peers are ordinary child processes.
 #![cfg(target_os = "linux")]
 
 use std::os::unix::fs::PermissionsExt;
@@ -9,7 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use latchkey_caller::{Caller, identify};
+use std::io::Write;
+use std::sync::Arc;
+
+use latchkey_caller::{Caller, Changed, ProcessPin, identify, identify_pinned};
+use tokio::io::AsyncReadExt;
 use tokio::net::{UnixListener, UnixStream};
 
 /// Debian's python3, which runs from a copy too (its standard library is found via /usr).
@@ -18,6 +24,34 @@ const PYTHON: &str = "/usr/bin/python3";
 const HOLD: &str = "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nsys.stdin.read()\n";
 /// Connects to argv[1] and exits at once.
 const LEAVE: &str = "import socket, sys\nsocket.socket(socket.AF_UNIX).connect(sys.argv[1])\n";
+/// Connects to argv[1]; at a line on stdin, starts argv[2] (a python) in its place, retrying
+/// "text file busy" (see [`Peer::spawn`]).
+const EXEC: &str = r#"
+import errno, os, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+sys.stdin.readline()
+for _ in range(100):
+    try:
+        os.execv(sys.argv[2], [sys.argv[2], "-c", "import sys; sys.stdin.read()"])
+    except OSError as e:
+        if e.errno != errno.ETXTBSY:
+            raise
+        time.sleep(0.01)
+"#;
+/// Connects to argv[1] and writes a line; at a line on stdin, forks a child that writes one.
+const FORK: &str = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"mine\n")
+sys.stdin.readline()
+if os.fork() == 0:
+    s.sendall(b"theirs\n")
+    os._exit(0)
+os.wait()
+sys.stdin.read()
+"#;
 /// No process runs this: for tests without a bridge.
 const NO_BRIDGE: &str = "/nonexistent/latchkey";
 
@@ -33,6 +67,7 @@ impl Socket {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().canonicalize().unwrap().join("mcp.sock");
         let listener = UnixListener::bind(&path).unwrap();
+        latchkey_caller::prepare_listener(&listener).unwrap();
         Socket {
             dir,
             path,
@@ -174,17 +209,124 @@ async fn a_child_under_a_shell_and_the_chain_up_to_us() {
     assert_eq!(caller.pid, Some(py.pid));
     assert_eq!(py.executable.as_deref(), Some(python().as_path()));
     assert!(py.name.starts_with("python3"), "{py:?}");
+    assert_eq!(py.script, None, "python3 -c runs no script");
     assert_eq!((shell.pid, shell.name.as_str()), (sh.pid(), "sh"));
     assert_eq!(
         (us.pid, us.executable.as_deref()),
         (std::process::id(), Some(our_exe().as_path()))
     );
-    assert_eq!(caller.assistant.as_ref(), Some(py));
+    // Inline code under a shell: named after the program that started them, us.
+    assert_eq!(caller.assistant.as_ref(), Some(us));
+    assert!(!caller.runs_inline_code());
+}
+
+#[tokio::test]
+async fn a_python3_script_is_named_by_its_script() {
+    let socket = Socket::new();
+    let script = socket.dir.path().canonicalize().unwrap().join("hold.py");
+    std::fs::write(&script, HOLD).unwrap();
+    // A relative path, from the script's working directory; `-u` is an option, not the script.
+    let mut command = Command::new(python());
+    command
+        .args(["-u", "hold.py"])
+        .arg(&socket.path)
+        .current_dir(socket.dir.path());
+    let peer = Peer::spawn(&mut command);
+    let caller = identify(&socket.accept().await, Path::new(NO_BRIDGE)).unwrap();
+
+    let assistant = caller.assistant.as_ref().unwrap();
+    assert_eq!(assistant.pid, peer.pid());
+    assert_eq!(assistant.script.as_deref(), Some(script.as_path()));
+    assert_eq!(caller.assistant_executable(), Some(script.as_path()));
+    assert_eq!(caller.interpreter(), Some(python().as_path()));
     assert!(
-        caller.describe().starts_with("python3"),
+        caller.describe().contains(&format!(
+            "running {} ({}, pid ",
+            script.display(),
+            python().display()
+        )),
         "{}",
         caller.describe()
     );
+}
+
+/// The peer connected to `socket`, pinned, and checked once as the broker does at connect.
+async fn pinned(socket: &Socket) -> (UnixStream, Caller, Arc<ProcessPin>) {
+    let stream = socket.accept().await;
+    let (caller, pin) = identify_pinned(&stream, Path::new(NO_BRIDGE)).unwrap();
+    (stream, caller, Arc::new(pin))
+}
+
+#[tokio::test]
+async fn the_pin_breaks_when_the_peer_starts_another_program() {
+    let socket = Socket::new();
+    let copy = socket.path.with_file_name("python3-copy");
+    std::fs::copy(python(), &copy).unwrap();
+    let mut command = python_command(&python(), EXEC, &socket);
+    command.arg(&copy);
+    let mut peer = Peer::spawn(&mut command);
+    let (_stream, caller, pin) = pinned(&socket).await;
+    assert_eq!(pin.check(), Ok(()), "{caller:#?}");
+    assert_eq!(pin.check(), Ok(()));
+
+    writeln!(peer.0.stdin.as_mut().unwrap()).unwrap();
+    wait_for_exe(peer.pid(), &copy);
+    let changed = pin.check().unwrap_err();
+    assert!(
+        matches!(&changed, Changed::Executed { pid, was } if *pid == peer.pid() && was.contains(&*python().to_string_lossy())),
+        "{changed:?}"
+    );
+    assert_eq!(
+        pin.check(),
+        Err(changed.clone()),
+        "a broken pin stays broken"
+    );
+    assert_eq!(pin.broken(), Some(changed));
+}
+
+#[tokio::test]
+async fn the_pin_breaks_when_the_peer_exits() {
+    let socket = Socket::new();
+    let mut peer = Peer::spawn(&mut python_command(&python(), EXEC, &socket));
+    let (_stream, _caller, pin) = pinned(&socket).await;
+    assert_eq!(pin.check(), Ok(()));
+    peer.0.kill().unwrap();
+    peer.0.wait().unwrap();
+    assert_eq!(pin.check(), Err(Changed::Gone { pid: peer.pid() }));
+
+    // Gone before it was even looked at: the pidfd from SO_PEERPIDFD names the process that
+    // connected, not whoever has its pid now.
+    let mut leaver = Peer::spawn(&mut python_command(&python(), LEAVE, &socket));
+    let stream = socket.accept().await;
+    assert!(leaver.0.wait().unwrap().success());
+    let (_caller, pin) = identify_pinned(&stream, Path::new(NO_BRIDGE)).unwrap();
+    assert_eq!(pin.check(), Err(Changed::Gone { pid: leaver.pid() }));
+}
+
+#[tokio::test]
+async fn bytes_another_process_writes_end_the_connection() {
+    let socket = Socket::new();
+    let mut peer = Peer::spawn(&mut python_command(&python(), FORK, &socket));
+    let (stream, _caller, pin) = pinned(&socket).await;
+    let (read, _write) = stream.into_split();
+    let mut reader = pin.reader(read);
+    let mut mine = [0u8; 5];
+    reader.read_exact(&mut mine).await.unwrap();
+    assert_eq!(&mine, b"mine\n", "the peer's own bytes pass");
+
+    writeln!(peer.0.stdin.as_mut().unwrap()).unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut rest));
+    read.await.expect("the reader ends").unwrap();
+    assert!(rest.is_empty(), "not a byte of the child's: {rest:?}");
+    match pin.broken() {
+        Some(Changed::ForeignWriter { pid, writer }) => {
+            assert_eq!(pid, peer.pid());
+            assert!(writer != 0 && writer != pid, "{writer}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(pin.check().is_err(), "calls are refused too");
 }
 
 #[tokio::test]
@@ -318,6 +460,19 @@ fn wait_for_zombie(pid: u32) {
             return;
         }
         assert!(Instant::now() < deadline, "pid {pid} did not exit: {stat}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until `pid` runs `exe`.
+fn wait_for_exe(pid: u32, exe: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .as_deref()
+        != Some(exe)
+    {
+        assert!(Instant::now() < deadline, "pid {pid} never ran {exe:?}");
         std::thread::sleep(Duration::from_millis(10));
     }
 }

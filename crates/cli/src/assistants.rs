@@ -51,8 +51,12 @@ pub async fn run(args: AssistantsArgs) -> anyhow::Result<ExitCode> {
                         .team_id
                         .map(|team| format!("  team {team}"))
                         .unwrap_or_default();
+                    let interpreter = a
+                        .interpreter
+                        .map(|i| format!("  run by {}", display_safe(&i.to_string_lossy())))
+                        .unwrap_or_default();
                     println!(
-                        "{verdict:<8} {}  {}{team}  last seen {}",
+                        "{verdict:<8} {}  {}{interpreter}{team}  last seen {}",
                         display_safe(&a.name),
                         display_safe(&a.path.to_string_lossy()),
                         a.last_seen.format("%Y-%m-%d %H:%M UTC")

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use latchkey_caller::Caller;
+use latchkey_caller::{Caller, PinnedReader, ProcessPin};
 use latchkey_vault::{CredentialEdit, NewCredential, Requester};
 use rmcp::model::Implementation;
 use serde::Serialize;
@@ -16,7 +16,7 @@ use super::{ControlError, ControlRequest, ControlResponse, JamfRead};
 use crate::Services;
 use crate::pipeline::admin::Actor;
 use crate::pipeline::approvals::ApprovalError;
-use crate::pipeline::{Origin, Surface};
+use crate::pipeline::{Origin, Refused, Surface};
 use crate::services::credentials::Target;
 
 /// Longest request line accepted; a credential is a few hundred bytes.
@@ -31,12 +31,31 @@ pub(crate) async fn serve_connection(
     bridge: &Path,
     idle: Duration,
 ) {
-    // Who runs the CLI (looking past `latchkey` itself), for the audit of what it reads.
-    let caller = latchkey_caller::identify(&stream, bridge)
-        .ok()
-        .map(Arc::new);
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
+    // Who runs the CLI (looking past `latchkey` itself), for the allow-list and the audit of
+    // what it reads; pinned, like an assistant, so its reads check it is still that program.
+    let (caller, pin) = match latchkey_caller::identify_pinned(&stream, bridge) {
+        Ok((caller, pin)) => (Arc::new(caller), Arc::new(pin)),
+        Err(e) => {
+            tracing::warn!("refused a control connection: {e}");
+            return;
+        }
+    };
+    let (read, write) = stream.into_split();
+    let reader = BufReader::new(pin.reader(read));
+    serve_requests(&services, &caller, &pin, reader, write, idle).await;
+    services.audit.foreign_writer(&caller, &pin).await;
+}
+
+/// Answers requests, one per line, until the client hangs up, is quiet for `idle` between
+/// requests, or the pin breaks.
+async fn serve_requests(
+    services: &Services,
+    caller: &Arc<Caller>,
+    pin: &Arc<ProcessPin>,
+    mut reader: BufReader<PinnedReader>,
+    mut write: tokio::net::unix::OwnedWriteHalf,
+    idle: Duration,
+) {
     loop {
         let mut line = Zeroizing::new(Vec::new());
         let mut request = (&mut reader).take(MAX_REQUEST_BYTES + 1);
@@ -70,7 +89,7 @@ pub(crate) async fn serve_connection(
             }
         }
         let response = match serde_json::from_slice::<ControlRequest>(&line) {
-            Ok(request) => handle(&services, caller.as_ref(), request).await,
+            Ok(request) => handle(services, caller, pin, request).await,
             // serde's message names the field or position, never the value.
             Err(e) => ControlResponse::Error(ControlError::new(format!("bad request: {e}"))),
         };
@@ -81,7 +100,7 @@ pub(crate) async fn serve_connection(
 }
 
 /// Consumes input up to and including the next line break.
-async fn skip_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<()> {
+async fn skip_line(reader: &mut BufReader<PinnedReader>) -> std::io::Result<()> {
     loop {
         let buffer = reader.fill_buf().await?;
         if buffer.is_empty() {
@@ -131,16 +150,26 @@ async fn respond(
 
 async fn handle(
     services: &Services,
-    caller: Option<&Arc<Caller>>,
+    caller: &Arc<Caller>,
+    pin: &Arc<ProcessPin>,
     request: ControlRequest,
 ) -> ControlResponse {
-    let result = match (request, caller.and_then(|c| services.assistants.refusal(c))) {
+    // Still the program identified at connect, or the identity below is someone else's; the
+    // connection ends (see `ProcessPin::reader`).
+    if let Err(changed) = pin.check() {
+        tracing::warn!("refused a request from {}: {changed}", caller.describe());
+        services.audit.refused(caller, &changed.to_string()).await;
+        return ControlResponse::Error(ControlError::new(
+            Refused::CallerChanged(changed).to_string(),
+        ));
+    }
+    let result = match (request, services.assistants.refusal(caller)) {
         // A program the person denied gets nothing here either.
         (_, Some(refusal)) => Err(ControlError::new(refusal.to_string())),
         // Reads from an admin system: the allow-list (asking about a newcomer), the lock and
         // the audit, exactly like an assistant's call.
         (ControlRequest::JamfRead(read), None) => audited_jamf(services, caller, read).await,
-        (request, None) => administer(services, caller, request).await,
+        (request, None) => administer(services, Some(caller), request).await,
     };
     match result {
         Ok(value) => ControlResponse::Ok(value),
@@ -245,18 +274,15 @@ async fn administer(
 /// running `latchkey` is on the allow-list like an assistant.
 async fn audited_jamf(
     services: &Services,
-    caller: Option<&Arc<Caller>>,
+    caller: &Arc<Caller>,
     read: JamfRead,
 ) -> Result<serde_json::Value, ControlError> {
-    let Some(caller) = caller else {
-        return Err(ControlError::new(
-            "the program running latchkey cannot be identified, so it is given no data",
-        ));
-    };
     let origin = Origin {
         surface: Surface::Control,
         caller: Some(Arc::clone(caller)),
         client: Some(Implementation::new("latchkey-cli", crate::VERSION)),
+        // Checked for every request, in `handle`.
+        pin: None,
     };
     services
         .jamf_read(origin, read, &|_| {})

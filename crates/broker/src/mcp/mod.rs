@@ -12,7 +12,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
 
 use latchkey_audit::CallResult;
-use latchkey_caller::Caller;
+use latchkey_caller::{Caller, ProcessPin};
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
@@ -49,6 +49,8 @@ pub struct LatchkeyServer {
     pipeline: Arc<Pipeline>,
     /// Who is on the other end, when the connection came through the socket.
     caller: Option<Arc<Caller>>,
+    /// The processes `caller` was identified by, checked at every call.
+    pin: Option<Arc<ProcessPin>>,
 }
 
 impl LatchkeyServer {
@@ -77,7 +79,14 @@ impl LatchkeyServer {
             vsphere,
             pipeline: services.pipeline,
             caller,
+            pin: None,
         }
+    }
+
+    /// Checks at every call that the caller is still the processes in `pin`.
+    pub fn pinned(mut self, pin: Arc<ProcessPin>) -> Self {
+        self.pin = Some(pin);
+        self
     }
 
     /// The credential domain a call would use, for the audit and the lock check: for Jamf
@@ -142,6 +151,7 @@ impl ServerHandler for LatchkeyServer {
                 surface: Surface::Mcp,
                 caller: self.caller.clone(),
                 client,
+                pin: self.pin.clone(),
             },
             tool: request.name.to_string(),
             arguments: request.arguments.clone().unwrap_or_default(),

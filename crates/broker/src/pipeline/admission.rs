@@ -10,6 +10,11 @@
 //! record. A record without a team id (Linux, unsigned, or decided before it was known)
 //! matches by path alone, and learns the team of the first signed caller seen at that path.
 //!
+//! An interpreter (`python3`, `node`, `sh`, …) is never allowed by itself: a caller that is
+//! one running a script is remembered by the script, with the interpreter beside it (another
+//! interpreter running that file is asked about again), and one running code that is in no
+//! file is refused. A record for a bare interpreter (from before) therefore admits nothing.
+//!
 //! The list is identification, not authentication (see `latchkey-caller`): it makes the
 //! person decide once per program, it cannot stop a same-user process that imitates one.
 
@@ -38,8 +43,12 @@ pub enum Verdict {
 /// One assistant the person has decided about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssistantRecord {
-    /// The executable (or `.app` bundle) the decision is remembered by.
+    /// The executable, `.app` bundle or (run by an interpreter) script the decision is
+    /// remembered by.
     pub path: PathBuf,
+    /// The interpreter that ran the script at `path`, when `path` is a script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<PathBuf>,
     /// What it is called, e.g. `Claude` or `python3`.
     pub name: String,
     /// macOS bundle id, when it is an app.
@@ -63,6 +72,10 @@ pub enum Refusal {
     NotAllowed { name: String, reason: String },
     #[error("the caller cannot be identified: {0}")]
     Unidentified(String),
+    #[error(
+        "{0}: an interpreter is never allowed by itself, only a script it runs (or the program that started it)"
+    )]
+    Interpreter(String),
 }
 
 /// The allow-list and the prompts for newcomers.
@@ -110,12 +123,16 @@ impl Assistants {
     /// changed. Denials are remembered; a prompt nobody answered is not asked again for a
     /// short while (see [`super::unanswered`]).
     pub async fn admit(&self, caller: &Caller) -> Result<AssistantRecord, Refusal> {
+        if caller.runs_inline_code() {
+            return Err(Refusal::Interpreter(caller.describe()));
+        }
         let path = caller
             .assistant_executable()
             .map(PathBuf::from)
             .ok_or_else(|| Refusal::Unidentified(caller.describe()))?;
         let team_id = caller.team_id();
-        if let Seen::Known(known) = self.seen(&path, team_id) {
+        let interpreter = caller.interpreter();
+        if let Seen::Known(known) = self.seen(&path, interpreter, team_id) {
             return admission(known);
         }
         let turn = {
@@ -124,7 +141,7 @@ impl Assistants {
         };
         let _mine = turn.lock().await;
         // Another connection from the same program may have been answered meanwhile.
-        let action = match self.seen(&path, team_id) {
+        let action = match self.seen(&path, interpreter, team_id) {
             Seen::Known(known) => return admission(known),
             Seen::New => format!("allow {} to use Latchkey", caller.describe()),
             Seen::SignatureChanged { was } => format!(
@@ -159,6 +176,7 @@ impl Assistants {
         let now = Utc::now();
         admission(self.remember(AssistantRecord {
             path,
+            interpreter: interpreter.map(PathBuf::from),
             name,
             bundle_id: bundle_id(caller),
             team_id: team_id.map(str::to_owned),
@@ -172,9 +190,10 @@ impl Assistants {
     /// refused here (see [`Self::admit`]).
     pub fn refusal(&self, caller: &Caller) -> Option<Refusal> {
         let path = caller.assistant_executable()?;
+        let interpreter = caller.interpreter();
         self.records()
             .iter()
-            .find(|r| r.path == path && r.verdict == Verdict::Denied)
+            .find(|r| r.is(path, interpreter) && r.verdict == Verdict::Denied)
             .map(|r| Refusal::Denied(r.name.clone()))
     }
 
@@ -211,6 +230,7 @@ impl Assistants {
                 None => {
                     let record = AssistantRecord {
                         path,
+                        interpreter: None,
                         name,
                         bundle_id: None,
                         team_id: None,
@@ -277,12 +297,12 @@ impl Assistants {
         Ok(removed)
     }
 
-    /// What the list says of a caller at `path` signed by `team_id`; a known one is marked
-    /// seen now, and a record without a team learns it.
-    fn seen(&self, path: &Path, team_id: Option<&str>) -> Seen {
+    /// What the list says of a caller at `path` (run by `interpreter`, when a script) signed
+    /// by `team_id`; a known one is marked seen now, and a record without a team learns it.
+    fn seen(&self, path: &Path, interpreter: Option<&Path>, team_id: Option<&str>) -> Seen {
         let (seen, learned) = {
             let mut records = self.records();
-            let Some(record) = records.iter_mut().find(|r| r.path == path) else {
+            let Some(record) = records.iter_mut().find(|r| r.is(path, interpreter)) else {
                 return Seen::New;
             };
             let learned = match (&record.team_id, team_id) {
@@ -342,6 +362,13 @@ impl Assistants {
     }
 }
 
+impl AssistantRecord {
+    /// Whether this is the record of a caller at `path`, run by `interpreter`.
+    fn is(&self, path: &Path, interpreter: Option<&Path>) -> bool {
+        self.path == path && self.interpreter.as_deref() == interpreter
+    }
+}
+
 /// What the list says of a caller.
 enum Seen {
     /// Remembered, with the same signature (or none to compare).
@@ -367,15 +394,25 @@ fn display_name(caller: &Caller) -> String {
 }
 
 /// How the allow-list and the audit both name an assistant: the name it gave itself (MCP
-/// `clientInfo`) when it gave one, else its app's name, else its executable's file name; the
-/// kernel's short process name (15 bytes on Linux, e.g. "dbus-run-sessio") only when
-/// neither is known.
+/// `clientInfo`) when it gave one, else what its interpreter runs ("python3.11 running
+/// tool.py"), else its app's name, else its executable's file name; the kernel's short
+/// process name (15 bytes on Linux, e.g. "dbus-run-sessio") only when none is known.
 pub(crate) fn assistant_name(
     client: Option<&Implementation>,
     caller: Option<&Caller>,
 ) -> Option<String> {
+    let script = |caller: &Caller| {
+        let interpreter = caller.interpreter()?;
+        let script = caller.assistant_executable()?;
+        Some(format!(
+            "{} running {}",
+            file_name(interpreter),
+            file_name(script)
+        ))
+    };
     client
         .map(|c| c.name.clone())
+        .or_else(|| script(caller?))
         .or_else(|| caller?.app.as_ref().map(|app| app.name.clone()))
         .or_else(|| caller?.assistant_executable().map(file_name))
         .or_else(|| caller?.assistant.as_ref().map(|p| p.name.clone()))

@@ -14,7 +14,7 @@ use latchkey_audit::{
     AdminEvent, Anchor, Assistant, AuditLog, CallResult, ChainHead, Decision, Intent, Options,
     Outcome, Seq,
 };
-use latchkey_caller::Caller;
+use latchkey_caller::{Caller, Changed, ProcessPin};
 use latchkey_vault::SecretStore;
 use rmcp::model::Implementation;
 use tokio::sync::watch;
@@ -204,6 +204,16 @@ impl Audit {
             .map_err(|e| e.to_string())?;
         self.written();
         Ok(seq)
+    }
+
+    /// Records a connection ended because a process other than the one that connected wrote
+    /// on it (see [`latchkey_caller::PinnedReader`]), if it was; a call refused because the
+    /// caller changed otherwise is recorded by the pipeline.
+    pub(crate) async fn foreign_writer(&self, caller: &Caller, pin: &ProcessPin) {
+        if let Some(changed @ Changed::ForeignWriter { .. }) = pin.broken() {
+            tracing::warn!("closed the connection of {}: {changed}", caller.describe());
+            self.refused(caller, &changed.to_string()).await;
+        }
     }
 
     /// Records that a connection was refused before any MCP exchange: once per burst at most

@@ -1,9 +1,9 @@
 //! The one guarded path every request takes, whatever surface it came from (the MCP socket,
 //! the `latchkey mcp` bridge, the control socket, an app command):
 //!
-//! caller identity → allow-list ([`admission`]) → call rate ([`rate`]) → domain lock →
-//! approval ([`approvals`], changing calls only) → audit intent ([`audit`]) → run → audit
-//! outcome.
+//! caller identity (still the processes identified at connect) → allow-list ([`admission`])
+//! → call rate ([`rate`]) → domain lock → approval ([`approvals`], changing calls only) →
+//! audit intent ([`audit`]) → run → audit outcome.
 //!
 //! Each stage can veto before the call runs and the audit records after, like Secretive's
 //! "witness". Surfaces build a [`Call`] and hand [`Pipeline::run`] the work; none of them
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use latchkey_audit::{Assistant, CallResult, Decision, Intent};
-use latchkey_caller::Caller;
+use latchkey_caller::{Caller, ProcessPin};
 use latchkey_vault::Domain;
 use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,8 @@ pub struct Origin {
     pub caller: Option<Arc<Caller>>,
     /// The client's own name and version (MCP `clientInfo`), when it gave one.
     pub client: Option<Implementation>,
+    /// The processes `caller` was identified by, checked again at every call.
+    pub pin: Option<Arc<ProcessPin>>,
 }
 
 impl Origin {
@@ -65,6 +67,7 @@ impl Origin {
             surface: Surface::App,
             caller: None,
             client: Some(Implementation::new("latchkey-app", crate::VERSION)),
+            pin: None,
         }
     }
 
@@ -143,6 +146,9 @@ pub struct ChangeTarget {
 pub enum Refused {
     #[error(transparent)]
     NotAdmitted(#[from] Refusal),
+    /// The process that connected is not the one identified any more; the connection ends.
+    #[error("Latchkey refused this call and closes the connection: {0}")]
+    CallerChanged(latchkey_caller::Changed),
     /// The vault's own words on the MCP and in the app; the command line is told the command.
     #[error("{}", locked_message(.0, *.1))]
     Locked(latchkey_vault::Error, Surface),
@@ -209,6 +215,22 @@ impl Pipeline {
         F: Future<Output = (T, CallResult)>,
     {
         let assistant = call.origin.assistant();
+        // The caller: still the processes it was identified by (no exec, exit or pid reuse
+        // since), else the identity below is someone else's.
+        if let Some(pin) = &call.origin.pin
+            && let Err(changed) = pin.check()
+        {
+            let why = changed.to_string();
+            tracing::warn!("refused a call from {}: {why}", assistant.name);
+            self.refuse(
+                &call,
+                &assistant,
+                Decision::RefusedUnknownClient,
+                Some(&why),
+            )
+            .await;
+            return Err(Refused::CallerChanged(changed));
+        }
         // Allow-list: held again at every call, so a revoked assistant stops at once.
         if let Some(caller) = &call.origin.caller
             && let Err(refusal) = self.assistants.admit(caller).await
