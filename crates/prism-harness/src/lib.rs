@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use recorder::{Exchange, Recorder, copy_headers, parse_violations};
+pub use recorder::{Exchange, Recorder, assert_accepted, copy_headers, parse_violations};
 
 /// Whether this is a CI run (`CI=true`), where a missing test peer fails the test.
 pub fn in_ci() -> bool {

@@ -564,6 +564,45 @@ impl CredentialService {
         self.sessions.state(domain).is_some()
     }
 
+    /// Every stored domain of `kind`, sorted.
+    pub async fn domains_of(&self, kind: Kind) -> Result<Vec<Domain>, CredentialError> {
+        let mut domains: Vec<Domain> = self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.domain)
+            .collect();
+        domains.sort();
+        domains.dedup();
+        Ok(domains)
+    }
+
+    /// The domain of `kind` a request means: `given` (with or without the kind's prefix;
+    /// a bare authority may hold a colon, host:port) if one of `kind` is stored under it, or,
+    /// when absent, the only one unlocked, or the only one stored.
+    pub async fn resolve_domain(
+        &self,
+        kind: Kind,
+        given: Option<&str>,
+    ) -> Result<Domain, DomainChoice> {
+        let known = self.domains_of(kind).await?;
+        if let Some(given) = given.map(str::trim).filter(|d| !d.is_empty()) {
+            let domain = named_domain(kind, given);
+            return match known.contains(&domain) {
+                true => Ok(domain),
+                false => Err(DomainChoice::NotOfKind(domain, listed(&known))),
+            };
+        }
+        let unlocked: Vec<&Domain> = known.iter().filter(|d| self.is_unlocked(d)).collect();
+        match (known.as_slice(), unlocked.as_slice()) {
+            ([], _) => Err(DomainChoice::NoneStored),
+            (_, [only]) => Ok((*only).clone()),
+            ([only], _) => Ok(only.clone()),
+            (all, _) => Err(DomainChoice::Ambiguous(listed(all))),
+        }
+    }
+
     /// Every credential's metadata; never a secret.
     pub async fn list(&self) -> Result<Vec<Metadata>, CredentialError> {
         Ok(self.listing().await?.to_vec())
@@ -685,6 +724,47 @@ impl CredentialService {
             }
         }
     }
+}
+
+/// Why no domain of a kind could be chosen for a request (each service words it).
+#[derive(Debug)]
+pub enum DomainChoice {
+    /// None of the kind is stored.
+    NoneStored,
+    /// Several are stored and none (or several) unlocked: these, listed.
+    Ambiguous(String),
+    /// The domain given is not one of the kind; those that are, listed.
+    NotOfKind(Domain, String),
+    /// The store could not be read.
+    Store(CredentialError),
+}
+
+impl From<CredentialError> for DomainChoice {
+    fn from(error: CredentialError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// The domain of `kind` a person or an assistant names: as given with the kind's prefix,
+/// else with the prefix added (a bare authority may hold a colon, host:port).
+pub fn named_domain(kind: Kind, given: &str) -> Domain {
+    let prefix = format!("{}:", kind.as_str());
+    match given.to_ascii_lowercase().starts_with(&prefix) {
+        true => Domain::from(given),
+        false => Domain::from(format!("{prefix}{given}").as_str()),
+    }
+}
+
+/// "a, b" or "none".
+fn listed(domains: &[Domain]) -> String {
+    if domains.is_empty() {
+        return "none".to_owned();
+    }
+    domains
+        .iter()
+        .map(Domain::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use latchkey_jamf::{
 use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, LoadedFeed};
 use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, Requester, SecretString};
 
+use crate::services::credentials::{DomainChoice, named_domain};
 use crate::{CredentialError, CredentialService, SofaService};
 
 /// How long a fleet report is served before it is rebuilt (a refresh rebuilds it at once).
@@ -105,50 +106,27 @@ impl JamfService {
     /// The Jamf domain a request means: `domain` as given (with or without the `jamf:`
     /// prefix), or, when absent, the only Jamf domain that is unlocked, or the only one stored.
     pub async fn resolve(&self, domain: Option<&str>) -> Result<Domain, JamfServiceError> {
+        // A domain with a client is known to be Jamf; no need to ask the store.
         if let Some(given) = domain.map(str::trim).filter(|d| !d.is_empty()) {
-            // A bare authority may itself hold a colon (host:port).
-            let domain = if given.to_ascii_lowercase().starts_with("jamf:") {
-                Domain::from(given)
-            } else {
-                Domain::from(format!("jamf:{given}").as_str())
-            };
-            // A domain with a client is known to be Jamf; no need to ask the store.
-            if self.cached(&domain) {
-                return Ok(domain);
+            let named = named_domain(Kind::Jamf, given);
+            if self.cached(&named) {
+                return Ok(named);
             }
-            let known = self.domains().await?;
-            return if known.contains(&domain) {
-                Ok(domain)
-            } else {
-                Err(JamfServiceError::NotJamf(domain, listed(&known)))
-            };
         }
-        let known = self.domains().await?;
-        let unlocked: Vec<&Domain> = known
-            .iter()
-            .filter(|d| self.credentials.is_unlocked(d))
-            .collect();
-        match (known.as_slice(), unlocked.as_slice()) {
-            ([], _) => Err(JamfServiceError::NoJamf),
-            (_, [only]) => Ok((*only).clone()),
-            ([only], _) => Ok(only.clone()),
-            (all, _) => Err(JamfServiceError::Ambiguous(listed(all))),
-        }
+        self.credentials
+            .resolve_domain(Kind::Jamf, domain)
+            .await
+            .map_err(|choice| match choice {
+                DomainChoice::NoneStored => JamfServiceError::NoJamf,
+                DomainChoice::Ambiguous(all) => JamfServiceError::Ambiguous(all),
+                DomainChoice::NotOfKind(domain, jamf) => JamfServiceError::NotJamf(domain, jamf),
+                DomainChoice::Store(e) => JamfServiceError::Credentials(e),
+            })
     }
 
     /// Every stored Jamf domain, sorted.
     pub async fn domains(&self) -> Result<Vec<Domain>, JamfServiceError> {
-        let mut domains: Vec<Domain> = self
-            .credentials
-            .list()
-            .await?
-            .into_iter()
-            .filter(|m| m.kind == Kind::Jamf)
-            .map(|m| m.domain)
-            .collect();
-        domains.sort();
-        domains.dedup();
-        Ok(domains)
+        Ok(self.credentials.domains_of(Kind::Jamf).await?)
     }
 
     fn cached(&self, domain: &Domain) -> bool {
@@ -356,15 +334,4 @@ fn build_client(
         _ => return None,
     };
     Some(JamfClient::new(url, auth, options))
-}
-
-fn listed(domains: &[Domain]) -> String {
-    if domains.is_empty() {
-        return "none".to_owned();
-    }
-    domains
-        .iter()
-        .map(Domain::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

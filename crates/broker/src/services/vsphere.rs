@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, SecretString, TlsPolicy};
 use latchkey_vsphere::{Secret, TransportOptions, Trust, VsphereClient, VsphereError};
 
+use crate::services::credentials::DomainChoice;
 use crate::{CredentialError, CredentialService};
 
 /// Why a vCenter request could not be made or failed. Messages name the domain and what to do;
@@ -71,45 +72,22 @@ impl VsphereService {
     /// `vcenter:` prefix), or, when absent, the only vCenter domain unlocked, or the only one
     /// stored.
     pub async fn resolve(&self, domain: Option<&str>) -> Result<Domain, VsphereServiceError> {
-        if let Some(given) = domain.map(str::trim).filter(|d| !d.is_empty()) {
-            let domain = if given.to_ascii_lowercase().starts_with("vcenter:") {
-                Domain::from(given)
-            } else {
-                Domain::from(format!("vcenter:{given}").as_str())
-            };
-            let known = self.domains().await?;
-            return if known.contains(&domain) {
-                Ok(domain)
-            } else {
-                Err(VsphereServiceError::NotVcenter(domain, listed(&known)))
-            };
-        }
-        let known = self.domains().await?;
-        let unlocked: Vec<&Domain> = known
-            .iter()
-            .filter(|d| self.credentials.is_unlocked(d))
-            .collect();
-        match (known.as_slice(), unlocked.as_slice()) {
-            ([], _) => Err(VsphereServiceError::NoVcenter),
-            (_, [only]) => Ok((*only).clone()),
-            ([only], _) => Ok(only.clone()),
-            (all, _) => Err(VsphereServiceError::Ambiguous(listed(all))),
-        }
+        self.credentials
+            .resolve_domain(Kind::Vcenter, domain)
+            .await
+            .map_err(|choice| match choice {
+                DomainChoice::NoneStored => VsphereServiceError::NoVcenter,
+                DomainChoice::Ambiguous(all) => VsphereServiceError::Ambiguous(all),
+                DomainChoice::NotOfKind(domain, all) => {
+                    VsphereServiceError::NotVcenter(domain, all)
+                }
+                DomainChoice::Store(e) => VsphereServiceError::Credentials(e),
+            })
     }
 
     /// Every stored vCenter domain, sorted.
     pub async fn domains(&self) -> Result<Vec<Domain>, VsphereServiceError> {
-        let mut domains: Vec<Domain> = self
-            .credentials
-            .list()
-            .await?
-            .into_iter()
-            .filter(|m| m.kind == Kind::Vcenter)
-            .map(|m| m.domain)
-            .collect();
-        domains.sort();
-        domains.dedup();
-        Ok(domains)
+        Ok(self.credentials.domains_of(Kind::Vcenter).await?)
     }
 
     /// The client for an unlocked domain, built from its credential on first use. A locked
@@ -227,15 +205,4 @@ fn build_client(
     Ok(VsphereClient::new(
         host, username, password, trust, options,
     )?)
-}
-
-fn listed(domains: &[Domain]) -> String {
-    if domains.is_empty() {
-        return "none".to_owned();
-    }
-    domains
-        .iter()
-        .map(Domain::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -192,54 +192,22 @@ pub fn shared(paths: &Paths, api: Api) -> SocketAddr {
     cell.get_or_init(|| start(paths, api)).addr
 }
 
-/// One request the client made, and Prism's verdict on it.
+/// One request the client made, Prism's verdict on it, and which Jamf API it went to.
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub api: Api,
-    pub method: String,
-    /// Path and query exactly as the client sent them.
-    pub target: String,
-    pub status: u16,
-    /// Prism's `sl-violations` header, parsed: the schema violations it found.
-    pub violations: Vec<Value>,
-    /// The start of the response body, for messages.
-    pub body: String,
     /// Whether the body was the test's own (an accepted Classic request), not Prism's.
     pub canned: bool,
-    /// Query parameters the operation does not declare (Prism does not check this). The
-    /// Classic operations the client uses declare none.
-    pub undeclared: Vec<String>,
+    /// The request and Prism's verdict. Undeclared query parameters: the Classic operations
+    /// the client uses declare none.
+    pub prism: latchkey_prism_harness::Exchange,
 }
 
-impl Exchange {
-    fn is_response_violation(v: &Value) -> bool {
-        v.pointer("/location/0").and_then(Value::as_str) == Some("response")
-    }
+impl std::ops::Deref for Exchange {
+    type Target = latchkey_prism_harness::Exchange;
 
-    /// Violations of the request (anything Prism did not place in the response).
-    pub fn request_violations(&self) -> Vec<&Value> {
-        self.violations
-            .iter()
-            .filter(|v| !Self::is_response_violation(v))
-            .collect()
-    }
-
-    /// Violations of Jamf's own example responses: Jamf's business, logged, not failed.
-    pub fn response_violations(&self) -> Vec<&Value> {
-        self.violations
-            .iter()
-            .filter(|v| Self::is_response_violation(v))
-            .collect()
-    }
-}
-
-impl std::fmt::Display for Exchange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} -> {}", self.method, self.target, self.status)?;
-        if self.status >= 300 {
-            write!(f, " {}", self.body)?;
-        }
-        Ok(())
+    fn deref(&self) -> &Self::Target {
+        &self.prism
     }
 }
 
@@ -309,38 +277,11 @@ impl Mock {
         self.log.lock().expect("exchange log").clone()
     }
 
-    /// Asserts that the client made at least one request and Prism accepted every one:
-    /// a 2xx status and no violation of the request. Returns the exchanges; prints each, and
-    /// any violations Prism found in Jamf's own example responses.
+    /// Asserts that the client made at least one request and Prism accepted every one (see
+    /// [`latchkey_prism_harness::assert_accepted`]). Returns the exchanges.
     pub fn assert_all_accepted(&self) -> Vec<Exchange> {
         let all = self.exchanges();
-        assert!(!all.is_empty(), "the client made no request");
-        for x in &all {
-            eprintln!("prism: {x}");
-            for v in x.response_violations() {
-                eprintln!("prism:   (Jamf's example breaks Jamf's schema) {v}");
-            }
-        }
-        let bad: Vec<String> = all
-            .iter()
-            .filter(|x| {
-                !(200..300).contains(&x.status)
-                    || !x.request_violations().is_empty()
-                    || !x.undeclared.is_empty()
-            })
-            .map(|x| {
-                format!(
-                    "{x}\n  violations: {:?}\n  undeclared query parameters: {:?}",
-                    x.request_violations(),
-                    x.undeclared
-                )
-            })
-            .collect();
-        assert!(
-            bad.is_empty(),
-            "Prism rejected or flagged requests:\n{}",
-            bad.join("\n")
-        );
+        latchkey_prism_harness::assert_accepted(all.iter().map(|x| &x.prism));
         all
     }
 }
@@ -425,13 +366,16 @@ async fn forward(State(state): State<ProxyState>, req: Request) -> Response {
     };
     state.log.lock().expect("exchange log").push(Exchange {
         api,
-        method: parts.method.to_string(),
-        target,
-        status: status.as_u16(),
-        violations,
-        body: String::from_utf8_lossy(&bytes[..bytes.len().min(1500)]).into_owned(),
         canned: canned.is_some(),
-        undeclared,
+        prism: latchkey_prism_harness::Exchange {
+            method: parts.method.to_string(),
+            target,
+            status: status.as_u16(),
+            violations,
+            body: String::from_utf8_lossy(&bytes[..bytes.len().min(1500)]).into_owned(),
+            undeclared,
+            refused_here: false,
+        },
     });
     let mut out = Response::new(Body::from(bytes));
     *out.status_mut() = status;
