@@ -60,6 +60,14 @@ fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
         );
         assert!(before[probe]["reachable"].is_boolean());
     }
+    // Issue #12 item 9: on Linux, doctor says who else can read the items.
+    if cfg!(target_os = "linux") && before["secret_store"]["reachable"] == true {
+        let detail = before["secret_store"]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("any program running as you can read"),
+            "{detail}"
+        );
+    }
 
     let _broker = home.serve();
     let after = doctor();

@@ -12,10 +12,15 @@ const SECRET_SERVICE: &str = "org.freedesktop.secrets";
 pub(crate) async fn probe_secret_store() -> Probe {
     let name = "Secret Service (D-Bus session bus)";
     match offers(Connection::session().await, SECRET_SERVICE).await {
+        // Said wherever the store is checked: it is the limit of what Latchkey defends here.
         Ok(true) => Probe {
             name,
             reachable: true,
-            detail: format!("{SECRET_SERVICE} answers"),
+            detail: format!(
+                "{SECRET_SERVICE} answers; any program running as you can read Latchkey's items \
+                 through it (`secret-tool search --all --unlock application latchkey`): see \
+                 SECURITY.md"
+            ),
         },
         Ok(false) => Probe {
             name,
