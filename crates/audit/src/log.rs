@@ -494,7 +494,9 @@ impl AuditLog {
     /// Returns the head anchored, if it anchored one.
     pub fn anchor_if_stale(&self) -> Result<Option<ChainHead>, AuditError> {
         {
-            let writer = self.lock_writer();
+            let mut writer = self.lock_writer();
+            // What is queued counts: commit it, so the head compared is the real one.
+            commit_queued(&mut writer, &self.batch, &self.path)?;
             let behind = writer.head.seq > writer.anchored;
             // Queued entries are committed by the log's thread, which does not anchor: a busy
             // log of reads is anchored here once `anchor_every` entries are past the anchor.
