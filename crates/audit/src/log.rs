@@ -304,7 +304,7 @@ impl AuditLog {
     /// If the anchor store could not be read before, it is tried again now.
     pub fn integrity(&self) -> Result<Integrity, AuditError> {
         let mut writer = self.lock_writer();
-        commit_queued(&mut writer, &self.batch, &self.path)?;
+        settle(&mut writer, &self.batch, &self.path);
         if self.options.anchor.is_none() {
             return Ok(Integrity::NoAnchor);
         }
@@ -387,26 +387,26 @@ impl AuditLog {
     /// Walks the whole chain; with an anchor, also checks the end against it. Fails (with a
     /// `first_problem`) while a break is unacknowledged or no head is anchored.
     pub fn verify(&self) -> Result<Verification, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         let conn = store::open_reader(&self.path)?;
         verify::run(&conn, self.options.anchor.as_deref()).map_err(|e| self.sqlite(e))
     }
 
     /// One page of entries matching `filter`, newest first.
     pub fn search(&self, filter: &Filter, page: Page) -> Result<SearchPage, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         search::search(&self.reader(), &self.path, filter, page)
     }
 
     /// The assistants, tools and domains of recent entries (for filter choices).
     pub fn facets(&self) -> Result<crate::Facets, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         crate::summary::facets(&self.reader()).map_err(|e| self.sqlite(e))
     }
 
     /// How many calls the program at `executable` made since `since`.
     pub fn calls_since(&self, executable: &str, since: DateTime<Utc>) -> Result<u64, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         crate::summary::calls_since(&self.reader(), executable, since).map_err(|e| self.sqlite(e))
     }
 
@@ -414,13 +414,13 @@ impl AuditLog {
     /// cut short by a crash has none), in the order given: for showing how each call on a
     /// page ended.
     pub fn outcomes_of(&self, intents: &[Seq]) -> Result<Vec<Entry>, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         search::outcomes_of(&self.reader(), &self.path, intents)
     }
 
     /// The newest `n` entries, oldest first.
     pub fn tail(&self, n: u32) -> Result<Vec<Entry>, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         search::tail(&self.reader(), &self.path, n)
     }
 
@@ -431,7 +431,7 @@ impl AuditLog {
         format: ExportFormat,
         out: impl Write,
     ) -> Result<u64, AuditError> {
-        self.commit_queued()?;
+        self.settle();
         let conn = store::open_reader(&self.path)?;
         export::export(&conn, &self.path, filter, format, out)
     }
@@ -466,7 +466,7 @@ impl AuditLog {
     /// relying on the drop); returns the head.
     pub fn anchor_head(&self) -> Result<Option<ChainHead>, AuditError> {
         let mut writer = self.lock_writer();
-        commit_queued(&mut writer, &self.batch, &self.path)?;
+        settle(&mut writer, &self.batch, &self.path);
         self.flush(&mut writer)?;
         // Only what this handle wrote is anchored: the head found at open is not re-anchored.
         let behind = writer.head.seq > writer.anchored;
@@ -496,7 +496,7 @@ impl AuditLog {
         {
             let mut writer = self.lock_writer();
             // What is queued counts: commit it, so the head compared is the real one.
-            commit_queued(&mut writer, &self.batch, &self.path)?;
+            settle(&mut writer, &self.batch, &self.path);
             let behind = writer.head.seq > writer.anchored;
             // Queued entries are committed by the log's thread, which does not anchor: a busy
             // log of reads is anchored here once `anchor_every` entries are past the anchor.
@@ -575,8 +575,8 @@ impl AuditLog {
     }
 
     /// Commits what is queued now, so that a read that follows sees it.
-    fn commit_queued(&self) -> Result<(), AuditError> {
-        commit_queued(&mut self.lock_writer(), &self.batch, &self.path)
+    fn settle(&self) {
+        settle(&mut self.lock_writer(), &self.batch, &self.path);
     }
 
     /// Saves the head to the anchor, if there is one, once the chain has been held to it. A
@@ -760,6 +760,14 @@ impl Drop for AuditLog {
             }
         }
     }
+}
+
+/// Commits what is queued before a read or an anchor, so it sees what was queued. A failure is
+/// the queue's business (logged, and writers learn it at their next write); the read still
+/// shows, and the anchor still covers, what is committed.
+fn settle(writer: &mut Writer, batch: &Batch, path: &Path) {
+    // Already logged by the queue, with the entries it lost.
+    let _ = commit_queued(writer, batch, path);
 }
 
 /// Commits what is queued in one transaction (at the writer's current `synchronous` level).
