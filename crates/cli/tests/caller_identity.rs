@@ -267,6 +267,30 @@ fn signal(broker: &Served, signal: rustix::process::Signal) {
     rustix::process::kill_process(pid, signal).unwrap();
 }
 
+/// Stops the broker and waits until every thread of it has stopped: `kill` only asks, and on
+/// a loaded machine a worker thread can still serve a request before the stop reaches it.
+fn hold_still(broker: &Served) {
+    signal(broker, rustix::process::Signal::STOP);
+    let tasks = format!("/proc/{}/task", broker.pid());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let running = std::fs::read_dir(&tasks)
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+            .filter(|stat| {
+                // The state follows the name, which is in parentheses and may hold spaces.
+                let state = stat.rsplit_once(") ").map(|(_, rest)| &rest[..1]);
+                state != Some("T") && state != Some("t")
+            })
+            .count();
+        if running == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the broker never stopped");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Whether a `tools/call` answer is the status, served.
 fn served(answer: &serde_json::Value) -> bool {
     answer["result"]["structuredContent"]["version"].is_string()
@@ -382,7 +406,7 @@ fn issue_12_a_child_keeping_the_socket_of_a_process_that_became_an_allowed_progr
     let scripts = Scripts::new();
     // The broker is held still, so that by the time it looks, the process that connected
     // already runs the allowed program: the look-up itself cannot tell.
-    signal(&broker, rustix::process::Signal::STOP);
+    hold_still(&broker);
     let mut forger = scripts.run(&python(), "fork_exec.py", &[&home.socket()]);
     wait_for_exe(forger.pid(), Path::new("/usr/bin/sleep"));
     signal(&broker, rustix::process::Signal::CONT);
@@ -410,7 +434,7 @@ fn issue_12_a_connection_whose_process_exited_is_refused() {
     let pid = leaver.pid();
     assert!(leaver.answer("initialize")["result"]["serverInfo"].is_object());
     // Its call reaches the broker only after it has exited, leaving a child to read.
-    signal(&broker, rustix::process::Signal::STOP);
+    hold_still(&broker);
     writeln!(leaver.child.stdin.as_mut().unwrap()).unwrap();
     assert!(leaver.child.wait().unwrap().success());
     signal(&broker, rustix::process::Signal::CONT);
