@@ -330,7 +330,8 @@ test('a new assistant is allowed in the dialog, its call is audited, and an edit
   await row.waitForExist({ timeout: 10_000 });
   await browser.saveScreenshot(join(shots, 'assistants.png'));
 
-  // The Audit page shows the call under the name the client gave, and the chain verifies.
+  // The Audit page shows the call under the Assistants page's name and the one the client
+  // gave itself, and the chain verifies.
   await (await browser.$('button[data-page="audit"]')).click();
   const chain = await browser.$('[data-testid="audit-chain"]');
   await browser.waitUntil(async () => (await chain.getAttribute('data-state')) === 'ok', { timeout: 10_000, timeoutMsg: 'the chain never verified' });
@@ -341,7 +342,7 @@ test('a new assistant is allowed in the dialog, its call is audited, and an edit
         // textContent: WebKitWebDriver's getText() returns '' for ellipsised cells.
         const who = await (await r.$('[data-testid="audit-assistant"]')).getProperty('textContent');
         const tool = await (await r.$('[data-testid="audit-tool"]')).getProperty('textContent');
-        if (who.includes('e2e-python') && tool.includes('sofa_latest_releases')) seq = await r.getAttribute('data-seq');
+        if (/running assistant_call\.py\s+as e2e-python/.test(who) && tool.includes('sofa_latest_releases')) seq = await r.getAttribute('data-seq');
       }
       return seq !== undefined;
     },
@@ -518,7 +519,9 @@ test('a change an assistant asks for waits for the person: approved, denied, or 
     const asking = assistantCall('jamf_plan_os_update', args);
     const card = await browser.$('[data-testid="approval-card"]');
     await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card' });
-    assert.equal(await (await browser.$('[data-testid="approval-assistant"]')).getText(), 'e2e-python');
+    // Named as the Assistants page names it, with the name the client gave itself beside.
+    assert.match(await (await browser.$('[data-testid="approval-assistant"]')).getText(), /^python[\d.]* running assistant_call\.py$/);
+    assert.equal(await (await browser.$('[data-testid="approval-client"]')).getText(), 'e2e-python');
     assert.equal(await (await browser.$('[data-testid="approval-tool"]')).getText(), 'jamf_plan_os_update');
     assert.equal(await (await browser.$('[data-testid="approval-domain"]')).getAttribute('data-domain'), domain);
     const targets = [];

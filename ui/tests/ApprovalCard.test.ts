@@ -96,12 +96,22 @@ describe('approval card', () => {
     expect(document.activeElement).toBe(screen.getByTestId('approval-deny'));
   });
 
+  it('names the assistant as the allow-list does, with the name its client gave itself beside', async () => {
+    pending = [request({ assistant: { name: 'claude', client: 'claude-code', executable: '/usr/local/bin/claude', team_id: null } })];
+    mockApprovals();
+    render(ApprovalCard);
+    await card();
+    expect(screen.getByTestId('approval-assistant').textContent).toBe('claude');
+    expect(screen.getByTestId('approval-client').textContent).toBe('claude-code');
+  });
+
   it('leaves out the executable and team id when the assistant has none', async () => {
     pending = [request({ assistant: { name: 'e2e-python', executable: null, team_id: null }, domain: null })];
     mockApprovals();
     render(ApprovalCard);
     await card();
     expect(screen.getByTestId('approval-assistant').textContent).toBe('e2e-python');
+    expect(screen.queryByTestId('approval-client')).toBeNull();
     expect(screen.queryByTestId('approval-executable')).toBeNull();
     expect(screen.queryByTestId('approval-team')).toBeNull();
     expect(screen.getByTestId('approval-domain').textContent).toBe('Latchkey itself');

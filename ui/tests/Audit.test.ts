@@ -97,7 +97,8 @@ describe('Audit page: the table', () => {
     const call = row(249);
     expect(call.dataset.kind).toBe('intent');
     expect(within(call).queryByTestId('audit-intent-ref')).toBeNull();
-    expect(within(call).getByTestId('audit-assistant').textContent?.trim()).toBe('claude-ai 0.9.2');
+    // The allow-list's name, then what the client called itself.
+    expect(within(call).getByTestId('audit-assistant').textContent?.trim()).toBe('Claude as claude-ai 0.9.2');
     expect(within(call).getByTestId('audit-assistant').title).toContain('pid 4242');
     expect(within(call).getByTestId('audit-tool').textContent).toBe('jamf_list_computers');
     expect(call.textContent).toContain('jamf:acme.jamfcloud.com');
@@ -494,7 +495,7 @@ describe('Audit page: details', () => {
     const details = await screen.findByTestId('audit-details');
     expect(details.getAttribute('role')).toBe('dialog');
     expect(within(details).getByRole('heading', { level: 2 }).textContent).toBe('Entry #249: call (intent)');
-    expect(screen.getByTestId('audit-details-assistant').textContent?.trim()).toBe('claude-ai 0.9.2');
+    expect(screen.getByTestId('audit-details-assistant').textContent?.trim()).toBe('Claude as claude-ai 0.9.2');
     expect(details.textContent).toContain('/Applications/Claude.app/Contents/MacOS/Claude');
     expect(details.textContent).toContain('com.anthropic.claudefordesktop');
     expect(screen.getByTestId('audit-details-arguments').textContent).toBe(

@@ -3,7 +3,8 @@
 import type { AuditAssistant, AuditEntry, AuditPage, ChainStatus } from '../src/lib/backend';
 
 export const claude: AuditAssistant = {
-  name: 'claude-ai',
+  name: 'Claude',
+  client: 'claude-ai',
   version: '0.9.2',
   executable: '/Applications/Claude.app/Contents/MacOS/Claude',
   pid: 4242,

@@ -86,6 +86,7 @@ fn call(rng: &mut Lcg, n: u64) -> Intent {
     Intent {
         assistant: Assistant {
             name: name.to_owned(),
+            client: None,
             version: "1.2.3".to_owned(),
             executable: Some(format!("/Applications/{name}.app/Contents/MacOS/{name}")),
             pid: Some(1000 + (rng.next() % 30_000) as u32),

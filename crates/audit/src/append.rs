@@ -17,13 +17,13 @@ use crate::model::{
     AdminEvent, Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq,
 };
 use crate::redact::{redact, redact_text};
-use crate::row::{NewRow, SELECT, hash_of, seq_to_sql};
+use crate::row::{HASH, NewRow, SELECT, hash_of, seq_to_sql};
 
 /// Error kinds are labels, not messages: longer ones are cut (at a character boundary).
 const MAX_ERROR_KIND: usize = 200;
 
 static INSERT: LazyLock<String> = LazyLock::new(|| {
-    let params: Vec<String> = (1..=21).map(|i| format!("?{i}")).collect();
+    let params: Vec<String> = (1..=HASH + 1).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO entries ({SELECT}) VALUES ({})",
         params.join(", ")
@@ -75,6 +75,7 @@ impl<'c> Appender<'c> {
         };
         let words = [
             intent.assistant.name.as_str(),
+            intent.assistant.client.as_deref().unwrap_or_default(),
             &intent.tool,
             intent.domain.as_deref().unwrap_or_default(),
             &arguments,
@@ -237,7 +238,7 @@ impl<'c> Appender<'c> {
             .tx
             .prepare_cached(
                 "SELECT assistant, assistant_version, executable, pid, bundle_id, tool, domain,
-                        decision
+                        decision, client
                  FROM entries WHERE seq = ?1 AND kind = 'intent'",
             )
             .and_then(|mut query| {
@@ -246,6 +247,7 @@ impl<'c> Appender<'c> {
                         let assistant = r.get::<_, Option<String>>(0)?.map(|name| {
                             Ok::<_, rusqlite::Error>(Assistant {
                                 name,
+                                client: r.get(8)?,
                                 version: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                                 executable: r.get(2)?,
                                 pid: r.get(3)?,

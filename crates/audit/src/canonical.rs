@@ -10,9 +10,11 @@
 //! | TEXT    | `02`, then the byte length as 8 bytes big-endian, then the UTF-8 bytes |
 //! | BLOB    | `03`, then the byte length as 8 bytes big-endian, then the bytes |
 //!
-//! The last column, `approval` (added in schema 2), is encoded only when it is not NULL: every
-//! row written before it existed hashes exactly as it did, and a row with an approval has one
-//! more self-delimiting value than a row without, so the two can never encode alike.
+//! The last columns, `approval` (added in schema 2) and `client` (schema 3), are encoded up to
+//! the last of them that is not NULL: every row written before they existed hashes exactly as
+//! it did. Every value is self-delimiting and says its type, so a row that ends earlier can
+//! never encode like one that ends later (`approval` NULL before a `client` is encoded as
+//! NULL, which no TEXT value starts with).
 //!
 //! Every value says its own type and length and the column order is fixed, so two different
 //! rows never encode to the same bytes. The writer binds the very [`Field`]s it hashed, and
@@ -29,8 +31,8 @@ use crate::model::Hash;
 const PREFIX: &[u8] = b"latchkey-audit v1\n";
 
 /// The columns an entry's hash covers, in encoding order: every column but `hash` itself
-/// (`approval` only when not NULL).
-pub(crate) const HASHED: [&str; 20] = [
+/// (the optional ones up to the last that is not NULL).
+pub(crate) const HASHED: [&str; 21] = [
     "seq",
     "kind",
     "time_us",
@@ -51,12 +53,13 @@ pub(crate) const HASHED: [&str; 20] = [
     "pruned_hash",
     "prev_hash",
     "approval",
+    "client",
 ];
 
 /// Positions in [`HASHED`] that other modules read by index.
 pub(crate) const SEQ: usize = 0;
 pub(crate) const PREV_HASH: usize = 18;
-/// Encoded only when not NULL (see the module's documentation).
+/// From here on, encoded up to the last that is not NULL (see the module's documentation).
 const OPTIONAL_FROM: usize = 19;
 
 /// One column's value, as stored.
@@ -124,8 +127,11 @@ impl ToSql for Field<'_> {
 /// The hash of a row given as the [`HASHED`] columns in order.
 pub(crate) fn row_hash(fields: &[Field<'_>; HASHED.len()]) -> Hash {
     let (always, optional) = fields.split_at(OPTIONAL_FROM);
-    let present = optional.iter().filter(|f| **f != Field::Null);
-    hash(always.iter().chain(present).copied())
+    let present = optional
+        .iter()
+        .rposition(|f| *f != Field::Null)
+        .map_or(0, |last| last + 1);
+    hash(always.iter().chain(&optional[..present]).copied())
 }
 
 /// SHA-256 of the prefix and `fields`, each encoded.
@@ -157,13 +163,21 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_approval_is_not_encoded_and_a_present_one_is() {
+    fn the_optional_tail_is_encoded_up_to_its_last_present_column() {
         let mut fields = [Field::Null; HASHED.len()];
         fields[SEQ] = Field::Int(1);
         let without = row_hash(&fields);
         assert_eq!(without, hash(fields[..OPTIONAL_FROM].iter().copied()));
+        // An approval alone: encoded, the client after it not.
         fields[OPTIONAL_FROM] = Field::Text("grant g-1");
-        assert_ne!(row_hash(&fields), without);
+        let approved = row_hash(&fields);
+        assert_ne!(approved, without);
+        assert_eq!(approved, hash(fields[..=OPTIONAL_FROM].iter().copied()));
+        // A client alone: the approval before it encoded as NULL, so the same text in
+        // either column can never hash alike.
+        fields[OPTIONAL_FROM] = Field::Null;
+        fields[OPTIONAL_FROM + 1] = Field::Text("grant g-1");
+        assert_ne!(row_hash(&fields), approved);
         assert_eq!(row_hash(&fields), hash(fields.iter().copied()));
     }
 

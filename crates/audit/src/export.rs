@@ -22,7 +22,7 @@ pub enum ExportFormat {
     Csv,
 }
 
-const CSV_HEADER: [&str; 21] = [
+const CSV_HEADER: [&str; 22] = [
     "seq",
     "time",
     "kind",
@@ -45,6 +45,8 @@ const CSV_HEADER: [&str; 21] = [
     "hash",
     // Added with schema 2: last, so scripts that read columns by position keep working.
     "approval",
+    // Added with schema 3.
+    "client",
 ];
 
 /// Writes the entries matching `filter` to `out`; returns how many.
@@ -108,7 +110,7 @@ impl<W: Write> Sink<W> {
     }
 }
 
-fn csv_row(e: &Entry) -> [String; 21] {
+fn csv_row(e: &Entry) -> [String; 22] {
     let assistant = e.assistant.as_ref();
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     let (result, error_kind) = match &e.result {
@@ -141,6 +143,7 @@ fn csv_row(e: &Entry) -> [String; 21] {
         e.prev_hash.to_string(),
         e.hash.to_string(),
         cell(e.approval.as_deref()),
+        cell(assistant.and_then(|a| a.client.as_deref())),
     ]
 }
 

@@ -23,6 +23,8 @@ const FACET_MARK: char = '\u{E000}';
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Facets<'a> {
     pub assistant: Option<&'a str>,
+    /// The name the client gave itself: found by an assistant filter as well.
+    pub client: Option<&'a str>,
     pub tool: Option<&'a str>,
     pub domain: Option<&'a str>,
     pub decision: Option<&'a str>,
@@ -34,6 +36,7 @@ impl<'a> Facets<'a> {
     fn tokens(&self) -> impl Iterator<Item = String> + 'a {
         let Facets {
             assistant,
+            client,
             tool,
             domain,
             decision,
@@ -41,6 +44,7 @@ impl<'a> Facets<'a> {
         } = *self;
         [
             ('a', assistant),
+            ('a', client),
             ('t', tool),
             ('d', domain),
             ('c', decision),
@@ -66,6 +70,7 @@ pub(crate) fn document(words: &[&str], facets: &Facets<'_>) -> String {
 pub(crate) fn match_expression(filter: &Filter) -> Option<String> {
     let facets = Facets {
         assistant: filter.assistant.as_deref(),
+        client: None,
         tool: filter.tool.as_deref(),
         domain: filter.domain.as_deref(),
         decision: filter.decision.map(|d| d.as_str()),

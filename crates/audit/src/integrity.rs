@@ -177,6 +177,7 @@ pub(crate) fn already_recorded(conn: &Connection, anchored: ChainHead) -> rusqli
 pub(crate) fn latchkey_itself() -> Assistant {
     Assistant {
         name: "latchkey-audit".to_owned(),
+        client: None,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         executable: std::env::current_exe()
             .ok()

@@ -21,13 +21,18 @@ impl fmt::Display for Seq {
     }
 }
 
-/// The assistant that made a call, as the broker identified it. `name` and `version` are what
-/// the MCP client said about itself (`clientInfo`); the rest is what the OS said about the
-/// process on the other end of the socket, which the client cannot choose.
+/// The assistant that made a call, as the broker identified it. `name` is what the
+/// allow-list calls it, from what the OS said of the process on the other end of the socket
+/// (which the client cannot choose); `client` and `version` are what the MCP client said
+/// about itself (`clientInfo`), which it can.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assistant {
-    /// MCP `clientInfo.name`, e.g. `claude-ai`.
+    /// The name the allow-list gives it, e.g. `Claude` or `python3.11 running tool.py`; the
+    /// client's own name when the OS did not say (and in entries from before schema 3).
     pub name: String,
+    /// MCP `clientInfo.name`, e.g. `claude-ai`, when it differs from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// MCP `clientInfo.version`.
     pub version: String,
     /// The peer process's executable path.

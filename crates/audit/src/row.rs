@@ -14,10 +14,10 @@ use crate::model::{Assistant, CallResult, Decision, Entry, EntryKind, Hash, Seq}
 /// The select list for reading whole entries: the hashed columns in order, then `hash`.
 pub(crate) const SELECT: &str = "seq, kind, time_us, assistant, assistant_version, executable, \
      pid, bundle_id, tool, arguments, domain, decision, result, error_kind, duration_us, \
-     intent_seq, pruned_through, pruned_hash, prev_hash, approval, hash";
+     intent_seq, pruned_through, pruned_hash, prev_hash, approval, client, hash";
 
 /// Position of `hash` in [`SELECT`].
-pub(crate) const HASH: usize = 20;
+pub(crate) const HASH: usize = 21;
 
 /// A row to append, before it has a place in the chain.
 #[derive(Debug)]
@@ -59,6 +59,7 @@ impl<'a> NewRow<'a> {
     pub(crate) fn facets(&self) -> Facets<'a> {
         Facets {
             assistant: self.assistant.map(|a| a.name.as_str()),
+            client: self.assistant.and_then(|a| a.client.as_deref()),
             tool: self.tool,
             domain: self.domain,
             decision: self.decision.map(Decision::as_str),
@@ -67,7 +68,7 @@ impl<'a> NewRow<'a> {
     }
 
     /// The row's hashed columns, in `canonical::HASHED` order.
-    pub(crate) fn fields(&'a self, seq: Seq, time_us: i64, prev: &'a Hash) -> [Field<'a>; 20] {
+    pub(crate) fn fields(&'a self, seq: Seq, time_us: i64, prev: &'a Hash) -> [Field<'a>; 21] {
         let assistant = self.assistant;
         [
             Field::Int(seq_to_sql(seq)),
@@ -90,6 +91,7 @@ impl<'a> NewRow<'a> {
             self.pruned.map_or(Field::Null, |(_, h)| Field::Blob(&h.0)),
             Field::Blob(&prev.0),
             Field::text(self.approval),
+            Field::text(assistant.and_then(|a| a.client.as_deref())),
         ]
     }
 }
@@ -129,6 +131,7 @@ pub(crate) fn decode(row: &Row<'_>) -> Result<Entry, AuditError> {
         None => None,
         Some(name) => Some(Assistant {
             name,
+            client: text(20)?,
             version: text(4)?.unwrap_or_default(),
             executable: text(5)?,
             pid: int(6)?

@@ -24,7 +24,8 @@ const COUNT_CAP: u64 = 10_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Filter {
-    /// The assistant's name, exactly (`clientInfo.name`).
+    /// The assistant, exactly as the audit names it (the allow-list's name) or as it named
+    /// itself (`clientInfo.name`).
     pub assistant: Option<String>,
     /// The tool's name, exactly.
     pub tool: Option<String>,

@@ -14,9 +14,10 @@ use crate::AuditError;
 
 /// `PRAGMA application_id`: "LKAU", so a stray SQLite file is not mistaken for a log.
 const APPLICATION_ID: i64 = 0x4c4b_4155;
-/// `PRAGMA user_version` of the schema below. 1: the first; 2: `approval` and the admin index
-/// (a version 1 file is migrated when a writer opens it; its rows and hashes are unchanged).
-const SCHEMA_VERSION: i64 = 2;
+/// `PRAGMA user_version` of the schema below. 1: the first; 2: `approval` and the admin index;
+/// 3: `client` (an older file is migrated when a writer opens it; its rows and hashes are
+/// unchanged).
+const SCHEMA_VERSION: i64 = 3;
 
 /// Columns are the canonical encoding's (`canonical::HASHED`) plus `hash`. STRICT, so a value
 /// of the wrong type cannot be stored.
@@ -65,6 +66,12 @@ CREATE VIRTUAL TABLE entries_text USING fts5(
 const MIGRATE_TO_2: &str = "
 ALTER TABLE entries ADD COLUMN approval TEXT;
 CREATE INDEX entries_admin ON entries(tool, seq) WHERE kind = 'admin';
+";
+
+/// From schema 2 to 3: the name the MCP client gave itself, apart from the name the
+/// allow-list gives it (`assistant`); hashed only when present, like `approval`.
+const MIGRATE_TO_3: &str = "
+ALTER TABLE entries ADD COLUMN client TEXT;
 ";
 
 /// How long a connection waits for another process's lock before failing with `Busy`.
@@ -202,16 +209,18 @@ fn ensure_schema(conn: &Connection) -> Result<(), SchemaError> {
     match (app, version, objects) {
         (0, 0, 0) => {
             tx.execute_batch(&format!(
-                "{SCHEMA}{MIGRATE_TO_2}
+                "{SCHEMA}{MIGRATE_TO_2}{MIGRATE_TO_3}
                  PRAGMA application_id = {APPLICATION_ID};
                  PRAGMA user_version = {SCHEMA_VERSION};"
             ))?;
             tx.commit()?;
             Ok(())
         }
-        (APPLICATION_ID, 1, _) => {
+        (APPLICATION_ID, older @ 1..SCHEMA_VERSION, _) => {
+            let steps = [MIGRATE_TO_2, MIGRATE_TO_3];
+            let migrations = steps[usize::try_from(older - 1).unwrap_or_default()..].concat();
             tx.execute_batch(&format!(
-                "{MIGRATE_TO_2} PRAGMA user_version = {SCHEMA_VERSION};"
+                "{migrations} PRAGMA user_version = {SCHEMA_VERSION};"
             ))?;
             tx.commit()?;
             Ok(())

@@ -15,7 +15,7 @@ const CALLS: &str = "'intent', 'outcome'";
 /// The values recent entries hold, for filter drop-downs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facets {
-    /// Assistant names (`clientInfo.name`), sorted.
+    /// Assistant names (as the allow-list names them), sorted.
     pub assistants: Vec<String>,
     /// Tool names (of calls), sorted.
     pub tools: Vec<String>,

@@ -14,6 +14,7 @@ use serde_json::json;
 fn person() -> latchkey_audit::Assistant {
     latchkey_audit::Assistant {
         name: "latchkey-cli".to_owned(),
+        client: None,
         version: "0.9.0".to_owned(),
         executable: Some("/usr/bin/latchkey".to_owned()),
         pid: Some(77),
@@ -211,6 +212,7 @@ fn downgrade_to_schema_1(path: &std::path::Path) {
         .execute_batch(
             "DROP INDEX entries_admin;
              ALTER TABLE entries DROP COLUMN approval;
+             ALTER TABLE entries DROP COLUMN client;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -259,4 +261,63 @@ fn a_log_written_before_approvals_existed_still_verifies_with_the_same_hashes() 
         );
     }
     drop(dir);
+}
+
+#[test]
+fn a_log_written_before_client_names_existed_still_verifies_and_records_both_names() {
+    let (dir, log) = new_log(Options::default());
+    record_calls(&log, 3);
+    let path = log.path().to_path_buf();
+    drop(log);
+    // Schema 2: everything but `client`.
+    attacker(&path)
+        .execute_batch("ALTER TABLE entries DROP COLUMN client; PRAGMA user_version = 2;")
+        .unwrap();
+    let before = hashes(&path);
+
+    let log = AuditLog::open(&path).unwrap();
+    assert!(log.verify().unwrap().is_ok());
+    // A call named by the allow-list's name, with the name the client gave itself beside it
+    // and no approval: the optional tail then encodes `approval` as NULL before `client`.
+    let mut call = intent(4);
+    call.assistant.name = "python3.11 running tool.py".to_owned();
+    call.assistant.client = Some("cursor-agent".to_owned());
+    log.record_intent(&call).unwrap();
+    let v = log.verify().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+
+    let conn = attacker(&path);
+    let after = hashes(&path);
+    let new = before.len();
+    assert_eq!(after[..new], before[..], "old rows keep their hashes");
+    assert_eq!(
+        readme_hash(&conn, new as i64 + 1),
+        after[new],
+        "the README's encoding"
+    );
+    let filter = Filter {
+        assistant: Some("cursor-agent".to_owned()),
+        ..Filter::default()
+    };
+    let found = log.search(&filter, Page::default()).unwrap();
+    assert_eq!(found.entries.len(), 1, "found by the name the client gave");
+    let entry = &found.entries[0];
+    let assistant = entry.assistant.as_ref().unwrap();
+    assert_eq!(assistant.name, "python3.11 running tool.py");
+    assert_eq!(assistant.client.as_deref(), Some("cursor-agent"));
+
+    // Setting `client` on a row that had none is caught like any edit.
+    conn.execute("UPDATE entries SET client = 'claude-ai' WHERE seq = 2", [])
+        .unwrap();
+    assert!(!log.verify().unwrap().is_ok());
+    drop(dir);
+}
+
+fn hashes(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let conn = attacker(path);
+    let mut query = conn
+        .prepare("SELECT hash FROM entries ORDER BY seq")
+        .unwrap();
+    let rows = query.query_map([], |r| r.get(0)).unwrap();
+    rows.map(Result::unwrap).collect()
 }

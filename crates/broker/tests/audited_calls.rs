@@ -99,6 +99,7 @@ async fn entries_older_than_a_year_are_pruned_and_the_rest_verifies() {
     let intent = |tool: &str| Intent {
         assistant: Assistant {
             name: "old".into(),
+            client: None,
             version: "1".into(),
             executable: None,
             pid: None,

@@ -74,9 +74,10 @@ enum KindArg {
 
 #[derive(Debug, Args)]
 struct FilterArgs {
-    /// The assistant's name, as it introduced itself (e.g. claude-ai)
-    #[arg(long)]
-    client: Option<String>,
+    /// The assistant, as the Assistants list names it (e.g. "python3 running tool.py") or as
+    /// it introduced itself (e.g. claude-ai)
+    #[arg(long, alias = "client")]
+    assistant: Option<String>,
     /// A tool, or an admin entry's action (e.g. unlock)
     #[arg(long)]
     tool: Option<String>,
@@ -105,7 +106,7 @@ struct FilterArgs {
 impl From<FilterArgs> for Filter {
     fn from(args: FilterArgs) -> Self {
         Filter {
-            assistant: args.client,
+            assistant: args.assistant,
             tool: args.tool,
             domain: args.domain,
             decision: args.decision,

@@ -49,9 +49,31 @@ async fn calls_are_audited_verified_and_tampering_is_found() {
     assert_eq!(entries.len(), 6, "three intents and three outcomes: {tail}");
     assert_eq!(entries[0]["kind"], "intent");
     assert_eq!(entries[0]["tool"], "latchkey_status");
-    assert_eq!(entries[0]["assistant"]["name"], "rmcp");
+    // Named as the allow-list names it (issue #18): from what the OS says of the program,
+    // with the name the client gave itself (`clientInfo`, which any program can choose) beside.
     let me = std::env::current_exe().unwrap();
+    let listed = ok(&home
+        .latchkey(&["assistants", "list", "--json"])
+        .output()
+        .unwrap());
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(entries[0]["assistant"]["name"], listed[0]["name"], "{tail}");
+    assert_eq!(
+        entries[0]["assistant"]["name"],
+        me.file_name().unwrap().to_str().unwrap()
+    );
+    assert_eq!(entries[0]["assistant"]["client"], "rmcp");
+    assert_eq!(entries[1]["assistant"], entries[0]["assistant"], "outcome");
     assert_eq!(entries[0]["assistant"]["executable"], me.to_str().unwrap());
+    let by_client = ok(&home
+        .latchkey(&["audit", "search", "--assistant", "rmcp", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(
+        json_array(&by_client).len(),
+        6,
+        "found by the client's name"
+    );
     assert_eq!(entries[1]["kind"], "outcome");
     assert_eq!(entries[1]["intent"], entries[0]["seq"]);
 
@@ -289,6 +311,7 @@ fn json_array(text: &str) -> Vec<serde_json::Value> {
 fn person() -> Assistant {
     Assistant {
         name: "latchkey-cli".to_owned(),
+        client: None,
         version: "1".to_owned(),
         executable: Some("/usr/bin/latchkey".to_owned()),
         pid: Some(7),
@@ -300,6 +323,7 @@ fn call(serial: &str, decision: Decision) -> Intent {
     Intent {
         assistant: Assistant {
             name: "claude-ai".to_owned(),
+            client: None,
             ..person()
         },
         tool: "jamf_get_computer".to_owned(),

@@ -21,6 +21,7 @@ use tempfile::TempDir;
 pub fn claude() -> Assistant {
     Assistant {
         name: "claude-ai".to_owned(),
+        client: None,
         version: "0.14.1".to_owned(),
         executable: Some("/Applications/Claude.app/Contents/MacOS/Claude".to_owned()),
         pid: Some(4242),
@@ -110,7 +111,7 @@ const HASHED: &str = "seq, kind, time_us, assistant, assistant_version, executab
 
 /// The hash of the row at `seq`, per the README's canonical encoding.
 pub fn readme_hash(conn: &Connection, seq: i64) -> Vec<u8> {
-    readme_hash_of(conn, seq, &format!("{HASHED}, approval"))
+    readme_hash_of(conn, seq, &format!("{HASHED}, approval, client"))
 }
 
 /// The hash of the row at `seq` as the first version (schema 1, no `approval`) wrote it.
@@ -126,10 +127,12 @@ fn readme_hash_of(conn: &Connection, seq: i64, columns: &str) -> Vec<u8> {
         |row| {
             let mut h = Sha256::new();
             h.update(b"latchkey-audit v1\n");
-            for i in 0..count {
-                if i == 19 && matches!(row.get_ref(i)?, ValueRef::Null) {
-                    continue; // approval: encoded only when present
-                }
+            // approval and client: encoded up to the last that is present.
+            let mut encoded = count;
+            while encoded > 19 && matches!(row.get_ref(encoded - 1)?, ValueRef::Null) {
+                encoded -= 1;
+            }
+            for i in 0..encoded {
                 match row.get_ref(i)? {
                     ValueRef::Null => h.update([0]),
                     ValueRef::Integer(v) => {

@@ -45,7 +45,7 @@ impl Actor {
         let cli = Implementation::new("latchkey-cli", crate::VERSION);
         Self {
             requester: Requester::Cli,
-            who: super::audit::assistant(Some(&cli), caller),
+            who: super::audit::surface(&cli, caller),
         }
     }
 
@@ -54,7 +54,7 @@ impl Actor {
         let me = Implementation::new("latchkey", crate::VERSION);
         Self {
             requester: Requester::App,
-            who: super::audit::assistant(Some(&me), None),
+            who: super::audit::surface(&me, None),
         }
     }
 }

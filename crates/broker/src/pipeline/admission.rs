@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use latchkey_caller::Caller;
 use latchkey_vault::{Presence, PresenceError, PresenceRequest, Requester};
-use rmcp::model::Implementation;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex as AsyncMutex, watch};
 
@@ -390,18 +389,16 @@ fn admission(record: AssistantRecord) -> Result<AssistantRecord, Refusal> {
 
 /// The app's name on macOS, else the assistant process's name.
 fn display_name(caller: &Caller) -> String {
-    assistant_name(None, Some(caller)).unwrap_or_else(|| "an unknown program".to_owned())
+    assistant_name(caller).unwrap_or_else(|| "an unknown program".to_owned())
 }
 
-/// How the allow-list and the audit both name an assistant: the name it gave itself (MCP
-/// `clientInfo`) when it gave one, else what its interpreter runs ("python3.11 running
-/// tool.py"), else its app's name, else its executable's file name; the kernel's short
-/// process name (15 bytes on Linux, e.g. "dbus-run-sessio") only when none is known.
-pub(crate) fn assistant_name(
-    client: Option<&Implementation>,
-    caller: Option<&Caller>,
-) -> Option<String> {
-    let script = |caller: &Caller| {
+/// How the allow-list and the audit both name an assistant, from what the OS says (never the
+/// name an MCP client gives itself, which any program can choose): what its interpreter runs
+/// ("python3.11 running tool.py"), else its app's name, else its executable's file name; the
+/// kernel's short process name (15 bytes on Linux, e.g. "dbus-run-sessio") only when none
+/// is known.
+pub(crate) fn assistant_name(caller: &Caller) -> Option<String> {
+    let script = || {
         let interpreter = caller.interpreter()?;
         let script = caller.assistant_executable()?;
         Some(format!(
@@ -410,12 +407,10 @@ pub(crate) fn assistant_name(
             file_name(script)
         ))
     };
-    client
-        .map(|c| c.name.clone())
-        .or_else(|| script(caller?))
-        .or_else(|| caller?.app.as_ref().map(|app| app.name.clone()))
-        .or_else(|| caller?.assistant_executable().map(file_name))
-        .or_else(|| caller?.assistant.as_ref().map(|p| p.name.clone()))
+    script()
+        .or_else(|| caller.app.as_ref().map(|app| app.name.clone()))
+        .or_else(|| caller.assistant_executable().map(file_name))
+        .or_else(|| caller.assistant.as_ref().map(|p| p.name.clone()))
 }
 
 fn bundle_id(caller: &Caller) -> Option<String> {

@@ -53,7 +53,11 @@ pub struct ApprovalRequest {
 /// Who asked, as a person recognises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssistantView {
+    /// As the allow-list and the audit name it.
     pub name: String,
+    /// The name its MCP client gave itself, when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     pub executable: Option<String>,
     pub team_id: Option<String>,
 }
@@ -94,6 +98,7 @@ impl Asked {
             .map(str::to_owned);
         let view = AssistantView {
             name: assistant.name.clone(),
+            client: assistant.client.clone(),
             executable: assistant.executable.clone(),
             team_id,
         };

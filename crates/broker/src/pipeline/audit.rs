@@ -336,12 +336,39 @@ pub fn anchored_options(
     }
 }
 
-/// The assistant as the audit names it: what it told us at initialize, and what the OS says.
+/// The assistant as the audit names it: as the allow-list does, from what the OS says of
+/// the process (the name it gave itself at initialize only when the OS said nothing), with
+/// that self-given name beside it when it differs.
 pub(crate) fn assistant(client: Option<&Implementation>, caller: Option<&Caller>) -> Assistant {
+    let named = caller.and_then(super::admission::assistant_name);
+    let client_name = client.map(|c| c.name.clone());
+    let name = named
+        .clone()
+        .or_else(|| client_name.clone())
+        .unwrap_or_else(|| "unknown".to_owned());
+    Assistant {
+        client: client_name.filter(|client| *client != name),
+        name,
+        ..surface_program(client, caller)
+    }
+}
+
+/// A surface of Latchkey itself (the CLI, the app) named by `surface`, with what the OS says
+/// of the program that ran it.
+pub(crate) fn surface(surface: &Implementation, caller: Option<&Caller>) -> Assistant {
+    Assistant {
+        name: surface.name.clone(),
+        client: None,
+        ..surface_program(Some(surface), caller)
+    }
+}
+
+/// The version a client gave, and what the OS says of its process.
+fn surface_program(client: Option<&Implementation>, caller: Option<&Caller>) -> Assistant {
     let process = caller.and_then(|c| c.assistant.as_ref());
     Assistant {
-        name: super::admission::assistant_name(client, caller)
-            .unwrap_or_else(|| "unknown".to_owned()),
+        name: String::new(),
+        client: None,
         version: client.map(|c| c.version.clone()).unwrap_or_default(),
         executable: caller
             .and_then(Caller::assistant_executable)

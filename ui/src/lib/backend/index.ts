@@ -310,9 +310,11 @@ export type AuditDecision =
   | 'refused_invalid'
   | 'refused_rate_limited';
 
-/** The assistant that made a call: name and version as its MCP client said, the rest as the OS said. */
+/** The assistant that made a call: named as the allow-list names it (from what the OS says); `client` and `version` as its MCP client said of itself. */
 export interface AuditAssistant {
   name: string;
+  /** The name its MCP client gave itself, when it differs from `name`. */
+  client?: string;
   version: string;
   executable: string | null;
   pid: number | null;
@@ -522,8 +524,10 @@ export interface ConnectionCheck {
 
 /** Who asked for a change, as a person recognises it. */
 export interface ApprovalAssistant {
-  /** The name its MCP client gave, e.g. "claude-code". */
+  /** As the allow-list and the audit name it, from what the OS says (e.g. "Claude", "python3.11 running tool.py"). */
   name: string;
+  /** The name its MCP client gave itself (e.g. "claude-code"), when it differs: the client chooses it. */
+  client?: string;
   /** The program the OS says it is. */
   executable: string | null;
   /** macOS: the team id of its valid code signature. */

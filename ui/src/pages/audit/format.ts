@@ -200,10 +200,16 @@ export function isError(r: AuditResult | null | undefined): boolean {
   return !!r && typeof r === 'object';
 }
 
-/** "claude-ai 0.9.2". */
-export function assistantText(a: AuditAssistant | null | undefined): string | null {
-  if (!a) return null;
-  return a.version ? `${a.name} ${a.version}` : a.name;
+/** What the client said of itself beside the allow-list's name: "as claude-ai 0.9.2", or its version alone. */
+export function clientText(a: AuditAssistant): string {
+  const told = [a.client, a.version].filter(Boolean).join(' ');
+  return a.client ? `as ${told}` : told;
+}
+
+/** "python3.11 running tool.py as claude-ai 0.9.2", "Claude 0.9.2". */
+export function assistantText(a: AuditAssistant): string {
+  const told = clientText(a);
+  return told ? `${a.name} ${told}` : a.name;
 }
 
 /** What the OS said about the assistant's process, for a tooltip. */
