@@ -304,3 +304,28 @@ async fn without_a_feed_jamf_reports_stand_and_leave_macos_unjudged() {
     assert_eq!(one["findings"][0].as_str().unwrap(), why, "{one}");
     client.cancel().await.unwrap();
 }
+
+/// Issue #15: testing a stored credential reports what its account may do beyond Latchkey's
+/// needs (the mock's account is a full administrator), and never the secret.
+#[tokio::test]
+async fn a_connection_test_reports_an_over_privileged_account() {
+    let (mock, services, domain) = jamf_behind(common::fixture_sofa(), 3).await;
+    let stored = services.credentials.list().await.unwrap();
+    let id = &stored.iter().find(|m| m.domain == domain).unwrap().id;
+    let check = services
+        .jamf
+        .test_connection(id, Requester::App)
+        .await
+        .unwrap();
+    assert_eq!(mock.count("GET /api/v1/auth"), 1);
+    let privileges = check.privileges.as_ref().expect("the mock says");
+    assert!(privileges.over_privileged());
+    assert!(
+        privileges
+            .summary()
+            .starts_with("this account is a full Jamf Pro administrator"),
+        "{}",
+        privileges.summary()
+    );
+    assert!(!serde_json::to_string(&check).unwrap().contains(CANARY));
+}

@@ -48,6 +48,29 @@ async fn tools_list_matches_the_golden_file() {
     );
 }
 
+/// Issue #15: `latchkey jamf privileges` and the connection test's privilege check cover every
+/// Jamf tool an assistant sees, and agree on which of them change things.
+#[tokio::test]
+async fn the_jamf_privilege_table_covers_every_jamf_tool() {
+    let client = in_process_client().await;
+    let tools = client.list_all_tools().await.unwrap();
+    let mut offered: Vec<(String, bool)> = tools
+        .iter()
+        .filter(|t| t.name.starts_with("jamf_"))
+        .map(|t| {
+            let read_only = t.annotations.as_ref().and_then(|a| a.read_only_hint);
+            (t.name.to_string(), read_only != Some(true))
+        })
+        .collect();
+    let mut tabled: Vec<(String, bool)> = latchkey_jamf::TOOLS
+        .iter()
+        .map(|t| (t.tool.to_owned(), t.changes))
+        .collect();
+    offered.sort();
+    tabled.sort();
+    assert_eq!(tabled, offered);
+}
+
 #[tokio::test]
 async fn only_the_remediation_tools_change_things_and_each_has_an_object_output_schema() {
     let client = in_process_client().await;

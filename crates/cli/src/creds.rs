@@ -406,6 +406,7 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&check)?);
             } else {
                 println!("{}", crate::jamf::connection_line(&check));
+                println!("{}", crate::jamf::privileges_line(&check));
             }
         }
         CredsCommand::Status { json } => {

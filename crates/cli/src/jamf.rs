@@ -1,13 +1,15 @@
 //! `latchkey jamf …`: computers, one Mac's security posture and the fleet report, read from
 //! a Jamf Pro server through the running broker (which holds the unlocked credential and
-//! records each read on the audit log).
+//! records each read on the audit log); and the API role Latchkey needs, which asks no server.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
 use latchkey_broker::control::{ControlClient, ControlRequest, JamfRead};
-use latchkey_jamf::{ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport};
+use latchkey_jamf::{
+    ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport, MinimalRole, TOOLS,
+};
 use latchkey_sofa::fetch::FeedInfo;
 use serde::Serialize;
 
@@ -53,9 +55,16 @@ enum JamfCommand {
         #[arg(long)]
         all: bool,
     },
+    /// The least-privilege Jamf Pro API role for Latchkey: what the read-only tools need, and
+    /// what each tool that changes something adds
+    Privileges,
 }
 
 pub async fn run(args: JamfArgs) -> anyhow::Result<ExitCode> {
+    if let JamfCommand::Privileges = args.command {
+        print(args.json, &MinimalRole::new(), print_role)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let socket = StatePaths::from_env()?.control_socket();
     let mut broker = ControlClient::connect(&socket).await?;
     let domain = match args.domain {
@@ -98,6 +107,7 @@ pub async fn run(args: JamfArgs) -> anyhow::Result<ExitCode> {
             }
             print(args.json, &report, print_fleet)?;
         }
+        JamfCommand::Privileges => unreachable!("answered without a broker"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -127,6 +137,44 @@ pub fn connection_line(check: &ConnectionCheck) -> String {
         "Connected to {}: {version}, {computers} ({}, {} ms)",
         check.server, check.auth, check.elapsed_ms
     )
+}
+
+fn print_role(role: &MinimalRole) {
+    let read_only: Vec<&str> = TOOLS
+        .iter()
+        .filter(|t| !t.changes)
+        .map(|t| t.tool)
+        .collect();
+    println!("Jamf Pro API role for Latchkey (give its API client only these privileges)");
+    println!();
+    println!("Read-only tools ({}):", read_only.join(", "));
+    for privilege in &role.read_only {
+        println!("  {privilege}");
+    }
+    for (tool, extra) in &role.changes {
+        println!();
+        println!("{tool} (changes something; a person approves each call) adds:");
+        if extra.is_empty() {
+            println!("  nothing more");
+        }
+        for privilege in extra {
+            println!("  {privilege}");
+        }
+    }
+    println!();
+    println!("Leave out a changing tool's privileges if you never want assistants to ask for it.");
+    println!("`latchkey creds test ID` compares an API client's privileges with these.");
+}
+
+/// "… Read SSO Settings …": the privilege check of a connection test, for a person.
+pub fn privileges_line(check: &ConnectionCheck) -> String {
+    match &check.privileges {
+        Some(privileges) if privileges.over_privileged() || !privileges.missing.is_empty() => {
+            format!("privileges: warning: {}", privileges.summary())
+        }
+        Some(privileges) => format!("privileges: {}", privileges.summary()),
+        None => "privileges: the server would not say (GET /api/v1/auth refused)".to_owned(),
+    }
 }
 
 fn or_dash(value: Option<&str>) -> String {

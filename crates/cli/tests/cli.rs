@@ -27,6 +27,46 @@ fn version_is_the_workspace_version() {
 /// Issue #18: doctor checks the broker through the control socket, never as an assistant
 /// (the MCP socket is looked at, not connected to), reports the SOFA feed and the audit
 /// chain, and exits 1 when a check fails.
+/// Issue #15: the least-privilege role, printed without a broker or a server.
+#[test]
+fn jamf_privileges_lists_the_minimal_role_without_a_broker() {
+    let home = Home::new();
+    let out = home.latchkey(&["jamf", "privileges"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Read-only tools (jamf_search_computers"),
+        "{text}"
+    );
+    assert!(text.contains("\n  Read Computers\n"), "{text}");
+    assert!(
+        text.contains("jamf_redeploy_framework (changes something"),
+        "{text}"
+    );
+
+    let out = home
+        .latchkey(&["jamf", "privileges", "--json"])
+        .output()
+        .unwrap();
+    let role: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read_only = role["read_only"].as_array().unwrap();
+    assert!(
+        read_only
+            .iter()
+            .all(|p| p.as_str().unwrap().starts_with("Read "))
+    );
+    assert!(
+        role["changes"]["jamf_plan_os_update"]
+            .as_array()
+            .unwrap()
+            .contains(&"Create Managed Software Updates".into())
+    );
+}
+
 #[test]
 fn doctor_reports_the_socket_before_and_after_a_broker_starts() {
     let home = Home::new();

@@ -82,6 +82,26 @@ pub(crate) async fn user_token(
     )
 }
 
+/// `GET /api/v1/auth`: the account and its privileges, on one site, as configured.
+pub(crate) async fn account(State(state): State<Arc<MockState>>) -> Response {
+    let config = &state.config;
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "account": {
+                "id": "1",
+                "username": config.username,
+                "accessLevel": "FullAccess",
+                "privilegeSet": config.privilege_set,
+                "privilegesBySite": { "-1": config.privileges },
+            },
+            "accountGroups": [],
+            "sites": [],
+            "authenticationType": "CLIENT_CREDENTIALS",
+        }),
+    )
+}
+
 pub(crate) async fn invalidate(
     State(state): State<Arc<MockState>>,
     headers: HeaderMap,

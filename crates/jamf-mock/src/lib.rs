@@ -55,6 +55,10 @@ pub struct MockConfig {
     pub v1_oauth: bool,
     /// Added to every API request, so concurrent requests overlap measurably.
     pub latency: Duration,
+    /// What `GET /api/v1/auth` says of the account: its privilege set (`ADMINISTRATOR`,
+    /// `CUSTOM`, ...) and privileges.
+    pub privilege_set: String,
+    pub privileges: Vec<String>,
 }
 
 impl Default for MockConfig {
@@ -69,6 +73,8 @@ impl Default for MockConfig {
             inventory_versions: vec![4, 3, 1],
             v1_oauth: true,
             latency: Duration::ZERO,
+            privilege_set: "ADMINISTRATOR".into(),
+            privileges: Vec::new(),
         }
     }
 }

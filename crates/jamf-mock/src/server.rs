@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::auth::{authorized, invalidate, oauth_token, user_token};
+use crate::auth::{account, authorized, invalidate, oauth_token, user_token};
 use crate::fleet::{inventory_list, inventory_one};
 use crate::groups::{MockGroup, classic_group};
 use crate::history::{history_by_id, history_by_serial};
@@ -74,6 +74,7 @@ pub(crate) fn router(state: Arc<MockState>) -> Router {
         .route("/api/oauth/token", post(oauth_token))
         .route("/api/v1/auth/token", post(user_token))
         .route("/api/v1/auth/invalidate-token", post(invalidate))
+        .route("/api/v1/auth", get(account))
         .route("/api/v1/jamf-pro-version", get(version))
         .route("/api/v2/mobile-devices", get(mobile_list))
         .route("/api/v2/mobile-devices/detail", get(mobile_detail))

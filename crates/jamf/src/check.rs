@@ -1,5 +1,6 @@
-//! "Does this work?": a token, the server version and one inventory record, timed. Used when
-//! a credential is saved and by `latchkey doctor`.
+//! "Does this work?": a token, the server version, the account's privileges against what
+//! Latchkey needs, and one inventory record, timed. Used when a credential is saved, by
+//! `latchkey creds test` and the app's *Test connection*, and by `latchkey doctor`.
 
 use std::time::Instant;
 
@@ -7,7 +8,7 @@ use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use crate::{JamfClient, JamfError, Section};
+use crate::{JamfClient, JamfError, PrivilegeCheck, Section};
 
 /// The outcome of a successful connection check.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -25,6 +26,9 @@ pub struct ConnectionCheck {
     pub inventory_api: String,
     /// Computers in inventory; absent when the credentials may not read inventory.
     pub computers: Option<u64>,
+    /// The account's privileges against what Latchkey's tools need; absent when the server
+    /// would not say (`GET /api/v1/auth` refused or missing).
+    pub privileges: Option<PrivilegeCheck>,
     /// Time the whole check took.
     pub elapsed_ms: u64,
 }
@@ -35,9 +39,10 @@ struct JamfProVersion {
 }
 
 impl JamfClient {
-    /// Fetches a token, the server version (`GET /api/v1/jamf-pro-version`) and one inventory
-    /// record with GENERAL (for `totalCount`). Fails on bad credentials or an unreachable
-    /// server; missing read privileges only leave fields empty.
+    /// Fetches a token, the server version (`GET /api/v1/jamf-pro-version`), the account's
+    /// privileges (`GET /api/v1/auth`) and one inventory record with GENERAL (for
+    /// `totalCount`). Fails on bad credentials or an unreachable server; missing read
+    /// privileges only leave fields empty.
     pub async fn check_connection(&self) -> Result<ConnectionCheck, JamfError> {
         let started = Instant::now();
         self.token().await?;
@@ -46,6 +51,11 @@ impl JamfClient {
             .await
         {
             Ok(v) => v.version,
+            Err(JamfError::Auth { status: 403, .. } | JamfError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let privileges = match self.account_privileges().await {
+            Ok(account) => Some(PrivilegeCheck::of(&account)),
             Err(JamfError::Auth { status: 403, .. } | JamfError::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
@@ -64,6 +74,7 @@ impl JamfClient {
             token_endpoint: self.token_endpoint(),
             inventory_api: inventory_api.to_owned(),
             computers,
+            privileges,
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }

@@ -34,6 +34,7 @@ mod mobile;
 mod options;
 mod plans;
 mod preview;
+mod privileges;
 mod raw;
 pub mod rsql;
 mod secret;
@@ -62,6 +63,9 @@ pub use plans::{CreatedPlan, PlanCreated, PlanTarget, PlanVersion, SoftwareUpdat
 pub use preview::{
     DeadlinePolicy, PlanPreview, PreviewAction, PreviewComputer, PreviewPlan, TargetVersion,
     preview_software_update,
+};
+pub use privileges::{
+    AccountPrivileges, Endpoint, MinimalRole, MissingPrivilege, PrivilegeCheck, TOOLS, ToolNeeds,
 };
 pub use secret::{Auth, Secret};
 pub use section::Section;

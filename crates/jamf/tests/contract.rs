@@ -74,6 +74,74 @@ fn adjusted_pro_schema_is_rooted_at_api_and_opens_the_token_endpoint() {
 }
 
 /// The check Prism does not make: every query parameter must be one the operation declares.
+/// Privileges only Classic API endpoints require, so the Jamf Pro API schema never names them
+/// (Jamf's documentation does).
+const CLASSIC_ONLY: &[&str] = &["Read macOS Configuration Profiles"];
+
+/// Issue #15: the privileges `latchkey jamf privileges` lists are the ones Jamf's schema
+/// states for each Jamf Pro API endpoint; the Classic API's (which its schema does not state)
+/// are names Jamf uses.
+#[test]
+fn the_minimal_role_matches_the_privileges_jamfs_schema_requires() {
+    let Some(paths) = harness::locate() else {
+        return;
+    };
+    let raw = std::fs::read(paths.pro_schema()).expect("schema");
+    let schema: Value = serde_json::from_slice(&raw).expect("schema JSON");
+    let required = |op: &Value| -> BTreeSet<String> {
+        op["x-required-privileges"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut vocabulary = BTreeSet::new();
+    for item in schema["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("operations").values() {
+            vocabulary.extend(required(op));
+        }
+    }
+    for name in CLASSIC_ONLY {
+        assert!(
+            !vocabulary.contains(*name),
+            "{name} is in the schema now: drop it from CLASSIC_ONLY"
+        );
+    }
+    for tool in latchkey_jamf::TOOLS {
+        for endpoint in tool.endpoints {
+            let ours: BTreeSet<String> = endpoint
+                .privileges
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect();
+            if endpoint.path.starts_with("/JSSResource/") {
+                let unknown: Vec<&String> = ours
+                    .iter()
+                    .filter(|p| !vocabulary.contains(*p) && !CLASSIC_ONLY.contains(&p.as_str()))
+                    .collect();
+                assert!(
+                    unknown.is_empty(),
+                    "{} {}: {unknown:?}",
+                    tool.tool,
+                    endpoint.path
+                );
+                continue;
+            }
+            let op = &schema["paths"][endpoint.path][endpoint.method.to_ascii_lowercase()];
+            assert!(
+                op.is_object(),
+                "{} {} is not in the schema",
+                endpoint.method,
+                endpoint.path
+            );
+            assert_eq!(ours, required(op), "{} {}", endpoint.method, endpoint.path);
+        }
+    }
+}
+
 #[test]
 fn undeclared_query_parameters_are_found() {
     let Some(paths) = harness::locate() else {
@@ -393,16 +461,26 @@ async fn check_connection_with_an_api_client() {
         [
             "POST /api/v1/oauth/token",
             "GET /api/v1/jamf-pro-version",
+            "GET /api/v1/auth",
             "GET /api/v4/computers-inventory"
         ]
     );
+    // Prism's example account: an administrator holding "Read SSO Settings" and "Delete eBooks"
+    // (issue #15).
+    let privileges = check
+        .privileges
+        .as_ref()
+        .expect("GET /api/v1/auth answered");
+    assert_eq!(privileges.privilege_set.as_deref(), Some("ADMINISTRATOR"));
+    assert_eq!(privileges.beyond, ["Delete eBooks", "Read SSO Settings"]);
+    assert!(privileges.over_privileged());
     assert_eq!(check.token_endpoint, "/api/v1/oauth/token");
     assert_eq!(check.auth, "API client");
     assert_eq!(check.version.as_deref(), Some("10.9.0"));
     assert_eq!(check.inventory_api, "v4");
     assert_eq!(check.computers, Some(3));
-    assert_eq!(sections(&all[2]), names(&["GENERAL"]));
-    assert_eq!(param(&all[2], "page-size").as_deref(), Some("1"));
+    assert_eq!(sections(&all[3]), names(&["GENERAL"]));
+    assert_eq!(param(&all[3], "page-size").as_deref(), Some("1"));
 
     // Invalidation is best effort and swallows errors, so Prism's verdict is checked here.
     t.client.invalidate_token().await;

@@ -260,3 +260,72 @@ async fn issue_12_credentials_never_follow_a_redirect_to_another_origin() {
         received.lock().unwrap()
     );
 }
+
+/// Issue #15: the connection check reads the account's privileges (`GET /api/v1/auth`) and
+/// names what it holds beyond Latchkey's needs, and what a tool will miss.
+#[tokio::test]
+async fn the_connection_check_names_privileges_beyond_and_missing() {
+    let role = latchkey_jamf::MinimalRole::new();
+    let needed: Vec<String> = role
+        .read_only
+        .iter()
+        .chain(role.changes.values().flatten())
+        .cloned()
+        .collect();
+
+    // Over-privileged: everything needed, and the power to delete and wipe.
+    let mut over = needed.clone();
+    over.extend([
+        "Delete Computers".into(),
+        "Send Computer Remote Wipe Command".into(),
+    ]);
+    let check = check_with("CUSTOM", over).await;
+    assert!(check.over_privileged(), "{check:?}");
+    assert_eq!(
+        check.beyond,
+        ["Delete Computers", "Send Computer Remote Wipe Command"]
+    );
+    assert!(check.missing.is_empty());
+    assert!(
+        check
+            .summary()
+            .contains("it can also: Delete Computers, Send Computer Remote Wipe Command"),
+        "{}",
+        check.summary()
+    );
+
+    // Under-privileged: no software update plans.
+    let under: Vec<String> = needed
+        .iter()
+        .filter(|p| *p != "Create Managed Software Updates")
+        .cloned()
+        .collect();
+    let check = check_with("CUSTOM", under).await;
+    assert!(!check.over_privileged());
+    assert_eq!(check.missing.len(), 1, "{check:?}");
+    assert_eq!(
+        check.missing[0].privilege,
+        "Create Managed Software Updates"
+    );
+    assert_eq!(check.missing[0].tools, ["jamf_plan_os_update"]);
+
+    // Exactly the role: nothing to say but that.
+    let check = check_with("CUSTOM", needed).await;
+    assert!(!check.over_privileged() && check.missing.is_empty());
+
+    // A full administrator.
+    let check = check_with("ADMINISTRATOR", Vec::new()).await;
+    assert!(check.over_privileged());
+}
+
+async fn check_with(set: &str, privileges: Vec<String>) -> latchkey_jamf::PrivilegeCheck {
+    let (mock, client) = start(MockConfig {
+        privilege_set: set.into(),
+        privileges,
+        ..MockConfig::default()
+    })
+    .await;
+    let check = client.check_connection().await.unwrap();
+    assert_eq!(mock.count("GET /api/v1/auth"), 1);
+    check.privileges.expect("the server said")
+}
