@@ -1033,4 +1033,46 @@ describe('Credentials page: testing a Jamf Pro connection', () => {
     expect(again.textContent).toBe('Connected to acme.jamfcloud.com — Jamf Pro (version not reported) (user account, 1.53 s)');
     expect(callsTo('jamf_test_connection')).toEqual([{ id: jamfClient.id }, { id: jamfClient.id }]);
   });
+
+  it('flags an over-privileged account with a badge and says what it can do beyond the role', async () => {
+    const summary =
+      'it can also: Delete Computers, Send Computer Remote Wipe Command; Latchkey needs only the 15 privileges `latchkey jamf privileges` lists';
+    const privileges = {
+      privilege_set: 'CUSTOM',
+      granted: 17,
+      beyond: ['Delete Computers', 'Send Computer Remote Wipe Command'],
+      missing: [],
+      over_privileged: true,
+      summary,
+    };
+    mockCredentials({ jamf_test_connection: () => ({ ...check, privileges }) });
+    render(Credentials, { status: linux });
+    await shown();
+    expect(screen.queryByTestId(`creds-over-privileged-${jamfClient.id}`)).toBeNull();
+    await fireEvent.click(within(row(jamfClient.id)).getByTestId('test-connection'));
+    const said = await within(row(jamfClient.id)).findByTestId('test-connection-privileges');
+    expect(said.textContent).toBe(`Privileges: ${summary}`);
+    expect(said.title).toBe('Beyond what Latchkey needs: Delete Computers, Send Computer Remote Wipe Command');
+    const badge = within(row(jamfClient.id)).getByTestId(`creds-over-privileged-${jamfClient.id}`);
+    expect(badge.textContent).toBe('Over-privileged');
+    expect(badge.title).toBe(summary);
+  });
+
+  it('flags an account missing a privilege a tool needs', async () => {
+    const privileges = {
+      privilege_set: 'CUSTOM',
+      granted: 14,
+      beyond: [],
+      missing: [{ privilege: 'Read Policies', tools: ['jamf_policies'] }],
+      over_privileged: false,
+      summary: 'missing "Read Policies" (needed by jamf_policies)',
+    };
+    mockCredentials({ jamf_test_connection: () => ({ ...check, privileges }) });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(within(row(jamfClient.id)).getByTestId('test-connection'));
+    const badge = await within(row(jamfClient.id)).findByTestId(`creds-missing-privileges-${jamfClient.id}`);
+    expect(badge.textContent).toBe('Missing privileges');
+    expect(screen.queryByTestId(`creds-over-privileged-${jamfClient.id}`)).toBeNull();
+  });
 });

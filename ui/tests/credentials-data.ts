@@ -116,5 +116,6 @@ export const connectionCheck: ConnectionCheck = {
   token_endpoint: '/api/oauth/token',
   inventory_api: 'v1/computers-inventory',
   computers: 1234,
+  privileges: null,
   elapsed_ms: 412,
 };

@@ -319,13 +319,13 @@ async fn a_connection_test_reports_an_over_privileged_account() {
         .unwrap();
     assert_eq!(mock.count("GET /api/v1/auth"), 1);
     let privileges = check.privileges.as_ref().expect("the mock says");
-    assert!(privileges.over_privileged());
+    assert!(privileges.over_privileged);
     assert!(
         privileges
-            .summary()
+            .summary
             .starts_with("this account is a full Jamf Pro administrator"),
         "{}",
-        privileges.summary()
+        privileges.summary
     );
     assert!(!serde_json::to_string(&check).unwrap().contains(CANARY));
 }

@@ -169,10 +169,10 @@ fn print_role(role: &MinimalRole) {
 /// "… Read SSO Settings …": the privilege check of a connection test, for a person.
 pub fn privileges_line(check: &ConnectionCheck) -> String {
     match &check.privileges {
-        Some(privileges) if privileges.over_privileged() || !privileges.missing.is_empty() => {
-            format!("privileges: warning: {}", privileges.summary())
+        Some(privileges) if privileges.over_privileged || !privileges.missing.is_empty() => {
+            format!("privileges: warning: {}", privileges.summary)
         }
-        Some(privileges) => format!("privileges: {}", privileges.summary()),
+        Some(privileges) => format!("privileges: {}", privileges.summary),
         None => "privileges: the server would not say (GET /api/v1/auth refused)".to_owned(),
     }
 }

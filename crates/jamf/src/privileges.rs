@@ -211,6 +211,10 @@ pub struct PrivilegeCheck {
     pub beyond: Vec<String>,
     /// Privileges a tool needs that the account lacks, with the tools that need each.
     pub missing: Vec<MissingPrivilege>,
+    /// Whether the account can do more than Latchkey needs (see [`Self::over_privileged`]).
+    pub over_privileged: bool,
+    /// The check in a sentence, for a person (see [`Self::summary`]).
+    pub summary: String,
 }
 
 /// A privilege the account lacks.
@@ -250,23 +254,28 @@ impl PrivilegeCheck {
                 })
                 .collect()
         };
-        Self {
+        let mut check = Self {
             privilege_set: account.privilege_set.clone(),
             granted: account.privileges.len(),
             beyond,
             missing,
-        }
+            over_privileged: false,
+            summary: String::new(),
+        };
+        check.over_privileged = check.over_privileged();
+        check.summary = check.summary();
+        check
     }
 
     /// Whether the account can do more than Latchkey needs.
-    pub fn over_privileged(&self) -> bool {
+    fn over_privileged(&self) -> bool {
         self.privilege_set.as_deref() == Some("ADMINISTRATOR") || !self.beyond.is_empty()
     }
 
     /// One sentence for a person: "this API client can also Delete Computers, Send Computer
     /// Remote Wipe Command and 212 more; Latchkey needs only the 14 privileges of `latchkey
     /// jamf privileges`", or that it holds just what is needed.
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         let mut said = Vec::new();
         if self.privilege_set.as_deref() == Some("ADMINISTRATOR") {
             said.push("this account is a full Jamf Pro administrator".to_owned());
@@ -418,10 +427,10 @@ mod tests {
         let role = MinimalRole::new();
         let all: Vec<&str> = role.all().into_iter().collect();
         let check = PrivilegeCheck::of(&account("CUSTOM", &all));
-        assert!(!check.over_privileged(), "{check:?}");
+        assert!(!check.over_privileged, "{check:?}");
         assert!(check.missing.is_empty());
         assert_eq!(
-            check.summary(),
+            check.summary,
             "holds exactly the privileges Latchkey's tools need"
         );
     }
@@ -437,7 +446,7 @@ mod tests {
                 "Send Computer Remote Wipe Command",
             ],
         ));
-        assert!(check.over_privileged());
+        assert!(check.over_privileged);
         assert_eq!(
             check.beyond,
             [
@@ -452,7 +461,7 @@ mod tests {
             .find(|m| m.privilege == "Read Policies")
             .unwrap();
         assert_eq!(policies.tools, ["jamf_policies"]);
-        let said = check.summary();
+        let said = check.summary;
         assert!(
             said.contains(
                 "it can also: Delete Computers, Send Computer Remote Wipe Command, Read Buildings"
@@ -468,7 +477,7 @@ mod tests {
     #[test]
     fn an_administrator_is_over_privileged_and_misses_nothing() {
         let check = PrivilegeCheck::of(&account("ADMINISTRATOR", &[]));
-        assert!(check.over_privileged());
+        assert!(check.over_privileged);
         assert!(check.missing.is_empty());
         assert!(
             check

@@ -473,7 +473,7 @@ async fn check_connection_with_an_api_client() {
         .expect("GET /api/v1/auth answered");
     assert_eq!(privileges.privilege_set.as_deref(), Some("ADMINISTRATOR"));
     assert_eq!(privileges.beyond, ["Delete eBooks", "Read SSO Settings"]);
-    assert!(privileges.over_privileged());
+    assert!(privileges.over_privileged);
     assert_eq!(check.token_endpoint, "/api/v1/oauth/token");
     assert_eq!(check.auth, "API client");
     assert_eq!(check.version.as_deref(), Some("10.9.0"));

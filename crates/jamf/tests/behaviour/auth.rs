@@ -280,7 +280,7 @@ async fn the_connection_check_names_privileges_beyond_and_missing() {
         "Send Computer Remote Wipe Command".into(),
     ]);
     let check = check_with("CUSTOM", over).await;
-    assert!(check.over_privileged(), "{check:?}");
+    assert!(check.over_privileged, "{check:?}");
     assert_eq!(
         check.beyond,
         ["Delete Computers", "Send Computer Remote Wipe Command"]
@@ -288,10 +288,10 @@ async fn the_connection_check_names_privileges_beyond_and_missing() {
     assert!(check.missing.is_empty());
     assert!(
         check
-            .summary()
+            .summary
             .contains("it can also: Delete Computers, Send Computer Remote Wipe Command"),
         "{}",
-        check.summary()
+        check.summary
     );
 
     // Under-privileged: no software update plans.
@@ -301,7 +301,7 @@ async fn the_connection_check_names_privileges_beyond_and_missing() {
         .cloned()
         .collect();
     let check = check_with("CUSTOM", under).await;
-    assert!(!check.over_privileged());
+    assert!(!check.over_privileged);
     assert_eq!(check.missing.len(), 1, "{check:?}");
     assert_eq!(
         check.missing[0].privilege,
@@ -311,11 +311,11 @@ async fn the_connection_check_names_privileges_beyond_and_missing() {
 
     // Exactly the role: nothing to say but that.
     let check = check_with("CUSTOM", needed).await;
-    assert!(!check.over_privileged() && check.missing.is_empty());
+    assert!(!check.over_privileged && check.missing.is_empty());
 
     // A full administrator.
     let check = check_with("ADMINISTRATOR", Vec::new()).await;
-    assert!(check.over_privileged());
+    assert!(check.over_privileged);
 }
 
 async fn check_with(set: &str, privileges: Vec<String>) -> latchkey_jamf::PrivilegeCheck {

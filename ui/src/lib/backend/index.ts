@@ -517,7 +517,23 @@ export interface ConnectionCheck {
   token_endpoint: string;
   inventory_api: string;
   computers: number | null;
+  /** The account's privileges against what Latchkey's tools need; null when the server would not say. */
+  privileges: PrivilegeCheck | null;
   elapsed_ms: number;
+}
+
+/** How a Jamf Pro account's privileges (GET /api/v1/auth) compare with `latchkey jamf privileges`. */
+export interface PrivilegeCheck {
+  /** ADMINISTRATOR, AUDITOR, CUSTOM, … */
+  privilege_set: string | null;
+  granted: number;
+  /** Privileges beyond any tool's needs, riskiest first. */
+  beyond: string[];
+  /** Privileges a tool needs that the account lacks. */
+  missing: { privilege: string; tools: string[] }[];
+  over_privileged: boolean;
+  /** The check in a sentence. */
+  summary: string;
 }
 
 // ---- Approvals (changes assistants asked for, waiting for the person) ----

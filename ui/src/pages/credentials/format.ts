@@ -1,5 +1,5 @@
 // Small pure helpers for the Credentials page: names, countdowns, ages and the add and edit forms' fields.
-import type { Account, AccountType, CommandError, ConnectionCheck, CredentialKind, TlsPolicy } from '../../lib/backend';
+import type { Account, AccountType, CommandError, ConnectionCheck, CredentialKind, PrivilegeCheck, TlsPolicy } from '../../lib/backend';
 import { formatDuration } from '../audit/format';
 import { countText } from '../sofa/format';
 
@@ -315,6 +315,11 @@ export type ConnectionOutcome =
   | { state: 'testing' }
   | { state: 'ok'; check: ConnectionCheck }
   | { state: 'failed'; message: string };
+
+/** What a finished connection test found of the account's privileges, if it could tell. */
+export function privilegesFound(outcome: ConnectionOutcome | undefined): PrivilegeCheck | null {
+  return outcome?.state === 'ok' ? outcome.check.privileges : null;
+}
 
 /** How the test signed in, as a person says it: "API client", "user account". */
 export function authName(auth: string): string {
