@@ -2,9 +2,10 @@
 """The dependency report: docs/DEPENDENCIES.md (for people) and docs/dependency-report.json
 (every crate and npm package: name, version, licence, source, direct or transitive, and which
 of our crates or which part of the UI and tests pulls it in), from `cargo metadata` and the
-npm lockfiles.
+npm lockfiles; and docs/advisory-scan.json, the RustSec snapshot `make supply-chain` scans
+against (from ../shared/advisory-db/SNAPSHOT.md), which `latchkey doctor --security` reports.
 
-    scripts/deps.py              write both files
+    scripts/deps.py              write the three files
     scripts/deps.py --check      fail when the committed files differ from what would be written
     scripts/deps.py --sbom FILE  write a CycloneDX 1.5 SBOM of the Rust workspace to FILE
 
@@ -23,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN = ROOT / "docs" / "DEPENDENCIES.md"
 REPORT = ROOT / "docs" / "dependency-report.json"
+SCAN = ROOT / "docs" / "advisory-scan.json"
+ADVISORY_SNAPSHOT = ROOT.parent / "shared" / "advisory-db" / "SNAPSHOT.md"
 # What ships: the Linux build we test and the macOS build we sell.
 PLATFORMS = ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin"]
 NPM_LOCKS = {
@@ -241,6 +244,24 @@ def sbom(meta):
     }
 
 
+def advisory_scan(rust, npm):
+    """The RustSec snapshot the gate uses: its upstream commit and date, as SNAPSHOT.md says."""
+    import re
+
+    if not ADVISORY_SNAPSHOT.exists():
+        sys.exit(f"deps: no advisory snapshot at {ADVISORY_SNAPSHOT}")
+    said = re.search(r"at commit ([0-9a-f]{40})\s*\((\d{4}-\d{2}-\d{2})\)", ADVISORY_SNAPSHOT.read_text())
+    if not said:
+        sys.exit(f"deps: {ADVISORY_SNAPSHOT} names no commit and date")
+    scan = {
+        "advisory_db": {"commit": said.group(1), "date": said.group(2)},
+        "scanner": "cargo-deny (make supply-chain)",
+        "rust_crates": len(rust),
+        "npm_packages": len(npm),
+    }
+    return json.dumps(scan, indent=1) + "\n"
+
+
 def main():
     if sys.argv[1:2] == ["--sbom"] and len(sys.argv) == 3:
         Path(sys.argv[2]).write_text(json.dumps(sbom(cargo_metadata()), indent=1) + "\n")
@@ -249,16 +270,18 @@ def main():
     rust, npm = rust_packages(cargo_metadata()), npm_packages()
     report = json.dumps({"platforms": PLATFORMS, "rust": rust, "npm": npm}, indent=1) + "\n"
     text = markdown(rust, npm)
+    scan = advisory_scan(rust, npm)
+    files = ((MARKDOWN, text), (REPORT, report), (SCAN, scan))
     if sys.argv[1:] == ["--check"]:
-        stale = [p for p, want in ((MARKDOWN, text), (REPORT, report)) if not p.exists() or p.read_text() != want]
+        stale = [p for p, want in files if not p.exists() or p.read_text() != want]
         if stale:
             names = ", ".join(str(p.relative_to(ROOT)) for p in stale)
             sys.exit(f"deps: {names} out of date with the lockfiles: run `make deps` and commit")
-        print("deps: docs/DEPENDENCIES.md and docs/dependency-report.json match the lockfiles")
+        print("deps: docs/DEPENDENCIES.md, dependency-report.json and advisory-scan.json are current")
         return
-    MARKDOWN.write_text(text)
-    REPORT.write_text(report)
-    print(f"deps: wrote {MARKDOWN.relative_to(ROOT)} and {REPORT.relative_to(ROOT)}")
+    for path, want in files:
+        path.write_text(want)
+    print("deps: wrote docs/DEPENDENCIES.md, dependency-report.json and advisory-scan.json")
 
 
 if __name__ == "__main__":

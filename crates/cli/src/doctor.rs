@@ -14,6 +14,8 @@ use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, FeedSource};
 use latchkey_vault::Probe;
 use serde::Serialize;
 
+use crate::security_review::{self, SecurityReview};
+
 #[derive(Debug, Serialize)]
 struct Report {
     version: &'static str,
@@ -38,6 +40,9 @@ struct Report {
     sofa_feed: FeedCheck,
     /// The audit chain, verified as `latchkey audit verify` does.
     audit_chain: Check,
+    /// With `--security`: credential ages, Jamf privileges, the dependency scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security: Option<Result<SecurityReview, String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,7 +75,7 @@ struct SocketProbe {
     detail: String,
 }
 
-pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(json: bool, security: bool) -> anyhow::Result<ExitCode> {
     let (secret_store, presence_check) = tokio::join!(
         latchkey_vault::probe_secret_store(),
         latchkey_vault::probe_presence()
@@ -92,14 +97,26 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         sealed_files,
         sofa_feed: probe_feed(&paths).await,
         audit_chain,
+        security: None,
     };
+    if security {
+        let review = async {
+            let mut broker = ControlClient::connect(&paths.control_socket()).await?;
+            security_review::review(&mut broker).await
+        };
+        report.security = Some(review.await.map_err(|e| format!("{e:#}")));
+    }
     report.ok = report.secret_store.reachable
         && report.presence_check.reachable
         && report.broker.ok
         && report.mcp_socket.reachable
         && report.sealed_files.ok
         && report.sofa_feed.ok
-        && report.audit_chain.ok;
+        && report.audit_chain.ok
+        && report
+            .security
+            .as_ref()
+            .is_none_or(|review| review.as_ref().is_ok_and(|r| r.ok));
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -338,5 +355,10 @@ fn print_text(report: &Report) {
             println!("  {:<15} the broker confirms with {}", "", c.presence);
         }
         None => println!("  {:<15} unknown: no broker answers", "credentials"),
+    }
+    match &report.security {
+        Some(Ok(review)) => security_review::print(review),
+        Some(Err(e)) => println!("Security review: FAILED: {e}"),
+        None => {}
     }
 }

@@ -11,6 +11,7 @@ mod input;
 mod jamf;
 mod names;
 mod password_agent;
+mod security_review;
 mod sofa;
 mod table;
 
@@ -39,6 +40,10 @@ enum Command {
         /// Print the report as JSON
         #[arg(long)]
         json: bool,
+        /// Also review security: credential ages against 30-day rotation, unlocked Jamf
+        /// accounts' privileges against the role Latchkey needs, the dependency scan
+        #[arg(long)]
+        security: bool,
     },
     /// Changes assistants asked for, waiting for your approval: list, approve, deny; grants
     Approvals(approvals::ApprovalsArgs),
@@ -104,7 +109,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Doctor { json } => runtime()?.block_on(doctor::run(json)),
+        Command::Doctor { json, security } => runtime()?.block_on(doctor::run(json, security)),
         Command::Serve => {
             // Before any secret is read: no core dumps, no same-user ptrace (Linux).
             latchkey_vault::hardening::harden_process();

@@ -516,3 +516,69 @@ fn the_unlock_policy_is_shown_set_and_kept() {
     let shown = ok(&run(&home, &["creds", "policy", "--no-idle"], ""));
     assert_eq!(shown.trim(), "unlocks last 2h 00m; no idle timeout");
 }
+
+/// Issue #15: `creds test` and `doctor --security` against a mock Jamf Pro whose API client is
+/// a full administrator: both say so, and the review fails until it is fixed.
+#[test]
+fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(latchkey_jamf_mock::Mock::start(
+        latchkey_jamf_mock::MockConfig::default(),
+    ));
+    let home = Home::new();
+    let _broker = serve(&home, "approve");
+    ok(&run(
+        &home,
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &mock.url(),
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            "Mock",
+        ],
+        "mock-client-secret\n",
+    ));
+
+    let tested = ok(&run(&home, &["creds", "test", "Mock"], ""));
+    assert!(
+        tested.contains("privileges: warning: this account is a full Jamf Pro administrator"),
+        "{tested}"
+    );
+    assert!(tested.contains("`latchkey jamf privileges`"), "{tested}");
+
+    // Locked: the review does not ask for presence, it names the command that checks.
+    let out = run(&home, &["doctor", "--security", "--json"], "");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let review = &report["security"]["Ok"];
+    let credential = &review["credentials"][0];
+    assert!(
+        credential["privileges"]
+            .as_str()
+            .unwrap()
+            .contains("not checked while its domain is locked"),
+        "{report}"
+    );
+    assert_eq!(credential["rotation_due"], false);
+    assert_eq!(
+        review["dependencies"]["advisory_db"]["date"]
+            .as_str()
+            .map(str::len),
+        Some(10)
+    );
+
+    // Unlocked: checked, and the review fails.
+    ok(&run(&home, &["creds", "unlock", "Mock"], ""));
+    let out = run(&home, &["doctor", "--security"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("WARNING: this account is a full Jamf Pro administrator"),
+        "{text}"
+    );
+    assert!(text.contains("RustSec advisory database of 20"), "{text}");
+    assert!(!text.contains("mock-client-secret"));
+}
