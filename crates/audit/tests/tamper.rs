@@ -171,7 +171,7 @@ fn a_forged_row_is_inserted() {
     conn.execute(
         "INSERT INTO entries SELECT 6, kind, time_us, assistant, assistant_version, executable,
              pid, bundle_id, tool, arguments, domain, decision, result, error_kind, duration_us,
-             intent_seq, pruned_through, pruned_hash, prev_hash, hash, approval
+             intent_seq, pruned_through, pruned_hash, prev_hash, hash, approval, client
          FROM entries WHERE seq = 5",
         [],
     )
@@ -188,7 +188,7 @@ fn a_forged_row_with_a_correct_hash_and_link_is_inserted() {
         "INSERT INTO entries SELECT 8, kind, time_us, assistant, assistant_version, executable,
              pid, bundle_id, 'jamf_wipe_computer', arguments, domain, 'approved', result,
              error_kind, duration_us, intent_seq, pruned_through, pruned_hash,
-             (SELECT hash FROM entries WHERE seq = 7), x'', NULL
+             (SELECT hash FROM entries WHERE seq = 7), x'', NULL, NULL
          FROM entries WHERE seq = 7",
         [],
     )
