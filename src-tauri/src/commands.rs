@@ -173,7 +173,7 @@ pub async fn credentials_unlock(
 ) -> Result<CredentialsOverview, ControlError> {
     let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
     pipeline(&broker)?
-        .unlock(domain.into(), ttl, &Actor::app())
+        .unlock(domain.into(), ttl, None, &Actor::app())
         .await?;
     Ok(credentials(&broker)?.overview().await)
 }

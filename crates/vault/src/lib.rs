@@ -187,6 +187,12 @@ pub enum Error {
     /// The passphrase does not open the encrypted store.
     #[error("wrong passphrase for the encrypted store")]
     WrongPassphrase,
+    /// Too many wrong passphrases in a row: no passphrase is tried until the wait is over.
+    #[error("too many wrong passphrases: try again in {wait_seconds} s")]
+    PassphraseTries {
+        /// Seconds until the next try is taken.
+        wait_seconds: u64,
+    },
     /// A new passphrase is too short to protect the encrypted store.
     #[error("the passphrase must have at least {min} characters")]
     WeakPassphrase {
