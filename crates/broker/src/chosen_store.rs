@@ -181,7 +181,7 @@ impl ChosenStore {
 
     /// Secret Service → file: written, read back from a fresh open of the file, the choice
     /// saved, and only then deleted from the Secret Service.
-    async fn into_file(&self, passphrase: &SecretString) -> Result<usize, Error> {
+    async fn move_to_file(&self, passphrase: &SecretString) -> Result<usize, Error> {
         let moved = Self::take_all(&*self.service).await?;
         let written = async {
             let file = EncryptedFileStore::create(&self.path, passphrase).await?;
@@ -216,7 +216,7 @@ impl ChosenStore {
 
     /// File → Secret Service: written and read back there, the choice saved, then the file
     /// removed.
-    async fn into_service(&self, passphrase: &SecretString) -> Result<usize, Error> {
+    async fn move_to_service(&self, passphrase: &SecretString) -> Result<usize, Error> {
         let file = self.open_file(passphrase).await?;
         let moved = Self::take_all(&file).await?;
         drop(file);
@@ -282,8 +282,8 @@ impl StoreChooser for ChosenStore {
                 )));
             }
             match to {
-                StoreKind::EncryptedFile => self.into_file(passphrase).await,
-                StoreKind::SecretService => self.into_service(passphrase).await,
+                StoreKind::EncryptedFile => self.move_to_file(passphrase).await,
+                StoreKind::SecretService => self.move_to_service(passphrase).await,
             }
         })
     }

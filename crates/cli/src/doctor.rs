@@ -175,6 +175,16 @@ async fn chosen_store(paths: &StatePaths, os_store: Probe) -> Probe {
                 crate::store::describe(&status)
             ),
         },
+        // A file left behind, or a choice refused (a forged store.json): say so.
+        Ok(Some(status)) if status.file.exists() => Probe {
+            detail: format!(
+                "{}; Latchkey's encrypted store {} exists but is not in use (see the sealed \
+                 files line)",
+                os_store.detail,
+                status.file.display()
+            ),
+            ..os_store
+        },
         Ok(_) => os_store,
         // No broker to ask: say whether an encrypted store file is there.
         Err(_) if paths.encrypted_store_file().exists() => Probe {
