@@ -153,6 +153,22 @@ impl ChosenStore {
         *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = listing;
     }
 
+    /// `result` of a write to `current`; after one to the file, what is listed while it is
+    /// closed is read again.
+    async fn written<T>(
+        &self,
+        current: &Current<'_>,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Current::File(file) = current {
+            match file.list().await {
+                Ok(all) => self.remember(Some(all)),
+                Err(e) => tracing::warn!("cannot list the encrypted store after a write: {e}"),
+            }
+        }
+        result
+    }
+
     /// Every credential of `from` with its secret.
     async fn take_all(from: &dyn SecretStore) -> Result<Vec<(Metadata, SecretString)>, Error> {
         let mut all = Vec::new();
@@ -312,7 +328,11 @@ impl SecretStore for ChosenStore {
     }
 
     fn put(&self, new: NewCredential) -> StoreFuture<'_, Metadata> {
-        Box::pin(async move { self.current().await?.store().put(new).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let put = current.store().put(new).await;
+            self.written(&current, put).await
+        })
     }
 
     fn import<'a>(
@@ -320,7 +340,11 @@ impl SecretStore for ChosenStore {
         metadata: &'a Metadata,
         secret: &'a SecretString,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.current().await?.store().import(metadata, secret).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let imported = current.store().import(metadata, secret).await;
+            self.written(&current, imported).await
+        })
     }
 
     fn get<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, SecretString> {
@@ -332,7 +356,11 @@ impl SecretStore for ChosenStore {
         id: &'a CredentialId,
         secret: SecretString,
     ) -> StoreFuture<'a, Metadata> {
-        Box::pin(async move { self.current().await?.store().rotate(id, secret).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let rotated = current.store().rotate(id, secret).await;
+            self.written(&current, rotated).await
+        })
     }
 
     fn edit<'a>(
@@ -340,7 +368,11 @@ impl SecretStore for ChosenStore {
         id: &'a CredentialId,
         edit: &'a CredentialEdit,
     ) -> StoreFuture<'a, Metadata> {
-        Box::pin(async move { self.current().await?.store().edit(id, edit).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let edited = current.store().edit(id, edit).await;
+            self.written(&current, edited).await
+        })
     }
 
     fn record_use<'a>(
@@ -348,11 +380,19 @@ impl SecretStore for ChosenStore {
         id: &'a CredentialId,
         at: DateTime<Utc>,
     ) -> StoreFuture<'a, Metadata> {
-        Box::pin(async move { self.current().await?.store().record_use(id, at).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let recorded = current.store().record_use(id, at).await;
+            self.written(&current, recorded).await
+        })
     }
 
     fn delete<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, ()> {
-        Box::pin(async move { self.current().await?.store().delete(id).await })
+        Box::pin(async move {
+            let current = self.current().await?;
+            let deleted = current.store().delete(id).await;
+            self.written(&current, deleted).await
+        })
     }
 
     fn state<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {

@@ -151,6 +151,8 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
         &format!("{PASSPHRASE}\n{SECOND}\n"),
     ));
     assert!(!readable_by_any_program().contains(SECOND));
+    let list = ok(&run(&home, &["creds", "list"], ""));
+    assert!(list.contains("jamf:encrypted-two.example.com"), "{list}");
 
     // Unlocking takes the passphrase (and presence): right, then wrong.
     let unlocked = ok(&run(
