@@ -10,8 +10,9 @@ use latchkey_broker::{StoreKind, StoreStatus};
 use latchkey_vault::SecretString;
 use zeroize::Zeroizing;
 
-/// The longest passphrase line read from stdin (read ahead of the line is never kept).
-const MAX_LINE: usize = 1024;
+/// Room for a passphrase line from stdin, so reading one does not reallocate (and leave an
+/// unwiped copy behind) unless it is longer.
+const LINE_ROOM: usize = 1024;
 
 /// A passphrase typed after `prompt`, or the next line of stdin.
 pub fn read(prompt: &str) -> anyhow::Result<SecretString> {
@@ -19,8 +20,7 @@ pub fn read(prompt: &str) -> anyhow::Result<SecretString> {
     let value = if stdin.is_terminal() {
         Zeroizing::new(rpassword::prompt_password(prompt).context("reading the passphrase")?)
     } else {
-        // Sized up front so the line never reallocates and leaves an unwiped copy.
-        let mut line = Zeroizing::new(String::with_capacity(MAX_LINE));
+        let mut line = Zeroizing::new(String::with_capacity(LINE_ROOM));
         stdin
             .lock()
             .read_line(&mut line)
