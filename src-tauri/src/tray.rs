@@ -110,8 +110,8 @@ fn handle_click<R: Runtime>(
         crate::window::show_main(app);
         let (pipeline, shared) = (Arc::clone(pipeline), Arc::clone(shared));
         tauri::async_runtime::spawn(async move {
-            // No passphrase from the menu: with the encrypted store the problem says to unlock
-            // from a terminal.
+            // No passphrase from the menu: with the encrypted store the problem says where to
+            // unlock with it.
             let problem = match pipeline.unlock(target, None, None, &Actor::app()).await {
                 Ok(_) => None,
                 Err(latchkey_broker::CredentialError::Presence(e)) => {

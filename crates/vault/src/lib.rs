@@ -201,8 +201,8 @@ pub enum Error {
     },
     /// The encrypted store is closed: its passphrase must be typed to open it.
     #[error(
-        "the encrypted store is closed: unlock a domain with `latchkey creds unlock` in a \
-         terminal, which asks for its passphrase"
+        "the encrypted store is closed: unlock a domain (on the app's Credentials page, or with \
+         `latchkey creds unlock` in a terminal), which asks for its passphrase"
     )]
     StoreClosed,
     /// The encrypted store's file cannot be used as it is.

@@ -52,10 +52,11 @@ pub enum CredentialError {
     /// Unlock all with nothing stored.
     #[error("there are no credentials to unlock; add one first")]
     Nothing,
-    /// The encrypted store opens only with its passphrase, typed in a terminal.
+    /// The encrypted store opens only with its passphrase (the app asks for it when the error
+    /// names the field `passphrase`).
     #[error(
         "credentials are in Latchkey's encrypted store, which opens with its passphrase: \
-         unlock from a terminal with `latchkey creds unlock`"
+         unlock on the app's Credentials page or with `latchkey creds unlock` in a terminal"
     )]
     PassphraseNeeded,
     /// `latchkey store …` where there is no choice of store.
