@@ -164,16 +164,18 @@ pub async fn credentials_remove(
         .await?)
 }
 
-/// Unlocks one domain (or all when `domain` is null) once the person has confirmed.
+/// Unlocks one domain (or all when `domain` is null) once the person has confirmed; with the
+/// encrypted store (Linux), with its `passphrase` too.
 #[tauri::command]
 pub async fn credentials_unlock(
     broker: State<'_, EmbeddedBroker>,
     domain: Option<Domain>,
     ttl_minutes: Option<u64>,
+    passphrase: Option<SecretString>,
 ) -> Result<CredentialsOverview, ControlError> {
     let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
     pipeline(&broker)?
-        .unlock(domain.into(), ttl, &Actor::app())
+        .unlock(domain.into(), ttl, passphrase, &Actor::app())
         .await?;
     Ok(credentials(&broker)?.overview().await)
 }

@@ -110,7 +110,9 @@ fn handle_click<R: Runtime>(
         crate::window::show_main(app);
         let (pipeline, shared) = (Arc::clone(pipeline), Arc::clone(shared));
         tauri::async_runtime::spawn(async move {
-            let problem = match pipeline.unlock(target, None, &Actor::app()).await {
+            // No passphrase from the menu: with the encrypted store the problem says where to
+            // unlock with it.
+            let problem = match pipeline.unlock(target, None, None, &Actor::app()).await {
                 Ok(_) => None,
                 Err(latchkey_broker::CredentialError::Presence(e)) => {
                     tracing::info!("unlock from the menu not confirmed: {e}");

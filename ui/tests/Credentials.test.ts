@@ -252,6 +252,60 @@ describe('Credentials page: unlocking and locking', () => {
     expect(domain(VAULT).dataset.state).toBe('locked');
   });
 
+  it("asks for the encrypted store's passphrase when the backend needs it, then unlocks with it", async () => {
+    const needed: CommandError = { message: "credentials are in Latchkey's encrypted store", field: 'passphrase' };
+    mockCredentials({
+      credentials_unlock: (a) => ('passphrase' in a ? withLock(overview(), [VCENTER], 3600) : Promise.reject(needed)),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.change(control('creds-domain-ttl', VCENTER), { target: { value: '60' } });
+    await fireEvent.click(control('creds-domain-unlock', VCENTER));
+
+    const dialog = await screen.findByTestId('creds-passphrase-dialog');
+    expect(screen.queryByTestId('creds-error')).toBeNull();
+    expect(dialog.textContent).toContain('type its passphrase to unlock vCenter vc01.example.com');
+    await fireEvent.click(within(dialog).getByTestId('creds-passphrase-unlock'));
+    expect(within(dialog).getByTestId('creds-field-error-passphrase').textContent).toBe('The passphrase is required.');
+    expect(callsTo('credentials_unlock')).toHaveLength(1);
+    const field = within(dialog).getByTestId('creds-field-passphrase') as HTMLInputElement;
+    expect(field.type).toBe('password');
+    await fireEvent.input(field, { target: { value: 'a long passphrase' } });
+    await fireEvent.click(within(dialog).getByTestId('creds-passphrase-unlock'));
+
+    await waitFor(() => expect(domain(VCENTER).dataset.state).toBe('unlocked'));
+    expect(screen.queryByTestId('creds-passphrase-dialog')).toBeNull();
+    expect(callsTo('credentials_unlock')).toEqual([
+      { domain: VCENTER, ttlMinutes: 60 },
+      { domain: VCENTER, ttlMinutes: 60, passphrase: 'a long passphrase' },
+    ]);
+  });
+
+  it('says a wrong passphrase was refused, without asking again', async () => {
+    mockCredentials({
+      credentials_unlock: (a) =>
+        Promise.reject(
+          'passphrase' in a
+            ? ({ message: 'wrong passphrase for the encrypted store', field: null } satisfies CommandError)
+            : ({ message: 'needs its passphrase', field: 'passphrase' } satisfies CommandError),
+        ),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(control('creds-domain-unlock', VAULT));
+    const dialog = await screen.findByTestId('creds-passphrase-dialog');
+    await fireEvent.input(within(dialog).getByTestId('creds-field-passphrase'), { target: { value: 'not it' } });
+    await fireEvent.click(within(dialog).getByTestId('creds-passphrase-unlock'));
+
+    const error = await screen.findByTestId('creds-error');
+    expect(error.textContent?.trim()).toBe(
+      'Could not unlock HashiCorp Vault vault.example.com:8200: wrong passphrase for the encrypted store',
+    );
+    expect(screen.queryByTestId('creds-passphrase-dialog')).toBeNull();
+    expect(callsTo('credentials_unlock')).toHaveLength(2);
+    expect(domain(VAULT).dataset.state).toBe('locked');
+  });
+
   it('unlocks all with the duration chosen at the top', async () => {
     mockCredentials({ credentials_unlock: () => withLock(overview(), null, 12 * 3600) });
     render(Credentials, { status: linux });

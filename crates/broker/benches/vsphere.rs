@@ -81,7 +81,12 @@ fn main() {
             .unwrap();
         services
             .credentials
-            .unlock(Target::One(added.domain.clone()), None, Requester::App)
+            .unlock(
+                Target::One(added.domain.clone()),
+                None,
+                Requester::App,
+                None,
+            )
             .await
             .unwrap();
 

@@ -5,6 +5,8 @@
 //! touch a secret happens in here; nothing it returns to an assistant may contain one.
 //! The user's own tools reach it through the [`control`] socket, the app in process.
 
+#[cfg(target_os = "linux")]
+mod chosen_store;
 pub mod control;
 mod error;
 mod limits;
@@ -18,6 +20,7 @@ mod platform;
 mod schema;
 mod sealed;
 mod services;
+mod store_choice;
 pub mod tools;
 
 pub use error::Error;
@@ -42,6 +45,7 @@ pub use services::credentials::{
 pub use services::jamf::{JamfService, JamfServiceError};
 pub use services::sofa::{SofaOverview, SofaService, VersionReport};
 pub use services::vsphere::{VsphereService, VsphereServiceError};
+pub use store_choice::{StoreChooser, StoreKind, StoreStatus};
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

@@ -9,6 +9,8 @@ pub struct StatePaths {
     dir: PathBuf,
     cache: PathBuf,
     config: PathBuf,
+    /// Data kept between runs that is not a setting (Linux: the encrypted credentials file).
+    data: PathBuf,
     /// The directory holding the one-broker lock: the user's runtime directory, which
     /// `LATCHKEY_HOME` does not move, so a second state directory cannot host a second
     /// broker over the same secret store.
@@ -32,12 +34,13 @@ impl StatePaths {
         if let Some(state) = var("LATCHKEY_HOME") {
             return Ok(Self::at(state).with_lock_dir(lock_dir));
         }
-        let (dir, cache, config) = if cfg!(target_os = "macos") {
+        let (dir, cache, config, data) = if cfg!(target_os = "macos") {
             let home = home.ok_or(Error::NoStateDir)?;
             let dir = home.join("Library/Application Support/Latchkey");
             (
                 dir.clone(),
                 Some(home.join("Library/Caches/Latchkey")),
+                Some(dir.clone()),
                 Some(dir),
             )
         } else {
@@ -45,31 +48,37 @@ impl StatePaths {
                 .ok_or(Error::NoStateDir)?
                 .join("latchkey");
             let cache = var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache")));
-            let config = var("XDG_CONFIG_HOME").or_else(|| home.map(|h| h.join(".config")));
+            let config =
+                var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+            let data = var("XDG_DATA_HOME").or_else(|| home.map(|h| h.join(".local/share")));
             (
                 dir,
                 cache.map(|c| c.join("latchkey")),
                 config.map(|c| c.join("latchkey")),
+                data.map(|d| d.join("latchkey")),
             )
         };
         let cache = cache.unwrap_or_else(|| dir.join("cache"));
         let config = config.unwrap_or_else(|| dir.join("config"));
+        let data = data.unwrap_or_else(|| dir.join("data"));
         Ok(Self {
             dir,
             cache,
             config,
+            data,
             lock_dir,
         })
     }
 
     /// State rooted at `dir` (created 0700 when the broker starts), cache in `dir/cache`,
-    /// settings in `dir/config`, and the one-broker lock in `dir` too (in-process tests;
+    /// settings in `dir/config`, data in `dir/data`, and the one-broker lock in `dir` too (in-process tests;
     /// `from_env` puts the lock in the user's runtime directory).
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         Self {
             cache: dir.join("cache"),
             config: dir.join("config"),
+            data: dir.join("data"),
             lock_dir: dir.clone(),
             dir,
         }
@@ -99,6 +108,17 @@ impl StatePaths {
     /// The user's settings (unlock time, idle timeout).
     pub fn settings_file(&self) -> PathBuf {
         self.config.join("settings.json")
+    }
+
+    /// Which store keeps the credentials (Linux; sealed like the settings).
+    pub fn store_choice_file(&self) -> PathBuf {
+        self.config.join("store.json")
+    }
+
+    /// Latchkey's encrypted credentials file (Linux, when chosen with `latchkey store use`),
+    /// in the data directory (`$XDG_DATA_HOME/latchkey`).
+    pub fn encrypted_store_file(&self) -> PathBuf {
+        self.data.join("credentials.keyring")
     }
 
     /// The audit log (SQLite; kept with the settings, not in the runtime dir that a reboot

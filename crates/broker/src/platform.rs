@@ -61,23 +61,38 @@ pub async fn platform_services(
     let scripted = latchkey_vault::scripted_presence();
     let test_build = scripted.is_some();
     let presence = scripted.unwrap_or(platform);
-    let store: Arc<dyn SecretStore> = Arc::new(store);
+    // Latchkey's state items (the audit anchor, the seal key) are in the OS store whichever
+    // store keeps the credentials.
+    let state_store: Arc<dyn SecretStore> = Arc::new(store);
     let audit = Audit::open(
         &paths.audit_file(),
         anchored_options(
-            Arc::clone(&store),
+            Arc::clone(&state_store),
             tokio::runtime::Handle::current(),
             &paths.audit_file(),
         ),
     );
-    let seal = ConfigSeal::open(&*store, paths.config_dir()).await;
+    let seal = ConfigSeal::open(&*state_store, paths.config_dir()).await;
     let sealed = |path| SealedFile::new(Arc::clone(&seal), path);
+    #[cfg(not(target_os = "linux"))]
+    let credentials = CredentialService::new(state_store, Arc::clone(&presence));
+    // Linux: the credentials in the store the person chose (`latchkey store use`).
+    #[cfg(target_os = "linux")]
+    let credentials = {
+        let chosen = Arc::new(crate::chosen_store::ChosenStore::new(
+            state_store,
+            paths.encrypted_store_file(),
+            sealed(paths.store_choice_file()),
+        ));
+        CredentialService::new(
+            Arc::clone(&chosen) as Arc<dyn SecretStore>,
+            Arc::clone(&presence),
+        )
+        .with_chooser(chosen)
+    };
     let services = Services::new(
         sofa,
-        Arc::new(
-            CredentialService::new(store, Arc::clone(&presence))
-                .with_policy_file(sealed(paths.settings_file())),
-        ),
+        Arc::new(credentials.with_policy_file(sealed(paths.settings_file()))),
         Arc::new(Assistants::new(
             presence,
             Some(sealed(paths.assistants_file())),
@@ -166,6 +181,14 @@ impl SecretStore for PlatformStore {
 
     fn put(&self, new: NewCredential) -> StoreFuture<'_, Metadata> {
         Box::pin(async move { self.store().await?.put(new).await })
+    }
+
+    fn import<'a>(
+        &'a self,
+        metadata: &'a Metadata,
+        secret: &'a SecretString,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move { self.store().await?.import(metadata, secret).await })
     }
 
     fn get<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, SecretString> {

@@ -334,6 +334,7 @@ impl Services {
         [
             self.assistants.refused_file(),
             self.credentials.refused_settings(),
+            self.credentials.refused_store_choice(),
         ]
         .into_iter()
         .flatten()

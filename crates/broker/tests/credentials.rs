@@ -90,6 +90,7 @@ fn add_jamf(host: &str) -> ControlRequest {
             client_id: "api-client".into(),
         },
         secret: SecretString::from(CANARY),
+        passphrase: None,
     }
 }
 
@@ -118,6 +119,7 @@ async fn add_unlock_use_lock_and_remove_through_the_control_socket() {
         .call(&ControlRequest::Unlock {
             domain: Some(domain.clone()),
             ttl_minutes: Some(30),
+            passphrase: None,
         })
         .await
         .unwrap();
@@ -177,6 +179,7 @@ async fn a_declined_presence_check_changes_nothing() {
         ControlRequest::Unlock {
             domain: None,
             ttl_minutes: None,
+            passphrase: None,
         },
         ControlRequest::Remove {
             id: added.id.clone(),
@@ -207,6 +210,7 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
                 address: "http://vault.example.com".into(),
             },
             secret: "x".into(),
+            passphrase: None,
         })
         .await
         .unwrap_err();
@@ -226,6 +230,7 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
         .call::<Vec<Domain>>(&ControlRequest::Unlock {
             domain: Some("jamf:nowhere.example.com".into()),
             ttl_minutes: None,
+            passphrase: None,
         })
         .await
         .unwrap_err();
@@ -241,6 +246,7 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
         .call::<Vec<Domain>>(&ControlRequest::Unlock {
             domain: None,
             ttl_minutes: Some(1),
+            passphrase: None,
         })
         .await
         .unwrap_err();
@@ -262,6 +268,7 @@ async fn a_store_failure_during_unlock_unlocks_nothing() {
         .call::<Vec<Domain>>(&ControlRequest::Unlock {
             domain: None,
             ttl_minutes: None,
+            passphrase: None,
         })
         .await
         .unwrap_err();
@@ -337,6 +344,7 @@ async fn assistants_see_lock_state_and_never_a_secret() {
             latchkey_broker::Target::All,
             Some(Duration::from_secs(3600)),
             Requester::App,
+            None,
         )
         .await
         .unwrap();
@@ -428,7 +436,7 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
         .await
         .unwrap();
     again
-        .unlock(latchkey_broker::Target::All, None, Requester::App)
+        .unlock(latchkey_broker::Target::All, None, Requester::App, None)
         .await
         .unwrap();
     let domain = &again.overview().await.domains[0];
@@ -485,6 +493,7 @@ async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_dom
         .call(&ControlRequest::Unlock {
             domain: Some(old.clone()),
             ttl_minutes: None,
+            passphrase: None,
         })
         .await
         .unwrap();

@@ -54,7 +54,12 @@ async fn setup() -> Setup {
     let added = services.credentials.add(new, Requester::App).await.unwrap();
     services
         .credentials
-        .unlock(Target::One(added.domain.clone()), None, Requester::App)
+        .unlock(
+            Target::One(added.domain.clone()),
+            None,
+            Requester::App,
+            None,
+        )
         .await
         .unwrap();
     let server = LatchkeyServer::new(services.clone(), None);

@@ -121,7 +121,7 @@ async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
     assert_eq!(last.domain.as_deref(), Some(domain.as_str()));
 
     credentials
-        .unlock(Target::One(domain.clone()), None, Requester::App)
+        .unlock(Target::One(domain.clone()), None, Requester::App, None)
         .await
         .unwrap();
 
@@ -266,7 +266,7 @@ async fn without_a_feed_jamf_reports_stand_and_leave_macos_unjudged() {
     let (_mock, services, domain) = jamf_behind(sofa, 12).await;
     services
         .credentials
-        .unlock(Target::One(domain.clone()), None, Requester::App)
+        .unlock(Target::One(domain.clone()), None, Requester::App, None)
         .await
         .unwrap();
     let client = common::client_with(

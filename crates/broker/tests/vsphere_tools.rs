@@ -105,7 +105,7 @@ async fn vsphere_tools_need_an_unlocked_domain_and_answer_on_one_session() {
 
     services
         .credentials
-        .unlock(Target::One(domain.clone()), None, Requester::App)
+        .unlock(Target::One(domain.clone()), None, Requester::App, None)
         .await
         .unwrap();
 

@@ -19,7 +19,7 @@ use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy, dis
 use zeroize::Zeroizing;
 
 use crate::table::Table;
-use crate::{input, names, password_agent};
+use crate::{input, names, passphrase, password_agent};
 
 #[derive(Debug, Args)]
 pub struct CredsArgs {
@@ -68,7 +68,8 @@ enum CredsCommand {
         #[arg(value_name = "CREDENTIAL")]
         id: String,
     },
-    /// Unlock one domain, or all, for tools to use (asks for Touch ID or a confirmation)
+    /// Unlock one domain, or all, for tools to use (asks for Touch ID or a confirmation; with
+    /// the encrypted store, its passphrase too: typed, or the first line of stdin)
     Unlock {
         /// e.g. jamf:acme.jamfcloud.com or acme.jamfcloud.com, or a credential's id, label or URL
         #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -287,11 +288,14 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         CredsCommand::Add { kind } => {
             let (label, account) = kind.into_account()?;
+            // With the encrypted store closed its passphrase comes first (stdin's first line).
+            let passphrase = passphrase::if_needed(&mut broker, false).await?;
             let secret = read_secret(&format!("{}: ", account.secret_field()))?;
             let request = ControlRequest::Add {
                 label,
                 account,
                 secret,
+                passphrase,
             };
             let added: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!(
@@ -349,9 +353,11 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
                 Some(name) => Some(domain_named(&mut broker, &name).await?),
                 None => None,
             };
+            let passphrase = passphrase::if_needed(&mut broker, true).await?;
             let request = ControlRequest::Unlock {
                 domain,
                 ttl_minutes,
+                passphrase,
             };
             let unlocked: Vec<Domain> = password_agent::call(&mut broker, &request).await?;
             for domain in unlocked {
@@ -430,6 +436,11 @@ async fn credential_id(broker: &mut ControlClient, name: &str) -> anyhow::Result
 /// The domain `name` means (see [`names`]).
 pub async fn domain_named(broker: &mut ControlClient, name: &str) -> anyhow::Result<Domain> {
     let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+    // A closed encrypted store not yet opened by this broker lists nothing: a full domain
+    // name is taken as given (the broker checks it once the store is open).
+    if overview.store_error.is_some() && overview.credentials.is_empty() && name.contains(':') {
+        return Ok(Domain::from(name.trim()));
+    }
     names::domain(&overview, name)
 }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use latchkey_broker::control::{ControlClient, ControlRequest};
-use latchkey_broker::{CredentialsOverview, RefusedFile, SofaService, StatePaths};
+use latchkey_broker::{CredentialsOverview, RefusedFile, SofaService, StatePaths, StoreKind};
 use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, FeedSource};
 use latchkey_vault::Probe;
 use serde::Serialize;
@@ -82,6 +82,7 @@ pub async fn run(json: bool, security: bool) -> anyhow::Result<ExitCode> {
     );
     let paths = StatePaths::from_env()?;
     let (broker, credentials) = probe_broker(&paths).await;
+    let secret_store = chosen_store(&paths, secret_store).await;
     let sealed_files = probe_sealed_files(&paths).await;
     let audit_chain = probe_audit().await;
     let mut report = Report {
@@ -171,6 +172,48 @@ async fn probe_broker(paths: &StatePaths) -> (Check, Option<CredentialsProbe>) {
             },
             None,
         ),
+    }
+}
+
+/// The store line: the OS store as probed, or, when the running broker keeps credentials in
+/// Latchkey's encrypted file (Linux), that file.
+async fn chosen_store(paths: &StatePaths, os_store: Probe) -> Probe {
+    let status = async {
+        let mut broker = ControlClient::connect(&paths.control_socket()).await?;
+        crate::passphrase::store_status(&mut broker).await
+    };
+    match status.await {
+        Ok(Some(status)) if status.store == StoreKind::EncryptedFile => Probe {
+            name: "Latchkey's encrypted file (your passphrase)",
+            reachable: status.file.exists(),
+            detail: format!(
+                "items are encrypted by your passphrase: {}; the audit anchor and the key that \
+                 seals the settings stay in the Secret Service (see SECURITY.md)",
+                crate::store::describe(&status)
+            ),
+        },
+        // A file left behind, or a choice refused (a forged store.json): say so.
+        Ok(Some(status)) if status.file.exists() => Probe {
+            detail: format!(
+                "{}; Latchkey's encrypted store {} exists but is not in use (see the sealed \
+                 files line)",
+                os_store.detail,
+                status.file.display()
+            ),
+            ..os_store
+        },
+        Ok(_) => os_store,
+        // No broker to ask: say whether an encrypted store file is there.
+        Err(_) if paths.encrypted_store_file().exists() => Probe {
+            detail: format!(
+                "{}; Latchkey's encrypted store {} exists (start the broker for `latchkey store \
+                 status`)",
+                os_store.detail,
+                paths.encrypted_store_file().display()
+            ),
+            ..os_store
+        },
+        Err(_) => os_store,
     }
 }
 

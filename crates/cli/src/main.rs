@@ -10,9 +10,11 @@ mod doctor;
 mod input;
 mod jamf;
 mod names;
+mod passphrase;
 mod password_agent;
 mod security_review;
 mod sofa;
+mod store;
 mod table;
 
 use std::process::ExitCode;
@@ -59,6 +61,8 @@ enum Command {
     Serve,
     /// Apple security-release status from the macadmins SOFA feed
     Sofa(sofa::SofaArgs),
+    /// Linux: keep credentials in the Secret Service or in Latchkey's encrypted file
+    Store(store::StoreArgs),
     /// The stdio bridge MCP clients launch: connects stdin/stdout to the running broker
     Mcp {
         /// Print the configuration snippet for an MCP client instead of bridging
@@ -127,6 +131,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),
         Command::Jamf(args) => runtime()?.block_on(jamf::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
+        Command::Store(args) => runtime()?.block_on(store::run(args)),
         Command::Mcp {
             print_config: Some(client),
         } => client_config::print(client),

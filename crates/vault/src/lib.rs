@@ -25,7 +25,11 @@ use serde::Serialize;
 #[cfg(any(target_os = "macos", test))]
 mod apple;
 mod display;
+#[cfg(target_os = "linux")]
+mod file_store;
 pub mod hardening;
+#[cfg(target_os = "linux")]
+mod item_attributes;
 #[cfg(target_os = "macos")]
 mod keychain;
 mod lock_events;
@@ -54,6 +58,8 @@ mod platform;
 mod platform;
 
 pub use display::display_safe;
+#[cfg(target_os = "linux")]
+pub use file_store::{EncryptedFileStore, MIN_PASSPHRASE_CHARS};
 #[cfg(target_os = "macos")]
 pub use keychain::{KeychainBackend, KeychainStore};
 #[cfg(target_os = "linux")]
@@ -178,6 +184,35 @@ pub enum Error {
         /// The domain its account's URL or host names.
         derived: String,
     },
+    /// The passphrase does not open the encrypted store.
+    #[error("wrong passphrase for the encrypted store")]
+    WrongPassphrase,
+    /// Too many wrong passphrases in a row: no passphrase is tried until the wait is over.
+    #[error("too many wrong passphrases: try again in {wait_seconds} s")]
+    PassphraseTries {
+        /// Seconds until the next try is taken.
+        wait_seconds: u64,
+    },
+    /// A new passphrase is too short to protect the encrypted store.
+    #[error("the passphrase must have at least {min} characters")]
+    WeakPassphrase {
+        /// The fewest characters allowed.
+        min: usize,
+    },
+    /// The encrypted store is closed: its passphrase must be typed to open it.
+    #[error(
+        "the encrypted store is closed: unlock a domain (on the app's Credentials page, or with \
+         `latchkey creds unlock` in a terminal), which asks for its passphrase"
+    )]
+    StoreClosed,
+    /// The encrypted store's file cannot be used as it is.
+    #[error("the encrypted store {} cannot be opened: {reason}", path.display())]
+    StoreFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A stored item is not what Latchkey wrote.
     #[error("stored credential {id} is damaged: {reason}")]
     Corrupt {
@@ -244,6 +279,21 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
         id: &'a CredentialId,
         edit: &'a CredentialEdit,
     ) -> StoreFuture<'a, Metadata>;
+
+    /// Stores a credential as it is, id and dates included, when it moves here from another
+    /// store (`latchkey store use`). Only the Linux stores take them.
+    fn import<'a>(
+        &'a self,
+        metadata: &'a Metadata,
+        secret: &'a SecretString,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (metadata, secret);
+        Box::pin(async {
+            Err(Error::Store(
+                "this secret store cannot take credentials moved from another".to_owned(),
+            ))
+        })
+    }
 
     /// Records that a credential's secret was used (unlocked) at `at`.
     fn record_use<'a>(

@@ -13,12 +13,11 @@ use chrono::{DateTime, Utc};
 use oo7::dbus::{Collection, Item, Service, ServiceError};
 use oo7::{ContentType, Secret};
 
+use crate::item_attributes::{APPLICATION, attributes_of, metadata_of};
 use crate::{
     CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
     StoreFuture, admit, admit_edit, check_rotation, payload,
 };
-
-const APPLICATION: &str = "latchkey";
 
 /// The Secret Service on the session bus, with an encrypted session when the service offers
 /// one (gnome-keyring does).
@@ -132,18 +131,30 @@ impl SecretStore for SecretServiceStore {
             let collection = self.collection().await?;
             let existing = self.metadata(&collection).await?;
             let (metadata, secret) = admit(new, &existing)?;
-            let bytes = payload::encode(&metadata.account, &secret);
-            collection
-                .create_item(
-                    &metadata.store_label(),
-                    &attributes_of(&metadata)?,
-                    Secret::with_content_type(ContentType::Text, &*bytes),
-                    false,
-                    None,
-                )
-                .await
-                .map_err(store_error)?;
+            create(&collection, &metadata, &secret).await?;
             Ok(metadata)
+        })
+    }
+
+    fn import<'a>(
+        &'a self,
+        metadata: &'a Metadata,
+        secret: &'a SecretString,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let collection = self.collection().await?;
+            if self
+                .metadata(&collection)
+                .await?
+                .iter()
+                .any(|m| m.id == metadata.id)
+            {
+                return Err(Error::Store(format!(
+                    "credential {} is already in the Secret Service",
+                    metadata.id
+                )));
+            }
+            create(&collection, metadata, secret).await
         })
     }
 
@@ -255,38 +266,24 @@ impl SecretStore for SecretServiceStore {
     }
 }
 
-/// The attributes an item carries for `metadata`.
-fn attributes_of(metadata: &Metadata) -> Result<HashMap<&'static str, String>, Error> {
-    let json = serde_json::to_string(metadata).map_err(|_| Error::Corrupt {
-        id: metadata.id.to_string(),
-        reason: "its metadata cannot be written as JSON",
-    })?;
-    Ok(HashMap::from([
-        ("application", APPLICATION.to_owned()),
-        ("latchkey-id", metadata.id.to_string()),
-        ("latchkey-kind", metadata.kind.as_str().to_owned()),
-        ("latchkey-domain", metadata.domain.to_string()),
-        ("latchkey-metadata", json),
-    ]))
-}
-
-/// The metadata an item's attributes describe. Looks only at Latchkey's own attributes: the
-/// service may add others.
-fn metadata_of(attributes: &HashMap<String, String>) -> Result<Metadata, Error> {
-    let id = attributes.get("latchkey-id").cloned().unwrap_or_default();
-    let corrupt = |reason| Error::Corrupt {
-        id: id.clone(),
-        reason,
-    };
-    let json = attributes
-        .get("latchkey-metadata")
-        .ok_or(corrupt("it has no latchkey-metadata attribute"))?;
-    let metadata: Metadata =
-        serde_json::from_str(json).map_err(|_| corrupt("its latchkey-metadata is not valid"))?;
-    if metadata.id.as_str() != id {
-        return Err(corrupt("its latchkey-id and latchkey-metadata disagree"));
-    }
-    metadata.verified()
+/// A new item in `collection` for `metadata` holding `secret`.
+async fn create(
+    collection: &Collection,
+    metadata: &Metadata,
+    secret: &SecretString,
+) -> Result<(), Error> {
+    let bytes = payload::encode(&metadata.account, secret);
+    collection
+        .create_item(
+            &metadata.store_label(),
+            &attributes_of(metadata)?,
+            Secret::with_content_type(ContentType::Text, &*bytes),
+            false,
+            None,
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(())
 }
 
 /// The one mapping from oo7/D-Bus errors to [`Error`]. D-Bus errors carry method names and

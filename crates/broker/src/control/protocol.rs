@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
 use crate::services::credentials::{CredentialError, PolicySettings};
+use crate::store_choice::StoreKind;
 
 /// What the CLI asks of the broker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -12,12 +13,15 @@ use crate::services::credentials::{CredentialError, PolicySettings};
 pub enum ControlRequest {
     /// Every credential and domain with its lock state → [`crate::CredentialsOverview`].
     Overview,
-    /// Store a new credential → [`crate::CredentialView`].
+    /// Store a new credential → [`crate::CredentialView`]. The encrypted store's passphrase
+    /// when it is closed.
     Add {
         label: String,
         account: Account,
         #[serde(serialize_with = "SecretString::serialize_exposed")]
         secret: SecretString,
+        #[serde(default, serialize_with = "exposed_if_any")]
+        passphrase: Option<SecretString>,
     },
     /// Change the label and account fields (the secret stays; a changed account asks for
     /// presence and locks its domain) → [`crate::CredentialView`].
@@ -34,10 +38,23 @@ pub enum ControlRequest {
     },
     /// Remove → `null`.
     Remove { id: CredentialId },
-    /// Unlock one domain or all (`domain` absent) → the domains unlocked.
+    /// Unlock one domain or all (`domain` absent) → the domains unlocked. The encrypted
+    /// store's passphrase when it is in use (typed by the person at the terminal).
     Unlock {
         domain: Option<Domain>,
         ttl_minutes: Option<u64>,
+        #[serde(default, serialize_with = "exposed_if_any")]
+        passphrase: Option<SecretString>,
+    },
+    /// Which store keeps the credentials and whether it is open → [`crate::StoreStatus`]
+    /// (`null` where there is no choice).
+    StoreStatus,
+    /// Move every credential to `store` and keep them there (asks for presence) → how many
+    /// moved. `passphrase` makes the encrypted store, or opens it to move out of it.
+    UseStore {
+        store: StoreKind,
+        #[serde(serialize_with = "SecretString::serialize_exposed")]
+        passphrase: SecretString,
     },
     /// Lock one domain or all → how many were unlocked.
     Lock { domain: Option<Domain> },
@@ -96,6 +113,9 @@ impl ControlRequest {
             } => format!("unlock {domain}"),
             ControlRequest::Unlock { domain: None, .. } => "unlock every domain".to_owned(),
             ControlRequest::SetPolicy(_) => "change the unlock policy".to_owned(),
+            ControlRequest::UseStore { store, .. } => {
+                format!("move your credentials to the {store} store")
+            }
             ControlRequest::JamfTest { id } => format!("test credential {id} while it is locked"),
             ControlRequest::SetAssistant {
                 assistant,
@@ -107,6 +127,7 @@ impl ControlRequest {
                 "acknowledge the break in the audit chain".to_owned()
             }
             ControlRequest::SetAssistant { .. }
+            | ControlRequest::StoreStatus
             | ControlRequest::Overview
             | ControlRequest::Lock { .. }
             | ControlRequest::Assistants
@@ -117,6 +138,18 @@ impl ControlRequest {
             | ControlRequest::Grants
             | ControlRequest::Revoke { .. } => return None,
         })
+    }
+}
+
+/// For the optional passphrase fields: the one place besides
+/// [`SecretString::serialize_exposed`] that sends a secret to the broker.
+fn exposed_if_any<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => SecretString::serialize_exposed(secret, serializer),
+        None => serializer.serialize_none(),
     }
 }
 

@@ -192,13 +192,23 @@ async fn administer(
             label,
             account,
             secret,
+            passphrase,
         } => {
             let new = NewCredential {
                 label,
                 account,
                 secret,
             };
-            json(pipeline.add_credential(new, &actor).await?)
+            let credentials = &services.credentials;
+            let added = async {
+                if let Some(passphrase) = passphrase {
+                    credentials.open_store(&passphrase).await?;
+                }
+                pipeline.add_credential(new, &actor).await
+            };
+            let added = added.await;
+            credentials.close_store_if_idle();
+            json(added?)
         }
         ControlRequest::Edit { id, label, account } => {
             let edit = CredentialEdit { label, account };
@@ -214,9 +224,18 @@ async fn administer(
         ControlRequest::Unlock {
             domain,
             ttl_minutes,
+            passphrase,
         } => {
             let ttl = ttl_minutes.map(|m| Duration::from_secs(m.saturating_mul(60)));
-            json(pipeline.unlock(domain.into(), ttl, &actor).await?)
+            json(
+                pipeline
+                    .unlock(domain.into(), ttl, passphrase, &actor)
+                    .await?,
+            )
+        }
+        ControlRequest::StoreStatus => json(services.credentials.store_status()),
+        ControlRequest::UseStore { store, passphrase } => {
+            json(pipeline.use_store(store, passphrase, &actor).await?)
         }
         ControlRequest::Lock { domain } => json(pipeline.lock(Target::from(domain), &actor).await?),
         ControlRequest::SetPolicy(settings) => json(pipeline.set_policy(settings, &actor).await?),

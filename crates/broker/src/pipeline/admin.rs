@@ -21,6 +21,7 @@ use super::audit::Audit;
 use crate::services::credentials::{
     CredentialError, CredentialView, PolicySettings, Target, time_left,
 };
+use crate::store_choice::StoreKind;
 
 /// Who did something: how they asked (for the presence check) and who they are (for the
 /// audit).
@@ -153,16 +154,19 @@ impl Pipeline {
         removed
     }
 
-    /// Unlocks one domain or all for `ttl` (the policy's default when absent).
+    /// Unlocks one domain or all for `ttl` (the policy's default when absent); the encrypted
+    /// store's `passphrase` when it is in use. A wrong passphrase is recorded as denied (the
+    /// passphrase itself never is).
     pub async fn unlock(
         &self,
         target: Target,
         ttl: Option<Duration>,
+        passphrase: Option<SecretString>,
         actor: &Actor,
     ) -> Result<Vec<Domain>, CredentialError> {
         let unlocked = self
             .credentials
-            .unlock(target.clone(), ttl, actor.requester.clone())
+            .unlock(target.clone(), ttl, actor.requester.clone(), passphrase)
             .await;
         let ttl = ttl.unwrap_or_else(|| self.credentials.policy().ttl());
         let details = json!({
@@ -196,6 +200,22 @@ impl Pipeline {
         )
         .await;
         Ok(locked)
+    }
+
+    /// Moves the credentials to the `to` store (asks for presence).
+    pub async fn use_store(
+        &self,
+        to: StoreKind,
+        passphrase: SecretString,
+        actor: &Actor,
+    ) -> Result<usize, CredentialError> {
+        let moved = self
+            .credentials
+            .use_store(to, passphrase, actor.requester.clone())
+            .await;
+        let details = json!({ "store": to, "moved": moved.as_ref().ok() });
+        self.record(actor, "store.use", details, None, &moved).await;
+        moved
     }
 
     pub async fn set_policy(
@@ -276,9 +296,17 @@ impl Pipeline {
         domain: Option<String>,
         result: &Result<T, CredentialError>,
     ) {
+        let mut details = details;
         let decision = match result {
             Ok(_) => Decision::Allowed,
             Err(CredentialError::Presence(_)) => Decision::Denied,
+            Err(e) if e.is_refusal() => {
+                // A wrong passphrase: why, in the error's words (never what was typed).
+                if let Some(details) = details.as_object_mut() {
+                    details.insert("refused".to_owned(), json!(e.to_string()));
+                }
+                Decision::Denied
+            }
             Err(_) => return,
         };
         let event = Event {

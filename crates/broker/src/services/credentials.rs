@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::sealed::{RefusedFile, SealedFile};
+use crate::store_choice::{StoreChooser, StoreKind, StoreStatus};
 
 /// Rotation is due after this many days.
 pub const ROTATION_DAYS: i64 = 30;
@@ -51,6 +52,16 @@ pub enum CredentialError {
     /// Unlock all with nothing stored.
     #[error("there are no credentials to unlock; add one first")]
     Nothing,
+    /// The encrypted store opens only with its passphrase (the app asks for it when the error
+    /// names the field `passphrase`).
+    #[error(
+        "credentials are in Latchkey's encrypted store, which opens with its passphrase: \
+         unlock on the app's Credentials page or with `latchkey creds unlock` in a terminal"
+    )]
+    PassphraseNeeded,
+    /// `latchkey store …` where there is no choice of store.
+    #[error("only Linux offers a choice of store; macOS keeps credentials in the Keychain")]
+    NoStoreChoice,
     /// The settings file could not be written.
     #[error("cannot save the settings to {path}: {reason}")]
     Settings { path: PathBuf, reason: String },
@@ -61,8 +72,22 @@ impl CredentialError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             CredentialError::Vault(e) => e.field(),
+            CredentialError::PassphraseNeeded => Some("passphrase"),
             _ => None,
         }
+    }
+
+    /// Whether the person was refused (presence not confirmed, a wrong passphrase), as the
+    /// audit log records a denial; other errors change nothing and are not recorded.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            CredentialError::Presence(_)
+                | CredentialError::Vault(
+                    latchkey_vault::Error::WrongPassphrase
+                        | latchkey_vault::Error::PassphraseTries { .. }
+                )
+        )
     }
 }
 
@@ -188,6 +213,8 @@ pub struct CredentialService {
     /// The store's last listing: every status call and tool would otherwise ask the store
     /// (a D-Bus round trip of a few milliseconds to gnome-keyring).
     listing: Mutex<Listing>,
+    /// The choice of store and its passphrase, where there is one (Linux).
+    chooser: Option<Arc<dyn StoreChooser>>,
 }
 
 /// How long a listing of the store is reused. Latchkey's own writes replace it at once; this
@@ -214,7 +241,72 @@ impl CredentialService {
             writes: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
             listing: Mutex::default(),
+            chooser: None,
         }
+    }
+
+    /// Lets the person choose the store (`latchkey store use`) and open an encrypted one with
+    /// its passphrase.
+    pub fn with_chooser(mut self, chooser: Arc<dyn StoreChooser>) -> Self {
+        self.chooser = Some(chooser);
+        self
+    }
+
+    /// The store in use, where there is a choice.
+    pub fn store_status(&self) -> Option<StoreStatus> {
+        self.chooser.as_ref().map(|c| c.status())
+    }
+
+    /// Opens the encrypted store with `passphrase` for the request that brought it (it closes
+    /// again when no domain is unlocked, see [`Self::close_store_if_idle`]); nothing to do for
+    /// a store without a passphrase.
+    pub async fn open_store(&self, passphrase: &SecretString) -> Result<(), CredentialError> {
+        if let Some(chooser) = self.passphrase_store() {
+            chooser.open(passphrase).await?;
+            self.relist();
+        }
+        Ok(())
+    }
+
+    /// Closes the encrypted store (its key dropped) when no domain is unlocked.
+    pub fn close_store_if_idle(&self) {
+        if let Some(chooser) = self.passphrase_store()
+            && self.sessions.unlocked().is_empty()
+        {
+            chooser.close();
+        }
+    }
+
+    /// The chooser, when the store in use opens with a passphrase.
+    fn passphrase_store(&self) -> Option<&Arc<dyn StoreChooser>> {
+        (self.chooser.as_ref()).filter(|c| c.status().store == StoreKind::EncryptedFile)
+    }
+
+    /// Moves every credential to the `to` store after a presence check, locking every domain
+    /// first; how many moved. `passphrase` makes the encrypted store or opens it.
+    pub async fn use_store(
+        &self,
+        to: StoreKind,
+        passphrase: SecretString,
+        requester: Requester,
+    ) -> Result<usize, CredentialError> {
+        let chooser = self
+            .chooser
+            .as_ref()
+            .ok_or(CredentialError::NoStoreChoice)?;
+        let action = match to {
+            StoreKind::EncryptedFile => "move your credentials into Latchkey's encrypted store",
+            StoreKind::SecretService => "move your credentials back into the Secret Service",
+        };
+        self.confirm(action.to_owned(), requester).await?;
+        let _one_writer = self.writes.lock().await;
+        self.lock(&Target::All);
+        let moved = chooser.switch(to, &passphrase).await;
+        self.relist();
+        self.changed();
+        let moved = moved?;
+        tracing::info!(%to, moved, "credentials moved to another store");
+        Ok(moved)
     }
 
     /// Keeps the unlock policy in `file`, starting from what it holds. A missing file means
@@ -242,6 +334,11 @@ impl CredentialService {
             "Unlocks use the default policy (4 hours, no idle timeout) until you set it again \
              in Settings or with `latchkey creds policy`",
         )
+    }
+
+    /// The choice of store refused at start, while no store has been chosen anew.
+    pub fn refused_store_choice(&self) -> Option<RefusedFile> {
+        self.chooser.as_ref().and_then(|c| c.refused())
     }
 
     /// Sets how long unlocks last by default and the idle timeout, and saves them. From the
@@ -472,7 +569,26 @@ impl CredentialService {
     }
 
     /// Unlocks one domain or all after one presence check, for `ttl` or the default time.
+    /// With the encrypted store, every unlock needs its `passphrase` too.
     pub async fn unlock(
+        &self,
+        target: Target,
+        ttl: Option<Duration>,
+        requester: Requester,
+        passphrase: Option<SecretString>,
+    ) -> Result<Vec<Domain>, CredentialError> {
+        if self.passphrase_store().is_some() {
+            let passphrase = passphrase.ok_or(CredentialError::PassphraseNeeded)?;
+            self.open_store(&passphrase).await?;
+        }
+        let unlocked = self.unlock_open(target, ttl, requester).await;
+        if unlocked.is_err() {
+            self.close_store_if_idle();
+        }
+        unlocked
+    }
+
+    async fn unlock_open(
         &self,
         target: Target,
         ttl: Option<Duration>,
@@ -547,6 +663,7 @@ impl CredentialService {
             tracing::info!(?target, count, "locked");
             self.changed();
         }
+        self.close_store_if_idle();
         count
     }
 
@@ -645,6 +762,7 @@ impl CredentialService {
                     let expired = self.sessions.sweep();
                     if !expired.is_empty() {
                         tracing::info!(domains = ?expired.iter().map(Domain::as_str).collect::<Vec<_>>(), "unlock expired");
+                        self.close_store_if_idle();
                         self.changed();
                     }
                 }

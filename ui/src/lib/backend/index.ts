@@ -714,9 +714,11 @@ export interface Backend {
   credentialsRemove(id: string): Promise<void>;
   /**
    * Unlocks one domain (null: all) for `ttlMinutes` (null: the default). Resolves only once a
-   * human confirmed; rejects with a CommandError such as "the confirmation was declined".
+   * human confirmed; rejects with a CommandError such as "the confirmation was declined". With
+   * Latchkey's encrypted store (Linux) it needs the store's `passphrase`: without one it rejects
+   * with the field "passphrase".
    */
-  credentialsUnlock(domain: string | null, ttlMinutes: number | null): Promise<CredentialsOverview>;
+  credentialsUnlock(domain: string | null, ttlMinutes: number | null, passphrase?: string): Promise<CredentialsOverview>;
   /** Locks one domain (null: all). */
   credentialsLock(domain: string | null): Promise<CredentialsOverview>;
   /**
@@ -809,7 +811,8 @@ export const backend: Backend = {
   credentialsEdit: (id, label, account) => invoke<CredentialView>('credentials_edit', { id, label, account }),
   credentialsRotate: (id, secret) => invoke<CredentialView>('credentials_rotate', { id, secret }),
   credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),
-  credentialsUnlock: (domain, ttlMinutes) => invoke<CredentialsOverview>('credentials_unlock', { domain, ttlMinutes }),
+  credentialsUnlock: (domain, ttlMinutes, passphrase) =>
+    invoke<CredentialsOverview>('credentials_unlock', passphrase === undefined ? { domain, ttlMinutes } : { domain, ttlMinutes, passphrase }),
   credentialsLock: (domain) => invoke<CredentialsOverview>('credentials_lock', { domain }),
   credentialsSetPolicy: (unlockMinutes, idleMinutes) =>
     invoke<CredentialsOverview>('credentials_set_policy', { unlockMinutes, idleMinutes }),
