@@ -158,6 +158,18 @@ describe('Credentials page: the list', () => {
     expect(callsTo('credentials_overview')).toHaveLength(2);
   });
 
+  it('names the encrypted file as the store when it keeps the credentials', async () => {
+    mockCredentials({
+      credentials_overview: () =>
+        overview({ store: { store: 'encrypted-file', open: false, file: '/home/me/.local/share/latchkey/credentials.keyring' } }),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    expect(screen.getByTestId('creds-intro').textContent).toContain(
+      "kept in Latchkey's encrypted file (its passphrase is asked at each unlock)",
+    );
+  });
+
   it('shows a secret store error prominently', async () => {
     mockCredentials({
       credentials_overview: () =>

@@ -149,6 +149,9 @@ pub struct CredentialsOverview {
     pub idle_timeout_seconds: Option<u64>,
     /// Set when the secret store cannot be read: the lists are then empty.
     pub store_error: Option<String>,
+    /// Which store keeps the credentials, where there is a choice (Linux).
+    #[serde(default)]
+    pub store: Option<StoreStatus>,
 }
 
 /// The unlock policy as people set it, and as the settings file keeps it.
@@ -410,6 +413,7 @@ impl CredentialService {
             default_ttl_seconds: self.policy().ttl().as_secs(),
             idle_timeout_seconds: self.policy().idle().map(|d| d.as_secs()),
             store_error,
+            store: self.store_status(),
         }
     }
 

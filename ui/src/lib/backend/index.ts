@@ -268,6 +268,16 @@ export interface CredentialsOverview {
   idle_timeout_seconds: number | null;
   /** Set when the OS secret store cannot be read. */
   store_error: string | null;
+  /** Which store keeps the credentials, where there is a choice (Linux); null on macOS. */
+  store?: StoreStatus | null;
+}
+
+/** Linux: the Secret Service, or Latchkey's own file encrypted with a passphrase typed at each unlock. */
+export interface StoreStatus {
+  store: 'secret-service' | 'encrypted-file';
+  /** Whether the credentials can be read now (the encrypted file is open only while a domain is unlocked). */
+  open: boolean;
+  file: string;
 }
 
 /** What a credentials command rejects with: the message and, when one is to blame, the form field. */
