@@ -12,10 +12,10 @@ use latchkey_audit::{Decision, Entry, EntryKind};
 use latchkey_broker::{Actor, LatchkeyServer, Services, Target};
 use latchkey_jamf_mock::{Change, Mock, MockConfig};
 use latchkey_vault::{Account, NewCredential, Requester, SecretString};
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::model::CallToolResult;
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const CANARY: &str = "jamf-canary-secret-5d21";
 
@@ -77,34 +77,6 @@ async fn setup() -> Setup {
     }
 }
 
-/// Starts a call in the background, as an assistant waiting for its answer.
-fn start_call(
-    client: &Arc<RunningService<RoleClient, ()>>,
-    tool: &'static str,
-    arguments: Value,
-) -> tokio::task::JoinHandle<CallToolResult> {
-    let client = Arc::clone(client);
-    let Value::Object(arguments) = arguments else {
-        panic!("arguments must be an object")
-    };
-    tokio::spawn(async move {
-        client
-            .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
-            .await
-            .unwrap()
-    })
-}
-
-async fn pending(services: &Services) -> latchkey_broker::ApprovalRequest {
-    for _ in 0..1000 {
-        if let Some(p) = services.approvals.pending().pop() {
-            return p;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no approval was asked for");
-}
-
 fn text(result: &CallToolResult) -> String {
     serde_json::to_string(result).unwrap()
 }
@@ -116,12 +88,12 @@ fn entries(services: &Services) -> Vec<Entry> {
 #[tokio::test]
 async fn an_approved_plan_reaches_jamf_exactly_as_previewed() {
     let s = setup().await;
-    let call = start_call(
+    let call = common::start_call(
         &s.client,
         "jamf_plan_os_update",
         json!({ "serials": ["C02000000001"] }),
     );
-    let asked = pending(&s.services).await;
+    let asked = common::pending(&s.services).await;
     assert_eq!(asked.tool, "jamf_plan_os_update");
     assert_eq!(asked.assistant.name, "rmcp", "the client's name");
     assert_eq!(asked.domain.as_deref(), Some(s.domain.as_str()));
@@ -185,12 +157,12 @@ async fn an_approved_plan_reaches_jamf_exactly_as_previewed() {
 #[tokio::test]
 async fn a_denied_or_unanswered_change_sends_nothing() {
     let s = setup().await;
-    let call = start_call(
+    let call = common::start_call(
         &s.client,
         "jamf_blank_push",
         json!({ "computer_ids": ["2", "4"] }),
     );
-    let asked = pending(&s.services).await;
+    let asked = common::pending(&s.services).await;
     assert_eq!(asked.targets.len(), 2);
     s.services
         .approvals
@@ -206,7 +178,7 @@ async fn a_denied_or_unanswered_change_sends_nothing() {
     );
 
     s.services.approvals.set_timeout(Duration::from_millis(200));
-    let result = start_call(
+    let result = common::start_call(
         &s.client,
         "jamf_redeploy_framework",
         json!({ "computer_id": "2" }),
@@ -245,7 +217,7 @@ async fn issue_12_an_unanswered_change_is_not_asked_again_at_once() {
     let s = setup().await;
     s.services.approvals.set_timeout(Duration::from_millis(200));
     let redeploy = json!({ "computer_id": "2" });
-    let first = start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
+    let first = common::start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
         .await
         .unwrap();
     assert!(
@@ -256,7 +228,7 @@ async fn issue_12_an_unanswered_change_is_not_asked_again_at_once() {
 
     let cards = s.services.approvals.subscribe();
     for _ in 0..3 {
-        let again = start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
+        let again = common::start_call(&s.client, "jamf_redeploy_framework", redeploy.clone())
             .await
             .unwrap();
         assert_eq!(again.is_error, Some(true));
@@ -274,12 +246,12 @@ async fn issue_12_an_unanswered_change_is_not_asked_again_at_once() {
     );
 
     // Another change is asked about as usual.
-    let other = start_call(
+    let other = common::start_call(
         &s.client,
         "jamf_redeploy_framework",
         json!({ "computer_id": "4" }),
     );
-    let card = pending(&s.services).await;
+    let card = common::pending(&s.services).await;
     assert_eq!(card.targets[0].id, "4");
     s.services
         .approvals
@@ -324,7 +296,7 @@ async fn bad_arguments_are_refused_before_anyone_is_asked() {
         ),
         (json!({ "group_id": "5" }), "group"),
     ] {
-        let result = start_call(&s.client, "jamf_plan_os_update", arguments.clone())
+        let result = common::start_call(&s.client, "jamf_plan_os_update", arguments.clone())
             .await
             .unwrap();
         assert_eq!(result.is_error, Some(true), "{arguments}");

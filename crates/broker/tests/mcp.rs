@@ -75,17 +75,21 @@ async fn the_jamf_privilege_table_covers_every_jamf_tool() {
 async fn only_the_remediation_tools_change_things_and_each_has_an_object_output_schema() {
     let client = in_process_client().await;
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 27);
+    assert_eq!(tools.len(), 28);
     let changing = [
         "jamf_blank_push",
         "jamf_plan_os_update",
         "jamf_redeploy_framework",
+        "vsphere_vm_power",
     ];
+    // Stopping or resetting a VM loses what it had not saved.
+    let destructive = ["vsphere_vm_power"];
     for tool in &tools {
         let hints = tool.annotations.as_ref().expect("annotations");
         let reads = !changing.contains(&tool.name.as_ref());
         assert_eq!(hints.read_only_hint, Some(reads), "{}", tool.name);
-        assert_eq!(hints.destructive_hint, Some(false), "{}", tool.name);
+        let destroys = destructive.contains(&tool.name.as_ref());
+        assert_eq!(hints.destructive_hint, Some(destroys), "{}", tool.name);
         let schema = tool.output_schema.as_ref().expect("output schema");
         assert_eq!(schema["type"], "object", "{}", tool.name);
     }
@@ -134,7 +138,8 @@ async fn status_reports_version_domains_and_tools() {
             "vsphere_list_hosts",
             "vsphere_list_networks",
             "vsphere_list_vms",
-            "vsphere_vm_details"
+            "vsphere_vm_details",
+            "vsphere_vm_power"
         ]
     );
     assert!(report.capabilities.mutating_tools);

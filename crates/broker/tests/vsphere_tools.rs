@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use latchkey_audit::{Decision, EntryKind};
 use latchkey_broker::{LatchkeyServer, Target};
-use latchkey_vault::{Account, NewCredential, Requester, SecretString, TlsPolicy};
+use latchkey_vault::{Account, Domain, NewCredential, Requester, SecretString, TlsPolicy};
 use latchkey_vsphere::Fingerprint;
 use latchkey_vsphere_mock::{Config, FakeVcenter, vm_id};
 use rmcp::RoleClient;
@@ -49,8 +49,9 @@ fn text(result: &CallToolResult) -> String {
     serde_json::to_string(result).unwrap()
 }
 
-#[tokio::test]
-async fn vsphere_tools_need_an_unlocked_domain_and_answer_on_one_session() {
+/// The fake vCenter over TLS, and broker services holding its credential (its certificate
+/// pinned), still locked; the person at any prompt approves.
+async fn vcenter_behind() -> (FakeVcenter, latchkey_broker::Services, Domain) {
     let fake = FakeVcenter::start_tls(Config {
         password: CANARY.into(),
         ..Config::default()
@@ -85,7 +86,12 @@ async fn vsphere_tools_need_an_unlocked_domain_and_answer_on_one_session() {
         )
         .await
         .unwrap();
-    let domain = added.domain;
+    (fake, services, added.domain)
+}
+
+#[tokio::test]
+async fn vsphere_tools_need_an_unlocked_domain_and_answer_on_one_session() {
+    let (fake, services, domain) = vcenter_behind().await;
     assert_eq!(domain.as_str(), format!("vcenter:{}", fake.host()));
     let log = services.audit.log().unwrap();
     let client = common::client_for(LatchkeyServer::new(services.clone(), None)).await;
@@ -167,4 +173,115 @@ async fn vsphere_tools_need_an_unlocked_domain_and_answer_on_one_session() {
     let again = call(&client, "vsphere_list_hosts", json!({})).await;
     assert!(text(&again).contains("is locked"), "{}", text(&again));
     client.cancel().await.unwrap();
+}
+
+/// Issue #13: a VM's power changes only with the person's approval, whose card names the VM
+/// by name and id, its host, the action and its state now; approved, the fake vCenter powers
+/// it off exactly once and the audit holds the approval before the outcome; denied or not
+/// answered, vCenter receives nothing; an unknown VM is refused before anyone is asked.
+#[tokio::test]
+async fn a_vm_power_change_waits_for_the_person() {
+    let (fake, services, domain) = vcenter_behind().await;
+    services
+        .credentials
+        .unlock(Target::One(domain.clone()), None, Requester::App, None)
+        .await
+        .unwrap();
+    let client = Arc::new(common::client_for(LatchkeyServer::new(services.clone(), None)).await);
+    let vm = vm_id(6); // i % 3 == 0: powered on
+    assert_eq!(fake.vm(&vm).unwrap().power_state, "POWERED_ON");
+
+    let stopping = common::start_call(
+        &client,
+        "vsphere_vm_power",
+        json!({ "vm": "app-00006", "action": "stop" }),
+    );
+    let asked = common::pending(&services).await;
+    assert_eq!(asked.tool, "vsphere_vm_power");
+    assert_eq!(asked.domain.as_deref(), Some(domain.as_str()));
+    assert_eq!(asked.targets.len(), 1);
+    assert_eq!(
+        (asked.targets[0].name.as_str(), asked.targets[0].id.as_str()),
+        ("app-00006", vm.as_str())
+    );
+    assert!(
+        asked.summary.starts_with(&format!(
+            "stop (power off at once, like pulling the plug) VM app-00006 ({vm}) on host "
+        )),
+        "{}",
+        asked.summary
+    );
+    assert!(
+        asked.summary.ends_with("; it is powered on now"),
+        "{}",
+        asked.summary
+    );
+    assert_eq!(fake.power_requests(), 0, "nothing is sent before approval");
+    services
+        .approvals
+        .approve(&asked.id, None, &latchkey_broker::Actor::app())
+        .await
+        .unwrap();
+    let done = answer(&stopping.await.unwrap());
+    assert_eq!(done["outcome"], "done");
+    assert_eq!(done["power_state"], "POWERED_OFF");
+    assert_eq!(fake.power_requests(), 1);
+    assert_eq!(fake.vm(&vm).unwrap().power_state, "POWERED_OFF");
+
+    let log = services.audit.log().unwrap().tail(100).unwrap();
+    let at = |what: &dyn Fn(&latchkey_audit::Entry) -> bool| log.iter().position(what).unwrap();
+    let approval = at(&|e| e.tool.as_deref() == Some("approval.approve"));
+    let intent =
+        at(&|e| e.kind == EntryKind::Intent && e.tool.as_deref() == Some("vsphere_vm_power"));
+    let outcome =
+        at(&|e| e.kind == EntryKind::Outcome && e.tool.as_deref() == Some("vsphere_vm_power"));
+    assert!(approval < intent && intent < outcome, "{log:#?}");
+    assert_eq!(log[intent].decision, Some(Decision::Approved));
+
+    // Denied, then not answered in time: vCenter hears nothing more.
+    let starting = common::start_call(
+        &client,
+        "vsphere_vm_power",
+        json!({ "vm": vm, "action": "start" }),
+    );
+    let asked = common::pending(&services).await;
+    services
+        .approvals
+        .deny(&asked.id, &latchkey_broker::Actor::app())
+        .await
+        .unwrap();
+    let denied = starting.await.unwrap();
+    assert!(
+        text(&denied).contains("denied by the person"),
+        "{}",
+        text(&denied)
+    );
+    services.approvals.set_timeout(Duration::from_millis(200));
+    let unanswered = common::start_call(
+        &client,
+        "vsphere_vm_power",
+        json!({ "vm": vm, "action": "reset" }),
+    )
+    .await
+    .unwrap();
+    assert!(
+        text(&unanswered).contains("not approved within"),
+        "{}",
+        text(&unanswered)
+    );
+    assert_eq!(fake.power_requests(), 1);
+    assert_eq!(fake.vm(&vm).unwrap().power_state, "POWERED_OFF");
+
+    // An unknown VM: refused with why, nobody asked.
+    let unknown = common::start_call(
+        &client,
+        "vsphere_vm_power",
+        json!({ "vm": "no-such-vm", "action": "start" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.is_error, Some(true));
+    assert!(text(&unknown).contains("no-such-vm"), "{}", text(&unknown));
+    assert!(services.approvals.pending().is_empty());
+    assert!(!serde_json::to_string(&log).unwrap().contains(CANARY));
 }

@@ -410,6 +410,27 @@ impl VsphereClient {
         }
     }
 
+    /// The host the VM with id `vm` runs on, if vCenter places it on one. The REST API has no
+    /// call for a VM's host, so each host is asked whether it has the VM (one small list per
+    /// host, as many in flight as the transport allows).
+    pub async fn vm_host(&self, vm: &str) -> Result<Option<HostSummary>, VsphereError> {
+        valid_id(vm, "VM")?;
+        let hosts: Vec<HostSummary> = self.list("host", &[]).await?;
+        let mut tasks = JoinSet::new();
+        for host in hosts {
+            let client = self.clone();
+            let pairs = vec![("vms", vm.to_owned()), ("hosts", host.id.clone())];
+            tasks.spawn(async move { (host, client.vm_list(pairs).await) });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (host, found) = joined.expect("a VM list task panicked");
+            if !found?.is_empty() {
+                return Ok(Some(host));
+            }
+        }
+        Ok(None)
+    }
+
     /// Every host.
     pub async fn list_hosts(&self) -> Result<Vec<HostSummary>, VsphereError> {
         self.list("host", &[]).await

@@ -81,7 +81,7 @@ impl std::str::FromStr for PowerAction {
 }
 
 /// What a power call did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PowerOutcome {
     /// vCenter accepted the action.

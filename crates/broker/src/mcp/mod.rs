@@ -65,7 +65,8 @@ impl LatchkeyServer {
                     + Self::sofa_router()
                     + Self::jamf_router()
                     + Self::jamf_changes_router()
-                    + Self::vsphere_router();
+                    + Self::vsphere_router()
+                    + Self::vsphere_changes_router();
                 crate::schema::make_portable(&mut router);
                 router
             })

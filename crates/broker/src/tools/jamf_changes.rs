@@ -17,6 +17,7 @@ use rmcp::{Json, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{approved, from_arguments, text};
 use crate::pipeline::{Call, Change, ChangeTarget, Preview};
 use crate::services::jamf::JamfServiceError;
 use crate::{JamfService, LatchkeyServer};
@@ -79,21 +80,6 @@ pub struct PlanOsUpdateResult {
     pub summary: String,
     /// The plans Jamf Pro created, one per target version.
     pub created: Vec<PlanCreated>,
-}
-
-/// The approved preview a changing tool carries out; absent means the call did not come
-/// through the pipeline's approval, and nothing is done.
-fn approved<T: for<'de> Deserialize<'de>>(
-    context: &RequestContext<RoleServer>,
-) -> Result<(Arc<Change>, T), String> {
-    let change = context
-        .extensions
-        .get::<Arc<Change>>()
-        .cloned()
-        .ok_or("this change was not approved, so nothing was done")?;
-    let details = serde_json::from_value(change.details.clone())
-        .map_err(|e| format!("the approved change cannot be read back: {e}"))?;
-    Ok((change, details))
 }
 
 #[tool_router(router = jamf_changes_router, vis = "pub(crate)")]
@@ -385,14 +371,6 @@ fn non_empty<'a>(field: &str, values: &'a [String]) -> Result<&'a [String], Jamf
 
 fn invalid(why: impl Into<String>) -> JamfServiceError {
     JamfServiceError::Jamf(latchkey_jamf::JamfError::InvalidArgument(why.into()))
-}
-
-fn from_arguments<T: for<'de> Deserialize<'de>>(arguments: serde_json::Value) -> Result<T, String> {
-    serde_json::from_value(arguments).map_err(|e| format!("bad arguments: {e}"))
-}
-
-fn text(e: impl ToString) -> String {
-    e.to_string()
 }
 
 impl crate::Services {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use latchkey_broker::{
     Assistants, Audit, ConfigSeal, CredentialService, LatchkeyServer, SealedFile, Services,
@@ -10,8 +11,10 @@ use latchkey_broker::{
 };
 use latchkey_sofa::fetch::{FeedSource, FeedStore};
 use latchkey_vault::{MemoryStore, ScriptedPresence};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
 
 /// A real published feed in ../shared/fixtures (never copied into the repository).
 pub fn fixture_feed() -> PathBuf {
@@ -125,4 +128,32 @@ pub async fn client_with<H: rmcp::ClientHandler>(
         let _ = session.waiting().await;
     });
     handler.serve(client_io).await.expect("client handshake")
+}
+
+/// Starts a call in the background, as an assistant waiting for its answer.
+pub fn start_call(
+    client: &Arc<RunningService<RoleClient, ()>>,
+    tool: &'static str,
+    arguments: Value,
+) -> tokio::task::JoinHandle<CallToolResult> {
+    let client = Arc::clone(client);
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    tokio::spawn(async move {
+        client
+            .call_tool(CallToolRequestParams::new(tool).with_arguments(arguments))
+            .await
+            .unwrap()
+    })
+}
+
+pub async fn pending(services: &Services) -> latchkey_broker::ApprovalRequest {
+    for _ in 0..1000 {
+        if let Some(p) = services.approvals.pending().pop() {
+            return p;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no approval was asked for");
 }
