@@ -22,6 +22,7 @@ use crate::pipeline::approvals::Approvals;
 use crate::pipeline::audit::Audit;
 use crate::{
     Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
+    VsphereService,
 };
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
@@ -40,6 +41,8 @@ pub struct Services {
     pub assistants: Arc<Assistants>,
     pub audit: Arc<Audit>,
     pub jamf: Arc<JamfService>,
+    /// One vCenter session per unlocked vCenter domain, shared by every connection.
+    pub vsphere: Arc<VsphereService>,
     pub approvals: Arc<Approvals>,
     pub pipeline: Arc<Pipeline>,
 }
@@ -56,6 +59,7 @@ impl Services {
             Arc::clone(&credentials),
             Arc::clone(&sofa),
         ));
+        let vsphere = VsphereService::start(Arc::clone(&credentials));
         let approvals = Arc::new(Approvals::new(credentials.presence(), Arc::clone(&audit)));
         let pipeline = Arc::new(Pipeline {
             assistants: Arc::clone(&assistants),
@@ -70,6 +74,7 @@ impl Services {
             assistants,
             audit,
             jamf,
+            vsphere,
             approvals,
             pipeline,
         }
@@ -184,6 +189,7 @@ impl Broker {
         anchoring.abort();
         jamf_tokens.abort();
         self.services.jamf.forget(|_| true).await;
+        self.services.vsphere.forget(|_| true).await;
         self.services.audit.anchor_head().await;
     }
 }

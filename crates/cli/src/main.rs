@@ -16,6 +16,7 @@ mod security_review;
 mod sofa;
 mod store;
 mod table;
+mod vcenter;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,6 +58,8 @@ enum Command {
     Creds(creds::CredsArgs),
     /// Jamf Pro: computers, one Mac's security posture, the fleet report (domain unlocked)
     Jamf(jamf::JamfArgs),
+    /// vCenter: VMs, one VM, hosts, datastores, networks (domain unlocked)
+    Vcenter(vcenter::VcenterArgs),
     /// Run the broker headless (no menu-bar app), until interrupted
     Serve,
     /// Apple security-release status from the macadmins SOFA feed
@@ -130,6 +133,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Assistants(args) => runtime()?.block_on(assistants::run(args)),
         Command::Creds(args) => runtime()?.block_on(creds::run(args)),
         Command::Jamf(args) => runtime()?.block_on(jamf::run(args)),
+        Command::Vcenter(args) => runtime()?.block_on(vcenter::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Store(args) => runtime()?.block_on(store::run(args)),
         Command::Mcp {

@@ -582,3 +582,90 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
     assert!(text.contains("RustSec advisory database of 20"), "{text}");
     assert!(!text.contains("mock-client-secret"));
 }
+
+/// Issue #13: `latchkey vcenter …` against a real `latchkey serve` and the fake vCenter over
+/// TLS, its certificate pinned: a locked domain is refused with the command that unlocks it;
+/// unlocked, VMs, one VM, hosts, datastores and networks are read, each on the audit log under
+/// the `vsphere_*` tool's name, and the password appears nowhere.
+#[test]
+fn vcenter_reads_go_through_the_broker_and_the_audit() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(latchkey_vsphere_mock::FakeVcenter::start_tls(
+        latchkey_vsphere_mock::Config {
+            password: "vc-canary-password".into(),
+            ..latchkey_vsphere_mock::Config::default()
+        },
+    ));
+    let pin = latchkey_vsphere::Fingerprint::of(fake.certificate().unwrap()).to_string();
+    let home = Home::new();
+    let _broker = serve(&home, "approve");
+    let add = [
+        "creds",
+        "add",
+        "vcenter",
+        "--host",
+        &fake.host(),
+        "--username",
+        "administrator@vsphere.local",
+        "--label",
+        "Lab VC",
+        "--pin",
+        &pin,
+    ];
+    ok(&run(&home, &add, "vc-canary-password\n"));
+
+    let locked = failed(&run(&home, &["vcenter", "hosts"], ""));
+    assert!(locked.contains("latchkey creds unlock"), "{locked}");
+    assert!(
+        fake.seen().is_empty(),
+        "nothing reached vCenter while locked"
+    );
+
+    ok(&run(&home, &["creds", "unlock", "Lab VC"], ""));
+    let vms: serde_json::Value = serde_json::from_str(&ok(&run(
+        &home,
+        &[
+            "vcenter",
+            "vms",
+            "--power-state",
+            "powered-on",
+            "--page-size",
+            "3",
+            "--json",
+        ],
+        "",
+    )))
+    .unwrap();
+    assert_eq!(vms["total"], 10);
+    assert_eq!(vms["vms"].as_array().unwrap().len(), 3);
+    let text = ok(&run(&home, &["vcenter", "vms", "--page-size", "2"], ""));
+    assert!(text.contains("VMs 1–2 of 30 on vcenter:"), "{text}");
+    let vm = ok(&run(&home, &["vcenter", "vm", "app-00006"], ""));
+    assert!(vm.contains("guest OS      UBUNTU_64"), "{vm}");
+    let hosts = ok(&run(&home, &["vcenter", "hosts"], ""));
+    assert_eq!(
+        hosts.lines().count(),
+        4,
+        "a header and three hosts: {hosts}"
+    );
+    let datastores = ok(&run(&home, &["vcenter", "datastores"], ""));
+    assert!(datastores.contains("CAPACITY GiB"), "{datastores}");
+    let networks = ok(&run(&home, &["vcenter", "networks"], ""));
+    assert!(networks.contains("v200-dmz"), "{networks}");
+    assert!(networks.contains("may be wrong"), "{networks}");
+
+    let audit = ok(&run(
+        &home,
+        &["audit", "search", "--tool", "vsphere_list_vms", "--json"],
+        "",
+    ));
+    let entries: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(
+        entries.as_array().unwrap().len(),
+        4,
+        "two reads, each an intent and an outcome: {audit}"
+    );
+    assert_eq!(entries[0]["assistant"]["client"], "latchkey-cli");
+    let everything = format!("{vms}{text}{vm}{hosts}{datastores}{networks}{audit}");
+    assert!(!everything.contains("vc-canary-password"));
+}

@@ -15,5 +15,5 @@ mod protocol;
 mod serve;
 
 pub use client::ControlClient;
-pub use protocol::{ControlError, ControlRequest, ControlResponse, JamfRead};
+pub use protocol::{ControlError, ControlRequest, ControlResponse, JamfRead, VcenterRead};
 pub(crate) use serve::{serve_connection, tell_too_many};

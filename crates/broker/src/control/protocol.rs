@@ -1,6 +1,7 @@
 //! What the CLI and the broker say to each other on the control socket.
 
 use latchkey_vault::{Account, CredentialId, Domain, SecretString};
+use latchkey_vsphere::PowerState;
 use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
@@ -72,6 +73,8 @@ pub enum ControlRequest {
     RefusedFiles,
     /// Reads from a Jamf Pro server, on the audit log → see [`JamfRead`].
     JamfRead(JamfRead),
+    /// Reads from a vCenter, on the audit log → see [`VcenterRead`].
+    VcenterRead(VcenterRead),
     /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
     /// `ConnectionCheck`.
     JamfTest { id: CredentialId },
@@ -133,6 +136,7 @@ impl ControlRequest {
             | ControlRequest::Assistants
             | ControlRequest::RefusedFiles
             | ControlRequest::JamfRead(_)
+            | ControlRequest::VcenterRead(_)
             | ControlRequest::Approvals
             | ControlRequest::Deny { .. }
             | ControlRequest::Grants
@@ -193,6 +197,74 @@ impl JamfRead {
             JamfRead::Fleet { domain, refresh } => (
                 "jamf_fleet_security_report",
                 serde_json::json!({ "refresh": refresh }),
+                domain.as_deref(),
+            ),
+        }
+    }
+}
+
+/// What the CLI reads from a vCenter (`domain` absent: the only one unlocked), answered by the
+/// `vsphere_*` tool of the same name → that tool's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+pub enum VcenterRead {
+    Vms {
+        domain: Option<String>,
+        name: Option<String>,
+        power_state: Option<PowerState>,
+        offset: usize,
+        limit: usize,
+    },
+    Vm {
+        domain: Option<String>,
+        vm: String,
+    },
+    Hosts {
+        domain: Option<String>,
+    },
+    Datastores {
+        domain: Option<String>,
+    },
+    Networks {
+        domain: Option<String>,
+    },
+}
+
+impl VcenterRead {
+    /// The MCP tool that reads the same, and its arguments, as the audit records them.
+    pub(crate) fn as_tool(&self) -> (&'static str, serde_json::Value, Option<&str>) {
+        match self {
+            VcenterRead::Vms {
+                domain,
+                name,
+                power_state,
+                offset,
+                limit,
+            } => (
+                "vsphere_list_vms",
+                serde_json::json!({
+                    "name": name, "power_state": power_state, "offset": offset, "limit": limit
+                }),
+                domain.as_deref(),
+            ),
+            VcenterRead::Vm { domain, vm } => (
+                "vsphere_vm_details",
+                serde_json::json!({ "vm": vm }),
+                domain.as_deref(),
+            ),
+            VcenterRead::Hosts { domain } => (
+                "vsphere_list_hosts",
+                serde_json::json!({}),
+                domain.as_deref(),
+            ),
+            VcenterRead::Datastores { domain } => (
+                "vsphere_list_datastores",
+                serde_json::json!({}),
+                domain.as_deref(),
+            ),
+            VcenterRead::Networks { domain } => (
+                "vsphere_list_networks",
+                serde_json::json!({}),
                 domain.as_deref(),
             ),
         }

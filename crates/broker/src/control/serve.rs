@@ -169,6 +169,10 @@ async fn handle(
         // Reads from an admin system: the allow-list (asking about a newcomer), the lock and
         // the audit, exactly like an assistant's call.
         (ControlRequest::JamfRead(read), None) => audited_jamf(services, caller, read).await,
+        (ControlRequest::VcenterRead(read), None) => services
+            .vcenter_read(cli_origin(caller), read)
+            .await
+            .map_err(ControlError::new),
         (request, None) => administer(services, Some(caller), request).await,
     };
     match result {
@@ -285,7 +289,9 @@ async fn administer(
                 .await
                 .map_err(ControlError::new)?,
         ),
-        ControlRequest::JamfRead(_) => unreachable!("reads are handled before"),
+        ControlRequest::JamfRead(_) | ControlRequest::VcenterRead(_) => {
+            unreachable!("reads are handled before")
+        }
     })
 }
 
@@ -296,17 +302,21 @@ async fn audited_jamf(
     caller: &Arc<Caller>,
     read: JamfRead,
 ) -> Result<serde_json::Value, ControlError> {
-    let origin = Origin {
+    services
+        .jamf_read(cli_origin(caller), read, &|_| {})
+        .await
+        .map_err(ControlError::new)
+}
+
+/// The CLI, as the pipeline sees a read it asks for.
+fn cli_origin(caller: &Arc<Caller>) -> Origin {
+    Origin {
         surface: Surface::Control,
         caller: Some(Arc::clone(caller)),
         client: Some(Implementation::new("latchkey-cli", crate::VERSION)),
         // Checked for every request, in `handle`.
         pin: None,
-    };
-    services
-        .jamf_read(origin, read, &|_| {})
-        .await
-        .map_err(ControlError::new)
+    }
 }
 
 fn approval_error(e: ApprovalError) -> ControlError {

@@ -43,8 +43,6 @@ pub struct LatchkeyServer {
     pub(crate) sofa: Arc<SofaService>,
     pub(crate) credentials: Arc<CredentialService>,
     pub(crate) jamf: Arc<JamfService>,
-    /// For now one per connection (so one vCenter session per domain per connection), as
-    /// `Services` cannot hold it until issue #12's changes to listener.rs are merged.
     pub(crate) vsphere: Arc<VsphereService>,
     pipeline: Arc<Pipeline>,
     /// Who is on the other end, when the connection came through the socket.
@@ -71,13 +69,12 @@ impl LatchkeyServer {
                 router
             })
             .clone();
-        let vsphere = VsphereService::start(Arc::clone(&services.credentials));
         Self {
             tool_router,
             sofa: services.sofa,
             credentials: services.credentials,
             jamf: services.jamf,
-            vsphere,
+            vsphere: services.vsphere,
             pipeline: services.pipeline,
             caller,
             pin: None,
