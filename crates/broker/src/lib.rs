@@ -46,6 +46,7 @@ pub use services::jamf::{JamfService, JamfServiceError};
 pub use services::sofa::{SofaOverview, SofaService, VersionReport};
 pub use services::vsphere::{VsphereService, VsphereServiceError};
 pub use store_choice::{StoreChooser, StoreKind, StoreStatus};
+pub use tools::vsphere_changes::{VmPowerRequest, VmPowerResult};
 
 /// Logs to stderr, filtered by `LATCHKEY_LOG` (default `warn`). Shared by the app and the CLI.
 /// Log lines name paths, pids and errors; never a secret.

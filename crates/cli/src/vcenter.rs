@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use latchkey_broker::StatePaths;
+use latchkey_broker::VmPowerRequest;
 use latchkey_broker::control::{ControlClient, ControlRequest, VcenterRead};
-use latchkey_vsphere::PowerState;
+use latchkey_vsphere::{PowerAction, PowerState};
 use serde_json::Value;
 
 use crate::table::Table;
@@ -49,6 +50,15 @@ enum VcenterCommand {
     Datastores,
     /// Networks, with the VLAN id their name suggests
     Networks,
+    /// Start, stop, reset or suspend a VM, or shut down or reboot its guest OS; waits for the
+    /// person's approval in the Latchkey app or `latchkey approvals approve`
+    Power {
+        /// The VM: its id (vm-123) or exact name
+        vm: String,
+        /// start, stop, reset, suspend, shutdown or reboot
+        #[arg(value_parser = |s: &str| s.parse::<PowerAction>())]
+        action: PowerAction,
+    },
 }
 
 fn power_state(text: &str) -> Result<PowerState, String> {
@@ -67,6 +77,14 @@ pub async fn run(args: VcenterArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    if let VcenterCommand::Power { vm, action } = args.command {
+        return power(
+            &mut broker,
+            args.json,
+            VmPowerRequest { domain, vm, action },
+        )
+        .await;
+    }
     let (read, text): (VcenterRead, fn(&Value)) = match args.command {
         VcenterCommand::Vms {
             name,
@@ -88,12 +106,39 @@ pub async fn run(args: VcenterArgs) -> anyhow::Result<ExitCode> {
         VcenterCommand::Hosts => (VcenterRead::Hosts { domain }, print_hosts),
         VcenterCommand::Datastores => (VcenterRead::Datastores { domain }, print_datastores),
         VcenterCommand::Networks => (VcenterRead::Networks { domain }, print_networks),
+        VcenterCommand::Power { .. } => unreachable!("handled above"),
     };
     let answer: Value = broker.call(&ControlRequest::VcenterRead(read)).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
         text(&answer);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks for the power change and waits for the person's answer.
+async fn power(
+    broker: &mut ControlClient,
+    json: bool,
+    request: VmPowerRequest,
+) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "asking for approval to {} {}: approve it in the Latchkey app or with \
+         `latchkey approvals approve` (waits up to 2 minutes)…",
+        request.action.as_str(),
+        request.vm
+    );
+    let done: Value = broker.call(&ControlRequest::VcenterPower(request)).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&done)?);
+    } else {
+        let state = field(&done, "power_state");
+        match done["outcome"].as_str() {
+            Some("already_in_state") => println!("nothing to do: {}", field(&done, "summary")),
+            _ => println!("done: {}", field(&done, "summary")),
+        }
+        println!("power state now: {state}");
     }
     Ok(ExitCode::SUCCESS)
 }

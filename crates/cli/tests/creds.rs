@@ -668,4 +668,42 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
     assert_eq!(entries[0]["assistant"]["client"], "latchkey-cli");
     let everything = format!("{vms}{text}{vm}{hosts}{datastores}{networks}{audit}");
     assert!(!everything.contains("vc-canary-password"));
+
+    // A power change from the command line waits for the person's approval like an
+    // assistant's: nothing reaches vCenter until `approvals approve`.
+    let powering = home
+        .latchkey(&["vcenter", "power", "app-00006", "stop"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = (0..500)
+        .find_map(|_| {
+            let listed = ok(&run(&home, &["approvals", "list", "--json"], ""));
+            let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+            let first = listed.as_array().unwrap().first().cloned();
+            if first.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            first
+        })
+        .expect("the power change was never put to the person");
+    assert!(
+        waiting["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("stop (power off at once, like pulling the plug) VM app-00006"),
+        "{waiting}"
+    );
+    assert_eq!(fake.power_requests(), 0);
+    ok(&run(
+        &home,
+        &["approvals", "approve", waiting["id"].as_str().unwrap()],
+        "",
+    ));
+    let done = powering.wait_with_output().unwrap();
+    let said = ok(&done);
+    assert!(said.contains("done: stop (power off at once"), "{said}");
+    assert!(said.contains("power state now: POWERED_OFF"), "{said}");
+    assert_eq!(fake.power_requests(), 1);
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::Verdict;
 use crate::services::credentials::{CredentialError, PolicySettings};
 use crate::store_choice::StoreKind;
+use crate::tools::vsphere_changes::VmPowerRequest;
 
 /// What the CLI asks of the broker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub enum ControlRequest {
     JamfRead(JamfRead),
     /// Reads from a vCenter, on the audit log → see [`VcenterRead`].
     VcenterRead(VcenterRead),
+    /// A VM's power, through the same approval as an assistant's `vsphere_vm_power` → a
+    /// `VmPowerResult`.
+    VcenterPower(VmPowerRequest),
     /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
     /// `ConnectionCheck`.
     JamfTest { id: CredentialId },
@@ -137,6 +141,7 @@ impl ControlRequest {
             | ControlRequest::RefusedFiles
             | ControlRequest::JamfRead(_)
             | ControlRequest::VcenterRead(_)
+            | ControlRequest::VcenterPower(_)
             | ControlRequest::Approvals
             | ControlRequest::Deny { .. }
             | ControlRequest::Grants

@@ -173,6 +173,11 @@ async fn handle(
             .vcenter_read(cli_origin(caller), read)
             .await
             .map_err(ControlError::new),
+        (ControlRequest::VcenterPower(request), None) => services
+            .vm_power(cli_origin(caller), request)
+            .await
+            .map(json)
+            .map_err(ControlError::new),
         (request, None) => administer(services, Some(caller), request).await,
     };
     match result {
@@ -289,7 +294,9 @@ async fn administer(
                 .await
                 .map_err(ControlError::new)?,
         ),
-        ControlRequest::JamfRead(_) | ControlRequest::VcenterRead(_) => {
+        ControlRequest::JamfRead(_)
+        | ControlRequest::VcenterRead(_)
+        | ControlRequest::VcenterPower(_) => {
             unreachable!("reads are handled before")
         }
     })

@@ -99,6 +99,15 @@ impl Effect {
 pub type Preview<'a> = Pin<Box<dyn Future<Output = Result<Change, String>> + Send + 'a>>;
 
 /// The preview of a surface whose calls only read (it is never asked for).
+/// How a call that answers `result` ended, for the audit: a failed one as a tool error (its
+/// message goes to the caller, not the log).
+pub fn outcome_of<T, E>(result: &Result<T, E>) -> CallResult {
+    match result {
+        Ok(_) => CallResult::Ok,
+        Err(_) => CallResult::Error("tool_error".to_owned()),
+    }
+}
+
 pub fn no_preview(call: &Call) -> Preview<'static> {
     Box::pin(std::future::ready(Err(format!(
         "{} changes something and cannot be called from here",

@@ -2,7 +2,6 @@
 //! assistant's call (allow-list, lock, audit) and under the MCP tool's name, so the audit
 //! shows them side by side.
 
-use latchkey_audit::CallResult;
 use latchkey_jamf::{ComputerRef, ComputerSearch, FleetProgress, SerialNumber};
 use latchkey_vault::Domain;
 use serde::Serialize;
@@ -73,10 +72,7 @@ impl Services {
         };
         let work = |_| async {
             let result = run.await;
-            let outcome = match &result {
-                Ok(_) => CallResult::Ok,
-                Err(_) => CallResult::Error("tool_error".to_owned()),
-            };
+            let outcome = crate::pipeline::outcome_of(&result);
             (result, outcome)
         };
         self.pipeline

@@ -420,10 +420,7 @@ impl crate::Services {
                     .map_err(text)
             }
             .await;
-            let outcome = match &result {
-                Ok(_) => latchkey_audit::CallResult::Ok,
-                Err(_) => latchkey_audit::CallResult::Error("tool_error".to_owned()),
-            };
+            let outcome = crate::pipeline::outcome_of(&result);
             (result, outcome)
         };
         self.pipeline

@@ -10,9 +10,13 @@ use rmcp::{Json, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use latchkey_vault::Domain;
+
 use super::{approved, from_arguments, text};
 use crate::LatchkeyServer;
-use crate::pipeline::{Call, Change, ChangeTarget, Preview};
+use crate::pipeline::{Call, Change, ChangeTarget, Preview, no_preview};
 use crate::services::vsphere::VsphereService;
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -75,17 +79,71 @@ impl LatchkeyServer {
             .resolve(request.domain.as_deref())
             .await
             .map_err(text)?;
-        let (change, power): (_, PowerChange) = approved(&context)?;
-        let client = self.vsphere.client(&domain).await.map_err(text)?;
-        let outcome = client
-            .power(&power.vm_id, power.action)
+        let (change, _): (_, PowerChange) = approved(&context)?;
+        apply(&self.vsphere, &domain, &change).await.map(Json)
+    }
+}
+
+/// Does the approved power change: exactly the action to exactly the VM the person saw.
+async fn apply(
+    vsphere: &VsphereService,
+    domain: &Domain,
+    change: &Change,
+) -> Result<VmPowerResult, String> {
+    let power: PowerChange = serde_json::from_value(change.details.clone())
+        .map_err(|e| format!("the approved change cannot be read back: {e}"))?;
+    let client = vsphere.client(domain).await.map_err(text)?;
+    let outcome = client
+        .power(&power.vm_id, power.action)
+        .await
+        .map_err(text)?;
+    Ok(VmPowerResult {
+        summary: change.summary.clone(),
+        outcome,
+        power_state: client.power_state(&power.vm_id).await.ok(),
+    })
+}
+
+impl crate::Services {
+    /// `latchkey vcenter power`: the same pipeline as an assistant's `vsphere_vm_power`, so
+    /// it waits for the person's approval too (in the app, or `latchkey approvals approve`):
+    /// whoever runs the command may be a program, not the person.
+    pub async fn vm_power(
+        &self,
+        origin: crate::Origin,
+        request: VmPowerRequest,
+    ) -> Result<VmPowerResult, String> {
+        let domain = self
+            .vsphere
+            .resolve(request.domain.as_deref())
             .await
             .map_err(text)?;
-        Ok(Json(VmPowerResult {
-            summary: change.summary.clone(),
-            outcome,
-            power_state: client.power_state(&power.vm_id).await.ok(),
-        }))
+        let mut arguments = match serde_json::to_value(&request) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        arguments.insert("domain".to_owned(), domain.to_string().into());
+        let call = Call {
+            origin,
+            tool: "vsphere_vm_power".to_owned(),
+            arguments,
+            domain: Some(domain.clone()),
+            effect: crate::Effect::Changes,
+        };
+        let vsphere = &self.vsphere;
+        let previewing = |call: &Call| preview(vsphere, call).unwrap_or_else(|| no_preview(call));
+        let work = |change: Option<Arc<Change>>| async {
+            let result = match change {
+                Some(change) => apply(vsphere, &domain, &change).await,
+                None => Err("this change was not approved, so nothing was done".to_owned()),
+            };
+            let outcome = crate::pipeline::outcome_of(&result);
+            (result, outcome)
+        };
+        self.pipeline
+            .run(call, previewing, None, work)
+            .await
+            .map_err(text)?
     }
 }
 
