@@ -433,6 +433,17 @@ async fn credential_id(broker: &mut ControlClient, name: &str) -> anyhow::Result
     Ok(names::credential(&overview, name)?.id.clone())
 }
 
+/// The broker's control socket, and the domain `name` (`--domain`) means when one is given.
+pub async fn connect_for(name: Option<&str>) -> anyhow::Result<(ControlClient, Option<String>)> {
+    let socket = StatePaths::from_env()?.control_socket();
+    let mut broker = ControlClient::connect(&socket).await?;
+    let domain = match name {
+        Some(name) => Some(domain_named(&mut broker, name).await?.to_string()),
+        None => None,
+    };
+    Ok((broker, domain))
+}
+
 /// The domain `name` means (see [`names`]).
 pub async fn domain_named(broker: &mut ControlClient, name: &str) -> anyhow::Result<Domain> {
     let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;

@@ -5,8 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use latchkey_broker::StatePaths;
-use latchkey_broker::control::{ControlClient, ControlRequest, JamfRead};
+use latchkey_broker::control::{ControlRequest, JamfRead};
 use latchkey_jamf::{
     ComputerPage, ComputerSecurity, ConnectionCheck, FleetSecurityReport, MinimalRole, TOOLS,
 };
@@ -65,16 +64,7 @@ pub async fn run(args: JamfArgs) -> anyhow::Result<ExitCode> {
         print(args.json, &MinimalRole::new(), print_role)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let socket = StatePaths::from_env()?.control_socket();
-    let mut broker = ControlClient::connect(&socket).await?;
-    let domain = match args.domain {
-        Some(name) => Some(
-            crate::creds::domain_named(&mut broker, &name)
-                .await?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let (mut broker, domain) = crate::creds::connect_for(args.domain.as_deref()).await?;
     match args.command {
         JamfCommand::Computers {
             search,

@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use latchkey_broker::StatePaths;
 use latchkey_broker::VmPowerRequest;
 use latchkey_broker::control::{ControlClient, ControlRequest, VcenterRead};
 use latchkey_vsphere::{PowerAction, PowerState};
@@ -67,16 +66,7 @@ fn power_state(text: &str) -> Result<PowerState, String> {
 }
 
 pub async fn run(args: VcenterArgs) -> anyhow::Result<ExitCode> {
-    let socket = StatePaths::from_env()?.control_socket();
-    let mut broker = ControlClient::connect(&socket).await?;
-    let domain = match args.domain {
-        Some(name) => Some(
-            crate::creds::domain_named(&mut broker, &name)
-                .await?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let (mut broker, domain) = crate::creds::connect_for(args.domain.as_deref()).await?;
     if let VcenterCommand::Power { vm, action } = args.command {
         return power(
             &mut broker,
