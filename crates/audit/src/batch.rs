@@ -1,6 +1,7 @@
 //! Group commit. A read-only call's intent and every call's outcome are queued, and one thread
-//! commits whatever has queued up in a single transaction: a read never waits for SQLite, and
-//! concurrent calls share a commit (and its FTS5 index update) instead of taking turns. An
+//! commits whatever has queued up in a single transaction, a millisecond after the first of
+//! them: a read never waits for SQLite, and calls of the same moment share a commit (and its
+//! FTS5 index update) instead of taking turns. An
 //! entry gets its `seq` when it is queued, so the chain's order is the queue's order.
 //! Everything that writes synchronously (a changing call's intent, admin events) or reads the
 //! log commits the queue first, so what is read always includes what was queued before.

@@ -105,11 +105,13 @@ fn facet(column: char, value: &str) -> String {
         .chain_update([column as u8, 0])
         .chain_update(value)
         .finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut token = String::with_capacity(20);
     token.push(FACET_MARK);
     token.push(column);
     for byte in &digest[..8] {
-        token.push_str(&format!("{byte:02x}"));
+        token.push(char::from(HEX[usize::from(byte >> 4)]));
+        token.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     token
 }

@@ -38,7 +38,7 @@ pub enum Durability {
     /// Changing calls' intents and admin events are flushed to disk before they return
     /// (`synchronous=FULL`), so such a call never runs unrecorded. Read-only intents and
     /// outcomes are queued and committed in groups by the log's own thread, within about a
-    /// commit's time (a fraction of a millisecond) of being queued; killing the broker in that
+    /// millisecond and a commit's time of being queued; killing the broker in that
     /// window loses them (a read changes nothing a lost entry could hide, and a lost outcome
     /// shows as a call without one). Anything that reads the log commits the queue first.
     #[default]
@@ -574,6 +574,16 @@ impl AuditLog {
         written.map(|(_, value)| value)
     }
 
+    /// Hands back the page caches of the log's connections (SQLite keeps up to 2 MiB each),
+    /// for a broker gone quiet; they fill again as needed.
+    pub fn release_memory(&self) {
+        for conn in [&self.lock_writer().conn, &*self.reader()] {
+            if let Err(e) = conn.release_memory() {
+                tracing::debug!("could not release the audit log's cache: {e}");
+            }
+        }
+    }
+
     /// Commits what is queued now, so that a read that follows sees it.
     fn settle(&self) {
         settle(&mut self.lock_writer(), &self.batch, &self.path);
@@ -795,6 +805,9 @@ fn commit_queued(writer: &mut Writer, batch: &Batch, path: &Path) -> Result<(), 
     }
 }
 
+/// How long the committing thread lets entries gather once the first is queued.
+const GROUP_WINDOW: Duration = Duration::from_millis(1);
+
 /// The thread that commits queued entries as they come: one transaction for all that queued
 /// up while the last one was being written. Ends when the log is dropped.
 fn spawn_committer(
@@ -808,6 +821,9 @@ fn spawn_committer(
         .name("audit-commit".to_owned())
         .spawn(move || {
             while batch.wait() {
+                // Let the calls of the next moment join this group: one transaction (and one
+                // update of the word index) for all of them, not one each.
+                std::thread::sleep(GROUP_WINDOW);
                 let mut writer = writer.lock().unwrap_or_else(|p| p.into_inner());
                 // Group commits are read entries: flushed with the next synchronous write.
                 if let Err(e) = writer

@@ -14,6 +14,7 @@ mod listener;
 mod lock;
 mod mcp;
 mod mcp_config;
+mod memory;
 mod paths;
 pub mod pipeline;
 mod platform;

@@ -143,6 +143,9 @@ impl Broker {
         let retention = tokio::spawn(Arc::clone(&self.services.audit).keep_retention());
         let anchoring = tokio::spawn(Arc::clone(&self.services.audit).keep_anchored());
         let jamf_tokens = tokio::spawn(Arc::clone(&self.services.jamf).forget_locked());
+        let trimming = tokio::spawn(crate::memory::keep_trimmed(Arc::clone(
+            &self.services.audit,
+        )));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -188,6 +191,7 @@ impl Broker {
         retention.abort();
         anchoring.abort();
         jamf_tokens.abort();
+        trimming.abort();
         self.services.jamf.forget(|_| true).await;
         self.services.vsphere.forget(|_| true).await;
         self.services.audit.anchor_head().await;

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use crate::pin::Snapshot;
-use crate::platform::ExecutableId;
+use crate::platform::{self, ExecutableId};
 use crate::{AppInfo, Caller, CodeSignature, ProcessInfo, interpreter};
 
 /// The most processes a chain holds, the peer included. Real chains are short (assistant,
@@ -25,6 +25,8 @@ pub(crate) struct Proc {
     pub started: u64,
     /// What it runs, to tell later whether it still runs that.
     pub image: Image,
+    /// The platform's hold on this very process, when it has one (see [`crate::pin`]).
+    pub handle: Option<platform::Handle>,
 }
 
 /// What a process runs: its executable file and, for an interpreter, the script argument as
@@ -67,7 +69,11 @@ pub(crate) fn build(
         .or((first < chain.len()).then_some(first));
     // Pinned: the peer up to the assistant; the peer alone when there is no assistant.
     let named_by = assistant.map_or(walked.len().min(1), |i| i + 1);
-    let pinned = walked[..named_by].iter().map(Snapshot::of).collect();
+    let pinned = walked
+        .into_iter()
+        .take(named_by)
+        .map(Snapshot::of)
+        .collect();
     let caller = Caller {
         uid,
         pid,
@@ -157,6 +163,7 @@ mod tests {
                 executable: None,
                 script_argument: script.map(Into::into),
             },
+            handle: None,
         }
     }
 

@@ -35,6 +35,10 @@ pub(crate) fn peer_pid(_stream: &UnixStream, cred: &UCred) -> Option<u32> {
         .filter(|&pid| pid != 0)
 }
 
+/// A process's `/proc/PID` directory, held open: what is read through it is of that process,
+/// or fails once it has exited and been reaped (even if its pid is reused by then).
+pub(crate) type Handle = OwnedFd;
+
 pub(crate) fn process(pid: u32) -> Option<Proc> {
     // All reads go through this one directory handle: should the process exit and its pid
     // be reused meanwhile, they fail instead of describing the newcomer.
@@ -69,6 +73,31 @@ pub(crate) fn process(pid: u32) -> Option<Proc> {
             executable: executable_id,
             script_argument: script.argument,
         },
+        handle: Some(dir),
+    })
+}
+
+/// What the process held by `dir` runs now, its script argument read again when it ran an
+/// `interpreter`; `None` once it has exited and been reaped. A zombie, or a process whose
+/// executable may not be read (non-dumpable), has no executable.
+pub(crate) fn image(dir: &Handle, interpreter: bool) -> Option<Image> {
+    let executable = match rustix::fs::statat(dir, "exe", AtFlags::empty()) {
+        Ok(st) => Some((st.st_dev, st.st_ino)),
+        // Still there (unreadable, or a zombie), or gone: `stat` answers for any live process.
+        Err(_) => {
+            rustix::fs::statat(dir, "stat", AtFlags::empty()).ok()?;
+            None
+        }
+    };
+    let script_argument = match (interpreter, executable) {
+        (true, Some(_)) => rustix::fs::readlinkat(dir, "exe", Vec::new())
+            .ok()
+            .and_then(|target| script(dir, &executable_path(target.into_bytes())).argument),
+        _ => None,
+    };
+    Some(Image {
+        executable,
+        script_argument,
     })
 }
 

@@ -60,6 +60,15 @@ pub(crate) fn peer_pid(stream: &UnixStream, _cred: &UCred) -> Option<u32> {
         .filter(|&pid| pid != 0)
 }
 
+/// macOS holds no process by a handle of its own: each check looks the pid up again, and the
+/// peer's audit token (checked at every call too) tells an `exec` or a reused pid.
+pub(crate) type Handle = std::convert::Infallible;
+
+/// Never called: there is no [`Handle`].
+pub(crate) fn image(handle: &Handle, _interpreter: bool) -> Option<Image> {
+    match *handle {}
+}
+
 pub(crate) fn process(pid: u32) -> Option<Proc> {
     let c_pid = c_int::try_from(pid).ok()?;
     let info = bsd_info(c_pid)?;
@@ -90,6 +99,7 @@ pub(crate) fn process(pid: u32) -> Option<Proc> {
             executable,
             script_argument: script.argument,
         },
+        handle: None,
     })
 }
 

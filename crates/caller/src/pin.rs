@@ -16,6 +16,9 @@ use tokio::net::unix::OwnedReadHalf;
 use crate::chain::{Image, Proc};
 use crate::platform;
 
+/// How many processes of a chain each connection holds on to (see [`Snapshot::verify`]).
+const HELD_HANDLES: usize = 4;
+
 /// Why a connection's caller is not the one identified at connect. The text is what the
 /// caller and the audit are told.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,19 +61,28 @@ struct State {
 }
 
 /// One process as identified.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Snapshot {
     pub pid: u32,
     uid: u32,
     started: u64,
     image: Image,
+    /// Whether it ran an interpreter (whose script argument is then checked too).
+    interpreter: bool,
+    /// The platform's hold on the process it was (Linux: its `/proc/PID` directory, which
+    /// answers for that process only, never for another given its pid later).
+    handle: Option<platform::Handle>,
     /// For messages: what it ran.
     runs: String,
 }
 
 impl Snapshot {
-    pub(crate) fn of(process: &Proc) -> Self {
+    pub(crate) fn of(process: Proc) -> Self {
         let info = &process.info;
+        let interpreter = info
+            .executable
+            .as_deref()
+            .is_some_and(crate::interpreter::is_interpreter);
         let executable = info.executable.as_ref().map_or_else(
             || "an unknown executable".to_owned(),
             |e| e.display().to_string(),
@@ -83,7 +95,9 @@ impl Snapshot {
             pid: info.pid,
             uid: process.uid,
             started: process.started,
-            image: process.image.clone(),
+            image: process.image,
+            interpreter,
+            handle: process.handle,
             runs,
         }
     }
@@ -91,15 +105,28 @@ impl Snapshot {
     /// Whether `pid` is still this process, running what it ran.
     fn verify(&self) -> Result<(), Changed> {
         let pid = self.pid;
-        let now = platform::process(pid).ok_or(Changed::Gone { pid })?;
-        if now.uid != self.uid || now.started != self.started {
-            return Err(Changed::Replaced { pid });
-        }
-        if now.image.executable.is_none() && self.image.executable.is_some() {
+        let now = match &self.handle {
+            // The hold is on the process itself: once it exits nothing answers through it,
+            // even if its pid is reused, so its start time needs no reading again. Its uid
+            // changes only by running a set-uid program (a new image, seen below) or with the
+            // privilege to change it at will, which owns the machine anyway. What is read
+            // per call is then one `statx` (and an interpreter's arguments).
+            Some(handle) => platform::image(handle, self.interpreter),
+            None => {
+                let now = platform::process(pid);
+                let now = now.ok_or(Changed::Gone { pid })?;
+                if now.uid != self.uid || now.started != self.started {
+                    return Err(Changed::Replaced { pid });
+                }
+                Some(now.image)
+            }
+        };
+        let now = now.ok_or(Changed::Gone { pid })?;
+        if now.executable.is_none() && self.image.executable.is_some() {
             // Exited, not yet reaped: a zombie has no executable.
             return Err(Changed::Gone { pid });
         }
-        if now.image != self.image {
+        if now != self.image {
             return Err(Changed::Executed {
                 pid,
                 was: self.runs.clone(),
@@ -113,8 +140,13 @@ impl ProcessPin {
     pub(crate) fn new(
         pid: Option<u32>,
         peer: Option<platform::Peer>,
-        processes: Vec<Snapshot>,
+        mut processes: Vec<Snapshot>,
     ) -> Self {
+        // A long chain of launchers is checked the slower way past the first few, so that
+        // 64 connections cannot hold open more files than a default limit allows.
+        for process in processes.iter_mut().skip(HELD_HANDLES) {
+            process.handle = None;
+        }
         Self {
             pid,
             peer,
@@ -125,8 +157,9 @@ impl ProcessPin {
 
     /// Whether the processes the caller was identified by still run what they ran then, and
     /// the peer is still the process that connected. Once it fails it keeps failing, and the
-    /// connection's [`PinnedReader`] ends. Blocks briefly: a few reads of `/proc` (Linux), or
-    /// `proc_pidinfo` and the Security framework's check of the peer's audit token (macOS).
+    /// connection's [`PinnedReader`] ends. Blocks briefly: a `statx` per process through its held
+    /// `/proc/PID` and a poll of the peer's pidfd (Linux), or `proc_pidinfo` and the Security
+    /// framework's check of the peer's audit token (macOS).
     pub fn check(&self) -> Result<(), Changed> {
         if let Some(changed) = self.broken() {
             return Err(changed);

@@ -146,6 +146,13 @@ impl Audit {
         }
     }
 
+    /// Hands back the log's page caches (see [`AuditLog::release_memory`]); blocks briefly.
+    pub(crate) fn release_memory(&self) {
+        if let Ok(log) = &self.log {
+            log.release_memory();
+        }
+    }
+
     /// The log, for reading (pages, verify, export).
     pub fn log(&self) -> Result<Arc<AuditLog>, String> {
         self.log.clone()
