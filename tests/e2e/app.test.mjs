@@ -429,6 +429,12 @@ test('a Jamf credential on the mock server: tested, unlocked, and its fleet coun
     await result.waitForExist({ timeout: 15_000 });
     assert.equal(await result.getAttribute('data-state'), 'ok', await result.getText());
     assert.match(await result.getText(), /60 computers/);
+    // The mock's API client is a full administrator: the check says so, and the credential
+    // is marked (issue #15).
+    const privileges = await browser.$('[data-testid="test-connection-privileges"]');
+    assert.match(await privileges.getText(), /this account is a full Jamf Pro administrator/);
+    const badge = await browser.$('[data-testid^="creds-over-privileged-"]');
+    assert.equal(await badge.getText(), 'Over-privileged');
 
     await unlock.click();
     await dialog.waitForExist({ timeout: 10_000 });
