@@ -6,24 +6,14 @@
 
 mod common;
 
-use std::process::Output;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use common::Home;
+use common::{Home, ok};
 use latchkey_audit::{
     AdminEvent, Assistant, AuditLog, CallResult, Decision, Intent, Options, Outcome,
 };
 use rmcp::model::CallToolRequestParams;
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[tokio::test]
 async fn calls_are_audited_verified_and_tampering_is_found() {

@@ -255,13 +255,6 @@ fn python() -> PathBuf {
         .expect("these tests run python3 at /usr/bin/python3")
 }
 
-/// A `latchkey serve` whose scripted person answers `presence` (`approve` or `deny`).
-fn serve(home: &Home, presence: &str) -> Served {
-    let mut serve = home.latchkey(&["serve"]);
-    serve.env("LATCHKEY_SCRIPTED_PRESENCE", presence);
-    home.serve_with(serve)
-}
-
 fn signal(broker: &Served, signal: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_raw(broker.pid() as i32).unwrap();
     rustix::process::kill_process(pid, signal).unwrap();
@@ -341,7 +334,7 @@ fn wait_for_exe(pid: u32, exe: &Path) {
 #[test]
 fn issue_12_an_allowed_program_that_starts_another_is_refused_at_its_next_call() {
     let home = Home::new();
-    let _broker = serve(&home, "approve");
+    let _broker = home.serve_answering("approve");
     let scripts = Scripts::new();
     let socket = home.socket();
     // Another executable at the same pid, and the same interpreter running another script.
@@ -380,7 +373,7 @@ fn issue_12_an_allowed_program_that_starts_another_is_refused_at_its_next_call()
 #[test]
 fn issue_12_a_cli_client_that_starts_another_program_is_refused_its_next_request() {
     let home = Home::new();
-    let _broker = serve(&home, "approve");
+    let _broker = home.serve_answering("approve");
     let scripts = Scripts::new();
     let request =
         serde_json::to_string(&latchkey_broker::control::ControlRequest::Overview).unwrap();
@@ -402,7 +395,7 @@ fn issue_12_a_cli_client_that_starts_another_program_is_refused_its_next_request
 #[test]
 fn issue_12_a_child_keeping_the_socket_of_a_process_that_became_an_allowed_program_is_refused() {
     let home = Home::new();
-    let broker = serve(&home, "approve");
+    let broker = home.serve_answering("approve");
     let scripts = Scripts::new();
     // The broker is held still, so that by the time it looks, the process that connected
     // already runs the allowed program: the look-up itself cannot tell.
@@ -428,7 +421,7 @@ fn issue_12_a_child_keeping_the_socket_of_a_process_that_became_an_allowed_progr
 #[test]
 fn issue_12_a_connection_whose_process_exited_is_refused() {
     let home = Home::new();
-    let broker = serve(&home, "approve");
+    let broker = home.serve_answering("approve");
     let scripts = Scripts::new();
     let mut leaver = scripts.run(&python(), "leave.py", &[&home.socket()]);
     let pid = leaver.pid();
@@ -449,7 +442,7 @@ fn issue_12_an_allowed_python3_script_does_not_admit_another() {
     let scripts = Scripts::new();
     let socket = home.socket();
     {
-        let _broker = serve(&home, "approve");
+        let _broker = home.serve_answering("approve");
         let mut client = scripts.run(&python(), "client.py", &[&socket]);
         client.answer("initialize");
         assert!(served(&client.answer("status")));
@@ -457,7 +450,7 @@ fn issue_12_an_allowed_python3_script_does_not_admit_another() {
 
     // The person now declines whatever they are asked: another script of the same python3
     // must be asked about (and so refused); the allowed one still gets in.
-    let _broker = serve(&home, "deny");
+    let _broker = home.serve_answering("deny");
     let mut other = scripts.run(&python(), "other.py", &[&socket]);
     let answer = other.answer("initialize");
     assert_eq!(answer["error"]["code"], -32001, "{answer}");

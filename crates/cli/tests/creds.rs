@@ -7,54 +7,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::process::{Command, Output, Stdio};
+use std::io::Read;
+use std::process::{Command, Stdio};
 
-use common::{Home, Served};
+use common::{Home, Served, failed, ok};
 
 const CANARY: &str = "cli-canary-7d41e0b9";
-
-fn serve(home: &Home, presence: &str) -> Served {
-    let mut cmd = home.latchkey(&["serve"]);
-    cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
-        // Latchkey's own lines only: zbus at debug would fill the stderr pipe this test reads
-        // only at the end, and block the broker.
-        .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug");
-    home.serve_with(cmd)
-}
-
-/// Runs `latchkey ARGS` with `stdin` piped in.
-fn run(home: &Home, args: &[&str], stdin: &str) -> Output {
-    let mut child = home
-        .latchkey(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn failed(out: &Output) -> String {
-    assert!(!out.status.success(), "unexpectedly succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// What `secret-tool search` shows for a domain: attributes and secrets.
 fn keyring_items(domain: &str) -> String {
@@ -93,12 +51,11 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "approve");
+    let broker = home.serve_answering("approve");
     let domain = "jamf:cli-one.example.com";
     let mut seen = String::new();
 
-    let out = run(
-        &home,
+    let out = home.run(
         &[
             "creds",
             "add",
@@ -124,19 +81,15 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
         "{items}"
     );
 
-    let list = ok(&run(&home, &["creds", "list", "--json"], ""));
+    let list = ok(&home.run(&["creds", "list", "--json"], ""));
     let listed: serde_json::Value = serde_json::from_str(&list).unwrap();
     let id = listed[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(listed[0]["domain"], domain);
     assert_eq!(listed[0]["unlocked"], false);
     seen += &list;
 
-    seen += &ok(&run(
-        &home,
-        &["creds", "unlock", domain, "--for", "45m"],
-        "",
-    ));
-    let status = ok(&run(&home, &["creds", "status"], ""));
+    seen += &ok(&home.run(&["creds", "unlock", domain, "--for", "45m"], ""));
+    let status = ok(&home.run(&["creds", "status"], ""));
     assert!(
         status.contains("unlocked, 44m left") || status.contains("unlocked, 45m left"),
         "{status}"
@@ -144,18 +97,18 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
     assert!(status.contains("scripted (test build)"), "{status}");
     seen += &status;
 
-    let locked = ok(&run(&home, &["creds", "lock", "--all"], ""));
+    let locked = ok(&home.run(&["creds", "lock", "--all"], ""));
     assert_eq!(locked.trim(), "locked 1 domain");
-    let table = ok(&run(&home, &["creds", "list"], ""));
+    let table = ok(&home.run(&["creds", "list"], ""));
     assert!(
         table.contains("locked") && table.contains("today"),
         "{table}"
     );
     seen += &table;
 
-    seen += &ok(&run(&home, &["creds", "rotate", &id], "rotated-secret\n"));
+    seen += &ok(&home.run(&["creds", "rotate", &id], "rotated-secret\n"));
     assert!(keyring_items(domain).contains("rotated-secret"));
-    seen += &ok(&run(&home, &["creds", "rename", &id, "CLI renamed"], ""));
+    seen += &ok(&home.run(&["creds", "rename", &id, "CLI renamed"], ""));
     assert!(keyring_items(domain).contains("CLI renamed"));
 
     // An edit moves the item to another server and client, keeping the secret.
@@ -167,11 +120,7 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
         "--url",
         "https://cli-moved.example.com",
     ];
-    let edited = ok(&run(
-        &home,
-        &[&edit[..], &["--client-id", "other"]].concat(),
-        "",
-    ));
+    let edited = ok(&home.run(&[&edit[..], &["--client-id", "other"]].concat(), ""));
     assert!(
         edited.contains(&format!("for {moved} (locked)")),
         "{edited}"
@@ -184,27 +133,23 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
         "{items}"
     );
     assert!(!keyring_items(domain).contains("latchkey-id"));
-    let err = failed(&run(&home, &["creds", "edit", &id, "--pin", "AB"], ""));
+    let err = failed(&home.run(&["creds", "edit", &id, "--pin", "AB"], ""));
     assert!(
         err.contains("--pin/--verify does not apply to a Jamf Pro credential"),
         "{err}"
     );
     seen += &edited;
 
-    seen += &ok(&run(&home, &["creds", "rm", &id], ""));
+    seen += &ok(&home.run(&["creds", "rm", &id], ""));
     let items = keyring_items(moved);
     assert!(!items.contains("latchkey-id"), "item is gone: {items}");
 
     // Every admin action is on the audit chain, in order, by the CLI, and the chain verifies.
-    seen += &ok(&run(&home, &["creds", "policy", "--unlock-for", "2h"], ""));
+    seen += &ok(&home.run(&["creds", "policy", "--unlock-for", "2h"], ""));
     for verb in ["deny", "allow", "forget"] {
-        seen += &ok(&run(&home, &["assistants", verb, "/usr/bin/true"], ""));
+        seen += &ok(&home.run(&["assistants", verb, "/usr/bin/true"], ""));
     }
-    let admin = ok(&run(
-        &home,
-        &["audit", "search", "--kind", "admin", "--json"],
-        "",
-    ));
+    let admin = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
     let entries: Vec<serde_json::Value> = serde_json::from_str(&admin).unwrap();
     let actions: Vec<&str> = entries
         .iter()
@@ -239,7 +184,7 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
         "the add names its domain"
     );
     seen += &admin;
-    seen += &ok(&run(&home, &["audit", "verify"], ""));
+    seen += &ok(&home.run(&["audit", "verify"], ""));
 
     let log = stop(broker);
     assert!(log.contains("credential added"), "the log is on: {log}");
@@ -258,10 +203,9 @@ fn without_presence_nothing_is_stored_or_unlocked() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "deny");
+    let broker = home.serve_answering("deny");
     let domain = "vault:cli-two.example.com";
-    let err = failed(&run(
-        &home,
+    let err = failed(&home.run(
         &[
             "creds",
             "add",
@@ -282,8 +226,7 @@ fn without_presence_nothing_is_stored_or_unlocked() {
 fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
     let home = Home::new();
     // There is no flag to pass a secret: clap refuses one.
-    let err = failed(&run(
-        &home,
+    let err = failed(&home.run(
         &[
             "creds",
             "add",
@@ -299,7 +242,7 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
     ));
     assert!(err.contains("unexpected argument '--token'"), "{err}");
 
-    let err = failed(&run(&home, &["creds", "status"], ""));
+    let err = failed(&home.run(&["creds", "status"], ""));
     assert!(
         err.contains("start the Latchkey app or `latchkey serve`"),
         "{err}"
@@ -308,9 +251,8 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
     if !common::keyring("secrets_never_come_from_arguments_and_bad_input_names_the_field") {
         return;
     }
-    let _broker = serve(&home, "approve");
-    let err = failed(&run(
-        &home,
+    let _broker = home.serve_answering("approve");
+    let err = failed(&home.run(
         &[
             "creds",
             "add",
@@ -343,7 +285,7 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
             "--pin",
             pin,
         ];
-        run(&home, &args, "pw\n")
+        home.run(&args, "pw\n")
     };
     let err = failed(&vcenter("vc.example.com", "AB"));
     assert!(
@@ -364,13 +306,12 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         "--label",
         "J",
     ];
-    let err = failed(&run(&home, &args, "s\n"));
+    let err = failed(&home.run(&args, "s\n"));
     assert!(
         err.contains("--url needs the scheme: did you mean https://acme.jamfcloud.com?"),
         "{err}"
     );
-    let err = failed(&run(
-        &home,
+    let err = failed(&home.run(
         &[
             "creds",
             "add",
@@ -386,11 +327,7 @@ fn secrets_never_come_from_arguments_and_bad_input_names_the_field() {
         err.contains("the secret is empty; nothing was stored"),
         "{err}"
     );
-    let err = failed(&run(
-        &home,
-        &["creds", "unlock", "vault:none.example.com"],
-        "",
-    ));
+    let err = failed(&home.run(&["creds", "unlock", "vault:none.example.com"], ""));
     assert!(
         err.contains("no credential or domain matches \"vault:none.example.com\""),
         "{err}"
@@ -405,7 +342,7 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
         return;
     }
     let home = Home::new();
-    let _broker = serve(&home, "approve");
+    let _broker = home.serve_answering("approve");
     let add = |url: &str, client: &str, label: &str| {
         let args = [
             "creds",
@@ -418,7 +355,7 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
             "--label",
             label,
         ];
-        run(&home, &args, "s3cret\n")
+        home.run(&args, "s3cret\n")
     };
     let first = add("https://names.example.com", "one", "Names one");
     ok(&first);
@@ -426,7 +363,7 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
     let second = add("https://names.example.com", "two", "Names two");
     ok(&second);
     let listed: serde_json::Value =
-        serde_json::from_str(&ok(&run(&home, &["creds", "list", "--json"], ""))).unwrap();
+        serde_json::from_str(&ok(&home.run(&["creds", "list", "--json"], ""))).unwrap();
     let id_of = |label: &str| {
         let all = listed.as_array().unwrap();
         let c = all.iter().find(|c| c["label"] == label).unwrap();
@@ -442,32 +379,23 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
 
     // A domain with two credentials is ambiguous for one credential: both are listed.
     for name in ["names.example.com", "jamf:names.example.com"] {
-        let out = run(&home, &["creds", "rename", name, "X"], "");
+        let out = home.run(&["creds", "rename", name, "X"], "");
         let err = failed(&out);
         assert!(err.contains("could mean any of these"), "{err}");
         assert!(err.contains(&one) && err.contains(&two), "{err}");
         assert!(err.contains("Names one") && err.contains("jamf:names.example.com"));
     }
     // …but names the domain to unlock and lock, with or without its kind, or by URL.
-    let unlocked = ok(&run(
-        &home,
+    let unlocked = ok(&home.run(
         &["creds", "unlock", "names.example.com", "--for", "30m"],
         "",
     ));
     assert_eq!(unlocked.trim(), "unlocked jamf:names.example.com");
-    let locked = ok(&run(
-        &home,
-        &["creds", "lock", "https://names.example.com/"],
-        "",
-    ));
+    let locked = ok(&home.run(&["creds", "lock", "https://names.example.com/"], ""));
     assert_eq!(locked.trim(), "locked 1 domain");
 
     // A locked domain's error names the command that unlocks it.
-    let err = failed(&run(
-        &home,
-        &["jamf", "computers", "--domain", "names.example.com"],
-        "",
-    ));
+    let err = failed(&home.run(&["jamf", "computers", "--domain", "names.example.com"], ""));
     assert!(
         err.contains(
             "domain jamf:names.example.com is locked: run `latchkey creds unlock jamf:names.example.com`, or unlock it from the Latchkey menu"
@@ -476,14 +404,14 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
     );
 
     // By label (any case), by a unique id prefix, by id.
-    let renamed = ok(&run(&home, &["creds", "rename", "names TWO", "Second"], ""));
+    let renamed = ok(&home.run(&["creds", "rename", "names TWO", "Second"], ""));
     assert_eq!(renamed.trim(), format!("renamed {two} to Second"));
     let prefix = &one[..one.len().min(8)];
-    let removed = ok(&run(&home, &["creds", "rm", prefix], ""));
+    let removed = ok(&home.run(&["creds", "rm", prefix], ""));
     assert_eq!(removed.trim(), format!("removed {one}"));
-    let removed = ok(&run(&home, &["creds", "rm", "names.example.com"], ""));
+    let removed = ok(&home.run(&["creds", "rm", "names.example.com"], ""));
     assert_eq!(removed.trim(), format!("removed {two}"));
-    let err = failed(&run(&home, &["creds", "rm", "names.example.com"], ""));
+    let err = failed(&home.run(&["creds", "rm", "names.example.com"], ""));
     assert!(err.contains("no credential or domain matches"), "{err}");
 }
 
@@ -493,16 +421,15 @@ fn the_unlock_policy_is_shown_set_and_kept() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "approve");
-    let shown = ok(&run(&home, &["creds", "policy"], ""));
+    let broker = home.serve_answering("approve");
+    let shown = ok(&home.run(&["creds", "policy"], ""));
     assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
-    let set = ok(&run(
-        &home,
+    let set = ok(&home.run(
         &["creds", "policy", "--unlock-for", "2h", "--idle", "30m"],
         "",
     ));
     assert_eq!(set.trim(), "unlocks last 2h 00m; locked after 30m unused");
-    let err = failed(&run(&home, &["creds", "policy", "--unlock-for", "13h"], ""));
+    let err = failed(&home.run(&["creds", "policy", "--unlock-for", "13h"], ""));
     assert!(
         err.contains("ttl must be between 5 minutes and 12 hours"),
         "{err}"
@@ -512,8 +439,8 @@ fn the_unlock_policy_is_shown_set_and_kept() {
     // Kept across brokers, in the settings file.
     let saved = std::fs::read_to_string(home.dir.join("config/settings.json")).unwrap();
     assert!(saved.contains("\"unlock_minutes\": 120"), "{saved}");
-    let _broker = serve(&home, "approve");
-    let shown = ok(&run(&home, &["creds", "policy", "--no-idle"], ""));
+    let _broker = home.serve_answering("approve");
+    let shown = ok(&home.run(&["creds", "policy", "--no-idle"], ""));
     assert_eq!(shown.trim(), "unlocks last 2h 00m; no idle timeout");
 }
 
@@ -526,9 +453,8 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
         latchkey_jamf_mock::MockConfig::default(),
     ));
     let home = Home::new();
-    let _broker = serve(&home, "approve");
-    ok(&run(
-        &home,
+    let _broker = home.serve_answering("approve");
+    ok(&home.run(
         &[
             "creds",
             "add",
@@ -543,7 +469,7 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
         "mock-client-secret\n",
     ));
 
-    let tested = ok(&run(&home, &["creds", "test", "Mock"], ""));
+    let tested = ok(&home.run(&["creds", "test", "Mock"], ""));
     assert!(
         tested.contains("privileges: warning: this account is a full Jamf Pro administrator"),
         "{tested}"
@@ -551,7 +477,7 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
     assert!(tested.contains("`latchkey jamf privileges`"), "{tested}");
 
     // Locked: the review does not ask for presence, it names the command that checks.
-    let out = run(&home, &["doctor", "--security", "--json"], "");
+    let out = home.run(&["doctor", "--security", "--json"], "");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let review = &report["security"]["Ok"];
     let credential = &review["credentials"][0];
@@ -571,8 +497,8 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
     );
 
     // Unlocked: checked, and the review fails.
-    ok(&run(&home, &["creds", "unlock", "Mock"], ""));
-    let out = run(&home, &["doctor", "--security"], "");
+    ok(&home.run(&["creds", "unlock", "Mock"], ""));
+    let out = home.run(&["doctor", "--security"], "");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(
@@ -598,7 +524,7 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
     ));
     let pin = latchkey_vsphere::Fingerprint::of(fake.certificate().unwrap()).to_string();
     let home = Home::new();
-    let _broker = serve(&home, "approve");
+    let _broker = home.serve_answering("approve");
     let add = [
         "creds",
         "add",
@@ -612,20 +538,19 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
         "--pin",
         &pin,
     ];
-    ok(&run(&home, &add, "vc-canary-password\n"));
+    ok(&home.run(&add, "vc-canary-password\n"));
 
     // Named: other tests' vCenters share this keyring.
     let host = fake.host();
-    let locked = failed(&run(&home, &["vcenter", "--domain", &host, "hosts"], ""));
+    let locked = failed(&home.run(&["vcenter", "--domain", &host, "hosts"], ""));
     assert!(locked.contains("latchkey creds unlock"), "{locked}");
     assert!(
         fake.seen().is_empty(),
         "nothing reached vCenter while locked"
     );
 
-    ok(&run(&home, &["creds", "unlock", "Lab VC"], ""));
-    let vms: serde_json::Value = serde_json::from_str(&ok(&run(
-        &home,
+    ok(&home.run(&["creds", "unlock", "Lab VC"], ""));
+    let vms: serde_json::Value = serde_json::from_str(&ok(&home.run(
         &[
             "vcenter",
             "vms",
@@ -640,24 +565,23 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
     .unwrap();
     assert_eq!(vms["total"], 10);
     assert_eq!(vms["vms"].as_array().unwrap().len(), 3);
-    let text = ok(&run(&home, &["vcenter", "vms", "--page-size", "2"], ""));
+    let text = ok(&home.run(&["vcenter", "vms", "--page-size", "2"], ""));
     assert!(text.contains("VMs 1–2 of 30 on vcenter:"), "{text}");
-    let vm = ok(&run(&home, &["vcenter", "vm", "app-00006"], ""));
+    let vm = ok(&home.run(&["vcenter", "vm", "app-00006"], ""));
     assert!(vm.contains("guest OS      UBUNTU_64"), "{vm}");
-    let hosts = ok(&run(&home, &["vcenter", "hosts"], ""));
+    let hosts = ok(&home.run(&["vcenter", "hosts"], ""));
     assert_eq!(
         hosts.lines().count(),
         4,
         "a header and three hosts: {hosts}"
     );
-    let datastores = ok(&run(&home, &["vcenter", "datastores"], ""));
+    let datastores = ok(&home.run(&["vcenter", "datastores"], ""));
     assert!(datastores.contains("CAPACITY GiB"), "{datastores}");
-    let networks = ok(&run(&home, &["vcenter", "networks"], ""));
+    let networks = ok(&home.run(&["vcenter", "networks"], ""));
     assert!(networks.contains("v200-dmz"), "{networks}");
     assert!(networks.contains("may be wrong"), "{networks}");
 
-    let audit = ok(&run(
-        &home,
+    let audit = ok(&home.run(
         &["audit", "search", "--tool", "vsphere_list_vms", "--json"],
         "",
     ));
@@ -681,7 +605,7 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
         .unwrap();
     let waiting = (0..500)
         .find_map(|_| {
-            let listed = ok(&run(&home, &["approvals", "list", "--json"], ""));
+            let listed = ok(&home.run(&["approvals", "list", "--json"], ""));
             let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
             let first = listed.as_array().unwrap().first().cloned();
             if first.is_none() {
@@ -698,8 +622,7 @@ fn vcenter_reads_go_through_the_broker_and_the_audit() {
         "{waiting}"
     );
     assert_eq!(fake.power_requests(), 0);
-    ok(&run(
-        &home,
+    ok(&home.run(
         &["approvals", "approve", waiting["id"].as_str().unwrap()],
         "",
     ));

@@ -10,55 +10,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{Home, Served};
+use common::{Home, failed, ok};
 
 const CANARY: &str = "encrypted-canary-5b1f7c";
 const SECOND: &str = "encrypted-canary-second-09ad";
 const PASSPHRASE: &str = "a long passphrase 4 tests";
 const WRONG: &str = "not-the-passphrase-3e7";
-
-fn serve(home: &Home) -> Served {
-    let mut cmd = home.latchkey(&["serve"]);
-    cmd.env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
-        .env("LATCHKEY_LOG", "latchkey_broker=info,latchkey_vault=info");
-    home.serve_with(cmd)
-}
-
-fn run(home: &Home, args: &[&str], stdin: &str) -> Output {
-    let mut child = home
-        .latchkey(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn failed(out: &Output) -> String {
-    assert!(!out.status.success(), "unexpectedly succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Every Latchkey item any program of the user can read through the Secret Service, secrets
 /// included.
@@ -87,8 +47,7 @@ fn moved_count(said: &str, store: &str) -> usize {
 
 fn add_jamf(home: &Home, host: &str, stdin: &str) -> Output {
     let url = format!("https://{host}");
-    run(
-        home,
+    home.run(
         &[
             "creds",
             "add",
@@ -111,7 +70,7 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home);
+    let broker = home.serve_answering("approve");
     let domain = "jamf:encrypted-one.example.com";
 
     // Today's store: any program reads the secret.
@@ -121,20 +80,18 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
         &format!("{CANARY}\n"),
     ));
     assert!(readable_by_any_program().contains(CANARY));
-    let status = ok(&run(&home, &["store", "status"], ""));
+    let status = ok(&home.run(&["store", "status"], ""));
     assert!(status.contains("any program running as you"), "{status}");
 
     // Two different passphrases are refused before anything moves.
-    let err = failed(&run(
-        &home,
+    let err = failed(&home.run(
         &["store", "use", "encrypted-file"],
         &format!("{PASSPHRASE}\n{WRONG}\n"),
     ));
     assert!(err.contains("the two passphrases differ"), "{err}");
     assert!(readable_by_any_program().contains(CANARY));
 
-    let moved = ok(&run(
-        &home,
+    let moved = ok(&home.run(
         &["store", "use", "encrypted-file"],
         &format!("{PASSPHRASE}\n{PASSPHRASE}\n"),
     ));
@@ -149,13 +106,13 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
     assert_eq!(mode, 0o600);
     let bytes = std::fs::read(&file).unwrap();
     assert!(!bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()));
-    let status = ok(&run(&home, &["store", "status"], ""));
+    let status = ok(&home.run(&["store", "status"], ""));
     assert!(
         status.contains("encrypted with your passphrase") && status.contains("closed"),
         "{status}"
     );
     // Listed (from when the file was last open), though closed.
-    let list = ok(&run(&home, &["creds", "list"], ""));
+    let list = ok(&home.run(&["creds", "list"], ""));
     assert!(list.contains(domain), "{list}");
 
     // Adding to the closed store takes its passphrase first, then the secret.
@@ -165,40 +122,32 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
         &format!("{PASSPHRASE}\n{SECOND}\n"),
     ));
     assert!(!readable_by_any_program().contains(SECOND));
-    let list = ok(&run(&home, &["creds", "list"], ""));
+    let list = ok(&home.run(&["creds", "list"], ""));
     assert!(list.contains("jamf:encrypted-two.example.com"), "{list}");
 
     // Unlocking takes the passphrase (and presence): right, then wrong.
-    let unlocked = ok(&run(
-        &home,
-        &["creds", "unlock", domain],
-        &format!("{PASSPHRASE}\n"),
-    ));
+    let unlocked = ok(&home.run(&["creds", "unlock", domain], &format!("{PASSPHRASE}\n")));
     assert!(
         unlocked.contains(&format!("unlocked {domain}")),
         "{unlocked}"
     );
-    let status = ok(&run(&home, &["store", "status"], ""));
+    let status = ok(&home.run(&["store", "status"], ""));
     assert!(
         status.contains("open while a domain is unlocked"),
         "{status}"
     );
-    ok(&run(&home, &["creds", "lock", domain], ""));
-    let status = ok(&run(&home, &["store", "status"], ""));
+    ok(&home.run(&["creds", "lock", domain], ""));
+    let status = ok(&home.run(&["store", "status"], ""));
     assert!(
         status.contains("closed"),
         "the last lock closes the file: {status}"
     );
-    let err = failed(&run(
-        &home,
-        &["creds", "unlock", domain],
-        &format!("{WRONG}\n"),
-    ));
+    let err = failed(&home.run(&["creds", "unlock", domain], &format!("{WRONG}\n")));
     assert!(
         err.contains("wrong passphrase for the encrypted store"),
         "{err}"
     );
-    let list = ok(&run(&home, &["creds", "list", "--json"], ""));
+    let list = ok(&home.run(&["creds", "list", "--json"], ""));
     assert!(!list.contains("\"unlocked\": true"), "{list}");
 
     // The refused unlock is on the audit log as denied, and no passphrase is anywhere in it.
@@ -235,17 +184,9 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
 
     // Wrong passphrases in a row: after three, even the right one waits.
     for _ in 0..2 {
-        failed(&run(
-            &home,
-            &["creds", "unlock", domain],
-            &format!("{WRONG}\n"),
-        ));
+        failed(&home.run(&["creds", "unlock", domain], &format!("{WRONG}\n")));
     }
-    let err = failed(&run(
-        &home,
-        &["creds", "unlock", domain],
-        &format!("{PASSPHRASE}\n"),
-    ));
+    let err = failed(&home.run(&["creds", "unlock", domain], &format!("{PASSPHRASE}\n")));
     assert!(
         err.contains("too many wrong passphrases: try again in"),
         "{err}"
@@ -253,9 +194,8 @@ fn issue_12_item_9_the_encrypted_store_hides_credentials_from_other_programs() {
     drop(broker);
 
     // A broker started anew (no wrong tries) moves everything back with the passphrase.
-    let broker = serve(&home);
-    let moved = ok(&run(
-        &home,
+    let broker = home.serve_answering("approve");
+    let moved = ok(&home.run(
         &["store", "use", "secret-service"],
         &format!("{PASSPHRASE}\n"),
     ));

@@ -9,38 +9,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Home, Served};
+use common::{Home, ok};
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}"#;
-
-fn serve(home: &Home, presence: &str) -> Served {
-    let mut cmd = home.latchkey(&["serve"]);
-    cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
-        .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug");
-    home.serve_with(cmd)
-}
-
-fn run(home: &Home, args: &[&str]) -> Output {
-    home.latchkey(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn assistants_file(home: &Home) -> std::path::PathBuf {
     home.dir.join("config/assistants.json")
@@ -91,10 +65,7 @@ fn assert_refused(answer: &str) {
 
 /// The audit's admin entries, newest first.
 fn admin_entries(home: &Home) -> Vec<serde_json::Value> {
-    let out = ok(&run(
-        home,
-        &["audit", "search", "--kind", "admin", "--json"],
-    ));
+    let out = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
     serde_json::from_str(&out).unwrap()
 }
 
@@ -109,7 +80,7 @@ fn refusal_on_audit(home: &Home, file: &str) -> serde_json::Value {
 }
 
 fn doctor(home: &Home) -> String {
-    let out = run(home, &["doctor"]);
+    let out = home.run(&["doctor"], "");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -131,7 +102,7 @@ fn issue_12_an_allowed_record_written_into_assistants_json_is_refused() {
     std::fs::write(&file, serde_json::to_vec(&[forged_record()]).unwrap()).unwrap();
 
     // The person declines whatever they are asked.
-    let _broker = serve(&home, "decline");
+    let _broker = home.serve_answering("decline");
 
     // The person is told what happened and what to do, and it is on the audit chain. (Asked
     // before this process connects: once denied, the broker answers none of its commands.)
@@ -159,8 +130,8 @@ fn issue_12_a_12_hour_unlock_written_into_settings_json_is_refused() {
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, br#"{"unlock_minutes": 720, "idle_minutes": null}"#).unwrap();
 
-    let _broker = serve(&home, "approve");
-    let shown = ok(&run(&home, &["creds", "policy"]));
+    let _broker = home.serve_answering("approve");
+    let shown = ok(&home.run(&["creds", "policy"], ""));
     assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
     let doctor = doctor(&home);
     assert!(
@@ -181,16 +152,16 @@ fn issue_12_a_sealed_file_verifies_across_restarts_and_an_edit_to_it_is_refused(
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "approve");
-    ok(&run(&home, &["assistants", "allow", "/usr/bin/true"]));
-    ok(&run(&home, &["creds", "policy", "--unlock-for", "2h"]));
+    let broker = home.serve_answering("approve");
+    ok(&home.run(&["assistants", "allow", "/usr/bin/true"], ""));
+    ok(&home.run(&["creds", "policy", "--unlock-for", "2h"], ""));
     drop(broker);
 
     // Written sealed by the broker: read back by the next one, nothing refused.
-    let broker = serve(&home, "approve");
-    let listed = ok(&run(&home, &["assistants", "list", "--json"]));
+    let broker = home.serve_answering("approve");
+    let listed = ok(&home.run(&["assistants", "list", "--json"], ""));
     assert!(listed.contains("/usr/bin/true"), "{listed}");
-    let shown = ok(&run(&home, &["creds", "policy"]));
+    let shown = ok(&home.run(&["creds", "policy"], ""));
     assert_eq!(shown.trim(), "unlocks last 2h 00m; no idle timeout");
     assert!(
         !admin_entries(&home)
@@ -217,8 +188,8 @@ fn issue_12_a_sealed_file_verifies_across_restarts_and_an_edit_to_it_is_refused(
         *json.pointer_mut("/content/unlock_minutes").unwrap() = 720.into();
     });
 
-    let _broker = serve(&home, "decline");
-    let shown = ok(&run(&home, &["creds", "policy"]));
+    let _broker = home.serve_answering("decline");
+    let shown = ok(&home.run(&["creds", "policy"], ""));
     assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
     for file in ["assistants.json", "settings.json"] {
         let entry = refusal_on_audit(&home, file);
@@ -236,16 +207,16 @@ fn issue_12_a_file_whose_key_was_deleted_from_the_keyring_is_refused() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "approve");
-    ok(&run(&home, &["assistants", "allow", "/usr/bin/true"]));
+    let broker = home.serve_answering("approve");
+    ok(&home.run(&["assistants", "allow", "/usr/bin/true"], ""));
     drop(broker);
 
     let item = format!("settings seal key of {}", home.dir.join("config").display());
     let cleared = secret_tool(&["clear", "application", "latchkey", "latchkey-state", &item]);
     assert!(cleared.status.success(), "{cleared:?}");
 
-    let _broker = serve(&home, "approve");
-    let listed = ok(&run(&home, &["assistants", "list", "--json"]));
+    let _broker = home.serve_answering("approve");
+    let listed = ok(&home.run(&["assistants", "list", "--json"], ""));
     let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
     assert!(listed.is_empty(), "{listed:?}");
     let entry = refusal_on_audit(&home, "assistants.json");
@@ -254,7 +225,7 @@ fn issue_12_a_file_whose_key_was_deleted_from_the_keyring_is_refused() {
         "{entry}"
     );
     // The next change by the person writes a file sealed with a new key.
-    ok(&run(&home, &["assistants", "allow", "/usr/bin/true"]));
+    ok(&home.run(&["assistants", "allow", "/usr/bin/true"], ""));
     let found = secret_tool(&["lookup", "application", "latchkey", "latchkey-state", &item]);
     assert!(found.status.success() && !found.stdout.is_empty());
 }
@@ -265,17 +236,17 @@ fn issue_12_forget_asks_for_presence() {
         return;
     }
     let home = Home::new();
-    let broker = serve(&home, "approve");
-    ok(&run(&home, &["assistants", "deny", "/usr/bin/true"]));
+    let broker = home.serve_answering("approve");
+    ok(&home.run(&["assistants", "deny", "/usr/bin/true"], ""));
     drop(broker);
 
     // Forgetting a denied program would let it be asked again: the person must agree.
-    let _broker = serve(&home, "decline");
-    let out = run(&home, &["assistants", "forget", "/usr/bin/true"]);
+    let _broker = home.serve_answering("decline");
+    let out = home.run(&["assistants", "forget", "/usr/bin/true"], "");
     assert!(!out.status.success(), "forgotten without presence");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the confirmation was declined"), "{err}");
-    let listed = ok(&run(&home, &["assistants", "list", "--json"]));
+    let listed = ok(&home.run(&["assistants", "list", "--json"], ""));
     assert!(listed.contains("/usr/bin/true"), "{listed}");
     assert!(
         admin_entries(&home)

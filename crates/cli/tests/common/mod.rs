@@ -2,8 +2,9 @@
 //! binary, a headless broker that is killed when the test ends, and an rmcp client.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rmcp::model::CallToolRequestParams;
@@ -107,6 +108,34 @@ impl Home {
         self.serve_with(serve)
     }
 
+    /// Starts `latchkey serve` whose (test build's) scripted presence check answers
+    /// `presence` (`approve`, `deny`, `decline`). Latchkey's own lines only are logged: zbus
+    /// at debug would fill the stderr pipe a test reads only at the end, and block the broker.
+    pub fn serve_answering(&self, presence: &str) -> Served {
+        let mut cmd = self.latchkey(&["serve"]);
+        cmd.env("LATCHKEY_SCRIPTED_PRESENCE", presence)
+            .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug");
+        self.serve_with(cmd)
+    }
+
+    /// Runs `latchkey ARGS` with `stdin` piped in, and collects what it printed.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .latchkey(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     pub fn serve_with(&self, mut cmd: Command) -> Served {
         let child = cmd
             .stdin(Stdio::null())
@@ -119,6 +148,23 @@ impl Home {
         wait_for_socket(&self.dir.join("control.sock"));
         served
     }
+}
+
+/// What a command that succeeded printed; else fails with what it said.
+pub fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// What a command that failed said on stderr; fails if it succeeded.
+pub fn failed(out: &Output) -> String {
+    assert!(!out.status.success(), "unexpectedly succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A running `latchkey serve`, killed at drop.
