@@ -49,7 +49,11 @@ async fn no_error_debug_string_or_log_line_carries_the_secret_or_a_token() {
         .with_writer(logs.clone())
         .with_env_filter("latchkey_jamf=trace")
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global, not this thread's: tracing caches whether a log line is wanted per callsite for
+    // every thread, so a line first reached by another test (no subscriber on its thread)
+    // could go missing here. Every test in this binary then logs here too, and none of their
+    // lines may carry a token either.
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
     let config = MockConfig {
         client_secret: CANARY.into(),
