@@ -78,7 +78,7 @@ impl LockedBuf {
     }
 
     /// The page-aligned region that was locked (tests look it up in the process's maps).
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn region(&self) -> &[u8] {
         let pages = self.len.div_ceil(page_size()).max(1);
         &self.raw[self.start..self.start + pages * page_size()]
