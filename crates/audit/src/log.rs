@@ -288,7 +288,9 @@ impl AuditLog {
     /// writes beyond fail as on a full disk. For tests of that failure.
     #[doc(hidden)]
     pub fn simulate_full_disk(&self, spare_pages: u32) -> Result<(), AuditError> {
-        let writer = self.lock_writer();
+        let mut writer = self.lock_writer();
+        // What was queued before the disk "fills" was written before it did.
+        settle(&mut writer, &self.batch, &self.path);
         let pages: i64 = writer
             .conn
             .query_row("PRAGMA page_count", [], |r| r.get(0))
