@@ -136,6 +136,15 @@ describe('Audit page: the table', () => {
     expect(within(row(6)).getByTestId('audit-result').textContent?.trim()).toBe('error: http_403');
     expect(row(6).textContent).toContain('2.40 s');
     expect(within(row(6)).getByTestId('audit-assistant').textContent?.trim()).toBe('cursor 1.4.0');
+    // The columns are narrow in the default window: what a cell may cut short is in its tooltip.
+    expect(within(row(6)).getByTestId('audit-assistant').title).toBe('cursor 1.4.0\nExecutable: /usr/bin/cursor · pid 77');
+    expect(within(row(6)).getByTestId('audit-tool').title).toBe('vcenter_list_vms');
+    expect(row(6).querySelector('td[title="vcenter:vc01.example.com"]')).not.toBeNull();
+    expect(within(row(6)).getByTestId('audit-result').title).toBe('error: http_403');
+    expect(row(6).querySelector('td.num')?.getAttribute('title')).toBe('2.40 s');
+    expect(within(row(2)).getByTestId('audit-decision').querySelector('.decision')?.getAttribute('title')).toBe(
+      'Refused because the assistant was not allowed',
+    );
     expect(row(1).dataset.kind).toBe('checkpoint');
     expect(row(1).textContent).toContain('entries through #1000 were pruned');
     expect(screen.getByTestId('audit-total').textContent).toBe('6 entries');
@@ -157,10 +166,12 @@ describe('Audit page: the table', () => {
     expect(within(row(2)).getByTestId('audit-assistant').textContent?.trim()).toBe('latchkey-cli 0.9.0');
     expect(row(2).textContent).toContain('jamf:acme.jamfcloud.com');
     expect(within(row(2)).getByTestId('audit-admin-details').textContent).toBe('label: Acme prod · minutes: 15');
+    expect(within(row(2)).getByTestId('audit-result').title).toBe('label: Acme prod · minutes: 15');
     expect(within(row(4)).getByTestId('audit-decision').textContent?.trim()).toBe('timed out');
     expect(within(row(4)).getByTestId('audit-tool').textContent?.trim()).toBe('Approval timed out');
     expect(within(row(1)).getByTestId('audit-tool').textContent?.trim()).toBe('some future action');
     expect(within(row(3)).getByTestId('audit-approval').textContent).toContain('grant g-1234 (until 14:05)');
+    expect(within(row(3)).getByTestId('audit-tool').title).toBe('jamf_set_policy · grant g-1234 (until 14:05)');
 
     await fireEvent.click(row(2));
     const details = await screen.findByTestId('audit-details');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   actionLabel,
   anchorText,
+  assistantTooltip,
   chainState,
   chainText,
   chainTitle,
@@ -13,12 +14,13 @@ import {
   formatLocal,
   formatUtc,
   localInputToUtc,
+  resultCell,
   resultText,
   sameFilter,
   toFilter,
   totalText,
 } from '../src/pages/audit/format';
-import { broken, unanchored, verified } from './audit-data';
+import { broken, claude, unanchored, verified } from './audit-data';
 
 const zone = process.env.TZ;
 beforeAll(() => {
@@ -118,10 +120,22 @@ describe('audit formatting', () => {
     expect(formatDuration(123_000_000)).toBe('2 min 3 s');
   });
 
+  it('puts the assistant in full, then its process, in the tooltip', () => {
+    expect(assistantTooltip(claude)).toBe(
+      'Claude as claude-ai 0.9.2\nExecutable: /Applications/Claude.app/Contents/MacOS/Claude · pid 4242 · Bundle: com.anthropic.claudefordesktop',
+    );
+    expect(assistantTooltip({ name: 'cursor', version: '1.4.0', executable: null, pid: null, bundle_id: null })).toBe('cursor 1.4.0');
+    expect(assistantTooltip(null)).toBeUndefined();
+  });
+
   it('names results, decisions and totals', () => {
     expect(resultText('ok')).toBe('ok');
     expect(resultText({ error: 'timeout' })).toBe('timeout');
     expect(resultText(null)).toBeNull();
+    expect(resultCell({ kind: 'outcome', arguments: null, result: { error: 'timeout' } })).toBe('error: timeout');
+    expect(resultCell({ kind: 'outcome', arguments: null, result: 'ok' })).toBe('ok');
+    expect(resultCell({ kind: 'intent', arguments: { page: 1 }, result: null })).toBeNull();
+    expect(resultCell({ kind: 'admin', arguments: { label: 'Acme prod' }, result: null })).toBe('label: Acme prod');
     expect(decisionLabel('refused_unknown_client')).toBe('refused: unknown assistant');
     expect(decisionLabel('something_new')).toBe('something new');
     expect(totalText({ exact: 1 })).toBe('1 entry');

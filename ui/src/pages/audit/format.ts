@@ -200,6 +200,13 @@ export function isError(r: AuditResult | null | undefined): boolean {
   return !!r && typeof r === 'object';
 }
 
+/** The table's Result column: an admin event's details, "ok", "error: …", or null (not run yet). */
+export function resultCell(e: Pick<AuditEntry, 'kind' | 'arguments' | 'result'>): string | null {
+  if (e.kind === 'admin') return detailsText(e.arguments);
+  const text = resultText(e.result);
+  return text !== null && isError(e.result) ? `error: ${text}` : text;
+}
+
 /** What the client said of itself beside the allow-list's name: "as claude-ai 0.9.2", or its version alone. */
 export function clientText(a: AuditAssistant): string {
   const told = [a.client, a.version].filter(Boolean).join(' ');
@@ -212,15 +219,16 @@ export function assistantText(a: AuditAssistant): string {
   return told ? `${a.name} ${told}` : a.name;
 }
 
-/** What the OS said about the assistant's process, for a tooltip. */
-export function assistantOrigin(a: AuditAssistant | null | undefined): string | undefined {
+/** For the table cell's tooltip: the assistant in full (the cell may cut it short), then what the
+ *  OS said about its process. */
+export function assistantTooltip(a: AuditAssistant | null | undefined): string | undefined {
   if (!a) return undefined;
   const parts = [
     a.executable ? `Executable: ${a.executable}` : null,
     a.pid !== null ? `pid ${a.pid}` : null,
     a.bundle_id ? `Bundle: ${a.bundle_id}` : null,
   ].filter((p): p is string => p !== null);
-  return parts.length ? parts.join(' · ') : undefined;
+  return parts.length ? `${assistantText(a)}\n${parts.join(' · ')}` : assistantText(a);
 }
 
 /** "1,234 entries", "at least 10,000 entries". */
