@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use latchkey_audit::{AuditLog, ExportFormat, Facets, Filter, Page, SearchPage, Seq};
 
-use latchkey_broker::control::{ControlError, JamfRead};
+use latchkey_broker::control::{ControlError, JamfRead, VcenterRead};
 use latchkey_broker::tools::jamf_changes::{Computers, PlanOsUpdateRequest, PlanOsUpdateResult};
 use latchkey_broker::{
     Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
     CredentialView, CredentialsOverview, Grant, McpClient, Origin, Pipeline, PolicySettings,
-    RefusedFile, SofaOverview, Verdict, VersionReport,
+    RefusedFile, SofaOverview, Verdict, VersionReport, VmPowerRequest, VmPowerResult,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
     Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
 };
+use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, Manager, State};
 
@@ -295,6 +296,52 @@ pub async fn jamf_plan_os_update(
 ) -> Result<PlanOsUpdateResult, String> {
     let services = broker.services()?.clone();
     services.plan_os_update(plan.into_request(&domain)?).await
+}
+
+// ---- vCenter ----
+
+/// Tests a stored vCenter credential: a session and a count of what it sees. A locked
+/// domain's secret is read after the person confirms, without unlocking the domain.
+#[tauri::command]
+pub async fn vcenter_test_connection(
+    broker: State<'_, EmbeddedBroker>,
+    id: CredentialId,
+) -> Result<VcenterCheck, String> {
+    let vsphere = Arc::clone(&broker.services()?.vsphere);
+    vsphere
+        .test_connection(&id, Requester::App)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The certificate a vCenter presents, for the add form: its fingerprint, and whether the
+/// system trusts it (else the form offers to pin it, and the presence check names it).
+#[tauri::command]
+pub async fn vcenter_certificate(host: String) -> Result<CertificateProbe, String> {
+    latchkey_vsphere::probe_certificate(&host)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A read for the vCenter page, through the pipeline: on the audit log like an assistant's
+/// `vsphere_*` call of the same name.
+#[tauri::command]
+pub async fn vcenter_read(
+    broker: State<'_, EmbeddedBroker>,
+    read: VcenterRead,
+) -> Result<serde_json::Value, String> {
+    let services = broker.services()?.clone();
+    services.vcenter_read(Origin::app(), read).await
+}
+
+/// A VM's power, once the person confirms (presence): asking here is the approval.
+#[tauri::command]
+pub async fn vcenter_power(
+    broker: State<'_, EmbeddedBroker>,
+    request: VmPowerRequest,
+) -> Result<VmPowerResult, String> {
+    let services = broker.services()?.clone();
+    services.vm_power(Origin::app(), request).await
 }
 
 /// Sets how long unlocks last by default and the idle timeout (saved in the settings file).

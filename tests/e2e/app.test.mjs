@@ -15,7 +15,7 @@ const cli = join(root, 'target/debug/latchkey');
 const driverBin = process.env.TAURI_DRIVER ?? join(root, '.tools/bin/tauri-driver');
 const shots = join(root, 'test-output/e2e');
 const home = mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
-const pages = ['credentials', 'approvals', 'audit', 'sofa', 'assistants', 'settings'];
+const pages = ['credentials', 'approvals', 'audit', 'sofa', 'vcenter', 'assistants', 'settings'];
 // Pages that say plainly what they cannot do yet.
 const notYet = ['settings'];
 // A secret that must never show up outside the secret store and the broker's memory.
@@ -378,21 +378,27 @@ async function addJamfCredential(label, url, secret) {
   return domain;
 }
 
-/** Starts the mock Jamf Pro server; resolves to its URL and how many Macs report each version. */
-function startJamfMock(secret, computers) {
-  const mock = spawn(join(root, 'target/debug/jamf-mock'), ['--computers', String(computers)], {
-    env: { ...process.env, JAMF_MOCK_SECRET: secret },
+/** Starts one of the test servers in target/debug; resolves once it has printed `lines` lines. */
+function startServer(binary, args, env, lines) {
+  const server = spawn(join(root, 'target/debug', binary), args, {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((res, rej) => {
     let out = '';
-    mock.once('error', rej);
-    mock.stdout.on('data', (chunk) => {
+    server.once('error', rej);
+    server.stdout.on('data', (chunk) => {
       out += chunk;
-      const lines = out.split('\n');
-      if (lines.length >= 3) res({ mock, url: lines[0].replace('listening on ', ''), versions: JSON.parse(lines[1]).os_versions });
+      const printed = out.split('\n');
+      if (printed.length > lines) res({ server, printed });
     });
   });
+}
+
+/** Starts the mock Jamf Pro server; resolves to its URL and how many Macs report each version. */
+async function startJamfMock(secret, computers) {
+  const { server, printed } = await startServer('jamf-mock', ['--computers', String(computers)], { JAMF_MOCK_SECRET: secret }, 2);
+  return { mock: server, url: printed[0].replace('listening on ', ''), versions: JSON.parse(printed[1]).os_versions };
 }
 
 test('a Jamf credential on the mock server: tested, unlocked, and its fleet counted alike by the Fleet tab, MCP and the CLI', async () => {
@@ -597,6 +603,135 @@ test('a change an assistant asks for waits for the person: approved, denied, or 
     assert.ok(Date.now() - started >= (approvalTimeout - 1) * 1000, 'it waited for the person');
     await card.waitForExist({ timeout: 5_000, reverse: true });
     assert.equal((await received(url)).length, 1, 'a change nobody approved sent nothing');
+  } finally {
+    mock.kill();
+  }
+});
+
+/** Starts the fake vCenter (TLS, self-signed); resolves to its host:port. */
+async function startVsphereMock(password, vms) {
+  const args = ['--vms', String(vms), '--hosts', '3'];
+  const { server, printed } = await startServer('vsphere-mock', args, { VSPHERE_MOCK_PASSWORD: password }, 1);
+  return { mock: server, host: printed[0].replace('listening on ', '') };
+}
+
+/** The power requests the fake vCenter received, and each VM's state now. */
+async function vcenterPower(host) {
+  // The fake's certificate is self-signed: Node is told to accept it for this one inspection.
+  const out = execFileSync('node', ['-e', `fetch('https://${host}/__mock/power').then(r => r.text()).then(t => process.stdout.write(t))`], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return JSON.parse(out);
+}
+
+test('a vCenter: its self-signed certificate pinned on first use, tested, its VMs listed, and a power stop waits for the person', async () => {
+  const password = `${canary}-vcenter`;
+  const { mock, host } = await startVsphereMock(password, 30);
+  try {
+    const domain = `vcenter:${host}`;
+    await (await browser.$('button[data-page="credentials"]')).click();
+    await (await browser.$('[data-testid="creds-add"]')).click();
+    await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'vcenter');
+    await (await browser.$('[data-testid="creds-field-label"]')).setValue('Lab vCenter');
+    await (await browser.$('[data-testid="creds-field-host"]')).setValue(host);
+    await (await browser.$('[data-testid="creds-field-username"]')).setValue('administrator@vsphere.local');
+    await (await browser.$('[data-testid="creds-field-password"]')).setValue(password);
+
+    // Saving to be verified stops: the system does not trust the certificate, so its fingerprint
+    // is shown to compare and pin.
+    await (await browser.$('[data-testid="creds-save"]')).click();
+    const certificate = await browser.$('[data-testid="creds-certificate"]');
+    await certificate.waitForExist({ timeout: 15_000 });
+    assert.equal(await certificate.getAttribute('data-state'), 'untrusted', await certificate.getText());
+    const sha256 = await (await browser.$('[data-testid="creds-certificate-sha256"]')).getText();
+    assert.match(sha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    await browser.saveScreenshot(join(shots, 'vcenter-certificate.png'));
+    await (await browser.$('[data-testid="creds-certificate-pin"]')).click();
+    await (await browser.$('[data-testid="creds-save"]')).click();
+    // The presence check names the very fingerprint the person confirms.
+    await confirmPresence(new RegExp(`add the vCenter credential "Lab vCenter", trusting only the certificate with SHA-256 ${sha256}`));
+    const unlock = await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`);
+    await unlock.waitForExist({ timeout: 10_000 });
+    const id = JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' })).find((c) => c.domain === domain).id;
+
+    // Test connection while locked: the person confirms, the fake answers through the pinned certificate.
+    await (await browser.$(`[data-testid="test-connection"][data-id="${id}"]`)).click();
+    await confirmPresence(/test the connection of "Lab vCenter"/);
+    const result = await browser.$(`[data-testid="test-connection-result"][data-id="${id}"]`);
+    await result.waitForExist({ timeout: 15_000 });
+    assert.equal(await result.getAttribute('data-state'), 'ok', await result.getText());
+    assert.match(await result.getText(), /30 VMs on 3 hosts .*certificate pinned/);
+
+    await unlock.click();
+    await confirmPresence(/unlock vCenter/);
+
+    // The vCenter page: every VM, host by host, searchable; datastores with their bars.
+    await (await browser.$('button[data-page="vcenter"]')).click();
+    const shown = await browser.$('[data-testid="vcenter-vms-shown"]');
+    await browser.waitUntil(async () => /^30 VMs/.test(await shown.getText()), { timeout: 20_000, timeoutMsg: 'the VMs never loaded' });
+    const vms = (await vcenterPower(host)).vms;
+    const running = vms.filter((v) => v.power_state === 'POWERED_ON').sort((a, b) => a.name.localeCompare(b.name))[0];
+    assert.ok(running, JSON.stringify(vms.slice(0, 3)));
+    await (await browser.$('[data-testid="vcenter-filter"]')).setValue(running.name);
+    const row = await browser.$(`[data-testid="vcenter-vm-row"][data-id="${running.id}"]`);
+    await row.waitForExist({ timeout: 5_000 });
+    assert.equal(await row.getAttribute('data-state'), 'POWERED_ON');
+    await browser.saveScreenshot(join(shots, 'vcenter-vms.png'));
+    await (await browser.$('[data-testid="vcenter-tab-datastores"]')).click();
+    await (await browser.$('[data-testid="vcenter-datastore-row"]')).waitForExist({ timeout: 10_000 });
+    await (await browser.$('[data-testid="vcenter-tab-vms"]')).click();
+
+    // An assistant asks to stop it: the card names the VM, its host, the action and its state.
+    const args = { vm: running.name, action: 'stop' };
+    const asking = assistantCall('vsphere_vm_power', args);
+    const card = await browser.$('[data-testid="approval-card"]');
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card' });
+    assert.equal(await (await browser.$('[data-testid="approval-tool"]')).getText(), 'vsphere_vm_power');
+    assert.equal(await (await browser.$('[data-testid="approval-target"]')).getAttribute('data-id'), running.id);
+    const summary = await (await browser.$('[data-testid="approval-summary"]')).getText();
+    assert.ok(summary.startsWith(`stop (power off at once, like pulling the plug) VM ${running.name} (${running.id}) on host `), summary);
+    assert.match(summary, /it is powered on now/);
+    assert.deepEqual((await vcenterPower(host)).requests, [], 'nothing is sent before the approval');
+    await browser.saveScreenshot(join(shots, 'vcenter-approval.png'));
+
+    await (await browser.$('[data-testid="approval-approve-once"]')).click();
+    await confirmPresence(/approve: stop/);
+    await card.waitForExist({ timeout: 10_000, reverse: true });
+    const approved = await asking;
+    assert.equal(approved.is_error, false, approved.text);
+    const after = await vcenterPower(host);
+    assert.equal(after.requests.length, 1, JSON.stringify(after.requests));
+    assert.equal(after.vms.find((v) => v.id === running.id).power_state, 'POWERED_OFF');
+
+    // The audit: the approval, then the call marked approved, then its outcome.
+    const tail = execFileSync(cli, ['audit', 'tail', '-n', '40', '--json'], { encoding: 'utf8' });
+    const list = tail.trim().split('\n').map((line) => JSON.parse(line));
+    const intent = list.find((e) => e.kind === 'intent' && e.tool === 'vsphere_vm_power' && e.decision === 'approved');
+    assert.ok(intent, tail);
+    const outcome = list.find((e) => e.kind === 'outcome' && e.intent === intent.seq);
+    assert.ok(outcome, `an outcome of #${intent.seq}: ${tail}`);
+    const approval = list.filter((e) => e.kind === 'admin' && e.decision === 'approved' && e.seq < intent.seq).pop();
+    assert.ok(approval, `the approval is on the chain before the call: ${tail}`);
+
+    // Denied, and not answered in time: the fake receives nothing more.
+    const started = { vm: running.name, action: 'start' };
+    const denying = assistantCall('vsphere_vm_power', started);
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card to deny' });
+    await (await browser.$('[data-testid="approval-deny"]')).click();
+    const denied = await denying;
+    assert.equal(denied.is_error, true);
+    assert.match(denied.text, /denied by the person/);
+    const waiting = assistantCall('vsphere_vm_power', started);
+    await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card to leave' });
+    const timedOut = await waiting;
+    assert.equal(timedOut.is_error, true);
+    assert.match(timedOut.text, new RegExp(`not approved within ${approvalTimeout} s`));
+    assert.equal((await vcenterPower(host)).requests.length, 1, 'a denied or unanswered change sent nothing');
+
+    const everywhere = (await domText()) + JSON.stringify(approved) + appLog + keyringItems(domain);
+    assert.ok(!everywhere.includes(password), 'the vCenter password stayed in the secret store and the broker');
   } finally {
     mock.kill();
   }

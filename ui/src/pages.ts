@@ -2,6 +2,7 @@ import Credentials from './pages/Credentials.svelte';
 import Approvals from './pages/Approvals.svelte';
 import Audit from './pages/Audit.svelte';
 import Sofa from './pages/Sofa.svelte';
+import Vcenter from './pages/Vcenter.svelte';
 import Assistants from './pages/Assistants.svelte';
 import Settings from './pages/Settings.svelte';
 
@@ -15,6 +16,8 @@ export const pages = [
   { id: 'audit', title: 'Audit', component: Audit, wide: true },
   // Wide: its Fleet tab's table has nine columns.
   { id: 'sofa', title: 'SOFA', component: Sofa, wide: true },
+  // Wide: its VM table has six columns.
+  { id: 'vcenter', title: 'vCenter', component: Vcenter, wide: true },
   { id: 'assistants', title: 'Assistants', component: Assistants, needsStatus: true },
   { id: 'settings', title: 'Settings', component: Settings, needsStatus: true },
 ] as const;

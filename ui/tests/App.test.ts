@@ -77,6 +77,10 @@ describe('App', () => {
         expect(await screen.findByTestId('pending-empty')).not.toBeNull();
         expect(screen.getByTestId('grants-empty')).not.toBeNull();
         expect(screen.queryByTestId('not-yet')).toBeNull();
+      } else if (page.id === 'vcenter') {
+        // The sample vCenter credential is locked: the page says to unlock it, and reads nothing.
+        expect((await screen.findByTestId('vcenter-locked')).textContent).toMatch(/is locked/);
+        expect(screen.queryByTestId('not-yet')).toBeNull();
       } else if (page.id === 'assistants') {
         expect(await screen.findByTestId('assistants-empty')).not.toBeNull();
         expect(screen.getByTestId('socket-path').textContent).toBe('/tmp/x/mcp.sock');
@@ -96,6 +100,8 @@ describe('App', () => {
       'audit_facets',
       'sofa_overview',
       // For the Fleet tab (shown, as a Jamf Pro domain is unlocked, but not opened).
+      'credentials_overview',
+      // The vCenter page: its vCenter is locked, so nothing is read from it.
       'credentials_overview',
       'assistants_list',
       'mcp_config_snippets',

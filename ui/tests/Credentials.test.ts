@@ -694,6 +694,53 @@ describe('Credentials page: adding', () => {
     expect((screen.getByTestId('creds-field-host') as HTMLInputElement).value).toBe('');
   });
 
+  it('stops a vCenter to be verified whose certificate the system does not trust, and pins what the person compared', async () => {
+    const sha256 = 'C0:FF:EE:' + '00:'.repeat(28) + '42';
+    mockCredentials({
+      vcenter_certificate: () => ({ sha256, trusted: false }),
+      credentials_add: () => ({ ...vcenter, id: 'new456', domain: 'vcenter:vc03.example.com' }),
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vcenter' } });
+    await type('creds-field-label', 'Lab');
+    await type('creds-field-host', 'vc03.example.com');
+    await type('creds-field-username', 'administrator@vsphere.local');
+    await type('creds-field-password', 'pw');
+
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    const shown = await screen.findByTestId('creds-certificate');
+    expect(shown.dataset.state).toBe('untrusted');
+    expect(screen.getByTestId('creds-certificate-sha256').textContent).toBe(sha256);
+    expect(callsTo('vcenter_certificate')).toEqual([{ host: 'vc03.example.com' }]);
+    expect(callsTo('credentials_add')).toEqual([]);
+    expect((await screen.findByTestId('creds-form-error')).textContent).toMatch(/not trusted by the system/);
+
+    await fireEvent.click(screen.getByTestId('creds-certificate-pin'));
+    expect((screen.getByTestId('creds-field-tls-sha256') as HTMLInputElement).value).toBe(sha256);
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect((callsTo('credentials_add')[0].account as { tls: unknown }).tls).toEqual({ mode: 'pinned', sha256 });
+    expect(callsTo('vcenter_certificate')).toHaveLength(1);
+  });
+
+  it('saves a vCenter the system trusts to be verified', async () => {
+    mockCredentials({
+      vcenter_certificate: () => ({ sha256: 'AB:'.repeat(31) + 'AB', trusted: true }),
+      credentials_add: () => ({ ...vcenter, id: 'new789', domain: 'vcenter:vc04.example.com' }),
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vcenter' } });
+    await type('creds-field-label', 'Prod');
+    await type('creds-field-host', 'vc04.example.com');
+    await type('creds-field-username', 'administrator@vsphere.local');
+    await type('creds-field-password', 'pw');
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect((callsTo('credentials_add')[0].account as { tls: unknown }).tls).toEqual({ mode: 'verify' });
+  });
+
   it('forgets the secret on Cancel', async () => {
     mockCredentials();
     render(Credentials, { status: linux });
@@ -1040,14 +1087,36 @@ describe('Credentials page: testing a Jamf Pro connection', () => {
     return screen.getByTestId(`creds-row-${id}`);
   }
 
-  it('offers Test connection on Jamf Pro credentials only', async () => {
+  it('offers Test connection on Jamf Pro and vCenter credentials only', async () => {
     mockCredentials();
     render(Credentials, { status: linux });
     await shown();
     expect(within(row(jamfClient.id)).getByTestId('test-connection').textContent).toBe('Test connection');
-    expect(within(row(vcenter.id)).queryByTestId('test-connection')).toBeNull();
+    expect(within(row(vcenter.id)).getByTestId('test-connection').getAttribute('title')).toContain('Signs in to vCenter');
     expect(within(row(vault.id)).queryByTestId('test-connection')).toBeNull();
     expect(screen.queryByTestId('test-connection-result')).toBeNull();
+  });
+
+  it('tests a vCenter credential and says what it saw', async () => {
+    mockCredentials({
+      vcenter_test_connection: () => ({
+        server: 'vc01.example.com',
+        user: 'VSPHERE.LOCAL\\Administrator',
+        api: 'api',
+        pinned: 'AB:'.repeat(31) + 'AB',
+        vms: 30,
+        hosts: 3,
+      }),
+    });
+    render(Credentials, { status: linux });
+    await shown();
+    await fireEvent.click(within(row(vcenter.id)).getByTestId('test-connection'));
+    expect(callsTo('vcenter_test_connection')).toEqual([{ id: vcenter.id }]);
+    const result = await screen.findByTestId('test-connection-result');
+    expect(result.dataset.state).toBe('ok');
+    expect(result.textContent).toBe(
+      'Connected to vc01.example.com as VSPHERE.LOCAL\\Administrator — 30 VMs on 3 hosts (/api, certificate pinned)',
+    );
   });
 
   it('says Testing… while it runs, then what it found', async () => {
@@ -1083,7 +1152,7 @@ describe('Credentials page: testing a Jamf Pro connection', () => {
     render(Credentials, { status: linux });
     await shown();
     const button = within(row(jamfClient.id)).getByTestId('test-connection');
-    expect(button.getAttribute('title')).toContain('asked to unlock it first');
+    expect(button.getAttribute('title')).toContain('its domain is locked, so you confirm first');
     await fireEvent.click(button);
     const result = await within(row(jamfClient.id)).findByTestId('test-connection-result');
     expect(result.textContent).toBe('Connection failed: Jamf Pro answered 401 Unauthorized: check the client ID and secret');

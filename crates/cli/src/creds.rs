@@ -15,7 +15,8 @@ use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_jamf::ConnectionCheck;
-use latchkey_vault::{Account, CredentialId, Domain, SecretString, TlsPolicy, display_safe};
+use latchkey_vault::{Account, CredentialId, Domain, Kind, SecretString, TlsPolicy, display_safe};
+use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use zeroize::Zeroizing;
 
 use crate::table::Table;
@@ -287,7 +288,8 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     let mut broker = ControlClient::connect(&socket).await?;
     match args.command {
         CredsCommand::Add { kind } => {
-            let (label, account) = kind.into_account()?;
+            let (label, mut account) = kind.into_account()?;
+            settle_trust(&mut broker, &mut account).await;
             // With the encrypted store closed its passphrase comes first (stdin's first line).
             let passphrase = passphrase::if_needed(&mut broker, false).await?;
             let secret = read_secret(&format!("{}: ", account.secret_field()))?;
@@ -405,14 +407,26 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             );
         }
         CredsCommand::Test { id, json } => {
-            let id = credential_id(&mut broker, &id).await?;
-            let request = ControlRequest::JamfTest { id };
-            let check: ConnectionCheck = password_agent::call(&mut broker, &request).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&check)?);
+            let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
+            let credential = names::credential(&overview, &id)?;
+            let id = credential.id.clone();
+            if credential.account.kind() == Kind::Vcenter {
+                let request = ControlRequest::VcenterTest { id };
+                let check: VcenterCheck = password_agent::call(&mut broker, &request).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&check)?);
+                } else {
+                    println!("{}", crate::vcenter::connection_line(&check));
+                }
             } else {
-                println!("{}", crate::jamf::connection_line(&check));
-                println!("{}", crate::jamf::privileges_line(&check));
+                let request = ControlRequest::JamfTest { id };
+                let check: ConnectionCheck = password_agent::call(&mut broker, &request).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&check)?);
+                } else {
+                    println!("{}", crate::jamf::connection_line(&check));
+                    println!("{}", crate::jamf::privileges_line(&check));
+                }
             }
         }
         CredsCommand::Status { json } => {
@@ -425,6 +439,44 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A vCenter added without `--pin`: the broker looks at the certificate it presents. One the
+/// system's roots vouch for is verified as usual; any other is shown by its fingerprint and
+/// pinned, and the presence check names that fingerprint, so the person confirms exactly this
+/// certificate. A vCenter out of reach is added to be verified, with a warning.
+async fn settle_trust(broker: &mut ControlClient, account: &mut Account) {
+    let Account::Vcenter {
+        host,
+        tls: tls @ TlsPolicy::Verify,
+        ..
+    } = account
+    else {
+        return;
+    };
+    let request = ControlRequest::VcenterCertificate { host: host.clone() };
+    match broker.call::<CertificateProbe>(&request).await {
+        Ok(probe) if probe.trusted => {
+            eprintln!(
+                "{host}'s certificate is trusted by the system; it is verified at every connection"
+            );
+        }
+        Ok(probe) => {
+            eprintln!(
+                "{host} presents a certificate the system does not trust (a self-signed vCenter?)\n\
+                 SHA-256 fingerprint: {}\n\
+                 Compare it with the one the vCenter's console shows: confirming the addition pins this certificate",
+                probe.sha256
+            );
+            *tls = TlsPolicy::Pinned {
+                sha256: probe.sha256.to_string(),
+            };
+        }
+        Err(e) => eprintln!(
+            "could not see {host}'s certificate ({e:#}); it is added to be verified by the system's roots \
+             (a self-signed one: pin it later with `latchkey creds edit CRED --pin SHA256`)"
+        ),
+    }
 }
 
 /// The id of the credential `name` means (see [`names`]).

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use latchkey_broker::VmPowerRequest;
 use latchkey_broker::control::{ControlClient, ControlRequest, VcenterRead};
-use latchkey_vsphere::{PowerAction, PowerState};
+use latchkey_vault::display_safe;
+use latchkey_vsphere::{ApiFlavor, ConnectionCheck, PowerAction, PowerState};
 use serde_json::Value;
 
 use crate::table::Table;
@@ -34,6 +35,9 @@ enum VcenterCommand {
         /// powered-on, powered-off or suspended
         #[arg(long, value_parser = power_state)]
         power_state: Option<PowerState>,
+        /// Only the VMs on this host, by id (host-12; `latchkey vcenter hosts` lists them)
+        #[arg(long)]
+        host: Option<String>,
         /// Page, from 1
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         page: u32,
@@ -79,6 +83,7 @@ pub async fn run(args: VcenterArgs) -> anyhow::Result<ExitCode> {
         VcenterCommand::Vms {
             name,
             power_state,
+            host,
             page,
             page_size,
         } => {
@@ -87,6 +92,7 @@ pub async fn run(args: VcenterArgs) -> anyhow::Result<ExitCode> {
                 domain,
                 name,
                 power_state,
+                host,
                 offset: (page as usize - 1) * limit,
                 limit,
             };
@@ -238,4 +244,25 @@ fn print_networks(answer: &Value) {
     if let Some(note) = answer["vlan_note"].as_str() {
         println!("{note}");
     }
+}
+
+/// `creds test` on a vCenter credential, in one line.
+pub fn connection_line(check: &ConnectionCheck) -> String {
+    let user = check
+        .user
+        .as_deref()
+        .map_or(String::new(), |u| format!(" as {}", display_safe(u)));
+    let api = match check.api {
+        Some(ApiFlavor::Rest) => "the /rest API (vCenter 6.5 and 6.7)",
+        Some(ApiFlavor::Api) | None => "the /api API (vCenter 7.0 U2 and later)",
+    };
+    let trust = check
+        .pinned
+        .map_or("certificate verified by the system".to_owned(), |sha256| {
+            format!("certificate pinned, SHA-256 {sha256}")
+        });
+    format!(
+        "Connected to {}{user} through {api}: {} VMs on {} hosts ({trust})",
+        check.server, check.vms, check.hosts
+    )
 }

@@ -509,6 +509,80 @@ fn creds_test_and_the_security_review_flag_an_over_privileged_jamf_account() {
     assert!(!text.contains("mock-client-secret"));
 }
 
+/// Issue #13: `creds add vcenter` without `--pin` against a self-signed vCenter (the fake over
+/// TLS) shows the certificate's fingerprint and pins exactly that one, the presence check
+/// naming it; `creds test` then signs in through the pinned certificate while the domain is
+/// locked, counts what the account sees, and deletes its session afterwards.
+#[test]
+fn a_self_signed_vcenter_is_pinned_on_first_use_and_tested() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(latchkey_vsphere_mock::FakeVcenter::start_tls(
+        latchkey_vsphere_mock::Config {
+            password: "vc-first-use-password".into(),
+            ..latchkey_vsphere_mock::Config::default()
+        },
+    ));
+    let pin = latchkey_vsphere::Fingerprint::of(fake.certificate().unwrap()).to_string();
+    let home = Home::new();
+    let _broker = home.serve_answering("approve");
+    let host = fake.host();
+    let add = [
+        "creds",
+        "add",
+        "vcenter",
+        "--host",
+        &host,
+        "--username",
+        "administrator@vsphere.local",
+        "--label",
+        "First use VC",
+    ];
+    let out = home.run(&add, "vc-first-use-password\n");
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    ok(&out);
+    assert!(
+        said.contains(&format!("SHA-256 fingerprint: {pin}")),
+        "{said}"
+    );
+    assert!(
+        fake.seen().iter().all(|s| !s.path.contains("session")),
+        "looking at the certificate sent no credential: {:?}",
+        fake.seen()
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&home.run(&["creds", "list", "--json"], ""))).unwrap();
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["label"] == "First use VC")
+        .unwrap();
+    assert_eq!(mine["account"]["tls"]["mode"], "pinned");
+    assert_eq!(
+        mine["account"]["tls"]["sha256"],
+        pin.replace(':', "").to_lowercase()
+    );
+
+    let text = ok(&home.run(&["creds", "test", "First use VC"], ""));
+    assert!(
+        text.contains(&format!(
+            "Connected to {host} as administrator@vsphere.local"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(": 30 VMs on 3 hosts"), "{text}");
+    assert!(
+        text.contains(&format!("certificate pinned, SHA-256 {pin}")),
+        "{text}"
+    );
+    assert_eq!(
+        fake.live_sessions(),
+        0,
+        "a locked domain's session is deleted"
+    );
+    assert!(!text.contains("vc-first-use-password"));
+}
+
 /// Issue #13: `latchkey vcenter …` against a real `latchkey serve` and the fake vCenter over
 /// TLS, its certificate pinned: a locked domain is refused with the command that unlocks it;
 /// unlocked, VMs, one VM, hosts, datastores and networks are read, each on the audit log under

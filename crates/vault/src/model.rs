@@ -122,6 +122,40 @@ impl Account {
         }
     }
 
+    /// Adding a credential for this account, as a presence prompt says it. A pinned
+    /// certificate is named by its fingerprint, so the person confirms the very certificate
+    /// (this is the first-use check of a self-signed vCenter).
+    pub fn add_action(&self, label: &str) -> String {
+        format!(
+            "add the {} credential \"{}\"{}",
+            self.kind().display_name(),
+            label.trim(),
+            self.trust_clause()
+        )
+    }
+
+    /// `, trusting only the certificate with SHA-256 AB:CD:…` for a pinned vCenter (in the
+    /// form vCenter and browsers show), else nothing.
+    pub fn trust_clause(&self) -> String {
+        let Account::Vcenter {
+            tls: TlsPolicy::Pinned { sha256 },
+            ..
+        } = self
+        else {
+            return String::new();
+        };
+        let digits: Vec<char> = sha256
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let pairs: Vec<String> = digits.chunks(2).map(|p| p.iter().collect()).collect();
+        format!(
+            ", trusting only the certificate with SHA-256 {}",
+            pairs.join(":")
+        )
+    }
+
     /// The name of the secret field, as forms, the CLI and errors call it.
     pub fn secret_field(&self) -> &'static str {
         match self {

@@ -297,6 +297,14 @@ fn vanished(error: &oo7::dbus::Error) -> bool {
             name.as_str(),
             "org.freedesktop.DBus.Error.UnknownMethod" | "org.freedesktop.DBus.Error.UnknownObject"
         ),
+        // gnome-keyring answers a read of an item deleted a moment before as a missing
+        // Properties interface (seen when a parallel test deleted its item mid-list).
+        E::ZBus(zbus::Error::FDO(e)) => matches!(
+            **e,
+            zbus::fdo::Error::UnknownMethod(_)
+                | zbus::fdo::Error::UnknownObject(_)
+                | zbus::fdo::Error::UnknownInterface(_)
+        ),
         _ => false,
     }
 }

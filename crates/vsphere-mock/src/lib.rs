@@ -1,4 +1,5 @@
-//! A fake vCenter for tests, in process (axum on 127.0.0.1, plain http): sessions on `/api`
+//! A fake vCenter for tests, in process (axum on 127.0.0.1, plain http or TLS; `main.rs` runs it
+//! as a process for the end-to-end suite): sessions on `/api`
 //! or only on `/rest` (a 6.7-style vCenter), an inventory of as many VMs as asked spread over
 //! hosts, vCenter's refusal of a VM list longer than its cap, power-state transitions, and
 //! faults on demand (every session dropped, a status for the next calls, an answer too large,
@@ -72,6 +73,13 @@ pub struct Seen {
     pub query: Option<String>,
     /// The session header, if it named a live session.
     pub session_ok: bool,
+}
+
+impl Seen {
+    /// Whether this was a power request (`POST …/power…`).
+    pub fn is_power(&self) -> bool {
+        self.method == "POST" && self.path.contains("/power")
+    }
 }
 
 /// A running fake vCenter; stops when dropped.
@@ -174,11 +182,7 @@ impl FakeVcenter {
 
     /// Power requests received (any outcome).
     pub fn power_requests(&self) -> usize {
-        self.state()
-            .seen
-            .iter()
-            .filter(|s| s.method == "POST" && s.path.contains("/power"))
-            .count()
+        self.state().seen.iter().filter(|s| s.is_power()).count()
     }
 }
 

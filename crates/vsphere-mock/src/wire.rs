@@ -22,6 +22,23 @@ pub(crate) fn router(state: Shared) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
 
+/// What `GET /__mock/power` answers (see the binary's docs): not part of vCenter's API, and
+/// not recorded as seen.
+fn power_log(st: &Model) -> Value {
+    let requests: Vec<Value> = st
+        .seen
+        .iter()
+        .filter(|s| s.is_power())
+        .map(|s| json!({ "path": s.path, "query": s.query }))
+        .collect();
+    let vms: Vec<Value> = st
+        .vms
+        .values()
+        .map(|vm| json!({ "id": vm.id, "name": vm.name, "power_state": vm.power_state, "host": vm.host }))
+        .collect();
+    json!({ "requests": requests, "vms": vms })
+}
+
 /// What a request gets: a status and a JSON body (none for an empty answer).
 struct Answer(StatusCode, Option<Value>);
 
@@ -34,6 +51,9 @@ async fn handle(
 ) -> Response {
     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
     let path = uri.path().to_owned();
+    if path == "/__mock/power" {
+        return reply(false, Answer(StatusCode::OK, Some(power_log(&st))));
+    }
     let session = headers
         .get("vmware-api-session-id")
         .and_then(|v| v.to_str().ok())

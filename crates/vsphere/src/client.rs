@@ -166,6 +166,38 @@ pub async fn fetch_fingerprint(host: &str) -> Result<Fingerprint, VsphereError> 
     }
 }
 
+/// What a vCenter's certificate is to Latchkey before a credential is added: its fingerprint,
+/// and whether the system's roots already trust it for that name (then nothing needs pinning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CertificateProbe {
+    /// The SHA-256 of the certificate the host presented.
+    pub sha256: Fingerprint,
+    /// Whether a connection verified against the system's roots succeeds.
+    pub trusted: bool,
+}
+
+/// Looks at `host`'s certificate for the person adding it: [`fetch_fingerprint`], then one
+/// handshake verified against the system's roots (an answer of any status means it holds).
+/// Nothing but a `HEAD /` without credentials is sent.
+pub async fn probe_certificate(host: &str) -> Result<CertificateProbe, VsphereError> {
+    let sha256 = fetch_fingerprint(host).await?;
+    let options = TransportOptions {
+        max_retries: 0,
+        request_timeout: Duration::from_secs(15),
+        ..default_options()
+    };
+    let (transport, _) = transport_for(base_url(host)?, Trust::SystemRoots, options)?;
+    let endpoint = latchkey_http::endpoint(&reqwest::Method::HEAD, "");
+    let url = transport.base().clone();
+    let trusted = transport
+        .exchange(&endpoint, latchkey_http::Repeat::Never, || {
+            transport.http().head(url.clone())
+        })
+        .await
+        .is_ok();
+    Ok(CertificateProbe { sha256, trusted })
+}
+
 fn transport_for(
     base: Url,
     trust: Trust,

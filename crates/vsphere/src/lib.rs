@@ -24,7 +24,9 @@ mod session;
 mod tls;
 mod vlan;
 
-pub use client::{VsphereClient, default_options, fetch_fingerprint};
+pub use client::{
+    CertificateProbe, VsphereClient, default_options, fetch_fingerprint, probe_certificate,
+};
 pub use error::VsphereError;
 pub use inventory::{
     ClusterSummary, Cpu, DatacenterSummary, DatastoreSummary, Disk, FolderSummary, Hardware,
@@ -33,6 +35,6 @@ pub use inventory::{
 };
 pub use latchkey_http::{Secret, TransportOptions};
 pub use power::{PowerAction, PowerOutcome};
-pub use session::{ApiFlavor, SessionInfo};
+pub use session::{ApiFlavor, ConnectionCheck, SessionInfo};
 pub use tls::{Fingerprint, Trust};
 pub use vlan::vlan_from_name;

@@ -24,7 +24,9 @@ const API_SESSION: &str = "api/session";
 const REST_SESSION: &str = "rest/com/vmware/cis/session";
 
 /// Which generation of vCenter's REST API this host speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiFlavor {
     /// `/api/...` (vCenter 7.0 U2 and later).
@@ -67,6 +69,24 @@ pub struct SessionInfo {
     /// Which API answered.
     #[serde(skip_deserializing)]
     pub api: Option<ApiFlavor>,
+}
+
+/// A vCenter credential that works, as *Test connection* shows it.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct ConnectionCheck {
+    /// `host[:port]`.
+    pub server: String,
+    /// The account, as vCenter names it.
+    pub user: Option<String>,
+    /// Which API answered.
+    pub api: Option<ApiFlavor>,
+    /// The certificate's fingerprint when it is pinned; absent when the system's roots
+    /// vouch for it.
+    pub pinned: Option<crate::Fingerprint>,
+    /// How many VMs the account sees.
+    pub vms: usize,
+    /// How many hosts the account sees.
+    pub hosts: usize,
 }
 
 /// The session in use, if any, and a counter so a 401 drops only the session it was for.
@@ -169,6 +189,28 @@ impl VsphereClient {
         let mut info: SessionInfo = self.parse(&answer)?;
         info.api = Some(answer.api);
         Ok(info)
+    }
+
+    /// What *Test connection* shows: a session (made or reused), who it belongs to, which
+    /// API answered, and how many VMs and hosts the account can see.
+    pub async fn check_connection(&self) -> Result<ConnectionCheck, VsphereError> {
+        let session = self.whoami().await?;
+        let hosts = self.list_hosts().await?.len();
+        let vms = self
+            .list_vms(&crate::VmFilter::default(), 0, 1)
+            .await?
+            .total;
+        Ok(ConnectionCheck {
+            server: self.server().to_owned(),
+            user: session.user,
+            api: session.api,
+            pinned: match self.trust() {
+                crate::Trust::SystemRoots => None,
+                crate::Trust::Pinned(sha256) => Some(sha256),
+            },
+            vms,
+            hosts,
+        })
     }
 
     /// Which API this host speaks, once a session has told.

@@ -82,6 +82,12 @@ pub enum ControlRequest {
     /// Tests a stored Jamf credential (a presence check when its domain is locked) → a
     /// `ConnectionCheck`.
     JamfTest { id: CredentialId },
+    /// Tests a stored vCenter credential (a presence check when its domain is locked) → a
+    /// vSphere `ConnectionCheck`.
+    VcenterTest { id: CredentialId },
+    /// The certificate a vCenter presents, before its credential is added → a
+    /// `CertificateProbe` (its fingerprint, and whether the system's roots trust it).
+    VcenterCertificate { host: String },
     /// The changes waiting for the person's approval → [`crate::ApprovalRequest`]s.
     Approvals,
     /// Approve a waiting change (asks for presence), once or remembered for
@@ -106,11 +112,7 @@ impl ControlRequest {
     /// polkit's own prompt cannot say what for); `None` when it never asks.
     pub fn presence_purpose(&self) -> Option<String> {
         Some(match self {
-            ControlRequest::Add { label, account, .. } => format!(
-                "add the {} credential \"{}\"",
-                account.kind().display_name(),
-                label.trim()
-            ),
+            ControlRequest::Add { label, account, .. } => account.add_action(label),
             ControlRequest::Edit { id, .. } => format!("change the account of credential {id}"),
             ControlRequest::Rotate { id, .. } => format!("rotate the secret of credential {id}"),
             ControlRequest::Remove { id } => format!("remove credential {id}"),
@@ -123,7 +125,9 @@ impl ControlRequest {
             ControlRequest::UseStore { store, .. } => {
                 format!("move your credentials to the {store} store")
             }
-            ControlRequest::JamfTest { id } => format!("test credential {id} while it is locked"),
+            ControlRequest::JamfTest { id } | ControlRequest::VcenterTest { id } => {
+                format!("test credential {id} while it is locked")
+            }
             ControlRequest::SetAssistant {
                 assistant,
                 verdict: Verdict::Allowed,
@@ -142,6 +146,7 @@ impl ControlRequest {
             | ControlRequest::JamfRead(_)
             | ControlRequest::VcenterRead(_)
             | ControlRequest::VcenterPower(_)
+            | ControlRequest::VcenterCertificate { .. }
             | ControlRequest::Approvals
             | ControlRequest::Deny { .. }
             | ControlRequest::Grants
@@ -217,6 +222,9 @@ pub enum VcenterRead {
         domain: Option<String>,
         name: Option<String>,
         power_state: Option<PowerState>,
+        /// Only the VMs on this host (its id, `host-12`).
+        #[serde(default)]
+        host: Option<String>,
         offset: usize,
         limit: usize,
     },
@@ -225,6 +233,9 @@ pub enum VcenterRead {
         vm: String,
     },
     Hosts {
+        domain: Option<String>,
+    },
+    Clusters {
         domain: Option<String>,
     },
     Datastores {
@@ -243,12 +254,14 @@ impl VcenterRead {
                 domain,
                 name,
                 power_state,
+                host,
                 offset,
                 limit,
             } => (
                 "vsphere_list_vms",
                 serde_json::json!({
-                    "name": name, "power_state": power_state, "offset": offset, "limit": limit
+                    "name": name, "power_state": power_state, "host": host, "offset": offset,
+                    "limit": limit
                 }),
                 domain.as_deref(),
             ),
@@ -259,6 +272,11 @@ impl VcenterRead {
             ),
             VcenterRead::Hosts { domain } => (
                 "vsphere_list_hosts",
+                serde_json::json!({}),
+                domain.as_deref(),
+            ),
+            VcenterRead::Clusters { domain } => (
+                "vsphere_list_clusters",
                 serde_json::json!({}),
                 domain.as_deref(),
             ),

@@ -263,6 +263,18 @@ async fn administer(
                 .await
                 .map_err(jamf_error)?,
         ),
+        ControlRequest::VcenterTest { id } => json(
+            services
+                .vsphere
+                .test_connection(&id, Requester::Cli)
+                .await
+                .map_err(|e| ControlError::new(e.to_string()))?,
+        ),
+        ControlRequest::VcenterCertificate { host } => json(
+            latchkey_vsphere::probe_certificate(&host)
+                .await
+                .map_err(|e| ControlError::new(e.to_string()))?,
+        ),
         ControlRequest::Approvals => json(approvals.pending()),
         ControlRequest::Approve {
             id,

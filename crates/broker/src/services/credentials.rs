@@ -475,11 +475,7 @@ impl CredentialService {
         if let Some(problem) = new.problems().into_iter().next() {
             return Err(problem.into());
         }
-        let action = format!(
-            "add the {} credential \"{}\"",
-            new.account.kind().display_name(),
-            new.label.trim()
-        );
+        let action = new.account.add_action(&new.label);
         self.confirm(action, requester).await?;
         let _one_writer = self.writes.lock().await;
         let metadata = self.store.put(new).await;
@@ -507,10 +503,11 @@ impl CredentialService {
         let moved = edited.account != current.account;
         if moved {
             let action = format!(
-                "change \"{}\" to {} as {}",
+                "change \"{}\" to {} as {}{}",
                 current.label,
                 edited.domain,
-                edited.account.principal()
+                edited.account.principal(),
+                edited.account.trust_clause()
             );
             self.confirm(action, requester).await?;
         }

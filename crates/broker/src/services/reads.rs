@@ -92,6 +92,7 @@ impl Services {
             VcenterRead::Vms {
                 name,
                 power_state,
+                host,
                 offset,
                 limit,
                 ..
@@ -100,7 +101,7 @@ impl Services {
                     domain,
                     name,
                     power_state,
-                    host: None,
+                    host,
                     cluster: None,
                     folder: None,
                     datacenter: None,
@@ -116,6 +117,10 @@ impl Services {
             VcenterRead::Hosts { .. } => {
                 let only = VcenterOnly { domain };
                 json(server.vsphere_list_hosts(Parameters(only)).await?.0)
+            }
+            VcenterRead::Clusters { .. } => {
+                let only = VcenterOnly { domain };
+                json(server.vsphere_list_clusters(Parameters(only)).await?.0)
             }
             VcenterRead::Datastores { .. } => {
                 let only = VcenterOnly { domain };

@@ -5,8 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, SecretString, TlsPolicy};
-use latchkey_vsphere::{Secret, TransportOptions, Trust, VsphereClient, VsphereError};
+use latchkey_vault::{
+    Account, CredentialId, Domain, Kind, Metadata, Requester, SecretString, TlsPolicy,
+};
+use latchkey_vsphere::{
+    ConnectionCheck, Secret, TransportOptions, Trust, VsphereClient, VsphereError,
+};
 
 use crate::services::credentials::DomainChoice;
 use crate::{CredentialError, CredentialService};
@@ -132,6 +136,28 @@ impl VsphereService {
                 Err(locked.into())
             }
         }
+    }
+
+    /// Tests a stored vCenter credential: a session and a count of what it sees. A locked
+    /// domain's secret is read once after a presence check, without unlocking it, and the
+    /// session is deleted afterwards.
+    pub async fn test_connection(
+        &self,
+        id: &CredentialId,
+        requester: Requester,
+    ) -> Result<ConnectionCheck, VsphereServiceError> {
+        let (metadata, secret) = self
+            .credentials
+            .borrow_secret(id, "test the connection of", requester)
+            .await?;
+        let client = build_client(&metadata, &secret, self.options.clone())?;
+        let check = client.check_connection().await;
+        if !self.credentials.is_unlocked(&metadata.domain)
+            && let Err(e) = client.logout().await
+        {
+            tracing::warn!(domain = %metadata.domain, error = %e, "vCenter logout failed; the session will expire");
+        }
+        Ok(check?)
     }
 
     async fn credential_of(&self, domain: &Domain) -> Result<Metadata, VsphereServiceError> {

@@ -599,6 +599,106 @@ export interface ApprovalGrant {
   expires_at: string;
 }
 
+// ---- vCenter (an unlocked vCenter's inventory; a VM's power, the person asking being the approval) ----
+
+/** What a vCenter credential's connection test found. */
+export interface VcenterCheck {
+  /** host[:port]. */
+  server: string;
+  /** The account as vCenter names it, e.g. "VSPHERE.LOCAL\\Administrator". */
+  user: string | null;
+  /** Which REST API answered: "api" (7.0 U2 and later) or "rest" (6.5, 6.7). */
+  api: 'api' | 'rest' | null;
+  /** The pinned certificate's SHA-256 ("AB:CD:…"), null when the system's roots vouch for it. */
+  pinned: string | null;
+  vms: number;
+  hosts: number;
+}
+
+/** The certificate a vCenter presents, before its credential is added. */
+export interface CertificateProbe {
+  /** SHA-256 of the certificate, "AB:CD:…" as vCenter shows it. */
+  sha256: string;
+  /** Whether the system's roots already trust it (then it is verified, not pinned). */
+  trusted: boolean;
+}
+
+export type PowerState = 'POWERED_ON' | 'POWERED_OFF' | 'SUSPENDED';
+export type PowerAction = 'start' | 'stop' | 'reset' | 'suspend' | 'shutdown' | 'reboot';
+
+export interface VmSummary {
+  /** e.g. "vm-123". */
+  id: string;
+  name: string;
+  power_state: PowerState | string | null;
+  cpu_count: number | null;
+  memory_mib: number | null;
+}
+
+export interface VmPage {
+  total: number;
+  offset: number;
+  vms: VmSummary[];
+  /** More than vCenter lists at once matched, so the VMs were listed host by host. */
+  listed_by_host: boolean;
+}
+
+export interface VmDetails {
+  id: string;
+  name: string | null;
+  power_state: string | null;
+  guest_os: string | null;
+  cpu: { count?: number | null; cores_per_socket?: number | null } | null;
+  memory: { size_MiB?: number | null } | null;
+  [more: string]: unknown;
+}
+
+export interface HostSummary {
+  id: string;
+  name: string;
+  connection_state: string | null;
+  power_state: string | null;
+}
+
+export interface ClusterSummary {
+  id: string;
+  name: string;
+  ha_enabled: boolean | null;
+  drs_enabled: boolean | null;
+}
+
+export interface DatastoreSummary {
+  id: string;
+  name: string;
+  type: string | null;
+  capacity_bytes: number | null;
+  free_bytes: number | null;
+  used_percent: number | null;
+}
+
+/** A list the vsphere_list_* tools answer with. */
+export interface VcenterList<T> {
+  domain: string;
+  total: number;
+  items: T[];
+}
+
+/** What the vCenter page reads, by the MCP tool of the same name (each read is on the audit log). */
+export type VcenterRead =
+  | { read: 'vms'; domain: string; name: string | null; power_state: PowerState | null; host: string | null; offset: number; limit: number }
+  | { read: 'vm'; domain: string; vm: string }
+  | { read: 'hosts'; domain: string }
+  | { read: 'clusters'; domain: string }
+  | { read: 'datastores'; domain: string };
+
+/** What a power action did. */
+export interface VmPowerResult {
+  summary: string;
+  /** "done", or "already_in_state" when nothing needed doing. */
+  outcome: 'done' | 'already_in_state';
+  power_state: string | null;
+}
+
 // ---- Jamf Pro software update plans (a change: the person asking in the app is the approval) ----
 
 /** What a plan would do with one Mac. */
@@ -768,6 +868,20 @@ export interface Backend {
   /** Signs in with a Jamf Pro credential and reads a little; rejects with a message. Asks for presence when locked. */
   jamfTestConnection(id: string): Promise<ConnectionCheck>;
 
+  /** Signs in to a vCenter with a stored credential and counts what it sees. Asks for presence when locked. */
+  vcenterTestConnection(id: string): Promise<VcenterCheck>;
+  /** The certificate `host` presents (no credential is sent), for the add form to pin a self-signed one. */
+  vcenterCertificate(host: string): Promise<CertificateProbe>;
+  /** VMs of an unlocked vCenter domain ("vcenter:vc01.example.com"), a page at a time. */
+  vcenterVms(domain: string, host: string | null, offset: number, limit: number): Promise<{ domain: string; page: VmPage }>;
+  /** One VM in detail. */
+  vcenterVm(domain: string, vm: string): Promise<{ domain: string; vm: VmDetails }>;
+  vcenterHosts(domain: string): Promise<VcenterList<HostSummary>>;
+  vcenterClusters(domain: string): Promise<VcenterList<ClusterSummary>>;
+  vcenterDatastores(domain: string): Promise<VcenterList<DatastoreSummary>>;
+  /** A VM's power, after the person confirms (presence); rejects with a message. */
+  vcenterPower(domain: string, vm: string, action: PowerAction): Promise<VmPowerResult>;
+
   /** Changes waiting for the person, oldest first. */
   approvalsPending(): Promise<ApprovalRequest[]>;
   /**
@@ -841,6 +955,16 @@ export const backend: Backend = {
 
   jamfFleetReport: (domain, refresh) => invoke<FleetSecurityReport>('jamf_fleet_report', { domain, refresh }),
   jamfTestConnection: (id) => invoke<ConnectionCheck>('jamf_test_connection', { id }),
+
+  vcenterTestConnection: (id) => invoke<VcenterCheck>('vcenter_test_connection', { id }),
+  vcenterCertificate: (host) => invoke<CertificateProbe>('vcenter_certificate', { host }),
+  vcenterVms: (domain, host, offset, limit) =>
+    invoke<{ domain: string; page: VmPage }>('vcenter_read', { read: { read: 'vms', domain, name: null, power_state: null, host, offset, limit } satisfies VcenterRead }),
+  vcenterVm: (domain, vm) => invoke<{ domain: string; vm: VmDetails }>('vcenter_read', { read: { read: 'vm', domain, vm } satisfies VcenterRead }),
+  vcenterHosts: (domain) => invoke<VcenterList<HostSummary>>('vcenter_read', { read: { read: 'hosts', domain } satisfies VcenterRead }),
+  vcenterClusters: (domain) => invoke<VcenterList<ClusterSummary>>('vcenter_read', { read: { read: 'clusters', domain } satisfies VcenterRead }),
+  vcenterDatastores: (domain) => invoke<VcenterList<DatastoreSummary>>('vcenter_read', { read: { read: 'datastores', domain } satisfies VcenterRead }),
+  vcenterPower: (domain, vm, action) => invoke<VmPowerResult>('vcenter_power', { request: { domain, vm, action } }),
 
   approvalsPending: () => invoke<ApprovalRequest[]>('approvals_pending'),
   approvalsApprove: (id, rememberMinutes) =>

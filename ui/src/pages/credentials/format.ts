@@ -1,5 +1,15 @@
 // Small pure helpers for the Credentials page: names, countdowns, ages and the add and edit forms' fields.
-import type { Account, AccountType, CommandError, ConnectionCheck, CredentialKind, PrivilegeCheck, TlsPolicy } from '../../lib/backend';
+import type {
+  Account,
+  AccountType,
+  CertificateProbe,
+  CommandError,
+  ConnectionCheck,
+  CredentialKind,
+  PrivilegeCheck,
+  TlsPolicy,
+  VcenterCheck,
+} from '../../lib/backend';
 import { formatDuration } from '../audit/format';
 import { countText } from '../sofa/format';
 
@@ -311,9 +321,16 @@ export function policyText(defaultTtlSeconds: number, idleTimeoutSeconds: number
 // ---- A Jamf Pro credential's connection test ----
 
 /** Where a row's connection test stands: under way, or what it found. */
+/** A vCenter's certificate as the add form last looked at it, for the host typed then. */
+export type CertificateLook =
+  | { host: string; state: 'checking' }
+  | { host: string; state: 'done'; probe: CertificateProbe }
+  | { host: string; state: 'failed'; message: string };
+
 export type ConnectionOutcome =
   | { state: 'testing' }
   | { state: 'ok'; check: ConnectionCheck }
+  | { state: 'vcenter'; check: VcenterCheck }
   | { state: 'failed'; message: string };
 
 /** What a finished connection test found of the account's privileges, if it could tell. */
@@ -337,6 +354,14 @@ export function authName(auth: string): string {
 /** "acme.jamfcloud.com" for "https://acme.jamfcloud.com/": the server as the result line names it. */
 export function serverName(server: string): string {
   return server.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+}
+
+/** "Connected to vc01.example.com:443 as VSPHERE.LOCAL\\Administrator — 30 VMs on 3 hosts (/api, certificate pinned)". */
+export function vcenterConnectionText(c: VcenterCheck): string {
+  const user = c.user ? ` as ${c.user}` : '';
+  const api = c.api === 'rest' ? '/rest API, vCenter 6.5 or 6.7' : '/api';
+  const trust = c.pinned ? 'certificate pinned' : 'certificate verified by the system';
+  return `Connected to ${c.server}${user} — ${countText(c.vms, 'VM')} on ${countText(c.hosts, 'host')} (${api}, ${trust})`;
 }
 
 /** "Connected to acme.jamfcloud.com — Jamf Pro 11.30.1, 1,234 computers (API client, 412 ms)". */

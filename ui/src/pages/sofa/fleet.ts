@@ -3,6 +3,7 @@
 import type { DomainView, FleetComputer, FleetState } from '../../lib/backend';
 import { domainHost, domainName } from '../credentials/format';
 import { formatNumber, parseTime } from './format';
+import { type Column, type Sort as GenericSort, nextSortOf, pageCount as pages, sortRows } from '../../lib/sorting';
 
 /** Macs per page of the fleet table: a fleet of 20,000 is never rendered at once. */
 export const FLEET_PAGE_SIZE = 100;
@@ -58,15 +59,11 @@ export type SortKey =
   | 'missing_exploited_cves'
   | 'last_contact';
 
-export type SortDir = 'asc' | 'desc';
-
-export interface Sort {
-  key: SortKey;
-  dir: SortDir;
-}
+export type { SortDir } from '../../lib/sorting';
+export type Sort = GenericSort<SortKey>;
 
 /** The table's columns, in order, and the direction each sorts in first. */
-export const FLEET_COLUMNS: { key: SortKey; label: string; first: SortDir; numeric?: boolean; title?: string }[] = [
+export const FLEET_COLUMNS: Column<SortKey>[] = [
   { key: 'name', label: 'Name', first: 'asc' },
   { key: 'serial', label: 'Serial', first: 'asc' },
   { key: 'user', label: 'User', first: 'asc' },
@@ -90,12 +87,10 @@ export const DEFAULT_SORT: Sort = { key: 'missing_exploited_cves', dir: 'desc' }
 
 /** The sort after clicking `key`'s header: the other direction for the same column, else its first. */
 export function nextSort(current: Sort, key: SortKey): Sort {
-  if (current.key === key) return { key, dir: current.dir === 'asc' ? 'desc' : 'asc' };
-  return { key, dir: FLEET_COLUMNS.find((c) => c.key === key)?.first ?? 'asc' };
+  return nextSortOf(current, key, FLEET_COLUMNS);
 }
 
 const STATE_ORDER: Record<FleetState, number> = { current: 0, behind: 1, end_of_life: 2, unknown_version: 3, unreadable: 4, not_judged: 5 };
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
 /** A computer's value for a column: null sorts last whichever the direction. */
 function sortValue(c: FleetComputer, key: SortKey): string | number | null {
@@ -121,14 +116,7 @@ function sortValue(c: FleetComputer, key: SortKey): string | number | null {
  */
 export function sortComputers(computers: readonly FleetComputer[], sort: Sort): readonly FleetComputer[] {
   if (sort.key === DEFAULT_SORT.key && sort.dir === DEFAULT_SORT.dir) return computers;
-  const sign = sort.dir === 'asc' ? 1 : -1;
-  const keyed = computers.map((c, i) => ({ c, i, v: sortValue(c, sort.key) }));
-  keyed.sort((a, b) => {
-    if (a.v === null || b.v === null) return a.v === b.v ? a.i - b.i : a.v === null ? 1 : -1;
-    const d = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : collator.compare(String(a.v), String(b.v));
-    return d !== 0 ? sign * d : a.i - b.i;
-  });
-  return keyed.map((k) => k.c);
+  return sortRows(computers, sort, sortValue);
 }
 
 /** Computers whose name, serial, user, model, macOS version or state contains `query` (any case). */
@@ -140,9 +128,9 @@ export function filterComputers(computers: readonly FleetComputer[], query: stri
   );
 }
 
-/** How many pages `count` rows make (at least one, so an empty table still has page 1). */
+/** How many pages of `size` (a Fleet page by default) `count` rows make; at least one. */
 export function pageCount(count: number, size = FLEET_PAGE_SIZE): number {
-  return Math.max(1, Math.ceil(count / size));
+  return pages(count, size);
 }
 
 /** A bar's length, in percent of the longest: at least a sliver for a version any Mac runs. */
