@@ -670,7 +670,12 @@ test('a vCenter: its self-signed certificate pinned on first use, tested, its VM
     // The vCenter page: every VM, host by host, searchable; datastores with their bars.
     await (await browser.$('button[data-page="vcenter"]')).click();
     const shown = await browser.$('[data-testid="vcenter-vms-shown"]');
-    await browser.waitUntil(async () => /^30 VMs/.test(await shown.getText()), { timeout: 20_000, timeoutMsg: 'the VMs never loaded' });
+    await browser.waitUntil(async () => /^30 VMs/.test(await shown.getText()), { timeout: 20_000 }).catch(async () => {
+      await browser.saveScreenshot(join(shots, 'vcenter-vms-failed.png'));
+      const error = await browser.$('[data-testid="vcenter-vms-error"]');
+      const why = (await error.isExisting()) ? await error.getText() : 'no error shown';
+      throw new Error(`the VMs never loaded: "${await shown.getText()}", ${why}`);
+    });
     const vms = (await vcenterPower(host)).vms;
     const running = vms.filter((v) => v.power_state === 'POWERED_ON').sort((a, b) => a.name.localeCompare(b.name))[0];
     assert.ok(running, JSON.stringify(vms.slice(0, 3)));
@@ -678,6 +683,10 @@ test('a vCenter: its self-signed certificate pinned on first use, tested, its VM
     const row = await browser.$(`[data-testid="vcenter-vm-row"][data-id="${running.id}"]`);
     await row.waitForExist({ timeout: 5_000 });
     assert.equal(await row.getAttribute('data-state'), 'POWERED_ON');
+    await (await row.$('[data-testid="vcenter-vm-name"]')).click();
+    const details = await browser.$('[data-testid="vcenter-vm-details"]');
+    await browser.waitUntil(async () => (await details.getText()).includes('Guest OS'), { timeout: 10_000, timeoutMsg: 'no VM details' });
+    assert.ok((await details.getText()).includes(running.id), await details.getText());
     await browser.saveScreenshot(join(shots, 'vcenter-vms.png'));
     await (await browser.$('[data-testid="vcenter-tab-datastores"]')).click();
     await (await browser.$('[data-testid="vcenter-datastore-row"]')).waitForExist({ timeout: 10_000 });

@@ -35,7 +35,8 @@ function mockVcenter(credentials: () => CredentialsOverview = () => withLock(ove
       if (read.read === 'hosts') return { domain: read.domain, total: hosts.length, items: hosts };
       if (read.read === 'vms') {
         const all = byHost[read.host ?? ''] ?? [];
-        return { domain: read.domain, page: { total: all.length, offset: read.offset, vms: all.slice(read.offset, read.offset + read.limit), listed_by_host: false } };
+        // vsphere_list_vms's answer: the page flattened beside the domain.
+        return { domain: read.domain, total: all.length, offset: read.offset, vms: all.slice(read.offset, read.offset + read.limit), listed_by_host: false };
       }
       if (read.read === 'datastores') {
         return {

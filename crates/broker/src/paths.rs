@@ -20,7 +20,8 @@ pub struct StatePaths {
 impl StatePaths {
     /// The platform's locations, or `LATCHKEY_HOME` when set (tests and side-by-side installs).
     ///
-    /// Linux: `$XDG_RUNTIME_DIR/latchkey`, cache in `$XDG_CACHE_HOME/latchkey` (or `~/.cache`),
+    /// Linux: `$XDG_RUNTIME_DIR/latchkey` (without it `/run/user/UID/latchkey`, else
+    /// `/tmp/latchkey-UID`), cache in `$XDG_CACHE_HOME/latchkey` (or `~/.cache`),
     /// settings in `$XDG_CONFIG_HOME/latchkey` (or `~/.config`); macOS: `~/Library/Application
     /// Support/Latchkey` for state and settings, cache in `~/Library/Caches/Latchkey`.
     pub fn from_env() -> Result<Self, Error> {
@@ -44,9 +45,10 @@ impl StatePaths {
                 Some(dir),
             )
         } else {
-            let dir = var("XDG_RUNTIME_DIR")
-                .ok_or(Error::NoStateDir)?
-                .join("latchkey");
+            // Without XDG_RUNTIME_DIR (a root shell, cron, ssh without a session) the
+            // sockets go where the lock goes: /run/user/UID, else a private dir in /tmp
+            // (created 0700 and refused when another user owns it).
+            let dir = lock_dir.clone();
             let cache = var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache")));
             let config =
                 var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));

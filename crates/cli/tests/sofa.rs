@@ -434,3 +434,21 @@ fn a_reader_that_stops_early_ends_it_quietly() {
     assert!(!err.contains("panicked") && err.is_empty(), "{err}");
     assert!(out.status.success(), "{:?}", out.status);
 }
+
+/// Issue #17: with no XDG_RUNTIME_DIR (a root shell, cron, ssh without a session) a command
+/// that needs no broker still works, instead of failing for want of a socket directory.
+#[test]
+fn a_session_without_a_runtime_dir_still_reads_a_feed() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    let path = dir.join(SEPT_2026);
+    let out = home
+        .latchkey(&["sofa", "status", "13.0", "--json", "--feed", path.to_str().unwrap()])
+        .env_remove("LATCHKEY_HOME")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("LATCHKEY_SOFA_FEED")
+        .env("HOME", &home.dir)
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["feed"]["source"], path.to_str().unwrap());
+}

@@ -649,7 +649,7 @@ export interface VmDetails {
   power_state: string | null;
   guest_os: string | null;
   cpu: { count?: number | null; cores_per_socket?: number | null } | null;
-  memory: { size_MiB?: number | null } | null;
+  memory: { size_mib?: number | null } | null;
   [more: string]: unknown;
 }
 
@@ -872,10 +872,10 @@ export interface Backend {
   vcenterTestConnection(id: string): Promise<VcenterCheck>;
   /** The certificate `host` presents (no credential is sent), for the add form to pin a self-signed one. */
   vcenterCertificate(host: string): Promise<CertificateProbe>;
-  /** VMs of an unlocked vCenter domain ("vcenter:vc01.example.com"), a page at a time. */
-  vcenterVms(domain: string, host: string | null, offset: number, limit: number): Promise<{ domain: string; page: VmPage }>;
-  /** One VM in detail. */
-  vcenterVm(domain: string, vm: string): Promise<{ domain: string; vm: VmDetails }>;
+  /** VMs of an unlocked vCenter domain ("vcenter:vc01.example.com"), a page at a time (vsphere_list_vms's answer). */
+  vcenterVms(domain: string, host: string | null, offset: number, limit: number): Promise<VmPage & { domain: string }>;
+  /** One VM in detail (vsphere_vm_details's answer). */
+  vcenterVm(domain: string, vm: string): Promise<VmDetails & { domain: string }>;
   vcenterHosts(domain: string): Promise<VcenterList<HostSummary>>;
   vcenterClusters(domain: string): Promise<VcenterList<ClusterSummary>>;
   vcenterDatastores(domain: string): Promise<VcenterList<DatastoreSummary>>;
@@ -959,8 +959,8 @@ export const backend: Backend = {
   vcenterTestConnection: (id) => invoke<VcenterCheck>('vcenter_test_connection', { id }),
   vcenterCertificate: (host) => invoke<CertificateProbe>('vcenter_certificate', { host }),
   vcenterVms: (domain, host, offset, limit) =>
-    invoke<{ domain: string; page: VmPage }>('vcenter_read', { read: { read: 'vms', domain, name: null, power_state: null, host, offset, limit } satisfies VcenterRead }),
-  vcenterVm: (domain, vm) => invoke<{ domain: string; vm: VmDetails }>('vcenter_read', { read: { read: 'vm', domain, vm } satisfies VcenterRead }),
+    invoke<VmPage & { domain: string }>('vcenter_read', { read: { read: 'vms', domain, name: null, power_state: null, host, offset, limit } satisfies VcenterRead }),
+  vcenterVm: (domain, vm) => invoke<VmDetails & { domain: string }>('vcenter_read', { read: { read: 'vm', domain, vm } satisfies VcenterRead }),
   vcenterHosts: (domain) => invoke<VcenterList<HostSummary>>('vcenter_read', { read: { read: 'hosts', domain } satisfies VcenterRead }),
   vcenterClusters: (domain) => invoke<VcenterList<ClusterSummary>>('vcenter_read', { read: { read: 'clusters', domain } satisfies VcenterRead }),
   vcenterDatastores: (domain) => invoke<VcenterList<DatastoreSummary>>('vcenter_read', { read: { read: 'datastores', domain } satisfies VcenterRead }),
