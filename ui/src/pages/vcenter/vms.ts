@@ -19,7 +19,7 @@ export type VmSort = Sort<VmSortKey>;
 
 export const VM_COLUMNS: Column<VmSortKey>[] = [
   { key: 'name', label: 'Name', first: 'asc' },
-  { key: 'power_state', label: 'Power', first: 'asc' },
+  { key: 'power_state', label: 'State', first: 'asc' },
   { key: 'host_name', label: 'Host', first: 'asc' },
   { key: 'cpu_count', label: 'CPUs', first: 'desc', numeric: true },
   { key: 'memory_mib', label: 'Memory', first: 'desc', numeric: true },
