@@ -443,7 +443,14 @@ fn a_session_without_a_runtime_dir_still_reads_a_feed() {
     let home = Home::new();
     let path = dir.join(SEPT_2026);
     let out = home
-        .latchkey(&["sofa", "status", "13.0", "--json", "--feed", path.to_str().unwrap()])
+        .latchkey(&[
+            "sofa",
+            "status",
+            "13.0",
+            "--json",
+            "--feed",
+            path.to_str().unwrap(),
+        ])
         .env_remove("LATCHKEY_HOME")
         .env_remove("XDG_RUNTIME_DIR")
         .env_remove("LATCHKEY_SOFA_FEED")

@@ -17,7 +17,7 @@ use rmcp::{Json, RoleServer, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{approved, from_arguments, text};
+use super::{approved, from_arguments, read_back, text};
 use crate::pipeline::{Call, Change, ChangeTarget, Preview};
 use crate::services::jamf::JamfServiceError;
 use crate::{JamfService, LatchkeyServer};
@@ -395,37 +395,26 @@ impl crate::Services {
             .resolve(request.domain.as_deref())
             .await
             .map_err(text)?;
-        let arguments = match serde_json::to_value(&request) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        let call = Call {
-            origin: crate::Origin::app(),
-            tool: "jamf_plan_os_update".to_owned(),
-            arguments,
-            domain: Some(domain.clone()),
-            effect: crate::Effect::Changes,
-        };
         let jamf = &self.jamf;
+        let (domain, request) = (&domain, &request);
         let previewing = |_: &Call| -> Preview<'_> {
-            Box::pin(async { jamf.preview_plan(&domain, &request).await.map_err(text) })
+            Box::pin(async { jamf.preview_plan(domain, request).await.map_err(text) })
         };
-        let work = |change: Option<Arc<Change>>| async {
-            let result = async {
-                let change = change.ok_or("this change was not approved, so nothing was done")?;
-                let preview: PlanPreview = serde_json::from_value(change.details.clone())
-                    .map_err(|e| format!("the approved change cannot be read back: {e}"))?;
-                jamf.apply_plan(&domain, &change, &preview)
-                    .await
-                    .map_err(text)
-            }
-            .await;
-            let outcome = crate::pipeline::outcome_of(&result);
-            (result, outcome)
+        let applying = |change: Arc<Change>| async move {
+            let preview: PlanPreview = read_back(&change)?;
+            jamf.apply_plan(domain, &change, &preview)
+                .await
+                .map_err(text)
         };
-        self.pipeline
-            .run(call, previewing, None, work)
-            .await
-            .map_err(text)?
+        let origin = crate::Origin::app();
+        self.change(
+            origin,
+            "jamf_plan_os_update",
+            request,
+            domain,
+            previewing,
+            applying,
+        )
+        .await
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use latchkey_vault::Domain;
 
-use super::{approved, from_arguments, text};
+use super::{approved, from_arguments, read_back, text};
 use crate::LatchkeyServer;
 use crate::pipeline::{Call, Change, ChangeTarget, Preview, no_preview};
 use crate::services::vsphere::VsphereService;
@@ -79,8 +79,10 @@ impl LatchkeyServer {
             .resolve(request.domain.as_deref())
             .await
             .map_err(text)?;
-        let (change, _): (_, PowerChange) = approved(&context)?;
-        apply(&self.vsphere, &domain, &change).await.map(Json)
+        let (change, power) = approved(&context)?;
+        apply(&self.vsphere, &domain, &change, &power)
+            .await
+            .map(Json)
     }
 }
 
@@ -89,9 +91,8 @@ async fn apply(
     vsphere: &VsphereService,
     domain: &Domain,
     change: &Change,
+    power: &PowerChange,
 ) -> Result<VmPowerResult, String> {
-    let power: PowerChange = serde_json::from_value(change.details.clone())
-        .map_err(|e| format!("the approved change cannot be read back: {e}"))?;
     let client = vsphere.client(domain).await.map_err(text)?;
     let outcome = client
         .power(&power.vm_id, power.action)
@@ -118,32 +119,21 @@ impl crate::Services {
             .resolve(request.domain.as_deref())
             .await
             .map_err(text)?;
-        let mut arguments = match serde_json::to_value(&request) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        arguments.insert("domain".to_owned(), domain.to_string().into());
-        let call = Call {
-            origin,
-            tool: "vsphere_vm_power".to_owned(),
-            arguments,
-            domain: Some(domain.clone()),
-            effect: crate::Effect::Changes,
-        };
-        let vsphere = &self.vsphere;
+        let (vsphere, domain) = (&self.vsphere, &domain);
         let previewing = |call: &Call| preview(vsphere, call).unwrap_or_else(|| no_preview(call));
-        let work = |change: Option<Arc<Change>>| async {
-            let result = match change {
-                Some(change) => apply(vsphere, &domain, &change).await,
-                None => Err("this change was not approved, so nothing was done".to_owned()),
-            };
-            let outcome = crate::pipeline::outcome_of(&result);
-            (result, outcome)
+        let applying = |change: Arc<Change>| async move {
+            let power = read_back(&change)?;
+            apply(vsphere, domain, &change, &power).await
         };
-        self.pipeline
-            .run(call, previewing, None, work)
-            .await
-            .map_err(text)?
+        self.change(
+            origin,
+            "vsphere_vm_power",
+            &request,
+            domain,
+            previewing,
+            applying,
+        )
+        .await
     }
 }
 
