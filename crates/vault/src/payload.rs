@@ -9,8 +9,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{Account, Error, SecretString};
 
-/// `{"<field>":"<secret>"}` for `account`'s secret field.
+/// `{"<field>":"<secret>"}` for `account`'s secret field; `{}` for no secret (a credential
+/// whose secret is fetched from a secret manager: the store holds nothing for it).
 pub(crate) fn encode(account: &Account, secret: &SecretString) -> Zeroizing<Vec<u8>> {
+    if secret.expose().is_empty() {
+        return Zeroizing::new(b"{}".to_vec());
+    }
     // Sized for the worst case (every byte escaped as \u00XX) so the buffer never reallocates
     // and leaves an unwiped copy behind.
     let capacity = secret.expose().len() * 6 + 32;
@@ -35,6 +39,9 @@ pub(crate) fn decode(account: &Account, id: &str, bytes: &[u8]) -> Result<Secret
     let value = match account {
         Account::JamfClient { .. } => payload.client_secret.take(),
         Account::JamfUser { .. } | Account::Vcenter { .. } => payload.password.take(),
+        Account::Vault {
+            role_id: Some(_), ..
+        } => payload.secret_id.take(),
         Account::Vault { .. } => payload.token.take(),
     };
     value
@@ -48,6 +55,7 @@ struct Payload {
     client_secret: Option<String>,
     password: Option<String>,
     token: Option<String>,
+    secret_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -58,6 +66,8 @@ mod tests {
     fn round_trips_awkward_secrets() {
         let account = Account::Vault {
             address: "https://vault.example.com".into(),
+            namespace: None,
+            role_id: None,
         };
         let secret = SecretString::from("quote\" back\\slash \u{1} ü");
         let bytes = encode(&account, &secret);
@@ -65,6 +75,23 @@ mod tests {
         assert_eq!(bytes.capacity(), secret.expose().len() * 6 + 32);
         let back = decode(&account, "id1", &bytes).unwrap();
         assert_eq!(back.expose(), secret.expose());
+    }
+
+    #[test]
+    fn an_approle_keeps_its_secret_id_and_a_reference_keeps_nothing() {
+        let approle = Account::Vault {
+            address: "https://vault.example.com".into(),
+            namespace: None,
+            role_id: Some("role-1".into()),
+        };
+        let bytes = encode(&approle, &SecretString::from("sid"));
+        assert_eq!(&bytes[..], b"{\"secret_id\":\"sid\"}");
+        assert_eq!(decode(&approle, "id1", &bytes).unwrap().expose(), "sid");
+        let jamf = Account::JamfClient {
+            url: "https://a.example.com".into(),
+            client_id: "abc".into(),
+        };
+        assert_eq!(&encode(&jamf, &SecretString::from(""))[..], b"{}");
     }
 
     #[test]
