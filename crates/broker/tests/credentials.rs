@@ -208,6 +208,8 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
             label: "  ".into(),
             account: Account::Vault {
                 address: "http://vault.example.com".into(),
+                namespace: None,
+                role_id: None,
             },
             secret: "x".into(),
             passphrase: None,
@@ -428,8 +430,11 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
                 label: "V".into(),
                 account: Account::Vault {
                     address: "https://v.example.com".into(),
+                    namespace: None,
+                    role_id: None,
                 },
                 secret: CANARY.into(),
+                source: None,
             },
             Requester::App,
         )
@@ -561,6 +566,8 @@ async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_dom
             label: "Renamed".into(),
             account: Account::Vault {
                 address: "https://vault.example.com".into(),
+                namespace: None,
+                role_id: None,
             },
         })
         .await
@@ -578,8 +585,11 @@ async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
         label: host.to_owned(),
         account: Account::Vault {
             address: format!("https://{host}"),
+            namespace: None,
+            role_id: None,
         },
         secret: SecretString::from(CANARY),
+        source: None,
     };
     credentials
         .add(add("one.example.com"), Requester::App)

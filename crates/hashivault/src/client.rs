@@ -251,7 +251,10 @@ impl fmt::Debug for VaultClient {
 /// Refuses a path with empty, `.` or `..` parts (each part is percent-encoded into the URL,
 /// so nothing else in it can leave the path).
 pub(crate) fn check_segments(segments: &[&str]) -> Result<(), VaultError> {
-    if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
         return Err(VaultError::InvalidArgument(
             "a Vault path must not have empty, . or .. parts".into(),
         ));
