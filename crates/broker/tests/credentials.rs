@@ -90,6 +90,7 @@ fn add_jamf(host: &str) -> ControlRequest {
             client_id: "api-client".into(),
         },
         secret: SecretString::from(CANARY),
+        source: None,
         passphrase: None,
     }
 }
@@ -212,6 +213,7 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
                 role_id: None,
             },
             secret: "x".into(),
+            source: None,
             passphrase: None,
         })
         .await

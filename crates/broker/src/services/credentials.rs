@@ -70,9 +70,9 @@ pub enum CredentialError {
     /// stored.
     #[error("cannot fetch the secret from {reference}: {error}")]
     Source {
-        reference: SecretRef,
+        reference: Box<SecretRef>,
         #[source]
-        error: SourceError,
+        error: Box<SourceError>,
     },
     /// `creds refresh` of a credential that keeps its own secret.
     #[error(
@@ -88,6 +88,14 @@ pub enum CredentialError {
 }
 
 impl CredentialError {
+    /// A fetch from `reference` that failed with `error`.
+    pub fn source(reference: &SecretRef, error: SourceError) -> Self {
+        CredentialError::Source {
+            reference: Box::new(reference.clone()),
+            error: Box::new(error),
+        }
+    }
+
     /// The form field the error is about, if any.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -532,12 +540,8 @@ impl CredentialService {
         }
         if let Some(reference) = &new.source {
             let all = self.listing().await?;
-            SecretSources::credential_of(&all, reference).map_err(|error| {
-                CredentialError::Source {
-                    reference: reference.clone(),
-                    error,
-                }
-            })?;
+            SecretSources::credential_of(&all, reference)
+                .map_err(|error| CredentialError::source(reference, error))?;
         }
         let action = format!(
             "add the {} credential \"{}\"{}",
@@ -572,10 +576,7 @@ impl CredentialService {
             return Err(problem.into());
         }
         let all = self.listing().await?;
-        let source_error = |error| CredentialError::Source {
-            reference: reference.clone(),
-            error,
-        };
+        let source_error = |error| CredentialError::source(&reference, error);
         let vault = SecretSources::credential_of(&all, &reference).map_err(source_error)?;
         let action = format!(
             "add the {} credential \"{}\" with its secret copied from {reference}",
@@ -616,10 +617,7 @@ impl CredentialService {
             .into());
         }
         let all = self.listing().await?;
-        let source_error = |error| CredentialError::Source {
-            reference: reference.clone(),
-            error,
-        };
+        let source_error = |error| CredentialError::source(&reference, error);
         let vault = SecretSources::credential_of(&all, &reference).map_err(source_error)?;
         let vault_secret = (self.sessions.secret(&vault.domain, &vault.id))
             .map_err(|_| source_error(SourceError::Locked(vault.domain.clone())))?;
@@ -791,12 +789,8 @@ impl CredentialService {
         // same presence check, unless they are unlocked already.
         let mut managers: Vec<&Metadata> = Vec::new();
         for reference in chosen.iter().filter_map(|m| m.source.as_ref()) {
-            let manager = SecretSources::credential_of(&all, reference).map_err(|error| {
-                CredentialError::Source {
-                    reference: reference.clone(),
-                    error,
-                }
-            })?;
+            let manager = SecretSources::credential_of(&all, reference)
+                .map_err(|error| CredentialError::source(reference, error))?;
             let domain = &manager.domain;
             if !self.is_unlocked(domain)
                 && !chosen.iter().any(|m| &m.domain == domain)
@@ -884,10 +878,7 @@ impl CredentialService {
             let Some(reference) = &metadata.source else {
                 continue;
             };
-            let source_error = |error| CredentialError::Source {
-                reference: reference.clone(),
-                error,
-            };
+            let source_error = |error| CredentialError::source(reference, error);
             let manager = SecretSources::credential_of(all, reference).map_err(source_error)?;
             let read_now = secrets.iter().find(|(_, id, _)| *id == manager.id);
             let value = match read_now {
