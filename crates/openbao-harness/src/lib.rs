@@ -275,12 +275,22 @@ impl OpenBao {
 
 impl Drop for OpenBao {
     fn drop(&mut self) {
-        // Closing the lifeline lets the watchdog stop bao; killing the group makes sure.
+        // Closing the lifeline makes the watchdog stop bao and exit once bao has. A watchdog
+        // still there after that has its whole group killed before it is reaped, while its
+        // pid still names the group.
         drop(self.lifeline.take());
-        let group = self.child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{group}")])
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
             .status();
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
