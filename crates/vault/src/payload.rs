@@ -44,9 +44,16 @@ pub(crate) fn decode(account: &Account, id: &str, bytes: &[u8]) -> Result<Secret
         } => payload.secret_id.take(),
         Account::Vault { .. } => payload.token.take(),
     };
-    value
-        .map(SecretString::new)
-        .ok_or(corrupt("its secret lacks the field its kind needs"))
+    let empty = payload.client_secret.is_none()
+        && payload.password.is_none()
+        && payload.token.is_none()
+        && payload.secret_id.is_none();
+    match value {
+        Some(value) => Ok(SecretString::new(value)),
+        // `{}`: a credential whose secret is kept in a secret manager (see `encode`).
+        None if empty => Ok(SecretString::from("")),
+        None => Err(corrupt("its secret lacks the field its kind needs")),
+    }
 }
 
 /// The stored object. Wiped on drop, including the fields that were not taken.
@@ -91,7 +98,9 @@ mod tests {
             url: "https://a.example.com".into(),
             client_id: "abc".into(),
         };
-        assert_eq!(&encode(&jamf, &SecretString::from(""))[..], b"{}");
+        let nothing = encode(&jamf, &SecretString::from(""));
+        assert_eq!(&nothing[..], b"{}");
+        assert_eq!(decode(&jamf, "id1", &nothing).unwrap().expose(), "");
     }
 
     #[test]

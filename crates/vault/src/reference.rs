@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::validate;
-use crate::{Domain, Error, Kind};
+use crate::{Domain, Error};
 
 /// The field a reference is given as, in forms, the CLI (`--secret-from`) and errors.
 pub const FIELD: &str = "secret_from";
@@ -31,11 +31,6 @@ impl SecretRef {
     /// The secret manager credential's domain, e.g. `vault:vault.example.com:8200`.
     pub fn domain(&self) -> &Domain {
         &self.domain
-    }
-
-    /// The kind of secret manager (today only [`Kind::Vault`]).
-    pub fn kind(&self) -> Kind {
-        Kind::Vault
     }
 
     /// The KV v2 mount, e.g. `secret`.

@@ -832,6 +832,13 @@ impl CredentialService {
         let mut secrets: Vec<(Domain, CredentialId, SecretString)> = Vec::new();
         for metadata in chosen.iter().filter(|m| m.source.is_none()) {
             let secret = self.store.get(&metadata.id).await?;
+            if secret.expose().is_empty() {
+                return Err(latchkey_vault::Error::Corrupt {
+                    id: metadata.id.to_string(),
+                    reason: "it holds no secret and names no secret manager",
+                }
+                .into());
+            }
             secrets.push((metadata.domain.clone(), metadata.id.clone(), secret));
         }
         let fetched = self.fetch_referenced(&all, &chosen, &secrets).await?;
@@ -978,6 +985,13 @@ impl CredentialService {
         let metadata = self.find(id).await?;
         if let Ok(secret) = self.sessions.secret(&metadata.domain, id) {
             return Ok((metadata, secret));
+        }
+        // A secret kept in a secret manager is only in memory once its domain is unlocked.
+        if metadata.source.is_some() {
+            return Err(latchkey_vault::Error::DomainLocked {
+                domain: metadata.domain,
+            }
+            .into());
         }
         self.confirm(format!("{purpose} \"{}\"", metadata.label), requester)
             .await?;
