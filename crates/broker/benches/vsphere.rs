@@ -74,6 +74,7 @@ fn main() {
                         },
                     },
                     secret: SecretString::from(PASSWORD),
+                    source: None,
                 },
                 Requester::App,
             )

@@ -41,7 +41,7 @@ pub use platform::{platform_services, platform_store};
 pub use sealed::{ConfigSeal, RefusedFile, SealedFile};
 pub use services::credentials::{
     CredentialError, CredentialService, CredentialView, CredentialsOverview, DomainView,
-    PolicySettings, PresenceInfo, ROTATION_DAYS, Target, time_left,
+    PolicySettings, PresenceInfo, ROTATION_DAYS, SourceView, Target, time_left,
 };
 pub use services::jamf::{JamfService, JamfServiceError};
 pub use services::sofa::{SofaOverview, SofaService, VersionReport};

@@ -90,6 +90,7 @@ fn add_jamf(host: &str) -> ControlRequest {
             client_id: "api-client".into(),
         },
         secret: SecretString::from(CANARY),
+        source: None,
         passphrase: None,
     }
 }
@@ -208,8 +209,11 @@ async fn bad_input_is_refused_with_the_field_and_without_a_prompt() {
             label: "  ".into(),
             account: Account::Vault {
                 address: "http://vault.example.com".into(),
+                namespace: None,
+                role_id: None,
             },
             secret: "x".into(),
+            source: None,
             passphrase: None,
         })
         .await
@@ -428,8 +432,11 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
                 label: "V".into(),
                 account: Account::Vault {
                     address: "https://v.example.com".into(),
+                    namespace: None,
+                    role_id: None,
                 },
                 secret: CANARY.into(),
+                source: None,
             },
             Requester::App,
         )
@@ -561,6 +568,8 @@ async fn an_edit_from_the_cli_that_moves_the_secret_asks_first_and_locks_the_dom
             label: "Renamed".into(),
             account: Account::Vault {
                 address: "https://vault.example.com".into(),
+                namespace: None,
+                role_id: None,
             },
         })
         .await
@@ -578,8 +587,11 @@ async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
         label: host.to_owned(),
         account: Account::Vault {
             address: format!("https://{host}"),
+            namespace: None,
+            role_id: None,
         },
         secret: SecretString::from(CANARY),
+        source: None,
     };
     credentials
         .add(add("one.example.com"), Requester::App)
@@ -602,4 +614,105 @@ async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
     let err = credentials.list().await.unwrap_err();
     assert!(err.to_string().contains("asked again"), "{err}");
     assert_eq!(credentials.list().await.unwrap().len(), 2);
+}
+
+/// Issue #14, without a Vault: a credential whose secret is kept in Vault stores no secret,
+/// shows where it comes from, cannot be rotated here or refreshed while locked, and a fetch
+/// that fails (Vault unreachable, or its credential gone) unlocks nothing, saying why, with
+/// no token in the message. (Against a real OpenBao: crates/cli/tests/secret_sources.rs.)
+#[tokio::test]
+async fn a_secret_kept_in_vault_unlocks_nothing_when_it_cannot_be_fetched() {
+    let broker = Running::start().await;
+    broker.approve(true);
+    let credentials = &broker.credentials;
+    // Nothing listens on port 9: the fetch fails to connect.
+    let vault = credentials
+        .add(
+            NewCredential {
+                label: "Vault".into(),
+                account: Account::Vault {
+                    address: "http://127.0.0.1:9".into(),
+                    namespace: Some("team".into()),
+                    role_id: None,
+                },
+                secret: SecretString::from(CANARY),
+                source: None,
+            },
+            Requester::App,
+        )
+        .await
+        .unwrap();
+    let reference: latchkey_vault::SecretRef = "vault://127.0.0.1:9/secret/jamf#client_secret"
+        .parse()
+        .unwrap();
+    let jamf = credentials
+        .add(
+            NewCredential {
+                label: "Acme".into(),
+                account: Account::JamfClient {
+                    url: "https://acme.example.com".into(),
+                    client_id: "c".into(),
+                },
+                secret: SecretString::from(""),
+                source: Some(reference.clone()),
+            },
+            Requester::App,
+        )
+        .await
+        .unwrap();
+    let source = jamf.source.clone().unwrap();
+    assert_eq!(
+        (source.reference, source.version),
+        (reference.clone(), None)
+    );
+    assert_eq!(broker.store.get(&jamf.id).await.unwrap().expose(), "");
+
+    let err = credentials
+        .rotate(&jamf.id, SecretString::from("x"), Requester::Cli)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("rotate it there"), "{err}");
+    let err = credentials
+        .refresh(&jamf.id, Requester::Cli)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is locked"), "{err}");
+
+    let domain = jamf.domain.clone();
+    let err = credentials
+        .unlock(
+            latchkey_broker::Target::One(domain.clone()),
+            None,
+            Requester::Cli,
+            None,
+        )
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "cannot fetch the secret from {reference}: Vault at 127.0.0.1:9 is unreachable"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(CANARY), "{text}");
+    assert!(!credentials.is_unlocked(&domain));
+    assert!(!credentials.is_unlocked(&vault.domain));
+
+    credentials.remove(&vault.id, Requester::Cli).await.unwrap();
+    let err = credentials
+        .unlock(
+            latchkey_broker::Target::One(domain.clone()),
+            None,
+            Requester::Cli,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no HashiCorp Vault credential has domain vault:127.0.0.1:9"),
+        "{err}"
+    );
+    assert!(!credentials.is_unlocked(&domain));
 }

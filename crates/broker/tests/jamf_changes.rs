@@ -50,6 +50,7 @@ async fn setup() -> Setup {
             client_id: "latchkey-test".into(),
         },
         secret: SecretString::from(CANARY),
+        source: None,
     };
     let added = services.credentials.add(new, Requester::App).await.unwrap();
     services

@@ -87,6 +87,7 @@ async fn jamf_behind(
             client_id: "latchkey-test".into(),
         },
         secret: SecretString::from(CANARY),
+        source: None,
     };
     let added = services.credentials.add(new, Requester::App).await.unwrap();
     (mock, services, added.domain)

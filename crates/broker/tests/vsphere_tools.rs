@@ -81,6 +81,7 @@ async fn vcenter_behind() -> (FakeVcenter, latchkey_broker::Services, Domain) {
                     },
                 },
                 secret: SecretString::from(CANARY),
+                source: None,
             },
             Requester::App,
         )

@@ -15,7 +15,9 @@ use clap::{Args, Subcommand};
 use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_jamf::ConnectionCheck;
-use latchkey_vault::{Account, CredentialId, Domain, Kind, SecretString, TlsPolicy, display_safe};
+use latchkey_vault::{
+    Account, CredentialId, Domain, Kind, SecretRef, SecretString, TlsPolicy, display_safe,
+};
 use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use zeroize::Zeroizing;
 
@@ -34,6 +36,23 @@ enum CredsCommand {
     Add {
         #[command(subcommand)]
         kind: AddKind,
+    },
+    /// Store a new credential whose secret is copied once from a secret manager, e.g.
+    /// `latchkey creds import vault://vault.example.com/secret/jamf#client_secret jamf --url …`
+    Import {
+        /// Where the secret is: vault://DOMAIN/MOUNT/PATH#FIELD (DOMAIN: the Vault credential's
+        /// domain as `creds list` shows it, without `vault:`)
+        #[arg(value_name = "REF")]
+        reference: String,
+        #[command(subcommand)]
+        kind: AddKind,
+    },
+    /// Fetch a credential's secret again from the secret manager it is kept in (its domain
+    /// must be unlocked; asks for presence)
+    Refresh {
+        /// A credential: its domain, id (or a unique prefix), label or URL
+        #[arg(value_name = "CREDENTIAL")]
+        id: String,
     },
     /// Every credential, its domain, lock state and age
     List {
@@ -200,7 +219,7 @@ impl AccountChanges {
                     *current = tls;
                 }
             }
-            Account::Vault { address } => {
+            Account::Vault { address, .. } => {
                 set("--url", new_url, None);
                 set("--client-id", self.client_id, None);
                 set("--username", self.username, None);
@@ -260,6 +279,10 @@ enum AddKind {
         username: Option<String>,
         #[arg(long)]
         label: String,
+        /// Keep the secret in a secret manager instead, fetched at each unlock:
+        /// vault://DOMAIN/MOUNT/PATH#FIELD
+        #[arg(long, value_name = "REF")]
+        secret_from: Option<String>,
     },
     /// vCenter: host, user and password; TLS verified, or pinned to a certificate fingerprint
     Vcenter {
@@ -272,12 +295,22 @@ enum AddKind {
         pin: Option<String>,
         #[arg(long)]
         label: String,
+        /// Keep the password in a secret manager instead, fetched at each unlock:
+        /// vault://DOMAIN/MOUNT/PATH#FIELD
+        #[arg(long, value_name = "REF")]
+        secret_from: Option<String>,
     },
-    /// HashiCorp Vault: address and token
+    /// HashiCorp Vault (or OpenBao): address and token, or an AppRole's role id and secret id
     Vault {
         /// e.g. https://vault.example.com:8200
         #[arg(long)]
         address: String,
+        /// The namespace to work in (Vault Enterprise, OpenBao)
+        #[arg(long, value_name = "NS")]
+        namespace: Option<String>,
+        /// Log in with this AppRole role id; the secret asked for is then its secret id
+        #[arg(long, value_name = "ROLE_ID")]
+        approle: Option<String>,
         #[arg(long)]
         label: String,
     },
@@ -288,28 +321,66 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
     let mut broker = ControlClient::connect(&socket).await?;
     match args.command {
         CredsCommand::Add { kind } => {
-            let (label, mut account) = kind.into_account()?;
+            let (label, mut account, source) = kind.into_account()?;
             settle_trust(&mut broker, &mut account).await;
             // With the encrypted store closed its passphrase comes first (stdin's first line).
             let passphrase = passphrase::if_needed(&mut broker, false).await?;
-            let secret = read_secret(&format!("{}: ", account.secret_field()))?;
+            // A secret kept in a secret manager is not typed here.
+            let secret = match source {
+                Some(_) => SecretString::from(""),
+                None => read_secret(&format!("{}: ", account.secret_field()))?,
+            };
             let request = ControlRequest::Add {
                 label,
                 account,
                 secret,
+                source,
                 passphrase,
             };
             let added: CredentialView = password_agent::call(&mut broker, &request).await?;
             println!(
-                "added {} ({}) for {}",
+                "added {} ({}) for {}{}",
                 added.id,
                 display_safe(&added.label),
-                added.domain
+                added.domain,
+                source_note(&added)
             );
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
             if let Some(warning) = names::shared_domain_warning(&overview, &added) {
                 eprintln!("{warning}");
             }
+        }
+        CredsCommand::Import { reference, kind } => {
+            let source = secret_ref(&reference)?;
+            let (label, account, also) = kind.into_account()?;
+            if also.is_some() {
+                bail!("--secret-from does not go with `creds import`, which copies the secret");
+            }
+            let passphrase = passphrase::if_needed(&mut broker, false).await?;
+            let request = ControlRequest::Import {
+                label,
+                account,
+                source,
+                passphrase,
+            };
+            let added: CredentialView = password_agent::call(&mut broker, &request).await?;
+            println!(
+                "added {} ({}) for {}, its secret copied from {reference}",
+                added.id,
+                display_safe(&added.label),
+                added.domain
+            );
+        }
+        CredsCommand::Refresh { id } => {
+            let id = credential_id(&mut broker, &id).await?;
+            let request = ControlRequest::Refresh { id };
+            let refreshed: CredentialView = password_agent::call(&mut broker, &request).await?;
+            println!(
+                "refreshed {} ({}){}",
+                refreshed.id,
+                display_safe(&refreshed.label),
+                source_note(&refreshed)
+            );
         }
         CredsCommand::List { json } => {
             let overview: CredentialsOverview = broker.call(&ControlRequest::Overview).await?;
@@ -508,57 +579,87 @@ pub async fn domain_named(broker: &mut ControlClient, name: &str) -> anyhow::Res
 }
 
 impl AddKind {
-    /// The label and account, with a URL's missing scheme refused and a host's URL trimmed
-    /// (see [`input`]).
-    fn into_account(self) -> anyhow::Result<(String, Account)> {
+    /// The label, account and where the secret is kept when not here, with a URL's missing
+    /// scheme refused and a host's URL trimmed (see [`input`]).
+    fn into_account(self) -> anyhow::Result<(String, Account, Option<SecretRef>)> {
         Ok(match self {
             AddKind::Jamf {
                 url,
-                client_id: Some(client_id),
-                label,
-                ..
-            } => (
-                label,
-                Account::JamfClient {
-                    url: input::url("--url", url)?,
-                    client_id,
-                },
-            ),
-            AddKind::Jamf {
-                url,
+                client_id,
                 username,
                 label,
-                ..
-            } => (
-                label,
-                Account::JamfUser {
-                    url: input::url("--url", url)?,
-                    username: username.unwrap_or_default(),
-                },
-            ),
+                secret_from,
+            } => {
+                let url = input::url("--url", url)?;
+                let account = match client_id {
+                    Some(client_id) => Account::JamfClient { url, client_id },
+                    None => Account::JamfUser {
+                        url,
+                        username: username.unwrap_or_default(),
+                    },
+                };
+                (
+                    label,
+                    account,
+                    secret_from.as_deref().map(secret_ref).transpose()?,
+                )
+            }
             AddKind::Vcenter {
                 host,
                 username,
                 pin,
                 label,
+                secret_from,
             } => {
                 let tls = pin.map_or(TlsPolicy::Verify, |sha256| TlsPolicy::Pinned { sha256 });
+                let account = Account::Vcenter {
+                    host: input::host(host),
+                    username,
+                    tls,
+                };
                 (
                     label,
-                    Account::Vcenter {
-                        host: input::host(host),
-                        username,
-                        tls,
-                    },
+                    account,
+                    secret_from.as_deref().map(secret_ref).transpose()?,
                 )
             }
-            AddKind::Vault { address, label } => (
+            AddKind::Vault {
+                address,
+                namespace,
+                approle,
+                label,
+            } => (
                 label,
                 Account::Vault {
                     address: input::url("--address", address)?,
+                    namespace,
+                    role_id: approle,
                 },
+                None,
             ),
         })
+    }
+}
+
+/// A secret reference as typed (`--secret-from`, `creds import`); the error says what is
+/// wrong with it without repeating it.
+fn secret_ref(value: &str) -> anyhow::Result<SecretRef> {
+    value
+        .parse()
+        .map_err(|e: latchkey_vault::Error| anyhow::anyhow!("{e}"))
+}
+
+/// ` (secret from vault://…, version 3)`, or nothing for a credential keeping its own.
+fn source_note(view: &CredentialView) -> String {
+    match &view.source {
+        Some(source) => match source.version {
+            Some(version) => format!(" (secret from {}, version {version})", source.reference),
+            None => format!(
+                " (secret from {}, fetched at the next unlock)",
+                source.reference
+            ),
+        },
+        None => String::new(),
     }
 }
 
@@ -609,6 +710,9 @@ fn print_list(overview: &CredentialsOverview) -> anyhow::Result<()> {
         ]);
     }
     table.print();
+    for c in overview.credentials.iter().filter(|c| c.source.is_some()) {
+        println!("{}{}", c.id, source_note(c));
+    }
     Ok(())
 }
 

@@ -59,7 +59,7 @@ fn is_url_of(account: &Account, name: &str) -> bool {
     let stored = match account {
         Account::JamfClient { url, .. } | Account::JamfUser { url, .. } => url,
         Account::Vcenter { host, .. } => host,
-        Account::Vault { address } => address,
+        Account::Vault { address, .. } => address,
     };
     let bare = |s: &str| {
         let s = s.trim();

@@ -128,8 +128,11 @@ mod tests {
             label: "Acme".into(),
             account: Account::Vault {
                 address: "https://vault.example.com".into(),
+                namespace: None,
+                role_id: None,
             },
             secret: SecretString::from("canary"),
+            source: None,
         };
         new.into_metadata(Utc::now()).unwrap().0
     }

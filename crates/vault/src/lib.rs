@@ -37,6 +37,7 @@ mod lock_events;
 mod mac_presence;
 mod memory;
 pub mod model;
+pub mod reference;
 // The secret bytes both OS stores keep.
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 mod payload;
@@ -79,6 +80,7 @@ pub use presence::{
     NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Purpose,
     Requester, scripted_presence,
 };
+pub use reference::SecretRef;
 pub use secret::SecretString;
 #[cfg(target_os = "linux")]
 pub use secret_service::SecretServiceStore;
@@ -117,6 +119,14 @@ pub enum Error {
     BadHost {
         /// The field.
         field: &'static str,
+    },
+    /// A field's value cannot be used; the reason says why, without repeating it.
+    #[error("{field} is not valid: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, in words a user can act on.
+        reason: &'static str,
     },
     /// A TLS fingerprint is not 64 hex digits.
     #[error("{field} must be a SHA-256 fingerprint: 64 hex digits, colons allowed")]
@@ -233,6 +243,7 @@ impl Error {
             | Error::BadUrl { field, .. }
             | Error::BadHost { field }
             | Error::BadFingerprint { field }
+            | Error::Invalid { field, .. }
             | Error::OutOfRange { field, .. }
             | Error::Fixed { field } => Some(field),
             _ => None,

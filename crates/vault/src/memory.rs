@@ -212,6 +212,7 @@ mod tests {
                 client_id: client_id.into(),
             },
             secret: secret.into(),
+            source: None,
         }
     }
 

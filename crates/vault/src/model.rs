@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::reference::{self, SecretRef};
 use crate::validate::{self, ServiceUrl};
 use crate::{Error, SecretString};
 
@@ -93,10 +94,16 @@ pub enum Account {
         /// How the certificate is checked.
         tls: TlsPolicy,
     },
-    /// HashiCorp Vault; the secret is the token.
+    /// HashiCorp Vault; the secret is the token, or with `role_id` the AppRole's secret id.
     Vault {
         /// Vault address, e.g. `https://vault.example.com:8200`.
         address: String,
+        /// The Vault Enterprise / OpenBao namespace every request is made in, e.g. `team/a`.
+        #[serde(default)]
+        namespace: Option<String>,
+        /// The AppRole role id to log in with (`auth/approle/login`); absent for a token.
+        #[serde(default)]
+        role_id: Option<String>,
     },
 }
 
@@ -118,7 +125,18 @@ impl Account {
             Account::JamfUser { username, .. } | Account::Vcenter { username, .. } => {
                 format!("user {username}")
             }
-            Account::Vault { .. } => "token".to_owned(),
+            Account::Vault {
+                namespace, role_id, ..
+            } => {
+                let who = match role_id {
+                    Some(role_id) => format!("approle {role_id}"),
+                    None => "token".to_owned(),
+                };
+                match namespace {
+                    Some(namespace) => format!("{who} in {namespace}"),
+                    None => who,
+                }
+            }
         }
     }
 
@@ -161,8 +179,18 @@ impl Account {
         match self {
             Account::JamfClient { .. } => "client_secret",
             Account::JamfUser { .. } | Account::Vcenter { .. } => "password",
+            Account::Vault {
+                role_id: Some(role_id),
+                ..
+            } if !role_id.trim().is_empty() => "secret_id",
             Account::Vault { .. } => "token",
         }
+    }
+
+    /// Whether this kind of account may take its secret from a secret manager (Jamf and
+    /// vCenter; a secret manager's own credential may not).
+    pub fn may_reference(&self) -> bool {
+        self.kind() != Kind::Vault
     }
 
     /// Every field trimmed and normalized, with the domain it names, or every problem found
@@ -222,12 +250,23 @@ impl Account {
                 };
                 (account, host)
             }
-            Account::Vault { address } => {
+            Account::Vault {
+                address,
+                namespace,
+                role_id,
+            } => {
                 let url = keep_url(&mut problems, "address", address);
-                (
-                    url.clone().map(|u| Account::Vault { address: u.url }),
-                    url.map(|u| u.authority),
-                )
+                let namespace = keep(&mut problems, validate::namespace("namespace", namespace));
+                let role_id = keep(&mut problems, validate::optional("role_id", role_id));
+                let account = match (url.clone(), namespace, role_id) {
+                    (Some(url), Some(namespace), Some(role_id)) => Some(Account::Vault {
+                        address: url.url,
+                        namespace,
+                        role_id,
+                    }),
+                    _ => None,
+                };
+                (account, url.map(|u| u.authority))
             }
         };
         match (account, authority) {
@@ -344,6 +383,10 @@ pub struct Metadata {
     pub last_rotated: DateTime<Utc>,
     /// When its secret was last used, if ever.
     pub last_used: Option<DateTime<Utc>>,
+    /// Where its secret is fetched from at unlock, when it is kept in a secret manager (the
+    /// OS store then holds no secret for it).
+    #[serde(default)]
+    pub source: Option<SecretRef>,
 }
 
 impl Metadata {
@@ -395,8 +438,11 @@ pub struct NewCredential {
     pub label: String,
     /// Where and as whom.
     pub account: Account,
-    /// The client secret, password or token (see [`Account::secret_field`]).
+    /// The client secret, password or token (see [`Account::secret_field`]); empty when it
+    /// comes from `source`.
     pub secret: SecretString,
+    /// Where the secret is fetched from at unlock instead (Jamf and vCenter only).
+    pub source: Option<SecretRef>,
 }
 
 impl NewCredential {
@@ -424,10 +470,21 @@ impl NewCredential {
     fn validated(&self, now: DateTime<Utc>) -> Result<Metadata, Vec<Error>> {
         let mut problems = Vec::new();
         let (label, account) = label_and_account(&self.label, &self.account, &mut problems);
-        if self.secret.is_blank() {
-            problems.push(Error::Missing {
+        let invalid = |reason| Error::Invalid {
+            field: reference::FIELD,
+            reason,
+        };
+        match &self.source {
+            None if self.secret.is_blank() => problems.push(Error::Missing {
                 field: self.account.secret_field(),
-            });
+            }),
+            Some(_) if !self.account.may_reference() => problems.push(invalid(
+                "a secret manager's own credential cannot come from a secret manager",
+            )),
+            Some(_) if !self.secret.expose().is_empty() => problems.push(invalid(
+                "give either the secret or where it comes from, not both",
+            )),
+            _ => {}
         }
         match (label, account) {
             (Some(label), Some((account, domain))) if problems.is_empty() => Ok(Metadata {
@@ -439,6 +496,7 @@ impl NewCredential {
                 created: now,
                 last_rotated: now,
                 last_used: None,
+                source: self.source.clone(),
             }),
             _ => Err(problems),
         }
@@ -519,6 +577,7 @@ mod tests {
                 client_id: client_id.into(),
             },
             secret: secret.into(),
+            source: None,
         }
     }
 
@@ -560,6 +619,7 @@ mod tests {
                 },
             },
             secret: "pw".into(),
+            source: None,
         };
         let (meta, _) = vc.into_metadata(Utc::now()).unwrap();
         assert_eq!(meta.domain.as_str(), "vcenter:vc01.example.com");
@@ -574,6 +634,7 @@ mod tests {
                 tls: TlsPolicy::Verify,
             },
             secret: "pw".into(),
+            source: None,
         };
         let (meta, _) = on_a_port.into_metadata(Utc::now()).unwrap();
         assert_eq!(meta.domain.as_str(), "vcenter:vc02.example.com:8443");
@@ -582,8 +643,11 @@ mod tests {
             label: "Vault".into(),
             account: Account::Vault {
                 address: "https://vault.example.com:8200".into(),
+                namespace: None,
+                role_id: None,
             },
             secret: "hvs.x".into(),
+            source: None,
         };
         let (meta, _) = vault.into_metadata(Utc::now()).unwrap();
         assert_eq!(meta.domain.as_str(), "vault:vault.example.com:8200");
@@ -614,6 +678,7 @@ mod tests {
                 username: "".into(),
             },
             secret: "".into(),
+            source: None,
         };
         assert_eq!(fields(&user), ["username", "password"]);
         let vc = NewCredential {
@@ -626,16 +691,103 @@ mod tests {
                 },
             },
             secret: "pw".into(),
+            source: None,
         };
         assert_eq!(fields(&vc), ["host", "username", "tls.sha256"]);
         let vault = NewCredential {
             label: "V".into(),
             account: Account::Vault {
                 address: "vault.example.com:8200".into(),
+                namespace: None,
+                role_id: None,
             },
             secret: " ".into(),
+            source: None,
         };
         assert_eq!(fields(&vault), ["address", "token"]);
+    }
+
+    #[test]
+    fn vault_takes_a_namespace_and_an_approle() {
+        let approle = NewCredential {
+            label: "Vault".into(),
+            account: Account::Vault {
+                address: "https://vault.example.com:8200".into(),
+                namespace: Some(" /team/a/ ".into()),
+                role_id: Some(" role-1 ".into()),
+            },
+            secret: "secret-id".into(),
+            source: None,
+        };
+        assert_eq!(approle.account.secret_field(), "secret_id");
+        let (meta, _) = approle.into_metadata(Utc::now()).unwrap();
+        assert_eq!(
+            meta.account,
+            Account::Vault {
+                address: "https://vault.example.com:8200".into(),
+                namespace: Some("team/a".into()),
+                role_id: Some("role-1".into()),
+            }
+        );
+        assert_eq!(meta.account.principal(), "approle role-1 in team/a");
+        let bad = NewCredential {
+            label: "Vault".into(),
+            account: Account::Vault {
+                address: "https://vault.example.com".into(),
+                namespace: Some("team//a".into()),
+                role_id: Some("   ".into()),
+            },
+            secret: "".into(),
+            source: None,
+        };
+        // A blank role id is no role id: the secret is then a token.
+        assert_eq!(fields(&bad), ["namespace", "token"]);
+    }
+
+    #[test]
+    fn credentials_stored_before_namespaces_and_references_still_load() {
+        let old = r#"{"id":"0123456789abcdef","kind":"vault","label":"V",
+            "domain":"vault:vault.example.com:8200",
+            "account":{"type":"vault","address":"https://vault.example.com:8200"},
+            "created":"2026-01-01T00:00:00Z","last_rotated":"2026-01-01T00:00:00Z",
+            "last_used":null}"#;
+        let meta: Metadata = serde_json::from_str(old).unwrap();
+        let meta = meta.verified().unwrap();
+        assert_eq!(meta.account.principal(), "token");
+        assert_eq!(meta.source, None);
+    }
+
+    #[test]
+    fn a_referenced_secret_is_not_typed_and_only_jamf_and_vcenter_take_one() {
+        let reference: SecretRef = "vault://vault.example.com:8200/secret/jamf#client_secret"
+            .parse()
+            .unwrap();
+        let mut new = jamf_client("https://a.example.com", "abc", "");
+        new.source = Some(reference.clone());
+        let (meta, secret) = new.into_metadata(Utc::now()).unwrap();
+        assert_eq!(meta.source, Some(reference.clone()));
+        assert_eq!(secret.expose(), "");
+        let json = serde_json::to_string(&meta).unwrap();
+        assert!(
+            json.contains(r#""source":"vault://vault.example.com:8200/secret/jamf#client_secret""#)
+        );
+        assert_eq!(serde_json::from_str::<Metadata>(&json).unwrap(), meta);
+
+        let mut both = jamf_client("https://a.example.com", "abc", "hunter2-canary");
+        both.source = Some(reference.clone());
+        assert_eq!(fields(&both), ["secret_from"]);
+        assert!(!both.problems()[0].to_string().contains("hunter2-canary"));
+        let vault = NewCredential {
+            label: "V".into(),
+            account: Account::Vault {
+                address: "https://v2.example.com".into(),
+                namespace: None,
+                role_id: None,
+            },
+            secret: "".into(),
+            source: Some(reference),
+        };
+        assert_eq!(fields(&vault), ["secret_from"]);
     }
 
     #[test]

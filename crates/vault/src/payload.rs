@@ -9,8 +9,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::{Account, Error, SecretString};
 
-/// `{"<field>":"<secret>"}` for `account`'s secret field.
+/// `{"<field>":"<secret>"}` for `account`'s secret field; `{}` for no secret (a credential
+/// whose secret is fetched from a secret manager: the store holds nothing for it).
 pub(crate) fn encode(account: &Account, secret: &SecretString) -> Zeroizing<Vec<u8>> {
+    if secret.expose().is_empty() {
+        return Zeroizing::new(b"{}".to_vec());
+    }
     // Sized for the worst case (every byte escaped as \u00XX) so the buffer never reallocates
     // and leaves an unwiped copy behind.
     let capacity = secret.expose().len() * 6 + 32;
@@ -35,11 +39,21 @@ pub(crate) fn decode(account: &Account, id: &str, bytes: &[u8]) -> Result<Secret
     let value = match account {
         Account::JamfClient { .. } => payload.client_secret.take(),
         Account::JamfUser { .. } | Account::Vcenter { .. } => payload.password.take(),
+        Account::Vault {
+            role_id: Some(_), ..
+        } => payload.secret_id.take(),
         Account::Vault { .. } => payload.token.take(),
     };
-    value
-        .map(SecretString::new)
-        .ok_or(corrupt("its secret lacks the field its kind needs"))
+    let empty = payload.client_secret.is_none()
+        && payload.password.is_none()
+        && payload.token.is_none()
+        && payload.secret_id.is_none();
+    match value {
+        Some(value) => Ok(SecretString::new(value)),
+        // `{}`: a credential whose secret is kept in a secret manager (see `encode`).
+        None if empty => Ok(SecretString::from("")),
+        None => Err(corrupt("its secret lacks the field its kind needs")),
+    }
 }
 
 /// The stored object. Wiped on drop, including the fields that were not taken.
@@ -48,6 +62,7 @@ struct Payload {
     client_secret: Option<String>,
     password: Option<String>,
     token: Option<String>,
+    secret_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -58,6 +73,8 @@ mod tests {
     fn round_trips_awkward_secrets() {
         let account = Account::Vault {
             address: "https://vault.example.com".into(),
+            namespace: None,
+            role_id: None,
         };
         let secret = SecretString::from("quote\" back\\slash \u{1} ü");
         let bytes = encode(&account, &secret);
@@ -65,6 +82,25 @@ mod tests {
         assert_eq!(bytes.capacity(), secret.expose().len() * 6 + 32);
         let back = decode(&account, "id1", &bytes).unwrap();
         assert_eq!(back.expose(), secret.expose());
+    }
+
+    #[test]
+    fn an_approle_keeps_its_secret_id_and_a_reference_keeps_nothing() {
+        let approle = Account::Vault {
+            address: "https://vault.example.com".into(),
+            namespace: None,
+            role_id: Some("role-1".into()),
+        };
+        let bytes = encode(&approle, &SecretString::from("sid"));
+        assert_eq!(&bytes[..], b"{\"secret_id\":\"sid\"}");
+        assert_eq!(decode(&approle, "id1", &bytes).unwrap().expose(), "sid");
+        let jamf = Account::JamfClient {
+            url: "https://a.example.com".into(),
+            client_id: "abc".into(),
+        };
+        let nothing = encode(&jamf, &SecretString::from(""));
+        assert_eq!(&nothing[..], b"{}");
+        assert_eq!(decode(&jamf, "id1", &nothing).unwrap().expose(), "");
     }
 
     #[test]

@@ -27,6 +27,42 @@ pub(crate) fn required(field: &'static str, value: &str) -> Result<String, Error
     Ok(value.to_owned())
 }
 
+/// `value` trimmed, or `None` when it is absent or blank.
+pub(crate) fn optional(
+    field: &'static str,
+    value: &Option<String>,
+) -> Result<Option<String>, Error> {
+    let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    match value {
+        Some(v) if v.chars().any(char::is_control) => Err(Error::Invalid {
+            field,
+            reason: "it must not hold control characters",
+        }),
+        v => Ok(v.map(str::to_owned)),
+    }
+}
+
+/// A Vault namespace (`team/a`), without the slashes around it, or `None` when absent.
+pub(crate) fn namespace(
+    field: &'static str,
+    value: &Option<String>,
+) -> Result<Option<String>, Error> {
+    let Some(value) = optional(field, value)? else {
+        return Ok(None);
+    };
+    let value = value.trim_matches('/');
+    if value
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(Error::Invalid {
+            field,
+            reason: "it must be names separated by single slashes, such as team/a",
+        });
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// An `https://` URL, or `http://` for a loopback host (local test servers). No user info,
 /// query or fragment: credentials travel in Latchkey's secret store, never in a URL.
 pub(crate) fn service_url(field: &'static str, value: &str) -> Result<ServiceUrl, Error> {

@@ -23,6 +23,7 @@ fn jamf(host: &str, secret: &str) -> NewCredential {
             client_id: "abc".into(),
         },
         secret: secret.into(),
+        source: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn jamf(host: &str, client_id: &str, secret: &str) -> NewCredential {
             client_id: client_id.into(),
         },
         secret: secret.into(),
+        source: None,
     }
 }
 
@@ -193,6 +194,7 @@ async fn a_second_store_sees_what_the_first_wrote() {
             },
         },
         secret: "vc-password".into(),
+        source: None,
     };
     let meta = writer.put(new).await.unwrap();
     drop(writer);
@@ -208,6 +210,7 @@ async fn a_second_store_sees_what_the_first_wrote() {
             label: "again".into(),
             account: meta.account.clone(),
             secret: "other".into(),
+            source: None,
         })
         .await
         .unwrap_err();

@@ -26,6 +26,7 @@ async fn issue_12_a_tampered_item_in_the_secret_service_is_refused() {
                 client_id: "abc".into(),
             },
             secret: "canary-secret".into(),
+            source: None,
         })
         .await
         .unwrap();

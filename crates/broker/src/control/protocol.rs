@@ -1,6 +1,6 @@
 //! What the CLI and the broker say to each other on the control socket.
 
-use latchkey_vault::{Account, CredentialId, Domain, SecretString};
+use latchkey_vault::{Account, CredentialId, Domain, SecretRef, SecretString};
 use latchkey_vsphere::PowerState;
 use serde::{Deserialize, Serialize};
 
@@ -16,15 +16,28 @@ pub enum ControlRequest {
     /// Every credential and domain with its lock state → [`crate::CredentialsOverview`].
     Overview,
     /// Store a new credential → [`crate::CredentialView`]. The encrypted store's passphrase
-    /// when it is closed.
+    /// when it is closed. With `source`, the secret is kept there (and `secret` is empty).
     Add {
         label: String,
         account: Account,
         #[serde(serialize_with = "SecretString::serialize_exposed")]
         secret: SecretString,
+        #[serde(default)]
+        source: Option<SecretRef>,
         #[serde(default, serialize_with = "exposed_if_any")]
         passphrase: Option<SecretString>,
     },
+    /// Store a new credential with its secret copied once from `source` →
+    /// [`crate::CredentialView`].
+    Import {
+        label: String,
+        account: Account,
+        source: SecretRef,
+        #[serde(default, serialize_with = "exposed_if_any")]
+        passphrase: Option<SecretString>,
+    },
+    /// Fetch a referenced secret again into its unlocked domain → [`crate::CredentialView`].
+    Refresh { id: CredentialId },
     /// Change the label and account fields (the secret stays; a changed account asks for
     /// presence and locks its domain) → [`crate::CredentialView`].
     Edit {
@@ -113,6 +126,18 @@ impl ControlRequest {
     pub fn presence_purpose(&self) -> Option<String> {
         Some(match self {
             ControlRequest::Add { label, account, .. } => account.add_action(label),
+            ControlRequest::Import {
+                label,
+                account,
+                source,
+                ..
+            } => format!(
+                "{} with its secret copied from {source}",
+                account.add_action(label)
+            ),
+            ControlRequest::Refresh { id } => {
+                format!("fetch the secret of credential {id} again")
+            }
             ControlRequest::Edit { id, .. } => format!("change the account of credential {id}"),
             ControlRequest::Rotate { id, .. } => format!("rotate the secret of credential {id}"),
             ControlRequest::Remove { id } => format!("remove credential {id}"),

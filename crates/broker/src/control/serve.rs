@@ -17,7 +17,7 @@ use crate::Services;
 use crate::pipeline::admin::Actor;
 use crate::pipeline::approvals::ApprovalError;
 use crate::pipeline::{Origin, Refused, Surface};
-use crate::services::credentials::Target;
+use crate::services::credentials::{CredentialError, Target};
 
 /// Longest request line accepted; a credential is a few hundred bytes.
 const MAX_REQUEST_BYTES: u64 = 64 * 1024;
@@ -201,24 +201,28 @@ async fn administer(
             label,
             account,
             secret,
+            source,
             passphrase,
         } => {
             let new = NewCredential {
                 label,
                 account,
                 secret,
+                source,
             };
-            let credentials = &services.credentials;
-            let added = async {
-                if let Some(passphrase) = passphrase {
-                    credentials.open_store(&passphrase).await?;
-                }
-                pipeline.add_credential(new, &actor).await
-            };
-            let added = added.await;
-            credentials.close_store_if_idle();
-            json(added?)
+            let added = with_store_open(services, passphrase, pipeline.add_credential(new, &actor));
+            json(added.await?)
         }
+        ControlRequest::Import {
+            label,
+            account,
+            source,
+            passphrase,
+        } => {
+            let imported = pipeline.import_credential(label, account, source, &actor);
+            json(with_store_open(services, passphrase, imported).await?)
+        }
+        ControlRequest::Refresh { id } => json(pipeline.refresh_credential(&id, &actor).await?),
         ControlRequest::Edit { id, label, account } => {
             let edit = CredentialEdit { label, account };
             json(pipeline.edit_credential(&id, &edit, &actor).await?)
@@ -312,6 +316,25 @@ async fn administer(
             unreachable!("reads are handled before")
         }
     })
+}
+
+/// Runs `write` with the encrypted store opened by `passphrase` when one is given (a closed
+/// store), closing it again afterwards unless a domain is unlocked.
+async fn with_store_open<T>(
+    services: &Services,
+    passphrase: Option<latchkey_vault::SecretString>,
+    write: impl Future<Output = Result<T, CredentialError>>,
+) -> Result<T, CredentialError> {
+    let credentials = &services.credentials;
+    let done = async {
+        if let Some(passphrase) = passphrase {
+            credentials.open_store(&passphrase).await?;
+        }
+        write.await
+    };
+    let done = done.await;
+    credentials.close_store_if_idle();
+    done
 }
 
 /// A Jamf read for the CLI, through the pipeline under the MCP tool's name: the program

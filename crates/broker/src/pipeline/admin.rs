@@ -10,7 +10,8 @@ use std::time::Duration;
 use latchkey_audit::{AdminEvent, Assistant, Decision, Seq};
 use latchkey_caller::Caller;
 use latchkey_vault::{
-    CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretRef,
+    SecretString,
 };
 use rmcp::model::Implementation;
 use serde_json::json;
@@ -90,12 +91,57 @@ impl Pipeline {
         new: NewCredential,
         actor: &Actor,
     ) -> Result<CredentialView, CredentialError> {
-        let details = json!({ "label": new.label.trim(), "kind": new.account.kind() });
+        let details = json!({
+            "label": new.label.trim(),
+            "kind": new.account.kind(),
+            "secret_from": new.source,
+        });
         let added = self.credentials.add(new, actor.requester.clone()).await;
         let domain = added.as_ref().ok().map(|v| v.domain.to_string());
         self.record(actor, "credential.add", details, domain, &added)
             .await;
         added
+    }
+
+    /// Adds a credential whose secret is copied once from `reference` (asks for presence).
+    pub async fn import_credential(
+        &self,
+        label: String,
+        account: Account,
+        reference: SecretRef,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let details = json!({
+            "label": label.trim(),
+            "kind": account.kind(),
+            "copied_from": reference,
+        });
+        let imported = (self.credentials)
+            .import(label, account, reference, actor.requester.clone())
+            .await;
+        let domain = imported.as_ref().ok().map(|v| v.domain.to_string());
+        self.record(actor, "credential.import", details, domain, &imported)
+            .await;
+        imported
+    }
+
+    /// Fetches a referenced secret again into its unlocked domain (asks for presence).
+    pub async fn refresh_credential(
+        &self,
+        id: &CredentialId,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let refreshed = self.credentials.refresh(id, actor.requester.clone()).await;
+        let (domain, details) = match &refreshed {
+            Ok(view) => (
+                Some(view.domain.to_string()),
+                json!({ "id": id, "source": view.source }),
+            ),
+            Err(_) => (None, json!({ "id": id })),
+        };
+        self.record(actor, "credential.refresh", details, domain, &refreshed)
+            .await;
+        refreshed
     }
 
     pub async fn edit_credential(

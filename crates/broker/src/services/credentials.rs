@@ -14,14 +14,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, Presence,
-    PresenceError, PresenceKind, PresenceRequest, Requester, SecretStore, SecretString, Sessions,
-    UnlockPolicy,
+    PresenceError, PresenceKind, PresenceRequest, Requester, SecretRef, SecretStore, SecretString,
+    Sessions, UnlockPolicy,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::sealed::{RefusedFile, SealedFile};
+use crate::services::sources::{Fetched, SecretSources, SourceError};
 use crate::store_choice::{StoreChooser, StoreKind, StoreStatus};
 
 /// Rotation is due after this many days.
@@ -65,9 +66,36 @@ pub enum CredentialError {
     /// The settings file could not be written.
     #[error("cannot save the settings to {path}: {reason}")]
     Settings { path: PathBuf, reason: String },
+    /// A secret kept in a secret manager could not be fetched; nothing was unlocked or
+    /// stored.
+    #[error("cannot fetch the secret from {reference}: {error}")]
+    Source {
+        reference: Box<SecretRef>,
+        #[source]
+        error: Box<SourceError>,
+    },
+    /// `creds refresh` of a credential that keeps its own secret.
+    #[error(
+        "\"{0}\" keeps its own secret; only a credential added with --secret-from is refreshed"
+    )]
+    NotReferenced(String),
+    /// `creds rotate` of a credential whose secret is in a secret manager.
+    #[error(
+        "the secret of \"{label}\" is kept at {reference}: rotate it there, then `latchkey creds \
+         refresh` fetches it"
+    )]
+    Referenced { label: String, reference: SecretRef },
 }
 
 impl CredentialError {
+    /// A fetch from `reference` that failed with `error`.
+    pub fn source(reference: &SecretRef, error: SourceError) -> Self {
+        CredentialError::Source {
+            reference: Box::new(reference.clone()),
+            error: Box::new(error),
+        }
+    }
+
     /// The form field the error is about, if any.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -110,6 +138,20 @@ pub struct CredentialView {
     pub unlocked: bool,
     /// Seconds until its domain locks itself, when unlocked.
     pub seconds_left: Option<u64>,
+    /// Where its secret is fetched from, when it is kept in a secret manager.
+    #[serde(default)]
+    pub source: Option<SourceView>,
+}
+
+/// Where a credential's secret comes from, and what was last fetched (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceView {
+    /// e.g. `vault://vault.example.com:8200/secret/jamf#client_secret`.
+    pub reference: SecretRef,
+    /// The secret's version last fetched, since the broker started.
+    pub version: Option<u64>,
+    /// When it was fetched.
+    pub fetched: Option<DateTime<Utc>>,
 }
 
 /// One domain's lock state. Never carries a secret.
@@ -218,6 +260,10 @@ pub struct CredentialService {
     listing: Mutex<Listing>,
     /// The choice of store and its passphrase, where there is one (Linux).
     chooser: Option<Arc<dyn StoreChooser>>,
+    /// Fetches secrets kept in a secret manager.
+    sources: SecretSources,
+    /// The version of each referenced secret last fetched, and when (never the value).
+    fetched: Mutex<std::collections::HashMap<CredentialId, (u64, DateTime<Utc>)>>,
 }
 
 /// How long a listing of the store is reused. Latchkey's own writes replace it at once; this
@@ -245,6 +291,8 @@ impl CredentialService {
             changes: watch::channel(0).0,
             listing: Mutex::default(),
             chooser: None,
+            sources: SecretSources::default(),
+            fetched: Mutex::default(),
         }
     }
 
@@ -463,7 +511,22 @@ impl CredentialService {
             rotation_due: age_days >= ROTATION_DAYS,
             unlocked: state.is_some(),
             seconds_left: state.map(|s| s.remaining.as_secs()),
+            source: metadata.source.clone().map(|reference| {
+                let fetched = self.fetched_state().get(&metadata.id).copied();
+                SourceView {
+                    reference,
+                    version: fetched.map(|(version, _)| version),
+                    fetched: fetched.map(|(_, at)| at),
+                }
+            }),
         }
+    }
+
+    fn fetched_state(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<CredentialId, (u64, DateTime<Utc>)>>
+    {
+        self.fetched.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Stores a new credential after validating it (and a presence check).
@@ -475,8 +538,113 @@ impl CredentialService {
         if let Some(problem) = new.problems().into_iter().next() {
             return Err(problem.into());
         }
-        let action = new.account.add_action(&new.label);
+        if let Some(reference) = &new.source {
+            let all = self.listing().await?;
+            SecretSources::credential_of(&all, reference)
+                .map_err(|error| CredentialError::source(reference, error))?;
+        }
+        let action = format!(
+            "{}{}",
+            new.account.add_action(&new.label),
+            new.source
+                .as_ref()
+                .map_or(String::new(), |r| format!(" whose secret is kept at {r}"))
+        );
         self.confirm(action, requester).await?;
+        self.put(new).await
+    }
+
+    /// Stores a new credential whose secret is copied once from `reference` (after a
+    /// presence check): fetched with the secret manager's credential, from its unlocked
+    /// session or else from the store, without unlocking it.
+    pub async fn import(
+        &self,
+        label: String,
+        account: Account,
+        reference: SecretRef,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        // Checked with a stand-in for the secret, which comes from the secret manager.
+        let draft = NewCredential {
+            label,
+            account,
+            secret: SecretString::from("-"),
+            source: None,
+        };
+        if let Some(problem) = draft.problems().into_iter().next() {
+            return Err(problem.into());
+        }
+        let all = self.listing().await?;
+        let source_error = |error| CredentialError::source(&reference, error);
+        let vault = SecretSources::credential_of(&all, &reference).map_err(source_error)?;
+        let action = format!(
+            "add the {} credential \"{}\" with its secret copied from {reference}",
+            draft.account.kind().display_name(),
+            draft.label.trim(),
+        );
+        self.confirm(action, requester).await?;
+        let vault_secret = match self.sessions.secret(&vault.domain, &vault.id) {
+            Ok(secret) => secret,
+            Err(_) => Arc::new(self.store.get(&vault.id).await?),
+        };
+        let fetched = self
+            .sources
+            .fetch(&reference, vault, &vault_secret)
+            .await
+            .map_err(source_error)?;
+        let new = NewCredential {
+            secret: fetched.value,
+            ..draft
+        };
+        self.put(new).await
+    }
+
+    /// Fetches a referenced secret again into its unlocked domain (after a presence check),
+    /// with the secret manager's unlocked credential; the view shows the version fetched.
+    pub async fn refresh(
+        &self,
+        id: &CredentialId,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        let metadata = self.find(id).await?;
+        let reference = (metadata.source.clone())
+            .ok_or_else(|| CredentialError::NotReferenced(metadata.label.clone()))?;
+        if !self.is_unlocked(&metadata.domain) {
+            return Err(latchkey_vault::Error::DomainLocked {
+                domain: metadata.domain.clone(),
+            }
+            .into());
+        }
+        let all = self.listing().await?;
+        let source_error = |error| CredentialError::source(&reference, error);
+        let vault = SecretSources::credential_of(&all, &reference).map_err(source_error)?;
+        let vault_secret = (self.sessions.secret(&vault.domain, &vault.id))
+            .map_err(|_| source_error(SourceError::Locked(vault.domain.clone())))?;
+        let action = format!(
+            "fetch the secret of \"{}\" again from {reference}",
+            metadata.label
+        );
+        self.confirm(action, requester).await?;
+        let fetched = self
+            .sources
+            .fetch(&reference, vault, &vault_secret)
+            .await
+            .map_err(source_error)?;
+        self.keep_fetched(&metadata.domain, id, fetched);
+        tracing::info!(%id, domain = %metadata.domain, "referenced secret fetched again");
+        self.changed();
+        Ok(self.view(&metadata, Utc::now()))
+    }
+
+    /// Puts a fetched secret into its domain's session and notes its version.
+    fn keep_fetched(&self, domain: &Domain, id: &CredentialId, fetched: Fetched) {
+        self.sessions.replace(domain, id, fetched.value);
+        self.fetched_state()
+            .insert(id.clone(), (fetched.version, Utc::now()));
+    }
+
+    /// Writes a new credential (validated, presence checked) to the store.
+    async fn put(&self, new: NewCredential) -> Result<CredentialView, CredentialError> {
         let _one_writer = self.writes.lock().await;
         let metadata = self.store.put(new).await;
         self.relist();
@@ -531,6 +699,12 @@ impl CredentialService {
         requester: Requester,
     ) -> Result<CredentialView, CredentialError> {
         let metadata = self.find(id).await?;
+        if let Some(reference) = metadata.source.clone() {
+            return Err(CredentialError::Referenced {
+                label: metadata.label,
+                reference,
+            });
+        }
         if secret.is_blank() {
             return Err(latchkey_vault::Error::Missing {
                 field: metadata.account.secret_field(),
@@ -600,39 +774,78 @@ impl CredentialService {
             None => self.policy(),
         };
         let all = self.listing().await?;
-        let chosen: Vec<&Metadata> = match &target {
+        let mut chosen: Vec<&Metadata> = match &target {
             Target::One(domain) => all.iter().filter(|m| &m.domain == domain).collect(),
             Target::All => all.iter().collect(),
         };
         let first = match (chosen.first(), &target) {
-            (Some(first), _) => first,
+            (Some(first), _) => *first,
             (None, Target::One(domain)) => {
                 return Err(CredentialError::UnknownDomain(domain.clone()));
             }
             (None, Target::All) => return Err(CredentialError::Nothing),
         };
+        // The secret managers holding chosen credentials' secrets unlock with them, after the
+        // same presence check, unless they are unlocked already.
+        let mut managers: Vec<&Metadata> = Vec::new();
+        for reference in chosen.iter().filter_map(|m| m.source.as_ref()) {
+            let manager = SecretSources::credential_of(&all, reference)
+                .map_err(|error| CredentialError::source(reference, error))?;
+            let domain = &manager.domain;
+            if !self.is_unlocked(domain)
+                && !chosen.iter().any(|m| &m.domain == domain)
+                && !managers.iter().any(|m| &m.domain == domain)
+            {
+                managers.push(manager);
+            }
+        }
+        let also = managers
+            .iter()
+            .map(|m| format!("{} {}", m.kind.display_name(), m.domain.authority()))
+            .collect::<Vec<_>>();
+        chosen.extend(
+            all.iter()
+                .filter(|m| managers.iter().any(|k| k.domain == m.domain)),
+        );
+        chosen.sort_by(|a, b| a.domain.cmp(&b.domain));
         let mut domains: Vec<Domain> = chosen.iter().map(|m| m.domain.clone()).collect();
         domains.dedup();
-        let action = match &target {
-            Target::One(_) => format!(
+        let mut action = match &target {
+            Target::All if domains.len() > 1 => {
+                format!("unlock all credentials ({} domains)", domains.len())
+            }
+            _ => format!(
                 "unlock {} {}",
                 first.kind.display_name(),
                 first.domain.authority()
             ),
-            Target::All if domains.len() == 1 => format!(
-                "unlock {} {}",
-                first.kind.display_name(),
-                first.domain.authority()
-            ),
-            Target::All => format!("unlock all credentials ({} domains)", domains.len()),
         };
+        if matches!(target, Target::One(_)) && !also.is_empty() {
+            action.push_str(&format!(
+                " and {}, where its secret is kept",
+                also.join(", ")
+            ));
+        }
         self.confirm(action, requester).await?;
 
         // Read every secret before unlocking anything, so a failure unlocks nothing.
         let mut secrets: Vec<(Domain, CredentialId, SecretString)> = Vec::new();
-        for metadata in &chosen {
+        for metadata in chosen.iter().filter(|m| m.source.is_none()) {
             let secret = self.store.get(&metadata.id).await?;
+            if secret.expose().is_empty() {
+                return Err(latchkey_vault::Error::Corrupt {
+                    id: metadata.id.to_string(),
+                    reason: "it holds no secret and names no secret manager",
+                }
+                .into());
+            }
             secrets.push((metadata.domain.clone(), metadata.id.clone(), secret));
+        }
+        let fetched = self.fetch_referenced(&all, &chosen, &secrets).await?;
+        let mut versions = Vec::new();
+        for (metadata, Fetched { value, version }) in fetched {
+            versions.push((metadata.id.clone(), version));
+            secrets.push((metadata.domain.clone(), metadata.id.clone(), value));
         }
         for domain in &domains {
             let mine = secrets
@@ -642,6 +855,11 @@ impl CredentialService {
             self.sessions.unlock(domain.clone(), mine, policy);
         }
         let now = Utc::now();
+        self.fetched_state().extend(
+            versions
+                .into_iter()
+                .map(|(id, version)| (id, (version, now))),
+        );
         for metadata in &chosen {
             // Worth recording, not worth failing an unlock over.
             if let Err(e) = self.store.record_use(&metadata.id, now).await {
@@ -652,6 +870,35 @@ impl CredentialService {
         tracing::info!(domains = ?domains.iter().map(Domain::as_str).collect::<Vec<_>>(), ttl_s = policy.ttl().as_secs(), "unlocked");
         self.changed();
         Ok(domains)
+    }
+
+    /// The secrets of the `chosen` credentials kept in a secret manager, fetched with its
+    /// credential's secret from `secrets` (read for this unlock) or from its unlocked session.
+    async fn fetch_referenced<'a>(
+        &self,
+        all: &[Metadata],
+        chosen: &[&'a Metadata],
+        secrets: &[(Domain, CredentialId, SecretString)],
+    ) -> Result<Vec<(&'a Metadata, Fetched)>, CredentialError> {
+        let mut fetched = Vec::new();
+        for metadata in chosen {
+            let Some(reference) = &metadata.source else {
+                continue;
+            };
+            let source_error = |error| CredentialError::source(reference, error);
+            let manager = SecretSources::credential_of(all, reference).map_err(source_error)?;
+            let read_now = secrets.iter().find(|(_, id, _)| *id == manager.id);
+            let value = match read_now {
+                Some((_, _, secret)) => self.sources.fetch(reference, manager, secret).await,
+                None => {
+                    let secret = (self.sessions.secret(&manager.domain, &manager.id))
+                        .map_err(|_| source_error(SourceError::Locked(manager.domain.clone())))?;
+                    self.sources.fetch(reference, manager, &secret).await
+                }
+            };
+            fetched.push((*metadata, value.map_err(source_error)?));
+        }
+        Ok(fetched)
     }
 
     /// Locks one domain or all, wiping their secrets; how many were unlocked.
@@ -738,6 +985,13 @@ impl CredentialService {
         let metadata = self.find(id).await?;
         if let Ok(secret) = self.sessions.secret(&metadata.domain, id) {
             return Ok((metadata, secret));
+        }
+        // A secret kept in a secret manager is only in memory once its domain is unlocked.
+        if metadata.source.is_some() {
+            return Err(latchkey_vault::Error::DomainLocked {
+                domain: metadata.domain,
+            }
+            .into());
         }
         self.confirm(format!("{purpose} \"{}\"", metadata.label), requester)
             .await?;

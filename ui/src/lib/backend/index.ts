@@ -212,7 +212,14 @@ export type Account =
   | { type: 'jamf_client'; url: string; client_id: string }
   | { type: 'jamf_user'; url: string; username: string }
   | { type: 'vcenter'; host: string; username: string; tls: TlsPolicy }
-  | { type: 'vault'; address: string };
+  | {
+      type: 'vault';
+      address: string;
+      /** Vault Enterprise / OpenBao namespace; absent or null for none. */
+      namespace?: string | null;
+      /** AppRole role id (the secret is then the secret id); absent or null for a token. */
+      role_id?: string | null;
+    };
 
 export type AccountType = Account['type'];
 
@@ -237,6 +244,18 @@ export interface CredentialView {
   unlocked: boolean;
   /** Seconds until it locks itself, when unlocked. */
   seconds_left: number | null;
+  /** Where its secret is fetched from when it is kept in a secret manager (issue #14). */
+  source?: SourceView | null;
+}
+
+/** A secret kept in a secret manager, and what was last fetched (never the secret). */
+export interface SourceView {
+  /** e.g. "vault://vault.example.com:8200/secret/jamf#client_secret". */
+  reference: string;
+  /** The secret's version last fetched, null until the next unlock. */
+  version: number | null;
+  /** ISO 8601 UTC, when it was fetched. */
+  fetched: string | null;
 }
 
 export interface DomainView {

@@ -1,0 +1,276 @@
+//! Issue #14: a Jamf credential whose secret is kept in HashiCorp Vault, end to end: the real
+//! `latchkey` against a real `latchkey serve` on gnome-keyring (scripts/with-keyring.sh), a
+//! real OpenBao dev server holding the secret (latchkey-openbao-harness) and the mock Jamf
+//! Pro server that accepts only that secret. The Vault credential is an AppRole.
+//!
+//! Added with `--secret-from`, the Jamf item in the keyring holds no secret; one unlock (one
+//! presence check) unlocks the Vault domain too and fetches the secret, which Jamf reads then
+//! use (from the CLI and an MCP client); `creds refresh` fetches a new version; a missing
+//! field, an unknown Vault domain and `creds rotate` are refused by name; `creds import`
+//! copies the value once. The secret is in no audit entry, no log line and no MCP result.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::io::Read;
+use std::process::Command;
+
+use common::{Home, Served, failed, ok};
+use latchkey_openbao_harness::OpenBao;
+use rmcp::model::CallToolRequestParams;
+
+const CANARY: &str = "vault-kept-canary-91c3";
+
+fn keyring_items(domain: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "application", "latchkey"])
+        .args(["latchkey-domain", domain])
+        .output()
+        .expect("secret-tool (libsecret-tools) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+fn stop(mut served: Served) -> String {
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    let mut log = String::new();
+    let stderr = served.child.stderr.as_mut().unwrap();
+    stderr.read_to_string(&mut log).unwrap();
+    log
+}
+
+#[test]
+fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
+    let test = "a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown";
+    if !common::keyring(test) || !latchkey_openbao_harness::require(test) {
+        return;
+    }
+    let bao = OpenBao::start();
+    bao.policy("jamf-read", "secret/data/jamf/*", "\"read\"");
+    assert_eq!(bao.put_secret("jamf/prod", "client_secret", CANARY), 1);
+    let (role_id, secret_id) = bao.approle("latchkey", "jamf-read", "1h");
+    let vault_authority = bao.addr.to_string();
+    let reference = format!("vault://{vault_authority}/secret/jamf/prod#client_secret");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(latchkey_jamf_mock::Mock::start(
+        latchkey_jamf_mock::MockConfig {
+            client_secret: CANARY.into(),
+            ..latchkey_jamf_mock::MockConfig::default()
+        },
+    ));
+    let jamf_domain = format!("jamf:{}", mock.addr);
+    let vault_domain = format!("vault:{vault_authority}");
+    let home = Home::new();
+    let broker = home.serve_answering("approve");
+
+    let added = ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "vault",
+            "--address",
+            &bao.address(),
+            "--approle",
+            &role_id,
+            "--label",
+            "Bao",
+        ],
+        &format!("{secret_id}\n"),
+    ));
+    assert!(added.contains(&vault_domain), "{added}");
+
+    // Only a Vault credential's domain can hold a secret.
+    let nowhere = "vault://nowhere.example.com/secret/jamf/prod#client_secret";
+    let refused = failed(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            "https://x.example.com",
+            "--client-id",
+            "c",
+            "--label",
+            "Nowhere",
+            "--secret-from",
+            nowhere,
+        ],
+        "",
+    ));
+    assert!(
+        refused.contains("no HashiCorp Vault credential has domain vault:nowhere.example.com"),
+        "{refused}"
+    );
+
+    let added = ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &mock.url(),
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            "Acme",
+            "--secret-from",
+            &reference,
+        ],
+        "",
+    ));
+    assert!(
+        added.contains(&format!(
+            "(secret from {reference}, fetched at the next unlock)"
+        )),
+        "{added}"
+    );
+    // The keyring keeps the reference, never a secret.
+    let items = keyring_items(&jamf_domain);
+    assert!(items.contains(&reference), "{items}");
+    assert!(items.contains("secret = {}"), "{items}");
+    assert!(!items.contains(CANARY), "{items}");
+
+    // Locked: Jamf reads are refused, nothing is fetched.
+    let locked = failed(&home.run(&["jamf", "computers"], ""));
+    assert!(locked.contains("is locked"), "{locked}");
+
+    // One unlock, one presence check: both domains unlock and the secret is fetched.
+    let unlocked = ok(&home.run(&["creds", "unlock", "Acme"], ""));
+    assert!(
+        unlocked.contains(&format!("unlocked {jamf_domain}")),
+        "{unlocked}"
+    );
+    assert!(
+        unlocked.contains(&format!("unlocked {vault_domain}")),
+        "{unlocked}"
+    );
+    let computers = ok(&home.run(&["jamf", "computers"], ""));
+    assert!(!computers.trim().is_empty());
+    let listed = ok(&home.run(&["creds", "list"], ""));
+    assert!(
+        listed.contains(&format!("(secret from {reference}, version 1)")),
+        "{listed}"
+    );
+
+    // An assistant's calls use it too, and see no secret.
+    let mcp = runtime.block_on(async {
+        let client = common::socket_client(&home.socket()).await;
+        let mut seen = String::new();
+        for tool in ["jamf_search_computers", "credentials_status"] {
+            let result = client
+                .call_tool(CallToolRequestParams::new(tool))
+                .await
+                .expect(tool);
+            assert_ne!(result.is_error, Some(true), "{tool}: {result:?}");
+            seen.push_str(&serde_json::to_string(&result).unwrap());
+        }
+        client.cancel().await.ok();
+        seen
+    });
+    assert!(
+        mcp.contains("\"computers\"") || mcp.contains("serial"),
+        "{mcp}"
+    );
+    assert!(!mcp.contains(CANARY), "{mcp}");
+
+    // A new version in Vault is fetched on refresh (the mock still takes the same value).
+    assert_eq!(bao.put_secret("jamf/prod", "client_secret", CANARY), 2);
+    let refreshed = ok(&home.run(&["creds", "refresh", "Acme"], ""));
+    assert!(refreshed.contains("version 2)"), "{refreshed}");
+    let json = ok(&home.run(&["creds", "list", "--json"], ""));
+    let views: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let acme = views
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["label"] == "Acme")
+        .unwrap();
+    assert_eq!(acme["source"]["reference"], reference.as_str());
+    assert_eq!(acme["source"]["version"], 2);
+    ok(&home.run(&["jamf", "computers"], ""));
+
+    // A secret manager's secret is rotated there, not here.
+    let rotate = failed(&home.run(&["creds", "rotate", "Acme"], "other\n"));
+    assert!(rotate.contains("rotate it there"), "{rotate}");
+
+    // A field the secret lacks: named, and nothing unlocked.
+    let wrong_field = reference.replace("#client_secret", "#password");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            "https://broken.example.com",
+            "--username",
+            "admin",
+            "--label",
+            "Broken",
+            "--secret-from",
+            &wrong_field,
+        ],
+        "",
+    ));
+    let broken = failed(&home.run(&["creds", "unlock", "Broken"], ""));
+    assert!(
+        broken.contains(&format!("cannot fetch the secret from {wrong_field}")),
+        "{broken}"
+    );
+    assert!(
+        broken.contains("has no field \"password\"; it has: client_secret"),
+        "{broken}"
+    );
+    let status = ok(&home.run(&["creds", "status"], ""));
+    let broken_line = status
+        .lines()
+        .find(|l| l.contains("jamf:broken.example.com"))
+        .unwrap();
+    assert!(broken_line.contains("locked"), "{status}");
+    assert!(!broken_line.contains("unlocked"), "{status}");
+
+    // Import copies the value once into the keyring, under a credential of its own.
+    let imported = ok(&home.run(
+        &[
+            "creds",
+            "import",
+            &reference,
+            "jamf",
+            "--url",
+            "https://imported.example.com",
+            "--client-id",
+            "copied",
+            "--label",
+            "Imported",
+        ],
+        "",
+    ));
+    assert!(imported.contains("its secret copied from"), "{imported}");
+    let items = keyring_items("jamf:imported.example.com");
+    assert!(items.contains(CANARY), "{items}");
+    assert!(!items.contains("vault://"), "{items}");
+
+    // The audit has every step as an admin event, and never the secret.
+    let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
+    for action in [
+        "credential.add",
+        "unlock",
+        "credential.refresh",
+        "credential.import",
+    ] {
+        assert!(
+            audit.contains(&format!("\"{action}\"")),
+            "{action}: {audit}"
+        );
+    }
+    assert!(audit.contains(&reference), "{audit}");
+    assert!(!audit.contains(CANARY), "{audit}");
+    assert!(!audit.contains(&secret_id), "{audit}");
+    ok(&home.run(&["audit", "verify"], ""));
+
+    ok(&home.run(&["creds", "lock", "--all"], ""));
+    let log = stop(broker);
+    assert!(log.contains("secret fetched"), "{log}");
+    assert!(!log.contains(CANARY), "{log}");
+    assert!(!log.contains(&secret_id), "{log}");
+}
