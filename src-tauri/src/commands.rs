@@ -16,7 +16,8 @@ use latchkey_broker::{
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
-    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretString,
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretRef,
+    SecretString,
 };
 use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use serde::{Deserialize, Serialize};
@@ -115,18 +116,26 @@ pub fn credentials_check(label: String, account: Account) -> Vec<ControlError> {
         .collect()
 }
 
+/// Adds a credential whose secret is typed here, or kept in a secret manager at `source`
+/// (`vault://DOMAIN/MOUNT/PATH#FIELD`; `secret` is then empty and fetched at each unlock).
 #[tauri::command]
 pub async fn credentials_add(
     broker: State<'_, EmbeddedBroker>,
     label: String,
     account: Account,
     secret: SecretString,
+    source: Option<String>,
 ) -> Result<CredentialView, ControlError> {
+    let source = source
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<SecretRef>())
+        .transpose()
+        .map_err(|e| ControlError::from(CredentialError::from(e)))?;
     let new = NewCredential {
         label,
         account,
         secret,
-        source: None,
+        source,
     };
     Ok(pipeline(&broker)?
         .add_credential(new, &Actor::app())

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { remote } from 'webdriverio';
@@ -608,6 +608,15 @@ test('a change an assistant asks for waits for the person: approved, denied, or 
   }
 });
 
+/** The Python assistant is allowed by an earlier test; run alone, a test allows it here. */
+async function allowIfAsked() {
+  const dialog = await browser.$('[data-testid="presence-dialog"]');
+  await dialog.waitForExist({ timeout: 5_000 }).then(
+    async () => (await browser.$('[data-testid="presence-confirm"]')).click(),
+    () => {},
+  );
+}
+
 /** Starts the fake vCenter (TLS, self-signed); resolves to its host:port. */
 async function startVsphereMock(password, vms) {
   const args = ['--vms', String(vms), '--hosts', '3'];
@@ -695,12 +704,7 @@ test('a vCenter: its self-signed certificate pinned on first use, tested, its VM
     // An assistant asks to stop it: the card names the VM, its host, the action and its state.
     const args = { vm: running.name, action: 'stop' };
     const asking = assistantCall('vsphere_vm_power', args);
-    // Allowed by an earlier test; run alone, the assistant is allowed here first.
-    const dialog = await browser.$('[data-testid="presence-dialog"]');
-    await dialog.waitForExist({ timeout: 5_000 }).then(
-      async () => (await browser.$('[data-testid="presence-confirm"]')).click(),
-      () => {},
-    );
+    await allowIfAsked();
     const card = await browser.$('[data-testid="approval-card"]');
     await card.waitForExist({ timeout: 20_000, timeoutMsg: 'no approval card' });
     assert.equal(await (await browser.$('[data-testid="approval-tool"]')).getText(), 'vsphere_vm_power');
@@ -750,6 +754,101 @@ test('a vCenter: its self-signed certificate pinned on first use, tested, its VM
     assert.ok(!everywhere.includes(password), 'the vCenter password stayed in the secret store and the broker');
   } finally {
     mock.kill();
+  }
+});
+
+/** Starts OpenBao's dev server (Vault's API) on a free port with `rootToken` as its root token; resolves to its address. */
+async function startOpenBao(rootToken) {
+  const port = await new Promise((res) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => res(free));
+    });
+  });
+  const address = `127.0.0.1:${port}`;
+  const bao = spawn(join(root, '.tools/openbao/bin/bao'), ['server', '-dev', `-dev-listen-address=${address}`, `-dev-root-token-id=${rootToken}`], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await waitForPort(port, 20_000);
+  return { bao, url: `http://${address}`, address };
+}
+
+/** A call to Vault's HTTP API as its root. */
+async function vaultApi(url, token, method, path, body) {
+  const answer = await fetch(`${url}/v1/${path}`, {
+    method,
+    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await answer.text();
+  assert.ok(answer.ok, `${method} ${path}: ${answer.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+test('a Jamf credential whose secret stays in OpenBao is unlocked in the app and used by an assistant, the secret shown nowhere', async () => {
+  const secret = `${canary}-from-vault`;
+  const rootToken = `${canary}-bao-root`;
+  const { mock, url: jamfUrl } = await startJamfMock(secret, 25);
+  const { bao, url: vaultUrl, address } = await startOpenBao(rootToken);
+  try {
+    // The secret lives in Vault's KV v2 (the dev server mounts it at secret/), read by a token
+    // whose policy allows only that path.
+    await vaultApi(vaultUrl, rootToken, 'POST', 'secret/data/e2e/jamf', { data: { client_secret: secret } });
+    await vaultApi(vaultUrl, rootToken, 'PUT', 'sys/policies/acl/e2e-jamf', { policy: 'path "secret/data/e2e/jamf" { capabilities = ["read"] }' });
+    const token = (await vaultApi(vaultUrl, rootToken, 'POST', 'auth/token/create', { policies: ['e2e-jamf'], ttl: '1h' })).auth.client_token;
+
+    await (await browser.$('button[data-page="credentials"]')).click();
+    await (await browser.$('[data-testid="creds-add"]')).click();
+    await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'vault');
+    await (await browser.$('[data-testid="creds-field-label"]')).setValue('E2E OpenBao');
+    await (await browser.$('[data-testid="creds-field-address"]')).setValue(vaultUrl);
+    await (await browser.$('[data-testid="creds-field-token"]')).setValue(token);
+    await (await browser.$('[data-testid="creds-save"]')).click();
+    await confirmPresence(/add the HashiCorp Vault credential "E2E OpenBao"/);
+    await (await browser.$(`[data-testid="creds-domain-unlock"][data-domain="vault:${address}"]`)).waitForExist({ timeout: 10_000 });
+
+    // The Jamf credential names where its secret is, and holds none.
+    const domain = `jamf:${new URL(jamfUrl).host}`;
+    const reference = `vault://${address}/secret/e2e/jamf#client_secret`;
+    await (await browser.$('[data-testid="creds-add"]')).click();
+    await (await browser.$('[data-testid="creds-kind"]')).selectByAttribute('value', 'jamf_client');
+    await (await browser.$('[data-testid="creds-field-label"]')).setValue('Jamf via OpenBao');
+    await (await browser.$('[data-testid="creds-field-url"]')).setValue(jamfUrl);
+    await (await browser.$('[data-testid="creds-field-client_id"]')).setValue('latchkey-test');
+    await (await browser.$('[data-testid="creds-field-secret_kept"]')).selectByAttribute('value', 'vault');
+    await (await browser.$('[data-testid="creds-field-secret_from"]')).setValue(reference);
+    await (await browser.$('[data-testid="creds-save"]')).click();
+    await confirmPresence(/add the Jamf Pro credential "Jamf via OpenBao" whose secret is kept at vault:\/\//);
+    const unlock = await browser.$(`[data-testid="creds-domain-unlock"][data-domain="${domain}"]`);
+    await unlock.waitForExist({ timeout: 10_000 });
+    assert.ok(!keyringItems(domain).includes(secret), 'the keyring holds no copy of the secret');
+
+    // One confirmation unlocks the Jamf domain and the Vault it reads from; the secret is fetched then.
+    await unlock.click();
+    await confirmPresence(/unlock Jamf Pro/);
+    const listed = JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' }));
+    const jamf = listed.find((c) => c.domain === domain);
+    assert.equal(jamf.unlocked, true);
+    assert.equal(jamf.source.reference, reference);
+    assert.equal(jamf.source.version, 1);
+    assert.equal(listed.find((c) => c.domain === `vault:${address}`).unlocked, true);
+    const source = await browser.$(`[data-testid="creds-source-${jamf.id}"]`);
+    await browser.waitUntil(async () => (await source.getText()).includes('version 1'), { timeout: 10_000, timeoutMsg: 'the source is not shown' });
+
+    // An assistant uses it: the mock Jamf Pro accepted the secret from Vault.
+    const asking = assistantCall('jamf_fleet_security_report', { domain });
+    await allowIfAsked();
+    const answer = await asking;
+    assert.equal(answer.is_error, false, answer.text);
+    assert.equal(answer.structured.total, 25);
+
+    const audit = execFileSync(cli, ['audit', 'tail', '-n', '60', '--json'], { encoding: 'utf8' });
+    const everywhere = (await domText()) + JSON.stringify(answer) + appLog + audit + JSON.stringify(listed);
+    assert.ok(!everywhere.includes(secret), 'the secret from Vault stayed in the broker');
+    assert.ok(!everywhere.includes(token), 'the Vault token stayed in the secret store and the broker');
+  } finally {
+    mock.kill();
+    bao.kill();
   }
 });
 

@@ -681,6 +681,7 @@ describe('Credentials page: adding', () => {
           tls: { mode: 'pinned', sha256: 'AB:'.repeat(31) + 'AB' },
         },
         secret,
+        source: null,
       },
     ]);
     expect(screen.getByTestId('creds-notice').textContent).toContain('Added “vCenter lab”');
@@ -739,6 +740,27 @@ describe('Credentials page: adding', () => {
     await fireEvent.click(screen.getByTestId('creds-save'));
     await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
     expect((callsTo('credentials_add')[0].account as { tls: unknown }).tls).toEqual({ mode: 'verify' });
+  });
+
+  it('adds a Jamf Pro credential whose secret stays in Vault: a reference, no secret', async () => {
+    const reference = 'vault://vault.example.com:8200/secret/jamf/prod#client_secret';
+    mockCredentials({
+      credentials_add: () => ({ ...jamfClient, id: 'ref123', source: { reference, version: null, fetched: null } }),
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+    await type('creds-field-label', 'Acme via Vault');
+    await type('creds-field-url', 'https://acme.jamfcloud.com');
+    await type('creds-field-client_id', 'abc');
+    await fireEvent.change(screen.getByTestId('creds-field-secret_kept'), { target: { value: 'vault' } });
+    expect(screen.queryByTestId('creds-field-client_secret')).toBeNull();
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    expect((await screen.findByTestId('creds-field-error-secret_from')).textContent).toBe('Secret from is required.');
+    expect(callsTo('credentials_add')).toEqual([]);
+    await type('creds-field-secret_from', reference);
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect(callsTo('credentials_add')[0]).toMatchObject({ secret: '', source: reference });
   });
 
   it('forgets the secret on Cancel', async () => {

@@ -830,7 +830,11 @@ export interface Backend {
   /** Problems with a new credential's non-secret fields, one per field; empty when it would do. */
   credentialsCheck(label: string, account: Account): Promise<CommandError[]>;
   /** Stores a credential. Rejects with a CommandError. */
-  credentialsAdd(label: string, account: Account, secret: string): Promise<CredentialView>;
+  /**
+   * Stores a new credential; with `source` ("vault://DOMAIN/MOUNT/PATH#FIELD") its secret stays in
+   * that secret manager (`secret` is then empty) and is fetched at each unlock.
+   */
+  credentialsAdd(label: string, account: Account, secret: string, source?: string | null): Promise<CredentialView>;
   /**
    * Changes a credential's label and the non-secret fields of its account. The secret is kept and
    * the account's type cannot change. When the account changes and its domain is unlocked, the
@@ -950,7 +954,8 @@ export const backend: Backend = {
 
   credentialsOverview: () => invoke<CredentialsOverview>('credentials_overview'),
   credentialsCheck: (label, account) => invoke<CommandError[]>('credentials_check', { label, account }),
-  credentialsAdd: (label, account, secret) => invoke<CredentialView>('credentials_add', { label, account, secret }),
+  credentialsAdd: (label, account, secret, source = null) =>
+    invoke<CredentialView>('credentials_add', { label, account, secret, source }),
   credentialsEdit: (id, label, account) => invoke<CredentialView>('credentials_edit', { id, label, account }),
   credentialsRotate: (id, secret) => invoke<CredentialView>('credentials_rotate', { id, secret }),
   credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),

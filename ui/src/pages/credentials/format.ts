@@ -40,6 +40,8 @@ export const FIELD_NAMES: Record<string, string> = {
   'tls.sha256': 'SHA-256 fingerprint',
   address: 'Vault address',
   token: 'Token',
+  secret_kept: 'Secret',
+  secret_from: 'Secret from',
 };
 
 /** The field that holds the secret for each kind of account. */
@@ -49,15 +51,27 @@ export function secretField(type: AccountType): 'client_secret' | 'password' | '
   return 'password';
 }
 
-/** The form's fields for a kind of account, in form order, secret last. */
-export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify'): string[] {
+/** Where a new credential's secret is kept: typed here into the OS store, or in Vault. */
+export type SecretKept = 'here' | 'vault';
+
+/** Whether a kind of account may keep its secret in a secret manager (Vault's own token may not). */
+export function mayKeepElsewhere(type: AccountType): boolean {
+  return type !== 'vault';
+}
+
+/**
+ * The form's fields for a kind of account, in form order, secret last (or, kept in Vault, the
+ * reference to it).
+ */
+export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', kept: SecretKept = 'here'): string[] {
+  const secret = kept === 'vault' && mayKeepElsewhere(type) ? 'secret_from' : secretField(type);
   switch (type) {
     case 'jamf_client':
-      return ['label', 'url', 'client_id', 'client_secret'];
+      return ['label', 'url', 'client_id', secret];
     case 'jamf_user':
-      return ['label', 'url', 'username', 'password'];
+      return ['label', 'url', 'username', secret];
     case 'vcenter':
-      return ['label', 'host', 'username', 'tls.mode', ...(tls === 'pinned' ? ['tls.sha256'] : []), 'password'];
+      return ['label', 'host', 'username', 'tls.mode', ...(tls === 'pinned' ? ['tls.sha256'] : []), secret];
     case 'vault':
       return ['label', 'address', 'token'];
   }
