@@ -162,7 +162,7 @@ impl IndexedFeed {
     ) -> Option<UpdateDeadline> {
         let majors = self.majors();
         let newer = majors.iter().filter(|&&m| m > major).count();
-        let ending = *majors.get(newer.checked_sub(PATCHED_MAJOR_COUNT).unwrap_or(0))?;
+        let ending = *majors.get(newer.saturating_sub(PATCHED_MAJOR_COUNT))?;
         let os = self.os_version(ending)?;
         let first = (os.releases.iter())
             .filter(|r| r.release_date.is_some())
