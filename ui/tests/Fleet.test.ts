@@ -270,6 +270,44 @@ describe('SOFA page: the Fleet tab', () => {
     expect(screen.getByTestId('fleet-shown').textContent?.trim()).toBe('5 Macs · showing 1–5');
   });
 
+  it('shows each Mac\'s update deadline, sorts by it, counts and filters the overdue (issue #17)', async () => {
+    mockFleet();
+    await shownReport();
+    const overdue = screen.getByTestId('fleet-overdue');
+    expect(overdue.textContent).toBe('430');
+    expect(overdue.closest('div')!.classList.contains('hot')).toBe(true);
+
+    const due = screen.getAllByTestId('fleet-required-by');
+    expect(due.map((d) => d.textContent)).toEqual(['2025-08-27', '2026-12-20', '—', '2023-12-25', '—']);
+    expect(due[0].classList.contains('hot')).toBe(true);
+    expect(due[1].classList.contains('hot')).toBe(false);
+    expect(due[0].title).toBe(
+      'Required by 27 Aug 2025, overdue by 451 days (15.6.1 came out 20 Aug 2025; 7 days for a release fixing actively exploited CVEs)',
+    );
+    expect(due[1].title).toContain('due in 13 days');
+    expect(due[3].title).toContain('90 days to move to a macOS major Apple still patches');
+
+    // Earliest deadline first; Macs without one last, both ways.
+    await fireEvent.click(screen.getByTestId('fleet-sort-required_by'));
+    expect(rowIds()).toEqual(['104', '101', '102', '103', '105']);
+    await fireEvent.click(screen.getByTestId('fleet-sort-required_by'));
+    expect(rowIds()).toEqual(['102', '101', '104', '103', '105']);
+
+    const only = screen.getByTestId('fleet-overdue-only') as HTMLInputElement;
+    await fireEvent.click(only);
+    expect(only.checked).toBe(true);
+    expect(rowIds()).toEqual(['101', '104']);
+    expect(screen.getByTestId('fleet-shown').textContent?.trim()).toBe('2 of 5 Macs match · showing 1–2');
+    // With the text filter, both apply.
+    await fireEvent.input(screen.getByTestId('fleet-filter'), { target: { value: 'ada' } });
+    expect(rowIds()).toEqual(['101']);
+    await fireEvent.input(screen.getByTestId('fleet-filter'), { target: { value: 'grace' } });
+    expect(screen.getByTestId('fleet-no-match').textContent?.trim()).toBe('No Mac matches “grace” among those overdue.');
+    await fireEvent.input(screen.getByTestId('fleet-filter'), { target: { value: '' } });
+    await fireEvent.click(only);
+    expect(rowIds()).toHaveLength(5);
+  });
+
   it('shows 250 Macs a page of 100 at a time', async () => {
     mockFleet({ report: () => bigFleet(250) });
     await shownReport();

@@ -122,6 +122,12 @@ describe('SOFA page', () => {
     expect(screen.getByTestId('sofa-exploited-count').textContent).toBe('3');
     expect(screen.getByTestId('sofa-kev-count').textContent).toBe('3');
     expect(screen.getByTestId('sofa-days-since-missed').textContent).toBe('458');
+    // Issue #17: when the update was required by, and how late.
+    const deadline = screen.getByTestId('sofa-deadline');
+    expect(deadline.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'Update required by 27 Aug 2025, overdue by 451 days (15.6.1 came out 20 Aug 2025; 7 days for a release fixing actively exploited CVEs)',
+    );
+    expect(deadline.classList.contains('overdue')).toBe(true);
     expect(screen.getByTestId('sofa-severity').textContent).toContain('3 critical');
     expect(res.textContent).toContain('CVE-2025-43300');
 
@@ -131,6 +137,10 @@ describe('SOFA page', () => {
     expect(timeline[3].textContent).toContain('61 CVEs');
     expect(timeline[3].textContent).toContain('2 actively exploited');
     expect(timeline[4].textContent).toContain('24G419');
+    // Each missed release's own deadline: 15.6.1 (exploited) + 7 days, 15.7 + 30.
+    const due = screen.getAllByTestId('sofa-missed-required-by').map((d) => d.dataset.requiredBy);
+    expect(due.slice(0, 2)).toEqual(['2025-08-27', '2025-10-15']);
+    expect(timeline[0].textContent).toContain('required by 27 Aug 2025');
     expect(within(timeline[0]).getByRole('link', { name: 'Security notes' }).getAttribute('href')).toBe(
       'https://support.apple.com/en-us/124927',
     );
@@ -250,6 +260,8 @@ describe('SOFA page', () => {
     const majors = within(screen.getByTestId('sofa-feed-majors')).getAllByText(/^macOS \d+$/);
     expect(majors.map((m) => m.textContent)).toEqual(['macOS 26', 'macOS 15', 'macOS 14', 'macOS 13', 'macOS 12']);
     expect(res.textContent).toContain('older than every major');
+    expect(screen.getByTestId('sofa-deadline').dataset.requiredBy).toBe('2023-12-25');
+    expect(screen.getByTestId('sofa-deadline').textContent).toContain('90 days to move to a macOS major Apple still patches');
     expect(screen.queryAllByTestId('sofa-cve-row')).toHaveLength(0);
     expect(screen.queryByTestId('sofa-cves-count')).toBeNull();
   });
@@ -264,6 +276,7 @@ describe('SOFA page', () => {
     expect(screen.getByTestId('sofa-releases-behind').textContent).toBe('0');
     expect(screen.getByTestId('sofa-cves-count').textContent).toBe('0');
     expect(screen.queryAllByTestId('sofa-missed-release')).toHaveLength(0);
+    expect(screen.queryByTestId('sofa-deadline')).toBeNull();
   });
 
   it('says a version the feed does not list is unknown, never up to date', async () => {

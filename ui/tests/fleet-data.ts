@@ -1,6 +1,6 @@
 // Mock Jamf Pro fleet reports for the UI tests, shaped as the Rust side's jamf_fleet_report returns
 // them: a small fleet of five Macs listed (of 2,437 counted), and a generated one of any size.
-import type { FleetComputer, FleetSecurityReport } from '../src/lib/backend';
+import type { FleetComputer, FleetSecurityReport, UpdateDeadline } from '../src/lib/backend';
 
 const DAY = 86_400_000;
 
@@ -11,6 +11,19 @@ function daysAgo(days: number): string {
 /** `generated_at` for a report built `minutes` (and a few seconds) ago. */
 export function minutesAgo(minutes: number): string {
   return new Date(Date.now() - minutes * 60_000 - 5_000).toISOString();
+}
+
+/** A deadline `days_overdue` days past (negative: still ahead), set by `release` of `released`. */
+export function deadline(required_by: string, days_overdue: number, release = '15.6.1', released = '2025-08-20'): UpdateDeadline {
+  return {
+    required_by,
+    release,
+    release_date: released,
+    sla: 'actively_exploited',
+    sla_days: 7,
+    days_overdue,
+    overdue: days_overdue > 0,
+  };
 }
 
 function mac(over: Partial<FleetComputer> & Pick<FleetComputer, 'id'>): FleetComputer {
@@ -25,6 +38,7 @@ function mac(over: Partial<FleetComputer> & Pick<FleetComputer, 'id'>): FleetCom
     releases_behind: 0,
     missing_cves: 0,
     missing_exploited_cves: 0,
+    deadline: null,
     last_contact: days === null ? null : daysAgo(days),
     days_since_contact: days,
     ...over,
@@ -33,10 +47,10 @@ function mac(over: Partial<FleetComputer> & Pick<FleetComputer, 'id'>): FleetCom
 
 /** As delivered: most missing actively exploited fixes first. */
 export const macs: FleetComputer[] = [
-  mac({ id: '101', name: "Ada's MacBook Pro", serial: 'C02ZK1AAMD6R', user: 'ada', model: 'MacBookPro18,3', os_version: '15.6', state: 'behind', releases_behind: 7, missing_cves: 219, missing_exploited_cves: 3, days_since_contact: 2 }),
-  mac({ id: '102', name: 'Build runner 7', serial: 'H4TX9PL2Q6', user: null, model: 'Macmini9,1', os_version: '14.8.3', state: 'behind', releases_behind: 2, missing_cves: 40, missing_exploited_cves: 1, days_since_contact: 40 }),
+  mac({ id: '101', name: "Ada's MacBook Pro", serial: 'C02ZK1AAMD6R', user: 'ada', model: 'MacBookPro18,3', os_version: '15.6', state: 'behind', releases_behind: 7, missing_cves: 219, missing_exploited_cves: 3, deadline: deadline('2025-08-27', 451), days_since_contact: 2 }),
+  mac({ id: '102', name: 'Build runner 7', serial: 'H4TX9PL2Q6', user: null, model: 'Macmini9,1', os_version: '14.8.3', state: 'behind', releases_behind: 2, missing_cves: 40, missing_exploited_cves: 1, deadline: deadline('2026-12-20', -13, '14.8.4', '2026-11-20'), days_since_contact: 40 }),
   mac({ id: '103', name: "Grace's iMac", serial: 'C02AB3CDEF12', user: 'grace', model: 'iMac21,1', os_version: '26.4', state: 'current', days_since_contact: 0 }),
-  mac({ id: '104', name: 'Old lab Mac', serial: 'C02OLD000001', user: 'lab', model: 'MacBookPro11,5', os_version: '11.7.10', state: 'end_of_life', releases_behind: null, missing_cves: null, missing_exploited_cves: null, days_since_contact: 200 }),
+  mac({ id: '104', name: 'Old lab Mac', serial: 'C02OLD000001', user: 'lab', model: 'MacBookPro11,5', os_version: '11.7.10', state: 'end_of_life', releases_behind: null, missing_cves: null, missing_exploited_cves: null, deadline: { ...deadline('2023-12-25', 828, '14.0', '2023-09-26'), sla: 'major_upgrade', sla_days: 90 }, days_since_contact: 200 }),
   mac({ id: '105', state: 'unreadable', releases_behind: null, missing_cves: null, missing_exploited_cves: null, last_contact: null, days_since_contact: null }),
 ];
 
@@ -64,6 +78,7 @@ export function fleetReport(over: Partial<FleetSecurityReport> = {}): FleetSecur
     not_judged: 0,
     missing_exploited_fixes: 610,
     limited_by_hardware: 20,
+    overdue: 430,
     distribution: [
       { os_version: '26.4', state: 'current', devices: 1204 },
       { os_version: '15.7.5', state: 'current', devices: 600 },
@@ -91,6 +106,7 @@ export function bigFleet(n: number): FleetSecurityReport {
       releases_behind: i < n / 2 ? 7 : 0,
       missing_cves: i < n / 2 ? 219 : 0,
       missing_exploited_cves: Math.max(0, 3 - Math.floor((i * 4) / n)),
+      deadline: i < n / 2 ? deadline('2025-08-27', 451) : null,
       days_since_contact: i % 30,
     }),
   );
@@ -104,6 +120,7 @@ export function bigFleet(n: number): FleetSecurityReport {
     unreadable: 0,
     missing_exploited_fixes: computers.filter((c) => (c.missing_exploited_cves ?? 0) > 0).length,
     limited_by_hardware: 0,
+    overdue: behind,
     distribution: [
       { os_version: '26.4', state: 'current', devices: n - behind },
       { os_version: '15.6', state: 'behind', devices: behind },

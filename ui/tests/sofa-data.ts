@@ -71,18 +71,27 @@ function release(
     cve_count: cves,
     actively_exploited_count: exploited,
     security_notes_pending: false,
+    required_by: null,
   };
+}
+
+/** A missed release's deadline: its date + 7 days with an actively exploited fix, else + 30. */
+function missedRelease(...args: Parameters<typeof release>): ReleaseSummary {
+  const r = release(...args);
+  const due = new Date(r.release_date ?? '');
+  due.setUTCDate(due.getUTCDate() + (r.actively_exploited_count > 0 ? 7 : 30));
+  return { ...r, required_by: due.toISOString().slice(0, 10) };
 }
 
 /** What 15.6 missed, oldest first. */
 export const missed156: ReleaseSummary[] = [
-  release('15.6.1', null, '2025-08-20', '124927', 1, 1),
-  release('15.7', null, '2025-09-15', '125111', 38, 0),
-  release('15.7.1', null, '2025-09-29', '125329', 1, 0),
-  release('15.7.2', null, '2025-11-03', '125635', 61, 2),
-  release('15.7.3', '24G419', '2025-12-12', '125887', 26, 0),
-  release('15.7.4', '24G517', '2026-02-11', '126349', 37, 0),
-  release('15.7.5', '24G624', '2026-03-24', '126795', 57, 0),
+  missedRelease('15.6.1', null, '2025-08-20', '124927', 1, 1),
+  missedRelease('15.7', null, '2025-09-15', '125111', 38, 0),
+  missedRelease('15.7.1', null, '2025-09-29', '125329', 1, 0),
+  missedRelease('15.7.2', null, '2025-11-03', '125635', 61, 2),
+  missedRelease('15.7.3', '24G419', '2025-12-12', '125887', 26, 0),
+  missedRelease('15.7.4', '24G517', '2026-02-11', '126349', 37, 0),
+  missedRelease('15.7.5', '24G624', '2026-03-24', '126795', 57, 0),
 ];
 
 export const exploited156 = ['CVE-2025-43300', 'CVE-2025-43510', 'CVE-2025-43520'];
@@ -140,6 +149,16 @@ export const report156: SofaVersionReport = {
     },
     missed: missed156,
     days_since_first_missed: 458,
+    // 15.6.1 (2025-08-20) fixes an actively exploited CVE: + 7 days.
+    deadline: {
+      required_by: '2025-08-27',
+      release: '15.6.1',
+      release_date: '2025-08-20',
+      sla: 'actively_exploited',
+      sla_days: 7,
+      days_overdue: 451,
+      overdue: true,
+    },
     actively_exploited_cve_ids: exploited156,
     hardware: null,
   },
@@ -168,6 +187,7 @@ export const report264: SofaVersionReport = {
     },
     missed: [],
     days_since_first_missed: null,
+    deadline: null,
     actively_exploited_cve_ids: [],
     hardware: null,
   },
@@ -190,6 +210,15 @@ export const report1015: SofaVersionReport = {
       upgrade_to: [26, 15, 14],
       limited_by_hardware: false,
       message: 'macOS 10.15 is end of life: Apple no longer ships security updates for it; upgrade to macOS 14, 15 or 26',
+    },
+    deadline: {
+      required_by: '2023-12-25',
+      release: '14.0',
+      release_date: '2023-09-26',
+      sla: 'major_upgrade',
+      sla_days: 90,
+      days_overdue: 828,
+      overdue: true,
     },
     hardware: null,
   },

@@ -8,6 +8,7 @@ import {
   formatDate,
   formatDaysAgo,
   formatTimestamp,
+  overdueText,
   parseTime,
   plural,
   quickPicks,
@@ -111,5 +112,15 @@ describe('quickPicks', () => {
     ]);
     expect(quickPicks({ this_mac: '26.0', latest }).map((p) => p.version)).toEqual(['26.0', '15.0', '14.0', '13.0', '12.0']);
     expect(quickPicks({ this_mac: null, latest: [] })).toEqual([]);
+  });
+});
+
+describe('overdueText', () => {
+  it('says how late, or how long is left', () => {
+    expect(overdueText({ days_overdue: 658 })).toBe('overdue by 658 days');
+    expect(overdueText({ days_overdue: 1 })).toBe('overdue by 1 day');
+    expect(overdueText({ days_overdue: 0 })).toBe('due today');
+    expect(overdueText({ days_overdue: -1 })).toBe('due in 1 day');
+    expect(overdueText({ days_overdue: -2 })).toBe('due in 2 days');
   });
 });

@@ -223,8 +223,70 @@ async fn fleet_exposure_is_summarised_most_exposed_first() {
     );
     assert_eq!(report["devices"][0]["id"], "old");
     assert_eq!(report["devices"][0]["missing_exploited_cves"], 12);
+    assert_eq!(
+        report["devices"][0]["deadline"]["required_by"],
+        "2024-11-26"
+    );
+    // 15.1, 10.15.7 and 12.7.6 are past their deadlines; the typo has none.
+    assert_eq!(report["overdue"], 3);
     assert_eq!(report["devices"].as_array().unwrap().len(), 50);
     assert_eq!(out["devices_omitted"], 74);
+}
+
+/// Issue #17, dates from the 2026-03-31 feed: 15.1.1 (2024-11-19) fixes actively exploited
+/// CVEs, so 15.1 was due 7 days later; 12 lost support when 15.0 shipped (2024-09-16), so
+/// 12.7.6 had 90 days to move; 10.15 is older than the feed: at the latest 14.0 (2023-09-26)
+/// + 90.
+#[tokio::test]
+async fn os_status_gives_the_update_deadline() {
+    let client = client().await;
+    let deadline = |out: &Value| out["status"]["deadline"].clone();
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "15.1" })).await);
+    let d = deadline(&out);
+    assert_eq!(
+        (&d["required_by"], &d["release"], &d["sla"], &d["sla_days"]),
+        (
+            &json!("2024-11-26"),
+            &json!("15.1.1"),
+            &json!("actively_exploited"),
+            &json!(7)
+        )
+    );
+    assert_eq!(d["overdue"], true);
+    assert_eq!(out["status"]["missed"][0]["required_by"], "2024-11-26");
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "12.7.6" })).await);
+    assert_eq!(
+        (&deadline(&out)["required_by"], &deadline(&out)["sla"]),
+        (&json!("2024-12-15"), &json!("major_upgrade"))
+    );
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "10.15" })).await);
+    assert_eq!(deadline(&out)["required_by"], "2023-12-25");
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "26.4" })).await);
+    assert_eq!(deadline(&out), Value::Null, "current: nothing is due");
+}
+
+#[tokio::test]
+async fn the_update_sla_is_the_brokers_setting() {
+    let services = common::services();
+    services.sofa.set_update_sla(latchkey_sofa::UpdateSla {
+        actively_exploited_days: 3,
+        ..latchkey_sofa::UpdateSla::DEFAULT
+    });
+    let client = common::client_for(LatchkeyServer::new(services, None)).await;
+    let out = structured(call(&client, "sofa_os_status", json!({ "version": "15.1" })).await);
+    assert_eq!(out["status"]["deadline"]["required_by"], "2024-11-22");
+    let out = structured(
+        call(
+            &client,
+            "sofa_fleet_exposure",
+            json!({ "devices": [{ "id": "a", "os_version": "15.1" }] }),
+        )
+        .await,
+    );
+    assert_eq!(
+        out["report"]["devices"][0]["deadline"]["required_by"],
+        "2024-11-22"
+    );
 }
 
 #[tokio::test]

@@ -230,6 +230,107 @@ fn fleet_from_csv_names_each_state() {
     assert_eq!(a2["missing_cves"], 676);
 }
 
+/// Whole days from `date` (YYYY-MM-DD) to today, UTC: the CLI dates deadlines by the clock.
+fn days_since(date: &str) -> i64 {
+    let date: chrono::NaiveDate = date.parse().unwrap();
+    (chrono::Utc::now().date_naive() - date).num_days()
+}
+
+/// Issue #17: 14.4.1 on the 2026-03-31 feed misses 14.5 (2024-05-13, no actively exploited
+/// fix) first by date: due 30 days later. 13.0 misses 13.0.1 (dated 2024-06-12) and 13.1
+/// (2022-12-13, exploited): days behind and the deadline count from 13.1.
+#[test]
+fn status_gives_the_update_deadline_and_days_overdue() {
+    let Some(dir) = fixtures() else { return };
+    let path = dir.join("v2/macos_data_feed.json");
+    let home = Home::new();
+    let feed = ["--feed", path.to_str().unwrap()];
+    let out = json(&sofa(
+        &home,
+        &[&["status", "14.4.1", "--json"], &feed[..]].concat(),
+    ));
+    let deadline = &out["result"]["deadline"];
+    assert_eq!(deadline["required_by"], "2024-06-12", "{out}");
+    assert_eq!(deadline["release"], "14.5");
+    assert_eq!(deadline["sla"], "standard");
+    assert_eq!(deadline["days_overdue"], days_since("2024-06-12"));
+    assert_eq!(out["result"]["missed"][0]["required_by"], "2024-06-12");
+
+    let out = json(&sofa(
+        &home,
+        &[&["status", "13.0", "--json"], &feed[..]].concat(),
+    ));
+    assert_eq!(out["result"]["deadline"]["required_by"], "2022-12-20");
+    assert_eq!(out["result"]["deadline"]["sla"], "actively_exploited");
+    assert_eq!(
+        out["result"]["days_since_first_missed"],
+        days_since("2022-12-13")
+    );
+
+    let text = String::from_utf8(sofa(&home, &[&["status", "14.4.1"], &feed[..]].concat()).stdout)
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "update required by 2024-06-12, overdue by {} days (14.5 came out 2024-05-13; 30 days",
+            days_since("2024-06-12")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("earliest missed release 14.5 came out 2024-05-13"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fleet_csv_lists_each_devices_deadline() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    let csv = home.dir.parent().unwrap().join("fleet-deadlines.csv");
+    std::fs::write(
+        &csv,
+        "serial,os_version\nA1,15.7.5\nA2,15.1\nA3,10.15.7\nA6,12.7.6\nA7,15.77\n",
+    )
+    .unwrap();
+    let path = dir.join("v2/macos_data_feed.json");
+    let args = [
+        "fleet",
+        csv.to_str().unwrap(),
+        "--feed",
+        path.to_str().unwrap(),
+    ];
+    let out = sofa(&home, &[&args[..], &["--csv"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows.remove(0),
+        "id,os_version,state,releases_behind,missing_cves,missing_exploited_cves,required_by,days_overdue,limited_by_hardware"
+    );
+    rows.sort_unstable();
+    // 15.1: 15.1.1 (2024-11-19, exploited) + 7. 10.15.7: older than the feed, at the latest
+    // 14.0 (2023-09-26) + 90. 12.7.6: 15.0 (2024-09-16) ended 12's support, + 90.
+    let due = |date: &str| format!("{date},{}", days_since(date));
+    assert_eq!(
+        rows,
+        [
+            "A1,15.7.5,current,0,0,0,,,false".to_owned(),
+            format!("A2,15.1,behind,16,676,12,{},false", due("2024-11-26")),
+            format!("A3,10.15.7,end_of_life,,,,{},false", due("2023-12-25")),
+            format!("A6,12.7.6,end_of_life,0,0,0,{},false", due("2024-12-15")),
+            "A7,15.77,unknown_version,,,,,,false".to_owned(),
+        ]
+    );
+    let out = json(&sofa(&home, &[&args[..], &["--json"]].concat()));
+    assert_eq!(out["result"]["overdue"], 3, "{out}");
+    let text = String::from_utf8(sofa(&home, &args).stdout).unwrap();
+    assert!(text.contains("; 3 overdue;"), "{text}");
+}
+
 #[test]
 fn diff_reports_added_and_revised_releases() {
     let Some(dir) = fixtures() else { return };

@@ -66,6 +66,7 @@ async fn run(feed: IndexedFeed) {
     let currency = Currency::Feed {
         feed: &feed,
         info: &info,
+        sla: &latchkey_sofa::UpdateSla::DEFAULT,
     };
     let config = MockConfig {
         computers: FLEET,

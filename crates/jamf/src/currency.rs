@@ -2,8 +2,8 @@
 //! how old it is, or why there is none. Without a feed a report still carries everything Jamf
 //! knows (FileVault, SIP, check-in…); only the macOS standing is left unjudged, and says so.
 
-use latchkey_sofa::IndexedFeed;
 use latchkey_sofa::fetch::FeedInfo;
+use latchkey_sofa::{IndexedFeed, UpdateSla};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Currency<'a> {
@@ -11,15 +11,17 @@ pub enum Currency<'a> {
     Feed {
         feed: &'a IndexedFeed,
         info: &'a FeedInfo,
+        /// How long each missed update may wait: the deadlines in the report.
+        sla: &'a UpdateSla,
     },
     /// No feed could be had: the reason, already saying how to fix it.
     Unavailable(&'a str),
 }
 
 impl<'a> Currency<'a> {
-    pub(crate) fn feed(self) -> Option<&'a IndexedFeed> {
+    pub(crate) fn feed(self) -> Option<(&'a IndexedFeed, &'a UpdateSla)> {
         match self {
-            Self::Feed { feed, .. } => Some(feed),
+            Self::Feed { feed, sla, .. } => Some((feed, sla)),
             Self::Unavailable(_) => None,
         }
     }

@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, Utc};
 use latchkey_sofa::fetch::FeedInfo;
-use latchkey_sofa::{DeviceState, FleetDevice, VersionCount, fleet_without_feed};
+use latchkey_sofa::{DeviceState, FleetDevice, UpdateDeadline, VersionCount, fleet_without_feed};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,9 @@ pub struct FleetSecurityReport {
     pub missing_exploited_fixes: usize,
     /// Whose model cannot run the newest macOS.
     pub limited_by_hardware: usize,
+    /// Past their update deadline (see [`FleetComputer::deadline`]).
+    #[serde(default)]
+    pub overdue: usize,
     /// Computers per macOS version, newest first, unreadable versions last.
     pub distribution: Vec<VersionCount>,
     /// Computers, most exposed first: missing exploited fixes, then missing CVEs, then
@@ -92,6 +95,10 @@ pub struct FleetComputer {
     pub missing_cves: Option<usize>,
     /// Of those, actively exploited; absent when the feed does not list its version.
     pub missing_exploited_cves: Option<usize>,
+    /// When its missed updates are required by (the earliest missed release's date plus its
+    /// SLA), and how many days overdue; absent when current or not judged.
+    #[serde(default)]
+    pub deadline: Option<UpdateDeadline>,
     /// When it last contacted Jamf Pro.
     pub last_contact: Option<DateTime<Utc>>,
     /// Whole days since then.
@@ -157,7 +164,7 @@ pub(crate) fn judge(
         })
         .collect();
     let fleet = match currency.feed() {
-        Some(feed) => feed.fleet(&devices),
+        Some((feed, sla)) => feed.fleet(&devices, now, sla),
         None => fleet_without_feed(&devices),
     };
     let (macos_feed, macos_currency_unavailable) = currency.described();
@@ -177,6 +184,7 @@ pub(crate) fn judge(
                 releases_behind: status.releases_behind,
                 missing_cves: status.missing_cves,
                 missing_exploited_cves: status.missing_exploited_cves,
+                deadline: status.deadline.clone(),
                 last_contact,
                 days_since_contact: last_contact.map(|at| (now - at).num_days()),
             }
@@ -199,6 +207,7 @@ pub(crate) fn judge(
         not_judged: fleet.not_judged,
         missing_exploited_fixes: fleet.missing_exploited_fixes,
         limited_by_hardware: fleet.limited_by_hardware,
+        overdue: fleet.overdue,
         distribution: fleet.distribution,
         computers: rows,
         computers_omitted: 0,

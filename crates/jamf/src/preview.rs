@@ -2,15 +2,17 @@
 //! each Mac's target version (the newest release of its own major, or a named release that
 //! must exist in the SOFA feed), what it would gain, and a deadline with the reason for it.
 //!
-//! The deadline counts from the EARLIEST release date among the releases a plan's Macs are
-//! missing (not the oldest version: real feeds list releases whose dates are out of version
-//! order), plus 7 days when any missed release fixes an actively exploited CVE, else 30.
+//! The deadline is the SOFA engine's update deadline (`latchkey_sofa::UpdateSla`): each
+//! release a plan's Macs are missing is due its date plus 7 days when it fixes an actively
+//! exploited CVE, else 30, and the plan takes the earliest of these (by date, not by version:
+//! real feeds list releases whose dates are out of version order). One already past moves to
+//! the first working-day end at least a day ahead, and the reason says so.
 //! Pure: no I/O, `now` is a parameter, so it is tested against the real SOFA fixtures.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use latchkey_sofa::{IndexedFeed, Release, Version};
+use latchkey_sofa::{IndexedFeed, Release, SlaKind, UpdateDeadline, UpdateSla, Version};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -31,11 +33,8 @@ pub enum TargetVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, rename_all = "snake_case")]
 pub struct DeadlinePolicy {
-    /// Days after the earliest missed release when a missed release fixes an actively
-    /// exploited CVE (default 7).
-    pub exploited_days: u32,
-    /// Days after the earliest missed release otherwise (default 30).
-    pub default_days: u32,
+    /// How long each missed release may wait (the update deadline settings).
+    pub sla: UpdateSla,
     /// Time of day of the deadline on each Mac (default 17:00: after the working day, while
     /// the Mac is likely still open, rather than at midnight).
     pub time_of_day: NaiveTime,
@@ -49,8 +48,7 @@ pub struct DeadlinePolicy {
 impl Default for DeadlinePolicy {
     fn default() -> Self {
         Self {
-            exploited_days: 7,
-            default_days: 30,
+            sla: UpdateSla::DEFAULT,
             time_of_day: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
             min_notice_hours: 24,
             date: None,
@@ -340,10 +338,9 @@ fn plan_for(
         .flat_map(|r| &r.cves)
         .map(|c| c.id.as_str())
         .collect();
-    let earliest = releases
-        .iter()
-        .filter_map(|r| Some((r.release_date?, *r)))
-        .min_by_key(|(date, r)| (*date, r.version));
+    let earliest = (releases.iter())
+        .filter_map(|r| policy.sla.for_release(r, now.date_naive()))
+        .min_by_key(|d| (d.required_by, d.release));
     let (deadline, deadline_reason) = deadline(earliest, exploited.len(), policy, now);
     PreviewPlan {
         target_version: target.product_version.clone(),
@@ -362,57 +359,68 @@ fn plan_for(
 
 /// The deadline and, in words, why.
 fn deadline(
-    earliest: Option<(DateTime<Utc>, &Release)>,
+    earliest: Option<UpdateDeadline>,
     exploited: usize,
     policy: &DeadlinePolicy,
     now: DateTime<Utc>,
 ) -> (NaiveDateTime, String) {
-    let days = if exploited > 0 {
-        policy.exploited_days
-    } else {
-        policy.default_days
-    };
-    let because = match exploited {
-        0 => "; none of the releases missed fixes an actively exploited CVE".to_owned(),
-        n => format!(
-            ", because the releases missed fix {}",
-            plural(n, "actively exploited CVE")
-        ),
-    };
     if let Some(date) = policy.date {
+        let because = match exploited {
+            0 => "; none of the releases missed fixes an actively exploited CVE".to_owned(),
+            n => format!(
+                ", because the releases missed fix {}",
+                plural(n, "actively exploited CVE")
+            ),
+        };
         return (
             date.and_time(policy.time_of_day),
             format!("the date asked for{because}"),
         );
     }
-    let (from, mut reason) = match earliest {
-        Some((date, release)) => (
-            date.date_naive(),
+    let (due, mut reason) = match earliest {
+        Some(d) => (
+            d.required_by,
             format!(
-                "{} after {} ({}), the earliest release missed{because}",
-                plural(days as usize, "day"),
-                release.product_version,
-                date.format("%Y-%m-%d")
+                "{} after {} ({}), which fixes {}: the earliest deadline of the releases missed",
+                plural(d.sla_days as usize, "day"),
+                d.release,
+                d.release_date,
+                match d.sla {
+                    SlaKind::ActivelyExploited => "an actively exploited CVE",
+                    SlaKind::Standard | SlaKind::MajorUpgrade => "no actively exploited CVE",
+                }
             ),
         ),
-        None => (
-            now.date_naive(),
-            format!(
-                "{} from today, as the releases missed have no dates{because}",
-                plural(days as usize, "day")
-            ),
-        ),
+        None => {
+            let days = match exploited {
+                0 => policy.sla.standard_days,
+                _ => policy.sla.actively_exploited_days,
+            };
+            (
+                now.date_naive() + Duration::days(i64::from(days)),
+                format!(
+                    "{} from today, as the releases missed have no dates",
+                    plural(days as usize, "day")
+                ),
+            )
+        }
     };
-    let mut deadline = (from + Duration::days(i64::from(days))).and_time(policy.time_of_day);
+    let mut deadline = due.and_time(policy.time_of_day);
     let soonest = (now + Duration::hours(i64::from(policy.min_notice_hours))).naive_utc();
     if deadline < soonest {
         let mut day: NaiveDate = soonest.date();
         if day.and_time(policy.time_of_day) < soonest {
             day = day.succ_opt().unwrap_or(day);
         }
+        let overdue = (now.date_naive() - due).num_days();
         reason.push_str(&format!(
-            "; that was {}, already past or too soon, so the first {} at least {} from now",
+            "; that was {}{}, already past or too soon, so the first {} at least {} from now",
             deadline.format("%Y-%m-%d"),
+            match overdue {
+                ..=0 => String::new(),
+                1 => " (overdue by 1 day)".to_owned(),
+                n => format!(" (overdue by {n} days)"),
+            },
             policy.time_of_day.format("%H:%M"),
             plural(policy.min_notice_hours as usize, "hour")
         ));

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use latchkey_sofa::fetch::FeedInfo;
-use latchkey_sofa::{DeviceState, IndexedFeed, Version, VersionStatus};
+use latchkey_sofa::{DeviceState, IndexedFeed, UpdateDeadline, UpdateSla, Version, VersionStatus};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -82,8 +82,11 @@ pub struct OsSecurity {
     pub missing_exploited_cves: usize,
     /// Ids of the actively exploited CVEs it is missing fixes for.
     pub actively_exploited_cve_ids: Vec<String>,
-    /// Days since the first release it missed came out.
+    /// Days since the earliest-dated release it missed came out.
     pub days_behind: Option<i64>,
+    /// When its missed updates are required by (the earliest deadline) and how late.
+    #[serde(default)]
+    pub deadline: Option<UpdateDeadline>,
     /// Newest major its model can run, when the feed knows the model.
     pub hardware_max_major: Option<u32>,
     /// True when its model cannot run the newest macOS.
@@ -143,7 +146,7 @@ pub(crate) fn assess(
     now: DateTime<Utc>,
 ) -> ComputerSecurity {
     let os = match currency.feed() {
-        Some(feed) => judge_os(raw, feed, now),
+        Some((feed, sla)) => judge_os(raw, feed, sla, now),
         None => unjudged_os(raw),
     };
     let (macos_feed, macos_currency_unavailable) = currency.described();
@@ -209,13 +212,19 @@ fn unjudged_os(raw: &RawComputer) -> OsSecurity {
         missing_exploited_cves: 0,
         actively_exploited_cve_ids: Vec::new(),
         days_behind: None,
+        deadline: None,
         hardware_max_major: None,
         limited_by_hardware: None,
         note: None,
     }
 }
 
-fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecurity {
+fn judge_os(
+    raw: &RawComputer,
+    feed: &IndexedFeed,
+    sla: &UpdateSla,
+    now: DateTime<Utc>,
+) -> OsSecurity {
     let model = raw.model_identifier();
     let mut os = OsSecurity {
         state: DeviceState::Unreadable,
@@ -234,7 +243,7 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
         }
         return os;
     };
-    match feed.analyze(&parsed, model, now) {
+    match feed.analyze(&parsed, model, now, sla) {
         VersionStatus::InFeed(analysis) => {
             os.state = analysis.counts.state.into();
             if !matches!(os.state, DeviceState::Current | DeviceState::Behind) {
@@ -249,6 +258,7 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
                 os.missing_exploited_cves = analysis.counts.actively_exploited_fixed_later;
                 os.actively_exploited_cve_ids = analysis.actively_exploited_cve_ids;
                 os.days_behind = analysis.days_since_first_missed;
+                os.deadline = analysis.deadline;
             }
             if let Some(hw) = analysis.hardware {
                 os.hardware_max_major = hw.hardware_max_major;
@@ -258,6 +268,7 @@ fn judge_os(raw: &RawComputer, feed: &IndexedFeed, now: DateTime<Utc>) -> OsSecu
         VersionStatus::NotInFeed(not) => {
             os.state = not.state.into();
             os.note = Some(not.message);
+            os.deadline = not.deadline;
             if let Some(hw) = not.hardware {
                 os.hardware_max_major = hw.hardware_max_major;
                 os.limited_by_hardware = hw.limited_by_hardware;
@@ -317,6 +328,9 @@ fn findings(s: &ComputerSecurity) -> Vec<String> {
                 .unwrap_or_else(|| format!("macOS {version} was not judged")),
         ),
         DeviceState::Current => {}
+    }
+    if let Some(deadline) = os.deadline.as_ref().filter(|d| d.overdue) {
+        out.push(format!("macOS update {}", deadline.describe()));
     }
     if os.limited_by_hardware == Some(true) {
         out.push(match os.hardware_max_major {
@@ -405,6 +419,7 @@ mod tests {
             Currency::Feed {
                 feed: &feed,
                 info: &info,
+                sla: &UpdateSla::DEFAULT,
             },
             now,
         )
@@ -434,6 +449,8 @@ mod tests {
             [
                 "1 actively exploited CVE fixed in releases this Mac is missing",
                 "macOS 15.1 is 1 release behind 15.2 (2 CVEs fixed since)",
+                // 15.2 (2025-01-01) fixes an exploited CVE: + 7 days; 52 days to 2025-03-01.
+                "macOS update required by 2025-01-08, overdue by 52 days",
                 "FileVault is off",
                 "System Integrity Protection is disabled",
                 "Gatekeeper is disabled",

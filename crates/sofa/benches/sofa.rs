@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use latchkey_sofa::{FleetDevice, IndexedFeed, Version};
+use chrono::Utc;
+use latchkey_sofa::{FleetDevice, IndexedFeed, UpdateSla, Version};
 
 const FEED: &str = "v2-2026-09-10/macos_data_feed.json";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/sofa");
@@ -197,16 +198,16 @@ fn main() {
 
     // A fleet of 100,000 devices.
     let devices = fleet(&feed);
-    black_box(feed.fleet(&devices));
+    black_box(feed.fleet(&devices, Utc::now(), &UpdateSla::default()));
     let runs: Vec<Duration> = (0..11)
         .map(|_| {
             let start = Instant::now();
-            black_box(feed.fleet(black_box(&devices)));
+            black_box(feed.fleet(black_box(&devices), Utc::now(), &UpdateSla::default()));
             start.elapsed()
         })
         .collect();
     let fleet_time = median(runs);
-    let report = feed.fleet(&devices);
+    let report = feed.fleet(&devices, Utc::now(), &UpdateSla::default());
     println!(
         "fleet of {FLEET_SIZE}         median {fleet_time:>10.2?}   target <= 50 ms   {}   ({} current, {} behind, {} end of life, {} unknown, {} unreadable)",
         verdict(fleet_time <= Duration::from_millis(50)),

@@ -4,13 +4,14 @@
 //! version the feed does not list, the nearest real releases; or an explicit "not in this
 //! feed" for a major the feed does not cover.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::Release;
 use crate::{
-    EndOfLife, HardwareSupport, IndexedFeed, SofaError, StatusCounts, Version, VersionState,
+    EndOfLife, HardwareSupport, IndexedFeed, SofaError, StatusCounts, UpdateDeadline, UpdateSla,
+    Version, VersionState,
 };
 
 /// The answer for one version.
@@ -56,9 +57,13 @@ pub struct VersionAnalysis {
     pub counts: StatusCounts,
     /// Every newer release of the major, oldest first.
     pub missed: Vec<ReleaseSummary>,
-    /// Days from the first missed release's publication to `now`; absent when nothing was
-    /// missed or its date is unknown.
+    /// Days from the earliest-dated missed release to `now` (feeds carry out-of-order dates,
+    /// so not necessarily the oldest version); absent when nothing was missed or no date is
+    /// known.
     pub days_since_first_missed: Option<i64>,
+    /// When the update is required by: the earliest deadline among the missed releases (and,
+    /// for an end-of-life major, the upgrade); absent when current or unknown.
+    pub deadline: Option<UpdateDeadline>,
     /// Ids of the actively exploited CVEs fixed by the missed releases, sorted.
     pub actively_exploited_cve_ids: Vec<String>,
     /// Model support, when a model identifier was given.
@@ -80,6 +85,8 @@ pub struct NotInFeed {
     pub message: String,
     /// For an end-of-life major: what to move to.
     pub end_of_life: Option<EndOfLife>,
+    /// For an end-of-life major: when the upgrade to a patched major was required by.
+    pub deadline: Option<UpdateDeadline>,
     /// Model support, when a model identifier was given.
     pub hardware: Option<HardwareSupport>,
 }
@@ -103,6 +110,8 @@ pub struct ReleaseSummary {
     pub actively_exploited_count: usize,
     /// Known only from the feed's `Latest`: Apple's notes (and CVE list) may still be missing.
     pub security_notes_pending: bool,
+    /// For a missed release: the day its update is required by (its date plus the SLA).
+    pub required_by: Option<NaiveDate>,
 }
 
 impl From<&Release> for ReleaseSummary {
@@ -116,20 +125,23 @@ impl From<&Release> for ReleaseSummary {
             cve_count: r.cves.len(),
             actively_exploited_count: r.cves.iter().filter(|c| c.actively_exploited).count(),
             security_notes_pending: r.security_notes_pending,
+            required_by: None,
         }
     }
 }
 
 impl IndexedFeed {
     /// Analyze a version string such as "15.1" or "13.4.1 (a)", optionally for a Mac model
-    /// identifier. `now` dates "days behind" (pass `Utc::now()`; fixed in tests).
+    /// identifier. `now` dates "days behind" and deadlines (pass `Utc::now()`; fixed in tests),
+    /// `sla` sets the deadlines.
     pub fn status(
         &self,
         version: &str,
         model: Option<&str>,
         now: DateTime<Utc>,
+        sla: &UpdateSla,
     ) -> Result<VersionStatus, SofaError> {
-        Ok(self.analyze(&version.parse()?, model, now))
+        Ok(self.analyze(&version.parse()?, model, now, sla))
     }
 
     /// Why `version` gets no answer: its major is not covered, and which majors are.
@@ -148,9 +160,11 @@ impl IndexedFeed {
         version: &Version,
         model: Option<&str>,
         now: DateTime<Utc>,
+        sla: &UpdateSla,
     ) -> VersionStatus {
         let hardware = model.map(|m| self.hardware_support(m, Some(version.major())));
         let end_of_life = self.end_of_life(version, model, now);
+        let deadline = self.deadline(version, sla, now);
         let (Some(major), Some(counts)) = (self.index.major(version.major()), self.counts(version))
         else {
             return VersionStatus::NotInFeed(Box::new(NotInFeed {
@@ -163,22 +177,19 @@ impl IndexedFeed {
                     |eol| eol.message.clone(),
                 ),
                 end_of_life,
+                deadline,
                 hardware,
             }));
         };
         let os = self.os(major);
-        let pos = major.first_after(version);
-        let missed: Vec<&Release> = major.order[pos..]
-            .iter()
-            .map(|&i| &os.releases[i])
-            .collect();
+        let missed = self.missed(version);
         let mut exploited: Vec<String> = (missed.iter().flat_map(|r| &r.cves))
             .filter(|c| c.actively_exploited)
             .map(|c| c.id.clone())
             .collect();
         exploited.sort_unstable();
         exploited.dedup();
-        let first_date = missed.first().and_then(|r| r.release_date);
+        let first_date = missed.iter().filter_map(|r| r.release_date).min();
         let known_release = major.versions.binary_search(version).is_ok();
         let did_you_mean = match known_release {
             true => Vec::new(),
@@ -198,8 +209,14 @@ impl IndexedFeed {
             newer_than_feed: *version > os.latest.version,
             latest: ReleaseSummary::from(&os.latest),
             counts,
-            missed: missed.into_iter().map(ReleaseSummary::from).collect(),
+            missed: (missed.into_iter())
+                .map(|r| ReleaseSummary {
+                    required_by: sla.for_release(r, now.date_naive()).map(|d| d.required_by),
+                    ..ReleaseSummary::from(r)
+                })
+                .collect(),
             days_since_first_missed: first_date.map(|d| (now - d).num_days()),
+            deadline,
             actively_exploited_cve_ids: exploited,
             hardware,
         }))

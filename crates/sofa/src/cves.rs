@@ -38,8 +38,9 @@ impl IndexedFeed {
         let major = match self.index.major(version.major()) {
             Some(major) if judged => major,
             _ => {
-                // These sentences hold no dates, so any `now` does.
-                let message = match self.analyze(version, None, chrono::DateTime::UNIX_EPOCH) {
+                // These sentences hold no dates, so any `now` and SLA do.
+                let (now, sla) = (chrono::DateTime::UNIX_EPOCH, &crate::UpdateSla::default());
+                let message = match self.analyze(version, None, now, sla) {
                     VersionStatus::InFeed(a) => a.message,
                     VersionStatus::NotInFeed(n) => n.message,
                 };

@@ -4,10 +4,11 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{IndexedFeed, Version, VersionState};
+use crate::{IndexedFeed, UpdateDeadline, UpdateSla, Version, VersionState};
 
 /// One row of fleet input.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -85,6 +86,9 @@ pub struct DeviceStatus {
     pub hardware_max_major: Option<u32>,
     /// True when its model cannot run the feed's newest major.
     pub limited_by_hardware: bool,
+    /// When its missed updates are required by (the earliest deadline), and how late;
+    /// absent when current, not judged, or on a version the feed does not list.
+    pub deadline: Option<UpdateDeadline>,
 }
 
 /// How many devices report one version.
@@ -120,6 +124,8 @@ pub struct FleetReport {
     pub limited_by_hardware: usize,
     /// Devices missing at least one actively exploited fix.
     pub missing_exploited_fixes: usize,
+    /// Devices past their update deadline.
+    pub overdue: usize,
     /// Devices per version: readable versions newest first, then unreadable strings.
     pub distribution: Vec<VersionCount>,
     /// Every device, in input order.
@@ -138,9 +144,16 @@ impl FleetReport {
 }
 
 impl IndexedFeed {
-    /// Judge every device against the feed.
-    pub fn fleet(&self, devices: &[FleetDevice]) -> FleetReport {
+    /// Judge every device against the feed, with deadlines per `sla` at `now`.
+    pub fn fleet(
+        &self,
+        devices: &[FleetDevice],
+        now: DateTime<Utc>,
+        sla: &UpdateSla,
+    ) -> FleetReport {
         let newest = self.newest_major();
+        // Fleets run few distinct versions: each one's deadline is worked out once.
+        let mut deadlines: HashMap<Version, Option<UpdateDeadline>> = HashMap::new();
         let mut by_version: HashMap<Version, (DeviceState, usize)> = HashMap::new();
         let mut by_malformed: HashMap<&str, usize> = HashMap::new();
         let mut statuses = Vec::with_capacity(devices.len());
@@ -171,6 +184,11 @@ impl IndexedFeed {
                 missing_exploited_cves: counts.map(|c| c.actively_exploited_fixed_later),
                 hardware_max_major: max,
                 limited_by_hardware: max.zip(newest).is_some_and(|(max, newest)| max < newest),
+                deadline: parsed.and_then(|v| {
+                    (deadlines.entry(v))
+                        .or_insert_with(|| self.deadline(&v, sla, now))
+                        .clone()
+                }),
             });
         }
         let count = |state| statuses.iter().filter(|d| d.state == state).count();
@@ -186,6 +204,9 @@ impl IndexedFeed {
             missing_exploited_fixes: statuses
                 .iter()
                 .filter(|d| d.missing_exploited_cves > Some(0))
+                .count(),
+            overdue: (statuses.iter())
+                .filter(|d| d.deadline.as_ref().is_some_and(|d| d.overdue))
                 .count(),
             distribution: distribution(by_version, by_malformed),
             devices: statuses,
@@ -220,6 +241,7 @@ pub fn fleet_without_feed(devices: &[FleetDevice]) -> FleetReport {
                 missing_exploited_cves: None,
                 hardware_max_major: None,
                 limited_by_hardware: false,
+                deadline: None,
             }
         })
         .collect();
@@ -237,6 +259,7 @@ pub fn fleet_without_feed(devices: &[FleetDevice]) -> FleetReport {
         not_judged: statuses.len() - unreadable,
         limited_by_hardware: 0,
         missing_exploited_fixes: 0,
+        overdue: 0,
         distribution: distribution(by_version, by_malformed),
         devices: statuses,
     }

@@ -4,6 +4,7 @@
 //! - [`IndexedFeed`] adds per-major indexes built once at load, and answers: [`IndexedFeed::counts`]
 //!   (fast path), [`IndexedFeed::status`] (one version in depth), [`IndexedFeed::hardware_support`],
 //!   [`IndexedFeed::fleet`], [`IndexedFeed::summary`], [`IndexedFeed::latest_releases`].
+//! - [`IndexedFeed::deadline`]: when a version's missed updates are required by, per [`UpdateSla`].
 //! - [`diff`] compares two fetches of a feed.
 //! - [`fetch`] gets the feed over HTTPS or from a file, with a cache that only holds good feeds.
 //! - [`Version`] is the version math every comparison uses.
@@ -13,6 +14,7 @@
 mod analysis;
 mod counts;
 mod cves;
+mod deadline;
 mod diff;
 mod error;
 pub mod fetch;
@@ -32,6 +34,7 @@ mod version;
 pub use analysis::{NotInFeed, ReleaseSummary, VersionAnalysis, VersionStatus};
 pub use counts::{SeverityCounts, StatusCounts, VersionState};
 pub use cves::FixedCve;
+pub use deadline::{SlaKind, UpdateDeadline, UpdateSla};
 pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
 pub use error::SofaError;
 pub use fleet::{

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
-use latchkey_sofa::{SofaError, VersionAnalysis, VersionState, VersionStatus};
+use latchkey_sofa::{SofaError, UpdateSla, VersionAnalysis, VersionState, VersionStatus};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0)
@@ -24,7 +24,10 @@ fn behind_version_lists_missed_releases_oldest_first() {
     let Some(feed) = common::load("v2/macos_data_feed.json") else {
         return;
     };
-    let a = in_feed(feed.status("15.1", None, now()).expect("status"));
+    let a = in_feed(
+        feed.status("15.1", None, now(), &UpdateSla::default())
+            .expect("status"),
+    );
     assert_eq!((a.os_label.as_str(), a.known_release), ("Sequoia 15", true));
     assert_eq!(a.counts.state, VersionState::Behind);
     assert_eq!(a.latest.version.to_string(), "15.7.5");
@@ -59,7 +62,10 @@ fn latest_version_is_current() {
         return;
     };
     for version in ["26.6.2", "15.7.9", "14.8.9"] {
-        let a = in_feed(feed.status(version, None, now()).expect("status"));
+        let a = in_feed(
+            feed.status(version, None, now(), &UpdateSla::default())
+                .expect("status"),
+        );
         assert_eq!(a.counts.state, VersionState::Current, "{version}");
         assert!(
             a.missed.is_empty() && a.days_since_first_missed.is_none(),
@@ -92,7 +98,10 @@ fn majors_outside_the_feed_are_end_of_life_or_unknown() {
         ("11.7.10", VersionState::EndOfLife),
         ("27.0", VersionState::Unknown),
     ] {
-        match feed.status(version, None, now()).expect("status") {
+        match feed
+            .status(version, None, now(), &UpdateSla::default())
+            .expect("status")
+        {
             VersionStatus::NotInFeed(n) => {
                 assert_eq!(n.feed_majors, [26, 15, 14, 13, 12]);
                 assert_eq!(n.state, state, "{version}");
@@ -109,7 +118,9 @@ fn malformed_version_is_an_error() {
     let Some(feed) = common::load("v2/macos_data_feed.json") else {
         return;
     };
-    let err = feed.status("Sequoia", None, now()).expect_err("malformed");
+    let err = feed
+        .status("Sequoia", None, now(), &UpdateSla::default())
+        .expect_err("malformed");
     assert!(matches!(&err, SofaError::InvalidVersion { input, .. } if input == "Sequoia"));
     assert!(err.to_string().contains("Sequoia"));
 }
@@ -119,9 +130,18 @@ fn rsr_versions_count_from_their_place() {
     let Some(feed) = common::load("rsr-era/v1/macos_data_feed.json") else {
         return;
     };
-    let plain = in_feed(feed.status("13.4.1", None, now()).expect("status"));
-    let a = in_feed(feed.status("13.4.1 (a)", None, now()).expect("status"));
-    let c = in_feed(feed.status("13.4.1 (c)", None, now()).expect("status"));
+    let plain = in_feed(
+        feed.status("13.4.1", None, now(), &UpdateSla::default())
+            .expect("status"),
+    );
+    let a = in_feed(
+        feed.status("13.4.1 (a)", None, now(), &UpdateSla::default())
+            .expect("status"),
+    );
+    let c = in_feed(
+        feed.status("13.4.1 (c)", None, now(), &UpdateSla::default())
+            .expect("status"),
+    );
     assert_eq!(
         plain.missed.len(),
         a.missed.len() + 1,
@@ -139,8 +159,13 @@ fn hardware_limits_are_reported() {
     };
     // A 2018 MacBook Pro tops out at Sequoia 15.
     let a = in_feed(
-        feed.status("15.7.9", Some("MacBookPro15,2"), now())
-            .expect("status"),
+        feed.status(
+            "15.7.9",
+            Some("MacBookPro15,2"),
+            now(),
+            &UpdateSla::default(),
+        )
+        .expect("status"),
     );
     let hw = a.hardware.expect("hardware");
     assert!(hw.known_model);
@@ -170,7 +195,7 @@ fn results_serialize_with_schemas() {
         return;
     };
     let status = feed
-        .status("14.4.1", Some("iMac19,1"), now())
+        .status("14.4.1", Some("iMac19,1"), now(), &UpdateSla::default())
         .expect("status");
     let json = serde_json::to_value(&status).expect("serialize");
     assert_eq!(json["result"], "in_feed");
@@ -179,7 +204,7 @@ fn results_serialize_with_schemas() {
     let schema = serde_json::to_value(schemars::schema_for!(VersionStatus)).expect("schema");
     let text = schema.to_string();
     assert!(
-        text.contains("Days from the first missed release"),
+        text.contains("Days from the earliest-dated missed release"),
         "field docs become descriptions"
     );
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::DateTime;
-use latchkey_sofa::{DeviceState, FleetDevice, VersionStatus};
+use latchkey_sofa::{DeviceState, FleetDevice, UpdateSla, VersionStatus};
 
 fn device(id: &str, os_version: &str, model: Option<&str>) -> FleetDevice {
     FleetDevice {
@@ -32,7 +32,7 @@ fn fleet_matches_single_version_analysis() {
         device("j", "", None),
         device("k", "13.4.1 (a)", Some("NotAMac1,1")),
     ];
-    let report = feed.fleet(&devices);
+    let report = feed.fleet(&devices, DateTime::UNIX_EPOCH, &UpdateSla::default());
     assert_eq!(report.total, 11);
     assert_eq!((report.current, report.behind), (2, 4));
     // 10.15.7 and 13.4.1 (a) run majors Apple no longer patches; 27.0 is newer than the feed.
@@ -52,7 +52,12 @@ fn fleet_matches_single_version_analysis() {
             (input.id.as_str(), input.os_version.as_str()),
             (result.id.as_str(), result.os_version.as_str())
         );
-        match feed.status(&input.os_version, None, DateTime::UNIX_EPOCH) {
+        match feed.status(
+            &input.os_version,
+            None,
+            DateTime::UNIX_EPOCH,
+            &UpdateSla::default(),
+        ) {
             Err(_) => assert_eq!(result.state, DeviceState::Unreadable, "{}", input.id),
             Ok(VersionStatus::NotInFeed(n)) => {
                 assert_eq!(result.state, DeviceState::from(n.state), "{}", input.id);
@@ -118,7 +123,7 @@ fn empty_fleet() {
     let Some(feed) = common::load("v1/macos_data_feed.json") else {
         return;
     };
-    let report = feed.fleet(&[]);
+    let report = feed.fleet(&[], DateTime::UNIX_EPOCH, &UpdateSla::default());
     assert_eq!(
         (
             report.total,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use latchkey_sofa::fetch::{DEFAULT_MAX_FEED_AGE, FeedOrigin};
-use latchkey_sofa::{VersionAnalysis, VersionState, VersionStatus};
+use latchkey_sofa::{UpdateSla, VersionAnalysis, VersionState, VersionStatus};
 
 const SEPT_2026: &str = "v2-2026-09-10/macos_data_feed.json";
 
@@ -30,7 +30,10 @@ fn a_version_apple_never_published_is_unknown_never_current() {
     let Some(feed) = common::load(SEPT_2026) else {
         return;
     };
-    let typo = in_feed(feed.status("15.77", None, at(2026, 9, 11)).expect("status"));
+    let typo = in_feed(
+        feed.status("15.77", None, at(2026, 9, 11), &UpdateSla::default())
+            .expect("status"),
+    );
     assert_eq!(typo.counts.state, VersionState::Unknown);
     assert!(!typo.known_release);
     assert_eq!(typo.did_you_mean[0].to_string(), "15.7.7");
@@ -41,7 +44,10 @@ fn a_version_apple_never_published_is_unknown_never_current() {
     );
     // Between two releases, and past the newest: still not something Apple shipped.
     for version in ["15.7.6", "26.7"] {
-        let a = in_feed(feed.status(version, None, at(2026, 9, 11)).expect("status"));
+        let a = in_feed(
+            feed.status(version, None, at(2026, 9, 11), &UpdateSla::default())
+                .expect("status"),
+        );
         assert_eq!(a.counts.state, VersionState::Unknown, "{version}");
     }
     let between = feed.nearest_releases(&"15.7.6".parse().expect("version"));
@@ -79,13 +85,19 @@ fn a_major_apple_no_longer_patches_is_end_of_life() {
     };
     let now = at(2026, 9, 11);
     for version in ["12.7.6", "13.7.8", "13.0"] {
-        let a = in_feed(feed.status(version, None, now).expect("status"));
+        let a = in_feed(
+            feed.status(version, None, now, &UpdateSla::default())
+                .expect("status"),
+        );
         assert_eq!(a.counts.state, VersionState::EndOfLife, "{version}");
         let eol = a.end_of_life.expect("end of life");
         assert_eq!(eol.upgrade_to, [26, 15, 14]);
         assert_eq!(a.message, eol.message);
     }
-    let a = in_feed(feed.status("12.7.6", None, now).expect("status"));
+    let a = in_feed(
+        feed.status("12.7.6", None, now, &UpdateSla::default())
+            .expect("status"),
+    );
     let days = (now - at(2024, 7, 29)).num_days();
     assert_eq!(
         a.message,
@@ -95,7 +107,7 @@ fn a_major_apple_no_longer_patches_is_end_of_life() {
     );
     // A 2017 MacBook Pro runs 13 at most: no upgrade is left, the hardware is the limit.
     let old = in_feed(
-        feed.status("13.7.8", Some("MacBookPro14,1"), now)
+        feed.status("13.7.8", Some("MacBookPro14,1"), now, &UpdateSla::default())
             .expect("status"),
     );
     let eol = old.end_of_life.expect("end of life");
@@ -103,7 +115,7 @@ fn a_major_apple_no_longer_patches_is_end_of_life() {
     assert!(old.message.ends_with("replace it"), "{}", old.message);
     // A 2018 one runs 15: it can move to 15 or 14.
     let mid = in_feed(
-        feed.status("12.7.6", Some("MacBookPro15,2"), now)
+        feed.status("12.7.6", Some("MacBookPro15,2"), now, &UpdateSla::default())
             .expect("status"),
     );
     assert_eq!(mid.end_of_life.expect("end of life").upgrade_to, [15, 14]);

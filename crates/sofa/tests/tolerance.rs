@@ -1,6 +1,6 @@
 //! Hand-made feeds: missing fields, odd values and broken input load or fail cleanly.
 
-use latchkey_sofa::{FeedLayout, IndexedFeed, SofaError, Version, parse_feed};
+use latchkey_sofa::{FeedLayout, IndexedFeed, SofaError, UpdateSla, Version, parse_feed};
 
 fn parse(json: &str) -> latchkey_sofa::Feed {
     parse_feed(json.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{json}"))
@@ -221,7 +221,12 @@ fn mangled_feeds_never_panic() {
         bytes.truncate(bytes.len() - next() % 8);
         if let Ok(feed) = IndexedFeed::from_slice(&bytes) {
             for version in ["26.3", "26.4 (a)", "1.0"] {
-                let _ = feed.status(version, Some("Mac1,1"), chrono::DateTime::UNIX_EPOCH);
+                let _ = feed.status(
+                    version,
+                    Some("Mac1,1"),
+                    chrono::DateTime::UNIX_EPOCH,
+                    &UpdateSla::default(),
+                );
             }
         }
     }

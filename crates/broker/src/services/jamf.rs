@@ -11,6 +11,7 @@ use latchkey_jamf::{
     Auth, ClientOptions, ConnectionCheck, Currency, FleetProgress, FleetSecurityReport, JamfClient,
     Secret,
 };
+use latchkey_sofa::UpdateSla;
 use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, LoadedFeed};
 use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, Requester, SecretString};
 
@@ -46,16 +47,17 @@ pub enum JamfServiceError {
 /// none (the reports then stand without the macOS standing and say so).
 #[derive(Debug)]
 pub enum MacosFeed {
-    Loaded(LoadedFeed, FeedInfo),
+    Loaded(LoadedFeed, FeedInfo, UpdateSla),
     Unavailable(String),
 }
 
 impl MacosFeed {
     pub fn currency(&self) -> Currency<'_> {
         match self {
-            Self::Loaded(loaded, info) => Currency::Feed {
+            Self::Loaded(loaded, info, sla) => Currency::Feed {
                 feed: &loaded.feed,
                 info,
+                sla,
             },
             Self::Unavailable(why) => Currency::Unavailable(why),
         }
@@ -266,10 +268,15 @@ impl JamfService {
         match self.sofa.feed().await {
             Ok(loaded) => {
                 let info = self.sofa.describe(&loaded);
-                MacosFeed::Loaded(loaded, info)
+                MacosFeed::Loaded(loaded, info, self.sofa.update_sla())
             }
             Err(e) => MacosFeed::Unavailable(format!("{e}; {FEED_FIX}")),
         }
+    }
+
+    /// How long missed updates may wait: the default deadline of a planned update.
+    pub fn update_sla(&self) -> UpdateSla {
+        self.sofa.update_sla()
     }
 
     /// The SOFA feed a planned update's version is checked against.

@@ -10,7 +10,9 @@ use latchkey_sofa::fetch::{
     DEFAULT_MAX_FEED_AGE, DEFAULT_REFRESH, FeedInfo, FeedSource, FeedStore, LoadedFeed, Refresh,
     age_text,
 };
-use latchkey_sofa::{FeedSummary, FixedCve, LatestRelease, Version, VersionState, VersionStatus};
+use latchkey_sofa::{
+    FeedSummary, FixedCve, LatestRelease, UpdateSla, Version, VersionState, VersionStatus,
+};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -24,6 +26,8 @@ pub struct SofaService {
     fetching: tokio::sync::Mutex<()>,
     /// Seconds since SOFA's own update past which answers warn that the feed is outdated.
     max_feed_age: AtomicU64,
+    /// How long each missed update may wait before it is overdue (Settings; defaults 7/30/90).
+    sla: RwLock<UpdateSla>,
 }
 
 impl SofaService {
@@ -33,7 +37,18 @@ impl SofaService {
             current: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
             max_feed_age: AtomicU64::new(DEFAULT_MAX_FEED_AGE.as_secs()),
+            sla: RwLock::new(UpdateSla::DEFAULT),
         }
+    }
+
+    /// The update deadlines' SLAs every answer uses.
+    pub fn update_sla(&self) -> UpdateSla {
+        *self.sla.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets the update deadlines' SLAs (days after a release before its update is overdue).
+    pub fn set_update_sla(&self, sla: UpdateSla) {
+        *self.sla.write().unwrap_or_else(|p| p.into_inner()) = sla;
     }
 
     /// How old (by SOFA's own update time) the feed may be before answers warn about it.
@@ -136,7 +151,7 @@ impl SofaService {
         let model = latchkey_sofa::this_mac::model();
         let status = loaded
             .feed
-            .status(version, model.as_deref(), Utc::now())
+            .status(version, model.as_deref(), Utc::now(), &self.update_sla())
             .map_err(|e| e.to_string())?;
         let cves = match &status {
             VersionStatus::InFeed(analysis) => loaded
@@ -178,7 +193,8 @@ pub(crate) fn tray_line(loaded: &LoadedFeed, this_mac: Option<&str>, now: DateTi
     let Ok(parsed) = version.parse::<Version>() else {
         return format!("macOS {version} · not a version the SOFA feed knows");
     };
-    let status = loaded.feed.analyze(&parsed, None, now);
+    // The line names no deadline, so the default SLAs do.
+    let status = loaded.feed.analyze(&parsed, None, now, &UpdateSla::DEFAULT);
     match (&status, status.state()) {
         (_, VersionState::Current) => format!("macOS {version} · up to date"),
         (_, VersionState::EndOfLife) => {

@@ -45,9 +45,9 @@ pub struct PlanOsUpdateRequest {
     /// A macOS release to install, e.g. "15.7.9"; absent means the latest release of each
     /// Mac's own major.
     pub version: Option<String>,
-    /// The date by which the install is forced, e.g. "2026-12-13"; absent means 7 days after
-    /// the earliest release the Mac is missing when that fixes an actively exploited CVE,
-    /// else 30 days.
+    /// The date by which the install is forced, e.g. "2026-12-13"; absent means the update
+    /// deadline: the earliest among the missed releases' dates plus 7 days (one fixing an
+    /// actively exploited CVE) or 30, and when that has passed, the first 17:00 a day ahead.
     pub deadline: Option<NaiveDate>,
 }
 
@@ -290,6 +290,7 @@ impl JamfService {
         }
         let policy = DeadlinePolicy {
             date: request.deadline,
+            sla: self.update_sla(),
             ..DeadlinePolicy::default()
         };
         let preview =

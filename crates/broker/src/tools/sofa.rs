@@ -77,8 +77,10 @@ pub struct FleetAnswer {
 #[tool_router(router = sofa_router, vis = "pub(crate)")]
 impl LatchkeyServer {
     /// How current a macOS version is against Apple's security releases (macadmins SOFA feed):
-    /// the major's latest release, releases missed with dates and Apple's notes, days behind,
-    /// CVEs fixed since and how many are actively exploited. A major Apple no longer patches is
+    /// the major's latest release, releases missed with dates, Apple's notes and the date each
+    /// is required by (release date + 7 days with an actively exploited fix, else 30), the
+    /// overall deadline (the earliest) with days overdue, days behind (from the earliest missed
+    /// date), CVEs fixed since and how many are actively exploited. A major Apple no longer patches is
     /// end_of_life (since when, what to upgrade to); a version the feed does not list is
     /// unknown, with the nearest real releases; versions outside the feed get an explicit "not
     /// in this feed" answer listing the covered majors.
@@ -99,7 +101,12 @@ impl LatchkeyServer {
         let loaded = self.sofa.feed().await?;
         let status = loaded
             .feed
-            .status(&req.version, req.model.as_deref(), Utc::now())
+            .status(
+                &req.version,
+                req.model.as_deref(),
+                Utc::now(),
+                &self.sofa.update_sla(),
+            )
             .map_err(|e| e.to_string())?;
         Ok(Json(OsStatusAnswer {
             feed: self.sofa.describe(&loaded),
@@ -162,8 +169,9 @@ impl LatchkeyServer {
 
     /// Security exposure of a list of Macs (id, macOS version, optional model): how many are
     /// current, behind, end of life (a major Apple no longer patches), on a version the feed
-    /// does not list, or unreadable; the version distribution; and the most exposed devices
-    /// (missing actively exploited fixes first; at most 50 listed).
+    /// does not list, or unreadable; how many are past their update deadline; the version
+    /// distribution; and the most exposed devices, each with its deadline (missing actively
+    /// exploited fixes first; at most 50 listed).
     #[tool(
         name = "sofa_fleet_exposure",
         annotations(
@@ -179,7 +187,8 @@ impl LatchkeyServer {
         Parameters(req): Parameters<FleetRequest>,
     ) -> Result<Json<FleetAnswer>, String> {
         let loaded = self.sofa.feed().await?;
-        let mut report = loaded.feed.fleet(&req.devices);
+        let sla = self.sofa.update_sla();
+        let mut report = loaded.feed.fleet(&req.devices, Utc::now(), &sla);
         report.most_exposed_first();
         let devices_omitted = report.devices.len().saturating_sub(FLEET_DEVICES_SHOWN);
         report.devices.truncate(FLEET_DEVICES_SHOWN);

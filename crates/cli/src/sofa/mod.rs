@@ -15,7 +15,7 @@ use latchkey_broker::StatePaths;
 use latchkey_sofa::fetch::{
     DEFAULT_MAX_FEED_AGE, DEFAULT_REFRESH, FeedInfo, FeedSource, FeedStore, Refresh,
 };
-use latchkey_sofa::{Version, VersionState, this_mac};
+use latchkey_sofa::{UpdateSla, Version, VersionState, this_mac};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -63,8 +63,14 @@ enum SofaCommand {
     },
     /// The newest release of every major in the feed
     Latest,
-    /// Exposure of a fleet, from CSV (header: id,os_version[,model]) or a JSON array
-    Fleet { file: PathBuf },
+    /// Exposure of a fleet, from CSV (header: id,os_version[,model]) or a JSON array, with
+    /// each device's update deadline
+    Fleet {
+        file: PathBuf,
+        /// Print one CSV row per device (standing, counts, required_by, days_overdue)
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+    },
     /// Releases and CVE lists added or revised between two feeds (files or URLs)
     Diff { old: String, new: String },
 }
@@ -103,11 +109,13 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         info: &info,
         json: args.json,
     };
+    // The default SLAs (7 days for an actively exploited fix, 30 otherwise, 90 for a major).
+    let sla = UpdateSla::DEFAULT;
     match command {
         SofaCommand::Status { version, model } => {
             let version = version.expect("resolved above");
             let model = model.or_else(this_mac::model);
-            let status = feed.status(&version, model.as_deref(), Utc::now())?;
+            let status = feed.status(&version, model.as_deref(), Utc::now(), &sla)?;
             out.emit(&status, || render::status(&status))?;
             // A version the feed does not list is no answer a script may take as "fine".
             Ok(match status.state() {
@@ -125,10 +133,14 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
             let latest = feed.latest_releases();
             out.emit(&latest, || render::latest(&latest))
         }
-        SofaCommand::Fleet { file } => {
+        SofaCommand::Fleet { file, csv } => {
             let devices = fleet_input::read(&file)?;
-            let mut report = feed.fleet(&devices);
+            let mut report = feed.fleet(&devices, Utc::now(), &sla);
             report.most_exposed_first();
+            if csv {
+                print!("{}", render::fleet_csv(&report)?);
+                return Ok(out.warn());
+            }
             out.emit(&report, || render::fleet(&report))
         }
         SofaCommand::Diff { .. } => unreachable!("handled above"),
@@ -160,13 +172,18 @@ impl Output<'_> {
             print!("{}", text());
             println!("{}", render::origin(self.info, Utc::now()));
         }
+        Ok(self.warn())
+    }
+
+    /// Says on stderr when the answer came from a stale copy or an outdated feed.
+    fn warn(&self) -> ExitCode {
         if let Some(reason) = &self.info.origin.stale_reason {
             eprintln!("latchkey: using the cached feed: {reason}");
         }
         if let Some(outdated) = &self.info.outdated {
             eprintln!("latchkey: {outdated}");
         }
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     }
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use latchkey_sofa::fetch::{FeedInfo, age_text};
 use latchkey_sofa::{
-    DeviceState, FeedDiff, FixedCve, FleetReport, LatestRelease, ReleaseSummary, Version,
-    VersionState, VersionStatus,
+    DeviceState, FeedDiff, FixedCve, FleetReport, LatestRelease, ReleaseSummary, SlaKind,
+    UpdateDeadline, Version, VersionState, VersionStatus,
 };
 
 use super::count_or_na;
@@ -50,10 +50,31 @@ pub fn origin(info: &FeedInfo, now: DateTime<Utc>) -> String {
     )
 }
 
-fn release_line(out: &mut String, r: &ReleaseSummary) {
+/// "  update required by 2024-06-12, overdue by 658 days (14.5 came out 2024-05-13; 30 days
+/// for a release without actively exploited fixes)".
+fn deadline_line(out: &mut String, d: &UpdateDeadline) {
+    let why = match d.sla {
+        SlaKind::ActivelyExploited => "for a release fixing actively exploited CVEs",
+        SlaKind::Standard => "for a release without actively exploited fixes",
+        SlaKind::MajorUpgrade => "to move to a major Apple still patches",
+    };
     let _ = writeln!(
         out,
-        "    {:<14} {:<10} {}  {:>3} CVEs, {} exploited{}  {}",
+        "  update {} ({} came out {}; {} days {why})",
+        d.describe(),
+        d.release,
+        d.release_date,
+        d.sla_days
+    );
+}
+
+fn release_line(out: &mut String, r: &ReleaseSummary) {
+    let due = r
+        .required_by
+        .map_or_else(|| "due ?         ".to_owned(), |d| format!("due {d}"));
+    let _ = writeln!(
+        out,
+        "    {:<14} {:<10} {}  {due}  {:>3} CVEs, {} exploited{}  {}",
         r.version.to_string(),
         r.build.as_deref().unwrap_or("-"),
         date(r.release_date),
@@ -73,6 +94,9 @@ pub fn status(status: &VersionStatus) -> String {
     let a = match status {
         VersionStatus::NotInFeed(n) => {
             let _ = writeln!(out, "{}", n.message);
+            if let Some(d) = &n.deadline {
+                deadline_line(&mut out, d);
+            }
             return out;
         }
         VersionStatus::InFeed(a) => a,
@@ -95,6 +119,9 @@ pub fn status(status: &VersionStatus) -> String {
         }
         VersionState::EndOfLife | VersionState::Unknown => {
             let _ = writeln!(out, "{}", a.message);
+            if let Some(d) = &a.deadline {
+                deadline_line(&mut out, d);
+            }
         }
         VersionState::Behind => {
             let plural = if c.releases_behind == 1 { "" } else { "s" };
@@ -103,13 +130,20 @@ pub fn status(status: &VersionStatus) -> String {
                 "{} {}: {} update{plural} behind ({latest})",
                 a.os_label, a.version, c.releases_behind
             );
-            if let (Some(first), Some(days)) = (a.missed.first(), a.days_since_first_missed) {
+            // Feeds carry out-of-order dates: the earliest date, not the oldest version.
+            let earliest = (a.missed.iter())
+                .filter(|r| r.release_date.is_some())
+                .min_by_key(|r| (r.release_date, r.version));
+            if let (Some(first), Some(days)) = (earliest, a.days_since_first_missed) {
                 let _ = writeln!(
                     out,
-                    "  first missed release {} came out {} ({days} days ago)",
+                    "  earliest missed release {} came out {} ({days} days ago)",
                     first.version,
                     date(first.release_date)
                 );
+            }
+            if let Some(d) = &a.deadline {
+                deadline_line(&mut out, d);
             }
             let _ = write!(
                 out,
@@ -204,7 +238,7 @@ pub fn fleet(report: &FleetReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} devices: {} current, {} behind, {} end of life, {} unknown version, {} unreadable; {} missing exploited fixes; {} limited by hardware",
+        "{} devices: {} current, {} behind, {} end of life, {} unknown version, {} unreadable; {} missing exploited fixes; {} overdue; {} limited by hardware",
         report.total,
         report.current,
         report.behind,
@@ -212,6 +246,7 @@ pub fn fleet(report: &FleetReport) -> String {
         report.unknown_version,
         report.unreadable,
         report.missing_exploited_fixes,
+        report.overdue,
         report.limited_by_hardware
     );
     let _ = writeln!(out, "versions:");
@@ -242,17 +277,56 @@ pub fn fleet(report: &FleetReport) -> String {
         for d in devices {
             let _ = writeln!(
                 out,
-                "  {:<24} {:<12} {:<16} {} behind, {} CVEs, {} exploited",
+                "  {:<24} {:<12} {:<16} {} behind, {} CVEs, {} exploited{}",
                 d.id,
                 d.os_version,
                 d.state.as_str(),
                 count_or_na(d.releases_behind),
                 count_or_na(d.missing_cves),
-                count_or_na(d.missing_exploited_cves)
+                count_or_na(d.missing_exploited_cves),
+                d.deadline
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!("; {}", d.describe()))
             );
         }
     }
     out
+}
+
+/// One CSV row per device, most exposed first; "n/a" counts and missing deadlines are empty.
+pub fn fleet_csv(report: &FleetReport) -> anyhow::Result<String> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "id",
+        "os_version",
+        "state",
+        "releases_behind",
+        "missing_cves",
+        "missing_exploited_cves",
+        "required_by",
+        "days_overdue",
+        "limited_by_hardware",
+    ])?;
+    let text = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_default();
+    for d in &report.devices {
+        let deadline = d.deadline.as_ref();
+        csv.write_record([
+            d.id.clone(),
+            d.os_version.clone(),
+            d.state.as_str().to_owned(),
+            text(d.releases_behind),
+            text(d.missing_cves),
+            text(d.missing_exploited_cves),
+            deadline
+                .map(|d| d.required_by.to_string())
+                .unwrap_or_default(),
+            deadline
+                .map(|d| d.days_overdue.to_string())
+                .unwrap_or_default(),
+            d.limited_by_hardware.to_string(),
+        ])?;
+    }
+    Ok(String::from_utf8(csv.into_inner()?)?)
 }
 
 pub fn diff(changes: &FeedDiff) -> String {

@@ -168,6 +168,18 @@ async fn the_report_json_has_exactly_the_shared_fields() {
         .fleet_security_report(by(&feed), &|_| {})
         .await
         .unwrap();
+    // Every behind Mac has a deadline; the count is of those past it (the feed is older than
+    // the clock, so some are).
+    let overdue = (report.computers.iter())
+        .filter(|c| c.deadline.as_ref().is_some_and(|d| d.overdue))
+        .count();
+    assert_eq!(report.overdue, overdue);
+    assert!(overdue > 0);
+    assert!(
+        (report.computers.iter())
+            .filter(|c| c.state == latchkey_sofa::DeviceState::Behind)
+            .all(|c| c.deadline.is_some())
+    );
     report.truncate(10);
     let json = serde_json::to_value(&report).unwrap();
     let keys: BTreeSet<&str> = json
@@ -191,6 +203,7 @@ async fn the_report_json_has_exactly_the_shared_fields() {
         "not_judged",
         "missing_exploited_fixes",
         "limited_by_hardware",
+        "overdue",
         "distribution",
         "computers",
         "computers_omitted",
@@ -214,6 +227,7 @@ async fn the_report_json_has_exactly_the_shared_fields() {
         "releases_behind",
         "missing_cves",
         "missing_exploited_cves",
+        "deadline",
         "last_contact",
         "days_since_contact",
     ]

@@ -1,7 +1,9 @@
 //! Previews against the real SOFA feed of 2026-09-10 (see shared/fixtures/sofa). Figures used:
-//! Sequoia 15.7.5 (2026-03-24), 15.7.7, 15.7.8, 15.7.9 (2026-08-06, fixes CVE-2026-65400,
-//! actively exploited); Tahoe 26.6.2 (2026-08-17, 28 CVEs, none exploited); Monterey 12.6.5
-//! dated 2023-10-31 but 12.6.6 dated 2023-05-18: release dates out of version order.
+//! Sequoia 15.7.5 (2026-03-24), 15.7.7 (2026-05-11), 15.7.8 (2026-07-27), 15.7.9 (2026-08-06,
+//! fixes CVE-2026-65400, actively exploited); Tahoe 26.6.2 (2026-08-17, 28 CVEs, none
+//! exploited); Monterey 12.6.5 (exploited) dated 2023-10-31 but 12.6.6 (not) dated 2023-05-18
+//! and 12.6.7 (exploited) 2023-06-21: release dates out of version order. Each missed release
+//! is due its date + 7 days (exploited) or + 30; a plan takes the earliest.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use latchkey_jamf::{
@@ -33,7 +35,7 @@ fn local(text: &str) -> NaiveDateTime {
 }
 
 #[test]
-fn a_missed_exploited_fix_gives_7_days_from_the_earliest_missed_release() {
+fn the_deadline_is_the_earliest_of_the_missed_releases_deadlines() {
     let Some(feed) = sofa_feed() else { return };
     let macs = [mac("1", Some("15.7.4")), mac("2", Some("15.7.7"))];
     let now = at("2026-03-01T09:00:00Z");
@@ -48,11 +50,12 @@ fn a_missed_exploited_fix_gives_7_days_from_the_earliest_missed_release() {
     assert_eq!(preview.plans.len(), 1);
     let plan = &preview.plans[0];
     assert_eq!(plan.target_version, "15.7.9");
-    assert_eq!(plan.deadline, local("2026-03-31T17:00:00"));
+    // 15.7.5 + 30 = 2026-04-23 comes before 15.7.9's exploited fix + 7 = 2026-08-13.
+    assert_eq!(plan.deadline, local("2026-04-23T17:00:00"));
     assert_eq!(
         plan.deadline_reason,
-        "7 days after 15.7.5 (2026-03-24), the earliest release missed, because the releases \
-         missed fix 1 actively exploited CVE"
+        "30 days after 15.7.5 (2026-03-24), which fixes no actively exploited CVE: the earliest \
+         deadline of the releases missed"
     );
     assert_eq!(plan.actively_exploited_cve_ids, ["CVE-2026-65400"]);
     assert_eq!(
@@ -68,7 +71,7 @@ fn a_missed_exploited_fix_gives_7_days_from_the_earliest_missed_release() {
     assert_eq!(preview.computers[1].missed_releases, 2);
     assert_eq!(
         preview.summary,
-        "schedule macOS 15.7.9 on 2 Macs with a deadline of 31 Mar 2026; fixes 1 actively \
+        "schedule macOS 15.7.9 on 2 Macs with a deadline of 23 Apr 2026; fixes 1 actively \
          exploited CVE"
     );
 }
@@ -94,8 +97,8 @@ fn without_an_exploited_fix_the_deadline_is_30_days_and_both_numbers_are_settabl
     assert_eq!(plan.deadline, local("2026-09-16T17:00:00"));
     assert_eq!(
         plan.deadline_reason,
-        "30 days after 26.6.2 (2026-08-17), the earliest release missed; none of the releases \
-         missed fixes an actively exploited CVE"
+        "30 days after 26.6.2 (2026-08-17), which fixes no actively exploited CVE: the earliest \
+         deadline of the releases missed"
     );
     assert!(
         preview
@@ -104,7 +107,10 @@ fn without_an_exploited_fix_the_deadline_is_30_days_and_both_numbers_are_settabl
     );
 
     let policy = DeadlinePolicy {
-        default_days: 10,
+        sla: latchkey_sofa::UpdateSla {
+            standard_days: 10,
+            ..latchkey_sofa::UpdateSla::DEFAULT
+        },
         ..DeadlinePolicy::default()
     };
     let preview =
@@ -112,8 +118,8 @@ fn without_an_exploited_fix_the_deadline_is_30_days_and_both_numbers_are_settabl
     assert_eq!(preview.plans[0].deadline, local("2026-08-27T17:00:00"));
 }
 
-/// 12.6.4 misses 12.6.5 first by version (2023-10-31) but 12.6.6 came out earlier
-/// (2023-05-18): the deadline counts from the earlier date.
+/// 12.6.4 misses 12.6.5 first by version (2023-10-31 + 7) but 12.6.6 came out earlier
+/// (2023-05-18 + 30 = 2023-06-17, before 12.6.7's 2023-06-21 + 7): the earliest deadline.
 #[test]
 fn out_of_order_release_dates_count_from_the_earliest_date() {
     let Some(feed) = sofa_feed() else { return };
@@ -127,10 +133,10 @@ fn out_of_order_release_dates_count_from_the_earliest_date() {
     .unwrap();
     let plan = &preview.plans[0];
     assert_eq!(plan.target_version, "12.7.6");
-    assert_eq!(plan.deadline, local("2023-05-25T17:00:00"));
+    assert_eq!(plan.deadline, local("2023-06-17T17:00:00"));
     assert!(
         plan.deadline_reason
-            .starts_with("7 days after 12.6.6 (2023-05-18)"),
+            .starts_with("30 days after 12.6.6 (2023-05-18)"),
         "{}",
         plan.deadline_reason
     );
@@ -151,8 +157,8 @@ fn a_deadline_already_past_moves_to_the_first_one_far_enough_ahead() {
     assert_eq!(plan.deadline, local("2026-09-12T17:00:00"));
     assert!(
         plan.deadline_reason.ends_with(
-            "; that was 2026-03-31, already past or too soon, so the first 17:00 at least \
-             24 hours from now"
+            "; that was 2026-04-23 (overdue by 140 days), already past or too soon, so the \
+             first 17:00 at least 24 hours from now"
         ),
         "{}",
         plan.deadline_reason
@@ -201,7 +207,7 @@ fn mixed_majors_get_a_plan_each_and_macs_that_cannot_move_are_listed_as_skipped(
     assert_eq!(preview.skipped, 3);
     assert_eq!(
         preview.summary,
-        "schedule macOS 15.7.9 on 2 Macs (deadline 31 Mar 2026) and macOS 14.8.9 on 1 Mac \
+        "schedule macOS 15.7.9 on 2 Macs (deadline 23 Apr 2026) and macOS 14.8.9 on 1 Mac \
          (deadline 13 Aug 2026); fixes 1 actively exploited CVE; 3 Macs skipped",
         "CVE-2026-65400 is fixed in both majors and counted once"
     );

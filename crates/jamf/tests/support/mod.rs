@@ -59,7 +59,11 @@ pub fn by(feed: &IndexedFeed) -> Currency<'_> {
         }
         .info(Utc::now(), DEFAULT_MAX_FEED_AGE)
     });
-    Currency::Feed { feed, info: &INFO }
+    Currency::Feed {
+        feed,
+        info: &INFO,
+        sla: &latchkey_sofa::UpdateSla::DEFAULT,
+    }
 }
 
 /// A SOFA feed fixture (relative to shared/fixtures/sofa), parsed.

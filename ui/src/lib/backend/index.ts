@@ -102,6 +102,26 @@ export interface ReleaseSummary {
   cve_count: number;
   actively_exploited_count: number;
   security_notes_pending: boolean;
+  /** For a missed release: the day (YYYY-MM-DD) its update is required by. */
+  required_by: string | null;
+}
+
+/** Which SLA set a deadline. */
+export type SlaKind = 'actively_exploited' | 'standard' | 'major_upgrade';
+
+/** When an update is due (a missed release's date plus its SLA), and how late it is. */
+export interface UpdateDeadline {
+  /** YYYY-MM-DD (UTC). */
+  required_by: string;
+  /** The release that sets it (for a major upgrade, the new major's first release). */
+  release: string;
+  /** YYYY-MM-DD. */
+  release_date: string;
+  sla: SlaKind;
+  sla_days: number;
+  /** Days past `required_by` today; zero or less when not yet late (-3: due in 3 days). */
+  days_overdue: number;
+  overdue: boolean;
 }
 
 export interface SeverityCounts {
@@ -166,7 +186,10 @@ export interface InFeedStatus {
   counts: StatusCounts;
   /** Oldest first. */
   missed: ReleaseSummary[];
+  /** From the earliest-dated missed release (feeds carry out-of-order dates). */
   days_since_first_missed: number | null;
+  /** The earliest deadline among the missed releases (and the upgrade, for an end-of-life major). */
+  deadline: UpdateDeadline | null;
   actively_exploited_cve_ids: string[];
   hardware: HardwareSupport | null;
 }
@@ -179,6 +202,8 @@ export interface NotInFeedStatus {
   feed_majors: number[];
   message: string;
   end_of_life: EndOfLife | null;
+  /** For an end-of-life major: when moving to a patched one was required by. */
+  deadline: UpdateDeadline | null;
   hardware: HardwareSupport | null;
 }
 
@@ -492,6 +517,8 @@ export interface FleetComputer {
   releases_behind: number | null;
   missing_cves: number | null;
   missing_exploited_cves: number | null;
+  /** When its missed updates are required by; null when current or not judged. */
+  deadline: UpdateDeadline | null;
   /** ISO 8601 UTC. */
   last_contact: string | null;
   days_since_contact: number | null;
@@ -522,6 +549,8 @@ export interface FleetSecurityReport {
   /** Macs missing at least one fix for an actively exploited CVE. */
   missing_exploited_fixes: number;
   limited_by_hardware: number;
+  /** Macs past their update deadline. */
+  overdue: number;
   distribution: FleetVersionCount[];
   /** Most missing actively exploited fixes first. */
   computers: FleetComputer[];

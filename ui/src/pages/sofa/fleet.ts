@@ -57,6 +57,7 @@ export type SortKey =
   | 'releases_behind'
   | 'missing_cves'
   | 'missing_exploited_cves'
+  | 'required_by'
   | 'last_contact';
 
 export type { SortDir } from '../../lib/sorting';
@@ -77,6 +78,13 @@ export const FLEET_COLUMNS: Column<SortKey>[] = [
     first: 'desc',
     numeric: true,
     title: 'Actively exploited CVEs fixed in releases it is missing',
+  },
+  // Earliest deadline first: the Macs most overdue.
+  {
+    key: 'required_by',
+    label: 'Required by',
+    first: 'asc',
+    title: 'When its missed updates are due: a missed release\'s date plus 7 days (actively exploited fix) or 30',
   },
   // Oldest contact first: the Macs that stopped checking in.
   { key: 'last_contact', label: 'Last contact', first: 'asc', title: 'When the Mac last checked in with Jamf Pro' },
@@ -99,6 +107,8 @@ function sortValue(c: FleetComputer, key: SortKey): string | number | null {
       return STATE_ORDER[c.state] ?? 5;
     case 'last_contact':
       return parseTime(c.last_contact)?.getTime() ?? null;
+    case 'required_by':
+      return c.deadline?.required_by ?? null;
     case 'name':
     case 'serial':
     case 'user':
@@ -119,12 +129,22 @@ export function sortComputers(computers: readonly FleetComputer[], sort: Sort): 
   return sortRows(computers, sort, sortValue);
 }
 
-/** Computers whose name, serial, user, model, macOS version or state contains `query` (any case). */
-export function filterComputers(computers: readonly FleetComputer[], query: string): readonly FleetComputer[] {
+/** Whether a computer is past its update deadline. */
+export function isOverdue(c: FleetComputer): boolean {
+  return c.deadline?.overdue ?? false;
+}
+
+/**
+ * Computers whose name, serial, user, model, macOS version or state contains `query` (any case),
+ * and with `overdueOnly`, only those past their update deadline.
+ */
+export function filterComputers(computers: readonly FleetComputer[], query: string, overdueOnly = false): readonly FleetComputer[] {
   const q = query.trim().toLowerCase();
-  if (!q) return computers;
-  return computers.filter((c) =>
-    [c.name, c.serial, c.user, c.model, c.os_version, stateLabel(c.state)].some((v) => v?.toLowerCase().includes(q)),
+  if (!q && !overdueOnly) return computers;
+  return computers.filter(
+    (c) =>
+      (!overdueOnly || isOverdue(c)) &&
+      (!q || [c.name, c.serial, c.user, c.model, c.os_version, stateLabel(c.state)].some((v) => v?.toLowerCase().includes(q))),
   );
 }
 

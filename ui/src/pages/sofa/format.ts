@@ -1,5 +1,5 @@
 // Small pure helpers for the SOFA page: dates, ages, plurals, CVE filtering.
-import type { FixedCve, SofaOverview } from '../../lib/backend';
+import type { FixedCve, SofaOverview, UpdateDeadline } from '../../lib/backend';
 
 const DAY_MS = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -70,6 +70,24 @@ export function formatAge(iso: string | null | undefined, now: Date): string | n
   if (hours < 24) return `${hours} h ago`;
   const days = Math.floor(hours / 24);
   return days === 1 ? '1 day ago' : `${days} days ago`;
+}
+
+/** "overdue by 658 days", "overdue by 1 day", "due today", "due in 2 days". */
+export function overdueText(d: Pick<UpdateDeadline, 'days_overdue'>): string {
+  const n = d.days_overdue;
+  if (n > 0) return `overdue by ${plural(n, 'day')}`;
+  if (n === 0) return 'due today';
+  return `due in ${plural(-n, 'day')}`;
+}
+
+/** Why a deadline falls when it does: "14.5 came out 13 May 2024; 30 days for a release without actively exploited fixes". */
+export function deadlineWhy(d: UpdateDeadline): string {
+  const sla = {
+    actively_exploited: 'for a release fixing actively exploited CVEs',
+    standard: 'for a release without actively exploited fixes',
+    major_upgrade: 'to move to a macOS major Apple still patches',
+  }[d.sla];
+  return `${d.release} came out ${formatDate(d.release_date) ?? d.release_date}; ${plural(d.sla_days, 'day')} ${sla}`;
 }
 
 /** "1 release", "7 releases". */
