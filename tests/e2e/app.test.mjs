@@ -824,11 +824,17 @@ test('a Jamf credential whose secret stays in OpenBao is unlocked in the app and
     assert.ok(!keyringItems(domain).includes(secret), 'the keyring holds no copy of the secret');
 
     // One confirmation unlocks the Jamf domain and the Vault it reads from; the secret is fetched then.
+    const id = JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' })).find((c) => c.domain === domain).id;
     await unlock.click();
     await confirmPresence(/unlock Jamf Pro/);
+    // Unlocking fetches the secret from Vault after the confirmation.
+    const state = await browser.$(`[data-testid="creds-state-${id}"]`);
+    await browser.waitUntil(async () => (await state.getAttribute('data-state')) === 'unlocked', {
+      timeout: 15_000,
+      timeoutMsg: 'the Jamf domain did not unlock',
+    });
     const listed = JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' }));
     const jamf = listed.find((c) => c.domain === domain);
-    assert.equal(jamf.unlocked, true);
     assert.equal(jamf.source.reference, reference);
     assert.equal(jamf.source.version, 1);
     assert.equal(listed.find((c) => c.domain === `vault:${address}`).unlocked, true);
