@@ -332,3 +332,44 @@ async fn an_unreachable_feed_is_a_clear_tool_error_not_a_crash() {
         Some(false)
     );
 }
+
+/// Issue #16: a call never waits on the network while a cached feed can answer. The source
+/// accepts connections and never answers, and a refresh of it is under way; a two-day-old
+/// cached copy answers the call at once, saying when it was fetched.
+#[tokio::test]
+async fn a_call_answers_from_the_cache_while_the_source_hangs() {
+    use latchkey_sofa::fetch::{FeedStore, Refresh};
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/feed.json", hanging.local_addr().unwrap());
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_feed(),
+        cache.path().join("sofa-feed.json"),
+    )
+    .unwrap();
+    let fetched = chrono::Utc::now() - chrono::Duration::days(2);
+    let meta = json!({ "source": url, "etag": null, "last_modified": null, "fetched_at": fetched });
+    std::fs::write(cache.path().join("sofa-feed.meta.json"), meta.to_string()).unwrap();
+    let store = FeedStore::new(FeedSource::Url(url), cache.path()).unwrap();
+    let sofa = std::sync::Arc::new(latchkey_broker::SofaService::new(store));
+    // A broker's background refresh, stuck on the silent source.
+    let refreshing = tokio::spawn({
+        let sofa = std::sync::Arc::clone(&sofa);
+        async move { sofa.refresh(Refresh::Now).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let client = common::client_for(LatchkeyServer::new(common::services_with(sofa), None)).await;
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        call(&client, "sofa_latest_releases", json!({})),
+    )
+    .await
+    .expect("the call waited on the network");
+    let answer = structured(answer);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    let feed = answer["feed"].to_string();
+    assert!(feed.contains(&fetched.format("%Y-%m-%d").to_string()), "{feed}");
+    refreshing.abort();
+}

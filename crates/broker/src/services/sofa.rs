@@ -69,7 +69,9 @@ impl SofaService {
         Ok(Self::new(store))
     }
 
-    /// The current feed, loading it (from cache or source) on first use.
+    /// The current feed, loading it on first use: from the cache whatever its age (a call
+    /// never waits on the network while a copy can answer; the background refresh brings a
+    /// newer one, and answers say how old theirs is), else from the source.
     pub async fn feed(&self) -> Result<LoadedFeed, String> {
         if let Some(loaded) = self
             .current
@@ -78,6 +80,10 @@ impl SofaService {
             .clone()
         {
             return Ok(loaded);
+        }
+        if let Ok(cached) = self.store.load(Refresh::Offline).await {
+            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+            return Ok(current.get_or_insert(cached).clone());
         }
         self.refresh(Refresh::IfOlderThan(DEFAULT_REFRESH)).await
     }
