@@ -342,11 +342,7 @@ async fn a_call_answers_from_the_cache_while_the_source_hangs() {
     let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/feed.json", hanging.local_addr().unwrap());
     let cache = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        common::fixture_feed(),
-        cache.path().join("sofa-feed.json"),
-    )
-    .unwrap();
+    std::fs::copy(common::fixture_feed(), cache.path().join("sofa-feed.json")).unwrap();
     let fetched = chrono::Utc::now() - chrono::Duration::days(2);
     let meta = json!({ "source": url, "etag": null, "last_modified": null, "fetched_at": fetched });
     std::fs::write(cache.path().join("sofa-feed.meta.json"), meta.to_string()).unwrap();
@@ -370,6 +366,9 @@ async fn a_call_answers_from_the_cache_while_the_source_hangs() {
     let answer = structured(answer);
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     let feed = answer["feed"].to_string();
-    assert!(feed.contains(&fetched.format("%Y-%m-%d").to_string()), "{feed}");
+    assert!(
+        feed.contains(&fetched.format("%Y-%m-%d").to_string()),
+        "{feed}"
+    );
     refreshing.abort();
 }

@@ -113,7 +113,7 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
             "--client-id",
             "latchkey-test",
             "--label",
-            "Acme",
+            "Acme via Vault",
             "--secret-from",
             &reference,
         ],
@@ -132,11 +132,11 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
     assert!(!items.contains(CANARY), "{items}");
 
     // Locked: Jamf reads are refused, nothing is fetched.
-    let locked = failed(&home.run(&["jamf", "computers"], ""));
+    let locked = failed(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
     assert!(locked.contains("is locked"), "{locked}");
 
     // One unlock, one presence check: both domains unlock and the secret is fetched.
-    let unlocked = ok(&home.run(&["creds", "unlock", "Acme"], ""));
+    let unlocked = ok(&home.run(&["creds", "unlock", "Acme via Vault"], ""));
     assert!(
         unlocked.contains(&format!("unlocked {jamf_domain}")),
         "{unlocked}"
@@ -145,7 +145,7 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
         unlocked.contains(&format!("unlocked {vault_domain}")),
         "{unlocked}"
     );
-    let computers = ok(&home.run(&["jamf", "computers"], ""));
+    let computers = ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
     assert!(!computers.trim().is_empty());
     let listed = ok(&home.run(&["creds", "list"], ""));
     assert!(
@@ -158,10 +158,14 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
         let client = common::socket_client(&home.socket()).await;
         let mut seen = String::new();
         for tool in ["jamf_search_computers", "credentials_status"] {
-            let result = client
-                .call_tool(CallToolRequestParams::new(tool))
-                .await
-                .expect(tool);
+            // Named: other tests' Jamf domains share this keyring.
+            let arguments = match tool {
+                "jamf_search_computers" => serde_json::json!({ "domain": jamf_domain }),
+                _ => serde_json::json!({}),
+            };
+            let params = CallToolRequestParams::new(tool)
+                .with_arguments(arguments.as_object().unwrap().clone());
+            let result = client.call_tool(params).await.expect(tool);
             assert_ne!(result.is_error, Some(true), "{tool}: {result:?}");
             seen.push_str(&serde_json::to_string(&result).unwrap());
         }
@@ -176,7 +180,7 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
 
     // A new version in Vault is fetched on refresh (the mock still takes the same value).
     assert_eq!(bao.put_secret("jamf/prod", "client_secret", CANARY), 2);
-    let refreshed = ok(&home.run(&["creds", "refresh", "Acme"], ""));
+    let refreshed = ok(&home.run(&["creds", "refresh", "Acme via Vault"], ""));
     assert!(refreshed.contains("version 2)"), "{refreshed}");
     let json = ok(&home.run(&["creds", "list", "--json"], ""));
     let views: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -184,14 +188,14 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|v| v["label"] == "Acme")
+        .find(|v| v["label"] == "Acme via Vault")
         .unwrap();
     assert_eq!(acme["source"]["reference"], reference.as_str());
     assert_eq!(acme["source"]["version"], 2);
-    ok(&home.run(&["jamf", "computers"], ""));
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
 
     // A secret manager's secret is rotated there, not here.
-    let rotate = failed(&home.run(&["creds", "rotate", "Acme"], "other\n"));
+    let rotate = failed(&home.run(&["creds", "rotate", "Acme via Vault"], "other\n"));
     assert!(rotate.contains("rotate it there"), "{rotate}");
 
     // A field the secret lacks: named, and nothing unlocked.

@@ -182,6 +182,14 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what its broker said.
+        if std::thread::panicking()
+            && let Some(mut stderr) = self.child.stderr.take()
+        {
+            let mut said = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+            eprintln!("--- the broker's stderr ---\n{said}");
+        }
     }
 }
 
