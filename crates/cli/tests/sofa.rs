@@ -230,6 +230,164 @@ fn fleet_from_csv_names_each_state() {
     assert_eq!(a2["missing_cves"], 676);
 }
 
+/// `latchkey sofa fleet EXPORT --json` on the 2026-03-31 feed, for an MDM export under
+/// crates/sofa/tests/data/mdm (where each header comes from is said in crates/sofa/tests/
+/// fleet_input.rs): each device's (id, os_version, state), in input order.
+fn fleet_export(vendor: &str) -> Option<Vec<(String, String, String)>> {
+    let dir = fixtures()?;
+    let export = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sofa/tests/data/mdm"
+    ))
+    .join(format!("{vendor}.csv"));
+    let feed = dir.join("v2/macos_data_feed.json");
+    let home = Home::new();
+    let out = json(&sofa(
+        &home,
+        &[
+            "fleet",
+            export.to_str().unwrap(),
+            "--feed",
+            feed.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    let mut devices: Vec<_> = out["result"]["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let field = |k: &str| d[k].as_str().unwrap().to_owned();
+            (field("id"), field("os_version"), field("state"))
+        })
+        .collect();
+    devices.sort();
+    Some(devices)
+}
+
+fn rows(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    rows.iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+/// Issue #17: a Jamf Pro computer search export, once refused for want of an "id" column.
+#[test]
+fn fleet_reads_a_jamf_pro_computer_search_export() {
+    let Some(devices) = fleet_export("jamf") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02K2ND8CMF1", "15.1", "behind"),
+            ("C02XL0ABJHD3", "10.15.7", "end_of_life"),
+        ])
+    );
+}
+
+#[test]
+fn fleet_reads_a_kandji_export() {
+    let Some(devices) = fleet_export("kandji") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02KANDJI001", "15.1", "behind"),
+            ("C02KANDJI002", "15.7.5", "current"),
+        ])
+    );
+}
+
+#[test]
+fn fleet_reads_a_mosyle_export() {
+    let Some(devices) = fleet_export("mosyle") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02MOSYLE01", "15.1", "behind"),
+            ("C02MOSYLE02", "26.4", "current"),
+        ])
+    );
+}
+
+/// Intune writes macOS versions with their build ("15.1 (24B83)").
+#[test]
+fn fleet_reads_an_intune_export() {
+    let Some(devices) = fleet_export("intune") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02INTUNE01", "15.1", "behind"),
+            ("C02INTUNE02", "15.7.5", "current"),
+        ])
+    );
+}
+
+#[test]
+fn fleet_reads_an_addigy_export() {
+    let Some(devices) = fleet_export("addigy") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02ADDIGY01", "15.1", "behind"),
+            ("C02ADDIGY02", "10.15.7", "end_of_life"),
+        ])
+    );
+}
+
+/// Fleet's hosts report writes "macOS 15.1"; its own numeric id loses to hardware_serial.
+#[test]
+fn fleet_reads_a_fleetdm_hosts_report() {
+    let Some(devices) = fleet_export("fleet") else {
+        return;
+    };
+    assert_eq!(
+        devices,
+        rows(&[
+            ("C02FLEET001", "15.1", "behind"),
+            ("C02FLEET002", "26.4", "current"),
+        ])
+    );
+}
+
+#[test]
+fn fleet_refuses_an_unknown_layout_naming_the_accepted_columns() {
+    let Some(dir) = fixtures() else { return };
+    let home = Home::new();
+    let csv = home.dir.parent().unwrap().join("assets.csv");
+    std::fs::write(&csv, "Asset,Owner,Build\nA1,ann,23F79\n").unwrap();
+    let feed = dir.join("v2/macos_data_feed.json");
+    let out = sofa(
+        &home,
+        &[
+            "fleet",
+            csv.to_str().unwrap(),
+            "--feed",
+            feed.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in [
+        "assets.csv",
+        "no device id column",
+        "serial_number",
+        "hostname",
+        "udid",
+        "Asset,Owner,Build",
+    ] {
+        assert!(err.contains(name), "{name} not in: {err}");
+    }
+}
+
 /// Whole days from `date` (YYYY-MM-DD) to today, UTC: the CLI dates deadlines by the clock.
 fn days_since(date: &str) -> i64 {
     let date: chrono::NaiveDate = date.parse().unwrap();

@@ -5,6 +5,8 @@
 //!   (fast path), [`IndexedFeed::status`] (one version in depth), [`IndexedFeed::hardware_support`],
 //!   [`IndexedFeed::fleet`], [`IndexedFeed::summary`], [`IndexedFeed::latest_releases`].
 //! - [`IndexedFeed::deadline`]: when a version's missed updates are required by, per [`UpdateSla`].
+//! - [`fleet_from_csv`] reads the device exports of Jamf Pro, Kandji, Mosyle, Intune, Addigy and
+//!   Fleet as they come ([`FleetColumns`] finds the columns); [`fleet_from_json`] a JSON array.
 //! - [`diff`] compares two fetches of a feed.
 //! - [`fetch`] gets the feed over HTTPS or from a file, with a cache that only holds good feeds.
 //! - [`Version`] is the version math every comparison uses.
@@ -19,6 +21,7 @@ mod diff;
 mod error;
 pub mod fetch;
 mod fleet;
+mod fleet_input;
 mod freshness;
 mod hardware;
 mod index;
@@ -39,6 +42,10 @@ pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
 pub use error::SofaError;
 pub use fleet::{
     DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount, fleet_without_feed,
+};
+pub use fleet_input::{
+    FleetColumns, FleetInputError, ID_COLUMNS, MODEL_COLUMNS, OS_VERSION_COLUMNS, fleet_from_csv,
+    fleet_from_json, os_version_in,
 };
 pub use hardware::HardwareSupport;
 pub use indexed::IndexedFeed;
