@@ -372,3 +372,33 @@ async fn a_call_answers_from_the_cache_while_the_source_hangs() {
     );
     refreshing.abort();
 }
+
+/// Issue #17: an assistant passing devices as an MDM lists them ("macOS 15.1", "15.1 (24B83)")
+/// gets them judged by their version, not refused as unreadable.
+#[tokio::test]
+async fn fleet_exposure_reads_os_values_as_mdms_write_them() {
+    let client = client().await;
+    let devices = json!([
+        { "id": "plain", "os_version": "15.1" },
+        { "id": "named", "os_version": "macOS Sequoia 15.1" },
+        { "id": "build", "os_version": "15.1 (24B83)" },
+    ]);
+    let out = structured(
+        call(
+            &client,
+            "sofa_fleet_exposure",
+            json!({ "devices": devices }),
+        )
+        .await,
+    );
+    let report = &out["report"];
+    assert_eq!(report["total"], 3);
+    assert_eq!(report["unreadable"], 0, "{report}");
+    let states: Vec<&Value> = report["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["state"])
+        .collect();
+    assert!(states.iter().all(|s| *s == states[0]), "{states:?}");
+}

@@ -386,6 +386,17 @@ fn fleet_refuses_an_unknown_layout_naming_the_accepted_columns() {
     ] {
         assert!(err.contains(name), "{name} not in: {err}");
     }
+    // Refused before any feed is fetched: an unreachable one changes nothing.
+    let unreachable = [
+        "fleet",
+        csv.to_str().unwrap(),
+        "--feed",
+        "http://127.0.0.1:9/feed.json",
+    ];
+    let out = sofa(&home, &unreachable);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no device id column"), "{err}");
 }
 
 /// Whole days from `date` (YYYY-MM-DD) to today, UTC: the CLI dates deadlines by the clock.

@@ -206,8 +206,14 @@ pub fn fleet_from_csv(bytes: &[u8]) -> Result<Vec<FleetDevice>, FleetInputError>
 /// Reads a JSON array of `{id, os_version, model?}`, OS cells reduced as in a CSV.
 pub fn fleet_from_json(bytes: &[u8]) -> Result<Vec<FleetDevice>, FleetInputError> {
     let mut devices: Vec<FleetDevice> = serde_json::from_slice(bytes)?;
-    for device in &mut devices {
+    reduce_os_versions(&mut devices);
+    Ok(devices)
+}
+
+/// Each device's OS as its version ("macOS 14.5" → "14.5"), as [`os_version_in`] reads a
+/// cell: for devices given by other means than a file (an assistant's list).
+pub fn reduce_os_versions(devices: &mut [FleetDevice]) {
+    for device in devices {
         device.os_version = os_version_in(&device.os_version);
     }
-    Ok(devices)
 }

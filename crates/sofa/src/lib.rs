@@ -45,7 +45,7 @@ pub use fleet::{
 };
 pub use fleet_input::{
     FleetColumns, FleetInputError, ID_COLUMNS, MODEL_COLUMNS, OS_VERSION_COLUMNS, fleet_from_csv,
-    fleet_from_json, os_version_in,
+    fleet_from_json, os_version_in, reduce_os_versions,
 };
 pub use hardware::HardwareSupport;
 pub use indexed::IndexedFeed;

@@ -184,10 +184,12 @@ impl LatchkeyServer {
     )]
     pub async fn sofa_fleet_exposure(
         &self,
-        Parameters(req): Parameters<FleetRequest>,
+        Parameters(mut req): Parameters<FleetRequest>,
     ) -> Result<Json<FleetAnswer>, String> {
         let loaded = self.sofa.feed().await?;
         let sla = self.sofa.update_sla();
+        // As MDMs write them: "macOS 14.5", "14.5 (23F79)".
+        latchkey_sofa::reduce_os_versions(&mut req.devices);
         let mut report = loaded.feed.fleet(&req.devices, Utc::now(), &sla);
         report.most_exposed_first();
         let devices_omitted = report.devices.len().saturating_sub(FLEET_DEVICES_SHOWN);

@@ -98,6 +98,11 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
     {
         *version = Some(this_mac::os_version().map_err(anyhow::Error::msg)?);
     }
+    // A fleet file is read before the feed is fetched: a file no MDM wrote is refused at once.
+    let devices = match &command {
+        SofaCommand::Fleet { file, .. } => fleet_input::read(file)?,
+        _ => Vec::new(),
+    };
     let paths = StatePaths::from_env()?;
     let loaded = FeedStore::new(source, paths.cache_dir())?
         .load(refresh)
@@ -133,8 +138,7 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
             let latest = feed.latest_releases();
             out.emit(&latest, || render::latest(&latest))
         }
-        SofaCommand::Fleet { file, csv } => {
-            let devices = fleet_input::read(&file)?;
+        SofaCommand::Fleet { csv, .. } => {
             let mut report = feed.fleet(&devices, Utc::now(), &sla);
             report.most_exposed_first();
             if csv {
