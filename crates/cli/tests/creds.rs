@@ -7,43 +7,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{Home, Served, failed, ok};
+use common::{Home, failed, keyring_items, ok, stop};
 
 const CANARY: &str = "cli-canary-7d41e0b9";
-
-/// What `secret-tool search` shows for a domain: attributes and secrets.
-fn keyring_items(domain: &str) -> String {
-    let out = Command::new("secret-tool")
-        .args([
-            "search",
-            "--all",
-            "--unlock",
-            "application",
-            "latchkey",
-            "latchkey-domain",
-            domain,
-        ])
-        .output()
-        .expect("secret-tool (libsecret-tools) runs");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
-fn stop(mut served: Served) -> String {
-    let _ = served.child.kill();
-    let _ = served.child.wait();
-    let mut log = String::new();
-    served
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    log
-}
 
 #[test]
 fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {

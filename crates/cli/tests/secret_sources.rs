@@ -12,32 +12,11 @@
 
 mod common;
 
-use std::io::Read;
-use std::process::Command;
-
-use common::{Home, Served, failed, ok};
+use common::{Home, failed, keyring_items, ok, stop};
 use latchkey_openbao_harness::OpenBao;
 use rmcp::model::CallToolRequestParams;
 
 const CANARY: &str = "vault-kept-canary-91c3";
-
-fn keyring_items(domain: &str) -> String {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "--unlock", "application", "latchkey"])
-        .args(["latchkey-domain", domain])
-        .output()
-        .expect("secret-tool (libsecret-tools) runs");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-}
-
-fn stop(mut served: Served) -> String {
-    let _ = served.child.kill();
-    let _ = served.child.wait();
-    let mut log = String::new();
-    let stderr = served.child.stderr.as_mut().unwrap();
-    stderr.read_to_string(&mut log).unwrap();
-    log
-}
 
 #[test]
 fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {

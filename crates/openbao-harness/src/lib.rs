@@ -13,17 +13,13 @@
 use std::fs::File;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Whether this is a CI run (`CI=true`), where a missing test peer fails the test.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+use latchkey_test_peer::Watched;
 
 /// `bao`: `$LATCHKEY_BAO` when set, else the one `scripts/setup.sh --test` installs.
 pub fn bao_bin() -> PathBuf {
@@ -36,31 +32,19 @@ pub fn bao_bin() -> PathBuf {
 /// `true` when `bao` is there. Otherwise, under `CI=true` a panic, else a note on stderr and
 /// `false`, so the caller returns and `test` passes as skipped.
 pub fn require(test: &str) -> bool {
-    if bao_bin().is_file() {
-        return true;
-    }
-    let what = format!(
-        "OpenBao's `bao` at {} (run `scripts/setup.sh --test`)",
-        bao_bin().display()
-    );
-    if in_ci() {
-        panic!("{test} needs {what}");
-    }
-    eprintln!("skipping {test}: missing {what}");
-    false
+    let missing = (!bao_bin().is_file()).then(|| {
+        format!(
+            "OpenBao's `bao` at {} (run `scripts/setup.sh --test`)",
+            bao_bin().display()
+        )
+    });
+    latchkey_test_peer::require(test, &Vec::from_iter(missing))
 }
-
-/// Runs its arguments in the background and kills them when its stdin reaches end of file.
-const WATCHDOG: &str = r#""$@" </dev/null & p=$!
-read -r _ || :
-kill -TERM "$p" 2>/dev/null
-wait "$p""#;
 
 /// One running `bao server -dev`, in a process group of its own under a watchdog shell.
 #[derive(Debug)]
 pub struct OpenBao {
-    child: Child,
-    lifeline: Option<ChildStdin>,
+    watched: Watched,
     /// Where it listens.
     pub addr: SocketAddr,
     root: String,
@@ -87,25 +71,17 @@ impl OpenBao {
             let root = format!("root-{}-{port}-{attempt}", std::process::id());
             let log = File::create(dir.path().join("bao.log")).expect("log file");
             let err = log.try_clone().expect("log file");
-            let mut child = Command::new("sh")
-                .arg("-c")
-                .arg(WATCHDOG)
-                .arg("openbao-watchdog")
-                .arg(bao_bin())
-                .args(["server", "-dev", "-dev-no-store-token"])
-                .arg(format!("-dev-listen-address={addr}"))
-                .arg(format!("-dev-root-token-id={root}"))
-                .env("HOME", dir.path())
-                .stdin(Stdio::piped())
-                .stdout(log)
-                .stderr(err)
-                .process_group(0)
-                .spawn()
-                .expect("start sh for bao");
-            let lifeline = child.stdin.take();
+            let watched = Watched::spawn("openbao-watchdog", &bao_bin(), |command| {
+                command
+                    .args(["server", "-dev", "-dev-no-store-token"])
+                    .arg(format!("-dev-listen-address={addr}"))
+                    .arg(format!("-dev-root-token-id={root}"))
+                    .env("HOME", dir.path())
+                    .stdout(log)
+                    .stderr(err);
+            });
             let mut bao = OpenBao {
-                child,
-                lifeline,
+                watched,
                 addr,
                 root,
                 dir,
@@ -258,7 +234,7 @@ impl OpenBao {
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
         let start = Instant::now();
         while start.elapsed() < limit {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.watched.exited() {
                 return Err(format!("bao exited: {status}"));
             }
             if self.log_text().contains("address already in use") {
@@ -270,27 +246,5 @@ impl OpenBao {
             std::thread::sleep(Duration::from_millis(200));
         }
         Err(format!("bao did not answer within {}s", limit.as_secs()))
-    }
-}
-
-impl Drop for OpenBao {
-    fn drop(&mut self) {
-        // Closing the lifeline makes the watchdog stop bao and exit once bao has. A watchdog
-        // still there after that has its whole group killed before it is reaped, while its
-        // pid still names the group.
-        drop(self.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -15,19 +15,15 @@ mod recorder;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 pub use recorder::{Exchange, Recorder, assert_accepted, copy_headers, parse_violations};
 
-/// Whether this is a CI run (`CI=true`), where a missing test peer fails the test.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+use latchkey_test_peer::{REMOVE_AFTER, Watched};
 
 /// The Prism installed by `scripts/setup.sh --test`.
 pub fn prism_bin() -> PathBuf {
@@ -54,15 +50,7 @@ pub fn require(test: &str, fixtures: &[PathBuf]) -> bool {
             prism_bin().display()
         ));
     }
-    if missing.is_empty() {
-        return true;
-    }
-    let what = missing.join("; ");
-    if in_ci() {
-        panic!("{test} needs {what}");
-    }
-    eprintln!("skipping {test}: missing {what}");
-    false
+    latchkey_test_peer::require(test, &missing)
 }
 
 /// Query parameters in `target` that the schema's operation does not declare. Prism lets
@@ -121,22 +109,12 @@ pub fn undeclared_query(schema: &Value, method: &str, target: &str) -> Vec<Strin
 /// One running `prism mock`, in a process group of its own under a watchdog shell.
 #[derive(Debug)]
 pub struct Prism {
-    child: Child,
-    /// The watchdog's stdin: when it closes (dropped here, or this process gone), the
-    /// watchdog kills Prism.
-    lifeline: Option<ChildStdin>,
+    /// Prism under its watchdog, which also removes the directory when Prism has gone.
+    watched: Watched,
     pub addr: SocketAddr,
     pub log: PathBuf,
     _dir: tempfile::TempDir,
 }
-
-/// Runs its arguments in the background, and when its stdin reaches end of file kills that
-/// and removes `$PRISM_CONTRACT_DIR` (the adjusted schema and Prism's log).
-const WATCHDOG: &str = r#""$@" </dev/null & p=$!
-read -r _ || :
-kill -TERM "$p" 2>/dev/null
-wait "$p"
-rm -rf -- "$PRISM_CONTRACT_DIR""#;
 
 impl Prism {
     /// Starts Prism on the API description `doc` (saved as `name`, whose extension tells
@@ -162,27 +140,19 @@ impl Prism {
             let log = dir.path().join("prism.log");
             let out = File::create(&log).expect("log file");
             let err = out.try_clone().expect("log file");
-            let mut child = Command::new("sh")
-                .arg("-c")
-                .arg(WATCHDOG)
-                .arg("prism-watchdog")
-                .arg(prism_bin())
-                .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--verboseLevel", "info"])
-                .arg(&doc)
-                .env("PRISM_CONTRACT_DIR", dir.path())
-                .env("FORCE_COLOR", "0")
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::piped())
-                .stdout(out)
-                .stderr(err)
-                .process_group(0)
-                .spawn()
-                .expect("start sh for Prism");
-            let lifeline = child.stdin.take();
+            let watched = Watched::spawn("prism-watchdog", &prism_bin(), |command| {
+                command
+                    .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["--verboseLevel", "info"])
+                    .arg(&doc)
+                    .env(REMOVE_AFTER, dir.path())
+                    .env("FORCE_COLOR", "0")
+                    .env("NO_COLOR", "1")
+                    .stdout(out)
+                    .stderr(err);
+            });
             let mut prism = Prism {
-                child,
-                lifeline,
+                watched,
                 addr,
                 log,
                 _dir: dir,
@@ -204,7 +174,7 @@ impl Prism {
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+            if let Some(status) = self.watched.exited() {
                 return Err(format!("Prism exited with {status}"));
             }
             if Self::answers(self.addr) {
@@ -241,32 +211,6 @@ impl Prism {
 
     /// The process id of the watchdog shell, which leads Prism's process group.
     pub fn pgid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn kill_group(&mut self) {
-        // Closing the lifeline makes the watchdog stop Prism and exit once Prism has. A
-        // watchdog still there after that (Prism deaf to SIGTERM) has its whole group killed
-        // before it is reaped, while its pid still names the group.
-        drop(self.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        self.kill_group();
+        self.watched.pgid()
     }
 }

@@ -167,6 +167,27 @@ pub fn failed(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// What `secret-tool search` shows for a domain: attributes and secrets.
+pub fn keyring_items(domain: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "application", "latchkey"])
+        .args(["latchkey-domain", domain])
+        .output()
+        .expect("secret-tool (libsecret-tools) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// Stops a broker and returns everything it logged.
+pub fn stop(mut served: Served) -> String {
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    let mut log = String::new();
+    if let Some(mut stderr) = served.child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+    }
+    log
+}
+
 /// A running `latchkey serve`, killed at drop.
 pub struct Served {
     pub child: Child,
