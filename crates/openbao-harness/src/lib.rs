@@ -10,20 +10,18 @@
 //!   goes away, however it ends; dropping an [`OpenBao`] kills its process group at once.
 //! - Values written to the server travel on `bao`'s stdin, never in its arguments.
 
-use std::fs::File;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
-/// Whether this is a CI run (`CI=true`), where a missing test peer fails the test.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+pub mod watchdog;
+
+use watchdog::Watched;
+pub use watchdog::in_ci;
 
 /// `bao`: `$LATCHKEY_BAO` when set, else the one `scripts/setup.sh --test` installs.
 pub fn bao_bin() -> PathBuf {
@@ -36,35 +34,16 @@ pub fn bao_bin() -> PathBuf {
 /// `true` when `bao` is there. Otherwise, under `CI=true` a panic, else a note on stderr and
 /// `false`, so the caller returns and `test` passes as skipped.
 pub fn require(test: &str) -> bool {
-    if bao_bin().is_file() {
-        return true;
-    }
-    let what = format!(
-        "OpenBao's `bao` at {} (run `scripts/setup.sh --test`)",
-        bao_bin().display()
-    );
-    if in_ci() {
-        panic!("{test} needs {what}");
-    }
-    eprintln!("skipping {test}: missing {what}");
-    false
+    watchdog::require(test, &bao_bin(), "OpenBao's `bao`")
 }
 
-/// Runs its arguments in the background and kills them when its stdin reaches end of file.
-const WATCHDOG: &str = r#""$@" </dev/null & p=$!
-read -r _ || :
-kill -TERM "$p" 2>/dev/null
-wait "$p""#;
-
-/// One running `bao server -dev`, in a process group of its own under a watchdog shell.
+/// One running `bao server -dev`, under a watchdog.
 #[derive(Debug)]
 pub struct OpenBao {
-    child: Child,
-    lifeline: Option<ChildStdin>,
+    process: Watched,
     /// Where it listens.
     pub addr: SocketAddr,
     root: String,
-    dir: tempfile::TempDir,
 }
 
 impl OpenBao {
@@ -72,45 +51,28 @@ impl OpenBao {
     /// answers.
     pub fn start() -> OpenBao {
         let mut last = String::new();
-        // A free port is found by binding and releasing it; another process may take it in
-        // between, so a start that loses that race is tried again on a new port.
         for attempt in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let dir = tempfile::Builder::new()
-                .prefix("latchkey-openbao-")
-                .tempdir()
-                .expect("temp dir");
-            let root = format!("root-{}-{port}-{attempt}", std::process::id());
-            let log = File::create(dir.path().join("bao.log")).expect("log file");
-            let err = log.try_clone().expect("log file");
-            let mut child = Command::new("sh")
-                .arg("-c")
-                .arg(WATCHDOG)
-                .arg("openbao-watchdog")
-                .arg(bao_bin())
-                .args(["server", "-dev", "-dev-no-store-token"])
-                .arg(format!("-dev-listen-address={addr}"))
-                .arg(format!("-dev-root-token-id={root}"))
-                .env("HOME", dir.path())
-                .stdin(Stdio::piped())
-                .stdout(log)
-                .stderr(err)
-                .process_group(0)
-                .spawn()
-                .expect("start sh for bao");
-            let lifeline = child.stdin.take();
+            let addr = watchdog::free_addr();
+            let root = format!("root-{}-{}-{attempt}", std::process::id(), addr.port());
+            let process = Watched::spawn(
+                "latchkey-openbao-",
+                &bao_bin(),
+                [
+                    "server".to_owned(),
+                    "-dev".to_owned(),
+                    "-dev-no-store-token".to_owned(),
+                    format!("-dev-listen-address={addr}"),
+                    format!("-dev-root-token-id={root}"),
+                ],
+                &[],
+            );
             let mut bao = OpenBao {
-                child,
-                lifeline,
+                process,
                 addr,
                 root,
-                dir,
             };
-            match bao.wait_ready(Duration::from_secs(30)) {
+            let ready = |p: &Watched| bao_status(p.dir(), addr, &bao.root);
+            match bao.process.wait_ready(Duration::from_secs(30), ready) {
                 Ok(()) => return bao,
                 Err(why) => {
                     last = format!("{why}\n--- bao log ---\n{}", bao.log_text());
@@ -135,7 +97,7 @@ impl OpenBao {
 
     /// What the server logged so far.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("bao.log")).unwrap_or_default()
+        self.process.log_text()
     }
 
     /// Runs `bao ARGS` against this server as root, `stdin` on its standard input; its
@@ -168,7 +130,7 @@ impl OpenBao {
             .args(args)
             .env("BAO_ADDR", self.address())
             .env("BAO_TOKEN", &self.root)
-            .env("HOME", self.dir.path())
+            .env("HOME", self.process.dir())
             .env_remove("BAO_NAMESPACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -254,43 +216,19 @@ impl OpenBao {
                 .to_owned(),
         )
     }
-
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("bao exited: {status}"));
-            }
-            if self.log_text().contains("address already in use") {
-                return Err("address already in use".into());
-            }
-            if self.try_bao(&["status"], "").status.success() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Err(format!("bao did not answer within {}s", limit.as_secs()))
-    }
 }
 
-impl Drop for OpenBao {
-    fn drop(&mut self) {
-        // Closing the lifeline makes the watchdog stop bao and exit once bao has. A watchdog
-        // still there after that has its whole group killed before it is reaped, while its
-        // pid still names the group.
-        drop(self.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_)) | Err(_)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Whether `bao status` succeeds against `addr`.
+fn bao_status(home: &Path, addr: SocketAddr, token: &str) -> bool {
+    Command::new(bao_bin())
+        .arg("status")
+        .env("BAO_ADDR", format!("http://{addr}"))
+        .env("BAO_TOKEN", token)
+        .env("HOME", home)
+        .env_remove("BAO_NAMESPACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
