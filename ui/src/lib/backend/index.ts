@@ -277,8 +277,9 @@ export interface CredentialView {
 export interface SourceView {
   /** e.g. "vault://vault.example.com:8200/secret/jamf#client_secret". */
   reference: string;
-  /** The secret's version last fetched, null until the next unlock. */
-  version: number | null;
+  /** The secret's version last fetched (Vault's number, or AWS's VersionId), null until the
+   * next unlock. */
+  version: string | null;
   /** ISO 8601 UTC, when it was fetched. */
   fetched: string | null;
 }
