@@ -11,7 +11,7 @@ use aws_sdk_secretsmanager::config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use latchkey_http::{Secret, SecretValue};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::AwsError;
 
@@ -114,9 +114,13 @@ impl SecretsManager {
             .await
             .map_err(|e| self.failed(e, "secretsmanager:GetSecretValue", secret_id))?;
         let version = answer.version_id.take().unwrap_or_default();
-        let Some(text) = answer.secret_string.take().map(Zeroizing::new) else {
-            let binary = answer.secret_binary.is_some();
-            return Err(if binary {
+        let Some(mut text) = answer.secret_string.take().map(Zeroizing::new) else {
+            // A binary secret is refused, its bytes wiped first.
+            let binary = answer
+                .secret_binary
+                .take()
+                .map(|blob| blob.into_inner().zeroize());
+            return Err(if binary.is_some() {
                 AwsError::Binary {
                     server: self.server.clone(),
                     secret: secret_id.to_owned(),
@@ -133,7 +137,7 @@ impl SecretsManager {
         };
         drop(answer);
         let value = match key {
-            None => Secret::new(text.as_str().to_owned()),
+            None => Secret::new(std::mem::take(&mut *text)),
             Some(key) => self.key_of(&text, secret_id, key)?,
         };
         Ok(AwsSecret { value, version })
