@@ -38,6 +38,8 @@ NPM_LOCKS = {
 # own description, marked so, until someone writes why.
 WHY = {
     "anyhow": "error context in binaries and tests",
+    "aws-sdk-secretsmanager": "AWS Secrets Manager's GetSecretValue for aws-sm:// references (the official SDK, default features off, rustls)",
+    "aws-sdk-sts": "AssumeRole for an AWS credential with --role-arn (the official SDK, default features off, rustls)",
     "axum": "the mock Jamf Pro server and other loopback test servers",
     "block2": "Objective-C blocks for the Keychain, LocalAuthentication and sleep notifications (macOS)",
     "chrono": "timestamps in the audit, SOFA dates, check-in ages",

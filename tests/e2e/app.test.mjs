@@ -836,7 +836,7 @@ test('a Jamf credential whose secret stays in OpenBao is unlocked in the app and
     const listed = JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' }));
     const jamf = listed.find((c) => c.domain === domain);
     assert.equal(jamf.source.reference, reference);
-    assert.equal(jamf.source.version, 1);
+    assert.equal(jamf.source.version, '1');
     assert.equal(listed.find((c) => c.domain === `vault:${address}`).unlocked, true);
     const source = await browser.$(`[data-testid="creds-source-${jamf.id}"]`);
     await browser.waitUntil(async () => (await source.getText()).includes('version 1'), { timeout: 10_000, timeoutMsg: 'the source is not shown' });

@@ -763,6 +763,45 @@ describe('Credentials page: adding', () => {
     expect(callsTo('credentials_add')[0]).toMatchObject({ secret: '', source: reference });
   });
 
+  it('adds a vCenter credential whose password stays in AWS Secrets Manager', async () => {
+    const reference = 'aws-sm://eu-west-1/vcenter/prod#password';
+    mockCredentials({
+      vcenter_certificate: () => ({ sha256: 'CD:'.repeat(31) + 'CD', trusted: true }),
+      credentials_add: () => ({ ...vcenter, id: 'ref456', source: { reference, version: null, fetched: null } }),
+    });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vcenter' } });
+    await type('creds-field-label', 'Prod via AWS');
+    await type('creds-field-host', 'vc05.example.com');
+    await type('creds-field-username', 'administrator@vsphere.local');
+    await fireEvent.change(screen.getByTestId('creds-field-secret_kept'), { target: { value: 'aws' } });
+    expect(screen.queryByTestId('creds-field-password')).toBeNull();
+    expect((screen.getByTestId('creds-field-secret_from') as HTMLInputElement).placeholder).toMatch(/^aws-sm:\/\//);
+    await type('creds-field-secret_from', reference);
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect(callsTo('credentials_add')[0]).toMatchObject({ secret: '', source: reference });
+  });
+
+  it('adds an AWS access key: its secret is typed here, never fetched from elsewhere', async () => {
+    mockCredentials({ credentials_add: (args) => ({ ...vault, id: 'aws1', kind: 'aws', account: args.account }) });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'aws' } });
+    expect(screen.queryByTestId('creds-field-secret_kept')).toBeNull();
+    await type('creds-field-label', 'Secrets EU');
+    await type('creds-field-region', 'eu-west-1');
+    await type('creds-field-access_key_id', 'AKIAEXAMPLE');
+    await type('creds-field-secret_access_key', 'aws-typed-secret');
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect(callsTo('credentials_add')[0]).toMatchObject({
+      account: { type: 'aws', region: 'eu-west-1', access_key_id: 'AKIAEXAMPLE', role_arn: null, endpoint: null },
+      secret: 'aws-typed-secret',
+    });
+  });
+
   it('forgets the secret on Cancel', async () => {
     mockCredentials();
     render(Credentials, { status: linux });

@@ -135,6 +135,13 @@ describe('the add form', () => {
     expect(fieldsFor('vcenter')).toEqual(['label', 'host', 'username', 'tls.mode', 'password']);
     expect(fieldsFor('vcenter', 'pinned')).toEqual(['label', 'host', 'username', 'tls.mode', 'tls.sha256', 'password']);
     expect(fieldsFor('vault')).toEqual(['label', 'address', 'token']);
+    expect(fieldsFor('aws')).toEqual(['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key']);
+  });
+
+  it('asks for a reference instead of the secret when a secret manager keeps it, but not for its own key', () => {
+    expect(fieldsFor('jamf_client', 'verify', 'aws')).toEqual(['label', 'url', 'client_id', 'secret_from']);
+    expect(fieldsFor('vcenter', 'verify', 'vault')).toEqual(['label', 'host', 'username', 'tls.mode', 'secret_from']);
+    expect(fieldsFor('aws', 'verify', 'vault')).toEqual(['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key']);
   });
 
   it('builds the account a kind describes, and nothing else', () => {
@@ -149,6 +156,10 @@ describe('the add form', () => {
       tls: { mode: 'pinned', sha256: 'ab' },
     });
     expect(accountOf('vault', d)).toEqual({ type: 'vault', address: 'https://v' });
+    const aws = { ...d, region: 'eu-west-1', access_key_id: 'AKIA1', role_arn: '  ', endpoint: '' };
+    expect(accountOf('aws', aws)).toEqual({ type: 'aws', region: 'eu-west-1', access_key_id: 'AKIA1', role_arn: null, endpoint: null });
+    const role = 'arn:aws:iam::123456789012:role/latchkey';
+    expect(accountOf('aws', { ...aws, role_arn: role })).toMatchObject({ role_arn: role, endpoint: null });
   });
 
   it('puts problems next to shown fields and the rest on top', () => {

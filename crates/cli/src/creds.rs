@@ -40,8 +40,9 @@ enum CredsCommand {
     /// Store a new credential whose secret is copied once from a secret manager, e.g.
     /// `latchkey creds import vault://vault.example.com/secret/jamf#client_secret jamf --url …`
     Import {
-        /// Where the secret is: vault://DOMAIN/MOUNT/PATH#FIELD (DOMAIN: the Vault credential's
-        /// domain as `creds list` shows it, without `vault:`)
+        /// Where the secret is: vault://DOMAIN/MOUNT/PATH#FIELD or
+        /// aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] (DOMAIN: the Vault or AWS credential's domain as
+        /// `creds list` shows it, without `vault:` or `aws:`; SECRET_ID a name or an ARN, as is)
         #[arg(value_name = "REF")]
         reference: String,
         #[command(subcommand)]
@@ -226,6 +227,13 @@ impl AccountChanges {
                 set("--host", new_host, None);
                 set("--address", new_address, Some(address));
             }
+            Account::Aws { .. } => {
+                set("--url", new_url, None);
+                set("--client-id", self.client_id, None);
+                set("--username", self.username, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
+            }
         }
         if tls.is_some() && !matches!(account, Account::Vcenter { .. }) {
             unused.push("--pin/--verify");
@@ -280,7 +288,7 @@ enum AddKind {
         #[arg(long)]
         label: String,
         /// Keep the secret in a secret manager instead, fetched at each unlock:
-        /// vault://DOMAIN/MOUNT/PATH#FIELD
+        /// vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]
         #[arg(long, value_name = "REF")]
         secret_from: Option<String>,
     },
@@ -296,7 +304,7 @@ enum AddKind {
         #[arg(long)]
         label: String,
         /// Keep the password in a secret manager instead, fetched at each unlock:
-        /// vault://DOMAIN/MOUNT/PATH#FIELD
+        /// vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]
         #[arg(long, value_name = "REF")]
         secret_from: Option<String>,
     },
@@ -311,6 +319,27 @@ enum AddKind {
         /// Log in with this AppRole role id; the secret asked for is then its secret id
         #[arg(long, value_name = "ROLE_ID")]
         approle: Option<String>,
+        #[arg(long)]
+        label: String,
+    },
+    /// AWS Secrets Manager: a region and an access key (the secret asked for is the secret
+    /// access key), optionally a role to assume; its domain is aws:REGION, or with --endpoint
+    /// aws:HOST[:PORT] of the endpoint
+    Aws {
+        /// e.g. eu-west-1
+        #[arg(long)]
+        region: String,
+        /// e.g. AKIAIOSFODNN7EXAMPLE
+        #[arg(long, value_name = "ID")]
+        access_key_id: String,
+        /// Assume this role with the key before reading (sts:AssumeRole), e.g.
+        /// arn:aws:iam::123456789012:role/latchkey
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
+        /// An endpoint instead of the region's (a VPC endpoint), e.g.
+        /// https://vpce-0abc.secretsmanager.eu-west-1.vpce.amazonaws.com
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
         #[arg(long)]
         label: String,
     },
@@ -637,6 +666,22 @@ impl AddKind {
                 },
                 None,
             ),
+            AddKind::Aws {
+                region,
+                access_key_id,
+                role_arn,
+                endpoint,
+                label,
+            } => (
+                label,
+                Account::Aws {
+                    region,
+                    access_key_id,
+                    role_arn,
+                    endpoint: endpoint.map(|e| input::url("--endpoint", e)).transpose()?,
+                },
+                None,
+            ),
         })
     }
 }
@@ -652,7 +697,7 @@ fn secret_ref(value: &str) -> anyhow::Result<SecretRef> {
 /// ` (secret from vault://…, version 3)`, or nothing for a credential keeping its own.
 fn source_note(view: &CredentialView) -> String {
     match &view.source {
-        Some(source) => match source.version {
+        Some(source) => match &source.version {
             Some(version) => format!(" (secret from {}, version {version})", source.reference),
             None => format!(
                 " (secret from {}, fetched at the next unlock)",
@@ -690,7 +735,7 @@ fn print_list(overview: &CredentialsOverview) -> anyhow::Result<()> {
         bail!("{e}");
     }
     if overview.credentials.is_empty() {
-        println!("no credentials yet; add one with `latchkey creds add jamf|vcenter|vault …`");
+        println!("no credentials yet; add one with `latchkey creds add jamf|vcenter|vault|aws …`");
         return Ok(());
     }
     let mut table = Table::new(["ID", "LABEL", "DOMAIN", "AS", "STATE", "ROTATED"]);

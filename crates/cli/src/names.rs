@@ -60,6 +60,11 @@ fn is_url_of(account: &Account, name: &str) -> bool {
         Account::JamfClient { url, .. } | Account::JamfUser { url, .. } => url,
         Account::Vcenter { host, .. } => host,
         Account::Vault { address, .. } => address,
+        Account::Aws {
+            endpoint: Some(endpoint),
+            ..
+        } => endpoint,
+        Account::Aws { region, .. } => region,
     };
     let bare = |s: &str| {
         let s = s.trim();

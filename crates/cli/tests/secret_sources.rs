@@ -8,6 +8,10 @@
 //! use (from the CLI and an MCP client); `creds refresh` fetches a new version; a missing
 //! field, an unknown Vault domain and `creds rotate` are refused by name; `creds import`
 //! copies the value once. The secret is in no audit entry, no log line and no MCP result.
+//!
+//! The same for AWS Secrets Manager against a real moto server (latchkey-moto-harness) with
+//! IAM enforced: `creds add aws`, an `aws-sm://` reference by ARN and JSON key, unlock,
+//! refresh to a new version, a missing key named.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -170,7 +174,7 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
         .find(|v| v["label"] == "Acme via Vault")
         .unwrap();
     assert_eq!(acme["source"]["reference"], reference.as_str());
-    assert_eq!(acme["source"]["version"], 2);
+    assert_eq!(acme["source"]["version"], "2");
     ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
 
     // A secret manager's secret is rotated there, not here.
@@ -256,4 +260,160 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
     assert!(log.contains("secret fetched"), "{log}");
     assert!(!log.contains(CANARY), "{log}");
     assert!(!log.contains(&secret_id), "{log}");
+}
+
+/// The same with AWS Secrets Manager: a real moto server enforcing IAM, the secret a key of a
+/// JSON SecretString read by ARN with an IAM user's access key.
+#[test]
+fn a_jamf_secret_kept_in_aws_is_fetched_at_unlock_and_never_shown() {
+    let test = "a_jamf_secret_kept_in_aws_is_fetched_at_unlock_and_never_shown";
+    if !common::keyring(test) || !latchkey_moto_harness::require(test) {
+        return;
+    }
+    const AWS_CANARY: &str = "aws-kept-canary-5d1e";
+    let moto = latchkey_moto_harness::Moto::start();
+    let json = format!(r#"{{"client_id":"latchkey-test","client_secret":"{AWS_CANARY}"}}"#);
+    let arn = moto.create_secret("jamf/prod", &json);
+    let user = moto.user(
+        "latchkey",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#,
+    );
+    let admin = moto.user(
+        "admin",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    );
+    moto.enforce_iam();
+    let aws_domain = format!("aws:{}", moto.addr);
+    let reference = format!("aws-sm://{}/{arn}#client_secret", moto.addr);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mock = runtime.block_on(latchkey_jamf_mock::Mock::start(
+        latchkey_jamf_mock::MockConfig {
+            client_secret: AWS_CANARY.into(),
+            ..latchkey_jamf_mock::MockConfig::default()
+        },
+    ));
+    let jamf_domain = format!("jamf:{}", mock.addr);
+    let home = Home::new();
+    let broker = home.serve_answering("approve");
+
+    let added = ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "aws",
+            "--region",
+            latchkey_moto_harness::REGION,
+            "--access-key-id",
+            &user.id,
+            "--endpoint",
+            &moto.endpoint(),
+            "--label",
+            "Moto",
+        ],
+        &format!("{}\n", user.secret),
+    ));
+    assert!(added.contains(&aws_domain), "{added}");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &mock.url(),
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            "Acme AWS",
+            "--secret-from",
+            &reference,
+        ],
+        "",
+    ));
+    let items = keyring_items(&jamf_domain);
+    assert!(items.contains(&reference), "{items}");
+    assert!(!items.contains(AWS_CANARY), "{items}");
+
+    let unlocked = ok(&home.run(&["creds", "unlock", "Acme AWS"], ""));
+    assert!(
+        unlocked.contains(&format!("unlocked {jamf_domain}")),
+        "{unlocked}"
+    );
+    assert!(
+        unlocked.contains(&format!("unlocked {aws_domain}")),
+        "{unlocked}"
+    );
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+    let version = |home: &Home| {
+        let json = ok(&home.run(&["creds", "list", "--json"], ""));
+        let views: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let acme = (views.as_array().unwrap().iter())
+            .find(|v| v["label"] == "Acme AWS")
+            .unwrap()
+            .clone();
+        assert_eq!(acme["source"]["reference"], reference.as_str());
+        acme["source"]["version"].as_str().unwrap().to_owned()
+    };
+    let first = version(&home);
+
+    // A new version in AWS (written by an administrator: IAM is enforced) is fetched on
+    // refresh.
+    moto.python(
+        &format!(
+            "c = boto3.client('secretsmanager', endpoint_url=endpoint, region_name=region, aws_access_key_id={:?}, aws_secret_access_key=sys.stdin.read())\n\
+             c.put_secret_value(SecretId='jamf/prod', SecretString={json:?})\nprint('null')\n",
+            admin.id
+        ),
+        &admin.secret,
+    );
+    let refreshed = ok(&home.run(&["creds", "refresh", "Acme AWS"], ""));
+    let second = version(&home);
+    assert_ne!(first, second);
+    assert!(
+        refreshed.contains(&format!("version {second})")),
+        "{refreshed}"
+    );
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+
+    // A key the secret lacks: named with the keys there are, and nothing unlocked.
+    let wrong_key = reference.replace("#client_secret", "#password");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            "https://broken-aws.example.com",
+            "--username",
+            "admin",
+            "--label",
+            "Broken AWS",
+            "--secret-from",
+            &wrong_key,
+        ],
+        "",
+    ));
+    let broken = failed(&home.run(&["creds", "unlock", "Broken AWS"], ""));
+    assert!(
+        broken.contains("has no key \"password\"; it has: client_id, client_secret"),
+        "{broken}"
+    );
+
+    let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
+    // The steps are there (the ARN's random suffix makes the audit's redaction hide the
+    // reference itself, which errs on the safe side).
+    for action in ["credential.add", "unlock", "credential.refresh"] {
+        assert!(
+            audit.contains(&format!("\"{action}\"")),
+            "{action}: {audit}"
+        );
+    }
+    assert!(audit.contains(&aws_domain), "{audit}");
+    assert!(!audit.contains(AWS_CANARY), "{audit}");
+    assert!(!audit.contains(&user.secret), "{audit}");
+    ok(&home.run(&["creds", "lock", "--all"], ""));
+    let log = stop(broker);
+    assert!(log.contains("secret fetched"), "{log}");
+    assert!(!log.contains(AWS_CANARY), "{log}");
+    assert!(!log.contains(&user.secret), "{log}");
 }

@@ -3,12 +3,10 @@
 //! is read, and all but the field asked for are dropped at once.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use latchkey_http::Secret;
+use latchkey_http::{Secret, SecretValue as Value};
 use reqwest::Method;
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use zeroize::Zeroize;
 
 use crate::client::{Call, check_segments};
@@ -44,54 +42,6 @@ struct VersionMetadata {
     deletion_time: String,
     #[serde(default)]
     destroyed: bool,
-}
-
-/// A field's value: text, wiped when dropped, or anything else (only its kind is kept).
-enum Value {
-    Text(Secret),
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValueVisitor;
-        impl<'de> Visitor<'de> for ValueVisitor {
-            type Value = Value;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-                Ok(Value::Text(Secret::new(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Value, E> {
-                Ok(Value::Text(Secret::new(v)))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Value, E> {
-                Ok(Value::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
-                Ok(Value::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
-                Ok(Value::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
-                Ok(Value::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Value, E> {
-                Ok(Value::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Value::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Value::Other)
-            }
-        }
-        deserializer.deserialize_any(ValueVisitor)
-    }
 }
 
 impl VaultClient {

@@ -18,5 +18,5 @@ mod transport;
 pub use error::{TransportError, attempts_note, oversized_note};
 pub use options::{DEFAULT_RETRY_STATUSES, TransportOptions};
 pub use origin::{is_loopback, parse_base, server_of};
-pub use secret::Secret;
+pub use secret::{Secret, SecretValue};
 pub use transport::{Repeat, Reply, Transport, endpoint};

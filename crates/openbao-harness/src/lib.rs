@@ -10,16 +10,16 @@
 //!   goes away, however it ends; dropping an [`OpenBao`] kills its process group at once.
 //! - Values written to the server travel on `bao`'s stdin, never in its arguments.
 
-use std::fs::File;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use latchkey_test_peer::Watched;
+use latchkey_test_peer::{Launch, Peer};
 
 /// `bao`: `$LATCHKEY_BAO` when set, else the one `scripts/setup.sh --test` installs.
 pub fn bao_bin() -> PathBuf {
@@ -44,59 +44,49 @@ pub fn require(test: &str) -> bool {
 /// One running `bao server -dev`, in a process group of its own under a watchdog shell.
 #[derive(Debug)]
 pub struct OpenBao {
-    watched: Watched,
+    peer: Peer,
     /// Where it listens.
     pub addr: SocketAddr,
     root: String,
-    dir: tempfile::TempDir,
 }
 
 impl OpenBao {
     /// Starts a dev server (in memory, unsealed, KV v2 at `secret/`) and waits until it
     /// answers.
     pub fn start() -> OpenBao {
-        let mut last = String::new();
-        // A free port is found by binding and releasing it; another process may take it in
-        // between, so a start that loses that race is tried again on a new port.
-        for attempt in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let dir = tempfile::Builder::new()
-                .prefix("latchkey-openbao-")
-                .tempdir()
-                .expect("temp dir");
-            let root = format!("root-{}-{port}-{attempt}", std::process::id());
-            let log = File::create(dir.path().join("bao.log")).expect("log file");
-            let err = log.try_clone().expect("log file");
-            let watched = Watched::spawn("openbao-watchdog", &bao_bin(), |command| {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let root = format!(
+            "root-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
+        let launch = Launch {
+            name: "openbao",
+            program: &bao_bin(),
+            port_taken: "address already in use",
+            limit: Duration::from_secs(30),
+        };
+        let peer = Peer::start(
+            launch,
+            |command, addr, dir| {
                 command
                     .args(["server", "-dev", "-dev-no-store-token"])
                     .arg(format!("-dev-listen-address={addr}"))
                     .arg(format!("-dev-root-token-id={root}"))
-                    .env("HOME", dir.path())
-                    .stdout(log)
-                    .stderr(err);
-            });
-            let mut bao = OpenBao {
-                watched,
-                addr,
-                root,
-                dir,
-            };
-            match bao.wait_ready(Duration::from_secs(30)) {
-                Ok(()) => return bao,
-                Err(why) => {
-                    last = format!("{why}\n--- bao log ---\n{}", bao.log_text());
-                    if !last.contains("address already in use") {
-                        break;
-                    }
-                }
-            }
+                    .env("HOME", dir);
+            },
+            |peer| {
+                bao_command(peer, &root)
+                    .arg("status")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            },
+        );
+        OpenBao {
+            addr: peer.addr,
+            peer,
+            root,
         }
-        panic!("OpenBao did not start: {last}");
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -111,7 +101,7 @@ impl OpenBao {
 
     /// What the server logged so far.
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("bao.log")).unwrap_or_default()
+        self.peer.log_text()
     }
 
     /// Runs `bao ARGS` against this server as root, `stdin` on its standard input; its
@@ -140,15 +130,9 @@ impl OpenBao {
 
     /// Runs `bao ARGS` and returns how it ended, whatever that was.
     pub fn try_bao(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(bao_bin())
+        let mut child = bao_command(&self.peer, &self.root)
             .args(args)
-            .env("BAO_ADDR", self.address())
-            .env("BAO_TOKEN", &self.root)
-            .env("HOME", self.dir.path())
-            .env_remove("BAO_NAMESPACE")
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("run bao");
         let mut input = child.stdin.take().expect("bao's stdin");
@@ -230,21 +214,18 @@ impl OpenBao {
                 .to_owned(),
         )
     }
+}
 
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if let Some(status) = self.watched.exited() {
-                return Err(format!("bao exited: {status}"));
-            }
-            if self.log_text().contains("address already in use") {
-                return Err("address already in use".into());
-            }
-            if self.try_bao(&["status"], "").status.success() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Err(format!("bao did not answer within {}s", limit.as_secs()))
-    }
+/// `bao`, talking to `peer` as `token`, with the peer's directory as its home.
+fn bao_command(peer: &Peer, token: &str) -> Command {
+    let mut command = Command::new(bao_bin());
+    command
+        .env("BAO_ADDR", format!("http://{}", peer.addr))
+        .env("BAO_TOKEN", token)
+        .env("HOME", peer.dir())
+        .env_remove("BAO_NAMESPACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }

@@ -12,18 +12,17 @@
 
 mod recorder;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 pub use recorder::{Exchange, Recorder, assert_accepted, copy_headers, parse_violations};
 
-use latchkey_test_peer::{REMOVE_AFTER, Watched};
+use latchkey_test_peer::{Launch, Peer};
 
 /// The Prism installed by `scripts/setup.sh --test`.
 pub fn prism_bin() -> PathBuf {
@@ -109,84 +108,38 @@ pub fn undeclared_query(schema: &Value, method: &str, target: &str) -> Vec<Strin
 /// One running `prism mock`, in a process group of its own under a watchdog shell.
 #[derive(Debug)]
 pub struct Prism {
-    /// Prism under its watchdog, which also removes the directory when Prism has gone.
-    watched: Watched,
+    peer: Peer,
     pub addr: SocketAddr,
-    pub log: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 impl Prism {
     /// Starts Prism on the API description `doc` (saved as `name`, whose extension tells
     /// Prism its format) and waits until it answers. `label` names its temporary directory.
     pub fn start(name: &str, text: &[u8], label: &str) -> Prism {
-        let mut last = String::new();
-        // A free port is found by binding and releasing it; another process may take it in
-        // between, so a start that loses that race is tried again on a new port.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            // Each attempt has a directory of its own, which its watchdog removes when Prism
-            // has gone (a shared Prism is never dropped).
-            let dir = tempfile::Builder::new()
-                .prefix(&format!("latchkey-{label}-contract-"))
-                .tempdir()
-                .expect("temp dir");
-            let doc = dir.path().join(name);
-            fs::write(&doc, text).expect("write the API description");
-            let log = dir.path().join("prism.log");
-            let out = File::create(&log).expect("log file");
-            let err = out.try_clone().expect("log file");
-            let watched = Watched::spawn("prism-watchdog", &prism_bin(), |command| {
+        let launch = Launch {
+            name: &format!("{label}-contract"),
+            program: &prism_bin(),
+            port_taken: "EADDRINUSE",
+            limit: Duration::from_secs(90),
+        };
+        let peer = Peer::start(
+            launch,
+            |command, addr, dir| {
+                let doc = dir.join(name);
+                fs::write(&doc, text).expect("write the API description");
                 command
-                    .args(["mock", "--host", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["mock", "--host", "127.0.0.1", "--port"])
+                    .arg(addr.port().to_string())
                     .args(["--verboseLevel", "info"])
                     .arg(&doc)
-                    .env(REMOVE_AFTER, dir.path())
                     .env("FORCE_COLOR", "0")
-                    .env("NO_COLOR", "1")
-                    .stdout(out)
-                    .stderr(err);
-            });
-            let mut prism = Prism {
-                watched,
-                addr,
-                log,
-                _dir: dir,
-            };
-            match prism.wait_ready(Duration::from_secs(90)) {
-                Ok(()) => return prism,
-                Err(why) => {
-                    last = format!("{why}\n--- Prism log ---\n{}", prism.log_text());
-                    drop(prism);
-                    if !last.contains("EADDRINUSE") {
-                        break;
-                    }
-                }
-            }
-        }
-        panic!("Prism did not start: {last}");
-    }
-
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.watched.exited() {
-                return Err(format!("Prism exited with {status}"));
-            }
-            if Self::answers(self.addr) {
-                return Ok(());
-            }
-            if start.elapsed() > limit {
-                return Err(format!(
-                    "Prism did not answer on {} within {limit:?}",
-                    self.addr
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
+                    .env("NO_COLOR", "1");
+            },
+            |peer| Self::answers(peer.addr),
+        );
+        Prism {
+            addr: peer.addr,
+            peer,
         }
     }
 
@@ -206,11 +159,11 @@ impl Prism {
 
     /// Prism's log so far (stdout and stderr).
     pub fn log_text(&self) -> String {
-        String::from_utf8_lossy(&fs::read(&self.log).unwrap_or_default()).into_owned()
+        self.peer.log_text()
     }
 
     /// The process id of the watchdog shell, which leads Prism's process group.
     pub fn pgid(&self) -> u32 {
-        self.watched.pgid()
+        self.peer.pgid()
     }
 }

@@ -5,8 +5,12 @@
 //! - [`Watched`]: a server run by a shell watchdog holding the other end of a pipe, in a
 //!   process group of its own. The watchdog kills the server when the test process goes away,
 //!   however it ends; dropping a [`Watched`] stops it at once.
+//! - [`Peer`]: a [`Watched`] server on a free port of 127.0.0.1 with a temporary directory
+//!   of its own, started again on another port when it lost the port to another process.
 
-use std::path::Path;
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -100,5 +104,122 @@ impl Drop for Watched {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A server on a free loopback port under its watchdog, with a temporary directory of its
+/// own holding its log (`DIR/server.log`), removed once the server has gone.
+#[derive(Debug)]
+pub struct Peer {
+    watched: Watched,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    log: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+/// How to start one kind of [`Peer`].
+#[derive(Debug)]
+pub struct Launch<'a> {
+    /// Names the watchdog and the temporary directory.
+    pub name: &'a str,
+    pub program: &'a Path,
+    /// What the server logs when its port was taken in the meantime.
+    pub port_taken: &'a str,
+    /// How long it may take to answer.
+    pub limit: Duration,
+}
+
+impl Peer {
+    /// Starts `launch.program`, `configure` giving it its arguments and environment for the
+    /// address and directory chosen, and waits until `ready` says it answers.
+    pub fn start(
+        launch: Launch,
+        configure: impl Fn(&mut Command, SocketAddr, &Path),
+        ready: impl Fn(&Peer) -> bool,
+    ) -> Peer {
+        let mut last = String::new();
+        // A free port is found by binding and releasing it; another process may take it in
+        // between, so a start that loses that race is tried again on a new port.
+        for _ in 0..3 {
+            let addr = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port");
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("latchkey-{}-", launch.name))
+                .tempdir()
+                .expect("temp dir");
+            let log = dir.path().join("server.log");
+            let out = File::create(&log).expect("log file");
+            let err = out.try_clone().expect("log file");
+            let watchdog = format!("{}-watchdog", launch.name);
+            let watched = Watched::spawn(&watchdog, launch.program, |command| {
+                configure(command, addr, dir.path());
+                // A peer shared by a whole test binary is never dropped: its watchdog
+                // removes the directory.
+                command
+                    .env(REMOVE_AFTER, dir.path())
+                    .stdout(out)
+                    .stderr(err);
+            });
+            let mut peer = Peer {
+                watched,
+                addr,
+                log,
+                dir,
+            };
+            match peer.wait_ready(&launch, &ready) {
+                Ok(()) => return peer,
+                Err(why) => {
+                    last = format!("{why}\n--- {} log ---\n{}", launch.name, peer.log_text());
+                    drop(peer);
+                    if !last.contains(launch.port_taken) {
+                        break;
+                    }
+                }
+            }
+        }
+        panic!("{} did not start: {last}", launch.name);
+    }
+
+    /// The server's own temporary directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// What the server logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The watchdog's process id, which names the server's process group.
+    pub fn pgid(&self) -> u32 {
+        self.watched.pgid()
+    }
+
+    fn wait_ready(
+        &mut self,
+        launch: &Launch,
+        ready: &impl Fn(&Peer) -> bool,
+    ) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.watched.exited() {
+                return Err(format!("{} exited: {status}", launch.name));
+            }
+            if self.log_text().contains(launch.port_taken) {
+                return Err(launch.port_taken.to_owned());
+            }
+            if ready(self) {
+                return Ok(());
+            }
+            if start.elapsed() > launch.limit {
+                return Err(format!(
+                    "{} did not answer on {} within {:?}",
+                    launch.name, self.addr, launch.limit
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }

@@ -80,7 +80,7 @@ pub use presence::{
     NoPresence, Presence, PresenceError, PresenceFuture, PresenceKind, PresenceRequest, Purpose,
     Requester, scripted_presence,
 };
-pub use reference::SecretRef;
+pub use reference::{Location, SecretRef};
 pub use secret::SecretString;
 #[cfg(target_os = "linux")]
 pub use secret_service::SecretServiceStore;

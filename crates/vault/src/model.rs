@@ -28,6 +28,8 @@ pub enum Kind {
     Vcenter,
     /// HashiCorp Vault.
     Vault,
+    /// AWS Secrets Manager.
+    Aws,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::Jamf => "jamf",
             Kind::Vcenter => "vcenter",
             Kind::Vault => "vault",
+            Kind::Aws => "aws",
         }
     }
 
@@ -46,6 +49,7 @@ impl Kind {
             Kind::Jamf => "Jamf Pro",
             Kind::Vcenter => "vCenter",
             Kind::Vault => "HashiCorp Vault",
+            Kind::Aws => "AWS Secrets Manager",
         }
     }
 }
@@ -105,6 +109,23 @@ pub enum Account {
         #[serde(default)]
         role_id: Option<String>,
     },
+    /// AWS Secrets Manager; the secret is the secret access key. Its domain is `aws:REGION`,
+    /// or with `endpoint` `aws:HOST[:PORT]` of the endpoint (a private endpoint serves one
+    /// region).
+    Aws {
+        /// The region, e.g. `eu-west-1`.
+        region: String,
+        /// The access key id, e.g. `AKIAIOSFODNN7EXAMPLE`.
+        access_key_id: String,
+        /// A role to assume with the key (`sts:AssumeRole`) before reading, e.g.
+        /// `arn:aws:iam::123456789012:role/latchkey`.
+        #[serde(default)]
+        role_arn: Option<String>,
+        /// An endpoint instead of the region's (a VPC endpoint, or a test server), e.g.
+        /// `https://vpce-0abc.secretsmanager.eu-west-1.vpce.amazonaws.com`.
+        #[serde(default)]
+        endpoint: Option<String>,
+    },
 }
 
 impl Account {
@@ -114,6 +135,7 @@ impl Account {
             Account::JamfClient { .. } | Account::JamfUser { .. } => Kind::Jamf,
             Account::Vcenter { .. } => Kind::Vcenter,
             Account::Vault { .. } => Kind::Vault,
+            Account::Aws { .. } => Kind::Aws,
         }
     }
 
@@ -137,6 +159,14 @@ impl Account {
                     None => who,
                 }
             }
+            Account::Aws {
+                access_key_id,
+                role_arn,
+                ..
+            } => match role_arn {
+                Some(role_arn) => format!("key {access_key_id} as {role_arn}"),
+                None => format!("key {access_key_id}"),
+            },
         }
     }
 
@@ -184,13 +214,14 @@ impl Account {
                 ..
             } if !role_id.trim().is_empty() => "secret_id",
             Account::Vault { .. } => "token",
+            Account::Aws { .. } => "secret_access_key",
         }
     }
 
     /// Whether this kind of account may take its secret from a secret manager (Jamf and
     /// vCenter; a secret manager's own credential may not).
     pub fn may_reference(&self) -> bool {
-        self.kind() != Kind::Vault
+        !matches!(self.kind(), Kind::Vault | Kind::Aws)
     }
 
     /// Every field trimmed and normalized, with the domain it names, or every problem found
@@ -268,6 +299,40 @@ impl Account {
                 };
                 (account, url.map(|u| u.authority))
             }
+            Account::Aws {
+                region,
+                access_key_id,
+                role_arn,
+                endpoint,
+            } => {
+                let region = keep(&mut problems, validate::aws_region("region", region));
+                let access_key_id = keep(
+                    &mut problems,
+                    validate::required("access_key_id", access_key_id),
+                );
+                let role_arn = keep(&mut problems, validate::arn("role_arn", role_arn));
+                let endpoint = match endpoint.as_deref().map(str::trim) {
+                    None | Some("") => Some(None),
+                    Some(url) => keep_url(&mut problems, "endpoint", url).map(Some),
+                };
+                let authority = match (&endpoint, &region) {
+                    (Some(Some(url)), _) => Some(url.authority.clone()),
+                    (Some(None), Some(region)) => Some(region.clone()),
+                    _ => None,
+                };
+                let account = match (region, access_key_id, role_arn, endpoint) {
+                    (Some(region), Some(access_key_id), Some(role_arn), Some(endpoint)) => {
+                        Some(Account::Aws {
+                            region,
+                            access_key_id,
+                            role_arn,
+                            endpoint: endpoint.map(|u| u.url),
+                        })
+                    }
+                    _ => None,
+                };
+                (account, authority)
+            }
         };
         match (account, authority) {
             (Some(account), Some(authority)) if problems.is_empty() => {
@@ -289,7 +354,8 @@ fn keep_url(problems: &mut Vec<Error>, field: &'static str, value: &str) -> Opti
 
 /// A service instance credentials are unlocked for, e.g. `jamf:acme.jamfcloud.com`,
 /// `vcenter:vc01.example.com`, `vault:vault.example.com:8200`: the kind, then the host and,
-/// when it is not the default, the port.
+/// when it is not the default, the port. AWS's is `aws:REGION` (e.g. `aws:eu-west-1`), or
+/// `aws:HOST[:PORT]` of its endpoint when it has one.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -652,6 +718,52 @@ mod tests {
         let (meta, _) = vault.into_metadata(Utc::now()).unwrap();
         assert_eq!(meta.domain.as_str(), "vault:vault.example.com:8200");
         assert_eq!(meta.domain.authority(), "vault.example.com:8200");
+    }
+
+    fn aws(region: &str, role_arn: Option<&str>, endpoint: Option<&str>) -> NewCredential {
+        NewCredential {
+            label: "AWS".into(),
+            account: Account::Aws {
+                region: region.into(),
+                access_key_id: " AKIAEXAMPLE ".into(),
+                role_arn: role_arn.map(str::to_owned),
+                endpoint: endpoint.map(str::to_owned),
+            },
+            secret: "secret-key".into(),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn an_aws_domain_is_its_region_or_its_endpoint() {
+        let (meta, _) = aws("EU-West-1", None, None)
+            .into_metadata(Utc::now())
+            .unwrap();
+        assert_eq!(meta.domain.as_str(), "aws:eu-west-1");
+        assert_eq!(meta.kind, Kind::Aws);
+        assert_eq!(meta.account.principal(), "key AKIAEXAMPLE");
+        assert_eq!(meta.account.secret_field(), "secret_access_key");
+        assert!(!meta.account.may_reference());
+        let role = "arn:aws:iam::123456789012:role/latchkey";
+        let private = aws(
+            "eu-west-1",
+            Some(role),
+            Some("https://VPCE-1.example.com:443/"),
+        );
+        let (meta, _) = private.into_metadata(Utc::now()).unwrap();
+        assert_eq!(meta.domain.as_str(), "aws:vpce-1.example.com");
+        assert_eq!(
+            meta.account.principal(),
+            format!("key AKIAEXAMPLE as {role}")
+        );
+        let json = serde_json::to_string(&meta).unwrap();
+        assert_eq!(serde_json::from_str::<Metadata>(&json).unwrap(), meta);
+        let fields: Vec<_> = aws("us east", Some("role/x"), Some("http://example.com"))
+            .problems()
+            .iter()
+            .map(|e| e.field())
+            .collect();
+        assert_eq!(fields, [Some("region"), Some("role_arn"), Some("endpoint")]);
     }
 
     #[test]

@@ -43,11 +43,13 @@ pub(crate) fn decode(account: &Account, id: &str, bytes: &[u8]) -> Result<Secret
             role_id: Some(_), ..
         } => payload.secret_id.take(),
         Account::Vault { .. } => payload.token.take(),
+        Account::Aws { .. } => payload.secret_access_key.take(),
     };
     let empty = payload.client_secret.is_none()
         && payload.password.is_none()
         && payload.token.is_none()
-        && payload.secret_id.is_none();
+        && payload.secret_id.is_none()
+        && payload.secret_access_key.is_none();
     match value {
         Some(value) => Ok(SecretString::new(value)),
         // `{}`: a credential whose secret is kept in a secret manager (see `encode`).
@@ -63,6 +65,7 @@ struct Payload {
     password: Option<String>,
     token: Option<String>,
     secret_id: Option<String>,
+    secret_access_key: Option<String>,
 }
 
 #[cfg(test)]

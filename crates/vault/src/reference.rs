@@ -1,7 +1,10 @@
 //! Secret references: where a credential's secret lives when it is kept in the company's
 //! secret manager instead of the OS store, e.g. `vault://vault.example.com:8200/secret/jamf#client_secret`
 //! (a HashiCorp Vault KV v2 secret: the Vault credential's domain without its `vault:` prefix,
-//! the mount, the path below it, and the field).
+//! the mount, the path below it, and the field), or
+//! `aws-sm://eu-west-1/jamf/prod#client_secret` (an AWS Secrets Manager secret: the AWS
+//! credential's domain without its `aws:` prefix, the secret's name or ARN as is, and
+//! optionally the key of its JSON SecretString; without `#KEY` the whole SecretString).
 //!
 //! A reference is not a secret: it names one. It is parsed here, with no I/O, and kept in a
 //! credential's metadata as its canonical text.
@@ -12,7 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::validate;
-use crate::{Domain, Error};
+use crate::{Domain, Error, Kind};
 
 /// The field a reference is given as, in forms, the CLI (`--secret-from`) and errors.
 pub const FIELD: &str = "secret_from";
@@ -22,100 +25,186 @@ pub const FIELD: &str = "secret_from";
 #[serde(try_from = "String", into = "String")]
 pub struct SecretRef {
     domain: Domain,
-    mount: String,
-    path: String,
-    field: String,
+    location: Location,
+}
+
+/// Which secret manager, and the secret in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// `vault://DOMAIN/MOUNT/PATH#FIELD`: one field of a HashiCorp Vault KV v2 secret.
+    VaultKv {
+        /// The KV v2 mount, e.g. `secret`.
+        mount: String,
+        /// The secret's path below the mount, e.g. `jamf/prod`.
+        path: String,
+        /// The field of the secret's data that holds the value.
+        field: String,
+    },
+    /// `aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]`: an AWS Secrets Manager secret's SecretString,
+    /// or one key of it when it is a JSON object.
+    AwsSm {
+        /// The secret's name (`jamf/prod`) or ARN
+        /// (`arn:aws:secretsmanager:eu-west-1:123456789012:secret:jamf/prod-AbCdEf`), as is.
+        secret_id: String,
+        /// The JSON key, when the SecretString is a JSON object and one key holds the value.
+        key: Option<String>,
+    },
 }
 
 impl SecretRef {
-    /// The secret manager credential's domain, e.g. `vault:vault.example.com:8200`.
+    /// The secret manager credential's domain, e.g. `vault:vault.example.com:8200` or
+    /// `aws:eu-west-1`.
     pub fn domain(&self) -> &Domain {
         &self.domain
     }
 
-    /// The KV v2 mount, e.g. `secret`.
-    pub fn mount(&self) -> &str {
-        &self.mount
+    /// The kind of credential that reads it (Vault or AWS).
+    pub fn kind(&self) -> Kind {
+        match self.location {
+            Location::VaultKv { .. } => Kind::Vault,
+            Location::AwsSm { .. } => Kind::Aws,
+        }
     }
 
-    /// The secret's path below the mount, e.g. `jamf/prod`.
-    pub fn path(&self) -> &str {
-        &self.path
+    /// The secret in its secret manager.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
+}
 
-    /// The field of the secret's data that holds the value.
-    pub fn field(&self) -> &str {
-        &self.field
+/// `reason` as the error of [`FIELD`].
+fn bad(reason: &'static str) -> Error {
+    Error::Invalid {
+        field: FIELD,
+        reason,
     }
+}
+
+/// The domain's authority (`host[:port]`, or an AWS region) as `creds list` shows it, checked
+/// like the address it came from.
+fn authority(value: &str, scheme: &'static str) -> Result<String, Error> {
+    if value.is_empty() || value.contains('@') {
+        return Err(bad(scheme));
+    }
+    validate::service_url(FIELD, &format!("https://{value}"))
+        .map(|url| url.authority)
+        .map_err(|_| bad("the domain is not a host name, host:port or region"))
 }
 
 impl std::str::FromStr for SecretRef {
     type Err = Error;
 
-    /// `vault://DOMAIN/MOUNT/PATH#FIELD`; the error names [`FIELD`] and says what is wrong,
-    /// never repeating the input (a pasted secret in the wrong box must not reach a log).
+    /// `vault://DOMAIN/MOUNT/PATH#FIELD` or `aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]`; the error
+    /// names [`FIELD`] and says what is wrong, never repeating the input (a pasted secret in
+    /// the wrong box must not reach a log).
     fn from_str(value: &str) -> Result<Self, Error> {
-        let bad = |reason| Error::Invalid {
-            field: FIELD,
-            reason,
-        };
         let value = value.trim();
-        let rest = value
-            .strip_prefix("vault://")
-            .ok_or(bad("it must look like vault://DOMAIN/MOUNT/PATH#FIELD"))?;
-        let (location, field) = rest
-            .split_once('#')
-            .ok_or(bad("it must end with #FIELD, the secret's field"))?;
-        if field.is_empty() || field.chars().any(char::is_control) {
-            return Err(bad(
-                "the field after # is empty or holds control characters",
-            ));
+        if let Some(rest) = value.strip_prefix("vault://") {
+            vault_kv(rest)
+        } else if let Some(rest) = value.strip_prefix("aws-sm://") {
+            aws_sm(rest)
+        } else {
+            Err(bad(
+                "it must look like vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID#JSON_KEY",
+            ))
         }
-        if location.contains('?') {
-            return Err(bad("it must not have a query"));
-        }
-        let mut segments = location.split('/');
-        let authority = segments.next().unwrap_or_default();
-        let mount = segments.next().unwrap_or_default();
-        let path: Vec<&str> = segments.collect();
-        if authority.is_empty() || authority.contains('@') {
-            return Err(bad(
-                "it must name the Vault credential's domain after vault://",
-            ));
-        }
-        // The domain as `creds list` shows it, checked like the address it came from.
-        let authority = validate::service_url(FIELD, &format!("https://{authority}"))
-            .map_err(|_| bad("the domain is not a host name or host:port"))?
-            .authority;
-        let segment_ok =
-            |s: &&str| !s.is_empty() && *s != "." && *s != ".." && !s.chars().any(char::is_control);
-        if !segment_ok(&mount) {
-            return Err(bad("it must name the KV v2 mount after the domain"));
-        }
-        if path.is_empty() || !path.iter().all(segment_ok) {
-            return Err(bad(
-                "it must name the secret's path after the mount, without empty, . or .. parts",
-            ));
-        }
-        Ok(Self {
-            domain: Domain::from(format!("vault:{authority}").as_str()),
+    }
+}
+
+fn vault_kv(rest: &str) -> Result<SecretRef, Error> {
+    let (location, field) = rest
+        .split_once('#')
+        .ok_or(bad("it must end with #FIELD, the secret's field"))?;
+    if field.is_empty() || field.chars().any(char::is_control) {
+        return Err(bad(
+            "the field after # is empty or holds control characters",
+        ));
+    }
+    if location.contains('?') {
+        return Err(bad("it must not have a query"));
+    }
+    let mut segments = location.split('/');
+    let authority = authority(
+        segments.next().unwrap_or_default(),
+        "it must name the Vault credential's domain after vault://",
+    )?;
+    let mount = segments.next().unwrap_or_default();
+    let path: Vec<&str> = segments.collect();
+    let segment_ok =
+        |s: &&str| !s.is_empty() && *s != "." && *s != ".." && !s.chars().any(char::is_control);
+    if !segment_ok(&mount) {
+        return Err(bad("it must name the KV v2 mount after the domain"));
+    }
+    if path.is_empty() || !path.iter().all(segment_ok) {
+        return Err(bad(
+            "it must name the secret's path after the mount, without empty, . or .. parts",
+        ));
+    }
+    Ok(SecretRef {
+        domain: Domain::from(format!("vault:{authority}").as_str()),
+        location: Location::VaultKv {
             mount: mount.to_owned(),
             path: path.join("/"),
             field: field.to_owned(),
-        })
+        },
+    })
+}
+
+/// The longest secret id (an ARN) Secrets Manager takes.
+const MAX_SECRET_ID: usize = 2048;
+
+fn aws_sm(rest: &str) -> Result<SecretRef, Error> {
+    let (location, key) = match rest.split_once('#') {
+        Some((location, key)) => (location, Some(key)),
+        None => (rest, None),
+    };
+    if key.is_some_and(|k| k.is_empty() || k.chars().any(char::is_control)) {
+        return Err(bad(
+            "the JSON key after # is empty or holds control characters; leave # off to use the              whole secret",
+        ));
     }
+    let (domain, secret_id) = location.split_once('/').unwrap_or((location, ""));
+    let authority = authority(
+        domain,
+        "it must name the AWS credential's domain (its region) after aws-sm://",
+    )?;
+    // A name is letters, digits and /_+=.@-; an ARN adds its colons. Everything after the
+    // domain's slash is the id, as is: an ARN needs no escaping.
+    let arn = secret_id.starts_with("arn:");
+    let id_ok = !secret_id.is_empty()
+        && secret_id.len() <= MAX_SECRET_ID
+        && secret_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c) || (arn && c == ':'));
+    if !id_ok {
+        return Err(bad(
+            "it must name the secret after the domain: its name (letters, digits and /_+=.@-)              or its ARN",
+        ));
+    }
+    Ok(SecretRef {
+        domain: Domain::from(format!("aws:{authority}").as_str()),
+        location: Location::AwsSm {
+            secret_id: secret_id.to_owned(),
+            key: key.map(str::to_owned),
+        },
+    })
 }
 
 impl fmt::Display for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "vault://{}/{}/{}#{}",
-            self.domain.authority(),
-            self.mount,
-            self.path,
-            self.field
-        )
+        let authority = self.domain.authority();
+        match &self.location {
+            Location::VaultKv { mount, path, field } => {
+                write!(f, "vault://{authority}/{mount}/{path}#{field}")
+            }
+            Location::AwsSm { secret_id, key } => {
+                write!(f, "aws-sm://{authority}/{secret_id}")?;
+                match key {
+                    Some(key) => write!(f, "#{key}"),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 }
 
@@ -141,7 +230,7 @@ impl JsonSchema for SecretRef {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "A secret in a secret manager: vault://DOMAIN/MOUNT/PATH#FIELD"
+            "description": "A secret in a secret manager: vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID#JSON_KEY"
         })
     }
 }
@@ -158,9 +247,15 @@ mod tests {
     fn a_reference_names_domain_mount_path_and_field() {
         let r = parse(" vault://Vault.Example.com:8200/secret/jamf/prod#client_secret ").unwrap();
         assert_eq!(r.domain().as_str(), "vault:vault.example.com:8200");
-        assert_eq!(r.mount(), "secret");
-        assert_eq!(r.path(), "jamf/prod");
-        assert_eq!(r.field(), "client_secret");
+        assert_eq!(r.kind(), Kind::Vault);
+        assert_eq!(
+            r.location(),
+            &Location::VaultKv {
+                mount: "secret".into(),
+                path: "jamf/prod".into(),
+                field: "client_secret".into(),
+            }
+        );
         assert_eq!(
             r.to_string(),
             "vault://vault.example.com:8200/secret/jamf/prod#client_secret"
@@ -178,7 +273,15 @@ mod tests {
         for bad in [
             "",
             "hunter2-canary",
-            "aws-sm://x/y#z",
+            "aws-sm://eu-west-1",
+            "aws-sm://eu-west-1/",
+            "aws-sm://eu-west-1/jamf#",
+            "aws-sm:///jamf#k",
+            "aws-sm://eu-west-1/jamf prod#k",
+            "aws-sm://eu-west-1/jamf:prod#k",
+            "aws-sm://eu-west-1/jamf?x=1",
+            "aws-sm://user:hunter2-canary@eu-west-1/jamf",
+            "azure-kv://x/y",
             "vault://vault.example.com/secret/jamf",
             "vault://vault.example.com/secret/jamf#",
             "vault://vault.example.com/secret#f",
@@ -195,5 +298,33 @@ mod tests {
             assert!(!err.to_string().contains("hunter2-canary"), "{err}");
         }
         assert!(serde_json::from_str::<SecretRef>("\"vault://x/y#z\"").is_err());
+    }
+
+    #[test]
+    fn an_aws_reference_names_a_secret_by_name_or_arn_with_an_optional_key() {
+        let r = parse("aws-sm://EU-West-1/jamf/prod#client_secret").unwrap();
+        assert_eq!(r.domain().as_str(), "aws:eu-west-1");
+        assert_eq!(r.kind(), Kind::Aws);
+        assert_eq!(
+            r.location(),
+            &Location::AwsSm {
+                secret_id: "jamf/prod".into(),
+                key: Some("client_secret".into()),
+            }
+        );
+        assert_eq!(r.to_string(), "aws-sm://eu-west-1/jamf/prod#client_secret");
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jamf/prod-AbCdEf";
+        let r = parse(&format!("aws-sm://127.0.0.1:5000/{arn}")).unwrap();
+        assert_eq!(r.domain().as_str(), "aws:127.0.0.1:5000");
+        assert_eq!(
+            r.location(),
+            &Location::AwsSm {
+                secret_id: arn.into(),
+                key: None,
+            }
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, format!("\"aws-sm://127.0.0.1:5000/{arn}\""));
+        assert_eq!(serde_json::from_str::<SecretRef>(&json).unwrap(), r);
     }
 }

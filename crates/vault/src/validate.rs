@@ -42,6 +42,36 @@ pub(crate) fn optional(
     }
 }
 
+/// An AWS region (`eu-west-1`, `us-gov-west-1`), lower-cased: letters, digits and dashes.
+pub(crate) fn aws_region(field: &'static str, value: &str) -> Result<String, Error> {
+    let value = required(field, value)?.to_ascii_lowercase();
+    let ok = value.len() <= 32
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !value.ends_with('-')
+        && (value.chars()).all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        return Err(Error::Invalid {
+            field,
+            reason: "it must be an AWS region such as eu-west-1",
+        });
+    }
+    Ok(value)
+}
+
+/// An optional ARN (`arn:PARTITION:SERVICE:…`), or `None` when absent.
+pub(crate) fn arn(field: &'static str, value: &Option<String>) -> Result<Option<String>, Error> {
+    let value = optional(field, value)?;
+    match value {
+        Some(v) if !v.starts_with("arn:") || v.split(':').count() < 6 || v.contains(' ') => {
+            Err(Error::Invalid {
+                field,
+                reason: "it must be an ARN such as arn:aws:iam::123456789012:role/NAME",
+            })
+        }
+        v => Ok(v),
+    }
+}
+
 /// A Vault namespace (`team/a`), without the slashes around it, or `None` when absent.
 pub(crate) fn namespace(
     field: &'static str,

@@ -148,8 +148,9 @@ pub struct CredentialView {
 pub struct SourceView {
     /// e.g. `vault://vault.example.com:8200/secret/jamf#client_secret`.
     pub reference: SecretRef,
-    /// The secret's version last fetched, since the broker started.
-    pub version: Option<u64>,
+    /// The secret's version last fetched, since the broker started (Vault's version
+    /// number, or AWS's VersionId).
+    pub version: Option<String>,
     /// When it was fetched.
     pub fetched: Option<DateTime<Utc>>,
 }
@@ -263,7 +264,7 @@ pub struct CredentialService {
     /// Fetches secrets kept in a secret manager.
     sources: SecretSources,
     /// The version of each referenced secret last fetched, and when (never the value).
-    fetched: Mutex<std::collections::HashMap<CredentialId, (u64, DateTime<Utc>)>>,
+    fetched: Mutex<std::collections::HashMap<CredentialId, (String, DateTime<Utc>)>>,
 }
 
 /// How long a listing of the store is reused. Latchkey's own writes replace it at once; this
@@ -512,11 +513,11 @@ impl CredentialService {
             unlocked: state.is_some(),
             seconds_left: state.map(|s| s.remaining.as_secs()),
             source: metadata.source.clone().map(|reference| {
-                let fetched = self.fetched_state().get(&metadata.id).copied();
+                let fetched = self.fetched_state().get(&metadata.id).cloned();
                 SourceView {
                     reference,
+                    fetched: fetched.as_ref().map(|(_, at)| *at),
                     version: fetched.map(|(version, _)| version),
-                    fetched: fetched.map(|(_, at)| at),
                 }
             }),
         }
@@ -524,7 +525,7 @@ impl CredentialService {
 
     fn fetched_state(
         &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<CredentialId, (u64, DateTime<Utc>)>>
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<CredentialId, (String, DateTime<Utc>)>>
     {
         self.fetched.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,34 +1,42 @@
 //! Secrets kept in the company's secret manager: fetching the one a reference names
-//! (`vault://DOMAIN/MOUNT/PATH#FIELD`) with the secret manager's own credential, for an unlock,
+//! (`vault://DOMAIN/MOUNT/PATH#FIELD`, `aws-sm://DOMAIN/SECRET_ID#JSON_KEY`) with the secret
+//! manager's own credential, for an unlock,
 //! `latchkey creds refresh` or `latchkey creds import`. What is fetched is handed back as a
 //! [`SecretString`] for the unlock session (or the store, for an import) and never written
-//! anywhere else; no error carries it, or the secret manager's token.
+//! anywhere else; no error carries it, or the secret manager's token or key.
 
+use latchkey_awssm::{AwsError, Keys, SecretsManager};
 use latchkey_hashivault::{Auth, Secret, TransportOptions, VaultClient, VaultError};
-use latchkey_vault::{Account, Domain, Kind, Metadata, SecretRef, SecretString};
+use latchkey_vault::{Account, Domain, Kind, Location, Metadata, SecretRef, SecretString};
 
 /// Why a referenced secret could not be fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// No credential of the secret manager's kind has the reference's domain.
     #[error(
-        "no HashiCorp Vault credential has domain {0}; add one with `latchkey creds add vault`, \
-         or check the domain with `latchkey creds list`"
+        "no {kind} credential has domain {1}; add one with `latchkey creds add {command}`, or \
+         check the domain with `latchkey creds list`",
+        kind = .0.display_name(),
+        command = .0.as_str()
     )]
-    NoCredential(Domain),
+    NoCredential(Kind, Domain),
     /// The secret manager's domain is locked (refresh uses the unlocked token).
     #[error("{0} is locked — unlock it (or the domain whose secret it keeps) and try again")]
     Locked(Domain),
     /// Vault's own answer: unreachable, denied, not found, field missing, ….
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// AWS's own answer: unreachable, access denied, not found, binary, key missing, ….
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// A value fetched for a reference, and the version it came from.
 #[derive(Debug)]
 pub struct Fetched {
     pub value: SecretString,
-    pub version: u64,
+    /// Vault's version number, or AWS's VersionId.
+    pub version: String,
 }
 
 /// Fetches referenced secrets. One client per fetch: unlocks and refreshes are rare, and a
@@ -54,42 +62,69 @@ impl SecretSources {
         reference: &SecretRef,
     ) -> Result<&'a Metadata, SourceError> {
         all.iter()
-            .find(|m| m.domain == *reference.domain() && m.kind == Kind::Vault)
-            .ok_or_else(|| SourceError::NoCredential(reference.domain().clone()))
+            .find(|m| m.domain == *reference.domain() && m.kind == reference.kind())
+            .ok_or_else(|| SourceError::NoCredential(reference.kind(), reference.domain().clone()))
     }
 
-    /// The value `reference` names, read with `vault` (a Vault credential) and its `secret`
-    /// (the token, or the AppRole secret id).
+    /// The value `reference` names, read with `manager` (a Vault or AWS credential) and its
+    /// `secret` (the token, the AppRole secret id, or the secret access key).
     pub async fn fetch(
         &self,
         reference: &SecretRef,
-        vault: &Metadata,
+        manager: &Metadata,
         secret: &SecretString,
     ) -> Result<Fetched, SourceError> {
-        let Account::Vault {
-            address,
-            namespace,
-            role_id,
-        } = &vault.account
-        else {
-            return Err(SourceError::NoCredential(reference.domain().clone()));
-        };
         let secret = Secret::new(secret.expose().to_owned());
-        let auth = match role_id {
-            Some(role_id) => Auth::AppRole {
-                role_id: role_id.clone(),
-                secret_id: secret,
-            },
-            None => Auth::Token(secret),
+        let (value, version) = match (reference.location(), &manager.account) {
+            (
+                Location::VaultKv { mount, path, field },
+                Account::Vault {
+                    address,
+                    namespace,
+                    role_id,
+                },
+            ) => {
+                let auth = match role_id {
+                    Some(role_id) => Auth::AppRole {
+                        role_id: role_id.clone(),
+                        secret_id: secret,
+                    },
+                    None => Auth::Token(secret),
+                };
+                let client =
+                    VaultClient::new(address, namespace.as_deref(), auth, self.options.clone())?;
+                let read = client.read_kv(mount, path, field, None).await?;
+                (read.value, read.version.to_string())
+            }
+            (
+                Location::AwsSm { secret_id, key },
+                Account::Aws {
+                    region,
+                    access_key_id,
+                    role_arn,
+                    endpoint,
+                },
+            ) => {
+                let keys = Keys {
+                    access_key_id: access_key_id.clone(),
+                    secret_access_key: secret,
+                };
+                let client =
+                    SecretsManager::new(region, endpoint.as_deref(), keys, role_arn.as_deref())?;
+                let read = client.read(secret_id, key.as_deref()).await?;
+                (read.value, read.version)
+            }
+            _ => {
+                return Err(SourceError::NoCredential(
+                    reference.kind(),
+                    reference.domain().clone(),
+                ));
+            }
         };
-        let client = VaultClient::new(address, namespace.as_deref(), auth, self.options.clone())?;
-        let read = client
-            .read_kv(reference.mount(), reference.path(), reference.field(), None)
-            .await?;
-        tracing::info!(%reference, version = read.version, "secret fetched");
+        tracing::info!(%reference, %version, "secret fetched");
         Ok(Fetched {
-            value: SecretString::new(read.value.expose().to_owned()),
-            version: read.version,
+            value: SecretString::new(value.expose().to_owned()),
+            version,
         })
     }
 }

@@ -227,7 +227,7 @@ export interface SofaVersionReport {
 
 // ---- Credentials (kept in the OS secret store, unlocked per domain for a limited time) ----
 
-export type CredentialKind = 'jamf' | 'vcenter' | 'vault';
+export type CredentialKind = 'jamf' | 'vcenter' | 'vault' | 'aws';
 
 /** How a vCenter's certificate is checked: never silently off, a self-signed one is pinned. */
 export type TlsPolicy = { mode: 'verify' } | { mode: 'pinned'; sha256: string };
@@ -244,6 +244,16 @@ export type Account =
       namespace?: string | null;
       /** AppRole role id (the secret is then the secret id); absent or null for a token. */
       role_id?: string | null;
+    }
+  | {
+      type: 'aws';
+      /** e.g. "eu-west-1". */
+      region: string;
+      access_key_id: string;
+      /** A role to assume before reading; absent or null for none. */
+      role_arn?: string | null;
+      /** An endpoint instead of the region's (a VPC endpoint); absent or null for the region's. */
+      endpoint?: string | null;
     };
 
 export type AccountType = Account['type'];
@@ -277,8 +287,9 @@ export interface CredentialView {
 export interface SourceView {
   /** e.g. "vault://vault.example.com:8200/secret/jamf#client_secret". */
   reference: string;
-  /** The secret's version last fetched, null until the next unlock. */
-  version: number | null;
+  /** The secret's version last fetched (Vault's number, or AWS's VersionId), null until the
+   * next unlock. */
+  version: string | null;
   /** ISO 8601 UTC, when it was fetched. */
   fetched: string | null;
 }

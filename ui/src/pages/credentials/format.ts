@@ -17,6 +17,7 @@ export const KIND_NAMES: Record<CredentialKind, string> = {
   jamf: 'Jamf Pro',
   vcenter: 'vCenter',
   vault: 'HashiCorp Vault',
+  aws: 'AWS Secrets Manager',
 };
 
 /** The add form's kind picker, in order. */
@@ -25,6 +26,7 @@ export const ACCOUNT_TYPES: { type: AccountType; name: string }[] = [
   { type: 'jamf_user', name: 'Jamf Pro user account' },
   { type: 'vcenter', name: 'vCenter' },
   { type: 'vault', name: 'HashiCorp Vault' },
+  { type: 'aws', name: 'AWS Secrets Manager' },
 ];
 
 /** The name of each form field, as labels and error messages use it (keys as the backend names fields). */
@@ -40,23 +42,46 @@ export const FIELD_NAMES: Record<string, string> = {
   'tls.sha256': 'SHA-256 fingerprint',
   address: 'Vault address',
   token: 'Token',
+  region: 'Region',
+  access_key_id: 'Access key ID',
+  secret_access_key: 'Secret access key',
+  role_arn: 'Role to assume',
+  endpoint: 'Endpoint',
   secret_kept: 'Secret',
   secret_from: 'Secret from',
 };
 
 /** The field that holds the secret for each kind of account. */
-export function secretField(type: AccountType): 'client_secret' | 'password' | 'token' {
+export function secretField(type: AccountType): 'client_secret' | 'password' | 'token' | 'secret_access_key' {
   if (type === 'jamf_client') return 'client_secret';
   if (type === 'vault') return 'token';
+  if (type === 'aws') return 'secret_access_key';
   return 'password';
 }
 
-/** Where a new credential's secret is kept: typed here into the OS store, or in Vault. */
-export type SecretKept = 'here' | 'vault';
+/** A secret manager a credential's secret can be fetched from. */
+export type SecretSource = 'vault' | 'aws';
 
-/** Whether a kind of account may keep its secret in a secret manager (Vault's own token may not). */
+/** Where a new credential's secret is kept: typed here into the OS store, or in a secret manager. */
+export type SecretKept = 'here' | SecretSource;
+
+/** How the add form offers each secret manager, and how its references are written. */
+export const SOURCES: Record<SecretSource, { option: string; placeholder: string; hint: string }> = {
+  vault: {
+    option: 'From HashiCorp Vault or OpenBao (fetched at each unlock)',
+    placeholder: 'vault://vault.example.com:8200/secret/jamf/prod#client_secret',
+    hint: "vault://, the Vault credential's domain as listed here (without vault:), the KV v2 mount and path, # and the field.",
+  },
+  aws: {
+    option: 'From AWS Secrets Manager (fetched at each unlock)',
+    placeholder: 'aws-sm://eu-west-1/jamf/prod#client_secret',
+    hint: "aws-sm://, the AWS credential's domain as listed here (without aws:), the secret's name or ARN, and # with the JSON key when the secret holds several.",
+  },
+};
+
+/** Whether a kind of account may keep its secret in a secret manager (a secret manager's own may not). */
 export function mayKeepElsewhere(type: AccountType): boolean {
-  return type !== 'vault';
+  return type !== 'vault' && type !== 'aws';
 }
 
 /**
@@ -64,7 +89,7 @@ export function mayKeepElsewhere(type: AccountType): boolean {
  * reference to it).
  */
 export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', kept: SecretKept = 'here'): string[] {
-  const secret = kept === 'vault' && mayKeepElsewhere(type) ? 'secret_from' : secretField(type);
+  const secret = kept !== 'here' && mayKeepElsewhere(type) ? 'secret_from' : secretField(type);
   switch (type) {
     case 'jamf_client':
       return ['label', 'url', 'client_id', secret];
@@ -74,6 +99,8 @@ export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', 
       return ['label', 'host', 'username', 'tls.mode', ...(tls === 'pinned' ? ['tls.sha256'] : []), secret];
     case 'vault':
       return ['label', 'address', 'token'];
+    case 'aws':
+      return ['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key'];
   }
 }
 
@@ -92,10 +119,32 @@ export interface Draft {
   tls_mode: TlsPolicy['mode'];
   tls_sha256: string;
   address: string;
+  region: string;
+  access_key_id: string;
+  role_arn: string;
+  endpoint: string;
 }
 
 export function emptyDraft(): Draft {
-  return { label: '', url: '', client_id: '', username: '', host: '', tls_mode: 'verify', tls_sha256: '', address: '' };
+  return {
+    label: '',
+    url: '',
+    client_id: '',
+    username: '',
+    host: '',
+    tls_mode: 'verify',
+    tls_sha256: '',
+    address: '',
+    region: '',
+    access_key_id: '',
+    role_arn: '',
+    endpoint: '',
+  };
+}
+
+/** An optional field as typed: null when left blank. */
+function optional(value: string): string | null {
+  return value.trim() === '' ? null : value;
 }
 
 /** The account a draft describes for a kind (as typed: the backend trims and normalizes). */
@@ -114,6 +163,14 @@ export function accountOf(type: AccountType, d: Draft): Account {
       };
     case 'vault':
       return { type, address: d.address };
+    case 'aws':
+      return {
+        type,
+        region: d.region,
+        access_key_id: d.access_key_id,
+        role_arn: optional(d.role_arn),
+        endpoint: optional(d.endpoint),
+      };
   }
 }
 
@@ -135,6 +192,14 @@ export function draftOf(label: string, account: Account): Draft {
       };
     case 'vault':
       return { ...d, address: account.address };
+    case 'aws':
+      return {
+        ...d,
+        region: account.region,
+        access_key_id: account.access_key_id,
+        role_arn: account.role_arn ?? '',
+        endpoint: account.endpoint ?? '',
+      };
   }
 }
 
@@ -149,6 +214,8 @@ function accountValues(a: Account): string[] {
       return [a.type, a.host, a.username, a.tls.mode, a.tls.mode === 'pinned' ? a.tls.sha256 : ''];
     case 'vault':
       return [a.type, a.address];
+    case 'aws':
+      return [a.type, a.region, a.access_key_id, a.role_arn ?? '', a.endpoint ?? ''];
   }
 }
 
@@ -186,10 +253,12 @@ export function accountKindName(account: Account): string {
       return 'vCenter user';
     case 'vault':
       return 'HashiCorp Vault token';
+    case 'aws':
+      return 'AWS access key';
   }
 }
 
-/** Who the credential acts as: the client id or user name; null for a Vault token. */
+/** Who the credential acts as: the client id, user name or access key id; null for a Vault token. */
 export function principal(account: Account): string | null {
   switch (account.type) {
     case 'jamf_client':
@@ -199,6 +268,8 @@ export function principal(account: Account): string | null {
       return account.username;
     case 'vault':
       return null;
+    case 'aws':
+      return account.access_key_id;
   }
 }
 
