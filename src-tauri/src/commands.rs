@@ -12,7 +12,8 @@ use latchkey_broker::tools::jamf_changes::{Computers, PlanOsUpdateRequest, PlanO
 use latchkey_broker::{
     Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
     CredentialView, CredentialsOverview, Grant, McpClient, Origin, Pipeline, PolicySettings,
-    RefusedFile, SofaOverview, Verdict, VersionReport, VmPowerRequest, VmPowerResult,
+    RefusedFile, Settings, SettingsView, SofaOverview, Verdict, VersionReport, VmPowerRequest,
+    VmPowerResult,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
@@ -370,6 +371,30 @@ pub async fn credentials_set_policy(
         .set_policy(settings, &Actor::app())
         .await?;
     Ok(credentials(&broker)?.overview().await)
+}
+
+/// What the broker runs with, for the Settings page.
+#[tauri::command]
+pub fn settings_get(broker: State<'_, EmbeddedBroker>) -> Result<SettingsView, ControlError> {
+    let services = broker.services().map_err(ControlError::new)?;
+    Ok(services.settings.view())
+}
+
+/// Every problem with `settings`, by field (the page shows them as they are typed).
+#[tauri::command]
+pub fn settings_check(settings: Settings) -> Vec<ControlError> {
+    settings.checked()
+}
+
+/// Saves and applies `settings`; presence is asked when one weakens a guard.
+#[tauri::command]
+pub async fn settings_set(
+    broker: State<'_, EmbeddedBroker>,
+    settings: Settings,
+) -> Result<SettingsView, ControlError> {
+    Ok(pipeline(&broker)?
+        .set_settings(settings, &Actor::app())
+        .await?)
 }
 
 /// The person's answer to a confirmation dialog.

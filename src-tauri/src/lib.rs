@@ -63,6 +63,8 @@ fn configure<R: Runtime>(
     builder
         // Links to Apple's notes and NVD open in the default browser (scoped in capabilities/).
         .plugin(tauri_plugin_opener::init())
+        // Desktop notifications the broker's notices ask for (see `notify_desktop`).
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::sofa_overview,
@@ -85,6 +87,9 @@ fn configure<R: Runtime>(
             commands::credentials_unlock,
             commands::credentials_lock,
             commands::credentials_set_policy,
+            commands::settings_get,
+            commands::settings_check,
+            commands::settings_set,
             commands::presence_answer,
             commands::audit_search,
             commands::audit_verify,
@@ -147,6 +152,7 @@ fn follow_changes<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::Embedd
         return;
     };
     bring_forward_when_asked(app, services);
+    notify_desktop(app, services);
     for (mut changes, event) in [
         (services.credentials.subscribe(), "credentials-changed"),
         (services.assistants.subscribe(), "assistants-changed"),
@@ -160,6 +166,34 @@ fn follow_changes<R: Runtime>(app: &tauri::AppHandle<R>, broker: &broker::Embedd
             }
         });
     }
+}
+
+/// The broker's notices as desktop notifications, while Settings has them on. Each names what
+/// happened and the page that shows it; a desktop notification cannot open a page when
+/// clicked (the plugin has no click handler off mobile), so its text says where to look.
+fn notify_desktop<R: Runtime>(app: &tauri::AppHandle<R>, services: &latchkey_broker::Services) {
+    use tauri_plugin_notification::NotificationExt;
+    let (app, settings) = (app.clone(), Arc::clone(&services.settings));
+    let mut notices = services.notices.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let notice = match notices.recv().await {
+                Ok(notice) => notice,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            if !settings.saved().notifications.enabled {
+                continue;
+            }
+            let shown = (app.notification().builder())
+                .title(&notice.title)
+                .body(&notice.body)
+                .show();
+            if let Err(e) = shown {
+                tracing::warn!("could not show the notification {:?}: {e}", notice.title);
+            }
+        }
+    });
 }
 
 /// A change waiting for the person brings the window forward (the page shows its card), once

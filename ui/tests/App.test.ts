@@ -8,6 +8,7 @@ import { pages } from '../src/pages';
 import { overview } from './sofa-data';
 import { overview as credentials } from './credentials-data';
 import { request } from './approvals-data';
+import { view as settingsView } from './settings-data';
 import type { ApprovalRequest, RefusedFile } from '../src/lib/backend';
 
 let calls: string[] = [];
@@ -30,6 +31,7 @@ function mockApp(broker: object, { sofa = false, refused_files = [] as RefusedFi
       if (cmd === 'mcp_config_snippets') return [];
       if (cmd === 'approvals_pending') return pending;
       if (cmd === 'approvals_grants') return [];
+      if (cmd === 'settings_get') return settingsView();
       throw new Error(`unexpected command ${cmd}`);
     },
     { shouldMockEvents: true },
@@ -53,7 +55,7 @@ describe('App', () => {
     expect(calls).toEqual(['app_status', 'credentials_overview', 'approvals_pending']);
   });
 
-  it('walks every page, only Settings saying what is not there yet', async () => {
+  it('walks every page, none saying something is not there yet', async () => {
     mockApp({ state: 'running', socket: '/tmp/x/mcp.sock' }, { sofa: true });
     render(App);
     await screen.findByTestId('version');
@@ -86,8 +88,11 @@ describe('App', () => {
         expect(screen.getByTestId('socket-path').textContent).toBe('/tmp/x/mcp.sock');
         expect(screen.queryByTestId('not-yet')).toBeNull();
       } else {
-        expect(screen.getByTestId('not-yet').textContent).toMatch(/Not here yet/);
+        expect(page.id).toBe('settings');
+        expect(await screen.findByTestId('settings-form')).not.toBeNull();
+        expect(screen.getByTestId('settings-version').textContent).toBe('9.8.7-test');
       }
+      expect(screen.queryByTestId('not-yet')).toBeNull();
     }
     expect(calls).toEqual([
       'app_status',
@@ -105,6 +110,7 @@ describe('App', () => {
       'credentials_overview',
       'assistants_list',
       'mcp_config_snippets',
+      'settings_get',
     ]);
   });
 

@@ -488,7 +488,7 @@ describe('Credentials page: the unlock policy', () => {
   it('shows an idle timeout problem next to the idle select', async () => {
     mockCredentials({
       credentials_set_policy: () =>
-        Promise.reject({ message: 'idle_timeout must be at least 1 minute and no longer than the unlock time', field: 'idle_timeout' }),
+        Promise.reject({ message: 'idle_timeout must be at least 1 minute and no longer than the unlock time', field: 'idle_minutes' }),
     });
     render(Credentials, { status: linux });
     await shown();
@@ -517,7 +517,7 @@ describe('Credentials page: the unlock policy', () => {
 
   it('shows an unlock time problem next to the unlock select, and one naming no field under the form', async () => {
     const rejections: CommandError[] = [
-      { message: 'ttl must be between 5 minutes and 12 hours', field: 'ttl' },
+      { message: 'ttl must be between 5 minutes and 12 hours', field: 'unlock_minutes' },
       { message: 'cannot save the settings: disk full', field: null },
     ];
     mockCredentials({ credentials_set_policy: () => Promise.reject(rejections.shift()) });

@@ -1,6 +1,7 @@
 // The Credentials page's pure helpers.
 import { describe, expect, it } from 'vitest';
 import { commandError } from '../src/lib/backend';
+import { fieldSlug } from '../src/lib/fields';
 import {
   accountOf,
   authName,
@@ -9,7 +10,6 @@ import {
   domainName,
   durations,
   emptyDraft,
-  fieldSlug,
   fieldsFor,
   fitIdle,
   formatCountdown,

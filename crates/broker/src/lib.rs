@@ -15,12 +15,14 @@ mod lock;
 mod mcp;
 mod mcp_config;
 mod memory;
+mod notices;
 mod paths;
 pub mod pipeline;
 mod platform;
 mod schema;
 mod sealed;
 mod services;
+pub mod settings;
 mod store_choice;
 pub mod tools;
 
@@ -29,6 +31,7 @@ pub use limits::{IDLE_TIMEOUT, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS};
 pub use listener::{Broker, REFUSED_CODE, Services};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient};
+pub use notices::{Notice, Notices};
 pub use paths::StatePaths;
 pub use pipeline::admin::{Actor, Event};
 pub use pipeline::admission::{AssistantRecord, Assistants, Refusal, Verdict};
@@ -46,6 +49,7 @@ pub use services::credentials::{
 pub use services::jamf::{JamfService, JamfServiceError};
 pub use services::sofa::{SofaOverview, SofaService, VersionReport};
 pub use services::vsphere::{VsphereService, VsphereServiceError};
+pub use settings::{Settings, SettingsService, SettingsView};
 pub use store_choice::{StoreChooser, StoreKind, StoreStatus};
 pub use tools::vsphere_changes::{VmPowerRequest, VmPowerResult};
 

@@ -17,9 +17,11 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::limits::{Activity, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS, Slots};
 use crate::lock::BrokerLock;
+use crate::notices::Notices;
 use crate::pipeline::Pipeline;
 use crate::pipeline::approvals::Approvals;
 use crate::pipeline::audit::Audit;
+use crate::settings::SettingsService;
 use crate::{
     Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
     VsphereService,
@@ -44,6 +46,10 @@ pub struct Services {
     /// One vCenter session per unlocked vCenter domain, shared by every connection.
     pub vsphere: Arc<VsphereService>,
     pub approvals: Arc<Approvals>,
+    /// What the person set (Settings, `latchkey settings`), applied to the services above.
+    pub settings: Arc<SettingsService>,
+    /// What is worth a desktop notification (the app shows them).
+    pub notices: Arc<Notices>,
     pub pipeline: Arc<Pipeline>,
 }
 
@@ -55,17 +61,26 @@ impl Services {
         assistants: Arc<Assistants>,
         audit: Arc<Audit>,
     ) -> Self {
+        let notices = Arc::new(Notices::default());
         let jamf = Arc::new(JamfService::new(
             Arc::clone(&credentials),
             Arc::clone(&sofa),
+            Arc::clone(&notices),
         ));
         let vsphere = VsphereService::start(Arc::clone(&credentials));
         let approvals = Arc::new(Approvals::new(credentials.presence(), Arc::clone(&audit)));
+        let settings = Arc::new(SettingsService::new(
+            Arc::clone(&credentials),
+            Arc::clone(&sofa),
+            Arc::clone(&approvals),
+            Arc::clone(&audit),
+        ));
         let pipeline = Arc::new(Pipeline {
             assistants: Arc::clone(&assistants),
             credentials: Arc::clone(&credentials),
             approvals: Arc::clone(&approvals),
             audit: Arc::clone(&audit),
+            settings: Arc::clone(&settings),
             rate: Default::default(),
         });
         Self {
@@ -76,8 +91,16 @@ impl Services {
             jamf,
             vsphere,
             approvals,
+            settings,
+            notices,
             pipeline,
         }
+    }
+
+    /// Keeps the settings in `file`, starting from what it holds (see [`crate::settings`]).
+    pub fn with_settings_file(self, file: crate::SealedFile) -> Self {
+        self.settings.load(file);
+        self
     }
 }
 
@@ -137,7 +160,9 @@ impl Broker {
         let mcp_slots = Slots::new("mcp", MAX_MCP_CONNECTIONS);
         let control_slots = Slots::new("control", MAX_CONTROL_CONNECTIONS);
         let idle = crate::limits::idle_timeout();
-        let refresher = tokio::spawn(Arc::clone(&self.services.sofa).keep_fresh());
+        let refresher = tokio::spawn(
+            Arc::clone(&self.services.sofa).keep_fresh(Arc::clone(&self.services.notices)),
+        );
         let expiry = tokio::spawn(Arc::clone(&self.services.credentials).expire_sessions());
         let sleep_lock = tokio::spawn(Arc::clone(&self.services.credentials).lock_on_sleep());
         let retention = tokio::spawn(Arc::clone(&self.services.audit).keep_retention());

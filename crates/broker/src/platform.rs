@@ -92,7 +92,7 @@ pub async fn platform_services(
     };
     let services = Services::new(
         sofa,
-        Arc::new(credentials.with_policy_file(sealed(paths.settings_file()))),
+        Arc::new(credentials),
         Arc::new(Assistants::new(
             presence,
             Some(sealed(paths.assistants_file())),
@@ -100,6 +100,7 @@ pub async fn platform_services(
         Arc::new(audit),
     );
     services.approvals.shorten_timeout_from_env();
+    let services = services.with_settings_file(sealed(paths.settings_file()));
     // Only a test build driven by the scripted presence check (never a shipped one) may lift
     // the call rate: `make bench` measures the broker, not the limit.
     if test_build && std::env::var("LATCHKEY_CALL_RATE").as_deref() == Ok("unlimited") {

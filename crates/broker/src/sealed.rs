@@ -333,7 +333,7 @@ impl Services {
     pub fn refused_files(&self) -> Vec<RefusedFile> {
         [
             self.assistants.refused_file(),
-            self.credentials.refused_settings(),
+            self.settings.refused(),
             self.credentials.refused_store_choice(),
         ]
         .into_iter()

@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use latchkey_broker::control::{ControlClient, ControlError, ControlRequest};
 use latchkey_broker::{
-    Assistants, Broker, CredentialService, CredentialView, CredentialsOverview, PolicySettings,
-    Services, StatePaths,
+    Actor, Assistants, Broker, CredentialError, CredentialService, CredentialView,
+    CredentialsOverview, PolicySettings, Services, Settings, StatePaths,
 };
 use latchkey_vault::{
     Account, Domain, Error, MemoryStore, NewCredential, Requester, SecretStore, SecretString,
     StoreOp,
 };
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const CANARY: &str = "canary-s3cret-5f2c9a";
@@ -397,36 +398,134 @@ async fn assistants_see_lock_state_and_never_a_secret() {
     mcp.cancel().await.unwrap();
 }
 
+/// Services keeping their settings in `file`, as a broker does.
+async fn with_settings(
+    store: &Arc<MemoryStore>,
+    presence: &Arc<common::TestPresence>,
+    file: &std::path::Path,
+) -> Services {
+    let credentials = CredentialService::new(store.clone(), presence.clone());
+    Services::new(
+        common::fixture_sofa(),
+        Arc::new(credentials),
+        Arc::new(Assistants::new(presence.clone(), None)),
+        common::temp_audit(),
+    )
+    .with_settings_file(common::sealed(store, file).await)
+}
+
 #[tokio::test]
-async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
+async fn settings_are_saved_applied_audited_and_refused_when_out_of_range() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("config/settings.json");
     let store = Arc::new(MemoryStore::new());
     let presence = Arc::new(common::TestPresence::default());
     presence.approve.store(true, Ordering::SeqCst);
-    let credentials = CredentialService::new(store.clone(), presence.clone())
-        .with_policy_file(common::sealed(&store, &file).await);
-    assert_eq!(credentials.overview().await.default_ttl_seconds, 4 * 3600);
+    let services = with_settings(&store, &presence, &file).await;
+    let view = services.settings.view();
+    assert_eq!(view.settings, Settings::default());
+    assert_eq!(view.settings.unlock.unlock_minutes, 240);
+    assert_eq!(view.settings.approvals.timeout_seconds, 120);
+    assert_eq!(view.settings.audit.retention_days, 365);
 
+    // The unlock policy alone (`creds policy`): a weaker lock, so the person is asked.
     let set = PolicySettings {
         unlock_minutes: 90,
         idle_minutes: Some(20),
     };
-    credentials.set_policy(set, Requester::Cli).await.unwrap();
-    assert!(
-        presence.asked.lock().unwrap()[0]
-            .starts_with("keep unlocks for 1h 30m, locking after 20m unused")
+    services
+        .pipeline
+        .set_policy(set, &Actor::app())
+        .await
+        .unwrap();
+    assert_eq!(
+        presence.asked.lock().unwrap().last().unwrap(),
+        "change Latchkey's settings: unlocks last 1h 30m, locking after 20m unused"
     );
     let saved = || common::sealed(&store, &file);
-    assert_eq!(saved().await.load::<PolicySettings>(), Some(set));
+    assert_eq!(saved().await.load::<Settings>().unwrap().unlock, set);
 
-    // A new broker starts from the saved policy, and unlocks follow it.
-    let again =
-        CredentialService::new(store.clone(), presence.clone()).with_policy_file(saved().await);
-    let overview = again.overview().await;
+    // Everything at once: the guards (approval wait, audit retention, feed) need presence and
+    // the prompt names each; deadlines, the refresh interval and notifications do not.
+    let mut all = services.settings.saved();
+    all.approvals.timeout_seconds = 300;
+    all.audit.retention_days = 90;
+    all.sofa.feed = "v1".into();
+    all.sofa.refresh_hours = 12;
+    all.deadlines.exploited_days = 3;
+    all.notifications.enabled = false;
+    presence.approve.store(false, Ordering::SeqCst);
+    let declined = services
+        .pipeline
+        .set_settings(all.clone(), &Actor::app())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(declined, CredentialError::Presence(_)),
+        "{declined}"
+    );
+    assert_eq!(
+        services.settings.view().settings.approvals.timeout_seconds,
+        120
+    );
+    presence.approve.store(true, Ordering::SeqCst);
+    let view = services
+        .pipeline
+        .set_settings(all.clone(), &Actor::app())
+        .await
+        .unwrap();
+    let asked = presence.asked.lock().unwrap().last().unwrap().clone();
+    assert_eq!(
+        asked,
+        "change Latchkey's settings: the SOFA feed comes from v1; approvals wait 5m; the audit \
+         log keeps 90 days (older entries are deleted)"
+    );
+    // What is shown is read back from the services that apply it.
+    assert_eq!(view.settings, all);
+    assert_eq!(services.approvals.timeout(), Duration::from_secs(300));
+    assert_eq!(services.audit.retention_days(), 90);
+    assert_eq!(services.sofa.update_sla().actively_exploited_days, 3);
+    assert_eq!(
+        services.sofa.refresh_every(),
+        Duration::from_secs(12 * 3600)
+    );
+
+    let asked_before = presence.asked.lock().unwrap().len();
+    let mut deadlines = all.clone();
+    deadlines.deadlines.standard_days = 14;
+    services
+        .pipeline
+        .set_settings(deadlines.clone(), &Actor::app())
+        .await
+        .unwrap();
+    assert_eq!(
+        presence.asked.lock().unwrap().len(),
+        asked_before,
+        "deadlines are no guard"
+    );
+
+    // The audit holds each change, before and after, the declined one as denied.
+    let entries: Vec<_> = (services.audit.log().unwrap().tail(100).unwrap().into_iter())
+        .filter(|e| e.tool.as_deref() == Some("settings.set"))
+        .collect();
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert_eq!(entries[1].decision, Some(latchkey_audit::Decision::Denied));
+    let changed = entries[2].arguments.as_ref().unwrap();
+    assert_eq!(changed["sofa.feed"], json!({ "from": "v2", "to": "v1" }));
+    assert_eq!(
+        changed["approvals.timeout_seconds"],
+        json!({ "from": 120, "to": 300 })
+    );
+    assert!(changed.get("unlock_minutes").is_none(), "{changed}");
+
+    // A new broker starts from the saved settings, and unlocks follow them.
+    let again = with_settings(&store, &presence, &file).await;
+    assert_eq!(again.settings.view().settings, deadlines);
+    let overview = again.credentials.overview().await;
     assert_eq!(overview.default_ttl_seconds, 90 * 60);
     assert_eq!(overview.idle_timeout_seconds, Some(20 * 60));
     again
+        .credentials
         .add(
             latchkey_vault::NewCredential {
                 label: "V".into(),
@@ -443,46 +542,67 @@ async fn the_unlock_policy_is_saved_applied_and_refused_when_out_of_range() {
         .await
         .unwrap();
     again
+        .credentials
         .unlock(latchkey_broker::Target::All, None, Requester::App, None)
         .await
         .unwrap();
-    let domain = &again.overview().await.domains[0];
+    let domain = &again.credentials.overview().await.domains[0];
     assert!(domain.idle_limited);
     assert!(domain.seconds_left.unwrap() <= 20 * 60);
 
-    let err = again
-        .set_policy(
-            PolicySettings {
-                unlock_minutes: 60,
-                idle_minutes: Some(61),
-            },
-            Requester::App,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.field(), Some("idle_timeout"));
-    let err = again
-        .set_policy(
-            PolicySettings {
-                unlock_minutes: 13 * 60,
-                idle_minutes: None,
-            },
-            Requester::App,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.field(), Some("ttl"));
-    assert_eq!(
-        saved().await.load::<PolicySettings>(),
-        Some(set),
-        "a refused policy is not saved"
-    );
+    // Out of range: refused by field, nobody asked, nothing saved.
+    let asked_before = presence.asked.lock().unwrap().len();
+    for (field, change) in [
+        (
+            "idle_minutes",
+            json!({ "unlock_minutes": 60, "idle_minutes": 61 }),
+        ),
+        ("unlock_minutes", json!({ "unlock_minutes": 780 })),
+        (
+            "sofa.feed",
+            json!({ "sofa": { "feed": "feeds/sofa.json" } }),
+        ),
+        (
+            "sofa.feed",
+            json!({ "sofa": { "feed": "http://mirror.example.com/feed.json" } }),
+        ),
+        (
+            "approvals.timeout_seconds",
+            json!({ "approvals": { "timeout_seconds": 5 } }),
+        ),
+        (
+            "audit.retention_days",
+            json!({ "audit": { "retention_days": 7 } }),
+        ),
+        (
+            "deadlines.major_days",
+            json!({ "deadlines": { "major_days": 0 } }),
+        ),
+    ] {
+        let bad: Settings = serde_json::from_value(change).unwrap();
+        let err = again
+            .pipeline
+            .set_settings(bad, &Actor::app())
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some(field), "{err}");
+        assert!(
+            err.to_string().contains(field) || field.ends_with("minutes"),
+            "{err}"
+        );
+    }
+    assert_eq!(presence.asked.lock().unwrap().len(), asked_before);
+    assert_eq!(saved().await.load::<Settings>(), Some(deadlines));
 
     // A damaged file is ignored (defaults), said so, and left for the user to see.
     std::fs::write(&file, b"{\"unlock_minutes\": 100000}").unwrap();
-    let damaged = CredentialService::new(store.clone(), presence).with_policy_file(saved().await);
-    assert_eq!(damaged.overview().await.default_ttl_seconds, 4 * 3600);
-    assert!(damaged.refused_settings().is_some());
+    let damaged = with_settings(&store, &presence, &file).await;
+    assert_eq!(
+        damaged.credentials.overview().await.default_ttl_seconds,
+        4 * 3600
+    );
+    assert!(damaged.settings.refused().is_some());
+    assert!(damaged.settings.view().refused.is_some());
     assert_eq!(
         std::fs::read(&file).unwrap(),
         b"{\"unlock_minutes\": 100000}"

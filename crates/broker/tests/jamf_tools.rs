@@ -93,6 +93,64 @@ async fn jamf_behind(
     (mock, services, added.domain)
 }
 
+/// Issue #17's notifications: a fleet report counting more Macs overdue than the domain's
+/// report before it is a notice (the app shows it); the first report, and one with fewer, are
+/// not.
+#[tokio::test]
+async fn a_fleet_gaining_overdue_macs_is_a_notice() {
+    let (_mock, services, domain) = jamf_behind(common::fixture_sofa(), 200).await;
+    services
+        .credentials
+        .unlock(Target::One(domain.clone()), None, Requester::App, None)
+        .await
+        .unwrap();
+    let mut notices = services.notices.subscribe();
+    let report = |days: u32| {
+        let services = services.clone();
+        let domain = domain.clone();
+        async move {
+            services.sofa.set_update_sla(latchkey_sofa::UpdateSla {
+                actively_exploited_days: days,
+                standard_days: days,
+                major_upgrade_days: days,
+            });
+            services
+                .jamf
+                .fleet_report(&domain, true, &|_| {})
+                .await
+                .unwrap()
+        }
+    };
+    // Generous deadlines first: fewer Macs overdue, and no report before to compare with.
+    let lenient = report(3650).await;
+    let strict = report(1).await;
+    assert!(
+        strict.overdue > lenient.overdue,
+        "{} vs {}",
+        strict.overdue,
+        lenient.overdue
+    );
+    let notice = notices
+        .try_recv()
+        .expect("a notice for the Macs newly overdue");
+    let more = strict.overdue - lenient.overdue;
+    assert!(
+        notice.title.starts_with(&format!("{more} more Mac")),
+        "{notice:?}"
+    );
+    assert!(
+        notice
+            .title
+            .ends_with(&format!("overdue on {}", strict.server)),
+        "{notice:?}"
+    );
+    assert_eq!(notice.page, "credentials");
+    // The same count again, or fewer: nothing more to say.
+    report(1).await;
+    report(3650).await;
+    assert!(notices.try_recv().is_err());
+}
+
 #[tokio::test]
 async fn jamf_tools_need_an_unlocked_domain_and_answer_from_the_server() {
     let (mock, services, domain) = jamf_behind(common::fixture_sofa(), 450).await;

@@ -13,6 +13,7 @@ mod names;
 mod passphrase;
 mod password_agent;
 mod security_review;
+mod settings;
 mod sofa;
 mod store;
 mod table;
@@ -62,6 +63,8 @@ enum Command {
     Vcenter(vcenter::VcenterArgs),
     /// Run the broker headless (no menu-bar app), until interrupted
     Serve,
+    /// What the broker runs with (SOFA feed, deadlines, unlocks, approvals, audit), and changing it
+    Settings(settings::SettingsArgs),
     /// Apple security-release status from the macadmins SOFA feed
     Sofa(sofa::SofaArgs),
     /// Linux: keep credentials in the Secret Service or in Latchkey's encrypted file
@@ -136,6 +139,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Vcenter(args) => runtime()?.block_on(vcenter::run(args)),
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Store(args) => runtime()?.block_on(store::run(args)),
+        Command::Settings(args) => runtime()?.block_on(settings::run(args)),
         Command::Mcp {
             print_config: Some(client),
         } => client_config::print(client),

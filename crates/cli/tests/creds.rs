@@ -134,7 +134,7 @@ fn add_list_unlock_lock_rotate_and_remove_in_the_real_keyring() {
             "credential.edit",
             "credential.edit",
             "credential.remove",
-            "policy.set",
+            "settings.set",
             "assistant.deny",
             "assistant.allow",
             "assistant.forget"
@@ -384,8 +384,8 @@ fn a_credential_is_named_by_domain_id_prefix_label_or_url() {
 }
 
 #[test]
-fn the_unlock_policy_is_shown_set_and_kept() {
-    if !common::keyring("the_unlock_policy_is_shown_set_and_kept") {
+fn the_unlock_policy_and_the_settings_are_shown_set_and_kept() {
+    if !common::keyring("the_unlock_policy_and_the_settings_are_shown_set_and_kept") {
         return;
     }
     let home = Home::new();
@@ -410,6 +410,64 @@ fn the_unlock_policy_is_shown_set_and_kept() {
     let _broker = home.serve_answering("approve");
     let shown = ok(&home.run(&["creds", "policy", "--no-idle"], ""));
     assert_eq!(shown.trim(), "unlocks last 2h 00m; no idle timeout");
+
+    // The same settings and the rest through `latchkey settings`, by key.
+    let line = |text: &str, key: &str| {
+        (text.lines())
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let shown = ok(&home.run(&["settings"], ""));
+    let sofa_before = ok(&home.run(&["sofa", "status", "15.0", "--json"], ""));
+    assert_eq!(line(&shown, "unlock_minutes"), "120");
+    assert_eq!(line(&shown, "idle_minutes"), "off");
+    assert_eq!(line(&shown, "approvals.timeout_seconds"), "120");
+    assert!(
+        line(&shown, "sofa.feed").starts_with("v2 (overridden by LATCHKEY_SOFA_FEED="),
+        "{shown}"
+    );
+    let set = ok(&home.run(
+        &[
+            "settings",
+            "set",
+            "approvals.timeout_seconds=300",
+            "deadlines.exploited_days=3",
+            "deadlines.standard_days=10",
+            "notifications.enabled=off",
+        ],
+        "",
+    ));
+    assert_eq!(line(&set, "approvals.timeout_seconds"), "300");
+    assert_eq!(line(&set, "deadlines.exploited_days"), "3");
+    assert_eq!(line(&set, "notifications.enabled"), "false");
+    let err = failed(&home.run(&["settings", "set", "audit.retention_days=7"], ""));
+    assert!(
+        err.contains("audit.retention_days must be 30 to 3650 days (it is 7)"),
+        "{err}"
+    );
+    let err = failed(&home.run(&["settings", "set", "audit.keep=7"], ""));
+    assert!(err.contains("\"audit.keep\" is not a setting"), "{err}");
+    let json = ok(&home.run(&["settings", "show", "--json"], ""));
+    let view: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(view["settings"]["approvals"]["timeout_seconds"], 300);
+    assert_eq!(view["overrides"][0]["field"], "sofa.feed");
+    // The SLA now in force is what `sofa status` uses while the broker runs.
+    let required_by = |json: &str| {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v["result"]["deadline"]["required_by"].clone()
+    };
+    let sofa_after = ok(&home.run(&["sofa", "status", "15.0", "--json"], ""));
+    assert!(!required_by(&sofa_before).is_null(), "{sofa_before}");
+    assert_ne!(required_by(&sofa_before), required_by(&sofa_after));
+    let admin = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
+    assert!(
+        admin.contains("\"approvals.timeout_seconds\":{\"from\":120,\"to\":300}"),
+        "{admin}"
+    );
 }
 
 /// Issue #15: `creds test` and `doctor --security` against a mock Jamf Pro whose API client is

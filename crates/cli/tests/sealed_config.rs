@@ -135,7 +135,7 @@ fn issue_12_a_12_hour_unlock_written_into_settings_json_is_refused() {
     assert_eq!(shown.trim(), "unlocks last 4h 00m; no idle timeout");
     let doctor = doctor(&home);
     assert!(
-        doctor.contains("settings.json") && doctor.contains("latchkey creds policy"),
+        doctor.contains("settings.json") && doctor.contains("latchkey settings set"),
         "{doctor}"
     );
     refusal_on_audit(&home, "settings.json");

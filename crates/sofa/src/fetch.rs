@@ -176,6 +176,15 @@ impl FeedStore {
         &self.source
     }
 
+    /// The same store (cache, client) for another source; a cached copy of this source's
+    /// feed is not taken for the other's.
+    pub fn with_source(&self, source: FeedSource) -> Self {
+        Self {
+            source,
+            ..self.clone()
+        }
+    }
+
     /// The feed, fetched or cached according to `refresh`. A download that fails or does not
     /// parse never replaces the cached copy; the cached copy is returned with the reason.
     pub async fn load(&self, refresh: Refresh) -> Result<LoadedFeed, FetchError> {

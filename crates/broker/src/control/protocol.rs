@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
 use crate::services::credentials::{CredentialError, PolicySettings};
+use crate::settings::Settings;
 use crate::store_choice::StoreKind;
 use crate::tools::vsphere_changes::VmPowerRequest;
 
@@ -75,6 +76,11 @@ pub enum ControlRequest {
     Lock { domain: Option<Domain> },
     /// Set the default unlock time and idle timeout → the [`PolicySettings`] now in force.
     SetPolicy(PolicySettings),
+    /// What the broker runs with → [`crate::SettingsView`].
+    Settings,
+    /// Save and apply `settings` (asks for presence when one weakens a guard) → the
+    /// [`crate::SettingsView`] now in force.
+    SetSettings(Settings),
     /// The assistants allowed or denied → [`crate::AssistantRecord`]s.
     Assistants,
     /// Allow or deny an assistant by name or path (allowing asks for presence) → its record.
@@ -147,6 +153,7 @@ impl ControlRequest {
             } => format!("unlock {domain}"),
             ControlRequest::Unlock { domain: None, .. } => "unlock every domain".to_owned(),
             ControlRequest::SetPolicy(_) => "change the unlock policy".to_owned(),
+            ControlRequest::SetSettings(_) => "change Latchkey's settings".to_owned(),
             ControlRequest::UseStore { store, .. } => {
                 format!("move your credentials to the {store} store")
             }
@@ -175,7 +182,8 @@ impl ControlRequest {
             | ControlRequest::Approvals
             | ControlRequest::Deny { .. }
             | ControlRequest::Grants
-            | ControlRequest::Revoke { .. } => return None,
+            | ControlRequest::Revoke { .. }
+            | ControlRequest::Settings => return None,
         })
     }
 }

@@ -252,6 +252,10 @@ async fn administer(
         }
         ControlRequest::Lock { domain } => json(pipeline.lock(Target::from(domain), &actor).await?),
         ControlRequest::SetPolicy(settings) => json(pipeline.set_policy(settings, &actor).await?),
+        ControlRequest::Settings => json(services.settings.view()),
+        ControlRequest::SetSettings(settings) => {
+            json(pipeline.set_settings(settings, &actor).await?)
+        }
         ControlRequest::Assistants => json(services.assistants.list()),
         ControlRequest::SetAssistant { assistant, verdict } => {
             json(pipeline.set_assistant(&assistant, verdict, &actor).await?)

@@ -22,6 +22,7 @@ use super::audit::Audit;
 use crate::services::credentials::{
     CredentialError, CredentialView, PolicySettings, Target, time_left,
 };
+use crate::settings::{Settings, SettingsView};
 use crate::store_choice::StoreKind;
 
 /// Who did something: how they asked (for the presence check) and who they are (for the
@@ -264,18 +265,37 @@ impl Pipeline {
         moved
     }
 
+    /// Sets the unlock policy alone (`latchkey creds policy`), the other settings as they are.
     pub async fn set_policy(
         &self,
-        settings: PolicySettings,
+        unlock: PolicySettings,
         actor: &Actor,
     ) -> Result<PolicySettings, CredentialError> {
-        let details = json!(settings);
+        let settings = Settings {
+            unlock,
+            ..self.settings.saved()
+        };
+        self.set_settings(settings, actor).await.map(|_| unlock)
+    }
+
+    /// Checks, confirms with the person when a guard is weakened, saves and applies
+    /// `settings`; what the broker runs with then. The audit entry holds each setting that
+    /// changed, before and after.
+    pub async fn set_settings(
+        &self,
+        settings: Settings,
+        actor: &Actor,
+    ) -> Result<SettingsView, CredentialError> {
+        let before = self.settings.saved();
+        let changed = changed_settings(&before, &settings);
+        let presence = self.credentials.presence();
         let set = self
-            .credentials
-            .set_policy(settings, actor.requester.clone())
+            .settings
+            .set(settings, &*presence, actor.requester.clone())
             .await;
-        self.record(actor, "policy.set", details, None, &set).await;
-        set
+        self.record(actor, "settings.set", changed, None, &set)
+            .await;
+        set.map(|_| self.settings.view())
     }
 
     /// Allows or denies a program by name or path (allowing asks for presence).
@@ -376,4 +396,18 @@ fn target_name(target: &Target) -> String {
 
 fn assistant_details(path: &Path) -> serde_json::Value {
     json!({ "assistant": path.display().to_string() })
+}
+
+/// Each setting that differs between `before` and `after`, by key: `{"sofa.feed": {"from":
+/// "v2", "to": "v1"}}`.
+fn changed_settings(before: &Settings, after: &Settings) -> serde_json::Value {
+    let from: std::collections::HashMap<_, _> = before.by_key().into_iter().collect();
+    let changed: serde_json::Map<String, serde_json::Value> = (after.by_key().into_iter())
+        .filter(|(key, value)| from.get(key) != Some(value))
+        .map(|(key, value)| {
+            let was = from.get(&key).cloned().unwrap_or_default();
+            (key, json!({ "from": was, "to": value }))
+        })
+        .collect();
+    serde_json::Value::Object(changed)
 }

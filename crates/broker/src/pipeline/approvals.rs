@@ -221,6 +221,11 @@ impl Approvals {
     }
 
     /// How long a request waits before it counts as denied.
+    pub fn timeout(&self) -> Duration {
+        *lock(&self.timeout)
+    }
+
+    /// Sets how long a request waits before it counts as denied.
     pub fn set_timeout(&self, timeout: Duration) {
         *lock(&self.timeout) = timeout;
     }

@@ -21,8 +21,8 @@ use tokio::sync::watch;
 
 use crate::limits::Tally;
 
-/// How long entries are kept.
-pub const RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(365);
+/// How many days entries are kept unless Settings says otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 /// Refused connections of one program are recorded at most this often.
 const RECORD_REFUSED_CONNECTIONS_EVERY: Duration = Duration::from_secs(10);
 /// Above this many programs counted, the counts start over (they only thin out records).
@@ -36,6 +36,10 @@ pub struct Audit {
     changes: watch::Sender<u64>,
     /// Refused connections, per program, since each one's last record.
     refused_connections: Mutex<HashMap<String, Tally>>,
+    /// How many days entries are kept (Settings).
+    retention_days: std::sync::atomic::AtomicU32,
+    /// Wakes the pruning task when the retention changes.
+    retention_changed: tokio::sync::Notify,
 }
 
 impl Audit {
@@ -51,6 +55,8 @@ impl Audit {
             log,
             changes: watch::channel(0).0,
             refused_connections: Mutex::default(),
+            retention_days: DEFAULT_RETENTION_DAYS.into(),
+            retention_changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -124,12 +130,30 @@ impl Audit {
         Ok(acknowledged.is_some())
     }
 
-    /// Prunes entries older than [`RETENTION`] now and then once a day, until dropped. The
-    /// log keeps a checkpoint entry, so what remains still verifies.
+    /// How many days entries are kept.
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Keeps entries `days` from now on; a shorter retention prunes at once.
+    pub fn set_retention_days(&self, days: u32) {
+        let before = self
+            .retention_days
+            .swap(days, std::sync::atomic::Ordering::Relaxed);
+        if days < before {
+            self.retention_changed.notify_one();
+        }
+    }
+
+    /// Prunes entries older than the retention now, then once a day and whenever the retention
+    /// is shortened, until dropped. The log keeps a checkpoint entry, so what remains still
+    /// verifies.
     pub async fn keep_retention(self: Arc<Self>) {
         loop {
             if let Ok(log) = self.log.clone() {
-                let before = chrono::Utc::now() - RETENTION;
+                let before =
+                    chrono::Utc::now() - chrono::TimeDelta::days(self.retention_days().into());
                 let pruned = blocking(move || log.prune(before))
                     .await
                     .and_then(|r| r.map_err(|e| e.to_string()));
@@ -142,7 +166,10 @@ impl Audit {
                     Err(e) => tracing::warn!("could not prune the audit log: {e}"),
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)) => {}
+                () = self.retention_changed.notified() => {}
+            }
         }
     }
 

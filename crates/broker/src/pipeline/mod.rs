@@ -203,6 +203,7 @@ pub struct Pipeline {
     pub(crate) credentials: Arc<CredentialService>,
     pub(crate) approvals: Arc<Approvals>,
     pub(crate) audit: Arc<Audit>,
+    pub(crate) settings: Arc<crate::settings::SettingsService>,
     pub(crate) rate: CallRate,
 }
 

@@ -21,7 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::sealed::{RefusedFile, SealedFile};
+use crate::sealed::RefusedFile;
 use crate::services::sources::{Fetched, SecretSources, SourceError};
 use crate::store_choice::{StoreChooser, StoreKind, StoreStatus};
 
@@ -63,6 +63,12 @@ pub enum CredentialError {
     /// `latchkey store …` where there is no choice of store.
     #[error("only Linux offers a choice of store; macOS keeps credentials in the Keychain")]
     NoStoreChoice,
+    /// A setting out of its range, or unusable (named by its key, `sofa.feed`).
+    #[error("{message}")]
+    Setting {
+        field: &'static str,
+        message: String,
+    },
     /// The settings file could not be written.
     #[error("cannot save the settings to {path}: {reason}")]
     Settings { path: PathBuf, reason: String },
@@ -101,6 +107,7 @@ impl CredentialError {
         match self {
             CredentialError::Vault(e) => e.field(),
             CredentialError::PassphraseNeeded => Some("passphrase"),
+            CredentialError::Setting { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -199,6 +206,7 @@ pub struct CredentialsOverview {
 
 /// The unlock policy as people set it, and as the settings file keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicySettings {
     /// How long an unlock lasts unless a duration is chosen (5 to 720).
     pub unlock_minutes: u64,
@@ -206,8 +214,14 @@ pub struct PolicySettings {
     pub idle_minutes: Option<u64>,
 }
 
+impl Default for PolicySettings {
+    fn default() -> Self {
+        UnlockPolicy::default().into()
+    }
+}
+
 impl PolicySettings {
-    fn policy(self) -> Result<UnlockPolicy, latchkey_vault::Error> {
+    pub(crate) fn policy(self) -> Result<UnlockPolicy, latchkey_vault::Error> {
         let minutes = |m: u64| Duration::from_secs(m.saturating_mul(60));
         UnlockPolicy::new(minutes(self.unlock_minutes), self.idle_minutes.map(minutes))
     }
@@ -250,8 +264,6 @@ pub struct CredentialService {
     presence: Arc<dyn Presence>,
     sessions: Sessions,
     policy: Mutex<UnlockPolicy>,
-    /// Where the policy is kept between runs, if anywhere.
-    policy_file: Option<SealedFile>,
     /// Writes one at a time: the store's duplicate check reads, then writes.
     writes: tokio::sync::Mutex<()>,
     /// Bumped on every change a display should follow (add, remove, unlock, lock, expiry).
@@ -287,7 +299,6 @@ impl CredentialService {
             presence,
             sessions: Sessions::new(),
             policy: Mutex::new(UnlockPolicy::default()),
-            policy_file: None,
             writes: tokio::sync::Mutex::new(()),
             changes: watch::channel(0).0,
             listing: Mutex::default(),
@@ -361,68 +372,19 @@ impl CredentialService {
         Ok(moved)
     }
 
-    /// Keeps the unlock policy in `file`, starting from what it holds. A missing file means
-    /// the defaults; so does a refused one (not sealed by this broker's key: a 12-hour unlock
-    /// written behind the broker's back, see [`Self::refused_settings`]) and one whose policy
-    /// is out of range. Either is left alone until the policy is next set.
-    pub fn with_policy_file(mut self, file: SealedFile) -> Self {
-        if let Some(settings) = file.load::<PolicySettings>() {
-            match settings.policy() {
-                Ok(policy) => *self.policy.get_mut().unwrap_or_else(|p| p.into_inner()) = policy,
-                Err(e) => tracing::warn!(
-                    "ignoring {}: {e}; using the defaults",
-                    file.path().display()
-                ),
-            }
-        }
-        self.policy_file = Some(file);
-        self
-    }
-
-    /// The settings file refused at start, while the policy has not been set anew.
-    pub fn refused_settings(&self) -> Option<RefusedFile> {
-        RefusedFile::of(
-            self.policy_file.as_ref(),
-            "Unlocks use the default policy (4 hours, no idle timeout) until you set it again \
-             in Settings or with `latchkey creds policy`",
-        )
-    }
-
     /// The choice of store refused at start, while no store has been chosen anew.
     pub fn refused_store_choice(&self) -> Option<RefusedFile> {
         self.chooser.as_ref().and_then(|c| c.refused())
     }
 
-    /// Sets how long unlocks last by default and the idle timeout, and saves them. From the
-    /// command line or the app this needs a presence check: a longer unlock is a weaker lock.
-    pub async fn set_policy(
-        &self,
-        settings: PolicySettings,
-        requester: Requester,
-    ) -> Result<PolicySettings, CredentialError> {
-        let policy = settings.policy()?;
-        let action = format!(
-            "keep unlocks for {}{}",
-            time_left(policy.ttl().as_secs()),
-            policy.idle().map_or(String::new(), |idle| format!(
-                ", locking after {} unused",
-                time_left(idle.as_secs())
-            ))
-        );
-        self.confirm(action, requester).await?;
-        if let Some(file) = &self.policy_file {
-            file.save(&settings)
-                .map_err(|reason| CredentialError::Settings {
-                    path: file.path().to_owned(),
-                    reason,
-                })?;
-        }
+    /// Puts a checked unlock policy in force (see [`crate::settings`], which keeps it).
+    pub(crate) fn apply_policy(&self, policy: UnlockPolicy) {
         *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
         self.changed();
-        Ok(settings)
     }
 
-    pub(crate) fn policy(&self) -> UnlockPolicy {
+    /// The unlock policy in force.
+    pub fn policy(&self) -> UnlockPolicy {
         *self.policy.lock().unwrap_or_else(|p| p.into_inner())
     }
 

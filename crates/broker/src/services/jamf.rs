@@ -15,6 +15,7 @@ use latchkey_sofa::UpdateSla;
 use latchkey_sofa::fetch::{FEED_FIX, FeedInfo, LoadedFeed};
 use latchkey_vault::{Account, CredentialId, Domain, Kind, Metadata, Requester, SecretString};
 
+use crate::notices::Notices;
 use crate::services::credentials::{DomainChoice, named_domain};
 use crate::{CredentialError, CredentialService, SofaService};
 
@@ -77,6 +78,8 @@ struct Cached {
 pub struct JamfService {
     credentials: Arc<CredentialService>,
     sofa: Arc<SofaService>,
+    /// Told when a new fleet report has more Macs overdue than the one before.
+    notices: Arc<Notices>,
     options: ClientOptions,
     clients: Mutex<HashMap<Domain, Cached>>,
     reports: Mutex<HashMap<Domain, (Instant, Arc<FleetSecurityReport>)>>,
@@ -85,19 +88,25 @@ pub struct JamfService {
 }
 
 impl JamfService {
-    pub fn new(credentials: Arc<CredentialService>, sofa: Arc<SofaService>) -> Self {
-        Self::with_options(credentials, sofa, ClientOptions::default())
+    pub fn new(
+        credentials: Arc<CredentialService>,
+        sofa: Arc<SofaService>,
+        notices: Arc<Notices>,
+    ) -> Self {
+        Self::with_options(credentials, sofa, notices, ClientOptions::default())
     }
 
     /// With client options other than Jamf's guidance (tests shorten the timeouts).
     pub fn with_options(
         credentials: Arc<CredentialService>,
         sofa: Arc<SofaService>,
+        notices: Arc<Notices>,
         options: ClientOptions,
     ) -> Self {
         Self {
             credentials,
             sofa,
+            notices,
             options,
             clients: Mutex::new(HashMap::new()),
             reports: Mutex::new(HashMap::new()),
@@ -238,10 +247,13 @@ impl JamfService {
                 .fleet_security_report(macos.currency(), progress)
                 .await?,
         );
-        self.reports
+        let before = self
+            .reports
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(domain.clone(), (Instant::now(), Arc::clone(&report)));
+            .insert(domain.clone(), (Instant::now(), Arc::clone(&report)))
+            .map(|(_, before)| before.overdue);
+        self.notices.fleet(&report.server, before, report.overdue);
         Ok(report)
     }
 

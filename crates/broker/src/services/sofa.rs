@@ -16,11 +16,17 @@ use latchkey_sofa::{
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::notices::Notices;
 use crate::{Error, StatePaths};
 
 #[derive(Debug)]
 pub struct SofaService {
-    store: FeedStore,
+    /// Where the feed comes from (Settings may change it while the broker runs).
+    store: RwLock<FeedStore>,
+    /// How often the background refresh fetches it (Settings; default 6 hours).
+    refresh_every: AtomicU64,
+    /// Wakes the background refresh when the source or interval changes.
+    settings_changed: tokio::sync::Notify,
     current: RwLock<Option<LoadedFeed>>,
     /// One fetch at a time; callers arriving meanwhile wait for its result.
     fetching: tokio::sync::Mutex<()>,
@@ -33,7 +39,9 @@ pub struct SofaService {
 impl SofaService {
     pub fn new(store: FeedStore) -> Self {
         Self {
-            store,
+            store: RwLock::new(store),
+            refresh_every: AtomicU64::new(DEFAULT_REFRESH.as_secs()),
+            settings_changed: tokio::sync::Notify::new(),
             current: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
             max_feed_age: AtomicU64::new(DEFAULT_MAX_FEED_AGE.as_secs()),
@@ -49,6 +57,35 @@ impl SofaService {
     /// Sets the update deadlines' SLAs (days after a release before its update is overdue).
     pub fn set_update_sla(&self, sla: UpdateSla) {
         *self.sla.write().unwrap_or_else(|p| p.into_inner()) = sla;
+    }
+
+    /// Takes the feed from `source` from now on: the next answer loads it (its cached copy
+    /// if there is one for that source), and the background refresh fetches it at once.
+    pub fn set_source(&self, source: FeedSource) {
+        let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
+        if store.source() == &source {
+            return;
+        }
+        *store = store.with_source(source);
+        drop(store);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.settings_changed.notify_one();
+    }
+
+    /// How often the background refresh fetches the feed.
+    pub fn refresh_every(&self) -> Duration {
+        Duration::from_secs(self.refresh_every.load(Ordering::Relaxed))
+    }
+
+    /// Fetches the feed every `every` from now on.
+    pub fn set_refresh_every(&self, every: Duration) {
+        if self.refresh_every.swap(every.as_secs(), Ordering::Relaxed) != every.as_secs() {
+            self.settings_changed.notify_one();
+        }
+    }
+
+    fn store(&self) -> FeedStore {
+        self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// How old (by SOFA's own update time) the feed may be before answers warn about it.
@@ -81,18 +118,19 @@ impl SofaService {
         {
             return Ok(loaded);
         }
-        if let Ok(cached) = self.store.load(Refresh::Offline).await {
+        if let Ok(cached) = self.store().load(Refresh::Offline).await {
             let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
             return Ok(current.get_or_insert(cached).clone());
         }
-        self.refresh(Refresh::IfOlderThan(DEFAULT_REFRESH)).await
+        self.refresh(Refresh::IfOlderThan(self.refresh_every()))
+            .await
     }
 
     /// Loads per `mode` and makes the result current. A failed refresh keeps the previous feed.
     pub async fn refresh(&self, mode: Refresh) -> Result<LoadedFeed, String> {
         let _one_at_a_time = self.fetching.lock().await;
         let loaded = self
-            .store
+            .store()
             .load(mode)
             .await
             .map_err(|e| format!("the SOFA feed is unavailable: {e}"))?;
@@ -100,13 +138,24 @@ impl SofaService {
         Ok(loaded)
     }
 
-    /// Refreshes now and then every `DEFAULT_REFRESH`, for as long as the broker runs.
-    pub(crate) async fn keep_fresh(self: Arc<Self>) {
+    /// Refreshes now and then at the interval set, for as long as the broker runs; at once
+    /// when the source or the interval changes. After each refresh, `notices` hears whether
+    /// this Mac misses an actively exploited fix.
+    pub(crate) async fn keep_fresh(self: Arc<Self>, notices: Arc<Notices>) {
         loop {
-            if let Err(e) = self.refresh(Refresh::IfOlderThan(DEFAULT_REFRESH)).await {
-                tracing::warn!("{e}");
+            let every = self.refresh_every();
+            match self.refresh(Refresh::IfOlderThan(every)).await {
+                Ok(loaded) => notices.this_mac(
+                    &loaded,
+                    latchkey_sofa::this_mac::os_version().ok().as_deref(),
+                    Utc::now(),
+                ),
+                Err(e) => tracing::warn!("{e}"),
             }
-            tokio::time::sleep(DEFAULT_REFRESH).await;
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = self.settings_changed.notified() => {}
+            }
         }
     }
 }

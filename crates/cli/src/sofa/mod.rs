@@ -114,8 +114,11 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
         info: &info,
         json: args.json,
     };
-    // The default SLAs (7 days for an actively exploited fix, 30 otherwise, 90 for a major).
-    let sla = UpdateSla::DEFAULT;
+    // The deadlines set in Settings when a broker runs, else the defaults (7 days for an
+    // actively exploited fix, 30 otherwise, 90 for a major).
+    let sla = crate::settings::running(&paths)
+        .await
+        .map_or(UpdateSla::DEFAULT, |s| s.deadlines.sla());
     match command {
         SofaCommand::Status { version, model } => {
             let version = version.expect("resolved above");

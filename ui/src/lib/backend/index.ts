@@ -294,6 +294,52 @@ export interface SourceView {
   fetched: string | null;
 }
 
+// ---- Settings (settings.json, sealed; the same as `latchkey settings`) ----
+
+/** Every setting. Keys as `latchkey settings` names them: `unlock_minutes`, `sofa.feed`, … */
+export interface Settings {
+  /** How long an unlock lasts (5 to 720). */
+  unlock_minutes: number;
+  /** Lock a domain after this long unused (1 to unlock_minutes); null for no idle lock. */
+  idle_minutes: number | null;
+  sofa: {
+    /** "v2", "v1", a mirror's https URL or the absolute path of a feed file. */
+    feed: string;
+    /** 1 to 168. */
+    refresh_hours: number;
+  };
+  deadlines: {
+    /** Days for a release fixing an actively exploited CVE (1 to 90). */
+    exploited_days: number;
+    /** Days for any other security release (1 to 365). */
+    standard_days: number;
+    /** Days to leave a major Apple no longer patches (1 to 365). */
+    major_days: number;
+  };
+  approvals: {
+    /** 30 to 1800. */
+    timeout_seconds: number;
+  };
+  audit: {
+    /** 30 to 3650. */
+    retention_days: number;
+  };
+  notifications: {
+    enabled: boolean;
+  };
+}
+
+/** What the broker runs with, and where that differs from the settings. */
+export interface SettingsView {
+  settings: Settings;
+  /** Settings an environment variable overrides for this broker. */
+  overrides: { field: string; by: string }[];
+  /** Where they are kept; null for a broker that keeps none. */
+  file: string | null;
+  /** Why the file was refused at start, while nothing has been saved since. */
+  refused: string | null;
+}
+
 export interface DomainView {
   domain: string;
   kind: CredentialKind;
@@ -903,6 +949,13 @@ export interface Backend {
   /** Answers a presence prompt shown in the app. */
   presenceAnswer(id: number, approved: boolean): Promise<void>;
 
+  /** What the broker runs with. */
+  settingsGet(): Promise<SettingsView>;
+  /** Every problem with `settings`, by field (`sofa.feed`); empty when they can be saved. */
+  settingsCheck(settings: Settings): Promise<CommandError[]>;
+  /** Saves and applies `settings` (presence when one weakens a guard); what is then in force. */
+  settingsSet(settings: Settings): Promise<SettingsView>;
+
   /** One page of matching audit entries, newest first, older than `before` (null: the newest). */
   auditSearch(filter: AuditFilter, before: number | null, limit: number): Promise<AuditPage>;
   /** Walks the hash chain and checks it against the anchor. */
@@ -1005,6 +1058,10 @@ export const backend: Backend = {
   credentialsSetPolicy: (unlockMinutes, idleMinutes) =>
     invoke<CredentialsOverview>('credentials_set_policy', { unlockMinutes, idleMinutes }),
   presenceAnswer: (id, approved) => invoke<null>('presence_answer', { id, approved }).then(() => {}),
+
+  settingsGet: () => invoke<SettingsView>('settings_get'),
+  settingsCheck: (settings) => invoke<CommandError[]>('settings_check', { settings }),
+  settingsSet: (settings) => invoke<SettingsView>('settings_set', { settings }),
 
   auditSearch: (filter, before, limit) => invoke<AuditPage>('audit_search', { filter, before, limit }),
   auditVerify: () => invoke<ChainStatus>('audit_verify'),

@@ -104,11 +104,6 @@ export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', 
   }
 }
 
-/** A field's name in data-testids and element ids: "tls.sha256" becomes "tls-sha256". */
-export function fieldSlug(field: string): string {
-  return field.replace(/[^a-z0-9_-]/gi, '-');
-}
-
 /** What the add form holds besides the secret. */
 export interface Draft {
   label: string;
