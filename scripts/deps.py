@@ -72,6 +72,7 @@ WHY = {
     "sha2": "the audit hash chain and facet tokens (0.11); HMAC-SHA256 for the settings seal (0.10)",
     "tauri": "the menu-bar app and its webview",
     "tauri-build": "the app's build script",
+    "tauri-plugin-autostart": "launch at login (a LaunchAgent on macOS, an XDG autostart entry on Linux), switched from Settings",
     "tauri-plugin-notification": "desktop notifications of the broker's notices (an exploited fix missing, Macs overdue); its notify-rust is held at 4.18 in the lockfile, the last on the zbus 5 the Secret Service client already uses",
     "tauri-plugin-opener": "opening links and files from the app",
     "tauri-plugin-single-instance": "one app per user",

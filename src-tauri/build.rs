@@ -17,6 +17,8 @@ fn main() {
         "settings_get",
         "settings_check",
         "settings_set",
+        "launch_at_login",
+        "set_launch_at_login",
         "jamf_test_connection",
         "jamf_fleet_report",
         "jamf_plan_preview",

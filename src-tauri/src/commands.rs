@@ -397,6 +397,31 @@ pub async fn settings_set(
         .await?)
 }
 
+/// Whether the app starts at login (the OS's own record: a LaunchAgent on macOS, an XDG
+/// autostart entry on Linux).
+#[tauri::command]
+pub fn launch_at_login<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> Result<bool, String> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| e.to_string())
+}
+
+/// Starts the app at login, or stops doing so; whether it now does.
+#[tauri::command]
+pub fn set_launch_at_login<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    enabled: bool,
+) -> Result<bool, String> {
+    use tauri_plugin_autostart::ManagerExt;
+    let manager = app.autolaunch();
+    let set = if enabled {
+        manager.enable()
+    } else {
+        manager.disable()
+    };
+    set.and_then(|()| manager.is_enabled())
+        .map_err(|e| format!("could not change launch at login: {e}"))
+}
+
 /// The person's answer to a confirmation dialog.
 #[tauri::command]
 pub fn presence_answer(presence: State<'_, Arc<DialogPresence>>, id: u64, approved: bool) {

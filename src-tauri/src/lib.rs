@@ -65,6 +65,12 @@ fn configure<R: Runtime>(
         .plugin(tauri_plugin_opener::init())
         // Desktop notifications the broker's notices ask for (see `notify_desktop`).
         .plugin(tauri_plugin_notification::init())
+        // Launch at login (Settings): started from there, the app waits in the menu bar.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name("Latchkey")
+                .build(),
+        )
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::sofa_overview,
@@ -90,6 +96,8 @@ fn configure<R: Runtime>(
             commands::settings_get,
             commands::settings_check,
             commands::settings_set,
+            commands::launch_at_login,
+            commands::set_launch_at_login,
             commands::presence_answer,
             commands::audit_search,
             commands::audit_verify,

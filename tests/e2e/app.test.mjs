@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,6 +59,8 @@ before(async () => {
   // The app's broker state goes to a private home, not the user's runtime dir.
   process.env.LATCHKEY_HOME = join(home, 'state');
   process.env.LATCHKEY_SOFA_FEED = join(sofaFixtures, sofaFeed);
+  // Launch at login writes its XDG autostart entry here, not into the user's ~/.config.
+  process.env.XDG_CONFIG_HOME = join(home, 'xdg-config');
   process.env.LATCHKEY_LOG = 'info';
   // Changes wait this long for the person (the timeout test waits it out).
   process.env.LATCHKEY_APPROVAL_TIMEOUT_SECS = String(approvalTimeout);
@@ -895,6 +897,18 @@ test('Settings shows what the broker runs with, saves a deadline at once and a g
   assert.deepEqual(changes[1]['deadlines.exploited_days'], { from: 7, to: 3 });
   await browser.saveScreenshot(join(shots, 'settings-saved.png'));
   execFileSync(cli, ['settings', 'set', 'deadlines.exploited_days=7']);
+
+  // Launch at login is the OS's record: an XDG autostart entry starting this app.
+  const entry = join(home, 'xdg-config', 'autostart', 'Latchkey.desktop');
+  const launch = await browser.$('[data-testid="settings-launch-at_login"]');
+  assert.equal(await launch.getValue(), 'off');
+  await launch.selectByAttribute('value', 'on');
+  await (await browser.$('[data-testid="settings-save"]')).click();
+  await browser.waitUntil(async () => existsSync(entry), { timeout: 10_000, timeoutMsg: `no ${entry}` });
+  assert.match(readFileSync(entry, 'utf8'), /^Exec=.*latchkey/m);
+  await launch.selectByAttribute('value', 'off');
+  await (await browser.$('[data-testid="settings-save"]')).click();
+  await browser.waitUntil(async () => !existsSync(entry), { timeout: 10_000, timeoutMsg: `${entry} stays` });
 });
 
 test("the Assistants page names the embedded broker's live socket", async () => {

@@ -32,6 +32,7 @@ function mockApp(broker: object, { sofa = false, refused_files = [] as RefusedFi
       if (cmd === 'approvals_pending') return pending;
       if (cmd === 'approvals_grants') return [];
       if (cmd === 'settings_get') return settingsView();
+      if (cmd === 'launch_at_login') return false;
       throw new Error(`unexpected command ${cmd}`);
     },
     { shouldMockEvents: true },
@@ -111,6 +112,7 @@ describe('App', () => {
       'assistants_list',
       'mcp_config_snippets',
       'settings_get',
+      'launch_at_login',
     ]);
   });
 

@@ -18,6 +18,7 @@ function mock(h: Record<string, Handler> = {}) {
     if (h[cmd]) return h[cmd](a);
     if (cmd === 'settings_get') return view();
     if (cmd === 'settings_check') return [];
+    if (cmd === 'launch_at_login') return false;
     throw new Error(`unexpected command ${cmd}`);
   });
 }
@@ -120,6 +121,18 @@ describe('Settings page', () => {
     });
     expect(input('approvals.timeout_seconds').value).toBe('300');
     expect((screen.getByTestId('settings-save') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('switches launch at login on its own, without touching the broker settings', async () => {
+    mock({ set_launch_at_login: (a) => a.enabled });
+    render(Settings, { status });
+    const field = (await screen.findByTestId('settings-launch-at_login')) as HTMLSelectElement;
+    expect(field.value).toBe('off');
+    await fireEvent.change(field, { target: { value: 'on' } });
+    await fireEvent.submit(screen.getByTestId('settings-form'));
+    expect((await screen.findByTestId('settings-saved')).textContent).toMatch(/Saved/);
+    expect(calls.filter((c) => c.cmd === 'set_launch_at_login').map((c) => c.args)).toEqual([{ enabled: true }]);
+    expect(calls.some((c) => c.cmd === 'settings_set')).toBe(false);
   });
 
   it('puts a refused save (declined presence) above the buttons, keeping what was typed', async () => {

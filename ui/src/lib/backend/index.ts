@@ -955,6 +955,10 @@ export interface Backend {
   settingsCheck(settings: Settings): Promise<CommandError[]>;
   /** Saves and applies `settings` (presence when one weakens a guard); what is then in force. */
   settingsSet(settings: Settings): Promise<SettingsView>;
+  /** Whether the app starts at login (the OS's own record). */
+  launchAtLogin(): Promise<boolean>;
+  /** Starts the app at login or stops doing so; whether it now does. */
+  setLaunchAtLogin(enabled: boolean): Promise<boolean>;
 
   /** One page of matching audit entries, newest first, older than `before` (null: the newest). */
   auditSearch(filter: AuditFilter, before: number | null, limit: number): Promise<AuditPage>;
@@ -1062,6 +1066,8 @@ export const backend: Backend = {
   settingsGet: () => invoke<SettingsView>('settings_get'),
   settingsCheck: (settings) => invoke<CommandError[]>('settings_check', { settings }),
   settingsSet: (settings) => invoke<SettingsView>('settings_set', { settings }),
+  launchAtLogin: () => invoke<boolean>('launch_at_login'),
+  setLaunchAtLogin: (enabled) => invoke<boolean>('set_launch_at_login', { enabled }),
 
   auditSearch: (filter, before, limit) => invoke<AuditPage>('audit_search', { filter, before, limit }),
   auditVerify: () => invoke<ChainStatus>('audit_verify'),
