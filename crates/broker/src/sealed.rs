@@ -335,6 +335,7 @@ impl Services {
             self.assistants.refused_file(),
             self.credentials.refused_settings(),
             self.credentials.refused_store_choice(),
+            self.loopback.refused_file(),
         ]
         .into_iter()
         .flatten()

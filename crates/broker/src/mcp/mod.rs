@@ -19,6 +19,7 @@ use rmcp::model::{
     ProgressNotificationParam,
 };
 
+use crate::loopback::TokenHolder;
 use crate::pipeline::approvals::WaitingNotice;
 use crate::pipeline::{Call, Effect, Origin, Pipeline, Refused, Surface};
 use crate::{CredentialService, JamfService, Services, SofaService, VsphereService};
@@ -80,6 +81,8 @@ pub struct LatchkeyServer {
     caller: Option<Arc<Caller>>,
     /// The processes `caller` was identified by, checked at every call.
     pin: Option<Arc<ProcessPin>>,
+    /// Served over loopback HTTP: each call names its assistant by the request's token.
+    http: bool,
 }
 
 impl LatchkeyServer {
@@ -94,7 +97,15 @@ impl LatchkeyServer {
             pipeline: services.pipeline,
             caller,
             pin: None,
+            http: false,
         }
+    }
+
+    /// A server for MCP over loopback HTTP: every call must carry the token the listener
+    /// checked (see [`crate::loopback`]), which names the assistant.
+    pub(crate) fn over_http(mut self) -> Self {
+        self.http = true;
+        self
     }
 
     /// Checks at every call that the caller is still the processes in `pin`.
@@ -152,6 +163,22 @@ impl ServerHandler for LatchkeyServer {
                 .peer_info()
                 .map(|info| info.client_info.clone())
         });
+        // Over HTTP: the token the listener let the request in with. Never absent there (the
+        // listener refuses a request without one); were it, the call is refused, not run as
+        // Latchkey's own.
+        let token = match self.http {
+            false => None,
+            true => Some(
+                context
+                    .extensions
+                    .get::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<TokenHolder>())
+                    .map(|holder| Arc::clone(&holder.0))
+                    .ok_or_else(|| {
+                        ErrorData::invalid_request("this request carries no Latchkey token", None)
+                    })?,
+            ),
+        };
         let domain = self.target_domain(&request).await;
         let call = Call {
             origin: Origin {
@@ -159,6 +186,7 @@ impl ServerHandler for LatchkeyServer {
                 caller: self.caller.clone(),
                 client,
                 pin: self.pin.clone(),
+                token,
             },
             tool: request.name.to_string(),
             arguments: request.arguments.clone().unwrap_or_default(),
