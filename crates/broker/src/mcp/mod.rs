@@ -6,7 +6,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
     Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
-    ServerConfig,
+    ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
@@ -250,13 +250,26 @@ impl ServerHandler for LatchkeyServer {
 
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
+            // Prompts: none, said as an empty list (rmcp answers `prompts/list` either way, and
+            // a server that answers must declare it). Logging: a level is accepted; Latchkey
+            // sends no log messages to assistants, which any level allows.
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_prompts()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(Implementation::new("latchkey", crate::VERSION).with_title("Latchkey"))
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn set_level(
+        &self,
+        _request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
     }
 
     async fn list_resources(
@@ -278,7 +291,7 @@ impl ServerHandler for LatchkeyServer {
         if request.uri != FEED_RESOURCE {
             return Err(ErrorData::resource_not_found(
                 format!("no resource at {}", request.uri),
-                None,
+                Some(serde_json::json!({ "uri": request.uri })),
             ));
         }
         let loaded = self
