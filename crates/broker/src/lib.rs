@@ -28,7 +28,9 @@ pub mod tools;
 pub use error::Error;
 pub use limits::{IDLE_TIMEOUT, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS};
 pub use listener::{Broker, REFUSED_CODE, Services};
-pub use loopback::{DEFAULT_PORT as HTTP_DEFAULT_PORT, HttpStatus, HttpToken, Loopback, NewHttpToken};
+pub use loopback::{
+    DEFAULT_PORT as HTTP_DEFAULT_PORT, HttpStatus, HttpToken, Loopback, NewHttpToken,
+};
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient, TOKEN_VARIABLE};
 pub use paths::StatePaths;

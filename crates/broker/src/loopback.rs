@@ -204,9 +204,7 @@ impl Loopback {
         port: Option<u16>,
         requester: Requester,
     ) -> Result<HttpStatus, CredentialError> {
-        let port = port
-            .or(self.stored().port)
-            .unwrap_or(DEFAULT_PORT);
+        let port = port.or(self.stored().port).unwrap_or(DEFAULT_PORT);
         let action = match port {
             0 => "let assistants with a token connect over HTTP on 127.0.0.1".to_owned(),
             port => format!(
@@ -217,12 +215,12 @@ impl Loopback {
         self.confirm(action, requester).await?;
         let mut running = self.running.lock().await;
         stop(std::mem::take(&mut *running)).await;
-        let addr = listen(services, port).await.map_err(|reason| {
-            CredentialError::HttpListener {
+        let addr = listen(services, port)
+            .await
+            .map_err(|reason| CredentialError::HttpListener {
                 port,
                 reason: reason.clone(),
-            }
-        });
+            });
         let addr = match addr {
             Ok((addr, listening)) => {
                 *running = listening;
@@ -315,9 +313,8 @@ impl Loopback {
         )
         .await?;
         let mut random = Zeroizing::new([0u8; TOKEN_BYTES]);
-        getrandom::fill(&mut *random).map_err(|e| {
-            CredentialError::HttpToken(format!("no random bytes for a token: {e}"))
-        })?;
+        getrandom::fill(&mut *random)
+            .map_err(|e| CredentialError::HttpToken(format!("no random bytes for a token: {e}")))?;
         let token = Zeroizing::new(format!("{TOKEN_PREFIX}{}", hex::encode(*random)));
         let mut changed = self.stored().clone();
         changed.tokens.push(StoredToken {
@@ -416,9 +413,9 @@ async fn listen(services: &Services, port: u16) -> Result<(SocketAddr, Listening
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let router = axum::Router::new()
-        .route_service(MCP_PATH, mcp)
-        .layer(axum::middleware::from_fn_with_state(services.clone(), guard));
+    let router = axum::Router::new().route_service(MCP_PATH, mcp).layer(
+        axum::middleware::from_fn_with_state(services.clone(), guard),
+    );
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router).with_graceful_shutdown(async move {
             let _ = stopped.await;

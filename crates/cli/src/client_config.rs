@@ -21,7 +21,10 @@ pub async fn print_http(client: McpClient) -> anyhow::Result<ExitCode> {
         Some(status) => status
             .url
             .unwrap_or_else(|| format!("http://127.0.0.1:{}/mcp", status.port)),
-        None => format!("http://127.0.0.1:{}/mcp", latchkey_broker::HTTP_DEFAULT_PORT),
+        None => format!(
+            "http://127.0.0.1:{}/mcp",
+            latchkey_broker::HTTP_DEFAULT_PORT
+        ),
     };
     let Some(snippet) = client.http_snippet(&url) else {
         anyhow::bail!(
@@ -42,7 +45,9 @@ pub async fn print_http(client: McpClient) -> anyhow::Result<ExitCode> {
 
 /// What the running broker says of its HTTP listener; `None` when no broker answers.
 async fn http_status() -> Option<latchkey_broker::HttpStatus> {
-    let socket = latchkey_broker::StatePaths::from_env().ok()?.control_socket();
+    let socket = latchkey_broker::StatePaths::from_env()
+        .ok()?
+        .control_socket();
     let mut broker = latchkey_broker::control::ControlClient::connect(&socket)
         .await
         .ok()?;

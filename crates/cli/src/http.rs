@@ -114,7 +114,10 @@ async fn tokens(broker: &mut ControlClient, command: TokensCommand) -> anyhow::R
             let request = ControlRequest::HttpTokenRevoke { name: name.clone() };
             let known: bool = broker.call(&request).await?;
             if known {
-                println!("revoked {}: its requests are refused from now on", display_safe(&name));
+                println!(
+                    "revoked {}: its requests are refused from now on",
+                    display_safe(&name)
+                );
             } else {
                 anyhow::bail!("no HTTP token is named {}", display_safe(&name));
             }

@@ -94,13 +94,19 @@ fn turning_http_on_or_making_a_token_takes_presence() {
     let home = Home::new();
     let _broker = home.serve_answering("decline");
     let err = failed(&home.run(&["http", "enable", "--port", "0"], ""));
-    assert!(err.contains("declined") || err.contains("not confirmed"), "{err}");
+    assert!(
+        err.contains("declined") || err.contains("not confirmed"),
+        "{err}"
+    );
     let now = status(&home);
     assert_eq!(now["enabled"], false, "{now}");
     assert_eq!(now["url"], Value::Null, "{now}");
     let err = failed(&home.run(&["http", "tokens", "create", "nobody"], ""));
     assert!(!err.is_empty());
-    assert_eq!(ok(&home.run(&["http", "tokens", "list", "--json"], "")).trim(), "[]");
+    assert_eq!(
+        ok(&home.run(&["http", "tokens", "list", "--json"], "")).trim(),
+        "[]"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +118,10 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
     let broker = home.serve();
     ok(&home.run(&["http", "enable", "--port", "0"], ""));
     let url = status(&home)["url"].as_str().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
+        "{url}"
+    );
 
     // The token: printed once, alone on stdout, never listed.
     let created = home.run(&["http", "tokens", "create", "alice"], "");
@@ -206,7 +215,10 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
     common::stop(broker);
     let broker = home.serve();
     let again = status(&home);
-    assert_eq!((again["enabled"].clone(), again["port"].clone()), (json!(true), port));
+    assert_eq!(
+        (again["enabled"].clone(), again["port"].clone()),
+        (json!(true), port)
+    );
     let (code, _) = post(&url, Some(&token), &[], status_call()).await;
     assert_eq!(code, 200);
 
@@ -226,7 +238,11 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
     for file in walk(&home.dir) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(&token[3..]), "{} holds the token", file.display());
+        assert!(
+            !text.contains(&token[3..]),
+            "{} holds the token",
+            file.display()
+        );
     }
 }
 

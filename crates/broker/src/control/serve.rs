@@ -311,7 +311,9 @@ async fn administer(
                 .map_err(ControlError::new)?,
         ),
         ControlRequest::HttpStatus => json(services.loopback.status().await),
-        ControlRequest::HttpEnable { port } => json(pipeline.http_enable(services, port, &actor).await?),
+        ControlRequest::HttpEnable { port } => {
+            json(pipeline.http_enable(services, port, &actor).await?)
+        }
         ControlRequest::HttpDisable => json(pipeline.http_disable(&actor).await?),
         ControlRequest::HttpTokens => json(services.loopback.tokens()),
         ControlRequest::HttpTokenCreate { name } => {

@@ -333,7 +333,8 @@ impl Pipeline {
         let enabled = (self.loopback)
             .enable(services, port, actor.requester.clone())
             .await;
-        let details = json!({ "port": port, "url": enabled.as_ref().ok().and_then(|s| s.url.clone()) });
+        let details =
+            json!({ "port": port, "url": enabled.as_ref().ok().and_then(|s| s.url.clone()) });
         self.record(actor, "http.enable", details, None, &enabled)
             .await;
         enabled

@@ -1,5 +1,5 @@
 //! The one guarded path every request takes, whatever surface it came from (the MCP socket,
-//! the `latchkey mcp` bridge, the control socket, an app command):
+//! the `latchkey mcp` bridge, MCP over loopback HTTP, the control socket, an app command):
 //!
 //! caller identity (still the processes identified at connect) → allow-list ([`admission`])
 //! → call rate ([`rate`]) → domain lock → approval ([`approvals`], changing calls only) →
