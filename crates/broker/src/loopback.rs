@@ -350,8 +350,11 @@ impl Loopback {
     /// The name of the token an `Authorization: Bearer …` header carries, or why it is
     /// refused (the words never include what was sent).
     fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Arc<str>, &'static str> {
+        // The scheme's name is case-insensitive (RFC 9110).
         let presented = authorization
-            .and_then(|value| value.strip_prefix(b"Bearer "))
+            .and_then(|value| value.split_at_checked(7))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(b"Bearer "))
+            .map(|(_, token)| token)
             .ok_or("no bearer token")?;
         let hash = hex::encode(Sha256::digest(presented.trim_ascii()));
         let stored = self.stored();

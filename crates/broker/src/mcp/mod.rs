@@ -6,7 +6,7 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
     Implementation, ListResourcesResult, PaginatedRequestParams, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams,
+    ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool_handler};
@@ -248,6 +248,8 @@ impl ServerHandler for LatchkeyServer {
         }
     }
 
+    // `enable_logging`: see `set_level`.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             // Prompts: none, said as an empty list (rmcp answers `prompts/list` either way, and
@@ -264,9 +266,12 @@ impl ServerHandler for LatchkeyServer {
         .with_instructions(INSTRUCTIONS)
     }
 
+    // Logging is deprecated from 2026-07-28 (SEP-2577) and gone from it; 2025-11-25 clients
+    // may still set a level, and are answered.
+    #[allow(deprecated)]
     async fn set_level(
         &self,
-        _request: SetLevelRequestParams,
+        _request: rmcp::model::SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         Ok(())
