@@ -13,6 +13,8 @@
 //!   value sent).
 //! - **Browsers.** A foreign `Host` (DNS rebinding) or `Origin` gets 403 from rmcp's checks,
 //!   configured here for this listener's own address.
+//! - **Limits.** At most as many connections at once as the MCP socket takes (counted apart),
+//!   request bodies up to 1 MiB, sessions (2025-11-25) ended after five minutes unused.
 //! - **Kept where the other settings are.** `http.json` in the settings directory, sealed like
 //!   `settings.json`: whether it is on, its port, and the tokens' hashes.
 //!
@@ -20,7 +22,9 @@
 //! those are control-socket requests, and each asks for presence.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -36,6 +40,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::limits::{MAX_MCP_CONNECTIONS, Slots};
+use crate::pipeline::audit::Audit;
 use crate::sealed::{RefusedFile, SealedFile};
 use crate::services::credentials::CredentialError;
 use crate::{LatchkeyServer, Services};
@@ -397,6 +403,11 @@ async fn listen(services: &Services, port: u16) -> Result<(SocketAddr, Listening
         .await
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = Limited {
+        listener,
+        slots: Slots::new("http", MAX_MCP_CONNECTIONS),
+        audit: Arc::clone(&services.audit),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts([
@@ -429,6 +440,81 @@ async fn listen(services: &Services, port: u16) -> Result<(SocketAddr, Listening
         }
     });
     Ok((addr, Listening::On { addr, stop, task }))
+}
+
+/// The listener's connections, at most [`MAX_MCP_CONNECTIONS`] at once like the MCP socket's
+/// (its own count): one over the limit is closed at once, and the refusal counted (see
+/// [`Slots`]).
+struct Limited {
+    listener: tokio::net::TcpListener,
+    slots: Slots,
+    audit: Arc<Audit>,
+}
+
+impl axum::serve::Listener for Limited {
+    type Io = Held;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Held, SocketAddr) {
+        loop {
+            let (stream, addr) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!("accept on the HTTP listener: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if let Some(slot) = self.slots.take(&self.audit) {
+                return (
+                    Held {
+                        stream,
+                        _slot: slot,
+                    },
+                    addr,
+                );
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+/// A connection, holding its slot until it closes.
+struct Held {
+    stream: tokio::net::TcpStream,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl tokio::io::AsyncRead for Held {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Held {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// Stops a listener: its sessions end, and it stops accepting at once.

@@ -166,6 +166,24 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
         assert!((400..500).contains(&code), "{garbage:.10}: {code}");
     }
 
+    // As many connections at once as the MCP socket takes; one more is closed at once, and
+    // once they close, requests are served again.
+    let mut held = Vec::new();
+    for _ in 0..latchkey_broker::MAX_MCP_CONNECTIONS {
+        held.push(std::net::TcpStream::connect(url_addr(&url)).unwrap());
+    }
+    let mut over = std::net::TcpStream::connect(url_addr(&url)).unwrap();
+    over.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let closed = std::io::Read::read(&mut over, &mut byte);
+    let reset = |e: &std::io::Error| e.kind() == std::io::ErrorKind::ConnectionReset;
+    assert!(
+        matches!(&closed, Ok(0)) || closed.as_ref().is_err_and(reset),
+        "the connection over the limit is closed at once: {closed:?}"
+    );
+    drop(held);
+
     // A valid call goes through: audited under the token's name.
     let (code, answer) = post(&url, Some(&token), &[], status_call()).await;
     assert_eq!(code, 200, "{answer}");
@@ -244,6 +262,13 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
             file.display()
         );
     }
+}
+
+/// The `host:port` of a listener's URL.
+fn url_addr(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_owned()
 }
 
 /// Every file under `dir`.
