@@ -48,7 +48,7 @@ for revision in 2025-11-25 2026-07-28; do
   NODE_OPTIONS="--import $here/bearer.mjs" node node_modules/@modelcontextprotocol/conformance/dist/index.js \
       server --url "$LATCHKEY_HTTP_URL" --requirements "$revision" \
       --expected-failures "expected-failures-$revision.yaml" -o "$work/results-$revision" \
-    | sed -u 's/^Total: /checks of every scenario run: /' || status=1
+    | sed 's/^Total: /checks of every scenario run: /' || status=1
 done
 
 # The token never reaches the broker's log, its settings or the audit log.
