@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, launch the menu-bar app
 #   make test   install what is missing, run every check CI runs
 # Each concern also has its own target (fmt, lint, supply-chain, unit, ui-test, e2e, interop,
-# macos-check, bench), and `make deps` / `make sbom` write the dependency report and SBOMs.
+# conformance, macos-check, bench), and `make deps` / `make sbom` write the dependency report and SBOMs.
 
 CARGO_FLAGS := --locked
 # A clean clone gains nothing from incremental caches, and they double target/'s size.
@@ -11,7 +11,7 @@ export CARGO_INCREMENTAL := 0
 endif
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test setup setup-test ui app fmt lint supply-chain deps sbom unit ui-test e2e interop macos-check bench
+.PHONY: run test setup setup-test ui app fmt lint supply-chain deps sbom unit ui-test e2e interop conformance macos-check bench
 
 run: setup ui
 	cargo build $(CARGO_FLAGS) -p latchkey-app -p latchkey-cli
@@ -19,10 +19,10 @@ run: setup ui
 
 ifeq ($(shell uname -s),Darwin)
 # No WebDriver for WKWebView, and a native build already covers what macos-check proves.
-TEST_STEPS := fmt lint supply-chain unit interop ui-test app
+TEST_STEPS := fmt lint supply-chain unit interop conformance ui-test app
 WITH_KEYRING :=
 else
-TEST_STEPS := fmt lint supply-chain unit interop ui-test app e2e macos-check
+TEST_STEPS := fmt lint supply-chain unit interop conformance ui-test app e2e macos-check
 # Unit tests meet a real Secret Service: gnome-keyring in a private D-Bus session.
 WITH_KEYRING := scripts/with-keyring.sh
 endif
@@ -88,6 +88,13 @@ e2e: app
 interop:
 	cargo test $(CARGO_FLAGS) -p latchkey-cli --no-run
 	tests/interop/run.sh
+
+# The official MCP conformance suite against the loopback HTTP listener (a test build again:
+# its scripted presence check turns HTTP on and makes the token; http.json is sealed with a
+# key in the Secret Service, hence the keyring).
+conformance:
+	cargo test $(CARGO_FLAGS) -p latchkey-cli --no-run
+	$(WITH_KEYRING) tests/conformance/run.sh
 
 macos-check:
 	../shared/tools/check-macos --workspace --all-targets $(CARGO_FLAGS)

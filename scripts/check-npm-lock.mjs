@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 const REGISTRY = 'https://registry.npmjs.org/';
 const files = process.argv.slice(2);
-if (files.length === 0) files.push('package-lock.json', 'tests/interop/package-lock.json', 'tests/contract/package-lock.json');
+if (files.length === 0) files.push('package-lock.json', 'tests/interop/package-lock.json', 'tests/contract/package-lock.json', 'tests/conformance/package-lock.json');
 
 let failures = 0;
 for (const file of files) {

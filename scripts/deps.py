@@ -32,6 +32,7 @@ NPM_LOCKS = {
     "package-lock.json": "ui",
     "tests/interop/package-lock.json": "tests/interop",
     "tests/contract/package-lock.json": "tests/contract",
+    "tests/conformance/package-lock.json": "tests/conformance",
 }
 
 # Why each direct dependency is there, in a line. A crate missing here is listed with its
@@ -40,7 +41,7 @@ WHY = {
     "anyhow": "error context in binaries and tests",
     "aws-sdk-secretsmanager": "AWS Secrets Manager's GetSecretValue for aws-sm:// references (the official SDK, default features off, rustls)",
     "aws-sdk-sts": "AssumeRole for an AWS credential with --role-arn (the official SDK, default features off, rustls)",
-    "axum": "the mock Jamf Pro server and other loopback test servers",
+    "axum": "MCP over loopback HTTP (the broker), the mock Jamf Pro server and other loopback test servers",
     "block2": "Objective-C blocks for the Keychain, LocalAuthentication and sleep notifications (macOS)",
     "chrono": "timestamps in the audit, SOFA dates, check-in ages",
     "clap": "the `latchkey` command line",
@@ -58,8 +59,8 @@ WHY = {
     "objc2-local-authentication": "Touch ID presence checks (macOS)",
     "oo7": "the Secret Service (gnome-keyring) on Linux",
     "plist": "reading an app bundle's Info.plist to name the calling app (macOS)",
-    "reqwest": "HTTPS to Jamf Pro and the SOFA feed, rustls only",
-    "rmcp": "the MCP server and client (the official Rust SDK)",
+    "reqwest": "HTTPS to Jamf Pro and the SOFA feed, rustls only; the HTTP listener's tests",
+    "rmcp": "the MCP server and client (the official Rust SDK), over the socket and Streamable HTTP",
     "rpassword": "reading a secret from the terminal without echo",
     "rusqlite": "the audit log (SQLite with FTS5, bundled)",
     "rustls": "vCenter certificate pinning: a verifier of our own over reqwest's TLS",
@@ -69,6 +70,7 @@ WHY = {
     "security-framework-sys": "Keychain constants security-framework does not wrap (macOS)",
     "serde": "serialisation everywhere",
     "serde_json": "JSON: MCP, Jamf Pro, SOFA, the audit",
+    "subtle": "MCP over HTTP: bearer tokens compared in constant time",
     "sha2": "the audit hash chain and facet tokens (0.11); HMAC-SHA256 for the settings seal (0.10)",
     "tauri": "the menu-bar app and its webview",
     "tauri-build": "the app's build script",

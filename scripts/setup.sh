@@ -111,6 +111,11 @@ if [ $want_test = 1 ]; then
     log "npm ci (interop clients)"
     npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
   fi
+  # The official MCP conformance suite (run on the interop tests' Node 22), exactly as locked.
+  if [ ! -d tests/conformance/node_modules ] || [ tests/conformance/package-lock.json -nt tests/conformance/node_modules/.package-lock.json ]; then
+    log "npm ci (MCP conformance suite)"
+    npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
+  fi
   # Prism, which serves Jamf's OpenAPI schema to the Jamf client's contract tests, exactly as locked.
   if [ ! -d tests/contract/node_modules ] || [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then
     log "npm ci (contract mock)"

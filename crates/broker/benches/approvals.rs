@@ -22,6 +22,7 @@ fn call(i: usize) -> Call {
             caller: None,
             client: Some(rmcp::model::Implementation::new("bench", "1")),
             pin: None,
+            token: None,
         },
         tool: "jamf_plan_os_update".into(),
         arguments,

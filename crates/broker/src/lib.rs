@@ -12,6 +12,7 @@ mod error;
 mod limits;
 mod listener;
 mod lock;
+mod loopback;
 mod mcp;
 mod mcp_config;
 mod memory;
@@ -29,8 +30,11 @@ pub mod tools;
 pub use error::Error;
 pub use limits::{IDLE_TIMEOUT, MAX_CONTROL_CONNECTIONS, MAX_MCP_CONNECTIONS};
 pub use listener::{Broker, REFUSED_CODE, Services};
+pub use loopback::{
+    DEFAULT_PORT as HTTP_DEFAULT_PORT, HttpStatus, HttpToken, Loopback, NewHttpToken,
+};
 pub use mcp::LatchkeyServer;
-pub use mcp_config::{ConfigSnippet, McpClient};
+pub use mcp_config::{ConfigSnippet, McpClient, TOKEN_VARIABLE};
 pub use notices::{Notice, Notices};
 pub use paths::StatePaths;
 pub use pipeline::admin::{Actor, Event};

@@ -92,7 +92,7 @@ impl Tally {
 /// The connections one socket serves at once.
 #[derive(Debug)]
 pub(crate) struct Slots {
-    /// `mcp` or `control`, for the log and the audit.
+    /// `mcp`, `control` or `http`, for the log and the audit.
     socket: &'static str,
     limit: usize,
     free: Arc<Semaphore>,

@@ -23,8 +23,8 @@ use crate::pipeline::approvals::Approvals;
 use crate::pipeline::audit::Audit;
 use crate::settings::SettingsService;
 use crate::{
-    Assistants, CredentialService, Error, JamfService, LatchkeyServer, SofaService, StatePaths,
-    VsphereService,
+    Assistants, CredentialService, Error, JamfService, LatchkeyServer, Loopback, SofaService,
+    StatePaths, VsphereService,
 };
 
 /// Longest JSON-RPC line accepted from a client; longer lines are dropped, not buffered.
@@ -51,6 +51,8 @@ pub struct Services {
     /// What is worth a desktop notification (the app shows them).
     pub notices: Arc<Notices>,
     pub pipeline: Arc<Pipeline>,
+    /// MCP over loopback HTTP: its settings, tokens and listener.
+    pub loopback: Arc<Loopback>,
 }
 
 impl Services {
@@ -75,8 +77,10 @@ impl Services {
             Arc::clone(&approvals),
             Arc::clone(&audit),
         ));
+        let loopback = Arc::new(Loopback::new(credentials.presence()));
         let pipeline = Arc::new(Pipeline {
             assistants: Arc::clone(&assistants),
+            loopback: Arc::clone(&loopback),
             credentials: Arc::clone(&credentials),
             approvals: Arc::clone(&approvals),
             audit: Arc::clone(&audit),
@@ -94,6 +98,7 @@ impl Services {
             settings,
             notices,
             pipeline,
+            loopback,
         }
     }
 
@@ -157,6 +162,8 @@ impl Broker {
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         // Only now, holding the one-broker lock: a second broker must not write to the log.
         self.services.audit_refused_files().await;
+        // MCP over HTTP, when the person left it on.
+        self.services.loopback.resume(&self.services).await;
         let mcp_slots = Slots::new("mcp", MAX_MCP_CONNECTIONS);
         let control_slots = Slots::new("control", MAX_CONTROL_CONNECTIONS);
         let idle = crate::limits::idle_timeout();
@@ -217,6 +224,7 @@ impl Broker {
         anchoring.abort();
         jamf_tokens.abort();
         trimming.abort();
+        self.services.loopback.shut().await;
         self.services.jamf.forget(|_| true).await;
         self.services.vsphere.forget(|_| true).await;
         self.services.audit.anchor_head().await;

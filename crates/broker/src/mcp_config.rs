@@ -7,6 +7,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
+/// The environment variable the HTTP snippets take the assistant's token from.
+pub const TOKEN_VARIABLE: &str = "LATCHKEY_HTTP_TOKEN";
+
 /// An MCP client Latchkey knows how to configure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -74,6 +77,25 @@ impl McpClient {
             Self::ClaudeDesktop | Self::Cursor => json!({ "command": command, "args": ["mcp"] }),
         };
         json!({ "mcpServers": { "latchkey": server } })
+    }
+
+    /// The JSON that points this client at MCP over loopback HTTP (`url`), with the token
+    /// taken from the environment variable [`TOKEN_VARIABLE`] as the client expands it (never
+    /// a real token); `None` for a client that launches only local commands.
+    pub fn http_snippet(self, url: &str) -> Option<serde_json::Value> {
+        let server = match self {
+            Self::ClaudeDesktop => return None,
+            Self::ClaudeCode => json!({
+                "type": "http",
+                "url": url,
+                "headers": { "Authorization": format!("Bearer ${{{TOKEN_VARIABLE}}}") },
+            }),
+            Self::Cursor => json!({
+                "url": url,
+                "headers": { "Authorization": format!("Bearer ${{env:{TOKEN_VARIABLE}}}") },
+            }),
+        };
+        Some(json!({ "mcpServers": { "latchkey": server } }))
     }
 
     /// Everything the Assistants page shows for this client.

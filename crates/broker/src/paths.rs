@@ -112,6 +112,12 @@ impl StatePaths {
         self.config.join("settings.json")
     }
 
+    /// MCP over loopback HTTP: on or off, its port, its tokens' hashes (sealed like the
+    /// settings).
+    pub fn http_file(&self) -> PathBuf {
+        self.config.join("http.json")
+    }
+
     /// Which store keeps the credentials (Linux; sealed like the settings).
     pub fn store_choice_file(&self) -> PathBuf {
         self.config.join("store.json")

@@ -335,6 +335,7 @@ impl Services {
             self.assistants.refused_file(),
             self.settings.refused(),
             self.credentials.refused_store_choice(),
+            self.loopback.refused_file(),
         ]
         .into_iter()
         .flatten()

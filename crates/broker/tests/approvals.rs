@@ -21,6 +21,7 @@ fn call(serials: &[&str]) -> Call {
             caller: None,
             client: Some(rmcp::model::Implementation::new("claude-code", "2.1")),
             pin: None,
+            token: None,
         },
         tool: "jamf_plan_os_update".into(),
         arguments,

@@ -7,6 +7,7 @@ mod bridge;
 mod client_config;
 mod creds;
 mod doctor;
+mod http;
 mod input;
 mod jamf;
 mod names;
@@ -57,6 +58,8 @@ enum Command {
     Assistants(assistants::AssistantsArgs),
     /// Credentials: add, list, rotate, remove, unlock and lock (through the running broker)
     Creds(creds::CredsArgs),
+    /// MCP over loopback HTTP for assistants that need it: enable, disable, status, tokens
+    Http(http::HttpArgs),
     /// Jamf Pro: computers, one Mac's security posture, the fleet report (domain unlocked)
     Jamf(jamf::JamfArgs),
     /// vCenter: VMs, one VM, hosts, datastores, networks (domain unlocked)
@@ -74,6 +77,10 @@ enum Command {
         /// Print the configuration snippet for an MCP client instead of bridging
         #[arg(long, value_name = "CLIENT", value_parser = client_config::parse_client)]
         print_config: Option<latchkey_broker::McpClient>,
+        /// With --print-config: the form for MCP over loopback HTTP (URL and an
+        /// Authorization header taken from the environment, never a real token)
+        #[arg(long, requires = "print_config")]
+        http: bool,
     },
 }
 
@@ -140,10 +147,18 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Sofa(args) => runtime()?.block_on(sofa::run(args)),
         Command::Store(args) => runtime()?.block_on(store::run(args)),
         Command::Settings(args) => runtime()?.block_on(settings::run(args)),
+        Command::Http(args) => runtime()?.block_on(http::run(args)),
         Command::Mcp {
             print_config: Some(client),
+            http: true,
+        } => runtime()?.block_on(client_config::print_http(client)),
+        Command::Mcp {
+            print_config: Some(client),
+            http: false,
         } => client_config::print(client),
-        Command::Mcp { print_config: None } => bridge::run(&StatePaths::from_env()?),
+        Command::Mcp {
+            print_config: None, ..
+        } => bridge::run(&StatePaths::from_env()?),
     }
 }
 

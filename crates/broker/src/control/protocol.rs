@@ -123,6 +123,21 @@ pub enum ControlRequest {
     Revoke { grant: String },
     /// Acknowledge a break in the audit chain (asks for presence) → whether there was one.
     AcknowledgeAuditBreak,
+    /// Whether MCP over loopback HTTP is on, and its URL → [`crate::HttpStatus`].
+    HttpStatus,
+    /// Turn MCP over loopback HTTP on, at once (asks for presence); `port` absent: the one
+    /// kept, else the default; 0: any free one → [`crate::HttpStatus`].
+    HttpEnable { port: Option<u16> },
+    /// Turn MCP over loopback HTTP off, at once → [`crate::HttpStatus`].
+    HttpDisable,
+    /// The assistants' HTTP tokens, by name (never their values) → [`crate::HttpToken`]s.
+    HttpTokens,
+    /// Make a token for the assistant `name` (asks for presence) → a
+    /// [`crate::NewHttpToken`], the only time its value is given.
+    HttpTokenCreate { name: String },
+    /// Revoke the token named `name`: its requests are refused from now on → whether there
+    /// was one.
+    HttpTokenRevoke { name: String },
 }
 
 impl ControlRequest {
@@ -169,6 +184,12 @@ impl ControlRequest {
             ControlRequest::AcknowledgeAuditBreak => {
                 "acknowledge the break in the audit chain".to_owned()
             }
+            ControlRequest::HttpEnable { .. } => {
+                "let assistants connect over HTTP on 127.0.0.1".to_owned()
+            }
+            ControlRequest::HttpTokenCreate { name } => {
+                format!("give the assistant {name} a token for MCP over HTTP")
+            }
             ControlRequest::SetAssistant { .. }
             | ControlRequest::StoreStatus
             | ControlRequest::Overview
@@ -183,7 +204,11 @@ impl ControlRequest {
             | ControlRequest::Deny { .. }
             | ControlRequest::Grants
             | ControlRequest::Revoke { .. }
-            | ControlRequest::Settings => return None,
+            | ControlRequest::Settings
+            | ControlRequest::HttpStatus
+            | ControlRequest::HttpDisable
+            | ControlRequest::HttpTokens
+            | ControlRequest::HttpTokenRevoke { .. } => return None,
         })
     }
 }

@@ -314,6 +314,18 @@ async fn administer(
                 .await
                 .map_err(ControlError::new)?,
         ),
+        ControlRequest::HttpStatus => json(services.loopback.status().await),
+        ControlRequest::HttpEnable { port } => {
+            json(pipeline.http_enable(services, port, &actor).await?)
+        }
+        ControlRequest::HttpDisable => json(pipeline.http_disable(&actor).await?),
+        ControlRequest::HttpTokens => json(services.loopback.tokens()),
+        ControlRequest::HttpTokenCreate { name } => {
+            json(pipeline.create_http_token(&name, &actor).await?)
+        }
+        ControlRequest::HttpTokenRevoke { name } => {
+            json(pipeline.revoke_http_token(&name, &actor).await?)
+        }
         ControlRequest::JamfRead(_)
         | ControlRequest::VcenterRead(_)
         | ControlRequest::VcenterPower(_) => {
@@ -362,6 +374,7 @@ fn cli_origin(caller: &Arc<Caller>) -> Origin {
         client: Some(Implementation::new("latchkey-cli", crate::VERSION)),
         // Checked for every request, in `handle`.
         pin: None,
+        token: None,
     }
 }
 

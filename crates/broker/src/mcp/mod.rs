@@ -19,6 +19,7 @@ use rmcp::model::{
     ProgressNotificationParam,
 };
 
+use crate::loopback::TokenHolder;
 use crate::pipeline::approvals::WaitingNotice;
 use crate::pipeline::{Call, Effect, Origin, Pipeline, Refused, Surface};
 use crate::{CredentialService, JamfService, Services, SofaService, VsphereService};
@@ -80,6 +81,8 @@ pub struct LatchkeyServer {
     caller: Option<Arc<Caller>>,
     /// The processes `caller` was identified by, checked at every call.
     pin: Option<Arc<ProcessPin>>,
+    /// Served over loopback HTTP: each call names its assistant by the request's token.
+    http: bool,
 }
 
 impl LatchkeyServer {
@@ -94,7 +97,15 @@ impl LatchkeyServer {
             pipeline: services.pipeline,
             caller,
             pin: None,
+            http: false,
         }
+    }
+
+    /// A server for MCP over loopback HTTP: every call must carry the token the listener
+    /// checked (see [`crate::loopback`]), which names the assistant.
+    pub(crate) fn over_http(mut self) -> Self {
+        self.http = true;
+        self
     }
 
     /// Checks at every call that the caller is still the processes in `pin`.
@@ -152,6 +163,22 @@ impl ServerHandler for LatchkeyServer {
                 .peer_info()
                 .map(|info| info.client_info.clone())
         });
+        // Over HTTP: the token the listener let the request in with. Never absent there (the
+        // listener refuses a request without one); were it, the call is refused, not run as
+        // Latchkey's own.
+        let token = match self.http {
+            false => None,
+            true => Some(
+                context
+                    .extensions
+                    .get::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<TokenHolder>())
+                    .map(|holder| Arc::clone(&holder.0))
+                    .ok_or_else(|| {
+                        ErrorData::invalid_request("this request carries no Latchkey token", None)
+                    })?,
+            ),
+        };
         let domain = self.target_domain(&request).await;
         let call = Call {
             origin: Origin {
@@ -159,6 +186,7 @@ impl ServerHandler for LatchkeyServer {
                 caller: self.caller.clone(),
                 client,
                 pin: self.pin.clone(),
+                token,
             },
             tool: request.name.to_string(),
             arguments: request.arguments.clone().unwrap_or_default(),
@@ -220,15 +248,33 @@ impl ServerHandler for LatchkeyServer {
         }
     }
 
+    // `enable_logging`: see `set_level`.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
+            // Prompts: none, said as an empty list (rmcp answers `prompts/list` either way, and
+            // a server that answers must declare it). Logging: a level is accepted; Latchkey
+            // sends no log messages to assistants, which any level allows.
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_resources()
+                .enable_prompts()
+                .enable_logging()
                 .build(),
         )
         .with_server_info(Implementation::new("latchkey", crate::VERSION).with_title("Latchkey"))
         .with_instructions(INSTRUCTIONS)
+    }
+
+    // Logging is deprecated from 2026-07-28 (SEP-2577) and gone from it; 2025-11-25 clients
+    // may still set a level, and are answered.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        Ok(())
     }
 
     async fn list_resources(
@@ -250,7 +296,7 @@ impl ServerHandler for LatchkeyServer {
         if request.uri != FEED_RESOURCE {
             return Err(ErrorData::resource_not_found(
                 format!("no resource at {}", request.uri),
-                None,
+                Some(serde_json::json!({ "uri": request.uri })),
             ));
         }
         let loaded = self

@@ -343,6 +343,60 @@ impl Pipeline {
         forgot
     }
 
+    /// Turns MCP over loopback HTTP on, serving `services` (asks for presence).
+    pub async fn http_enable(
+        &self,
+        services: &crate::Services,
+        port: Option<u16>,
+        actor: &Actor,
+    ) -> Result<crate::HttpStatus, CredentialError> {
+        let enabled = (self.loopback)
+            .enable(services, port, actor.requester.clone())
+            .await;
+        let details =
+            json!({ "port": port, "url": enabled.as_ref().ok().and_then(|s| s.url.clone()) });
+        self.record(actor, "http.enable", details, None, &enabled)
+            .await;
+        enabled
+    }
+
+    /// Turns MCP over loopback HTTP off.
+    pub async fn http_disable(&self, actor: &Actor) -> Result<crate::HttpStatus, CredentialError> {
+        let disabled = self.loopback.disable().await;
+        self.record(actor, "http.disable", json!({}), None, &disabled)
+            .await;
+        disabled
+    }
+
+    /// Makes an HTTP token for an assistant (asks for presence); the audit names it, never its
+    /// value.
+    pub async fn create_http_token(
+        &self,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<crate::NewHttpToken, CredentialError> {
+        let created = (self.loopback)
+            .create_token(name, actor.requester.clone())
+            .await;
+        let details = json!({ "token": name.trim() });
+        self.record(actor, "http.token.create", details, None, &created)
+            .await;
+        created
+    }
+
+    /// Revokes an assistant's HTTP token.
+    pub async fn revoke_http_token(
+        &self,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<bool, CredentialError> {
+        let revoked = self.loopback.revoke_token(name);
+        let details = json!({ "token": name.trim() });
+        self.record(actor, "http.token.revoke", details, None, &revoked)
+            .await;
+        revoked
+    }
+
     /// Acknowledges the newest break in the audit chain, after a presence check (the log
     /// records the acknowledgement itself); `false` when there was none.
     pub async fn acknowledge_audit_break(&self, actor: &Actor) -> Result<bool, String> {

@@ -72,6 +72,11 @@ pub enum Refusal {
     #[error("the caller cannot be identified: {0}")]
     Unidentified(String),
     #[error(
+        "the HTTP token {0} was revoked in Latchkey; the person makes a new one with `latchkey \
+         http tokens create`"
+    )]
+    TokenRevoked(String),
+    #[error(
         "{0}: an interpreter is never allowed by itself, only a script it runs (or the program that started it)"
     )]
     Interpreter(String),

@@ -254,7 +254,17 @@ impl Audit {
     /// for each program, with how many were refused since its last record (a refused program
     /// reconnecting in a loop must not fill the log).
     pub async fn refused(&self, caller: &Caller, why: &str) {
-        let assistant = assistant(None, Some(caller));
+        self.refused_as(assistant(None, Some(caller)), why).await;
+    }
+
+    /// Records a refused HTTP request (no valid bearer token), thinned out like refused
+    /// connections; `why` never holds what was sent.
+    pub async fn refused_http(&self, why: &str) {
+        let unknown = Implementation::new("http client without a valid token", "");
+        self.refused_as(surface(&unknown, None), why).await;
+    }
+
+    async fn refused_as(&self, assistant: Assistant, why: &str) {
         let program = assistant.executable.as_ref().unwrap_or(&assistant.name);
         let refused = {
             let mut tallies = self
@@ -384,6 +394,16 @@ pub(crate) fn assistant(client: Option<&Implementation>, caller: Option<&Caller>
         client: client_name.filter(|client| *client != name),
         name,
         ..surface_program(client, caller)
+    }
+}
+
+/// An assistant over loopback HTTP, named by its token (the client's own name beside it).
+pub(crate) fn token_holder(token: &str, client: Option<&Implementation>) -> Assistant {
+    let client_name = client.map(|c| c.name.clone());
+    Assistant {
+        client: client_name.filter(|client| client != token),
+        name: token.to_owned(),
+        ..surface_program(client, None)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The one guarded path every request takes, whatever surface it came from (the MCP socket,
-//! the `latchkey mcp` bridge, the control socket, an app command):
+//! the `latchkey mcp` bridge, MCP over loopback HTTP, the control socket, an app command):
 //!
 //! caller identity (still the processes identified at connect) → allow-list ([`admission`])
 //! → call rate ([`rate`]) → domain lock → approval ([`approvals`], changing calls only) →
@@ -58,6 +58,9 @@ pub struct Origin {
     pub client: Option<Implementation>,
     /// The processes `caller` was identified by, checked again at every call.
     pub pin: Option<Arc<ProcessPin>>,
+    /// Over loopback HTTP: the name of the token the request came with, which names the
+    /// assistant (TCP tells nothing of the process) and is checked again at every call.
+    pub token: Option<Arc<str>>,
 }
 
 impl Origin {
@@ -68,12 +71,16 @@ impl Origin {
             caller: None,
             client: Some(Implementation::new("latchkey-app", crate::VERSION)),
             pin: None,
+            token: None,
         }
     }
 
-    /// The assistant as the audit names it.
+    /// The assistant as the audit names it: by its token over HTTP, else by its process.
     pub fn assistant(&self) -> Assistant {
-        audit::assistant(self.client.as_ref(), self.caller.as_deref())
+        match &self.token {
+            Some(token) => audit::token_holder(token, self.client.as_ref()),
+            None => audit::assistant(self.client.as_ref(), self.caller.as_deref()),
+        }
     }
 }
 
@@ -200,6 +207,7 @@ fn rate_message(assistant: &str, limited: &Limited) -> String {
 #[derive(Debug)]
 pub struct Pipeline {
     pub(crate) assistants: Arc<Assistants>,
+    pub(crate) loopback: Arc<crate::Loopback>,
     pub(crate) credentials: Arc<CredentialService>,
     pub(crate) approvals: Arc<Approvals>,
     pub(crate) audit: Arc<Audit>,
@@ -248,6 +256,14 @@ impl Pipeline {
             self.refuse(&call, &assistant, Decision::RefusedUnknownClient, None)
                 .await;
             return Err(refusal.into());
+        }
+        // Over HTTP, the token is the allowance: a revoked one stops at once.
+        if let Some(token) = &call.origin.token
+            && !self.loopback.holds(token)
+        {
+            self.refuse(&call, &assistant, Decision::RefusedUnknownClient, None)
+                .await;
+            return Err(Refusal::TokenRevoked(token.to_string()).into());
         }
         // Call rate, per assistant (the person in the app is not limited).
         if call.origin.surface != Surface::App

@@ -69,6 +69,12 @@ pub enum CredentialError {
         field: &'static str,
         message: String,
     },
+    /// MCP over HTTP could not listen.
+    #[error("MCP over HTTP cannot listen on 127.0.0.1 port {port}: {reason}")]
+    HttpListener { port: u16, reason: String },
+    /// A token for MCP over HTTP could not be made as asked.
+    #[error("{0}")]
+    HttpToken(String),
     /// The settings file could not be written.
     #[error("cannot save the settings to {path}: {reason}")]
     Settings { path: PathBuf, reason: String },
