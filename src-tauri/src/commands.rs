@@ -11,9 +11,9 @@ use latchkey_broker::control::{ControlError, JamfRead, VcenterRead};
 use latchkey_broker::tools::jamf_changes::{Computers, PlanOsUpdateRequest, PlanOsUpdateResult};
 use latchkey_broker::{
     Actor, ApprovalRequest, AssistantRecord, ConfigSnippet, CredentialError, CredentialService,
-    CredentialView, CredentialsOverview, Grant, McpClient, Origin, Pipeline, PolicySettings,
-    RefusedFile, Settings, SettingsView, SofaOverview, Verdict, VersionReport, VmPowerRequest,
-    VmPowerResult,
+    CredentialView, CredentialsOverview, Grant, HttpStatus, HttpToken, McpClient, NewHttpToken,
+    Origin, Pipeline, PolicySettings, RefusedFile, Settings, SettingsView, SofaOverview, Verdict,
+    VersionReport, VmPowerRequest, VmPowerResult,
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
@@ -420,6 +420,64 @@ pub fn set_launch_at_login<R: tauri::Runtime>(
     };
     set.and_then(|()| manager.is_enabled())
         .map_err(|e| format!("could not change launch at login: {e}"))
+}
+
+/// Whether MCP over loopback HTTP is on, and its URL.
+#[tauri::command]
+pub async fn http_status(broker: State<'_, EmbeddedBroker>) -> Result<HttpStatus, ControlError> {
+    let services = broker.services().map_err(ControlError::new)?.clone();
+    Ok(services.loopback.status().await)
+}
+
+/// Turns MCP over loopback HTTP on at once (presence first); `port` absent: the one kept.
+#[tauri::command]
+pub async fn http_enable(
+    broker: State<'_, EmbeddedBroker>,
+    port: Option<u16>,
+) -> Result<HttpStatus, ControlError> {
+    let services = broker.services().map_err(ControlError::new)?.clone();
+    Ok(services
+        .pipeline
+        .http_enable(&services, port, &Actor::app())
+        .await?)
+}
+
+/// Turns MCP over loopback HTTP off.
+#[tauri::command]
+pub async fn http_disable(broker: State<'_, EmbeddedBroker>) -> Result<HttpStatus, ControlError> {
+    Ok(pipeline(&broker)?.http_disable(&Actor::app()).await?)
+}
+
+/// The assistants' HTTP tokens by name (never their values).
+#[tauri::command]
+pub fn http_tokens(broker: State<'_, EmbeddedBroker>) -> Result<Vec<HttpToken>, ControlError> {
+    Ok(broker
+        .services()
+        .map_err(ControlError::new)?
+        .loopback
+        .tokens())
+}
+
+/// Makes a token for the assistant `name` (presence first): the only time its value is seen.
+#[tauri::command]
+pub async fn http_token_create(
+    broker: State<'_, EmbeddedBroker>,
+    name: String,
+) -> Result<NewHttpToken, ControlError> {
+    Ok(pipeline(&broker)?
+        .create_http_token(&name, &Actor::app())
+        .await?)
+}
+
+/// Revokes the token `name`: its requests are refused from now on.
+#[tauri::command]
+pub async fn http_token_revoke(
+    broker: State<'_, EmbeddedBroker>,
+    name: String,
+) -> Result<bool, ControlError> {
+    Ok(pipeline(&broker)?
+        .revoke_http_token(&name, &Actor::app())
+        .await?)
 }
 
 /// The person's answer to a confirmation dialog.

@@ -909,6 +909,47 @@ test('Settings shows what the broker runs with, saves a deadline at once and a g
   await launch.selectByAttribute('value', 'off');
   await (await browser.$('[data-testid="settings-save"]')).click();
   await browser.waitUntil(async () => !existsSync(entry), { timeout: 10_000, timeoutMsg: `${entry} stays` });
+
+  // MCP over HTTP: turned on with a confirmation, a token shown once, used, revoked.
+  await (await browser.$('[data-testid="http-port"]')).setValue('0');
+  await (await browser.$('[data-testid="http-enable"]')).click();
+  await confirmPresence(/over HTTP on 127\.0\.0\.1/);
+  const urlShown = await browser.$('[data-testid="http-url"]');
+  await urlShown.waitForExist({ timeout: 10_000 });
+  const url = await urlShown.getText();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+  await (await browser.$('[data-testid="http-token-name"]')).setValue('e2e-http');
+  await (await browser.$('[data-testid="http-token-create"]')).click();
+  await confirmPresence(/e2e-http/);
+  const shownToken = await browser.$('[data-testid="http-new-token"]');
+  await shownToken.waitForExist({ timeout: 10_000 });
+  const token = await shownToken.getText();
+  const initialize = (bearer) =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'e2e', version: '1' } },
+      }),
+    });
+  assert.equal((await initialize(token)).status, 200);
+  assert.equal((await initialize(null)).status, 401);
+  await (await browser.$('[data-testid="http-new-token-done"]')).click();
+  assert.ok(!(await domText()).includes(token), 'the token stays on the page');
+  await (await browser.$('[data-testid="http-revoke-e2e-http"]')).click();
+  await (await browser.$('[data-testid="http-revoke-e2e-http"]')).waitForExist({ timeout: 10_000, reverse: true });
+  assert.equal((await initialize(token)).status, 401);
+  await (await browser.$('[data-testid="http-disable"]')).click();
+  await (await browser.$('[data-testid="http-enable"]')).waitForExist({ timeout: 10_000 });
+  assert.ok(!appLog.includes(token), 'the token is in the log');
 });
 
 test("the Assistants page names the embedded broker's live socket", async () => {

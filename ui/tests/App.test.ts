@@ -33,6 +33,8 @@ function mockApp(broker: object, { sofa = false, refused_files = [] as RefusedFi
       if (cmd === 'approvals_grants') return [];
       if (cmd === 'settings_get') return settingsView();
       if (cmd === 'launch_at_login') return false;
+      if (cmd === 'http_status') return { enabled: false, port: 7483, url: null, error: null, tokens: 0 };
+      if (cmd === 'http_tokens') return [];
       throw new Error(`unexpected command ${cmd}`);
     },
     { shouldMockEvents: true },
@@ -111,6 +113,9 @@ describe('App', () => {
       'credentials_overview',
       'assistants_list',
       'mcp_config_snippets',
+      // Settings: its MCP over HTTP part mounts first.
+      'http_status',
+      'http_tokens',
       'settings_get',
       'launch_at_login',
     ]);

@@ -19,6 +19,8 @@ function mock(h: Record<string, Handler> = {}) {
     if (cmd === 'settings_get') return view();
     if (cmd === 'settings_check') return [];
     if (cmd === 'launch_at_login') return false;
+    if (cmd === 'http_status') return { enabled: false, port: 7483, url: null, error: null, tokens: 0 };
+    if (cmd === 'http_tokens') return [];
     throw new Error(`unexpected command ${cmd}`);
   });
 }
@@ -133,6 +135,49 @@ describe('Settings page', () => {
     expect((await screen.findByTestId('settings-saved')).textContent).toMatch(/Saved/);
     expect(calls.filter((c) => c.cmd === 'set_launch_at_login').map((c) => c.args)).toEqual([{ enabled: true }]);
     expect(calls.some((c) => c.cmd === 'settings_set')).toBe(false);
+  });
+
+  it('turns MCP over HTTP on, shows a new token once, and revokes it', async () => {
+    let enabled = false;
+    let tokens: { name: string; created: string }[] = [];
+    mock({
+      http_status: () => ({
+        enabled,
+        port: 7483,
+        url: enabled ? 'http://127.0.0.1:7483/mcp' : null,
+        error: null,
+        tokens: tokens.length,
+      }),
+      http_tokens: () => tokens,
+      http_enable: (a) => {
+        expect(a.port).toBe(7483);
+        enabled = true;
+        return null;
+      },
+      http_token_create: (a) => {
+        tokens = [{ name: a.name as string, created: '2026-12-07T12:00:00Z' }];
+        return { name: a.name, token: 'lk_made-once' };
+      },
+      http_token_revoke: () => {
+        tokens = [];
+        return true;
+      },
+    });
+    render(Settings, { status });
+    expect((await screen.findByTestId('http-state')).textContent).toMatch(/Off/);
+    await fireEvent.click(screen.getByTestId('http-enable'));
+    expect((await screen.findByTestId('http-url')).textContent).toBe('http://127.0.0.1:7483/mcp');
+    const tokenForm = screen.getByTestId('http-token-name').closest('form')!;
+    await fireEvent.submit(tokenForm);
+    expect((await screen.findByTestId('http-error')).textContent).toMatch(/name is required/);
+    await fireEvent.input(screen.getByTestId('http-token-name'), { target: { value: 'cursor' } });
+    await fireEvent.submit(tokenForm);
+    expect((await screen.findByTestId('http-new-token')).textContent).toBe('lk_made-once');
+    expect(await screen.findByTestId('http-token-cursor')).not.toBeNull();
+    await fireEvent.click(screen.getByTestId('http-new-token-done'));
+    expect(document.body.innerHTML).not.toContain('lk_made-once');
+    await fireEvent.click(screen.getByTestId('http-revoke-cursor'));
+    await waitFor(() => expect(screen.queryByTestId('http-token-cursor')).toBeNull());
   });
 
   it('puts a refused save (declined presence) above the buttons, keeping what was typed', async () => {

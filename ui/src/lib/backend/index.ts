@@ -340,6 +340,33 @@ export interface SettingsView {
   refused: string | null;
 }
 
+/** MCP over loopback HTTP: whether it is on, and where. */
+export interface HttpStatus {
+  /** Turned on by the person (kept across restarts). */
+  enabled: boolean;
+  /** The port it listens on, or will. */
+  port: number;
+  /** Where assistants connect, while it listens: "http://127.0.0.1:7483/mcp". */
+  url: string | null;
+  /** Why it is not listening although enabled (the port was taken, say). */
+  error: string | null;
+  /** How many tokens exist. */
+  tokens: number;
+}
+
+/** An assistant's HTTP token, as listed: never its value. */
+export interface HttpToken {
+  name: string;
+  /** ISO 8601 UTC. */
+  created: string;
+}
+
+/** A token just made: the only time its value is seen. */
+export interface NewHttpToken {
+  name: string;
+  token: string;
+}
+
 export interface DomainView {
   domain: string;
   kind: CredentialKind;
@@ -955,6 +982,17 @@ export interface Backend {
   settingsCheck(settings: Settings): Promise<CommandError[]>;
   /** Saves and applies `settings` (presence when one weakens a guard); what is then in force. */
   settingsSet(settings: Settings): Promise<SettingsView>;
+  /** Whether MCP over loopback HTTP is on, and its URL. */
+  httpStatus(): Promise<HttpStatus>;
+  /** Turns it on at once (presence first); `port` null: the one kept. */
+  httpEnable(port: number | null): Promise<HttpStatus>;
+  httpDisable(): Promise<HttpStatus>;
+  /** The assistants' tokens by name. */
+  httpTokens(): Promise<HttpToken[]>;
+  /** Makes a token for `name` (presence first): the only time its value is seen. */
+  httpTokenCreate(name: string): Promise<NewHttpToken>;
+  /** Revokes the token `name`; whether there was one. */
+  httpTokenRevoke(name: string): Promise<boolean>;
   /** Whether the app starts at login (the OS's own record). */
   launchAtLogin(): Promise<boolean>;
   /** Starts the app at login or stops doing so; whether it now does. */
@@ -1066,6 +1104,12 @@ export const backend: Backend = {
   settingsGet: () => invoke<SettingsView>('settings_get'),
   settingsCheck: (settings) => invoke<CommandError[]>('settings_check', { settings }),
   settingsSet: (settings) => invoke<SettingsView>('settings_set', { settings }),
+  httpStatus: () => invoke<HttpStatus>('http_status'),
+  httpEnable: (port) => invoke<HttpStatus>('http_enable', { port }),
+  httpDisable: () => invoke<HttpStatus>('http_disable'),
+  httpTokens: () => invoke<HttpToken[]>('http_tokens'),
+  httpTokenCreate: (name) => invoke<NewHttpToken>('http_token_create', { name }),
+  httpTokenRevoke: (name) => invoke<boolean>('http_token_revoke', { name }),
   launchAtLogin: () => invoke<boolean>('launch_at_login'),
   setLaunchAtLogin: (enabled) => invoke<boolean>('set_launch_at_login', { enabled }),
 
