@@ -6,7 +6,7 @@
 //!   server's own time. The fake's handler time is not subtracted, so the figure is an upper
 //!   bound on the client's share.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
