@@ -59,8 +59,6 @@ before(async () => {
   // The app's broker state goes to a private home, not the user's runtime dir.
   process.env.LATCHKEY_HOME = join(home, 'state');
   process.env.LATCHKEY_SOFA_FEED = join(sofaFixtures, sofaFeed);
-  // Launch at login writes its XDG autostart entry here, not into the user's ~/.config.
-  process.env.XDG_CONFIG_HOME = join(home, 'xdg-config');
   process.env.LATCHKEY_LOG = 'info';
   // Changes wait this long for the person (the timeout test waits it out).
   process.env.LATCHKEY_APPROVAL_TIMEOUT_SECS = String(approvalTimeout);
@@ -898,12 +896,19 @@ test('Settings shows what the broker runs with, saves a deadline at once and a g
   await browser.saveScreenshot(join(shots, 'settings-saved.png'));
   execFileSync(cli, ['settings', 'set', 'deadlines.exploited_days=7']);
 
-  // Launch at login is the OS's record: an XDG autostart entry starting this app.
-  const entry = join(home, 'xdg-config', 'autostart', 'Latchkey.desktop');
+  // Launch at login is the OS's record: an XDG autostart entry starting this app (in the
+  // throwaway HOME scripts/with-keyring.sh gives the test).
+  const entry = join(process.env.HOME, '.config', 'autostart', 'Latchkey.desktop');
   const launch = await browser.$('[data-testid="settings-launch-at_login"]');
   assert.equal(await launch.getValue(), 'off');
   await launch.selectByAttribute('value', 'on');
   await (await browser.$('[data-testid="settings-save"]')).click();
+  await browser.waitUntil(
+    async () => (await browser.$('[data-testid="settings-saved"]').isExisting()) || browser.$('[data-testid="settings-error"]').isExisting(),
+    { timeout: 10_000, timeoutMsg: 'launch at login neither saved nor refused' },
+  );
+  const refused = await browser.$('[data-testid="settings-error"]');
+  assert.equal(await refused.isExisting(), false, await refused.getText().catch(() => ''));
   await browser.waitUntil(async () => existsSync(entry), { timeout: 10_000, timeoutMsg: `no ${entry}` });
   assert.match(readFileSync(entry, 'utf8'), /^Exec=.*latchkey/m);
   await launch.selectByAttribute('value', 'off');
