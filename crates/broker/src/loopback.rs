@@ -171,11 +171,7 @@ impl Loopback {
     /// Saves `changed` (then makes it current); nothing changes when it cannot be saved.
     fn save(&self, changed: Stored) -> Result<(), CredentialError> {
         if let Some(file) = self.file.get() {
-            file.save(&changed)
-                .map_err(|reason| CredentialError::Settings {
-                    path: file.path().to_owned(),
-                    reason,
-                })?;
+            file.save_setting(&changed)?;
         }
         *self.stored() = changed;
         Ok(())

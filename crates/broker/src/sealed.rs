@@ -277,6 +277,19 @@ impl SealedFile {
         Ok(())
     }
 
+    /// [`Self::save`] for a setting the person changed: a failure is the error they see.
+    pub(crate) fn save_setting<T: Serialize>(
+        &self,
+        value: &T,
+    ) -> Result<(), crate::services::credentials::CredentialError> {
+        self.save(value).map_err(
+            |reason| crate::services::credentials::CredentialError::Settings {
+                path: self.path().to_owned(),
+                reason,
+            },
+        )
+    }
+
     /// Why the file found at start was refused, while no sealed file has replaced it.
     pub fn refusal(&self) -> Option<String> {
         self.refused_reason().clone()

@@ -490,11 +490,7 @@ impl SettingsService {
                 .await?;
         }
         if let Some(file) = self.file.get() {
-            file.save(&settings)
-                .map_err(|reason| CredentialError::Settings {
-                    path: file.path().to_owned(),
-                    reason,
-                })?;
+            file.save_setting(&settings)?;
         }
         self.apply(&settings);
         *self.saved.lock().unwrap_or_else(|p| p.into_inner()) = settings;
