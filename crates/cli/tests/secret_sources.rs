@@ -12,6 +12,14 @@
 //! The same for AWS Secrets Manager against a real moto server (latchkey-moto-harness) with
 //! IAM enforced: `creds add aws`, an `aws-sm://` reference by ARN and JSON key, unlock,
 //! refresh to a new version, a missing key named.
+//!
+//! The same for Azure Key Vault against the Azure stand-in (latchkey-azure-standin: Entra ID's
+//! token endpoint and Key Vault's REST shapes over TLS; Azure has no emulator one can install):
+//! `creds add azure`, an `azure-kv://` reference, unlock, refresh to a new version, import, a
+//! missing secret named. The broker reaches the stand-in's vault host through the HTTPS proxy
+//! it is given (`HTTPS_PROXY`, the stand-in's CONNECT proxy) and trusts its CA through
+//! `SSL_CERT_FILE`, as it would a company's proxy and CA: nothing in Latchkey is told about
+//! the test.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -416,4 +424,185 @@ fn a_jamf_secret_kept_in_aws_is_fetched_at_unlock_and_never_shown() {
     assert!(log.contains("secret fetched"), "{log}");
     assert!(!log.contains(AWS_CANARY), "{log}");
     assert!(!log.contains(&user.secret), "{log}");
+}
+
+/// The same with Azure Key Vault: the stand-in's vault, a service principal that may read it.
+#[test]
+fn a_jamf_secret_kept_in_azure_is_fetched_at_unlock_and_never_shown() {
+    let test = "a_jamf_secret_kept_in_azure_is_fetched_at_unlock_and_never_shown";
+    if !common::keyring(test) {
+        return;
+    }
+    const AZURE_CANARY: &str = "azure-kept-canary-3b8f";
+    const CLIENT_SECRET: &str = "azure-client-secret-canary-c4d2";
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const APP: &str = "11111111-1111-1111-1111-111111111111";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let standin = runtime.block_on(latchkey_azure_standin::StandIn::start(TENANT));
+    standin.add_app(TENANT, APP, CLIENT_SECRET, true);
+    let first = standin.set_secret("jamf-prod", AZURE_CANARY);
+    let azure_domain = format!("azure:{}", standin.host());
+    let reference = format!("azure-kv://{}/jamf-prod", standin.host());
+    let mock = runtime.block_on(latchkey_jamf_mock::Mock::start(
+        latchkey_jamf_mock::MockConfig {
+            client_secret: AZURE_CANARY.into(),
+            ..latchkey_jamf_mock::MockConfig::default()
+        },
+    ));
+    let jamf_domain = format!("jamf:{}", mock.addr);
+    let home = Home::new();
+    let ca = home.dir.join("azure-standin-ca.pem");
+    std::fs::write(&ca, standin.ca_pem()).unwrap();
+    let mut serve = home.latchkey(&["serve"]);
+    serve
+        .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
+        .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug")
+        .env("HTTPS_PROXY", standin.proxy_url())
+        .env("SSL_CERT_FILE", &ca)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy");
+    let broker = home.serve_with(serve);
+
+    let added = ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "azure",
+            "--vault-url",
+            &standin.vault_url(),
+            "--tenant-id",
+            TENANT,
+            "--client-id",
+            APP,
+            "--authority-host",
+            &standin.vault_url(),
+            "--label",
+            "Azure stand-in",
+        ],
+        &format!("{CLIENT_SECRET}\n"),
+    ));
+    assert!(added.contains(&azure_domain), "{added}");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &mock.url(),
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            "Acme Azure",
+            "--secret-from",
+            &reference,
+        ],
+        "",
+    ));
+    let items = keyring_items(&jamf_domain);
+    assert!(items.contains(&reference), "{items}");
+    assert!(!items.contains(AZURE_CANARY), "{items}");
+    let items = keyring_items(&azure_domain);
+    assert!(!items.contains(CLIENT_SECRET), "{items}");
+
+    // One unlock unlocks both domains; the vault was reached through the proxy, challenged
+    // the first request and read the second with a token.
+    let unlocked = ok(&home.run(&["creds", "unlock", "Acme Azure"], ""));
+    assert!(
+        unlocked.contains(&format!("unlocked {jamf_domain}")),
+        "{unlocked}"
+    );
+    assert!(
+        unlocked.contains(&format!("unlocked {azure_domain}")),
+        "{unlocked}"
+    );
+    assert!(standin.connects().contains(&standin.host()), "{:?}", standin.connects());
+    let seen = standin.seen();
+    assert!(!seen[0].bearer && seen[1].bearer, "{seen:?}");
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+    let version = |home: &Home| {
+        let json = ok(&home.run(&["creds", "list", "--json"], ""));
+        let views: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let acme = (views.as_array().unwrap().iter())
+            .find(|v| v["label"] == "Acme Azure")
+            .unwrap()
+            .clone();
+        assert_eq!(acme["source"]["reference"], reference.as_str());
+        acme["source"]["version"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(version(&home), first);
+
+    // A new version is fetched on refresh.
+    let second = standin.set_secret("jamf-prod", AZURE_CANARY);
+    let refreshed = ok(&home.run(&["creds", "refresh", "Acme Azure"], ""));
+    assert_eq!(version(&home), second);
+    assert!(
+        refreshed.contains(&format!("version {second})")),
+        "{refreshed}"
+    );
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+
+    // An import copies the value once.
+    let imported = ok(&home.run(
+        &[
+            "creds",
+            "import",
+            &reference,
+            "jamf",
+            "--url",
+            "https://imported-azure.example.com",
+            "--client-id",
+            "copied",
+            "--label",
+            "Imported Azure",
+        ],
+        "",
+    ));
+    assert!(imported.contains("its secret copied from"), "{imported}");
+
+    // A secret the vault lacks: named, and nothing unlocked.
+    let missing = reference.replace("/jamf-prod", "/jamf-missing");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            "https://broken-azure.example.com",
+            "--username",
+            "admin",
+            "--label",
+            "Broken Azure",
+            "--secret-from",
+            &missing,
+        ],
+        "",
+    ));
+    let broken = failed(&home.run(&["creds", "unlock", "Broken Azure"], ""));
+    assert!(
+        broken.contains(&format!(
+            "Azure Key Vault {} has no secret jamf-missing",
+            standin.host()
+        )),
+        "{broken}"
+    );
+
+    let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
+    for action in ["credential.add", "unlock", "credential.refresh"] {
+        assert!(
+            audit.contains(&format!("\"{action}\"")),
+            "{action}: {audit}"
+        );
+    }
+    assert!(audit.contains(&azure_domain), "{audit}");
+    assert!(!audit.contains(AZURE_CANARY), "{audit}");
+    assert!(!audit.contains(CLIENT_SECRET), "{audit}");
+    ok(&home.run(&["creds", "lock", "--all"], ""));
+    let log = stop(broker);
+    assert!(log.contains("secret fetched"), "{log}");
+    assert!(!log.contains(AZURE_CANARY), "{log}");
+    assert!(!log.contains(CLIENT_SECRET), "{log}");
+    assert!(!log.contains("standin-token"), "{log}");
 }
