@@ -782,7 +782,9 @@ fn print_list(overview: &CredentialsOverview) -> anyhow::Result<()> {
         bail!("{e}");
     }
     if overview.credentials.is_empty() {
-        println!("no credentials yet; add one with `latchkey creds add jamf|vcenter|vault|aws|azure …`");
+        println!(
+            "no credentials yet; add one with `latchkey creds add jamf|vcenter|vault|aws|azure …`"
+        );
         return Ok(());
     }
     let mut table = Table::new(["ID", "LABEL", "DOMAIN", "AS", "STATE", "ROTATED"]);
