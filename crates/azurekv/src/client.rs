@@ -247,7 +247,7 @@ impl KeyVault {
         if let Some(http) = chain().find_map(|e| e.downcast_ref::<reqwest::Error>()) {
             let server = http
                 .url()
-                .map(|u| latchkey_http::server_of(u))
+                .map(latchkey_http::server_of)
                 .unwrap_or_else(|| self.server.clone());
             let reason = if http.is_timeout() {
                 "no answer in time".to_owned()
