@@ -65,6 +65,8 @@ struct Version {
 #[derive(Debug, Default)]
 struct Model {
     vault_tenant: String,
+    /// The resource the challenge names ([`RESOURCE`] unless a test says otherwise).
+    resource: String,
     tenants: BTreeSet<String>,
     apps: BTreeMap<String, App>,
     tokens: BTreeMap<String, String>,
@@ -103,6 +105,7 @@ impl StandIn {
         {
             let mut model = state.lock().unwrap();
             model.vault_tenant = tenant.to_owned();
+            model.resource = RESOURCE.to_owned();
             model.tenants.insert(tenant.to_owned());
         }
         let certificates = tls::certificates(&[VAULT_HOST, "*.vault.azure.test"]);
@@ -187,6 +190,12 @@ impl StandIn {
                 enabled: true,
             });
         id
+    }
+
+    /// Makes the vault's challenge name `resource` instead of [`RESOURCE`]: a vault (or
+    /// something answering in its name) asking for a token for another service.
+    pub fn challenge_for(&self, resource: &str) {
+        self.model().resource = resource.to_owned();
     }
 
     /// Disables the latest version of `name`.
@@ -376,8 +385,8 @@ fn read(
             .and_then(|h| h.to_str().ok())
             .unwrap_or(VAULT_HOST);
         let value = format!(
-            "Bearer authorization=\"https://{host}/{}\", resource=\"{RESOURCE}\"",
-            model.vault_tenant
+            "Bearer authorization=\"https://{host}/{}\", resource=\"{}\"",
+            model.vault_tenant, model.resource
         );
         let mut response = kv_error(
             StatusCode::UNAUTHORIZED,

@@ -55,11 +55,11 @@ impl std::fmt::Debug for KeyVault {
     }
 }
 
-/// How long a connection may take to be made, and each request. A read is made once, never
-/// retried by the SDK: it is part of an unlock a person is waiting for, and its error tells
-/// them why.
+/// How long a connection may take to be made, and a whole read (the challenge, the sign-in
+/// and the read). A read is made once, never retried by the SDK: it is part of an unlock a
+/// person is waiting for, and its error tells them why.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Azure's public cloud, where a principal signs in unless its credential names another.
 const PUBLIC_AUTHORITY: &str = "login.microsoftonline.com";
 
@@ -83,22 +83,18 @@ impl KeyVault {
         configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
     ) -> Result<KeyVault, AzureError> {
         let vault = https_base("vault URL", vault_url, "https://contoso.vault.azure.net")?;
-        let cloud = match authority_host {
-            None => CloudConfiguration::AzurePublic,
+        let (cloud, authority) = match authority_host {
+            None => (CloudConfiguration::AzurePublic, PUBLIC_AUTHORITY.to_owned()),
             Some(host) => {
                 let url = https_base("authority host", host, "https://login.microsoftonline.us")?;
                 let mut custom = CustomConfiguration::default();
                 custom.authority_host = url.as_str().trim_end_matches('/').to_owned();
-                custom.into()
+                (custom.into(), latchkey_http::server_of(&url))
             }
-        };
-        let authority = match &cloud {
-            CloudConfiguration::Custom(custom) => custom.authority_host.clone(),
-            _ => PUBLIC_AUTHORITY.to_owned(),
         };
         let options = TransportOptions {
             connect_timeout: CONNECT_TIMEOUT,
-            request_timeout: REQUEST_TIMEOUT,
+            request_timeout: READ_TIMEOUT,
             ..TransportOptions::default()
         };
         // Latchkey's own client (rustls, timeouts, https only) is the SDK's transport; Azure's
@@ -191,11 +187,14 @@ impl KeyVault {
             secret_version: version.map(str::to_owned),
             ..SecretClientGetSecretOptions::default()
         };
-        let answer = self
-            .secrets
-            .get_secret(name, Some(options))
-            .await
-            .map_err(|e| self.failed(&e, name, version))?;
+        let answer =
+            tokio::time::timeout(READ_TIMEOUT, self.secrets.get_secret(name, Some(options)))
+                .await
+                .map_err(|_| AzureError::Unreachable {
+                    server: self.server.clone(),
+                    reason: "no answer in time".into(),
+                })?
+                .map_err(|e| self.failed(&e, name, version))?;
         let protocol = |reason| AzureError::Protocol {
             server: self.server.clone(),
             reason,

@@ -219,3 +219,20 @@ async fn an_untrusted_or_absent_vault_is_unreachable() {
         assert!(error.to_string().contains("https"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_challenge_for_another_resource_gets_no_token() {
+    let standin = standin().await;
+    standin.set_secret("jamf-prod", VALUE);
+    // The vault's host does not lie under management.azure.test: the SDK (with
+    // verify_challenge_resource on) refuses before asking Entra ID for a token.
+    standin.challenge_for("https://management.azure.test");
+    let error = vault(&standin, TENANT, READER, CLIENT_SECRET)
+        .read("jamf-prod", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AzureError::Protocol { .. }), "{error:?}");
+    assert!(error.to_string().contains("challenge"), "{error}");
+    assert_eq!(standin.sign_ins(), 0);
+    assert_clean(&error);
+}
