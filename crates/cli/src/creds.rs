@@ -40,9 +40,10 @@ enum CredsCommand {
     /// Store a new credential whose secret is copied once from a secret manager, e.g.
     /// `latchkey creds import vault://vault.example.com/secret/jamf#client_secret jamf --url …`
     Import {
-        /// Where the secret is: vault://DOMAIN/MOUNT/PATH#FIELD or
-        /// aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] (DOMAIN: the Vault or AWS credential's domain as
-        /// `creds list` shows it, without `vault:` or `aws:`; SECRET_ID a name or an ARN, as is)
+        /// Where the secret is: vault://DOMAIN/MOUNT/PATH#FIELD,
+        /// aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] or azure-kv://DOMAIN/NAME[/VERSION] (DOMAIN: the
+        /// Vault, AWS or Azure credential's domain as `creds list` shows it, without `vault:`,
+        /// `aws:` or `azure:`; SECRET_ID a name or an ARN, as is)
         #[arg(value_name = "REF")]
         reference: String,
         #[command(subcommand)]
@@ -149,7 +150,7 @@ struct AccountChanges {
     /// Jamf Pro URL
     #[arg(long)]
     url: Option<String>,
-    /// Jamf Pro API client id
+    /// Jamf Pro API client id, or an Azure application (client) id
     #[arg(long)]
     client_id: Option<String>,
     /// Jamf Pro or vCenter user
@@ -234,6 +235,13 @@ impl AccountChanges {
                 set("--host", new_host, None);
                 set("--address", new_address, None);
             }
+            Account::Azure { client_id, .. } => {
+                set("--url", new_url, None);
+                set("--client-id", self.client_id, Some(client_id));
+                set("--username", self.username, None);
+                set("--host", new_host, None);
+                set("--address", new_address, None);
+            }
         }
         if tls.is_some() && !matches!(account, Account::Vcenter { .. }) {
             unused.push("--pin/--verify");
@@ -288,7 +296,8 @@ enum AddKind {
         #[arg(long)]
         label: String,
         /// Keep the secret in a secret manager instead, fetched at each unlock:
-        /// vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]
+        /// vault://DOMAIN/MOUNT/PATH#FIELD, aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] or
+        /// azure-kv://DOMAIN/NAME[/VERSION]
         #[arg(long, value_name = "REF")]
         secret_from: Option<String>,
     },
@@ -304,7 +313,8 @@ enum AddKind {
         #[arg(long)]
         label: String,
         /// Keep the password in a secret manager instead, fetched at each unlock:
-        /// vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]
+        /// vault://DOMAIN/MOUNT/PATH#FIELD, aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] or
+        /// azure-kv://DOMAIN/NAME[/VERSION]
         #[arg(long, value_name = "REF")]
         secret_from: Option<String>,
     },
@@ -340,6 +350,25 @@ enum AddKind {
         /// https://vpce-0abc.secretsmanager.eu-west-1.vpce.amazonaws.com
         #[arg(long, value_name = "URL")]
         endpoint: Option<String>,
+        #[arg(long)]
+        label: String,
+    },
+    /// Azure Key Vault: a vault and a service principal (an app registration: tenant id and
+    /// client id; the secret asked for is its client secret); its domain is azure:HOST[:PORT]
+    /// of the vault URL
+    Azure {
+        /// e.g. https://contoso.vault.azure.net
+        #[arg(long, value_name = "URL")]
+        vault_url: String,
+        /// The directory (tenant) id, a GUID or a domain such as contoso.onmicrosoft.com
+        #[arg(long, value_name = "TENANT")]
+        tenant_id: String,
+        /// The application (client) id
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// Sign in here instead of Azure's public cloud, e.g. https://login.microsoftonline.us
+        #[arg(long, value_name = "URL")]
+        authority_host: Option<String>,
         #[arg(long)]
         label: String,
     },
@@ -682,6 +711,24 @@ impl AddKind {
                 },
                 None,
             ),
+            AddKind::Azure {
+                vault_url,
+                tenant_id,
+                client_id,
+                authority_host,
+                label,
+            } => (
+                label,
+                Account::Azure {
+                    vault_url: input::url("--vault-url", vault_url)?,
+                    tenant_id,
+                    client_id,
+                    authority_host: (authority_host)
+                        .map(|a| input::url("--authority-host", a))
+                        .transpose()?,
+                },
+                None,
+            ),
         })
     }
 }
@@ -735,7 +782,9 @@ fn print_list(overview: &CredentialsOverview) -> anyhow::Result<()> {
         bail!("{e}");
     }
     if overview.credentials.is_empty() {
-        println!("no credentials yet; add one with `latchkey creds add jamf|vcenter|vault|aws …`");
+        println!(
+            "no credentials yet; add one with `latchkey creds add jamf|vcenter|vault|aws|azure …`"
+        );
         return Ok(());
     }
     let mut table = Table::new(["ID", "LABEL", "DOMAIN", "AS", "STATE", "ROTATED"]);

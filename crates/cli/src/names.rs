@@ -65,6 +65,7 @@ fn is_url_of(account: &Account, name: &str) -> bool {
             ..
         } => endpoint,
         Account::Aws { region, .. } => region,
+        Account::Azure { vault_url, .. } => vault_url,
     };
     let bare = |s: &str| {
         let s = s.trim();

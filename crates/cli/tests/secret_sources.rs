@@ -11,7 +11,16 @@
 //!
 //! The same for AWS Secrets Manager against a real moto server (latchkey-moto-harness) with
 //! IAM enforced: `creds add aws`, an `aws-sm://` reference by ARN and JSON key, unlock,
-//! refresh to a new version, a missing key named.
+//! refresh to a new version, import, a missing key named (one sequence,
+//! `kept_in_a_secret_manager`, that the Azure test runs too).
+//!
+//! The same for Azure Key Vault against the Azure stand-in (latchkey-azure-standin: Entra ID's
+//! token endpoint and Key Vault's REST shapes over TLS; Azure has no emulator one can install):
+//! `creds add azure`, an `azure-kv://` reference, unlock, refresh to a new version, import, a
+//! missing secret named. The broker reaches the stand-in's vault host through the HTTPS proxy
+//! it is given (`HTTPS_PROXY`, the stand-in's CONNECT proxy) and trusts its CA through
+//! `SSL_CERT_FILE`, as it would a company's proxy and CA: nothing in Latchkey is told about
+//! the test.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -262,6 +271,152 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
     assert!(!log.contains(&secret_id), "{log}");
 }
 
+/// What differs between secret managers in the end-to-end sequence
+/// [`kept_in_a_secret_manager`] runs.
+struct Manager<'a> {
+    /// `creds add aws|azure …`, and what is typed as its secret.
+    add: Vec<String>,
+    secret: &'a str,
+    /// Its domain, e.g. `aws:127.0.0.1:5000`.
+    domain: String,
+    /// The Jamf secret's reference, and the value kept there.
+    reference: String,
+    value: &'a str,
+    /// The Jamf credential's label (unique: the keyring is shared).
+    label: &'a str,
+    /// Writes a new version of the secret (the same value).
+    new_version: Box<dyn Fn() + 'a>,
+    /// A reference that cannot be fetched, and what the refusal says.
+    broken: (String, String),
+}
+
+/// A Jamf credential whose secret `manager` keeps, end to end through the CLI and `broker`:
+/// added with `--secret-from` (its keyring item holds no secret), one unlock unlocking both
+/// domains, `jamf computers` answered, a new version fetched on refresh, an import copying
+/// the value once, a reference that cannot be fetched refused by name, the steps audited,
+/// and the value and the manager's secret in no audit entry or log line. Returns the
+/// versions fetched (at unlock, on refresh) and the broker's log.
+fn kept_in_a_secret_manager(
+    home: &Home,
+    broker: common::Served,
+    mock: &latchkey_jamf_mock::Mock,
+    manager: Manager<'_>,
+) -> (String, String, String) {
+    let jamf_domain = format!("jamf:{}", mock.addr);
+    // Hosts of this test's own: the keyring is shared with the other tests.
+    let slug = manager.label.to_ascii_lowercase().replace(' ', "-");
+    let add: Vec<&str> = manager.add.iter().map(String::as_str).collect();
+    let added = ok(&home.run(&add, &format!("{}\n", manager.secret)));
+    assert!(added.contains(&manager.domain), "{added}");
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &mock.url(),
+            "--client-id",
+            "latchkey-test",
+            "--label",
+            manager.label,
+            "--secret-from",
+            &manager.reference,
+        ],
+        "",
+    ));
+    let items = keyring_items(&jamf_domain);
+    assert!(items.contains(&manager.reference), "{items}");
+    assert!(!items.contains(manager.value), "{items}");
+
+    let unlocked = ok(&home.run(&["creds", "unlock", manager.label], ""));
+    assert!(
+        unlocked.contains(&format!("unlocked {jamf_domain}")),
+        "{unlocked}"
+    );
+    assert!(
+        unlocked.contains(&format!("unlocked {}", manager.domain)),
+        "{unlocked}"
+    );
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+    let version = |home: &Home| {
+        let json = ok(&home.run(&["creds", "list", "--json"], ""));
+        let views: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let jamf = (views.as_array().unwrap().iter())
+            .find(|v| v["label"] == manager.label)
+            .unwrap()
+            .clone();
+        assert_eq!(jamf["source"]["reference"], manager.reference.as_str());
+        jamf["source"]["version"].as_str().unwrap().to_owned()
+    };
+    let first = version(home);
+
+    (manager.new_version)();
+    let refreshed = ok(&home.run(&["creds", "refresh", manager.label], ""));
+    let second = version(home);
+    assert_ne!(first, second);
+    assert!(
+        refreshed.contains(&format!("version {second})")),
+        "{refreshed}"
+    );
+    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
+
+    let imported_label = format!("{} imported", manager.label);
+    let imported = ok(&home.run(
+        &[
+            "creds",
+            "import",
+            &manager.reference,
+            "jamf",
+            "--url",
+            &format!("https://imported-{slug}.example.com"),
+            "--client-id",
+            "copied",
+            "--label",
+            &imported_label,
+        ],
+        "",
+    ));
+    assert!(imported.contains("its secret copied from"), "{imported}");
+
+    let (broken, refusal) = &manager.broken;
+    let broken_label = format!("{} broken", manager.label);
+    ok(&home.run(
+        &[
+            "creds",
+            "add",
+            "jamf",
+            "--url",
+            &format!("https://broken-{slug}.example.com"),
+            "--username",
+            "admin",
+            "--label",
+            &broken_label,
+            "--secret-from",
+            broken,
+        ],
+        "",
+    ));
+    let refused = failed(&home.run(&["creds", "unlock", &broken_label], ""));
+    assert!(refused.contains(refusal.as_str()), "{refused}");
+
+    let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
+    for action in ["credential.add", "unlock", "credential.refresh"] {
+        assert!(
+            audit.contains(&format!("\"{action}\"")),
+            "{action}: {audit}"
+        );
+    }
+    assert!(audit.contains(&manager.domain), "{audit}");
+    assert!(!audit.contains(manager.value), "{audit}");
+    assert!(!audit.contains(manager.secret), "{audit}");
+    ok(&home.run(&["creds", "lock", "--all"], ""));
+    let log = stop(broker);
+    assert!(log.contains("secret fetched"), "{log}");
+    assert!(!log.contains(manager.value), "{log}");
+    assert!(!log.contains(manager.secret), "{log}");
+    (first, second, log)
+}
+
 /// The same with AWS Secrets Manager: a real moto server enforcing IAM, the secret a key of a
 /// JSON SecretString read by ARN with an IAM user's access key.
 #[test]
@@ -283,7 +438,6 @@ fn a_jamf_secret_kept_in_aws_is_fetched_at_unlock_and_never_shown() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
     );
     moto.enforce_iam();
-    let aws_domain = format!("aws:{}", moto.addr);
     let reference = format!("aws-sm://{}/{arn}#client_secret", moto.addr);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -293,127 +447,145 @@ fn a_jamf_secret_kept_in_aws_is_fetched_at_unlock_and_never_shown() {
             ..latchkey_jamf_mock::MockConfig::default()
         },
     ));
-    let jamf_domain = format!("jamf:{}", mock.addr);
     let home = Home::new();
     let broker = home.serve_answering("approve");
-
-    let added = ok(&home.run(
-        &[
-            "creds",
-            "add",
-            "aws",
-            "--region",
-            latchkey_moto_harness::REGION,
-            "--access-key-id",
-            &user.id,
-            "--endpoint",
-            &moto.endpoint(),
-            "--label",
-            "Moto",
-        ],
-        &format!("{}\n", user.secret),
-    ));
-    assert!(added.contains(&aws_domain), "{added}");
-    ok(&home.run(
-        &[
-            "creds",
-            "add",
-            "jamf",
-            "--url",
-            &mock.url(),
-            "--client-id",
-            "latchkey-test",
-            "--label",
-            "Acme AWS",
-            "--secret-from",
-            &reference,
-        ],
-        "",
-    ));
-    let items = keyring_items(&jamf_domain);
-    assert!(items.contains(&reference), "{items}");
-    assert!(!items.contains(AWS_CANARY), "{items}");
-
-    let unlocked = ok(&home.run(&["creds", "unlock", "Acme AWS"], ""));
-    assert!(
-        unlocked.contains(&format!("unlocked {jamf_domain}")),
-        "{unlocked}"
-    );
-    assert!(
-        unlocked.contains(&format!("unlocked {aws_domain}")),
-        "{unlocked}"
-    );
-    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
-    let version = |home: &Home| {
-        let json = ok(&home.run(&["creds", "list", "--json"], ""));
-        let views: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let acme = (views.as_array().unwrap().iter())
-            .find(|v| v["label"] == "Acme AWS")
-            .unwrap()
-            .clone();
-        assert_eq!(acme["source"]["reference"], reference.as_str());
-        acme["source"]["version"].as_str().unwrap().to_owned()
-    };
-    let first = version(&home);
-
-    // A new version in AWS (written by an administrator: IAM is enforced) is fetched on
-    // refresh.
-    moto.python(
-        &format!(
-            "c = boto3.client('secretsmanager', endpoint_url=endpoint, region_name=region, aws_access_key_id={:?}, aws_secret_access_key=sys.stdin.read())\n\
-             c.put_secret_value(SecretId='jamf/prod', SecretString={json:?})\nprint('null')\n",
-            admin.id
-        ),
-        &admin.secret,
-    );
-    let refreshed = ok(&home.run(&["creds", "refresh", "Acme AWS"], ""));
-    let second = version(&home);
-    assert_ne!(first, second);
-    assert!(
-        refreshed.contains(&format!("version {second})")),
-        "{refreshed}"
-    );
-    ok(&home.run(&["jamf", "computers", "--domain", &jamf_domain], ""));
-
-    // A key the secret lacks: named with the keys there are, and nothing unlocked.
-    let wrong_key = reference.replace("#client_secret", "#password");
-    ok(&home.run(
-        &[
-            "creds",
-            "add",
-            "jamf",
-            "--url",
-            "https://broken-aws.example.com",
-            "--username",
-            "admin",
-            "--label",
-            "Broken AWS",
-            "--secret-from",
-            &wrong_key,
-        ],
-        "",
-    ));
-    let broken = failed(&home.run(&["creds", "unlock", "Broken AWS"], ""));
-    assert!(
-        broken.contains("has no key \"password\"; it has: client_id, client_secret"),
-        "{broken}"
-    );
-
-    let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
-    // The steps are there (the ARN's random suffix makes the audit's redaction hide the
-    // reference itself, which errs on the safe side).
-    for action in ["credential.add", "unlock", "credential.refresh"] {
-        assert!(
-            audit.contains(&format!("\"{action}\"")),
-            "{action}: {audit}"
+    let add = [
+        "creds",
+        "add",
+        "aws",
+        "--region",
+        latchkey_moto_harness::REGION,
+        "--access-key-id",
+        &user.id,
+        "--endpoint",
+        &moto.endpoint(),
+        "--label",
+        "Moto",
+    ];
+    // A new version in AWS is written by an administrator: IAM is enforced.
+    let new_version = || {
+        moto.python(
+            &format!(
+                "c = boto3.client('secretsmanager', endpoint_url=endpoint, region_name=region, aws_access_key_id={:?}, aws_secret_access_key=sys.stdin.read())\n\
+                 c.put_secret_value(SecretId='jamf/prod', SecretString={json:?})\nprint('null')\n",
+                admin.id
+            ),
+            &admin.secret,
         );
+    };
+    // The ARN's random suffix makes the audit's redaction hide the reference itself, which
+    // errs on the safe side; the domain and the steps are there.
+    kept_in_a_secret_manager(
+        &home,
+        broker,
+        &mock,
+        Manager {
+            add: add.map(str::to_owned).to_vec(),
+            secret: &user.secret,
+            domain: format!("aws:{}", moto.addr),
+            broken: (
+                reference.replace("#client_secret", "#password"),
+                "has no key \"password\"; it has: client_id, client_secret".into(),
+            ),
+            reference,
+            value: AWS_CANARY,
+            label: "Acme AWS",
+            new_version: Box::new(new_version),
+        },
+    );
+}
+
+/// The same with Azure Key Vault: the stand-in's vault, read by a service principal allowed
+/// to. The broker is given the stand-in's proxy and CA as a company's would be.
+#[test]
+fn a_jamf_secret_kept_in_azure_is_fetched_at_unlock_and_never_shown() {
+    let test = "a_jamf_secret_kept_in_azure_is_fetched_at_unlock_and_never_shown";
+    if !common::keyring(test) {
+        return;
     }
-    assert!(audit.contains(&aws_domain), "{audit}");
-    assert!(!audit.contains(AWS_CANARY), "{audit}");
-    assert!(!audit.contains(&user.secret), "{audit}");
-    ok(&home.run(&["creds", "lock", "--all"], ""));
-    let log = stop(broker);
-    assert!(log.contains("secret fetched"), "{log}");
-    assert!(!log.contains(AWS_CANARY), "{log}");
-    assert!(!log.contains(&user.secret), "{log}");
+    const AZURE_CANARY: &str = "azure-kept-canary-3b8f";
+    const CLIENT_SECRET: &str = "azure-client-secret-canary-c4d2";
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const APP: &str = "11111111-1111-1111-1111-111111111111";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let standin = runtime.block_on(latchkey_azure_standin::StandIn::start(TENANT));
+    standin.add_app(TENANT, APP, CLIENT_SECRET, true);
+    let created = standin.set_secret("jamf-prod", AZURE_CANARY);
+    let reference = format!("azure-kv://{}/jamf-prod", standin.host());
+    let mock = runtime.block_on(latchkey_jamf_mock::Mock::start(
+        latchkey_jamf_mock::MockConfig {
+            client_secret: AZURE_CANARY.into(),
+            ..latchkey_jamf_mock::MockConfig::default()
+        },
+    ));
+    let home = Home::new();
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), standin.ca_pem()).unwrap();
+    let mut serve = home.latchkey(&["serve"]);
+    serve
+        .env("LATCHKEY_SCRIPTED_PRESENCE", "approve")
+        .env("LATCHKEY_LOG", "latchkey_broker=debug,latchkey_vault=debug")
+        .env("HTTPS_PROXY", standin.proxy_url())
+        .env("SSL_CERT_FILE", ca.path());
+    for inherited in [
+        "NO_PROXY",
+        "no_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        serve.env_remove(inherited);
+    }
+    let broker = home.serve_with(serve);
+    let vault_url = standin.vault_url();
+    let add = [
+        "creds",
+        "add",
+        "azure",
+        "--vault-url",
+        &vault_url,
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        APP,
+        "--authority-host",
+        &vault_url,
+        "--label",
+        "Azure stand-in",
+    ];
+    let updated = std::cell::RefCell::new(String::new());
+    let (first, second, log) = kept_in_a_secret_manager(
+        &home,
+        broker,
+        &mock,
+        Manager {
+            add: add.map(str::to_owned).to_vec(),
+            secret: CLIENT_SECRET,
+            domain: format!("azure:{}", standin.host()),
+            broken: (
+                reference.replace("/jamf-prod", "/jamf-missing"),
+                format!(
+                    "Azure Key Vault {} has no secret jamf-missing",
+                    standin.host()
+                ),
+            ),
+            reference,
+            value: AZURE_CANARY,
+            label: "Acme Azure",
+            new_version: Box::new(|| {
+                *updated.borrow_mut() = standin.set_secret("jamf-prod", AZURE_CANARY);
+            }),
+        },
+    );
+    // The versions are the stand-in's; the broker reached the vault's host through the
+    // proxy, and Key Vault's challenge came first: no token on the first request.
+    assert_eq!((first, second), (created, updated.take()));
+    assert!(
+        standin.connects().contains(&standin.host()),
+        "{:?}",
+        standin.connects()
+    );
+    let seen = standin.seen();
+    assert!(!seen[0].bearer && seen[1].bearer, "{seen:?}");
+    assert!(!log.contains("standin-token"), "{log}");
 }

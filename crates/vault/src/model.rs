@@ -30,6 +30,8 @@ pub enum Kind {
     Vault,
     /// AWS Secrets Manager.
     Aws,
+    /// Azure Key Vault.
+    Azure,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Vcenter => "vcenter",
             Kind::Vault => "vault",
             Kind::Aws => "aws",
+            Kind::Azure => "azure",
         }
     }
 
@@ -50,6 +53,7 @@ impl Kind {
             Kind::Vcenter => "vCenter",
             Kind::Vault => "HashiCorp Vault",
             Kind::Aws => "AWS Secrets Manager",
+            Kind::Azure => "Azure Key Vault",
         }
     }
 }
@@ -126,6 +130,20 @@ pub enum Account {
         #[serde(default)]
         endpoint: Option<String>,
     },
+    /// Azure Key Vault, read as a service principal (an app registration); the secret is its
+    /// client secret. Its domain is `azure:HOST[:PORT]` of the vault URL.
+    Azure {
+        /// The vault, e.g. `https://contoso.vault.azure.net`.
+        vault_url: String,
+        /// The directory (tenant) id, a GUID or a domain such as `contoso.onmicrosoft.com`.
+        tenant_id: String,
+        /// The application (client) id.
+        client_id: String,
+        /// Where to sign in instead of Azure's public cloud, e.g.
+        /// `https://login.microsoftonline.us` (Azure Government).
+        #[serde(default)]
+        authority_host: Option<String>,
+    },
 }
 
 impl Account {
@@ -136,6 +154,7 @@ impl Account {
             Account::Vcenter { .. } => Kind::Vcenter,
             Account::Vault { .. } => Kind::Vault,
             Account::Aws { .. } => Kind::Aws,
+            Account::Azure { .. } => Kind::Azure,
         }
     }
 
@@ -167,6 +186,11 @@ impl Account {
                 Some(role_arn) => format!("key {access_key_id} as {role_arn}"),
                 None => format!("key {access_key_id}"),
             },
+            Account::Azure {
+                tenant_id,
+                client_id,
+                ..
+            } => format!("app {client_id} in tenant {tenant_id}"),
         }
     }
 
@@ -207,7 +231,7 @@ impl Account {
     /// The name of the secret field, as forms, the CLI and errors call it.
     pub fn secret_field(&self) -> &'static str {
         match self {
-            Account::JamfClient { .. } => "client_secret",
+            Account::JamfClient { .. } | Account::Azure { .. } => "client_secret",
             Account::JamfUser { .. } | Account::Vcenter { .. } => "password",
             Account::Vault {
                 role_id: Some(role_id),
@@ -221,7 +245,7 @@ impl Account {
     /// Whether this kind of account may take its secret from a secret manager (Jamf and
     /// vCenter; a secret manager's own credential may not).
     pub fn may_reference(&self) -> bool {
-        !matches!(self.kind(), Kind::Vault | Kind::Aws)
+        !matches!(self.kind(), Kind::Vault | Kind::Aws | Kind::Azure)
     }
 
     /// Every field trimmed and normalized, with the domain it names, or every problem found
@@ -333,6 +357,36 @@ impl Account {
                 };
                 (account, authority)
             }
+            Account::Azure {
+                vault_url,
+                tenant_id,
+                client_id,
+                authority_host,
+            } => {
+                let url = keep(
+                    &mut problems,
+                    validate::https_origin("vault_url", vault_url),
+                );
+                let tenant_id = keep(&mut problems, validate::tenant_id("tenant_id", tenant_id));
+                let client_id = keep(&mut problems, validate::required("client_id", client_id));
+                let authority_host = match authority_host.as_deref().map(str::trim) {
+                    None | Some("") => Some(None),
+                    Some(url) => keep(&mut problems, validate::https_origin("authority_host", url))
+                        .map(|u| Some(u.url)),
+                };
+                let account = match (url.clone(), tenant_id, client_id, authority_host) {
+                    (Some(url), Some(tenant_id), Some(client_id), Some(authority_host)) => {
+                        Some(Account::Azure {
+                            vault_url: url.url,
+                            tenant_id,
+                            client_id,
+                            authority_host,
+                        })
+                    }
+                    _ => None,
+                };
+                (account, url.map(|u| u.authority))
+            }
         };
         match (account, authority) {
             (Some(account), Some(authority)) if problems.is_empty() => {
@@ -355,7 +409,8 @@ fn keep_url(problems: &mut Vec<Error>, field: &'static str, value: &str) -> Opti
 /// A service instance credentials are unlocked for, e.g. `jamf:acme.jamfcloud.com`,
 /// `vcenter:vc01.example.com`, `vault:vault.example.com:8200`: the kind, then the host and,
 /// when it is not the default, the port. AWS's is `aws:REGION` (e.g. `aws:eu-west-1`), or
-/// `aws:HOST[:PORT]` of its endpoint when it has one.
+/// `aws:HOST[:PORT]` of its endpoint when it has one; Azure's `azure:HOST[:PORT]` of its vault
+/// (e.g. `azure:contoso.vault.azure.net`).
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -764,6 +819,82 @@ mod tests {
             .map(|e| e.field())
             .collect();
         assert_eq!(fields, [Some("region"), Some("role_arn"), Some("endpoint")]);
+    }
+
+    fn azure(vault_url: &str, tenant_id: &str, authority_host: Option<&str>) -> NewCredential {
+        NewCredential {
+            label: "Azure".into(),
+            account: Account::Azure {
+                vault_url: vault_url.into(),
+                tenant_id: tenant_id.into(),
+                client_id: " 00000000-0000-0000-0000-00000000c11e ".into(),
+                authority_host: authority_host.map(str::to_owned),
+            },
+            secret: "client-secret".into(),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn an_azure_domain_is_its_vault_host() {
+        let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let (meta, _) = azure("https://Contoso.Vault.Azure.net/", tenant, None)
+            .into_metadata(Utc::now())
+            .unwrap();
+        assert_eq!(meta.domain.as_str(), "azure:contoso.vault.azure.net");
+        assert_eq!(meta.kind, Kind::Azure);
+        assert_eq!(
+            meta.account.principal(),
+            format!("app 00000000-0000-0000-0000-00000000c11e in tenant {tenant}")
+        );
+        assert_eq!(meta.account.secret_field(), "client_secret");
+        assert!(!meta.account.may_reference());
+        let json = serde_json::to_string(&meta).unwrap();
+        assert_eq!(serde_json::from_str::<Metadata>(&json).unwrap(), meta);
+        let (meta, _) = azure(
+            "https://kv.vault.usgovcloudapi.net:8443",
+            "contoso.onmicrosoft.com",
+            Some("https://login.microsoftonline.us/"),
+        )
+        .into_metadata(Utc::now())
+        .unwrap();
+        assert_eq!(
+            meta.domain.as_str(),
+            "azure:kv.vault.usgovcloudapi.net:8443"
+        );
+        let Account::Azure { authority_host, .. } = &meta.account else {
+            panic!("{meta:?}");
+        };
+        assert_eq!(
+            authority_host.as_deref(),
+            Some("https://login.microsoftonline.us")
+        );
+        // A vault over http (even on loopback), with a path, a tenant with a slash, an
+        // authority over http: each named.
+        for (vault, tenant, authority, field) in [
+            ("http://127.0.0.1:8443", tenant, None, "vault_url"),
+            (
+                "https://kv.vault.azure.net/secrets",
+                tenant,
+                None,
+                "vault_url",
+            ),
+            ("https://kv.vault.azure.net", "a/b", None, "tenant_id"),
+            ("https://kv.vault.azure.net", "", None, "tenant_id"),
+            (
+                "https://kv.vault.azure.net",
+                tenant,
+                Some("http://login.example.com"),
+                "authority_host",
+            ),
+        ] {
+            let fields: Vec<_> = azure(vault, tenant, authority)
+                .problems()
+                .iter()
+                .map(|e| e.field())
+                .collect();
+            assert_eq!(fields, [Some(field)], "{vault} {tenant} {authority:?}");
+        }
     }
 
     #[test]

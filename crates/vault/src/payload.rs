@@ -37,7 +37,7 @@ pub(crate) fn decode(account: &Account, id: &str, bytes: &[u8]) -> Result<Secret
     let mut payload: Payload =
         serde_json::from_slice(bytes).map_err(|_| corrupt("its secret is not Latchkey's JSON"))?;
     let value = match account {
-        Account::JamfClient { .. } => payload.client_secret.take(),
+        Account::JamfClient { .. } | Account::Azure { .. } => payload.client_secret.take(),
         Account::JamfUser { .. } | Account::Vcenter { .. } => payload.password.take(),
         Account::Vault {
             role_id: Some(_), ..

@@ -4,7 +4,10 @@
 //! the mount, the path below it, and the field), or
 //! `aws-sm://eu-west-1/jamf/prod#client_secret` (an AWS Secrets Manager secret: the AWS
 //! credential's domain without its `aws:` prefix, the secret's name or ARN as is, and
-//! optionally the key of its JSON SecretString; without `#KEY` the whole SecretString).
+//! optionally the key of its JSON SecretString; without `#KEY` the whole SecretString), or
+//! `azure-kv://contoso.vault.azure.net/jamf-prod` (an Azure Key Vault secret: the Azure
+//! credential's domain without its `azure:` prefix, the secret's name, and optionally
+//! `/VERSION`; without it the latest version).
 //!
 //! A reference is not a secret: it names one. It is parsed here, with no I/O, and kept in a
 //! credential's metadata as its canonical text.
@@ -49,6 +52,14 @@ pub enum Location {
         /// The JSON key, when the SecretString is a JSON object and one key holds the value.
         key: Option<String>,
     },
+    /// `azure-kv://DOMAIN/NAME[/VERSION]`: an Azure Key Vault secret's value, its latest
+    /// version or the one named.
+    AzureKv {
+        /// The secret's name, e.g. `jamf-prod`.
+        name: String,
+        /// A version (32 hex digits in Azure), or `None` for the latest.
+        version: Option<String>,
+    },
 }
 
 impl SecretRef {
@@ -58,11 +69,12 @@ impl SecretRef {
         &self.domain
     }
 
-    /// The kind of credential that reads it (Vault or AWS).
+    /// The kind of credential that reads it (Vault, AWS or Azure).
     pub fn kind(&self) -> Kind {
         match self.location {
             Location::VaultKv { .. } => Kind::Vault,
             Location::AwsSm { .. } => Kind::Aws,
+            Location::AzureKv { .. } => Kind::Azure,
         }
     }
 
@@ -94,7 +106,8 @@ fn authority(value: &str, scheme: &'static str) -> Result<String, Error> {
 impl std::str::FromStr for SecretRef {
     type Err = Error;
 
-    /// `vault://DOMAIN/MOUNT/PATH#FIELD` or `aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]`; the error
+    /// `vault://DOMAIN/MOUNT/PATH#FIELD`, `aws-sm://DOMAIN/SECRET_ID[#JSON_KEY]` or
+    /// `azure-kv://DOMAIN/NAME[/VERSION]`; the error
     /// names [`FIELD`] and says what is wrong, never repeating the input (a pasted secret in
     /// the wrong box must not reach a log).
     fn from_str(value: &str) -> Result<Self, Error> {
@@ -103,9 +116,11 @@ impl std::str::FromStr for SecretRef {
             vault_kv(rest)
         } else if let Some(rest) = value.strip_prefix("aws-sm://") {
             aws_sm(rest)
+        } else if let Some(rest) = value.strip_prefix("azure-kv://") {
+            azure_kv(rest)
         } else {
             Err(bad(
-                "it must look like vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID#JSON_KEY",
+                "it must look like vault://DOMAIN/MOUNT/PATH#FIELD, aws-sm://DOMAIN/SECRET_ID#JSON_KEY or azure-kv://DOMAIN/NAME",
             ))
         }
     }
@@ -190,6 +205,45 @@ fn aws_sm(rest: &str) -> Result<SecretRef, Error> {
     })
 }
 
+/// The longest secret name Key Vault takes.
+const MAX_AZURE_NAME: usize = 127;
+
+fn azure_kv(rest: &str) -> Result<SecretRef, Error> {
+    let mut segments = rest.split('/');
+    let authority = authority(
+        segments.next().unwrap_or_default(),
+        "it must name the Azure credential's domain (its vault's host) after azure-kv://",
+    )?;
+    // A name is letters, digits and dashes (Key Vault's rule); a version is letters and
+    // digits (32 hex digits in Azure).
+    let name = segments.next().unwrap_or_default();
+    if name.is_empty()
+        || name.len() > MAX_AZURE_NAME
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(bad(
+            "it must name the secret after the domain: letters, digits and dashes, at most 127",
+        ));
+    }
+    let version = segments.next();
+    if segments.next().is_some()
+        || version.is_some_and(|v| {
+            v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+    {
+        return Err(bad(
+            "after the secret's name only /VERSION may follow: its letters and digits",
+        ));
+    }
+    Ok(SecretRef {
+        domain: Domain::from(format!("azure:{authority}").as_str()),
+        location: Location::AzureKv {
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        },
+    })
+}
+
 impl fmt::Display for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let authority = self.domain.authority();
@@ -201,6 +255,13 @@ impl fmt::Display for SecretRef {
                 write!(f, "aws-sm://{authority}/{secret_id}")?;
                 match key {
                     Some(key) => write!(f, "#{key}"),
+                    None => Ok(()),
+                }
+            }
+            Location::AzureKv { name, version } => {
+                write!(f, "azure-kv://{authority}/{name}")?;
+                match version {
+                    Some(version) => write!(f, "/{version}"),
                     None => Ok(()),
                 }
             }
@@ -230,7 +291,7 @@ impl JsonSchema for SecretRef {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "A secret in a secret manager: vault://DOMAIN/MOUNT/PATH#FIELD or aws-sm://DOMAIN/SECRET_ID#JSON_KEY"
+            "description": "A secret in a secret manager: vault://DOMAIN/MOUNT/PATH#FIELD, aws-sm://DOMAIN/SECRET_ID#JSON_KEY or azure-kv://DOMAIN/NAME[/VERSION]"
         })
     }
 }
@@ -281,7 +342,17 @@ mod tests {
             "aws-sm://eu-west-1/jamf:prod#k",
             "aws-sm://eu-west-1/jamf?x=1",
             "aws-sm://user:hunter2-canary@eu-west-1/jamf",
-            "azure-kv://x/y",
+            "azure-kv://x",
+            "azure-kv://x/",
+            "azure-kv://kv.vault.azure.net/jamf_prod",
+            "azure-kv://kv.vault.azure.net/jamf#k",
+            "azure-kv://kv.vault.azure.net/jamf/",
+            "azure-kv://kv.vault.azure.net/jamf/v1/x",
+            "azure-kv://kv.vault.azure.net/jamf/v-1",
+            "azure-kv://kv.vault.azure.net/jamf?api-version=7.5",
+            "azure-kv://user:hunter2-canary@kv.vault.azure.net/jamf",
+            "azure-kv:///jamf",
+            "azure-secret://kv.vault.azure.net/jamf",
             "vault://vault.example.com/secret/jamf",
             "vault://vault.example.com/secret/jamf#",
             "vault://vault.example.com/secret#f",
@@ -325,6 +396,38 @@ mod tests {
         );
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(json, format!("\"aws-sm://127.0.0.1:5000/{arn}\""));
+        assert_eq!(serde_json::from_str::<SecretRef>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn an_azure_reference_names_a_secret_and_optionally_its_version() {
+        let r = parse("azure-kv://Contoso.Vault.Azure.net/jamf-prod").unwrap();
+        assert_eq!(r.domain().as_str(), "azure:contoso.vault.azure.net");
+        assert_eq!(r.kind(), Kind::Azure);
+        assert_eq!(
+            r.location(),
+            &Location::AzureKv {
+                name: "jamf-prod".into(),
+                version: None,
+            }
+        );
+        assert_eq!(
+            r.to_string(),
+            "azure-kv://contoso.vault.azure.net/jamf-prod"
+        );
+        let version = "4387e9f3d6e14c459867679a90fd0f79";
+        let text = format!("azure-kv://kv.vault.azure.test:8443/jamf-prod/{version}");
+        let r = parse(&text).unwrap();
+        assert_eq!(r.domain().as_str(), "azure:kv.vault.azure.test:8443");
+        assert_eq!(
+            r.location(),
+            &Location::AzureKv {
+                name: "jamf-prod".into(),
+                version: Some(version.into()),
+            }
+        );
+        assert_eq!(r.to_string(), text);
+        let json = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<SecretRef>(&json).unwrap(), r);
     }
 }

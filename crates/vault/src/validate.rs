@@ -72,6 +72,40 @@ pub(crate) fn arn(field: &'static str, value: &Option<String>) -> Result<Option<
     }
 }
 
+/// An https URL with no path (an Azure vault, or a sign-in authority): http is refused even
+/// on loopback, as Azure's SDK refuses it for the authority.
+pub(crate) fn https_origin(field: &'static str, value: &str) -> Result<ServiceUrl, Error> {
+    let url = service_url(field, value)?;
+    if !url.url.starts_with("https://") {
+        return Err(Error::BadUrl {
+            field,
+            reason: "it must start with https:// (Azure serves vaults and sign-in over https only)",
+        });
+    }
+    if url.url.len() != "https://".len() + url.authority.len() {
+        return Err(Error::BadUrl {
+            field,
+            reason: "it must have no path after the host, e.g. https://contoso.vault.azure.net",
+        });
+    }
+    Ok(url)
+}
+
+/// A Microsoft Entra tenant id: a GUID or a domain (`contoso.onmicrosoft.com`), letters,
+/// digits, dots and dashes, as Azure's SDK accepts.
+pub(crate) fn tenant_id(field: &'static str, value: &str) -> Result<String, Error> {
+    let value = required(field, value)?;
+    if value.len() > 256
+        || !(value.chars()).all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(Error::Invalid {
+            field,
+            reason: "it must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com",
+        });
+    }
+    Ok(value)
+}
+
 /// A Vault namespace (`team/a`), without the slashes around it, or `None` when absent.
 pub(crate) fn namespace(
     field: &'static str,

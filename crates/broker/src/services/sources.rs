@@ -1,11 +1,12 @@
 //! Secrets kept in the company's secret manager: fetching the one a reference names
-//! (`vault://DOMAIN/MOUNT/PATH#FIELD`, `aws-sm://DOMAIN/SECRET_ID#JSON_KEY`) with the secret
-//! manager's own credential, for an unlock,
+//! (`vault://DOMAIN/MOUNT/PATH#FIELD`, `aws-sm://DOMAIN/SECRET_ID#JSON_KEY`,
+//! `azure-kv://DOMAIN/NAME[/VERSION]`) with the secret manager's own credential, for an unlock,
 //! `latchkey creds refresh` or `latchkey creds import`. What is fetched is handed back as a
 //! [`SecretString`] for the unlock session (or the store, for an import) and never written
 //! anywhere else; no error carries it, or the secret manager's token or key.
 
 use latchkey_awssm::{AwsError, Keys, SecretsManager};
+use latchkey_azurekv::{AzureError, KeyVault, Principal};
 use latchkey_hashivault::{Auth, Secret, TransportOptions, VaultClient, VaultError};
 use latchkey_vault::{Account, Domain, Kind, Location, Metadata, SecretRef, SecretString};
 
@@ -29,13 +30,16 @@ pub enum SourceError {
     /// AWS's own answer: unreachable, access denied, not found, binary, key missing, ….
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// Azure's own answer: unreachable, sign-in refused, forbidden, not found, disabled, ….
+    #[error(transparent)]
+    Azure(#[from] AzureError),
 }
 
 /// A value fetched for a reference, and the version it came from.
 #[derive(Debug)]
 pub struct Fetched {
     pub value: SecretString,
-    /// Vault's version number, or AWS's VersionId.
+    /// Vault's version number, AWS's VersionId, or Azure's version.
     pub version: String,
 }
 
@@ -66,8 +70,9 @@ impl SecretSources {
             .ok_or_else(|| SourceError::NoCredential(reference.kind(), reference.domain().clone()))
     }
 
-    /// The value `reference` names, read with `manager` (a Vault or AWS credential) and its
-    /// `secret` (the token, the AppRole secret id, or the secret access key).
+    /// The value `reference` names, read with `manager` (a Vault, AWS or Azure credential) and
+    /// its `secret` (the token, the AppRole secret id, the secret access key, or the client
+    /// secret).
     pub async fn fetch(
         &self,
         reference: &SecretRef,
@@ -112,6 +117,24 @@ impl SecretSources {
                 let client =
                     SecretsManager::new(region, endpoint.as_deref(), keys, role_arn.as_deref())?;
                 let read = client.read(secret_id, key.as_deref()).await?;
+                (read.value, read.version)
+            }
+            (
+                Location::AzureKv { name, version },
+                Account::Azure {
+                    vault_url,
+                    tenant_id,
+                    client_id,
+                    authority_host,
+                },
+            ) => {
+                let principal = Principal {
+                    tenant_id: tenant_id.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: secret,
+                };
+                let client = KeyVault::new(vault_url, authority_host.as_deref(), principal)?;
+                let read = client.read(name, version.as_deref()).await?;
                 (read.value, read.version)
             }
             _ => {
