@@ -802,6 +802,33 @@ describe('Credentials page: adding', () => {
     });
   });
 
+  it('adds an Azure app registration, and offers Azure Key Vault as where a Jamf secret is kept', async () => {
+    mockCredentials({ credentials_add: (args) => ({ ...vault, id: 'az1', kind: 'azure', account: args.account }) });
+    render(Credentials, { status: linux });
+    await openForm();
+    const kept = screen.getByTestId('creds-field-secret_kept') as HTMLSelectElement;
+    expect([...kept.options].map((o) => o.value)).toEqual(['here', 'vault', 'aws', 'azure']);
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'azure' } });
+    expect(screen.queryByTestId('creds-field-secret_kept')).toBeNull();
+    await type('creds-field-label', 'Key Vault');
+    await type('creds-field-vault_url', 'https://contoso.vault.azure.net');
+    await type('creds-field-tenant_id', 'contoso.onmicrosoft.com');
+    await type('creds-field-client_id', '00000000-0000-0000-0000-000000000001');
+    await type('creds-field-client_secret', 'azure-typed-secret');
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect(callsTo('credentials_add')[0]).toMatchObject({
+      account: {
+        type: 'azure',
+        vault_url: 'https://contoso.vault.azure.net',
+        tenant_id: 'contoso.onmicrosoft.com',
+        client_id: '00000000-0000-0000-0000-000000000001',
+        authority_host: null,
+      },
+      secret: 'azure-typed-secret',
+    });
+  });
+
   it('forgets the secret on Cancel', async () => {
     mockCredentials();
     render(Credentials, { status: linux });

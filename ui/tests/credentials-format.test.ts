@@ -136,6 +136,7 @@ describe('the add form', () => {
     expect(fieldsFor('vcenter', 'pinned')).toEqual(['label', 'host', 'username', 'tls.mode', 'tls.sha256', 'password']);
     expect(fieldsFor('vault')).toEqual(['label', 'address', 'token']);
     expect(fieldsFor('aws')).toEqual(['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key']);
+    expect(fieldsFor('azure')).toEqual(['label', 'vault_url', 'tenant_id', 'client_id', 'authority_host', 'client_secret']);
   });
 
   it('asks for a reference instead of the secret when a secret manager keeps it, but not for its own key', () => {
@@ -160,6 +161,8 @@ describe('the add form', () => {
     expect(accountOf('aws', aws)).toEqual({ type: 'aws', region: 'eu-west-1', access_key_id: 'AKIA1', role_arn: null, endpoint: null });
     const role = 'arn:aws:iam::123456789012:role/latchkey';
     expect(accountOf('aws', { ...aws, role_arn: role })).toMatchObject({ role_arn: role, endpoint: null });
+    const azure = { ...d, vault_url: 'https://kv', tenant_id: 't', authority_host: ' ' };
+    expect(accountOf('azure', azure)).toEqual({ type: 'azure', vault_url: 'https://kv', tenant_id: 't', client_id: 'c', authority_host: null });
   });
 
   it('puts problems next to shown fields and the rest on top', () => {

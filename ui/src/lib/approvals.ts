@@ -36,6 +36,6 @@ export function assistantLine(a: ApprovalAssistant): string {
 export function domainLabel(domain: string | null): string {
   if (!domain) return 'Latchkey itself';
   const [kind, authority] = domain.split(/:(.*)/s, 2);
-  const names: Record<string, string> = { jamf: 'Jamf Pro', vcenter: 'vCenter', vault: 'Vault', aws: 'AWS Secrets Manager' };
+  const names: Record<string, string> = { jamf: 'Jamf Pro', vcenter: 'vCenter', vault: 'Vault', aws: 'AWS Secrets Manager', azure: 'Azure Key Vault' };
   return authority && names[kind] ? `${names[kind]} ${authority}` : domain;
 }

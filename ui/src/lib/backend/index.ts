@@ -227,7 +227,7 @@ export interface SofaVersionReport {
 
 // ---- Credentials (kept in the OS secret store, unlocked per domain for a limited time) ----
 
-export type CredentialKind = 'jamf' | 'vcenter' | 'vault' | 'aws';
+export type CredentialKind = 'jamf' | 'vcenter' | 'vault' | 'aws' | 'azure';
 
 /** How a vCenter's certificate is checked: never silently off, a self-signed one is pinned. */
 export type TlsPolicy = { mode: 'verify' } | { mode: 'pinned'; sha256: string };
@@ -254,6 +254,17 @@ export type Account =
       role_arn?: string | null;
       /** An endpoint instead of the region's (a VPC endpoint); absent or null for the region's. */
       endpoint?: string | null;
+    }
+  | {
+      type: 'azure';
+      /** e.g. "https://contoso.vault.azure.net". */
+      vault_url: string;
+      /** The directory (tenant) id: a GUID or a domain such as contoso.onmicrosoft.com. */
+      tenant_id: string;
+      /** The application (client) id. */
+      client_id: string;
+      /** Where to sign in instead of Azure's public cloud; absent or null for it. */
+      authority_host?: string | null;
     };
 
 export type AccountType = Account['type'];

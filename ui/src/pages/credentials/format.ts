@@ -18,6 +18,7 @@ export const KIND_NAMES: Record<CredentialKind, string> = {
   vcenter: 'vCenter',
   vault: 'HashiCorp Vault',
   aws: 'AWS Secrets Manager',
+  azure: 'Azure Key Vault',
 };
 
 /** The add form's kind picker, in order. */
@@ -27,6 +28,7 @@ export const ACCOUNT_TYPES: { type: AccountType; name: string }[] = [
   { type: 'vcenter', name: 'vCenter' },
   { type: 'vault', name: 'HashiCorp Vault' },
   { type: 'aws', name: 'AWS Secrets Manager' },
+  { type: 'azure', name: 'Azure Key Vault' },
 ];
 
 /** The name of each form field, as labels and error messages use it (keys as the backend names fields). */
@@ -47,20 +49,23 @@ export const FIELD_NAMES: Record<string, string> = {
   secret_access_key: 'Secret access key',
   role_arn: 'Role to assume',
   endpoint: 'Endpoint',
+  vault_url: 'Vault URL',
+  tenant_id: 'Tenant ID',
+  authority_host: 'Sign-in host',
   secret_kept: 'Secret',
   secret_from: 'Secret from',
 };
 
 /** The field that holds the secret for each kind of account. */
 export function secretField(type: AccountType): 'client_secret' | 'password' | 'token' | 'secret_access_key' {
-  if (type === 'jamf_client') return 'client_secret';
+  if (type === 'jamf_client' || type === 'azure') return 'client_secret';
   if (type === 'vault') return 'token';
   if (type === 'aws') return 'secret_access_key';
   return 'password';
 }
 
 /** A secret manager a credential's secret can be fetched from. */
-export type SecretSource = 'vault' | 'aws';
+export type SecretSource = 'vault' | 'aws' | 'azure';
 
 /** Where a new credential's secret is kept: typed here into the OS store, or in a secret manager. */
 export type SecretKept = 'here' | SecretSource;
@@ -77,11 +82,16 @@ export const SOURCES: Record<SecretSource, { option: string; placeholder: string
     placeholder: 'aws-sm://eu-west-1/jamf/prod#client_secret',
     hint: "aws-sm://, the AWS credential's domain as listed here (without aws:), the secret's name or ARN, and # with the JSON key when the secret holds several.",
   },
+  azure: {
+    option: 'From Azure Key Vault (fetched at each unlock)',
+    placeholder: 'azure-kv://contoso.vault.azure.net/jamf-client-secret',
+    hint: "azure-kv://, the Azure credential's domain as listed here (without azure:), and the secret's name (/VERSION for one version).",
+  },
 };
 
 /** Whether a kind of account may keep its secret in a secret manager (a secret manager's own may not). */
 export function mayKeepElsewhere(type: AccountType): boolean {
-  return type !== 'vault' && type !== 'aws';
+  return type !== 'vault' && type !== 'aws' && type !== 'azure';
 }
 
 /**
@@ -101,6 +111,8 @@ export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', 
       return ['label', 'address', 'token'];
     case 'aws':
       return ['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key'];
+    case 'azure':
+      return ['label', 'vault_url', 'tenant_id', 'client_id', 'authority_host', 'client_secret'];
   }
 }
 
@@ -118,6 +130,9 @@ export interface Draft {
   access_key_id: string;
   role_arn: string;
   endpoint: string;
+  vault_url: string;
+  tenant_id: string;
+  authority_host: string;
 }
 
 export function emptyDraft(): Draft {
@@ -134,6 +149,9 @@ export function emptyDraft(): Draft {
     access_key_id: '',
     role_arn: '',
     endpoint: '',
+    vault_url: '',
+    tenant_id: '',
+    authority_host: '',
   };
 }
 
@@ -166,6 +184,14 @@ export function accountOf(type: AccountType, d: Draft): Account {
         role_arn: optional(d.role_arn),
         endpoint: optional(d.endpoint),
       };
+    case 'azure':
+      return {
+        type,
+        vault_url: d.vault_url,
+        tenant_id: d.tenant_id,
+        client_id: d.client_id,
+        authority_host: optional(d.authority_host),
+      };
   }
 }
 
@@ -195,6 +221,14 @@ export function draftOf(label: string, account: Account): Draft {
         role_arn: account.role_arn ?? '',
         endpoint: account.endpoint ?? '',
       };
+    case 'azure':
+      return {
+        ...d,
+        vault_url: account.vault_url,
+        tenant_id: account.tenant_id,
+        client_id: account.client_id,
+        authority_host: account.authority_host ?? '',
+      };
   }
 }
 
@@ -211,6 +245,8 @@ function accountValues(a: Account): string[] {
       return [a.type, a.address];
     case 'aws':
       return [a.type, a.region, a.access_key_id, a.role_arn ?? '', a.endpoint ?? ''];
+    case 'azure':
+      return [a.type, a.vault_url, a.tenant_id, a.client_id, a.authority_host ?? ''];
   }
 }
 
@@ -250,6 +286,8 @@ export function accountKindName(account: Account): string {
       return 'HashiCorp Vault token';
     case 'aws':
       return 'AWS access key';
+    case 'azure':
+      return 'Azure app registration';
   }
 }
 
@@ -265,6 +303,8 @@ export function principal(account: Account): string | null {
       return null;
     case 'aws':
       return account.access_key_id;
+    case 'azure':
+      return account.client_id;
   }
 }
 
