@@ -829,6 +829,26 @@ describe('Credentials page: adding', () => {
     });
   });
 
+  it('adds a Vault credential signing in with AppRole: the secret asked for is the secret ID', async () => {
+    mockCredentials({ credentials_add: (args) => ({ ...vault, id: 'v2', account: args.account }) });
+    render(Credentials, { status: linux });
+    await openForm();
+    await fireEvent.change(screen.getByTestId('creds-kind'), { target: { value: 'vault' } });
+    await type('creds-field-label', 'Vault AppRole');
+    await type('creds-field-address', 'https://vault.example.com:8200');
+    await type('creds-field-namespace', 'team/a');
+    expect(screen.getByTestId('creds-field-token')).not.toBeNull();
+    await type('creds-field-role_id', 'role-1234');
+    expect(screen.queryByTestId('creds-field-token')).toBeNull();
+    await type('creds-field-secret_id', 'approle-secret-id');
+    await fireEvent.click(screen.getByTestId('creds-save'));
+    await waitFor(() => expect(callsTo('credentials_add')).toHaveLength(1));
+    expect(callsTo('credentials_add')[0]).toMatchObject({
+      account: { type: 'vault', address: 'https://vault.example.com:8200', namespace: 'team/a', role_id: 'role-1234' },
+      secret: 'approle-secret-id',
+    });
+  });
+
   it('forgets the secret on Cancel', async () => {
     mockCredentials();
     render(Credentials, { status: linux });

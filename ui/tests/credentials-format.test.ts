@@ -134,7 +134,8 @@ describe('the add form', () => {
     expect(fieldsFor('jamf_user')).toEqual(['label', 'url', 'username', 'password']);
     expect(fieldsFor('vcenter')).toEqual(['label', 'host', 'username', 'tls.mode', 'password']);
     expect(fieldsFor('vcenter', 'pinned')).toEqual(['label', 'host', 'username', 'tls.mode', 'tls.sha256', 'password']);
-    expect(fieldsFor('vault')).toEqual(['label', 'address', 'token']);
+    expect(fieldsFor('vault')).toEqual(['label', 'address', 'namespace', 'role_id', 'token']);
+    expect(fieldsFor('vault', 'verify', 'here', 'role-1')).toEqual(['label', 'address', 'namespace', 'role_id', 'secret_id']);
     expect(fieldsFor('aws')).toEqual(['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key']);
     expect(fieldsFor('azure')).toEqual(['label', 'vault_url', 'tenant_id', 'client_id', 'authority_host', 'client_secret']);
   });
@@ -156,7 +157,8 @@ describe('the add form', () => {
       username: 'u',
       tls: { mode: 'pinned', sha256: 'ab' },
     });
-    expect(accountOf('vault', d)).toEqual({ type: 'vault', address: 'https://v' });
+    expect(accountOf('vault', d)).toEqual({ type: 'vault', address: 'https://v', namespace: null, role_id: null });
+    expect(accountOf('vault', { ...d, namespace: 'team/a', role_id: 'r1' })).toMatchObject({ namespace: 'team/a', role_id: 'r1' });
     const aws = { ...d, region: 'eu-west-1', access_key_id: 'AKIA1', role_arn: '  ', endpoint: '' };
     expect(accountOf('aws', aws)).toEqual({ type: 'aws', region: 'eu-west-1', access_key_id: 'AKIA1', role_arn: null, endpoint: null });
     const role = 'arn:aws:iam::123456789012:role/latchkey';

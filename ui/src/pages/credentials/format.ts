@@ -43,7 +43,10 @@ export const FIELD_NAMES: Record<string, string> = {
   'tls.mode': 'Certificate',
   'tls.sha256': 'SHA-256 fingerprint',
   address: 'Vault address',
+  namespace: 'Namespace',
+  role_id: 'AppRole role ID',
   token: 'Token',
+  secret_id: 'AppRole secret ID',
   region: 'Region',
   access_key_id: 'Access key ID',
   secret_access_key: 'Secret access key',
@@ -56,10 +59,13 @@ export const FIELD_NAMES: Record<string, string> = {
   secret_from: 'Secret from',
 };
 
-/** The field that holds the secret for each kind of account. */
-export function secretField(type: AccountType): 'client_secret' | 'password' | 'token' | 'secret_access_key' {
+/** The field that holds the secret for each kind of account (a Vault's with an AppRole role id: its secret id). */
+export function secretField(
+  type: AccountType,
+  roleId: string | null = null,
+): 'client_secret' | 'password' | 'token' | 'secret_id' | 'secret_access_key' {
   if (type === 'jamf_client' || type === 'azure') return 'client_secret';
-  if (type === 'vault') return 'token';
+  if (type === 'vault') return roleId?.trim() ? 'secret_id' : 'token';
   if (type === 'aws') return 'secret_access_key';
   return 'password';
 }
@@ -98,8 +104,13 @@ export function mayKeepElsewhere(type: AccountType): boolean {
  * The form's fields for a kind of account, in form order, secret last (or, kept in Vault, the
  * reference to it).
  */
-export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', kept: SecretKept = 'here'): string[] {
-  const secret = kept !== 'here' && mayKeepElsewhere(type) ? 'secret_from' : secretField(type);
+export function fieldsFor(
+  type: AccountType,
+  tls: TlsPolicy['mode'] = 'verify',
+  kept: SecretKept = 'here',
+  roleId: string | null = null,
+): string[] {
+  const secret = kept !== 'here' && mayKeepElsewhere(type) ? 'secret_from' : secretField(type, roleId);
   switch (type) {
     case 'jamf_client':
       return ['label', 'url', 'client_id', secret];
@@ -108,7 +119,7 @@ export function fieldsFor(type: AccountType, tls: TlsPolicy['mode'] = 'verify', 
     case 'vcenter':
       return ['label', 'host', 'username', 'tls.mode', ...(tls === 'pinned' ? ['tls.sha256'] : []), secret];
     case 'vault':
-      return ['label', 'address', 'token'];
+      return ['label', 'address', 'namespace', 'role_id', secret];
     case 'aws':
       return ['label', 'region', 'access_key_id', 'role_arn', 'endpoint', 'secret_access_key'];
     case 'azure':
@@ -126,6 +137,8 @@ export interface Draft {
   tls_mode: TlsPolicy['mode'];
   tls_sha256: string;
   address: string;
+  namespace: string;
+  role_id: string;
   region: string;
   access_key_id: string;
   role_arn: string;
@@ -145,6 +158,8 @@ export function emptyDraft(): Draft {
     tls_mode: 'verify',
     tls_sha256: '',
     address: '',
+    namespace: '',
+    role_id: '',
     region: '',
     access_key_id: '',
     role_arn: '',
@@ -175,7 +190,7 @@ export function accountOf(type: AccountType, d: Draft): Account {
         tls: d.tls_mode === 'pinned' ? { mode: 'pinned', sha256: d.tls_sha256 } : { mode: 'verify' },
       };
     case 'vault':
-      return { type, address: d.address };
+      return { type, address: d.address, namespace: optional(d.namespace), role_id: optional(d.role_id) };
     case 'aws':
       return {
         type,
@@ -212,7 +227,7 @@ export function draftOf(label: string, account: Account): Draft {
         tls_sha256: account.tls.mode === 'pinned' ? account.tls.sha256 : '',
       };
     case 'vault':
-      return { ...d, address: account.address };
+      return { ...d, address: account.address, namespace: account.namespace ?? '', role_id: account.role_id ?? '' };
     case 'aws':
       return {
         ...d,
@@ -242,7 +257,7 @@ function accountValues(a: Account): string[] {
     case 'vcenter':
       return [a.type, a.host, a.username, a.tls.mode, a.tls.mode === 'pinned' ? a.tls.sha256 : ''];
     case 'vault':
-      return [a.type, a.address];
+      return [a.type, a.address, a.namespace ?? '', a.role_id ?? ''];
     case 'aws':
       return [a.type, a.region, a.access_key_id, a.role_arn ?? '', a.endpoint ?? ''];
     case 'azure':
