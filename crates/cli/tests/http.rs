@@ -264,6 +264,76 @@ async fn an_assistant_with_a_token_takes_the_same_pipeline_as_the_socket() {
     }
 }
 
+/// An assistant's change over HTTP waits for the person like one over the socket: the card
+/// names the token's assistant, nothing reaches Jamf before the approval, and once approved
+/// Jamf receives exactly one plan and the assistant its answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_http_assistants_change_waits_for_the_persons_approval() {
+    if !common::keyring("an_http_assistants_change_waits_for_the_persons_approval") {
+        return;
+    }
+    let mock = latchkey_jamf_mock::Mock::start(latchkey_jamf_mock::MockConfig {
+        computers: 5,
+        client_secret: "http-approval-canary".into(),
+        ..latchkey_jamf_mock::MockConfig::default()
+    })
+    .await;
+    let home = Home::new();
+    let broker = home.serve();
+    let jamf_url = mock.url();
+    let added = [
+        "creds",
+        "add",
+        "jamf",
+        "--url",
+        &jamf_url,
+        "--client-id",
+        "latchkey-test",
+        "--label",
+        "HTTP approval Jamf",
+    ];
+    ok(&home.run(&added, "http-approval-canary\n"));
+    ok(&home.run(&["creds", "unlock", "HTTP approval Jamf"], ""));
+    ok(&home.run(&["http", "enable", "--port", "0"], ""));
+    let url = status(&home)["url"].as_str().unwrap().to_owned();
+    let token = ok(&home.run(&["http", "tokens", "create", "bob"], ""))
+        .trim()
+        .to_owned();
+
+    let domain = format!("jamf:{}", mock.addr);
+    let plan = call_tool(
+        "jamf_plan_os_update",
+        json!({ "domain": domain, "serials": ["C02000000001"] }),
+    );
+    let (asking_url, asking_token) = (url.clone(), token.clone());
+    let asking =
+        tokio::spawn(async move { post(&asking_url, Some(&asking_token), &[], plan).await });
+    let waiting = (0..500)
+        .find_map(|_| {
+            let listed = ok(&home.run(&["approvals", "list", "--json"], ""));
+            let listed: Value = serde_json::from_str(&listed).unwrap();
+            let first = listed.as_array().unwrap().first().cloned();
+            if first.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            first
+        })
+        .expect("the plan was never put to the person");
+    assert_eq!(waiting["tool"], "jamf_plan_os_update", "{waiting}");
+    assert_eq!(waiting["assistant"], "bob", "{waiting}");
+    assert!(mock.received().is_empty(), "nothing before the approval");
+    ok(&home.run(
+        &["approvals", "approve", waiting["id"].as_str().unwrap()],
+        "",
+    ));
+    let (code, answer) = asking.await.unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    assert_eq!(mock.received().len(), 1, "exactly one plan");
+    let log = common::stop(broker);
+    assert!(!log.contains("http-approval-canary"));
+}
+
 /// The `host:port` of a listener's URL.
 fn url_addr(url: &str) -> String {
     url.trim_start_matches("http://")

@@ -69,14 +69,24 @@ fn admin_entries(home: &Home) -> Vec<serde_json::Value> {
     serde_json::from_str(&out).unwrap()
 }
 
-/// The one entry saying Latchkey refused `file`, with its reason.
+/// The one entry saying Latchkey refused `file`, with its reason. Asked again for a moment
+/// when it is not there yet (it is written as the broker starts serving; a CI run once missed
+/// it under load), and, if it never comes, every admin entry is shown to say why.
 fn refusal_on_audit(home: &Home, file: &str) -> serde_json::Value {
-    let refused: Vec<serde_json::Value> = admin_entries(home)
-        .into_iter()
-        .filter(|e| e["tool"] == "config.refused" && e.to_string().contains(file))
-        .collect();
-    assert_eq!(refused.len(), 1, "{refused:?}");
-    refused.into_iter().next().unwrap()
+    let mut all = Vec::new();
+    for _ in 0..20 {
+        all = admin_entries(home);
+        let refused: Vec<serde_json::Value> = (all.iter())
+            .filter(|e| e["tool"] == "config.refused" && e.to_string().contains(file))
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            assert_eq!(refused.len(), 1, "{refused:?}");
+            return refused.into_iter().next().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no config.refused entry for {file}; the admin entries: {all:#?}");
 }
 
 fn doctor(home: &Home) -> String {
