@@ -119,7 +119,7 @@ impl StandIn {
             .with_state(state.clone());
         let acceptor = certificates.acceptor;
         let server = tokio::spawn(async move {
-            axum::serve(tls::TlsListener { tcp, acceptor }, app)
+            axum::serve(latchkey_test_peer::tls::TlsListener { tcp, acceptor }, app)
                 .await
                 .expect("the Azure stand-in");
         });

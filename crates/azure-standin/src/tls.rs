@@ -3,16 +3,11 @@
 //! as it trusts a public one (a root certificate, or `SSL_CERT_FILE`), and the name is
 //! checked as it is against Azure.
 
-use std::io;
-use std::net::SocketAddr;
 use std::process::Command;
-use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 /// The CA (PEM) a client is to trust, and the acceptor serving the certificate it signed.
 pub(crate) struct Certificates {
@@ -105,43 +100,6 @@ pub(crate) fn certificates(names: &[&str]) -> Certificates {
     let ca_pem = String::from_utf8(read("ca.pem")).expect("PEM is text");
     let cert = CertificateDer::from_pem_slice(&read("leaf.pem")).expect("the certificate PEM");
     let key = PrivateKeyDer::from_pem_slice(&read("leaf.key")).expect("the key PEM");
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .expect("the certificate and key");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Certificates {
-        ca_pem,
-        acceptor: TlsAcceptor::from(Arc::new(config)),
-    }
-}
-
-/// Accepts TCP connections and completes their TLS handshakes; a client that refuses the
-/// certificate is dropped.
-pub(crate) struct TlsListener {
-    pub tcp: TcpListener,
-    pub acceptor: TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            if let Ok(tls) = self.acceptor.accept(tcp).await {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
+    let acceptor = latchkey_test_peer::tls::acceptor(cert, key);
+    Certificates { ca_pem, acceptor }
 }

@@ -119,7 +119,7 @@ impl FakeVcenter {
         let tls::SelfSigned { der, acceptor } = tls::self_signed();
         let app = wire::router(state.clone());
         let server = tokio::spawn(async move {
-            axum::serve(tls::TlsListener { tcp, acceptor }, app)
+            axum::serve(latchkey_test_peer::tls::TlsListener { tcp, acceptor }, app)
                 .await
                 .expect("fake vCenter");
         });
