@@ -100,7 +100,6 @@ pub async fn platform_services(
         Arc::new(audit),
     );
     services.loopback.keep_in(sealed(paths.http_file()));
-    services.approvals.shorten_timeout_from_env();
     let services = services.with_settings_file(sealed(paths.settings_file()));
     // Only a test build driven by the scripted presence check (never a shipped one) may lift
     // the call rate: `make bench` measures the broker, not the limit.

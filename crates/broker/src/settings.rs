@@ -432,7 +432,7 @@ impl SettingsService {
         if timeout < saved.approvals.timeout_seconds {
             overrides.push(SettingOverride {
                 field: "approvals.timeout_seconds".into(),
-                by: format!("LATCHKEY_APPROVAL_TIMEOUT_SECS={timeout}"),
+                by: format!("{}={timeout}", crate::pipeline::approvals::TIMEOUT_VAR),
             });
         }
         let settings = Settings {
@@ -510,13 +510,8 @@ impl SettingsService {
         self.sofa
             .set_refresh_every(Duration::from_secs(settings.sofa.refresh_hours * 3600));
         self.sofa.set_update_sla(settings.deadlines.sla());
-        // The environment may only shorten the wait (tests); see `shorten_timeout_from_env`.
-        let timeout = Duration::from_secs(settings.approvals.timeout_seconds);
         self.approvals
-            .set_timeout(crate::limits::shortened_from_env(
-                "LATCHKEY_APPROVAL_TIMEOUT_SECS",
-                timeout,
-            ));
+            .set_timeout(Duration::from_secs(settings.approvals.timeout_seconds));
         self.audit.set_retention_days(settings.audit.retention_days);
     }
 }

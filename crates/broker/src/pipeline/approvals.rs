@@ -27,6 +27,14 @@ use super::{Call, Change, ChangeTarget};
 
 /// How long a request waits for the person by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Shortens every approval wait (tests use it); it can never make one longer.
+pub const TIMEOUT_VAR: &str = "LATCHKEY_APPROVAL_TIMEOUT_SECS";
+
+/// `timeout`, or shorter with [`TIMEOUT_VAR`].
+fn shortened_timeout(timeout: Duration) -> Duration {
+    crate::limits::shortened_from_env(TIMEOUT_VAR, timeout)
+}
+
 /// The longest a grant may be remembered.
 pub const MAX_GRANT: Duration = Duration::from_secs(3600);
 /// How often a waiting caller is told it is still waiting.
@@ -204,20 +212,11 @@ impl Approvals {
         Self {
             presence,
             audit,
-            timeout: Mutex::new(DEFAULT_TIMEOUT),
+            timeout: Mutex::new(shortened_timeout(DEFAULT_TIMEOUT)),
             state: Mutex::default(),
             unanswered: Unanswered::default(),
             changes: watch::channel(0).0,
         }
-    }
-
-    /// `LATCHKEY_APPROVAL_TIMEOUT_SECS` shortens the wait (tests use it); it can never make it
-    /// longer than the default.
-    pub fn shorten_timeout_from_env(&self) {
-        self.set_timeout(crate::limits::shortened_from_env(
-            "LATCHKEY_APPROVAL_TIMEOUT_SECS",
-            DEFAULT_TIMEOUT,
-        ));
     }
 
     /// How long a request waits before it counts as denied.
@@ -225,9 +224,10 @@ impl Approvals {
         *lock(&self.timeout)
     }
 
-    /// Sets how long a request waits before it counts as denied.
+    /// Sets how long a request waits before it counts as denied ([`TIMEOUT_VAR`] may shorten
+    /// it).
     pub fn set_timeout(&self, timeout: Duration) {
-        *lock(&self.timeout) = timeout;
+        *lock(&self.timeout) = shortened_timeout(timeout);
     }
 
     /// Sees a new value whenever a request or grant comes or goes.
