@@ -10,6 +10,7 @@ fn main() {
         "credentials_add",
         "credentials_edit",
         "credentials_rotate",
+        "credentials_move_secret",
         "credentials_remove",
         "credentials_unlock",
         "credentials_lock",

@@ -17,8 +17,8 @@ use latchkey_broker::{
 };
 use latchkey_jamf::{ConnectionCheck, FleetProgress};
 use latchkey_vault::{
-    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretRef,
-    SecretString,
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretPlace,
+    SecretRef, SecretString,
 };
 use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,8 @@ pub async fn sofa_status(
 }
 
 // ---- Credentials ----
-// Secrets arrive from the page in `credentials_add` / `credentials_rotate` and never go back:
+// Secrets arrive from the page in `credentials_add` / `credentials_rotate` /
+// `credentials_move_secret` and never go back:
 // every answer is a view without one.
 
 fn credentials(broker: &EmbeddedBroker) -> Result<Arc<CredentialService>, ControlError> {
@@ -117,6 +118,15 @@ pub fn credentials_check(label: String, account: Account) -> Vec<ControlError> {
         .collect()
 }
 
+/// A reference typed in a form, `None` when blank; a bad one is refused naming `secret_from`.
+fn secret_ref(source: Option<String>) -> Result<Option<SecretRef>, ControlError> {
+    source
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<SecretRef>())
+        .transpose()
+        .map_err(|e| ControlError::from(CredentialError::from(e)))
+}
+
 /// Adds a credential whose secret is typed here, or kept in a secret manager at `source`
 /// (`vault://DOMAIN/MOUNT/PATH#FIELD`; `secret` is then empty and fetched at each unlock).
 #[tauri::command]
@@ -127,11 +137,7 @@ pub async fn credentials_add(
     secret: SecretString,
     source: Option<String>,
 ) -> Result<CredentialView, ControlError> {
-    let source = source
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.parse::<SecretRef>())
-        .transpose()
-        .map_err(|e| ControlError::from(CredentialError::from(e)))?;
+    let source = secret_ref(source)?;
     let new = NewCredential {
         label,
         account,
@@ -164,6 +170,24 @@ pub async fn credentials_rotate(
 ) -> Result<CredentialView, ControlError> {
     Ok(pipeline(&broker)?
         .rotate_credential(&id, secret, &Actor::app())
+        .await?)
+}
+
+/// Keeps a credential's secret in a secret manager at `source` from now on, or, without
+/// one, here with the new `secret`.
+#[tauri::command]
+pub async fn credentials_move_secret(
+    broker: State<'_, EmbeddedBroker>,
+    id: CredentialId,
+    source: Option<String>,
+    secret: Option<SecretString>,
+) -> Result<CredentialView, ControlError> {
+    let to = match secret_ref(source)? {
+        Some(reference) => SecretPlace::At(reference),
+        None => SecretPlace::Here(secret.unwrap_or_else(|| SecretString::from(""))),
+    };
+    Ok(pipeline(&broker)?
+        .move_secret(&id, to, &Actor::app())
         .await?)
 }
 

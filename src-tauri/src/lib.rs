@@ -89,6 +89,7 @@ fn configure<R: Runtime>(
             commands::credentials_add,
             commands::credentials_edit,
             commands::credentials_rotate,
+            commands::credentials_move_secret,
             commands::credentials_remove,
             commands::credentials_unlock,
             commands::credentials_lock,

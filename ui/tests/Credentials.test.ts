@@ -971,7 +971,8 @@ describe('Credentials page: editing', () => {
     expect(kind.dataset.type).toBe('jamf_client');
     expect(kind.matches('input, select, textarea, button')).toBe(false);
     expect(within(dialog).queryByTestId('creds-kind')).toBeNull();
-    expect(dialog.querySelectorAll('select')).toHaveLength(0);
+    // The one choice: where the secret is kept.
+    expect([...dialog.querySelectorAll('select')].map((s) => s.dataset.testid)).toEqual(['creds-field-secret_kept']);
     expect(dialog.textContent).toContain('add a new credential');
     // No secret, and no other type's fields.
     expect(dialog.querySelectorAll('input[type="password"]')).toHaveLength(0);
@@ -1000,8 +1001,11 @@ describe('Credentials page: editing', () => {
     expect(input(dialog, 'creds-field-tls-sha256').value).toBe('ab'.repeat(32));
     expect(within(dialog).queryByTestId('creds-field-url')).toBeNull();
     expect(within(dialog).queryByTestId('creds-field-password')).toBeNull();
-    // The certificate check is the only select: the type is not one.
-    expect([...dialog.querySelectorAll('select')].map((s) => s.dataset.testid)).toEqual(['creds-field-tls-mode']);
+    // The certificate check and where the secret is kept are the selects: the type is not one.
+    expect([...dialog.querySelectorAll('select')].map((s) => s.dataset.testid)).toEqual([
+      'creds-field-tls-mode',
+      'creds-field-secret_kept',
+    ]);
   });
 
   it('saves a changed client ID as the whole account, keeping the type, and lists again', async () => {
@@ -1083,6 +1087,76 @@ describe('Credentials page: editing', () => {
     await waitFor(() => expect(within(dialog).queryByTestId('creds-edit-lock-note')).toBeNull());
     // What was typed stays.
     expect(input(dialog, 'creds-field-client_id').value).toBe('other-client');
+  });
+
+  it('moves a secret kept here into Vault: the reference alone is sent, and the domain locks', async () => {
+    const reference = 'vault://vault.example.com:8200/secret/jamf/prod#client_secret';
+    const moved: CredentialView = {
+      ...jamfClient,
+      unlocked: false,
+      seconds_left: null,
+      source: { reference, version: null, fetched: null },
+    };
+    mockCredentials({ credentials_move_secret: () => moved });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(jamfClient);
+    const kept = within(dialog).getByTestId('creds-field-secret_kept') as HTMLSelectElement;
+    expect(kept.value).toBe('here');
+    expect([...kept.options].map((o) => o.value)).toEqual(['here', 'vault', 'aws', 'azure']);
+    expect(within(dialog).queryByTestId('creds-field-secret_from')).toBeNull();
+
+    await fireEvent.change(kept, { target: { value: 'vault' } });
+    const from = input(dialog, 'creds-field-secret_from');
+    expect(from.value).toBe('');
+    expect(from.placeholder).toContain('vault://');
+    expect(dialog.textContent).toContain('Saving deletes the client secret kept in the system secret store');
+    expect(within(dialog).getByTestId('creds-edit-lock-note')).toBeTruthy();
+    // Nothing to move to yet: named, and nothing sent.
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() =>
+      expect(within(dialog).getByTestId('creds-field-error-secret_from').textContent).toBe('Secret from is required.'),
+    );
+    expect(callsTo('credentials_move_secret')).toEqual([]);
+
+    await edit(dialog, 'creds-field-secret_from', ` ${reference} `);
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
+    expect(callsTo('credentials_move_secret')).toEqual([{ id: jamfClient.id, source: reference, secret: null }]);
+    // The label and account did not change: no edit is sent.
+    expect(callsTo('credentials_edit')).toEqual([]);
+    expect(screen.getByTestId('creds-notice').textContent).toContain('It is locked now');
+  });
+
+  it('moves a secret kept in a secret manager back here, with the new value required', async () => {
+    const reference = 'aws-sm://eu-west-1/jamf/prod#client_secret';
+    const referenced: CredentialView = { ...jamfClient, source: { reference, version: '3', fetched: null } };
+    mockCredentials({
+      credentials_overview: () => overview({ credentials: [referenced, vault, vcenter] }),
+      credentials_move_secret: () => ({ ...referenced, source: null }),
+    });
+    render(Credentials, { status: linux });
+    const dialog = await openEdit(referenced);
+    expect(within(dialog).getByTestId('creds-edit-intro').textContent?.trim()).toBe(
+      'The client secret is fetched from a secret manager at each unlock.',
+    );
+    const kept = within(dialog).getByTestId('creds-field-secret_kept') as HTMLSelectElement;
+    expect(kept.value).toBe('aws');
+    expect(input(dialog, 'creds-field-secret_from').value).toBe(reference);
+
+    await fireEvent.change(kept, { target: { value: 'here' } });
+    expect(within(dialog).queryByTestId('creds-field-secret_from')).toBeNull();
+    const secret = input(dialog, 'creds-field-client_secret');
+    expect(secret.type).toBe('password');
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() =>
+      expect(within(dialog).getByTestId('creds-field-error-client_secret').textContent).toBe('Client secret is required.'),
+    );
+    expect(callsTo('credentials_move_secret')).toEqual([]);
+
+    await edit(dialog, 'creds-field-client_secret', 'typed-here');
+    await fireEvent.click(screen.getByTestId('creds-edit-save'));
+    await waitFor(() => expect(screen.queryByTestId('creds-edit-dialog')).toBeNull());
+    expect(callsTo('credentials_move_secret')).toEqual([{ id: jamfClient.id, source: null, secret: 'typed-here' }]);
   });
 
   it('sends a certificate changed from pinned to verify as tls: { mode: "verify" }', async () => {

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
-    CredentialEdit, CredentialId, EncryptedFileStore, Error, Metadata, NewCredential, SecretStore,
-    SecretString, StoreFuture,
+    CredentialEdit, CredentialId, EncryptedFileStore, Error, Metadata, NewCredential, SecretPlace,
+    SecretStore, SecretString, StoreFuture,
 };
 
 use crate::store_choice::{StoreChooser, StoreKind, StoreStatus};
@@ -351,14 +351,10 @@ impl SecretStore for ChosenStore {
         Box::pin(async move { self.current().await?.store().get(id).await })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
             let current = self.current().await?;
-            let rotated = current.store().rotate(id, secret).await;
+            let rotated = current.store().rotate(id, place).await;
             self.written(&current, rotated).await
         })
     }

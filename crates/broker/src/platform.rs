@@ -8,8 +8,8 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
-    CredentialEdit, CredentialId, Error, Metadata, NewCredential, Presence, SecretStore,
-    SecretString, StoreFuture,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, Presence, SecretPlace,
+    SecretStore, SecretString, StoreFuture,
 };
 use tokio::sync::OnceCell;
 
@@ -196,12 +196,8 @@ impl SecretStore for PlatformStore {
         Box::pin(async move { self.store().await?.get(id).await })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
-        Box::pin(async move { self.store().await?.rotate(id, secret).await })
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
+        Box::pin(async move { self.store().await?.rotate(id, place).await })
     }
 
     fn edit<'a>(

@@ -16,7 +16,8 @@ use latchkey_broker::control::{ControlClient, ControlRequest};
 use latchkey_broker::{CredentialView, CredentialsOverview, PolicySettings, StatePaths, time_left};
 use latchkey_jamf::ConnectionCheck;
 use latchkey_vault::{
-    Account, CredentialId, Domain, Kind, SecretRef, SecretString, TlsPolicy, display_safe,
+    Account, CredentialId, Domain, Kind, SecretPlace, SecretRef, SecretString, TlsPolicy,
+    display_safe,
 };
 use latchkey_vsphere::{CertificateProbe, ConnectionCheck as VcenterCheck};
 use zeroize::Zeroizing;
@@ -75,14 +76,23 @@ enum CredsCommand {
         id: String,
         label: String,
     },
-    /// Change a credential's label or account fields; its secret stays. Changing the account
-    /// asks for presence and locks its domain.
+    /// Change a credential's label or account fields, or where its secret is kept. Changing
+    /// the account or the secret's place asks for presence and locks its domain.
     Edit {
         /// A credential: its domain, id (or a unique prefix), label or URL
         #[arg(value_name = "CREDENTIAL")]
         id: String,
         #[command(flatten)]
         changes: AccountChanges,
+        /// Keep the secret in a secret manager from now on, fetched at each unlock (the one
+        /// kept here is deleted): vault://DOMAIN/MOUNT/PATH#FIELD,
+        /// aws-sm://DOMAIN/SECRET_ID[#JSON_KEY] or azure-kv://DOMAIN/NAME[/VERSION]
+        #[arg(long, value_name = "REF", conflicts_with = "keep_here")]
+        secret_from: Option<String>,
+        /// Keep the secret here from now on instead of in a secret manager (prompted for, or
+        /// read from stdin)
+        #[arg(long)]
+        keep_here: bool,
     },
     /// Remove a credential from the secret store
     Rm {
@@ -171,6 +181,24 @@ struct AccountChanges {
 }
 
 impl AccountChanges {
+    /// Whether no flag was given.
+    fn is_empty(&self) -> bool {
+        let AccountChanges {
+            label,
+            url,
+            client_id,
+            username,
+            host,
+            pin,
+            verify,
+            address,
+        } = self;
+        [label, url, client_id, username, host, pin, address]
+            .iter()
+            .all(|flag| flag.is_none())
+            && !verify
+    }
+
     /// `account` with these changes, or the first flag that does not apply to it.
     fn apply(self, mut account: Account) -> anyhow::Result<Account> {
         let kind = account.kind().display_name();
@@ -459,16 +487,51 @@ pub async fn run(args: CredsArgs) -> anyhow::Result<ExitCode> {
             let renamed = edit(&mut broker, &id, Some(label), Ok).await?;
             println!("renamed {} to {}", renamed.id, display_safe(&renamed.label));
         }
-        CredsCommand::Edit { id, mut changes } => {
-            let label = changes.label.take();
-            let edited = edit(&mut broker, &id, label, |account| changes.apply(account)).await?;
-            println!(
-                "edited {} ({}) for {}{}",
-                edited.id,
-                display_safe(&edited.label),
-                edited.domain,
-                if edited.unlocked { "" } else { " (locked)" }
-            );
+        CredsCommand::Edit {
+            id,
+            mut changes,
+            secret_from,
+            keep_here,
+        } => {
+            let to = match (secret_from, keep_here) {
+                (Some(reference), _) => Some(SecretPlace::At(secret_ref(&reference)?)),
+                (None, true) => Some(SecretPlace::Here(read_secret("secret to keep here: ")?)),
+                (None, false) => None,
+            };
+            let mut id = id;
+            if to.is_none() || !changes.is_empty() {
+                let label = changes.label.take();
+                let edited =
+                    edit(&mut broker, &id, label, |account| changes.apply(account)).await?;
+                println!(
+                    "edited {} ({}) for {}{}",
+                    edited.id,
+                    display_safe(&edited.label),
+                    edited.domain,
+                    if edited.unlocked { "" } else { " (locked)" }
+                );
+                id = edited.id.to_string();
+            }
+            if let Some(to) = to {
+                let id = credential_id(&mut broker, &id).await?;
+                let request = ControlRequest::MoveSecret { id, to };
+                let moved: CredentialView = password_agent::call(&mut broker, &request).await?;
+                match &moved.source {
+                    Some(source) => println!(
+                        "the secret of {} ({}) is now fetched from {} at each unlock; the one \
+                         kept here is deleted and {} is locked",
+                        moved.id,
+                        display_safe(&moved.label),
+                        source.reference,
+                        moved.domain
+                    ),
+                    None => println!(
+                        "the secret of {} ({}) is now kept here",
+                        moved.id,
+                        display_safe(&moved.label)
+                    ),
+                }
+            }
         }
         CredsCommand::Rm { id } => {
             let id = credential_id(&mut broker, &id).await?;

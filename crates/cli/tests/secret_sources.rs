@@ -7,7 +7,8 @@
 //! presence check) unlocks the Vault domain too and fetches the secret, which Jamf reads then
 //! use (from the CLI and an MCP client); `creds refresh` fetches a new version; a missing
 //! field, an unknown Vault domain and `creds rotate` are refused by name; `creds import`
-//! copies the value once. The secret is in no audit entry, no log line and no MCP result.
+//! copies the value once; `creds edit --secret-from` moves a secret kept here into Vault and
+//! `--keep-here` moves it back. The secret is in no audit entry, no log line and no MCP result.
 //!
 //! The same for AWS Secrets Manager against a real moto server (latchkey-moto-harness) with
 //! IAM enforced: `creds add aws`, an `aws-sm://` reference by ARN and JSON key, unlock,
@@ -246,6 +247,54 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
     assert!(items.contains(CANARY), "{items}");
     assert!(!items.contains("vault://"), "{items}");
 
+    // A secret kept here moves into Vault: the keyring keeps the reference only, the domain
+    // locks, and its next unlock fetches from Vault.
+    ok(&home.run(&["creds", "unlock", "Imported"], ""));
+    let moved = ok(&home.run(
+        &["creds", "edit", "Imported", "--secret-from", &reference],
+        "",
+    ));
+    assert!(
+        moved.contains(&format!("is now fetched from {reference} at each unlock")),
+        "{moved}"
+    );
+    let items = keyring_items("jamf:imported.example.com");
+    assert!(items.contains("secret = {}"), "{items}");
+    assert!(items.contains(&reference), "{items}");
+    assert!(!items.contains(CANARY), "{items}");
+    let status = ok(&home.run(&["creds", "status"], ""));
+    let imported_line = status
+        .lines()
+        .find(|l| l.contains("jamf:imported.example.com"))
+        .unwrap();
+    assert!(!imported_line.contains("unlocked"), "{status}");
+    ok(&home.run(&["creds", "unlock", "Imported"], ""));
+    let listed = ok(&home.run(&["creds", "list"], ""));
+    assert!(
+        listed.contains(&format!("(secret from {reference}, version 2)")),
+        "{listed}"
+    );
+    let again = failed(&home.run(
+        &["creds", "edit", "Imported", "--secret-from", &reference],
+        "",
+    ));
+    assert!(
+        again.contains(&format!("is fetched from {reference} already")),
+        "{again}"
+    );
+    // A secret manager's own credential cannot move into one.
+    let own = failed(&home.run(&["creds", "edit", "Bao", "--secret-from", &reference], ""));
+    assert!(own.contains("secret_from is not valid"), "{own}");
+    // And back: a new value typed here replaces the reference.
+    let back = ok(&home.run(
+        &["creds", "edit", "Imported", "--keep-here"],
+        "typed-here-again\n",
+    ));
+    assert!(back.contains("is now kept here"), "{back}");
+    let items = keyring_items("jamf:imported.example.com");
+    assert!(items.contains("typed-here-again"), "{items}");
+    assert!(!items.contains("vault://"), "{items}");
+
     // The audit has every step as an admin event, and never the secret.
     let audit = ok(&home.run(&["audit", "search", "--kind", "admin", "--json"], ""));
     for action in [
@@ -253,6 +302,7 @@ fn a_jamf_secret_kept_in_vault_is_fetched_at_unlock_and_never_shown() {
         "unlock",
         "credential.refresh",
         "credential.import",
+        "credential.move_secret",
     ] {
         assert!(
             audit.contains(&format!("\"{action}\"")),

@@ -24,8 +24,8 @@ use zeroize::Zeroizing;
 
 use crate::item_attributes::{APPLICATION, attributes_of, metadata_of};
 use crate::{
-    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
-    StoreFuture, admit, admit_edit, check_rotation, payload,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretPlace, SecretStore,
+    SecretString, StoreFuture, admit, admit_edit, payload,
 };
 
 /// The fewest characters a new passphrase may have.
@@ -245,17 +245,12 @@ impl SecretStore for EncryptedFileStore {
         })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
-            let (index, mut item, mut metadata) = self.item(id).await?;
-            check_rotation(&metadata, &secret)?;
+            let (index, mut item, current) = self.item(id).await?;
+            let (metadata, secret) = place.applied_to(&current)?;
             let bytes = payload::encode(&metadata.account, &secret);
             item.set_secret(Secret::with_content_type(ContentType::Text, &*bytes));
-            metadata.last_rotated = Utc::now();
             self.replace(index, item, &metadata).await?;
             Ok(metadata)
         })

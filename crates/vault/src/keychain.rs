@@ -21,8 +21,8 @@ use security_framework::base::Error as OsError;
 use crate::apple::{keychain_error, metadata_attribute, metadata_of, status};
 use crate::mac_presence::{Handoff, SharedContext};
 use crate::{
-    CredentialEdit, CredentialId, Error, MacPresence, Metadata, NewCredential, SecretStore,
-    SecretString, StoreFuture, admit, admit_edit, check_rotation, payload,
+    CredentialEdit, CredentialId, Error, MacPresence, Metadata, NewCredential, SecretPlace,
+    SecretStore, SecretString, StoreFuture, admit, admit_edit, payload,
 };
 
 /// Which keychain holds Latchkey's items.
@@ -194,15 +194,9 @@ impl SecretStore for KeychainStore {
         })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
-            let mut metadata = self.metadata(id).await?;
-            check_rotation(&metadata, &secret)?;
-            metadata.last_rotated = Utc::now();
+            let (metadata, secret) = place.applied_to(&self.metadata(id).await?)?;
             // Delete + add: a presence-protected item's secret cannot be replaced in place
             // without a prompt, while deleting and adding need none.
             self.remove(id).await?;

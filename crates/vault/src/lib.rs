@@ -70,7 +70,8 @@ pub use lock_events::{LockEvent, LockWatch, watch_lock_events};
 pub use mac_presence::MacPresence;
 pub use memory::{MemoryStore, StoreOp};
 pub use model::{
-    Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, TlsPolicy,
+    Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, SecretPlace,
+    TlsPolicy,
 };
 #[cfg(target_os = "linux")]
 pub use polkit::{POLKIT_ACTION, PolkitPresence};
@@ -275,12 +276,10 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
     /// The secret of one credential.
     fn get<'a>(&'a self, id: &'a CredentialId) -> StoreFuture<'a, SecretString>;
 
-    /// Replaces a credential's secret (rotation) and records when.
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata>;
+    /// Replaces a credential's secret (rotation) and records when: a new value kept here, or
+    /// a reference it is fetched from instead (the value kept here is then deleted). See
+    /// [`SecretPlace`].
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata>;
 
     /// Changes a credential's label and account fields, keeping its id, dates and secret;
     /// refuses a problem with the field's name, another type of account, and a result that
@@ -361,16 +360,6 @@ pub(crate) fn admit_edit(
         });
     }
     Ok(edited)
-}
-
-/// A secret's new value must not be blank; the field named is the credential's secret field.
-pub(crate) fn check_rotation(metadata: &Metadata, secret: &SecretString) -> Result<(), Error> {
-    if secret.is_blank() {
-        return Err(Error::Missing {
-            field: metadata.account.secret_field(),
-        });
-    }
-    Ok(())
 }
 
 /// The outcome of asking one platform service whether it is there.

@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
-    StoreFuture, admit, admit_edit, check_rotation,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretPlace, SecretStore,
+    SecretString, StoreFuture, admit, admit_edit,
 };
 
 /// A [`SecretStore`] operation, for [`MemoryStore::fail_next`].
@@ -132,18 +132,13 @@ impl SecretStore for MemoryStore {
         })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
             let mut state = self.begin(StoreOp::Rotate)?;
             let entry = state.entry(id)?;
-            check_rotation(&entry.0, &secret)?;
-            entry.0.last_rotated = Utc::now();
+            let rotated = place.applied_to(&entry.0)?;
             // The old secret is dropped, and so wiped, by the assignment.
-            entry.1 = secret;
+            *entry = rotated;
             Ok(entry.0.clone())
         })
     }
@@ -202,7 +197,7 @@ impl SecretStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Account, Kind};
+    use crate::{Account, Kind, SecretRef};
 
     fn jamf(client_id: &str, secret: &str) -> NewCredential {
         NewCredential {
@@ -224,7 +219,10 @@ mod tests {
         assert_eq!(meta.kind, Kind::Jamf);
         assert_eq!(store.get(&meta.id).await.unwrap().expose(), "first");
 
-        let rotated = store.rotate(&meta.id, "second".into()).await.unwrap();
+        let rotated = store
+            .rotate(&meta.id, SecretPlace::Here("second".into()))
+            .await
+            .unwrap();
         assert!(rotated.last_rotated >= meta.last_rotated);
         assert_eq!(rotated.created, meta.created);
         assert_eq!(store.get(&meta.id).await.unwrap().expose(), "second");
@@ -261,9 +259,55 @@ mod tests {
         let err = store.put(jamf("", "s")).await.unwrap_err();
         assert_eq!(err.field(), Some("client_id"));
         let meta = store.put(jamf("abc", "s")).await.unwrap();
-        let err = store.rotate(&meta.id, " ".into()).await.unwrap_err();
+        let err = store
+            .rotate(&meta.id, SecretPlace::Here(" ".into()))
+            .await
+            .unwrap_err();
         assert_eq!(err.field(), Some("client_secret"));
         assert_eq!(store.get(&meta.id).await.unwrap().expose(), "s");
+    }
+
+    #[tokio::test]
+    async fn a_secret_moves_to_a_secret_manager_and_back() {
+        let store = MemoryStore::new();
+        let meta = store.put(jamf("abc", "kept-here")).await.unwrap();
+        let reference: SecretRef = "aws-sm://eu-west-1/jamf/prod#client_secret"
+            .parse()
+            .unwrap();
+        let moved = store
+            .rotate(&meta.id, SecretPlace::At(reference.clone()))
+            .await
+            .unwrap();
+        assert_eq!(moved.source, Some(reference.clone()));
+        assert!(moved.last_rotated >= meta.last_rotated);
+        assert_eq!(store.get(&meta.id).await.unwrap().expose(), "");
+        let back = store
+            .rotate(&meta.id, SecretPlace::Here("typed-again".into()))
+            .await
+            .unwrap();
+        assert_eq!(back.source, None);
+        assert_eq!(store.get(&meta.id).await.unwrap().expose(), "typed-again");
+
+        // A secret manager's own credential cannot be moved into one.
+        let vault = store
+            .put(NewCredential {
+                label: "Vault".into(),
+                account: Account::Vault {
+                    address: "https://vault.example.com:8200".into(),
+                    namespace: None,
+                    role_id: None,
+                },
+                secret: "token".into(),
+                source: None,
+            })
+            .await
+            .unwrap();
+        let err = store
+            .rotate(&vault.id, SecretPlace::At(reference))
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("secret_from"), "{err}");
+        assert_eq!(store.get(&vault.id).await.unwrap().expose(), "token");
     }
 
     #[tokio::test]

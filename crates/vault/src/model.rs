@@ -599,9 +599,7 @@ impl NewCredential {
             None if self.secret.is_blank() => problems.push(Error::Missing {
                 field: self.account.secret_field(),
             }),
-            Some(_) if !self.account.may_reference() => problems.push(invalid(
-                "a secret manager's own credential cannot come from a secret manager",
-            )),
+            Some(_) if !self.account.may_reference() => problems.push(invalid(SELF_REFERENCE)),
             Some(_) if !self.secret.expose().is_empty() => problems.push(invalid(
                 "give either the secret or where it comes from, not both",
             )),
@@ -637,6 +635,54 @@ fn label_and_account(
         .map_err(|mut errors| problems.append(&mut errors))
         .ok();
     (label, account)
+}
+
+/// Why a secret manager's own credential cannot take its secret from a reference.
+const SELF_REFERENCE: &str = "a secret manager's own credential cannot come from a secret manager";
+
+/// Where a credential's secret is kept from now on: a new value here, in the OS store, or a
+/// reference to a secret manager it is fetched from at each unlock (nothing kept here).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretPlace {
+    /// Kept here, with this value.
+    Here(SecretString),
+    /// Fetched from this reference.
+    At(SecretRef),
+}
+
+impl SecretPlace {
+    /// Why `current`'s secret cannot be kept here: a blank value, or a secret manager's own
+    /// credential given a reference. Named by the field.
+    pub fn check(&self, current: &Metadata) -> Result<(), Error> {
+        match self {
+            SecretPlace::Here(secret) if secret.is_blank() => Err(Error::Missing {
+                field: current.account.secret_field(),
+            }),
+            SecretPlace::At(_) if !current.account.may_reference() => Err(Error::Invalid {
+                field: reference::FIELD,
+                reason: SELF_REFERENCE,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// `current` with its secret kept at this place from now (rotated now), and the secret
+    /// the store keeps for it (empty for a reference), or why not. The one place every store
+    /// applies the rules of a new secret.
+    pub(crate) fn applied_to(self, current: &Metadata) -> Result<(Metadata, SecretString), Error> {
+        self.check(current)?;
+        let (source, secret) = match self {
+            SecretPlace::Here(secret) => (None, secret),
+            SecretPlace::At(reference) => (Some(reference), SecretString::from("")),
+        };
+        let metadata = Metadata {
+            source,
+            last_rotated: Utc::now(),
+            ..current.clone()
+        };
+        Ok((metadata, secret))
+    }
 }
 
 /// A change to a stored credential: a new label and its account's non-secret fields. The

@@ -15,8 +15,8 @@ use oo7::{ContentType, Secret};
 
 use crate::item_attributes::{APPLICATION, attributes_of, metadata_of};
 use crate::{
-    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretStore, SecretString,
-    StoreFuture, admit, admit_edit, check_rotation, payload,
+    CredentialEdit, CredentialId, Error, Metadata, NewCredential, SecretPlace, SecretStore,
+    SecretString, StoreFuture, admit, admit_edit, payload,
 };
 
 /// The Secret Service on the session bus, with an encrypted session when the service offers
@@ -167,20 +167,15 @@ impl SecretStore for SecretServiceStore {
         })
     }
 
-    fn rotate<'a>(
-        &'a self,
-        id: &'a CredentialId,
-        secret: SecretString,
-    ) -> StoreFuture<'a, Metadata> {
+    fn rotate<'a>(&'a self, id: &'a CredentialId, place: SecretPlace) -> StoreFuture<'a, Metadata> {
         Box::pin(async move {
             let collection = self.collection().await?;
-            let (item, mut metadata) = self.item(&collection, id).await?;
-            check_rotation(&metadata, &secret)?;
+            let (item, current) = self.item(&collection, id).await?;
+            let (metadata, secret) = place.applied_to(&current)?;
             let bytes = payload::encode(&metadata.account, &secret);
             item.set_secret(Secret::with_content_type(ContentType::Text, &*bytes))
                 .await
                 .map_err(store_error)?;
-            metadata.last_rotated = Utc::now();
             self.update(&item, &metadata).await?;
             Ok(metadata)
         })

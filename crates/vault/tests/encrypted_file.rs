@@ -6,7 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use latchkey_vault::{
-    Account, CredentialEdit, EncryptedFileStore, Error, NewCredential, SecretStore, SecretString,
+    Account, CredentialEdit, EncryptedFileStore, Error, NewCredential, SecretPlace, SecretStore,
+    SecretString,
 };
 
 const PASSPHRASE: &str = "correct horse battery";
@@ -50,7 +51,7 @@ async fn credentials_round_trip_through_the_file_and_survive_reopening() {
     );
 
     store
-        .rotate(&meta.id, passphrase("second-secret"))
+        .rotate(&meta.id, SecretPlace::Here(passphrase("second-secret")))
         .await
         .unwrap();
     let edit = CredentialEdit {
@@ -86,6 +87,21 @@ async fn credentials_round_trip_through_the_file_and_survive_reopening() {
             "{clear} is readable in the file"
         );
     }
+
+    // Moved into a secret manager: the secret kept in the file is gone, the place stays.
+    let reference: latchkey_vault::SecretRef = "azure-kv://contoso.vault.azure.net/jamf-prod"
+        .parse()
+        .unwrap();
+    reopened
+        .rotate(&meta.id, SecretPlace::At(reference.clone()))
+        .await
+        .unwrap();
+    drop(reopened);
+    let again = EncryptedFileStore::open(&path, &passphrase(PASSPHRASE))
+        .await
+        .unwrap();
+    assert_eq!(again.list().await.unwrap()[0].source, Some(reference));
+    assert_eq!(again.get(&meta.id).await.unwrap().expose(), "");
 }
 
 #[tokio::test]

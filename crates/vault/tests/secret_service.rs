@@ -11,8 +11,8 @@
 use std::process::Command;
 
 use latchkey_vault::{
-    Account, CredentialEdit, CredentialId, Error, Kind, Metadata, NewCredential,
-    SecretServiceStore, SecretStore, TlsPolicy,
+    Account, CredentialEdit, CredentialId, Error, Kind, Metadata, NewCredential, SecretPlace,
+    SecretRef, SecretServiceStore, SecretStore, TlsPolicy,
 };
 
 /// A connected store, or `None` (after saying so) when the keyring tests are not enabled.
@@ -114,7 +114,7 @@ async fn lifecycle_is_visible_to_secret_tool() {
 
     // Rotation replaces the secret and keeps the id and creation time.
     let rotated = store
-        .rotate(&meta.id, "second-secret".into())
+        .rotate(&meta.id, SecretPlace::Here("second-secret".into()))
         .await
         .unwrap();
     assert_eq!((&rotated.id, rotated.created), (&meta.id, meta.created));
@@ -130,6 +130,28 @@ async fn lifecycle_is_visible_to_secret_tool() {
         "{seen}"
     );
     assert!(!seen.contains("first-secret-canary"), "{seen}");
+
+    // Moved into a secret manager: the item keeps no secret, the metadata names the place.
+    let reference: SecretRef = "vault://vault.example.com:8200/secret/jamf#client_secret"
+        .parse()
+        .unwrap();
+    let moved = store
+        .rotate(&meta.id, SecretPlace::At(reference.clone()))
+        .await
+        .unwrap();
+    assert_eq!(moved.source, Some(reference));
+    assert_eq!(store.get(&meta.id).await.unwrap().expose(), "");
+    assert_eq!(find(&store.list().await.unwrap(), &meta.id), Some(moved));
+    let seen = secret_tool_search(&[("latchkey-id", meta.id.as_str())]);
+    assert!(seen.contains("secret = {}"), "{seen}");
+    assert!(!seen.contains("second-secret"), "{seen}");
+    // And back: a new value kept here, the reference gone.
+    let back = store
+        .rotate(&meta.id, SecretPlace::Here("third-secret".into()))
+        .await
+        .unwrap();
+    assert_eq!(back.source, None);
+    assert_eq!(store.get(&meta.id).await.unwrap().expose(), "third-secret");
 
     let at = chrono::Utc::now();
     let used = store.record_use(&meta.id, at).await.unwrap();

@@ -1,6 +1,6 @@
 //! What the CLI and the broker say to each other on the control socket.
 
-use latchkey_vault::{Account, CredentialId, Domain, SecretRef, SecretString};
+use latchkey_vault::{Account, CredentialId, Domain, SecretPlace, SecretRef, SecretString};
 use latchkey_vsphere::PowerState;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,13 @@ pub enum ControlRequest {
         id: CredentialId,
         #[serde(serialize_with = "SecretString::serialize_exposed")]
         secret: SecretString,
+    },
+    /// Keep the secret somewhere else from now on: in a secret manager (`{"at": REF}`) or
+    /// here with a new value (`{"here": SECRET}`) → [`crate::CredentialView`].
+    MoveSecret {
+        id: CredentialId,
+        #[serde(serialize_with = "place_exposed")]
+        to: SecretPlace,
     },
     /// Remove → `null`.
     Remove { id: CredentialId },
@@ -161,6 +168,12 @@ impl ControlRequest {
             }
             ControlRequest::Edit { id, .. } => format!("change the account of credential {id}"),
             ControlRequest::Rotate { id, .. } => format!("rotate the secret of credential {id}"),
+            ControlRequest::MoveSecret { id, to } => match to {
+                SecretPlace::Here(_) => format!("keep the secret of credential {id} here"),
+                SecretPlace::At(reference) => {
+                    format!("fetch the secret of credential {id} from {reference}")
+                }
+            },
             ControlRequest::Remove { id } => format!("remove credential {id}"),
             ControlRequest::Unlock {
                 domain: Some(domain),
@@ -223,6 +236,25 @@ fn exposed_if_any<S: serde::Serializer>(
         Some(secret) => SecretString::serialize_exposed(secret, serializer),
         None => serializer.serialize_none(),
     }
+}
+
+/// For [`ControlRequest::MoveSecret`]: a new value kept here is sent to the broker, as
+/// [`SecretString::serialize_exposed`] does.
+fn place_exposed<S: serde::Serializer>(
+    place: &SecretPlace,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Exposed<'a> {
+        Here(&'a str),
+        At(&'a SecretRef),
+    }
+    match place {
+        SecretPlace::Here(secret) => Exposed::Here(secret.expose()),
+        SecretPlace::At(reference) => Exposed::At(reference),
+    }
+    .serialize(serializer)
 }
 
 /// What the CLI reads from a Jamf Pro server (`domain` absent: the only one unlocked).

@@ -230,6 +230,7 @@ async fn administer(
         ControlRequest::Rotate { id, secret } => {
             json(pipeline.rotate_credential(&id, secret, &actor).await?)
         }
+        ControlRequest::MoveSecret { id, to } => json(pipeline.move_secret(&id, to, &actor).await?),
         ControlRequest::Remove { id } => {
             pipeline.remove_credential(&id, &actor).await?;
             serde_json::Value::Null

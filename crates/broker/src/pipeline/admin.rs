@@ -10,8 +10,8 @@ use std::time::Duration;
 use latchkey_audit::{AdminEvent, Assistant, Decision, Seq};
 use latchkey_caller::Caller;
 use latchkey_vault::{
-    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretRef,
-    SecretString,
+    Account, CredentialEdit, CredentialId, Domain, NewCredential, Requester, SecretPlace,
+    SecretRef, SecretString,
 };
 use rmcp::model::Implementation;
 use serde_json::json;
@@ -182,6 +182,31 @@ impl Pipeline {
         )
         .await;
         rotated
+    }
+
+    pub async fn move_secret(
+        &self,
+        id: &CredentialId,
+        to: SecretPlace,
+        actor: &Actor,
+    ) -> Result<CredentialView, CredentialError> {
+        let place = match &to {
+            SecretPlace::Here(_) => "here".to_owned(),
+            SecretPlace::At(reference) => reference.to_string(),
+        };
+        let moved = (self.credentials)
+            .move_secret(id, to, actor.requester.clone())
+            .await;
+        let domain = moved.as_ref().ok().map(|v| v.domain.to_string());
+        self.record(
+            actor,
+            "credential.move_secret",
+            json!({ "id": id, "to": place }),
+            domain,
+            &moved,
+        )
+        .await;
+        moved
     }
 
     pub async fn remove_credential(

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use latchkey_vault::{
     Account, CredentialEdit, CredentialId, Domain, Kind, Metadata, NewCredential, Presence,
-    PresenceError, PresenceKind, PresenceRequest, Requester, SecretRef, SecretStore, SecretString,
-    Sessions, UnlockPolicy,
+    PresenceError, PresenceKind, PresenceRequest, Requester, SecretPlace, SecretRef, SecretStore,
+    SecretString, Sessions, UnlockPolicy,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -94,9 +94,12 @@ pub enum CredentialError {
     /// `creds rotate` of a credential whose secret is in a secret manager.
     #[error(
         "the secret of \"{label}\" is kept at {reference}: rotate it there, then `latchkey creds \
-         refresh` fetches it"
+         refresh` fetches it (or `latchkey creds edit --keep-here` keeps a new one here)"
     )]
     Referenced { label: String, reference: SecretRef },
+    /// A move of a secret to where it is kept already.
+    #[error("the secret of \"{label}\" is {place} already")]
+    NoMove { label: String, place: String },
 }
 
 impl CredentialError {
@@ -674,23 +677,86 @@ impl CredentialService {
                 reference,
             });
         }
-        if secret.is_blank() {
-            return Err(latchkey_vault::Error::Missing {
-                field: metadata.account.secret_field(),
-            }
-            .into());
-        }
         let action = format!("rotate the secret of \"{}\"", metadata.label);
+        (self.replace_secret(metadata, SecretPlace::Here(secret), action, requester)).await
+    }
+
+    /// Changes where a credential's secret is kept: into a secret manager (the value kept
+    /// here is deleted), to another reference, or back here with a new value. Moving to a
+    /// reference locks the domain, whose session holds the old value: its next unlock
+    /// fetches from the new place.
+    pub async fn move_secret(
+        &self,
+        id: &CredentialId,
+        place: SecretPlace,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        let metadata = self.find(id).await?;
+        let label = &metadata.label;
+        let no_move = |place: String| CredentialError::NoMove {
+            label: label.clone(),
+            place,
+        };
+        let action = match (&metadata.source, &place) {
+            (None, SecretPlace::Here(_)) => return Err(no_move("kept here".to_owned())),
+            (Some(now), SecretPlace::At(to)) if now == to => {
+                return Err(no_move(format!("fetched from {to}")));
+            }
+            (Some(now), SecretPlace::Here(_)) => {
+                format!("keep the secret of \"{label}\" here instead of at {now}")
+            }
+            (None, SecretPlace::At(to)) => format!(
+                "fetch the secret of \"{label}\" from {to} at each unlock and delete the one \
+                 kept here"
+            ),
+            (Some(now), SecretPlace::At(to)) => {
+                format!("fetch the secret of \"{label}\" from {to} instead of {now}")
+            }
+        };
+        if let SecretPlace::At(to) = &place {
+            let all = self.listing().await?;
+            SecretSources::credential_of(&all, to)
+                .map_err(|error| CredentialError::source(to, error))?;
+        }
+        self.replace_secret(metadata, place, action, requester)
+            .await
+    }
+
+    /// The one path a credential's secret changes by: checked, confirmed by the person
+    /// (`action` names the change), written, and the unlocked session updated.
+    async fn replace_secret(
+        &self,
+        metadata: Metadata,
+        place: SecretPlace,
+        action: String,
+        requester: Requester,
+    ) -> Result<CredentialView, CredentialError> {
+        place.check(&metadata)?;
         self.confirm(action, requester).await?;
         let _one_writer = self.writes.lock().await;
-        let kept = SecretString::new(secret.expose().to_owned());
-        let metadata = self.store.rotate(id, secret).await;
+        let kept = match &place {
+            SecretPlace::Here(secret) => Some(SecretString::new(secret.expose().to_owned())),
+            SecretPlace::At(_) => None,
+        };
+        let rotated = self.store.rotate(&metadata.id, place).await;
         self.relist();
-        let metadata = metadata?;
-        self.sessions.replace(&metadata.domain, id, kept);
-        tracing::info!(%id, domain = %metadata.domain, "credential rotated");
+        let rotated = rotated?;
+        let (id, domain) = (&rotated.id, &rotated.domain);
+        self.fetched_state().remove(id);
+        match kept {
+            Some(secret) => self.sessions.replace(domain, id, secret),
+            None => {
+                self.lock(&Target::One(domain.clone()));
+            }
+        }
+        match &rotated.source {
+            Some(reference) => {
+                tracing::info!(%id, %domain, %reference, "credential's secret kept in a secret manager")
+            }
+            None => tracing::info!(%id, %domain, "credential's secret replaced"),
+        }
         self.changed();
-        Ok(self.view(&metadata, Utc::now()))
+        Ok(self.view(&rotated, Utc::now()))
     }
 
     /// Removes a credential and wipes its secret from memory.

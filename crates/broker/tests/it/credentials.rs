@@ -836,3 +836,123 @@ async fn a_secret_kept_in_vault_unlocks_nothing_when_it_cannot_be_fetched() {
     );
     assert!(!credentials.is_unlocked(&domain));
 }
+
+/// Moving where a secret is kept, through the control socket as `creds edit --secret-from` /
+/// `--keep-here` sends it: a reference no secret manager credential answers for, a blank value
+/// and a move to where it is already are refused without asking; a declined confirmation moves
+/// nothing; a confirmed one deletes the value kept here, names the place in what the person
+/// is asked, and locks the domain; back here, the new value is kept and used at once.
+#[tokio::test]
+async fn a_secret_moves_into_a_secret_manager_and_back_only_when_the_person_confirms() {
+    let broker = Running::start().await;
+    let mut cli = broker.control().await;
+    broker.approve(true);
+    let vault: CredentialView = cli
+        .call(&ControlRequest::Add {
+            label: "Vault".into(),
+            account: Account::Vault {
+                address: "http://127.0.0.1:9".into(),
+                namespace: None,
+                role_id: None,
+            },
+            secret: SecretString::from("vault-token"),
+            source: None,
+            passphrase: None,
+        })
+        .await
+        .unwrap();
+    let jamf: CredentialView = cli.call(&add_jamf("move.example.com")).await.unwrap();
+    let unlock = ControlRequest::Unlock {
+        domain: Some(jamf.domain.clone()),
+        ttl_minutes: None,
+        passphrase: None,
+    };
+    cli.call::<serde_json::Value>(&unlock).await.unwrap();
+    let asked = || broker.presence.asked.lock().unwrap().len();
+    let move_to = |to: latchkey_vault::SecretPlace| ControlRequest::MoveSecret {
+        id: jamf.id.clone(),
+        to,
+    };
+    let at = |reference: &str| latchkey_vault::SecretPlace::At(reference.parse().unwrap());
+    let reference = "vault://127.0.0.1:9/secret/jamf#client_secret";
+
+    // Refused before anyone is asked.
+    let before = asked();
+    let nowhere = cli
+        .call::<CredentialView>(&move_to(at("vault://nowhere.example.com/kv/x#f")))
+        .await
+        .unwrap_err();
+    assert!(
+        nowhere
+            .message
+            .contains("no HashiCorp Vault credential has domain vault:nowhere.example.com"),
+        "{nowhere:?}"
+    );
+    let own = cli
+        .call::<CredentialView>(&ControlRequest::MoveSecret {
+            id: vault.id.clone(),
+            to: at(reference),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(own.field.as_deref(), Some("secret_from"), "{own:?}");
+    assert_eq!(asked(), before);
+
+    // Declined: the secret stays here and the domain unlocked.
+    broker.approve(false);
+    let declined = cli
+        .call::<CredentialView>(&move_to(at(reference)))
+        .await
+        .unwrap_err();
+    assert_eq!(declined.message, "the confirmation was declined");
+    assert_eq!(broker.store.get(&jamf.id).await.unwrap().expose(), CANARY);
+    assert!(broker.credentials.is_unlocked(&jamf.domain));
+
+    broker.approve(true);
+    let moved: CredentialView = cli.call(&move_to(at(reference))).await.unwrap();
+    assert_eq!(
+        broker.presence.asked.lock().unwrap().last().unwrap(),
+        &format!(
+            "fetch the secret of \"Jamf move.example.com\" from {reference} at each unlock and \
+             delete the one kept here (asked from the latchkey command line)"
+        )
+    );
+    assert_eq!(moved.source.unwrap().reference.to_string(), reference);
+    assert_eq!(broker.store.get(&jamf.id).await.unwrap().expose(), "");
+    assert!(!broker.credentials.is_unlocked(&jamf.domain));
+    let again = cli
+        .call::<CredentialView>(&move_to(at(reference)))
+        .await
+        .unwrap_err();
+    assert!(
+        again
+            .message
+            .ends_with(&format!("is fetched from {reference} already")),
+        "{again:?}"
+    );
+
+    // Back here, with a new value (a blank one refused by its field, without asking).
+    let before = asked();
+    let blank = cli
+        .call::<CredentialView>(&move_to(latchkey_vault::SecretPlace::Here(" ".into())))
+        .await
+        .unwrap_err();
+    assert_eq!(blank.field.as_deref(), Some("client_secret"), "{blank:?}");
+    assert_eq!(asked(), before);
+    let back: CredentialView = cli
+        .call(&move_to(latchkey_vault::SecretPlace::Here(
+            "typed-again".into(),
+        )))
+        .await
+        .unwrap();
+    assert!(back.source.is_none());
+    assert_eq!(
+        broker.store.get(&jamf.id).await.unwrap().expose(),
+        "typed-again"
+    );
+    let here = cli
+        .call::<CredentialView>(&move_to(latchkey_vault::SecretPlace::Here("x".into())))
+        .await
+        .unwrap_err();
+    assert!(here.message.ends_with("is kept here already"), "{here:?}");
+}

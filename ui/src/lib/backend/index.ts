@@ -968,6 +968,13 @@ export interface Backend {
   credentialsEdit(id: string, label: string, account: Account): Promise<CredentialView>;
   /** Replaces a credential's secret. */
   credentialsRotate(id: string, secret: string): Promise<CredentialView>;
+  /**
+   * Keeps a credential's secret in a secret manager at `source` from now on (the one kept here is
+   * deleted and the domain locked: its next unlock fetches from there), or, with `source` null,
+   * here with the new `secret`. Asks for presence. Rejects with a CommandError (field:
+   * secret_from, or the secret's own field).
+   */
+  credentialsMoveSecret(id: string, source: string | null, secret: string | null): Promise<CredentialView>;
   credentialsRemove(id: string): Promise<void>;
   /**
    * Unlocks one domain (null: all) for `ttlMinutes` (null: the default). Resolves only once a
@@ -1104,6 +1111,8 @@ export const backend: Backend = {
     invoke<CredentialView>('credentials_add', { label, account, secret, source }),
   credentialsEdit: (id, label, account) => invoke<CredentialView>('credentials_edit', { id, label, account }),
   credentialsRotate: (id, secret) => invoke<CredentialView>('credentials_rotate', { id, secret }),
+  credentialsMoveSecret: (id, source, secret) =>
+    invoke<CredentialView>('credentials_move_secret', { id, source, secret }),
   credentialsRemove: (id) => invoke<null>('credentials_remove', { id }).then(() => {}),
   credentialsUnlock: (domain, ttlMinutes, passphrase) =>
     invoke<CredentialsOverview>('credentials_unlock', passphrase === undefined ? { domain, ttlMinutes } : { domain, ttlMinutes, passphrase }),

@@ -95,6 +95,14 @@ export const SOURCES: Record<SecretSource, { option: string; placeholder: string
   },
 };
 
+/** Which secret manager a reference points into, by its scheme; 'here' without one. */
+export function keptAt(reference: string | null | undefined): SecretKept {
+  if (!reference) return 'here';
+  if (reference.startsWith('aws-sm://')) return 'aws';
+  if (reference.startsWith('azure-kv://')) return 'azure';
+  return 'vault';
+}
+
 /** Whether a kind of account may keep its secret in a secret manager (a secret manager's own may not). */
 export function mayKeepElsewhere(type: AccountType): boolean {
   return type !== 'vault' && type !== 'aws' && type !== 'azure';
