@@ -870,7 +870,7 @@ test('Settings shows what the broker runs with, saves a deadline at once and a g
   );
   assert.equal(await (await field('deadlines.exploited_days')).getValue(), '7');
 
-  // A deadline is no guard: saved without asking.
+  // A shorter deadline is stricter: saved without asking.
   await (await field('deadlines.exploited_days')).setValue('3');
   await (await browser.$('[data-testid="settings-save"]')).click();
   await (await browser.$('[data-testid="settings-saved"]')).waitForExist({ timeout: 10_000 });
@@ -894,7 +894,12 @@ test('Settings shows what the broker runs with, saves a deadline at once and a g
   assert.deepEqual(changes[0]['audit.retention_days'], { from: 365, to: 730 });
   assert.deepEqual(changes[1]['deadlines.exploited_days'], { from: 7, to: 3 });
   await browser.saveScreenshot(join(shots, 'settings-saved.png'));
-  execFileSync(cli, ['settings', 'set', 'deadlines.exploited_days=7']);
+  // Back to 7 days: a longer deadline could hide overdue Macs, so it is confirmed first.
+  await (await field('deadlines.exploited_days')).setValue('7');
+  await (await browser.$('[data-testid="settings-confirm-note"]')).waitForExist({ timeout: 5_000 });
+  await (await browser.$('[data-testid="settings-save"]')).click();
+  await confirmPresence(/actively exploited CVE are due after 7 days/);
+  await browser.waitUntil(() => settings().settings.deadlines.exploited_days === 7, { timeout: 10_000 });
 
   // Launch at login is the OS's record: an XDG autostart entry starting this app (in the
   // throwaway HOME scripts/with-keyring.sh gives the test).

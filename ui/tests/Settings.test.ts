@@ -125,6 +125,25 @@ describe('Settings page', () => {
     expect((screen.getByTestId('settings-save') as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('warns that longer deadlines, rarer refreshes and notifications off ask to confirm, and stricter ones do not', async () => {
+    mock();
+    render(Settings, { status });
+    await screen.findByTestId('settings-form');
+    const note = () => screen.queryByTestId('settings-confirm-note');
+    await type('deadlines.exploited_days', '3');
+    await type('sofa.refresh_hours', '2');
+    expect(note()).toBeNull();
+    await type('deadlines.exploited_days', '30');
+    expect(note()?.textContent).toMatch(/longer deadlines, rarer refreshes or notifications\s+turned off could hide overdue Macs/);
+    await type('deadlines.exploited_days', '7');
+    expect(note()).toBeNull();
+    await type('sofa.refresh_hours', '24');
+    expect(note()).not.toBeNull();
+    await type('sofa.refresh_hours', '6');
+    await fireEvent.change(input('notifications.enabled'), { target: { value: 'off' } });
+    expect(note()).not.toBeNull();
+  });
+
   it('switches launch at login on its own, without touching the broker settings', async () => {
     mock({ set_launch_at_login: (a) => a.enabled });
     render(Settings, { status });

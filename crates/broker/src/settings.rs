@@ -4,7 +4,8 @@
 //!
 //! The app's Settings page and `latchkey settings` read and change the same settings through
 //! the control socket. A change that weakens a guard (a longer unlock, a longer approval wait,
-//! a shorter audit, another feed) needs the person's presence; every change is on the audit
+//! a shorter audit, another feed, and what would hide overdue Macs: longer deadlines, rarer
+//! refreshes, notifications off) needs the person's presence; every change is on the audit
 //! log, before and after. What is shown is what the broker runs with, read back from the
 //! services, and where an environment variable overrides a setting, that is said.
 
@@ -272,7 +273,8 @@ impl Settings {
     }
 
     /// The changes from `before` that weaken a guard, as the presence prompt names them; empty
-    /// when none does (deadlines, the refresh interval and notifications are not guards).
+    /// when none does. Longer deadlines, rarer feed refreshes and notifications turned off
+    /// would hide overdue Macs, so they count; stricter deadlines and refreshes do not.
     fn weakened_from(&self, before: &Settings) -> Vec<String> {
         let mut changes = Vec::new();
         if self.unlock != before.unlock {
@@ -287,6 +289,34 @@ impl Settings {
         }
         if self.sofa.feed != before.sofa.feed {
             changes.push(format!("the SOFA feed comes from {}", self.sofa.feed));
+        }
+        if self.sofa.refresh_hours > before.sofa.refresh_hours {
+            changes.push(format!(
+                "the SOFA feed is fetched every {} hours",
+                self.sofa.refresh_hours
+            ));
+        }
+        let (now, was) = (self.deadlines, before.deadlines);
+        for (due, days, before_days) in [
+            (
+                "updates fixing an actively exploited CVE",
+                now.exploited_days,
+                was.exploited_days,
+            ),
+            (
+                "other security updates",
+                now.standard_days,
+                was.standard_days,
+            ),
+            (
+                "moving off an unpatched major",
+                now.major_days,
+                was.major_days,
+            ),
+        ] {
+            if days > before_days {
+                changes.push(format!("{due} are due after {days} days"));
+            }
         }
         if self.approvals != before.approvals {
             changes.push(format!(
@@ -304,6 +334,9 @@ impl Settings {
                     ""
                 }
             ));
+        }
+        if before.notifications.enabled && !self.notifications.enabled {
+            changes.push("notifications are off".to_owned());
         }
         changes
     }

@@ -414,6 +414,68 @@ async fn with_settings(
     .with_settings_file(common::sealed(store, file).await)
 }
 
+/// The attack: an assistant with a shell (or any process of the user) runs `latchkey settings
+/// set deadlines.exploited_days=90`, or turns notifications off, or refreshes the feed weekly,
+/// and overdue Macs stop showing as overdue. Each of those needs the person; shorter deadlines
+/// and more frequent refreshes are stricter and do not.
+#[tokio::test]
+async fn settings_that_would_hide_overdue_macs_need_the_person() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("config/settings.json");
+    let store = Arc::new(MemoryStore::new());
+    let presence = Arc::new(common::TestPresence::default());
+    presence.approve.store(false, Ordering::SeqCst);
+    let services = with_settings(&store, &presence, &file).await;
+    let saved = services.settings.saved();
+    let hiding: [(&str, fn(&mut Settings)); 5] = [
+        ("deadlines.exploited_days", |s| {
+            s.deadlines.exploited_days = 90
+        }),
+        ("deadlines.standard_days", |s| {
+            s.deadlines.standard_days = 365
+        }),
+        ("deadlines.major_days", |s| s.deadlines.major_days = 365),
+        ("sofa.refresh_hours", |s| s.sofa.refresh_hours = 168),
+        ("notifications.enabled", |s| s.notifications.enabled = false),
+    ];
+    for (key, change) in hiding {
+        let mut weaker = saved.clone();
+        change(&mut weaker);
+        let refused = services
+            .pipeline
+            .set_settings(weaker, &Actor::cli(None))
+            .await;
+        assert!(
+            matches!(refused, Err(CredentialError::Presence(_))),
+            "{key}: {refused:?}"
+        );
+        assert_eq!(services.settings.saved(), saved, "{key}");
+    }
+    let asked = presence.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 5, "{asked:?}");
+    assert!(
+        asked[0].contains("updates fixing an actively exploited CVE are due after 90 days"),
+        "{asked:?}"
+    );
+    assert!(
+        asked[3].contains("the SOFA feed is fetched every 168 hours"),
+        "{asked:?}"
+    );
+    assert!(asked[4].contains("notifications are off"), "{asked:?}");
+
+    // Stricter: saved without asking.
+    let mut stricter = saved.clone();
+    stricter.deadlines.exploited_days = 3;
+    stricter.sofa.refresh_hours = 3;
+    services
+        .pipeline
+        .set_settings(stricter.clone(), &Actor::cli(None))
+        .await
+        .unwrap();
+    assert_eq!(services.settings.saved(), stricter);
+    assert_eq!(presence.asked.lock().unwrap().len(), 5);
+}
+
 #[tokio::test]
 async fn settings_are_saved_applied_audited_and_refused_when_out_of_range() {
     let home = tempfile::tempdir().unwrap();
@@ -445,13 +507,14 @@ async fn settings_are_saved_applied_audited_and_refused_when_out_of_range() {
     let saved = || common::sealed(&store, &file);
     assert_eq!(saved().await.load::<Settings>().unwrap().unlock, set);
 
-    // Everything at once: the guards (approval wait, audit retention, feed) need presence and
-    // the prompt names each; deadlines, the refresh interval and notifications do not.
+    // Everything at once: the guards (approval wait, audit retention, feed, notifications off)
+    // need presence and the prompt names each; a shorter deadline and a more frequent refresh
+    // do not.
     let mut all = services.settings.saved();
     all.approvals.timeout_seconds = 300;
     all.audit.retention_days = 90;
     all.sofa.feed = "v1".into();
-    all.sofa.refresh_hours = 12;
+    all.sofa.refresh_hours = 3;
     all.deadlines.exploited_days = 3;
     all.notifications.enabled = false;
     presence.approve.store(false, Ordering::SeqCst);
@@ -478,17 +541,14 @@ async fn settings_are_saved_applied_audited_and_refused_when_out_of_range() {
     assert_eq!(
         asked,
         "change Latchkey's settings: the SOFA feed comes from v1; approvals wait 5m; the audit \
-         log keeps 90 days (older entries are deleted)"
+         log keeps 90 days (older entries are deleted); notifications are off"
     );
     // What is shown is read back from the services that apply it.
     assert_eq!(view.settings, all);
     assert_eq!(services.approvals.timeout(), Duration::from_secs(300));
     assert_eq!(services.audit.retention_days(), 90);
     assert_eq!(services.sofa.update_sla().actively_exploited_days, 3);
-    assert_eq!(
-        services.sofa.refresh_every(),
-        Duration::from_secs(12 * 3600)
-    );
+    assert_eq!(services.sofa.refresh_every(), Duration::from_secs(3 * 3600));
 
     let asked_before = presence.asked.lock().unwrap().len();
     let mut deadlines = all.clone();
@@ -501,7 +561,7 @@ async fn settings_are_saved_applied_audited_and_refused_when_out_of_range() {
     assert_eq!(
         presence.asked.lock().unwrap().len(),
         asked_before,
-        "deadlines are no guard"
+        "a shorter deadline is no weaker guard"
     );
 
     // The audit holds each change, before and after, the declined one as denied.

@@ -10,8 +10,12 @@ export interface SettingField {
   unit?: string;
   /** A choice of these values; absent for typed text or numbers. */
   options?: { value: string; label: string }[];
-  /** Changing it asks for presence (it weakens a guard when loosened). */
-  guard?: boolean;
+  /**
+   * When changing it asks for presence, as the broker decides: any change ('change'), a larger
+   * number ('longer': longer deadlines and rarer refreshes would hide overdue Macs), or turning
+   * it off ('off').
+   */
+  guard?: 'change' | 'longer' | 'off';
 }
 
 export interface SettingSection {
@@ -39,9 +43,9 @@ export const SECTIONS: SettingSection[] = [
         key: 'sofa.feed',
         label: 'Feed',
         hint: 'Where Apple security-release data comes from. A mirror is an https URL; a file is its absolute path.',
-        guard: true,
+        guard: 'change',
       },
-      { key: 'sofa.refresh_hours', label: 'Refresh every', unit: 'hours', hint: '1 to 168 hours.' },
+      { key: 'sofa.refresh_hours', label: 'Refresh every', unit: 'hours', hint: '1 to 168 hours.', guard: 'longer' },
     ],
   },
   {
@@ -52,18 +56,21 @@ export const SECTIONS: SettingSection[] = [
         label: 'Actively exploited fix',
         unit: 'days',
         hint: 'Days after a release fixing an actively exploited CVE before its update is overdue (1 to 90).',
+        guard: 'longer',
       },
       {
         key: 'deadlines.standard_days',
         label: 'Other security release',
         unit: 'days',
         hint: 'Days after any other security release (1 to 365).',
+        guard: 'longer',
       },
       {
         key: 'deadlines.major_days',
         label: 'Unpatched major',
         unit: 'days',
         hint: 'Days to move off a major Apple no longer patches (1 to 365).',
+        guard: 'longer',
       },
     ],
   },
@@ -75,14 +82,14 @@ export const SECTIONS: SettingSection[] = [
         label: 'Unlocks last',
         unit: 'minutes',
         hint: '5 to 720 minutes, unless a duration is chosen when unlocking.',
-        guard: true,
+        guard: 'change',
       },
       {
         key: 'idle_minutes',
         label: 'Lock when unused for',
         unit: 'minutes',
         hint: 'Leave empty for no idle lock; at most as long as an unlock.',
-        guard: true,
+        guard: 'change',
       },
     ],
   },
@@ -94,7 +101,7 @@ export const SECTIONS: SettingSection[] = [
         label: 'An approval waits',
         unit: 'seconds',
         hint: 'Then the change counts as denied (30 to 1800 seconds).',
-        guard: true,
+        guard: 'change',
       },
     ],
   },
@@ -106,7 +113,7 @@ export const SECTIONS: SettingSection[] = [
         label: 'Keep entries for',
         unit: 'days',
         hint: 'Older entries are deleted; a checkpoint keeps the chain verifiable (30 to 3650 days).',
-        guard: true,
+        guard: 'change',
       },
     ],
   },
@@ -118,6 +125,7 @@ export const SECTIONS: SettingSection[] = [
         label: 'Desktop notifications',
         options: ON_OFF,
         hint: 'When this Mac misses an actively exploited fix, or an unlocked Jamf fleet gains overdue Macs.',
+        guard: 'off',
       },
     ],
   },
@@ -177,6 +185,17 @@ export function settingsOf(d: Draft): { settings: Settings | null; problems: Com
     notifications: { enabled: d['notifications.enabled'] === 'on' },
   };
   return { settings: problems.length ? null : settings, problems };
+}
+
+/** Whether saving `draft` over `saved` asks for presence: some field's change weakens a guard. */
+export function asksToConfirm(saved: Draft, draft: Draft): boolean {
+  const changed = changedKeys(saved, draft);
+  return SECTIONS.flatMap((s) => s.fields).some((f) => {
+    if (!f.guard || !changed.includes(f.key)) return false;
+    if (f.guard === 'longer') return Number(draft[f.key]) > Number(saved[f.key]);
+    if (f.guard === 'off') return draft[f.key] === 'off';
+    return true;
+  });
 }
 
 /** The keys whose values differ between two drafts. */
