@@ -783,7 +783,7 @@ async function vaultApi(url, token, method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-test('a Jamf credential whose secret stays in OpenBao is unlocked in the app and used by an assistant, the secret shown nowhere', async () => {
+test('a Jamf credential whose secret stays in OpenBao is unlocked in the app, used by an assistant and moved back here, the secret shown nowhere', async () => {
   const secret = `${canary}-from-vault`;
   const rootToken = `${canary}-bao-root`;
   const { mock, url: jamfUrl } = await startJamfMock(secret, 25);
@@ -845,6 +845,18 @@ test('a Jamf credential whose secret stays in OpenBao is unlocked in the app and
     const answer = await asking;
     assert.equal(answer.is_error, false, answer.text);
     assert.equal(answer.structured.total, 25);
+
+    // The Edit dialog moves the secret out of OpenBao: typed once, confirmed, kept in the
+    // keyring from then on, and the row no longer names the secret manager.
+    await (await browser.$(`[data-testid="creds-edit-${jamf.id}"]`)).click();
+    await (await browser.$('[data-testid="creds-field-secret_kept"]')).selectByAttribute('value', 'here');
+    await (await browser.$('[data-testid="creds-field-client_secret"]')).setValue(secret);
+    await (await browser.$('[data-testid="creds-edit-save"]')).click();
+    await confirmPresence(/keep the secret of "Jamf via OpenBao" here instead of at vault:\/\//);
+    await (await browser.$('[data-testid="creds-edit-dialog"]')).waitForExist({ timeout: 10_000, reverse: true });
+    await browser.waitUntil(async () => !(await source.isExisting()), { timeout: 10_000, timeoutMsg: 'the row still names OpenBao' });
+    assert.ok(keyringItems(domain).includes(secret), 'the secret is kept in the keyring now');
+    assert.equal(JSON.parse(execFileSync(cli, ['creds', 'list', '--json'], { encoding: 'utf8' })).find((c) => c.domain === domain).source, null);
 
     const audit = execFileSync(cli, ['audit', 'tail', '-n', '60', '--json'], { encoding: 'utf8' });
     const everywhere = (await domText()) + JSON.stringify(answer) + appLog + audit + JSON.stringify(listed);
