@@ -413,9 +413,7 @@ impl SettingsService {
             sofa,
             approvals,
             audit,
-            feed_from_env: std::env::var("LATCHKEY_SOFA_FEED")
-                .ok()
-                .filter(|v| !v.is_empty()),
+            feed_from_env: latchkey_sofa::fetch::feed_from_env(),
         }
     }
 
@@ -459,7 +457,7 @@ impl SettingsService {
         if let Some(feed) = &self.feed_from_env {
             overrides.push(SettingOverride {
                 field: "sofa.feed".into(),
-                by: format!("LATCHKEY_SOFA_FEED={feed}"),
+                by: format!("{}={feed}", latchkey_sofa::fetch::FEED_ENV),
             });
         }
         if timeout < saved.approvals.timeout_seconds {

@@ -72,14 +72,18 @@ impl FeedSource {
     }
 }
 
+/// The environment variable that names the feed (a URL, a file, `v1`, `v2`) over any setting.
+pub const FEED_ENV: &str = "LATCHKEY_SOFA_FEED";
+
+/// [`FEED_ENV`]'s value, when set and not empty.
+pub fn feed_from_env() -> Option<String> {
+    std::env::var(FEED_ENV).ok().filter(|s| !s.is_empty())
+}
+
 impl FeedSource {
-    /// `LATCHKEY_SOFA_FEED` when set (URL, file, `v1`, `v2`), else SOFA's v2 macOS feed.
+    /// [`FEED_ENV`] when set, else SOFA's v2 macOS feed.
     pub fn from_env() -> Self {
-        std::env::var("LATCHKEY_SOFA_FEED")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(|s| Self::parse(&s))
-            .unwrap_or_default()
+        feed_from_env().map(|s| Self::parse(&s)).unwrap_or_default()
     }
 }
 
