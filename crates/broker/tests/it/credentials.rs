@@ -427,7 +427,8 @@ async fn settings_that_would_hide_overdue_macs_need_the_person() {
     presence.approve.store(false, Ordering::SeqCst);
     let services = with_settings(&store, &presence, &file).await;
     let saved = services.settings.saved();
-    let hiding: [(&str, fn(&mut Settings)); 5] = [
+    type Change = fn(&mut Settings);
+    let hiding: [(&str, Change); 5] = [
         ("deadlines.exploited_days", |s| {
             s.deadlines.exploited_days = 90
         }),
