@@ -800,7 +800,7 @@ async fn the_store_is_listed_once_for_many_reads_and_again_after_a_write() {
 /// Issue #14, without a Vault: a credential whose secret is kept in Vault stores no secret,
 /// shows where it comes from, cannot be rotated here or refreshed while locked, and a fetch
 /// that fails (Vault unreachable, or its credential gone) unlocks nothing, saying why, with
-/// no token in the message. (Against a real OpenBao: crates/cli/tests/secret_sources.rs.)
+/// no token in the message. (Against a real OpenBao: crates/cli/tests/it/secret_sources.rs.)
 #[tokio::test]
 async fn a_secret_kept_in_vault_unlocks_nothing_when_it_cannot_be_fetched() {
     let broker = Running::start().await;

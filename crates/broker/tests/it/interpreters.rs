@@ -2,7 +2,7 @@
 //! remembered by the script it runs, with the interpreter beside it; one running code that is
 //! in no file is never allowed, and a record for the bare interpreter admits nothing. Callers
 //! are built by hand as Linux identifies them (`latchkey-caller` tests the identification on
-//! real processes; `crates/cli/tests/caller_identity.rs` the whole path); the person is
+//! real processes; `crates/cli/tests/it/caller_identity.rs` the whole path); the person is
 //! [`common::TestPresence`].
 
 use crate::common;

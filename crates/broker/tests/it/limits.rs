@@ -4,7 +4,7 @@
 //! assistant calling in a loop is refused whatever connection it uses, with the audit holding
 //! a count rather than an entry per refusal; a huge argument is stored as its hash. The idle
 //! timeout needs a shortened wait, so it is tested against `latchkey serve`
-//! (crates/cli/tests/socket_security.rs).
+//! (crates/cli/tests/it/socket_security.rs).
 
 use crate::common;
 

@@ -7,9 +7,8 @@
 //! the token's value is in no file the broker writes. Needs the Secret Service (http.json is
 //! sealed with a key kept there): run under scripts/with-keyring.sh.
 
-mod common;
-
-use common::{Home, failed, ok};
+use crate::common;
+use crate::common::{Home, failed, ok};
 use serde_json::{Value, json};
 
 /// A JSON-RPC request of protocol 2026-07-28 (stateless: what the client is goes with every

@@ -8,12 +8,11 @@
 //! keyring, so nothing else in this binary may run beside it.
 #![cfg(target_os = "linux")]
 
-mod common;
-
+use crate::common;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-use common::{Home, failed, ok};
+use crate::common::{Home, failed, ok};
 
 const CANARY: &str = "encrypted-canary-5b1f7c";
 const SECOND: &str = "encrypted-canary-second-09ad";

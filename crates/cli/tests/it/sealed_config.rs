@@ -5,14 +5,13 @@
 //! sealing key deleted from the keyring with `secret-tool`; and `forget` without presence.
 #![cfg(target_os = "linux")]
 
-mod common;
-
+use crate::common;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Home, ok};
+use crate::common::{Home, ok};
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}"#;
 

@@ -5,11 +5,10 @@
 //! do not contain.
 #![cfg(target_os = "linux")]
 
-mod common;
-
+use crate::common;
 use std::process::Stdio;
 
-use common::{Home, failed, keyring_items, ok, stop};
+use crate::common::{Home, failed, keyring_items, ok, stop};
 
 const CANARY: &str = "cli-canary-7d41e0b9";
 

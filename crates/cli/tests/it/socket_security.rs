@@ -2,14 +2,13 @@
 //! and oversized frames. The broker must keep serving well-behaved clients and must not
 //! leak file descriptors.
 
-mod common;
-
+use crate::common;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Home;
+use crate::common::Home;
 use latchkey_broker::VERSION;
 
 const NOBODY: &str = "65534";

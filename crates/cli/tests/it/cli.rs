@@ -1,12 +1,11 @@
 //! The `latchkey` binary as a user runs it: version, doctor, serve, the stdio bridge and the
 //! client configuration snippets.
 
-mod common;
-
+use crate::common;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
-use common::{Home, LATCHKEY};
+use crate::common::{Home, LATCHKEY};
 use latchkey_broker::VERSION;
 use rmcp::ServiceExt;
 

@@ -1,11 +1,9 @@
 //! `latchkey sofa …` on real SOFA feeds from ../shared/fixtures, as a user or a script sees it.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::Home;
+use crate::common::Home;
 
 fn fixtures() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(

@@ -24,9 +24,8 @@
 //! the test.
 #![cfg(target_os = "linux")]
 
-mod common;
-
-use common::{Home, failed, keyring_items, ok, stop};
+use crate::common;
+use crate::common::{Home, failed, keyring_items, ok, stop};
 use latchkey_openbao_harness::OpenBao;
 use rmcp::model::CallToolRequestParams;
 

@@ -6,15 +6,13 @@
 //! does not let in every python3 script. Needs `/usr/bin/python3` (Linux).
 #![cfg(target_os = "linux")]
 
-mod common;
-
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Home, Served};
+use crate::common::{Home, Served};
 
 const PYTHON: &str = "/usr/bin/python3";
 

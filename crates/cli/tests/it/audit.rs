@@ -4,12 +4,11 @@
 //! `audit search` as a Unix tool (kinds, times, decisions, nothing found, failed calls) reads
 //! a log written here with `latchkey-audit` itself, no broker needed.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
+use crate::common::{Home, ok};
 use chrono::{TimeDelta, Utc};
-use common::{Home, ok};
 use latchkey_audit::{
     AdminEvent, Assistant, AuditLog, CallResult, Decision, Intent, Options, Outcome,
 };

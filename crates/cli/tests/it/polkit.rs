@@ -9,16 +9,16 @@
 //! The right password cannot be shown here: the test user, nobody, has none (see DESIGN.md).
 #![cfg(target_os = "linux")]
 
-mod common;
-#[path = "../../vault/tests/support/polkitd.rs"]
+#[path = "../../../vault/tests/support/polkitd.rs"]
 mod polkitd;
 
+use crate::common;
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use common::{Home, Served};
+use crate::common::{Home, Served};
 use polkitd::PolkitBus;
 
 const NOBODY: &str = "65534";
