@@ -44,6 +44,18 @@ struct Files {
     clashes: Vec<String>,
 }
 
+impl Files {
+    fn new() -> Self {
+        Self {
+            // u64 and i64 are JSON numbers on the wire, and every value Latchkey sends fits.
+            config: Config::new().with_large_int("number"),
+            seen: HashSet::new(),
+            files: BTreeMap::new(),
+            clashes: Vec::new(),
+        }
+    }
+}
+
 impl TypeVisitor for Files {
     fn visit<T: TS + 'static + ?Sized>(&mut self) {
         let Some(path) = T::output_path() else {
@@ -72,13 +84,7 @@ impl TypeVisitor for Files {
 
 /// Every generated file by its path under GENERATED, the index included.
 fn generate() -> BTreeMap<PathBuf, String> {
-    let mut files = Files {
-        // u64 and i64 are JSON numbers on the wire, and every value Latchkey sends fits.
-        config: Config::new().with_large_int("number"),
-        seen: HashSet::new(),
-        files: BTreeMap::new(),
-        clashes: Vec::new(),
-    };
+    let mut files = Files::new();
     // What the commands take and return, and what events carry (see index.ts's `backend`).
     files.visit::<AppStatus>();
     files.visit::<SofaOverview>();
@@ -192,5 +198,33 @@ fn generated_typescript_is_current() {
         "ui/src/lib/backend/generated/ does not match the Rust types; run `make ts-types` \
          (UPDATE_TS_TYPES=1 cargo test -p latchkey-app --lib ts_types) and commit the result:\n{}",
         stale.join("\n")
+    );
+}
+
+#[test]
+fn two_types_of_one_name_are_caught() {
+    // Only their TypeScript is wanted: the fields are never read.
+    #[allow(dead_code)]
+    mod jamf {
+        #[derive(ts_rs::TS)]
+        pub struct Check {
+            pub server: String,
+        }
+    }
+    #[allow(dead_code)]
+    mod vcenter {
+        #[derive(ts_rs::TS)]
+        pub struct Check {
+            pub host: String,
+        }
+    }
+    let mut files = Files::new();
+    files.visit::<jamf::Check>();
+    files.visit::<vcenter::Check>();
+    assert_eq!(files.clashes.len(), 1, "{:?}", files.clashes);
+    assert!(
+        files.clashes[0].contains("Check.ts"),
+        "{}",
+        files.clashes[0]
     );
 }
