@@ -11,7 +11,7 @@ export CARGO_INCREMENTAL := 0
 endif
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test setup setup-test ui app fmt lint supply-chain deps sbom unit ui-test e2e interop conformance macos-check bench
+.PHONY: run test setup setup-test ui app fmt lint supply-chain deps sbom ts-types unit ui-test e2e interop conformance macos-check bench
 
 run: setup ui
 	cargo build $(CARGO_FLAGS) -p latchkey-app -p latchkey-cli
@@ -72,6 +72,11 @@ sbom:
 	scripts/deps.py --sbom target/sbom/latchkey-rust.cdx.json
 	npm sbom --package-lock-only --sbom-format cyclonedx --sbom-type application > target/sbom/latchkey-ui.cdx.json
 	@echo "sbom: target/sbom/latchkey-rust.cdx.json, target/sbom/latchkey-ui.cdx.json"
+
+# The UI's IPC types (ui/src/lib/backend/generated/), written from the Rust types by
+# src-tauri/src/ts_types.rs; `unit` runs the same test, which fails while they are stale.
+ts-types: ui
+	UPDATE_TS_TYPES=1 cargo test $(CARGO_FLAGS) -p latchkey-app --lib ts_types
 
 unit:
 	$(WITH_KEYRING) cargo test --workspace $(CARGO_FLAGS)

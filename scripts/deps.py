@@ -87,6 +87,7 @@ WHY = {
     "tokio-rustls": "tests only: the fake vCenter and the Azure stand-in over TLS",
     "tracing": "logs",
     "tracing-subscriber": "log output and filtering",
+    "ts-rs": "the UI's IPC types in TypeScript, generated from the Rust types (each crate's optional `ts` feature, turned on only by src-tauri's generator test: nothing shipped carries it)",
     "zbus": "D-Bus: polkit, logind sleep signals, the screen saver",
     "zeroize": "wiping secrets from memory",
 }

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 /// What the UI and the tray are told about the embedded broker.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BrokerStatus {
     Running {

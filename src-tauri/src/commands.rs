@@ -28,6 +28,7 @@ use crate::broker::{BrokerStatus, EmbeddedBroker};
 use crate::presence::DialogPresence;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppStatus {
     /// The version of the Rust side, as `latchkey --version` prints it.
     version: &'static str,
@@ -245,7 +246,8 @@ pub async fn jamf_test_connection(
 
 /// Progress of a fleet report, for the SOFA page's Fleet tab.
 #[derive(Debug, Clone, Serialize)]
-struct FleetProgressEvent {
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FleetProgressEvent {
     domain: Domain,
     loaded: u64,
     total: u64,
@@ -282,6 +284,7 @@ pub async fn jamf_fleet_report<R: tauri::Runtime>(
 /// Which Macs of the Fleet tab a software update plan is for, to which version (absent: the
 /// newest of each Mac's major) and by which date (absent: worked out from what they miss).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PlanAsked {
     computer_ids: Vec<String>,
     version: Option<String>,
@@ -516,6 +519,7 @@ pub fn presence_answer(presence: State<'_, Arc<DialogPresence>>, id: u64, approv
 
 /// The chain's state as the Audit page's badge shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChainStatus {
     ok: bool,
     first: u64,
@@ -526,6 +530,7 @@ pub struct ChainStatus {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChainProblem {
     seq: u64,
     message: String,
@@ -635,6 +640,7 @@ pub async fn audit_export<R: tauri::Runtime>(
 
 /// An assistant as the Assistants page lists it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AssistantView {
     #[serde(flatten)]
     record: AssistantRecord,

@@ -6,6 +6,8 @@ mod commands;
 mod presence;
 #[cfg(desktop)]
 mod tray;
+#[cfg(test)]
+mod ts_types;
 mod window;
 
 use std::sync::Arc;

@@ -20,6 +20,7 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(120);
 
 /// What the page is told.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PromptEvent {
     /// Show a dialog for this prompt.

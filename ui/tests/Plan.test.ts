@@ -31,6 +31,7 @@ function preview(asked: PlanRequest): PlanPreview {
           : '7 days after 15.7 (2026-12-06), the earliest release missed, because the releases missed fix 3 actively exploited CVEs',
         cves_fixed: 219,
         actively_exploited_cve_ids: ['CVE-2026-0001', 'CVE-2026-0002', 'CVE-2026-0003'],
+        plan: { target: { computers: ['101'] }, version: { specific: version }, deadline: '2026-12-13T17:00:00' },
       },
     ],
     computers: [

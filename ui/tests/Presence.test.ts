@@ -23,6 +23,7 @@ function mockPresence() {
 }
 
 const unlockJamf: PresencePrompt = {
+  event: 'request',
   id: 7,
   action: 'unlock Jamf Pro acme.jamfcloud.com',
   reason: 'unlock Jamf Pro acme.jamfcloud.com',
@@ -30,6 +31,7 @@ const unlockJamf: PresencePrompt = {
   purpose: 'confirm',
 };
 const fromClaude: PresencePrompt = {
+  event: 'request',
   id: 8,
   action: 'unlock vCenter vc01.example.com',
   reason: 'unlock vCenter vc01.example.com (asked by Claude Desktop)',
@@ -37,6 +39,7 @@ const fromClaude: PresencePrompt = {
   purpose: 'confirm',
 };
 const fromCli: PresencePrompt = {
+  event: 'request',
   id: 9,
   action: 'unlock all domains',
   reason: 'unlock all domains (asked from the latchkey command line)',
@@ -44,6 +47,7 @@ const fromCli: PresencePrompt = {
   purpose: 'confirm',
 };
 const newAssistant: PresencePrompt = {
+  event: 'request',
   id: 11,
   action: 'allow python3 (/usr/bin/python3, pid 4242) to use Latchkey',
   reason: 'allow python3 (/usr/bin/python3, pid 4242) to use Latchkey (asked by python3)',
@@ -90,8 +94,7 @@ describe('presence dialog', () => {
   it('asks to allow a new assistant with Allow and Deny, saying what allowing means', async () => {
     mockPresence();
     render(PresenceDialog);
-    // As the Rust side emits it: the event's own tag comes along.
-    await emit('presence-request', { event: 'request', ...newAssistant });
+    await emit('presence-request', newAssistant);
     const shown = await dialog();
     expect(shown.dataset.purpose).toBe('allow_assistant');
     expect(within(shown).getByRole('heading').textContent).toBe('Allow an assistant?');

@@ -36,6 +36,7 @@ export function intent(seq: number, over: Partial<AuditEntry> = {}): AuditEntry 
     arguments: { domain: 'jamf:acme.jamfcloud.com', filter: { serial: 'C02XL0GHJGH5' }, page: seq },
     domain: 'jamf:acme.jamfcloud.com',
     decision: 'allowed',
+    approval: null,
     result: null,
     duration_us: null,
     ...over,
@@ -51,6 +52,7 @@ export function outcome(seq: number, of: number, over: Partial<AuditEntry> = {})
     arguments: null,
     domain: 'jamf:acme.jamfcloud.com',
     decision: 'allowed',
+    approval: null,
     result: 'ok',
     duration_us: 12_345,
     intent: of,
@@ -88,7 +90,7 @@ export const broken: ChainStatus = {
   ok: false,
   verified_through: 41,
   first: 1,
-  problem: { seq: 42, message: 'entry 42 was changed after it was written' },
+  problem: { seq: 42, message: 'entry 42 was changed after it was written', kind: 'edited' },
   anchor: 'contradicted',
 };
 
@@ -102,6 +104,7 @@ export function admin(seq: number, action: string, over: Partial<AuditEntry> = {
     arguments: { label: 'Acme prod', minutes: 15 },
     domain: 'jamf:acme.jamfcloud.com',
     decision: 'approved',
+    approval: null,
     result: null,
     duration_us: null,
     ...over,
@@ -113,7 +116,7 @@ export const unanchored: ChainStatus = {
   ok: false,
   verified_through: 6,
   first: 1,
-  problem: { seq: 1, message: 'no head of this log is anchored, so its 6 entries from #1 cannot be checked' },
+  problem: { seq: 1, message: 'no head of this log is anchored, so its 6 entries from #1 cannot be checked', kind: 'unanchored' },
   anchor: 'nothing_saved',
 };
 

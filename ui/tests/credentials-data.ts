@@ -28,6 +28,7 @@ export const jamfClient: CredentialView = {
   rotation_due: false,
   unlocked: true,
   seconds_left: JAMF_LEFT,
+  source: null,
 };
 
 export const vcenter: CredentialView = {
@@ -48,6 +49,7 @@ export const vcenter: CredentialView = {
   rotation_due: true,
   unlocked: false,
   seconds_left: null,
+  source: null,
 };
 
 export const vault: CredentialView = {
@@ -55,7 +57,7 @@ export const vault: CredentialView = {
   kind: 'vault',
   label: 'Vault ops',
   domain: VAULT,
-  account: { type: 'vault', address: 'https://vault.example.com:8200' },
+  account: { type: 'vault', address: 'https://vault.example.com:8200', namespace: null, role_id: null },
   created: daysAgo(1),
   last_rotated: daysAgo(1),
   last_used: null,
@@ -63,6 +65,7 @@ export const vault: CredentialView = {
   rotation_due: false,
   unlocked: false,
   seconds_left: null,
+  source: null,
 };
 
 /** The domains of `credentials`, lock state taken from their first credential. */
@@ -93,6 +96,7 @@ export function overview(over: Partial<CredentialsOverview> = {}): CredentialsOv
     default_ttl_seconds: 14_400,
     idle_timeout_seconds: null,
     store_error: null,
+    store: null,
     ...over,
   };
 }

@@ -14,6 +14,7 @@ use crate::search::{Filter, Order, Query};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// One JSON object per line, as [`Entry`] serialises.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// An entry's place in the chain: 1, 2, 3, … Gaps never occur, except that pruning removes
 /// a prefix (see [`crate::AuditLog::prune`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Seq(pub u64);
 
@@ -26,6 +27,7 @@ impl fmt::Display for Seq {
 /// (which the client cannot choose); `client` and `version` are what the MCP client said
 /// about itself (`clientInfo`), which it can.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Assistant {
     /// The name the allow-list gives it, e.g. `Claude` or `python3.11 running tool.py`; the
     /// client's own name when the OS did not say (and in entries from before schema 3).
@@ -45,6 +47,7 @@ pub struct Assistant {
 
 /// What the broker decided about a call before running it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Decision {
@@ -166,6 +169,7 @@ pub struct AdminEvent {
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CallResult {
     /// The tool succeeded.
@@ -186,6 +190,7 @@ pub struct Outcome {
 
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// A call, before it ran (or its refusal).
@@ -225,6 +230,7 @@ impl EntryKind {
 /// One entry as read back. An outcome repeats its intent's assistant, tool, domain and
 /// decision (so filters find both); only the intent has the arguments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Entry {
     /// Its place in the chain.
     pub seq: Seq,
@@ -248,6 +254,7 @@ pub struct Entry {
     pub result: Option<CallResult>,
     /// How long the call ran (outcomes), in microseconds when serialised.
     #[serde(rename = "duration_us", serialize_with = "micros")]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub duration: Option<Duration>,
     /// The intent an outcome belongs to.
     pub intent: Option<Seq>,
@@ -267,6 +274,7 @@ fn micros<S: Serializer>(duration: &Option<Duration>, s: S) -> Result<S::Ok, S::
 
 /// A SHA-256 hash, shown and serialised as 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Hash(pub [u8; 32]);
 
 impl Hash {

@@ -22,6 +22,7 @@ const COUNT_CAP: u64 = 10_000;
 
 /// Which entries to find. Empty fields match everything; set fields must all match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default)]
 pub struct Filter {
     /// The assistant, exactly as the audit names it (the allow-list's name) or as it named
@@ -47,6 +48,7 @@ pub struct Filter {
 
 /// Which kind of entry a [`Filter`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KindFilter {
     /// Admin entries ([`crate::EntryKind::Admin`]): unlocks, credentials, policy, approvals.
@@ -75,6 +77,7 @@ impl Default for Page {
 
 /// One page of results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchPage {
     /// Newest first.
     pub entries: Vec<Entry>,
@@ -86,6 +89,7 @@ pub struct SearchPage {
 
 /// A count of matches, exact up to a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Total {
     /// Exactly this many.

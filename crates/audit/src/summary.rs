@@ -14,6 +14,7 @@ const CALLS: &str = "'intent', 'outcome'";
 
 /// The values recent entries hold, for filter drop-downs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Facets {
     /// Assistant names (as the allow-list names them), sorted.
     pub assistants: Vec<String>,

@@ -77,6 +77,7 @@ struct StoredToken {
 
 /// A token as `latchkey http tokens list` and the app show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HttpToken {
     pub name: String,
     pub created: DateTime<Utc>,
@@ -84,6 +85,7 @@ pub struct HttpToken {
 
 /// A token just made: the only time its value is seen.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewHttpToken {
     pub name: String,
     pub token: String,
@@ -91,6 +93,7 @@ pub struct NewHttpToken {
 
 /// Whether the listener is on, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HttpStatus {
     /// Turned on by the person (kept across restarts).
     pub enabled: bool,

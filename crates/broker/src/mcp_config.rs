@@ -12,6 +12,7 @@ pub const TOKEN_VARIABLE: &str = "LATCHKEY_HTTP_TOKEN";
 
 /// An MCP client Latchkey knows how to configure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum McpClient {
     ClaudeDesktop,
@@ -21,6 +22,7 @@ pub enum McpClient {
 
 /// One client's snippet, as the Assistants page shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConfigSnippet {
     pub client: McpClient,
     pub title: &'static str,

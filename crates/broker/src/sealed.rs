@@ -309,6 +309,7 @@ impl SealedFile {
 
 /// A file the broker refused at start, as doctor and the app show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RefusedFile {
     pub file: PathBuf,
     /// Why it is not trusted.

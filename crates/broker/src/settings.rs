@@ -26,6 +26,7 @@ use crate::services::sofa::SofaService;
 /// Every setting. Unknown keys are ignored and missing ones take their defaults, so a file
 /// written by an older Latchkey (which held only the unlock policy) still loads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Settings {
     /// How long an unlock lasts and the idle timeout (at the top level, where they always were).
@@ -40,6 +41,7 @@ pub struct Settings {
 
 /// Where the SOFA feed comes from, and how often it is fetched again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct SofaSettings {
     /// `v2` (SOFA's macOS feed), `v1` (its older layout), a mirror's https URL, or the
@@ -60,6 +62,7 @@ impl Default for SofaSettings {
 
 /// Days after a release before its update is overdue (Nudge's SLAs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct DeadlineSettings {
     /// For a release fixing an actively exploited CVE (1 to 90).
@@ -94,6 +97,7 @@ impl DeadlineSettings {
 
 /// How long a change waits for the person before it counts as denied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct ApprovalSettings {
     /// Seconds (30 to 1800).
@@ -110,6 +114,7 @@ impl Default for ApprovalSettings {
 
 /// How long the audit log keeps entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct AuditSettings {
     /// Days (30 to 3650); older entries are pruned, a checkpoint keeps the chain verifiable.
@@ -126,6 +131,7 @@ impl Default for AuditSettings {
 
 /// Desktop notifications (the app shows them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct NotificationSettings {
     /// When a feed refresh shows this Mac missing an actively exploited fix, or an unlocked
@@ -367,6 +373,7 @@ fn feed_source(text: &str) -> Result<FeedSource, String> {
 
 /// What the broker runs with, and where that differs from the settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SettingsView {
     /// The settings in force (read back from the services).
     pub settings: Settings,
@@ -380,6 +387,7 @@ pub struct SettingsView {
 
 /// A setting the broker's environment overrides.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SettingOverride {
     pub field: String,
     /// `LATCHKEY_SOFA_FEED=…`.

@@ -13,6 +13,7 @@ use crate::RefusedFile;
 
 /// Where the credentials are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum StoreKind {
     /// The Secret Service on the session bus (gnome-keyring, KeePassXC, …).
@@ -39,6 +40,7 @@ impl fmt::Display for StoreKind {
 
 /// What `latchkey store status` and `latchkey doctor` show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoreStatus {
     pub store: StoreKind,
     /// Whether credentials can be read now (the encrypted file is open only while a domain is

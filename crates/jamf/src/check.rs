@@ -12,6 +12,7 @@ use crate::{JamfClient, JamfError, PrivilegeCheck, Section};
 
 /// The outcome of a successful connection check.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct ConnectionCheck {
     /// The server, host[:port].

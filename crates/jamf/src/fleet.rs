@@ -15,6 +15,7 @@ use crate::{Currency, JamfClient, JamfError, Section};
 
 /// How far a fleet scan has got, reported after each page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct FleetProgress {
     /// Computers loaded so far.
@@ -25,6 +26,7 @@ pub struct FleetProgress {
 
 /// Every Mac in Jamf Pro against Apple's security releases.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct FleetSecurityReport {
     /// The Jamf Pro server, host[:port].
@@ -71,6 +73,7 @@ pub struct FleetSecurityReport {
 
 /// One computer in the fleet report.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct FleetComputer {
     /// Jamf's computer id.

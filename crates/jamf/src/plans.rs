@@ -23,6 +23,7 @@ const GROUP_PLANS_PATH: &str = "api/v1/managed-software-updates/plans/group";
 
 /// A software update to schedule: for whom, to which version, by when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct SoftwareUpdatePlan {
     /// The Macs.
@@ -35,6 +36,7 @@ pub struct SoftwareUpdatePlan {
 
 /// Which Macs a plan is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanTarget {
     /// These computers, by Jamf id.
@@ -46,6 +48,7 @@ pub enum PlanTarget {
 
 /// Which macOS version a plan installs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanVersion {
     /// Exactly this version, e.g. "15.7.9".
@@ -60,6 +63,7 @@ pub enum PlanVersion {
 
 /// Plans Jamf Pro created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct PlanCreated {
     /// One per device, as Jamf Pro listed them.
@@ -68,6 +72,7 @@ pub struct PlanCreated {
 
 /// One device's plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct CreatedPlan {
     /// Jamf's plan id (a UUID), for following the plan in Jamf Pro.

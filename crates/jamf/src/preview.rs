@@ -58,6 +58,7 @@ impl Default for DeadlinePolicy {
 
 /// What a plan would do, for a person to approve.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct PlanPreview {
     /// One line in plain words, e.g. "schedule macOS 15.7.9 on 34 Macs with a deadline of
@@ -73,6 +74,7 @@ pub struct PlanPreview {
 
 /// One plan: the Macs going to one version.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct PreviewPlan {
     /// The version they go to.
@@ -94,6 +96,7 @@ pub struct PreviewPlan {
 
 /// One Mac in a preview.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub struct PreviewComputer {
     /// Jamf's computer id.
@@ -118,6 +121,7 @@ pub struct PreviewComputer {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PreviewAction {
     /// It gets the update.

@@ -201,6 +201,7 @@ impl Default for MinimalRole {
 
 /// How an account's privileges compare with what Latchkey needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PrivilegeCheck {
     /// Jamf's privilege set for the account: `ADMINISTRATOR`, `AUDITOR`, `CUSTOM`, ...
     pub privilege_set: Option<String>,
@@ -219,6 +220,7 @@ pub struct PrivilegeCheck {
 
 /// A privilege the account lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MissingPrivilege {
     pub privilege: String,
     pub tools: Vec<String>,

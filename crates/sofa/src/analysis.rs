@@ -16,6 +16,7 @@ use crate::{
 
 /// The answer for one version.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum VersionStatus {
     /// The feed covers the version's major.
@@ -36,6 +37,7 @@ impl VersionStatus {
 
 /// A version whose major the feed covers.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VersionAnalysis {
     /// The version analyzed, normalized (e.g. "15.1").
     pub version: Version,
@@ -72,6 +74,7 @@ pub struct VersionAnalysis {
 
 /// A version whose major the feed does not cover.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotInFeed {
     /// The version asked about.
     pub version: Version,
@@ -93,6 +96,7 @@ pub struct NotInFeed {
 
 /// One release, as listed in an analysis.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReleaseSummary {
     /// Its version.
     pub version: Version,

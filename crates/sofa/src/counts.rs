@@ -9,6 +9,7 @@ use crate::{IndexedFeed, Version};
 /// Where a version stands. Only a release the feed lists, of a major Apple still patches, is
 /// current or behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum VersionState {
     /// The newest release of a major Apple still patches.
@@ -25,6 +26,7 @@ pub enum VersionState {
 /// Distinct CVEs by the severity the feed states (only feeds that state one), and those it
 /// states none for: most CVEs carry no severity, so "high 0" alone would mislead.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SeverityCounts {
     /// Severity "Critical".
     pub critical: usize,
@@ -65,6 +67,7 @@ impl SeverityCounts {
 
 /// How far one version is behind its major's newest release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusCounts {
     /// The version's major.
     pub major: u32,

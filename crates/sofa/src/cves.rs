@@ -10,6 +10,7 @@ use crate::{IndexedFeed, SofaError, Version, VersionState, VersionStatus};
 
 /// One CVE fixed in a release newer than the version asked about.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FixedCve {
     /// The CVE id, e.g. "CVE-2026-20643".
     pub id: String,

@@ -42,6 +42,7 @@ impl Default for UpdateSla {
 
 /// Which SLA set a deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SlaKind {
     /// The release fixes an actively exploited CVE.
@@ -54,6 +55,7 @@ pub enum SlaKind {
 
 /// When an update is due, and how late it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateDeadline {
     /// The day (UTC) the update is required by: `release_date` plus `sla_days`.
     pub required_by: NaiveDate,

@@ -99,6 +99,7 @@ pub const FEED_FIX: &str =
 
 /// Where a loaded feed came from and how fresh it is.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedOrigin {
     /// The URL (without any user or password in it) or file path the feed was read from.
     pub source: String,

@@ -24,6 +24,7 @@ pub struct FleetDevice {
 
 /// Where one device stands. Only current and behind devices run a release Apple still patches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceState {
     /// On the newest release of its major.
@@ -93,6 +94,7 @@ pub struct DeviceStatus {
 
 /// How many devices report one version.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VersionCount {
     /// The version, normalized ("15.1"); the raw string when it could not be read.
     pub os_version: String,

@@ -16,6 +16,7 @@ pub const DEFAULT_MAX_FEED_AGE: Duration = Duration::from_secs(3 * 24 * 60 * 60)
 
 /// Where the feed came from, and how old its content is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedInfo {
     #[serde(flatten)]
     pub origin: FeedOrigin,

@@ -8,6 +8,7 @@ use crate::IndexedFeed;
 
 /// What the feed says one model identifier can run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HardwareSupport {
     /// The model identifier asked about, e.g. "MacBookPro15,2".
     pub model: String,

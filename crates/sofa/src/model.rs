@@ -11,6 +11,7 @@ use crate::Version;
 
 /// Which published layout a feed was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum FeedLayout {
     /// v1: CVE values are booleans (true = actively exploited); no `Version` key.

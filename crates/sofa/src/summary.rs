@@ -9,6 +9,7 @@ use crate::{FeedLayout, IndexedFeed, Version};
 
 /// What a loaded feed holds.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedSummary {
     /// The layout it was published in.
     pub layout: FeedLayout,
@@ -38,6 +39,7 @@ pub struct FeedSummary {
 
 /// The newest release of one major.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LatestRelease {
     /// The OS major.
     pub major: u32,

@@ -17,6 +17,7 @@ pub const PATCHED_MAJOR_COUNT: usize = 3;
 
 /// Why a version gets no security updates any more, and the way out.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EndOfLife {
     /// The major Apple no longer patches.
     pub major: u32,

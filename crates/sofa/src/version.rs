@@ -13,6 +13,7 @@ use crate::SofaError;
 
 /// A parsed version. Field order gives the derived ordering: major, minor, patch, RSR letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Version {
     major: u32,
     minor: u32,

@@ -20,6 +20,7 @@ use crate::{Error, SecretString};
 
 /// Which kind of service a credential is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Jamf Pro.
@@ -61,6 +62,7 @@ impl Kind {
 /// How a vCenter's TLS certificate is checked. Verification is never silently off: a
 /// self-signed vCenter is pinned by its certificate's SHA-256 fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum TlsPolicy {
     /// Verify the certificate chain and host name against the system roots.
@@ -76,6 +78,7 @@ pub enum TlsPolicy {
 /// The non-secret half of a credential: where it is used and as whom. The secret half (client
 /// secret, password or token) travels separately as a [`SecretString`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Account {
     /// Jamf Pro API client (OAuth client credentials); the secret is the client secret.
@@ -414,6 +417,7 @@ fn keep_url(problems: &mut Vec<Error>, field: &'static str, value: &str) -> Opti
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Domain(String);
 
@@ -448,6 +452,7 @@ impl fmt::Display for Domain {
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct CredentialId(String);
 

@@ -17,6 +17,7 @@ use crate::display_safe;
 
 /// Who asked for the action a presence check guards; shown to the human.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Requester {
     /// The person, in the Latchkey app or its menu.
@@ -40,6 +41,7 @@ pub struct PresenceRequest {
 
 /// The kind of answer a presence check asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Confirm or cancel one action.
@@ -108,6 +110,7 @@ pub enum PresenceError {
 
 /// What kind of check a [`Presence`] is, for the UI and `latchkey doctor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceKind {
     /// Touch ID, or the account password (macOS LocalAuthentication).

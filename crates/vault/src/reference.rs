@@ -25,6 +25,7 @@ pub const FIELD: &str = "secret_from";
 
 /// Where a credential's secret is fetched from at unlock.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[serde(try_from = "String", into = "String")]
 pub struct SecretRef {
     domain: Domain,

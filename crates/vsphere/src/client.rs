@@ -169,6 +169,7 @@ pub async fn fetch_fingerprint(host: &str) -> Result<Fingerprint, VsphereError> 
 /// What a vCenter's certificate is to Latchkey before a credential is added: its fingerprint,
 /// and whether the system's roots already trust it for that name (then nothing needs pinning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CertificateProbe {
     /// The SHA-256 of the certificate the host presented.
     pub sha256: Fingerprint,

@@ -39,6 +39,7 @@ pub struct VmFilter {
 
 /// A VM's power state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PowerState {
     /// Running.
@@ -80,6 +81,7 @@ impl std::str::FromStr for PowerState {
 
 /// One VM in a list.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VmSummary {
     /// vCenter's id (`vm-123`).
     #[serde(default, alias = "vm", deserialize_with = "text")]
@@ -104,6 +106,7 @@ pub struct VmSummary {
 
 /// A page of VMs, sorted by name then id.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VmPage {
     /// How many VMs match in all.
     pub total: usize,
@@ -117,6 +120,7 @@ pub struct VmPage {
 
 /// One VM in detail.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct VmDetails {
     /// vCenter's id (`vm-123`); filled in from the request.
@@ -153,6 +157,7 @@ pub struct VmDetails {
 
 /// A VM's CPUs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Cpu {
     /// Cores in all.
@@ -165,6 +170,7 @@ pub struct Cpu {
 
 /// A VM's memory.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Memory {
     /// Size in MiB.
@@ -174,6 +180,7 @@ pub struct Memory {
 
 /// A VM's virtual hardware.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Hardware {
     /// `VMX_19` and the like.
@@ -183,6 +190,7 @@ pub struct Hardware {
 
 /// A VM's identity.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Identity {
     /// The SMBIOS UUID.
@@ -195,6 +203,7 @@ pub struct Identity {
 
 /// A network adapter.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Nic {
     /// `Network adapter 1`.
@@ -213,6 +222,7 @@ pub struct Nic {
 
 /// What a network adapter is connected to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct NicBacking {
     /// `STANDARD_PORTGROUP`, `DISTRIBUTED_PORTGROUP`, ….
@@ -228,6 +238,7 @@ pub struct NicBacking {
 
 /// A virtual disk.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Disk {
     /// `Hard disk 1`.
@@ -240,6 +251,7 @@ pub struct Disk {
 
 /// A host.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HostSummary {
     /// vCenter's id (`host-12`).
     #[serde(default, alias = "host", deserialize_with = "text")]
@@ -257,6 +269,7 @@ pub struct HostSummary {
 
 /// A cluster.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClusterSummary {
     /// vCenter's id (`domain-c7`).
     #[serde(default, alias = "cluster", deserialize_with = "text")]
@@ -285,6 +298,7 @@ pub struct DatacenterSummary {
 
 /// A datastore and how full it is.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DatastoreSummary {
     /// vCenter's id (`datastore-15`).
     #[serde(default, alias = "datastore", deserialize_with = "text")]

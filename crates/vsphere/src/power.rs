@@ -16,6 +16,7 @@ use crate::{ApiFlavor, VsphereClient, VsphereError};
 
 /// What to do to a VM's power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum PowerAction {
     /// Power on (or resume).
@@ -82,6 +83,7 @@ impl std::str::FromStr for PowerAction {
 
 /// What a power call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum PowerOutcome {
     /// vCenter accepted the action.

@@ -27,6 +27,7 @@ const REST_SESSION: &str = "rest/com/vmware/cis/session";
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, schemars::JsonSchema,
 )]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ApiFlavor {
     /// `/api/...` (vCenter 7.0 U2 and later).
@@ -73,6 +74,7 @@ pub struct SessionInfo {
 
 /// A vCenter credential that works, as *Test connection* shows it.
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "VcenterCheck"))]
 pub struct ConnectionCheck {
     /// `host[:port]`.
     pub server: String,

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 /// The SHA-256 of a certificate (DER), shown as 32 colon-separated upper-case hex pairs, the
 /// way vCenter and browsers show a thumbprint.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Fingerprint([u8; 32]);
 
 impl Fingerprint {

@@ -306,6 +306,7 @@ impl JamfRead {
 /// What the CLI reads from a vCenter (`domain` absent: the only one unlocked), answered by the
 /// `vsphere_*` tool of the same name → that tool's answer.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "read", rename_all = "snake_case")]
 pub enum VcenterRead {
     Vms {
@@ -394,6 +395,7 @@ pub enum ControlResponse {
 
 /// A failed request: the message, and the form field it is about when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct ControlError {
     pub message: String,

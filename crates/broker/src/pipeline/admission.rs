@@ -33,6 +33,7 @@ use crate::sealed::{RefusedFile, SealedFile};
 
 /// Whether an assistant may connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Allowed,
@@ -41,6 +42,7 @@ pub enum Verdict {
 
 /// One assistant the person has decided about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AssistantRecord {
     /// The executable, `.app` bundle or (run by an interpreter) script the decision is
     /// remembered by.

@@ -42,6 +42,7 @@ const WAITING_EVERY: Duration = Duration::from_secs(10);
 
 /// A change waiting for the person, as the app's card and `latchkey approvals list` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApprovalRequest {
     pub id: String,
     /// The assistant: its name, executable and (macOS) team id.
@@ -60,6 +61,7 @@ pub struct ApprovalRequest {
 
 /// Who asked, as a person recognises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "ApprovalAssistant"))]
 pub struct AssistantView {
     /// As the allow-list and the audit name it.
     pub name: String,
@@ -72,6 +74,7 @@ pub struct AssistantView {
 
 /// A remembered approval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Grant {
     pub id: String,
     pub assistant: AssistantView,

@@ -150,6 +150,7 @@ pub struct Change {
 
 /// One thing a change touches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChangeTarget {
     pub name: String,
     pub id: String,

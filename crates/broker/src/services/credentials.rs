@@ -137,6 +137,7 @@ impl CredentialError {
 
 /// One credential as the app and `latchkey creds list` show it: metadata and lock state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CredentialView {
     pub id: CredentialId,
     pub kind: Kind,
@@ -161,6 +162,7 @@ pub struct CredentialView {
 
 /// Where a credential's secret comes from, and what was last fetched (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SourceView {
     /// e.g. `vault://vault.example.com:8200/secret/jamf#client_secret`.
     pub reference: SecretRef,
@@ -173,6 +175,7 @@ pub struct SourceView {
 
 /// One domain's lock state. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DomainView {
     /// e.g. `jamf:acme.jamfcloud.com`.
     pub domain: Domain,
@@ -189,6 +192,7 @@ pub struct DomainView {
 
 /// How presence is checked on this machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PresenceInfo {
     pub kind: PresenceKind,
     pub description: String,
@@ -196,6 +200,7 @@ pub struct PresenceInfo {
 
 /// Everything the Credentials page and `latchkey creds status` show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CredentialsOverview {
     /// Sorted by domain, then label.
     pub credentials: Vec<CredentialView>,
@@ -215,6 +220,7 @@ pub struct CredentialsOverview {
 
 /// The unlock policy as people set it, and as the settings file keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct PolicySettings {
     /// How long an unlock lasts unless a duration is chosen (5 to 720).

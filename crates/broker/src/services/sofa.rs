@@ -162,6 +162,7 @@ impl SofaService {
 
 /// What the app's SOFA page opens with.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SofaOverview {
     /// Where the feed came from, when SOFA last updated it, and whether that is too long ago.
     pub feed: FeedInfo,
@@ -175,6 +176,7 @@ pub struct SofaOverview {
 
 /// One version in depth: its standing and every CVE it is missing.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VersionReport {
     /// The version's standing, or why the feed does not cover it.
     pub status: VersionStatus,

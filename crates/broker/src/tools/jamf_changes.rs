@@ -75,6 +75,7 @@ pub struct RedeployRequest {
 
 /// What a software update plan did.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanOsUpdateResult {
     /// What was approved, in plain words.
     pub summary: String,

@@ -64,6 +64,7 @@ pub struct FindVlanRequest {
 
 /// A list from one vCenter.
 #[derive(Debug, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VcenterList<T> {
     /// The vCenter domain answered for.
     pub domain: String,
@@ -75,6 +76,7 @@ pub struct VcenterList<T> {
 
 /// A page of VMs from one vCenter.
 #[derive(Debug, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VcenterVms {
     /// The vCenter domain answered for.
     pub domain: String,
@@ -84,6 +86,7 @@ pub struct VcenterVms {
 
 /// One VM from one vCenter.
 #[derive(Debug, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VcenterVm {
     /// The vCenter domain answered for.
     pub domain: String,

@@ -20,6 +20,7 @@ use crate::pipeline::{Call, Change, ChangeTarget, Preview, no_preview};
 use crate::services::vsphere::VsphereService;
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VmPowerRequest {
     /// The vCenter domain; absent means the only one unlocked.
     pub domain: Option<String>,
@@ -44,6 +45,7 @@ struct PowerChange {
 
 /// What a power call did.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VmPowerResult {
     /// What was approved, in plain words.
     pub summary: String,
