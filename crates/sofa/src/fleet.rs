@@ -247,6 +247,11 @@ impl<'f> FleetTally<'f> {
         i
     }
 
+    /// How many standings there are: [`FleetTally::add`] numbers them from 0.
+    pub fn standings(&self) -> usize {
+        self.standings.len()
+    }
+
     /// Standing number `i` from [`FleetTally::add`]: every field but `id` and `os_version`
     /// (empty here).
     pub fn standing(&self, i: usize) -> &DeviceStatus {
