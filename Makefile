@@ -111,6 +111,7 @@ bench: setup-test ui
 	cargo bench $(CARGO_FLAGS) -p latchkey-jamf --bench fleet
 	cargo bench $(CARGO_FLAGS) -p latchkey-broker --bench approvals
 	cargo bench $(CARGO_FLAGS) -p latchkey-broker --bench vsphere
+	cargo bench $(CARGO_FLAGS) -p latchkey-cli --bench sofa_fleet
 	cargo build $(CARGO_FLAGS) --release -p latchkey-app
 	# Inside an unlocked keyring of its own: a broker (and the app) that meets no keyring
 	# would have gnome-keyring ask to create one, and wait forever for an answer.

@@ -55,7 +55,7 @@ WHY = {
     "hex": "the settings seal's MAC as text",
     "hmac": "sealing assistants.json and settings.json (HMAC-SHA256)",
     "humantime": "durations people type (`--for 4h`)",
-    "libc": "caller identity on macOS (LOCAL_PEERPID, proc_pidinfo) and low-level process calls",
+    "libc": "caller identity on macOS (LOCAL_PEERPID, proc_pidinfo), low-level process calls, and a child's peak RSS (wait4) in the sofa fleet bench",
     "objc2": "Objective-C runtime bindings (macOS)",
     "objc2-app-kit": "NSWorkspace sleep and wake notifications (macOS)",
     "objc2-foundation": "Foundation types and distributed notifications (macOS screen lock)",

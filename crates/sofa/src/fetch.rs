@@ -3,7 +3,7 @@
 //! The only module of this crate that does I/O.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -145,7 +145,10 @@ struct CacheMeta {
 pub struct FeedStore {
     source: FeedSource,
     cache_dir: PathBuf,
-    client: reqwest::Client,
+    timeout: Duration,
+    /// Made for the first download: a store that only reads a file never loads the system's
+    /// root certificates (tens of milliseconds of a `latchkey sofa … --feed FILE`).
+    client: OnceLock<reqwest::Client>,
 }
 
 impl FeedStore {
@@ -158,6 +161,23 @@ impl FeedStore {
         cache_dir: impl Into<PathBuf>,
         timeout: Duration,
     ) -> Result<Self, FetchError> {
+        let store = Self {
+            source,
+            cache_dir: cache_dir.into(),
+            timeout,
+            client: OnceLock::new(),
+        };
+        // A client that cannot be made is said now for a URL, as it always was.
+        if let FeedSource::Url(_) = store.source {
+            store.client()?;
+        }
+        Ok(store)
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
         let client = reqwest::Client::builder()
             // SOFA asks clients to identify themselves.
             .user_agent(concat!(
@@ -165,24 +185,20 @@ impl FeedStore {
                 env!("CARGO_PKG_VERSION"),
                 " (macOS admin tool; SOFA client)"
             ))
-            .connect_timeout(Duration::from_secs(10).min(timeout))
-            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(self.timeout))
+            .timeout(self.timeout)
             .redirect(plain_http_only_to_loopback())
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(Self {
-            source,
-            cache_dir: cache_dir.into(),
-            client,
-        })
+        Ok(self.client.get_or_init(|| client))
     }
 
     pub fn source(&self) -> &FeedSource {
         &self.source
     }
 
-    /// The same store (cache, client) for another source; a cached copy of this source's
-    /// feed is not taken for the other's.
+    /// The same store (cache, and client once made) for another source; a cached copy of this
+    /// source's feed is not taken for the other's.
     pub fn with_source(&self, source: FeedSource) -> Self {
         Self {
             source,
@@ -288,7 +304,7 @@ impl FeedStore {
         url: &str,
         cached: Option<&CacheMeta>,
     ) -> Result<Downloaded, FetchError> {
-        let mut request = self.client.get(url);
+        let mut request = self.client()?.get(url);
         if let Some(meta) = cached {
             if let Some(etag) = &meta.etag {
                 request = request.header(IF_NONE_MATCH, etag);

@@ -1,5 +1,7 @@
-//! Many devices at once: each device's standing from the precomputed indexes (one parse and
-//! one binary search per device), the distribution of versions, and totals.
+//! Many devices at once: each device's standing from the precomputed indexes, the distribution
+//! of versions, and totals. [`FleetTally`] judges devices one at a time as they are read, so a
+//! caller streaming a large export holds no more than it chooses to keep; devices on one version
+//! whose models top out at one major share one standing, worked out once.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -104,10 +106,14 @@ pub struct VersionCount {
     pub devices: usize,
 }
 
+// `D` holds the devices: a `Vec` as `IndexedFeed::fleet` gives it, `()` for the totals alone
+// (`FleetTally::summary`), or whatever serializes as the devices' array when a caller streams
+// them (`latchkey sofa fleet --json`). The doc comment below is the schema's description.
 /// The fleet report. Every device is in exactly one of current, behind, end_of_life,
 /// unknown_version, unreadable and not_judged (the last only without a feed).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct FleetReport {
+#[schemars(rename = "FleetReport")]
+pub struct FleetReport<D = Vec<DeviceStatus>> {
     /// Devices in the input.
     pub total: usize,
     /// Devices on the newest release of their major.
@@ -131,17 +137,223 @@ pub struct FleetReport {
     /// Devices per version: readable versions newest first, then unreadable strings.
     pub distribution: Vec<VersionCount>,
     /// Every device, in input order.
-    pub devices: Vec<DeviceStatus>,
+    pub devices: D,
+}
+
+impl<D> FleetReport<D> {
+    /// The same totals with `devices` in place of these.
+    pub fn with_devices<E>(self, devices: E) -> FleetReport<E> {
+        FleetReport {
+            total: self.total,
+            current: self.current,
+            behind: self.behind,
+            end_of_life: self.end_of_life,
+            unknown_version: self.unknown_version,
+            unreadable: self.unreadable,
+            not_judged: self.not_judged,
+            limited_by_hardware: self.limited_by_hardware,
+            missing_exploited_fixes: self.missing_exploited_fixes,
+            overdue: self.overdue,
+            distribution: self.distribution,
+            devices,
+        }
+    }
 }
 
 impl FleetReport {
-    /// Orders `devices` by missing actively exploited fixes, then by missing CVEs, worst first;
-    /// devices without counts ("n/a") come last.
+    /// Orders `devices` most exposed first ([`DeviceStatus::exposure`]); equally exposed
+    /// devices keep their input order.
     pub fn most_exposed_first(&mut self) {
-        self.devices.sort_by(|a, b| {
-            (b.missing_exploited_cves, b.missing_cves)
-                .cmp(&(a.missing_exploited_cves, a.missing_cves))
-        });
+        self.devices.sort_by_key(|d| Reverse(d.exposure()));
+    }
+}
+
+impl DeviceStatus {
+    /// This standing (from [`FleetTally::standing`]) for the device `id` on `os_version`.
+    pub fn for_device(&self, id: &str, os_version: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            os_version: os_version.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// How exposed the device is, for ordering: missing actively exploited fixes, then missing
+    /// CVEs; devices without counts ("n/a") rank below every counted one.
+    pub fn exposure(&self) -> (Option<usize>, Option<usize>) {
+        (self.missing_exploited_cves, self.missing_cves)
+    }
+}
+
+/// What a device's standing rests on: its version, when readable, and the newest major its
+/// model runs, when known.
+type StandingKey = (Option<Version>, Option<u32>);
+
+/// Judges devices one at a time and keeps the totals: a fleet read row by row never needs to
+/// be held whole. Each device gets the number of its standing ([`FleetTally::add`]); devices
+/// with the same version and hardware limit share one, worked out once.
+#[derive(Debug)]
+pub struct FleetTally<'f> {
+    /// The feed to judge against, with the deadlines' settings and day; `None` judges nobody.
+    judge: Option<(&'f IndexedFeed, UpdateSla, DateTime<Utc>)>,
+    /// Distinct standings (their `id` and `os_version` empty), each with its device count.
+    standings: Vec<(DeviceStatus, usize)>,
+    by_key: HashMap<StandingKey, usize>,
+    /// Unreadable version strings, trimmed, and how many devices report each.
+    by_malformed: HashMap<String, usize>,
+}
+
+impl<'f> FleetTally<'f> {
+    /// Judges against `feed`, with deadlines per `sla` at `now`.
+    pub fn new(feed: &'f IndexedFeed, now: DateTime<Utc>, sla: &UpdateSla) -> Self {
+        Self {
+            judge: Some((feed, *sla, now)),
+            ..Self::without_feed()
+        }
+    }
+
+    /// For when no feed can be had: versions counted, nobody judged (every readable version is
+    /// `not_judged`, so no report mistakes "no feed" for "nothing behind").
+    pub fn without_feed() -> Self {
+        Self {
+            judge: None,
+            standings: Vec::new(),
+            by_key: HashMap::new(),
+            by_malformed: HashMap::new(),
+        }
+    }
+
+    /// Counts one device, as its file gives it, and returns the number of its standing.
+    pub fn add(&mut self, os_version: &str, model: Option<&str>) -> usize {
+        let parsed = os_version.parse::<Version>().ok();
+        if parsed.is_none() {
+            let raw = os_version.trim();
+            match self.by_malformed.get_mut(raw) {
+                Some(devices) => *devices += 1,
+                None => _ = self.by_malformed.insert(raw.to_owned(), 1),
+            }
+        }
+        let max = (self.judge)
+            .zip(model)
+            .and_then(|((feed, ..), model)| feed.hardware_max_major(model));
+        let key = (parsed, max);
+        let i = match self.by_key.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.standings.push((self.judged(key), 0));
+                self.by_key.insert(key, self.standings.len() - 1);
+                self.standings.len() - 1
+            }
+        };
+        self.standings[i].1 += 1;
+        i
+    }
+
+    /// How many standings there are: [`FleetTally::add`] numbers them from 0.
+    pub fn standings(&self) -> usize {
+        self.standings.len()
+    }
+
+    /// Standing number `i` from [`FleetTally::add`]: every field but `id` and `os_version`
+    /// (empty here).
+    pub fn standing(&self, i: usize) -> &DeviceStatus {
+        &self.standings[i].0
+    }
+
+    /// The totals and distribution of every device added so far.
+    pub fn summary(&self) -> FleetReport<()> {
+        let mut report = FleetReport {
+            total: 0,
+            current: 0,
+            behind: 0,
+            end_of_life: 0,
+            unknown_version: 0,
+            unreadable: 0,
+            not_judged: 0,
+            limited_by_hardware: 0,
+            missing_exploited_fixes: 0,
+            overdue: 0,
+            distribution: Vec::new(),
+            devices: (),
+        };
+        let mut by_version: HashMap<Version, (DeviceState, usize)> = HashMap::new();
+        for (&(version, _), &i) in &self.by_key {
+            let (standing, devices) = &self.standings[i];
+            let devices = *devices;
+            report.total += devices;
+            *match standing.state {
+                DeviceState::Current => &mut report.current,
+                DeviceState::Behind => &mut report.behind,
+                DeviceState::EndOfLife => &mut report.end_of_life,
+                DeviceState::UnknownVersion => &mut report.unknown_version,
+                DeviceState::Unreadable => &mut report.unreadable,
+                DeviceState::NotJudged => &mut report.not_judged,
+            } += devices;
+            if standing.limited_by_hardware {
+                report.limited_by_hardware += devices;
+            }
+            if standing.missing_exploited_cves > Some(0) {
+                report.missing_exploited_fixes += devices;
+            }
+            if standing.deadline.as_ref().is_some_and(|d| d.overdue) {
+                report.overdue += devices;
+            }
+            if let Some(version) = version {
+                by_version.entry(version).or_insert((standing.state, 0)).1 += devices;
+            }
+        }
+        report.distribution = distribution(by_version, &self.by_malformed);
+        report
+    }
+
+    /// Every device judged, in input order, with the totals.
+    pub fn report(mut self, devices: &[FleetDevice]) -> FleetReport {
+        let standings: Vec<usize> = (devices.iter())
+            .map(|d| self.add(&d.os_version, d.model.as_deref()))
+            .collect();
+        let statuses = (devices.iter().zip(standings))
+            .map(|(d, i)| self.standing(i).for_device(&d.id, &d.os_version))
+            .collect();
+        self.summary().with_devices(statuses)
+    }
+
+    /// The standing of every device with this version and hardware limit.
+    fn judged(&self, (parsed, max): StandingKey) -> DeviceStatus {
+        let mut standing = DeviceStatus {
+            id: String::new(),
+            os_version: String::new(),
+            state: match parsed {
+                Some(_) => DeviceState::NotJudged,
+                None => DeviceState::Unreadable,
+            },
+            releases_behind: None,
+            missing_cves: None,
+            missing_exploited_cves: None,
+            hardware_max_major: max,
+            limited_by_hardware: false,
+            deadline: None,
+        };
+        let Some((feed, sla, now)) = self.judge else {
+            return standing;
+        };
+        standing.limited_by_hardware =
+            (max.zip(feed.newest_major())).is_some_and(|(max, newest)| max < newest);
+        let Some(version) = parsed else {
+            return standing;
+        };
+        let counts = feed.counts(&version);
+        standing.state = match &counts {
+            None => feed.state_outside_feed(version.major()).into(),
+            Some(c) => c.state.into(),
+        };
+        // Counts by number would guess for a version the feed does not list.
+        if let Some(c) = counts.filter(|c| c.state != VersionState::Unknown) {
+            standing.releases_behind = Some(c.releases_behind);
+            standing.missing_cves = Some(c.cves_fixed_later);
+            standing.missing_exploited_cves = Some(c.actively_exploited_fixed_later);
+        }
+        standing.deadline = feed.deadline(&version, &sla, now);
+        standing
     }
 }
 
@@ -153,127 +365,23 @@ impl IndexedFeed {
         now: DateTime<Utc>,
         sla: &UpdateSla,
     ) -> FleetReport {
-        let newest = self.newest_major();
-        // Fleets run few distinct versions: each one's deadline is worked out once.
-        let mut deadlines: HashMap<Version, Option<UpdateDeadline>> = HashMap::new();
-        let mut by_version: HashMap<Version, (DeviceState, usize)> = HashMap::new();
-        let mut by_malformed: HashMap<&str, usize> = HashMap::new();
-        let mut statuses = Vec::with_capacity(devices.len());
-        for device in devices {
-            let parsed = device.os_version.parse::<Version>().ok();
-            let counts = parsed.and_then(|v| self.counts(&v));
-            let state = match (parsed, &counts) {
-                (None, _) => DeviceState::Unreadable,
-                (Some(v), None) => self.state_outside_feed(v.major()).into(),
-                (Some(_), Some(c)) => c.state.into(),
-            };
-            // Counts by number would guess for a version the feed does not list.
-            let counts = counts.filter(|c| c.state != VersionState::Unknown);
-            match parsed {
-                Some(v) => by_version.entry(v).or_insert((state, 0)).1 += 1,
-                None => *by_malformed.entry(device.os_version.trim()).or_insert(0) += 1,
-            }
-            let max = device
-                .model
-                .as_deref()
-                .and_then(|m| self.hardware_max_major(m));
-            statuses.push(DeviceStatus {
-                id: device.id.clone(),
-                os_version: device.os_version.clone(),
-                state,
-                releases_behind: counts.map(|c| c.releases_behind),
-                missing_cves: counts.map(|c| c.cves_fixed_later),
-                missing_exploited_cves: counts.map(|c| c.actively_exploited_fixed_later),
-                hardware_max_major: max,
-                limited_by_hardware: max.zip(newest).is_some_and(|(max, newest)| max < newest),
-                deadline: parsed.and_then(|v| {
-                    (deadlines.entry(v))
-                        .or_insert_with(|| self.deadline(&v, sla, now))
-                        .clone()
-                }),
-            });
-        }
-        let count = |state| statuses.iter().filter(|d| d.state == state).count();
-        FleetReport {
-            total: statuses.len(),
-            current: count(DeviceState::Current),
-            behind: count(DeviceState::Behind),
-            end_of_life: count(DeviceState::EndOfLife),
-            unknown_version: count(DeviceState::UnknownVersion),
-            unreadable: count(DeviceState::Unreadable),
-            not_judged: 0,
-            limited_by_hardware: statuses.iter().filter(|d| d.limited_by_hardware).count(),
-            missing_exploited_fixes: statuses
-                .iter()
-                .filter(|d| d.missing_exploited_cves > Some(0))
-                .count(),
-            overdue: (statuses.iter())
-                .filter(|d| d.deadline.as_ref().is_some_and(|d| d.overdue))
-                .count(),
-            distribution: distribution(by_version, by_malformed),
-            devices: statuses,
-        }
+        FleetTally::new(self, now, sla).report(devices)
     }
 }
 
-/// The fleet when no feed can be had: versions counted, nobody judged (every readable version
-/// is `not_judged`, so no report mistakes "no feed" for "nothing behind").
+/// The fleet when no feed can be had: versions counted, nobody judged
+/// ([`FleetTally::without_feed`]).
 pub fn fleet_without_feed(devices: &[FleetDevice]) -> FleetReport {
-    let mut by_version: HashMap<Version, (DeviceState, usize)> = HashMap::new();
-    let mut by_malformed: HashMap<&str, usize> = HashMap::new();
-    let statuses: Vec<DeviceStatus> = devices
-        .iter()
-        .map(|device| {
-            let state = match device.os_version.parse::<Version>() {
-                Ok(v) => {
-                    by_version.entry(v).or_insert((DeviceState::NotJudged, 0)).1 += 1;
-                    DeviceState::NotJudged
-                }
-                Err(_) => {
-                    *by_malformed.entry(device.os_version.trim()).or_insert(0) += 1;
-                    DeviceState::Unreadable
-                }
-            };
-            DeviceStatus {
-                id: device.id.clone(),
-                os_version: device.os_version.clone(),
-                state,
-                releases_behind: None,
-                missing_cves: None,
-                missing_exploited_cves: None,
-                hardware_max_major: None,
-                limited_by_hardware: false,
-                deadline: None,
-            }
-        })
-        .collect();
-    let unreadable = statuses
-        .iter()
-        .filter(|d| d.state == DeviceState::Unreadable)
-        .count();
-    FleetReport {
-        total: statuses.len(),
-        current: 0,
-        behind: 0,
-        end_of_life: 0,
-        unknown_version: 0,
-        unreadable,
-        not_judged: statuses.len() - unreadable,
-        limited_by_hardware: 0,
-        missing_exploited_fixes: 0,
-        overdue: 0,
-        distribution: distribution(by_version, by_malformed),
-        devices: statuses,
-    }
+    FleetTally::without_feed().report(devices)
 }
 
 fn distribution(
     by_version: HashMap<Version, (DeviceState, usize)>,
-    by_malformed: HashMap<&str, usize>,
+    by_malformed: &HashMap<String, usize>,
 ) -> Vec<VersionCount> {
     let mut versions: Vec<_> = by_version.into_iter().collect();
     versions.sort_unstable_by_key(|(version, _)| Reverse(*version));
-    let mut malformed: Vec<_> = by_malformed.into_iter().collect();
+    let mut malformed: Vec<_> = by_malformed.iter().collect();
     malformed.sort_unstable();
     let versions = versions
         .into_iter()
@@ -282,8 +390,8 @@ fn distribution(
             state,
             devices,
         });
-    let malformed = malformed.into_iter().map(|(raw, devices)| VersionCount {
-        os_version: raw.to_owned(),
+    let malformed = malformed.into_iter().map(|(raw, &devices)| VersionCount {
+        os_version: raw.clone(),
         state: DeviceState::Unreadable,
         devices,
     });

@@ -1,5 +1,7 @@
 //! Fleet input as admins have it: a device export from Jamf Pro, Kandji, Mosyle, Intune, Addigy
-//! or Fleet, read without editing, or a JSON array of [`FleetDevice`].
+//! or Fleet, read without editing, or a JSON array of [`FleetDevice`]. Both are read one device
+//! at a time ([`FleetCsv`], [`each_json_device`]): an export of any size needs only its current
+//! row in memory.
 //!
 //! A CSV header names its columns in the vendor's words ("Serial Number", "hardware_serial",
 //! "OS version"); a column is found by its name with case, spaces and punctuation ignored, from
@@ -7,6 +9,11 @@
 //! wins (serial, then a name, then an opaque device id), and a row whose winning cell is empty
 //! takes the next one. OS cells such as "macOS 14.5", "14.5 (23F79)" or "Mac OS X 10.15.7" are
 //! reduced to the version; one that holds no version is kept as given (and judged unreadable).
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
 
 use crate::{FleetDevice, Version};
 
@@ -139,19 +146,38 @@ impl FleetColumns {
 
     /// One device from a record's cells; `row` (1-based, header included) names a row
     /// without any id.
-    pub fn device<S: AsRef<str>>(&self, cells: &[S], row: usize) -> FleetDevice {
-        let cell = |i: usize| cells.get(i).map_or("", |c| c.as_ref().trim());
+    fn row<'a>(&self, cells: &'a csv::StringRecord, row: usize) -> FleetRow<'a> {
+        let cell = |i: usize| cells.get(i).map_or("", str::trim);
         let id = (self.id.iter().map(|&i| cell(i)))
             .find(|id| !id.is_empty())
-            .map_or_else(|| format!("row {row}"), str::to_owned);
-        FleetDevice {
+            .map_or_else(|| Cow::Owned(format!("row {row}")), Cow::Borrowed);
+        FleetRow {
             id,
             os_version: os_version_in(cell(self.os_version)),
-            model: self
-                .model
-                .map(cell)
-                .filter(|m| !m.is_empty())
-                .map(Into::into),
+            model: self.model.map(cell).filter(|m| !m.is_empty()),
+        }
+    }
+}
+
+/// One device as a fleet file gives it, its OS cell reduced to the version; borrowed from the
+/// reader until the next row is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetRow<'a> {
+    /// The device's id ("row N" when the row has none).
+    pub id: Cow<'a, str>,
+    /// Its OS version, as [`os_version_in`] reads the cell.
+    pub os_version: Cow<'a, str>,
+    /// Its model, when the file gives one.
+    pub model: Option<&'a str>,
+}
+
+impl FleetRow<'_> {
+    /// The device, owned.
+    pub fn to_device(&self) -> FleetDevice {
+        FleetDevice {
+            id: self.id.clone().into_owned(),
+            os_version: self.os_version.clone().into_owned(),
+            model: self.model.map(str::to_owned),
         }
     }
 }
@@ -159,54 +185,116 @@ impl FleetColumns {
 /// The version in an OS cell as MDMs write it: "14.5", "macOS 14.5", "macOS Sonoma 14.5",
 /// "14.5 (23F79)" (build), "Mac OS X 10.15.7", "13.4.1 (a)" (a Rapid Security Response letter,
 /// kept). A cell with no readable version is returned as given, trimmed.
-pub fn os_version_in(cell: &str) -> String {
+pub fn os_version_in(cell: &str) -> Cow<'_, str> {
     let cell = cell.trim();
     if cell.parse::<Version>().is_ok() {
-        return cell.to_owned();
+        return Cow::Borrowed(cell);
     }
     let mut words = cell.split_whitespace();
     let Some(number) = words.find(|w| w.starts_with(|c: char| c.is_ascii_digit())) else {
-        return cell.to_owned();
+        return Cow::Borrowed(cell);
     };
     if number.parse::<Version>().is_err() {
-        return cell.to_owned();
+        return Cow::Borrowed(cell);
     }
     // A one-letter parenthesis right after the number is an RSR; anything else (a build) goes.
     match words.next() {
         Some(rsr) if matches!(rsr.as_bytes(), [b'(', c, b')'] if c.is_ascii_alphabetic()) => {
-            format!("{number} {rsr}")
+            Cow::Owned(format!("{number} {rsr}"))
         }
-        _ => number.to_owned(),
+        _ => Cow::Borrowed(number),
     }
 }
 
-/// Reads a fleet CSV export: a header row naming the columns, then one device per row.
+/// A fleet CSV export read one row at a time: a header row naming the columns, then one
+/// device per row.
+#[derive(Debug)]
+pub struct FleetCsv<R> {
+    reader: csv::Reader<R>,
+    columns: FleetColumns,
+    record: csv::StringRecord,
+    /// The 1-based line of the last record read (the header is row 1).
+    row: usize,
+}
+
+impl<R: Read> FleetCsv<R> {
+    /// Reads the header and finds the columns: an export no reader knows is refused here,
+    /// before any row.
+    pub fn new(input: R) -> Result<Self, FleetInputError> {
+        // Cells are trimmed as they are read (`FleetColumns::row`): csv's own trimming would
+        // copy every record.
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::Headers)
+            .flexible(true)
+            .buffer_capacity(64 * 1024)
+            .from_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|source| FleetInputError::Csv { row: 1, source })?;
+        let columns = FleetColumns::from_header(&header.iter().collect::<Vec<_>>())?;
+        Ok(Self {
+            reader,
+            columns,
+            record: csv::StringRecord::new(),
+            row: 1,
+        })
+    }
+
+    /// The next device, or `None` after the last.
+    pub fn next_row(&mut self) -> Result<Option<FleetRow<'_>>, FleetInputError> {
+        let row = self.row + 1;
+        let more = (self.reader.read_record(&mut self.record))
+            .map_err(|source| FleetInputError::Csv { row, source })?;
+        self.row = row;
+        Ok(more.then(|| self.columns.row(&self.record, row)))
+    }
+}
+
+/// Reads a fleet CSV export whole (see [`FleetCsv`] for one row at a time).
 pub fn fleet_from_csv(bytes: &[u8]) -> Result<Vec<FleetDevice>, FleetInputError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(bytes);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|source| FleetInputError::Csv { row: 1, source })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let columns = FleetColumns::from_header(&header)?;
+    let mut csv = FleetCsv::new(bytes)?;
     let mut devices = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let row = n + 2;
-        let record = record.map_err(|source| FleetInputError::Csv { row, source })?;
-        let cells: Vec<&str> = record.iter().collect();
-        devices.push(columns.device(&cells, row));
+    while let Some(row) = csv.next_row()? {
+        devices.push(row.to_device());
     }
     Ok(devices)
 }
 
-/// Reads a JSON array of `{id, os_version, model?}`, OS cells reduced as in a CSV.
+/// Reads a JSON array of `{id, os_version, model?}` one element at a time, handing each
+/// device to `each` with its OS cell reduced as in a CSV; returns how many there were.
+pub fn each_json_device(
+    input: impl Read,
+    each: impl FnMut(FleetRow<'_>),
+) -> Result<usize, FleetInputError> {
+    struct Each<F>(F, usize);
+    impl<'de, F: FnMut(FleetRow<'_>)> Visitor<'de> for &mut Each<F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(device) = seq.next_element::<FleetDevice>()? {
+                (self.0)(FleetRow {
+                    id: Cow::Borrowed(&device.id),
+                    os_version: os_version_in(&device.os_version),
+                    model: device.model.as_deref(),
+                });
+                self.1 += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut each = Each(each, 0);
+    let mut json = serde_json::Deserializer::from_reader(input);
+    json.deserialize_seq(&mut each)?;
+    json.end()?;
+    Ok(each.1)
+}
+
+/// Reads a JSON array of `{id, os_version, model?}` whole, OS cells reduced as in a CSV.
 pub fn fleet_from_json(bytes: &[u8]) -> Result<Vec<FleetDevice>, FleetInputError> {
-    let mut devices: Vec<FleetDevice> = serde_json::from_slice(bytes)?;
-    reduce_os_versions(&mut devices);
+    let mut devices = Vec::new();
+    each_json_device(bytes, |row| devices.push(row.to_device()))?;
     Ok(devices)
 }
 
@@ -214,6 +302,6 @@ pub fn fleet_from_json(bytes: &[u8]) -> Result<Vec<FleetDevice>, FleetInputError
 /// cell: for devices given by other means than a file (an assistant's list).
 pub fn reduce_os_versions(devices: &mut [FleetDevice]) {
     for device in devices {
-        device.os_version = os_version_in(&device.os_version);
+        device.os_version = os_version_in(&device.os_version).into_owned();
     }
 }

@@ -5,8 +5,11 @@
 //!   (fast path), [`IndexedFeed::status`] (one version in depth), [`IndexedFeed::hardware_support`],
 //!   [`IndexedFeed::fleet`], [`IndexedFeed::summary`], [`IndexedFeed::latest_releases`].
 //! - [`IndexedFeed::deadline`]: when a version's missed updates are required by, per [`UpdateSla`].
-//! - [`fleet_from_csv`] reads the device exports of Jamf Pro, Kandji, Mosyle, Intune, Addigy and
-//!   Fleet as they come ([`FleetColumns`] finds the columns); [`fleet_from_json`] a JSON array.
+//! - [`FleetTally`] judges a fleet one device at a time, keeping only totals and one standing per
+//!   distinct version, for callers that stream their input.
+//! - [`FleetCsv`] reads the device exports of Jamf Pro, Kandji, Mosyle, Intune, Addigy and Fleet
+//!   as they come, row by row ([`FleetColumns`] finds the columns); [`each_json_device`] a JSON
+//!   array, element by element; [`fleet_from_csv`] and [`fleet_from_json`] read either whole.
 //! - [`diff`] compares two fetches of a feed.
 //! - [`fetch`] gets the feed over HTTPS or from a file, with a cache that only holds good feeds.
 //! - [`Version`] is the version math every comparison uses.
@@ -41,11 +44,13 @@ pub use deadline::{SlaKind, UpdateDeadline, UpdateSla};
 pub use diff::{CveRevision, DiffRelease, FeedDiff, LatestChange, diff};
 pub use error::SofaError;
 pub use fleet::{
-    DeviceState, DeviceStatus, FleetDevice, FleetReport, VersionCount, fleet_without_feed,
+    DeviceState, DeviceStatus, FleetDevice, FleetReport, FleetTally, VersionCount,
+    fleet_without_feed,
 };
 pub use fleet_input::{
-    FleetColumns, FleetInputError, ID_COLUMNS, MODEL_COLUMNS, OS_VERSION_COLUMNS, fleet_from_csv,
-    fleet_from_json, os_version_in, reduce_os_versions,
+    FleetColumns, FleetCsv, FleetInputError, FleetRow, ID_COLUMNS, MODEL_COLUMNS,
+    OS_VERSION_COLUMNS, each_json_device, fleet_from_csv, fleet_from_json, os_version_in,
+    reduce_os_versions,
 };
 pub use hardware::HardwareSupport;
 pub use indexed::IndexedFeed;

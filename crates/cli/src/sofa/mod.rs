@@ -1,9 +1,10 @@
 //! `latchkey sofa …`: Apple security-release status from the SOFA feed, on the command line.
 //! SOFA data holds no secrets, so this runs locally rather than through the broker.
 
-mod fleet_input;
+mod fleet;
 pub(crate) mod render;
 
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use latchkey_broker::StatePaths;
 use latchkey_sofa::fetch::{
     DEFAULT_MAX_FEED_AGE, DEFAULT_REFRESH, FeedInfo, FeedSource, FeedStore, Refresh,
 };
-use latchkey_sofa::{UpdateSla, Version, VersionState, this_mac};
+use latchkey_sofa::{FleetTally, UpdateSla, Version, VersionState, this_mac};
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -98,10 +99,11 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
     {
         *version = Some(this_mac::os_version().map_err(anyhow::Error::msg)?);
     }
-    // A fleet file is read before the feed is fetched: a file no MDM wrote is refused at once.
-    let devices = match &command {
-        SofaCommand::Fleet { file, .. } => fleet_input::read(file)?,
-        _ => Vec::new(),
+    // A fleet file is opened (a CSV's header read) before the feed is fetched: a file no MDM
+    // wrote is refused at once. Its rows are read once the feed is there to judge them.
+    let fleet_input = match &command {
+        SofaCommand::Fleet { file, .. } => Some(fleet::Input::open(file)?),
+        _ => None,
     };
     let paths = StatePaths::from_env()?;
     let loaded = FeedStore::new(source, paths.cache_dir())?
@@ -141,14 +143,20 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
             let latest = feed.latest_releases();
             out.emit(&latest, || render::latest(&latest))
         }
-        SofaCommand::Fleet { csv, .. } => {
-            let mut report = feed.fleet(&devices, Utc::now(), &sla);
-            report.most_exposed_first();
+        SofaCommand::Fleet { file, csv } => {
+            let input = fleet_input.expect("opened above");
+            let fleet = fleet::Fleet::read(&file, input, FleetTally::new(feed, Utc::now(), &sla))?;
             if csv {
-                print!("{}", render::fleet_csv(&report)?);
+                let mut stdout = stdout();
+                render::fleet_csv(&mut stdout, fleet.devices())?;
+                stdout.flush()?;
                 return Ok(out.warn());
             }
-            out.emit(&report, || render::fleet(&report))
+            let summary = fleet.summary();
+            out.emit(
+                &fleet.summary().with_devices(fleet::Devices(&fleet)),
+                || render::fleet(&summary, fleet.devices()),
+            )
         }
         SofaCommand::Diff { .. } => unreachable!("handled above"),
     }
@@ -159,11 +167,23 @@ pub(crate) fn count_or_na(count: Option<usize>) -> String {
     count.map_or_else(|| "n/a".to_owned(), |n| n.to_string())
 }
 
+/// Standard output, buffered: answers are written as they are made, never held whole.
+fn stdout() -> BufWriter<std::io::StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
 /// How answers are printed: JSON wraps each with the feed it came from; text appends a feed
 /// line. Either way a stale copy or an outdated feed is said on stderr.
 struct Output<'a> {
     info: &'a FeedInfo,
     json: bool,
+}
+
+/// An answer as `--json` prints it: the feed it came from, then the answer.
+#[derive(Serialize)]
+struct WithFeed<'a, T> {
+    feed: &'a FeedInfo,
+    result: &'a T,
 }
 
 impl Output<'_> {
@@ -172,13 +192,20 @@ impl Output<'_> {
         answer: &T,
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<ExitCode> {
+        let mut stdout = stdout();
         if self.json {
-            let out = serde_json::json!({ "feed": self.info, "result": answer });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            let answer = WithFeed {
+                feed: self.info,
+                result: answer,
+            };
+            // As an io::Error, so a reader gone away is a broken pipe, ended quietly.
+            serde_json::to_writer_pretty(&mut stdout, &answer).map_err(std::io::Error::from)?;
+            writeln!(stdout)?;
         } else {
-            print!("{}", text());
-            println!("{}", render::origin(self.info, Utc::now()));
+            write!(stdout, "{}", text())?;
+            writeln!(stdout, "{}", render::origin(self.info, Utc::now()))?;
         }
+        stdout.flush()?;
         Ok(self.warn())
     }
 

@@ -10,6 +10,7 @@ use latchkey_sofa::{
 };
 
 use super::count_or_na;
+use super::fleet::Device;
 
 fn date(d: Option<DateTime<Utc>>) -> String {
     d.map_or_else(
@@ -234,7 +235,10 @@ pub fn latest(latest: &[LatestRelease]) -> String {
     out
 }
 
-pub fn fleet(report: &FleetReport) -> String {
+pub fn fleet<'a>(
+    report: &FleetReport<()>,
+    devices: impl Iterator<Item = Device<'a>> + Clone,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -259,13 +263,10 @@ pub fn fleet(report: &FleetReport) -> String {
             v.devices
         );
     }
-    // Devices come most exposed first (`FleetReport::most_exposed_first`); then those Apple no
-    // longer patches, whatever their counts.
-    let worst = report.devices.iter().filter(|d| d.missing_cves > Some(0));
-    let end_of_life = report
-        .devices
-        .iter()
-        .filter(|d| d.state == DeviceState::EndOfLife);
+    // Devices come most exposed first (`Fleet::devices`); then those Apple no longer patches,
+    // whatever their counts.
+    let worst = (devices.clone()).filter(|d| d.standing.missing_cves > Some(0));
+    let end_of_life = devices.filter(|d| d.standing.state == DeviceState::EndOfLife);
     for (title, devices) in [
         ("most exposed:", worst.take(20).collect::<Vec<_>>()),
         ("end of life:", end_of_life.take(20).collect()),
@@ -275,16 +276,17 @@ pub fn fleet(report: &FleetReport) -> String {
         }
         let _ = writeln!(out, "{title}");
         for d in devices {
+            let s = d.standing;
             let _ = writeln!(
                 out,
                 "  {:<24} {:<12} {:<16} {} behind, {} CVEs, {} exploited{}",
                 d.id,
                 d.os_version,
-                d.state.as_str(),
-                count_or_na(d.releases_behind),
-                count_or_na(d.missing_cves),
-                count_or_na(d.missing_exploited_cves),
-                d.deadline
+                s.state.as_str(),
+                count_or_na(s.releases_behind),
+                count_or_na(s.missing_cves),
+                count_or_na(s.missing_exploited_cves),
+                s.deadline
                     .as_ref()
                     .map_or_else(String::new, |d| format!("; {}", d.describe()))
             );
@@ -293,9 +295,24 @@ pub fn fleet(report: &FleetReport) -> String {
     out
 }
 
-/// One CSV row per device, most exposed first; "n/a" counts and missing deadlines are empty.
-pub fn fleet_csv(report: &FleetReport) -> anyhow::Result<String> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
+/// One CSV row per device, most exposed first, written as they come; "n/a" counts and missing
+/// deadlines are empty. A failed write is the writer's own error (a reader gone away is a
+/// broken pipe, which `latchkey` ends quietly on).
+pub fn fleet_csv<'a>(
+    out: impl std::io::Write,
+    devices: impl Iterator<Item = Device<'a>>,
+) -> std::io::Result<()> {
+    write_fleet_csv(out, devices).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    })
+}
+
+fn write_fleet_csv<'a>(
+    out: impl std::io::Write,
+    devices: impl Iterator<Item = Device<'a>>,
+) -> csv::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
     csv.write_record([
         "id",
         "os_version",
@@ -308,25 +325,38 @@ pub fn fleet_csv(report: &FleetReport) -> anyhow::Result<String> {
         "limited_by_hardware",
     ])?;
     let text = |n: Option<usize>| n.map(|n| n.to_string()).unwrap_or_default();
-    for d in &report.devices {
-        let deadline = d.deadline.as_ref();
-        csv.write_record([
-            d.id.clone(),
-            d.os_version.clone(),
-            d.state.as_str().to_owned(),
-            text(d.releases_behind),
-            text(d.missing_cves),
-            text(d.missing_exploited_cves),
-            deadline
-                .map(|d| d.required_by.to_string())
-                .unwrap_or_default(),
-            deadline
-                .map(|d| d.days_overdue.to_string())
-                .unwrap_or_default(),
-            d.limited_by_hardware.to_string(),
-        ])?;
+    // Every device with one standing has the same cells after its id and version: made once.
+    let mut cells: Vec<Option<[String; 7]>> = Vec::new();
+    for d in devices {
+        if cells.len() <= d.number {
+            cells.resize(d.number + 1, None);
+        }
+        let standing = cells[d.number].get_or_insert_with(|| {
+            let s = d.standing;
+            let deadline = s.deadline.as_ref();
+            [
+                s.state.as_str().to_owned(),
+                text(s.releases_behind),
+                text(s.missing_cves),
+                text(s.missing_exploited_cves),
+                deadline
+                    .map(|d| d.required_by.to_string())
+                    .unwrap_or_default(),
+                deadline
+                    .map(|d| d.days_overdue.to_string())
+                    .unwrap_or_default(),
+                s.limited_by_hardware.to_string(),
+            ]
+        });
+        csv.write_field(d.id)?;
+        csv.write_field(d.os_version)?;
+        for cell in standing.iter() {
+            csv.write_field(cell)?;
+        }
+        csv.write_record(None::<&[u8]>)?;
     }
-    Ok(String::from_utf8(csv.into_inner()?)?)
+    csv.flush()?;
+    Ok(())
 }
 
 pub fn diff(changes: &FeedDiff) -> String {

@@ -498,6 +498,119 @@ fn fleet_csv_lists_each_devices_deadline() {
     assert!(text.contains("; 3 overdue;"), "{text}");
 }
 
+/// Issue #16: `sofa fleet` reads its file row by row and writes its answer row by row, and
+/// what it prints is the engine's whole-fleet report all the same (`IndexedFeed::fleet`, most
+/// exposed first), from a Jamf export or a JSON array, as JSON (the totals first, the devices
+/// last), CSV or the table.
+#[test]
+fn fleet_streamed_is_the_engines_report() {
+    use std::fmt::Write as _;
+
+    use latchkey_sofa::{FleetDevice, IndexedFeed, UpdateSla};
+
+    let Some(dir) = fixtures() else { return };
+    let feed_path = dir.join(SEPT_2026);
+    let feed = IndexedFeed::from_slice(&std::fs::read(&feed_path).unwrap()).unwrap();
+    let versions: Vec<String> = (feed.feed().os_versions.iter())
+        .flat_map(|os| &os.releases)
+        .map(|r| r.version.to_string())
+        .collect();
+    let models: Vec<&String> = feed.feed().models.keys().collect();
+    let devices: Vec<FleetDevice> = (0..3000)
+        .map(|i| FleetDevice {
+            id: format!("C02{i:05}"),
+            os_version: match i % 50 {
+                0 => "Sequoia".to_owned(),
+                1 => "27.0".to_owned(),
+                2 => "10.15.7".to_owned(),
+                _ => versions[i * 7 % versions.len()].clone(),
+            },
+            model: (i % 9 != 0).then(|| models[i % models.len()].clone()),
+        })
+        .collect();
+    let mut expected = feed.fleet(&devices, chrono::Utc::now(), &UpdateSla::DEFAULT);
+    expected.most_exposed_first();
+    let expected_json = serde_json::to_value(&expected).unwrap();
+
+    let home = Home::new();
+    let jamf = home.dir.parent().unwrap().join("computers.csv");
+    let mut csv =
+        "Computer Name,Serial Number,Operating System Version,Model Identifier,Operating System\n"
+            .to_owned();
+    for d in &devices {
+        let (v, model) = (&d.os_version, d.model.as_deref().unwrap_or(""));
+        let _ = writeln!(csv, "Mac {},{},{v},\"{model}\",macOS {v}", d.id, d.id);
+    }
+    std::fs::write(&jamf, csv).unwrap();
+    let array = home.dir.parent().unwrap().join("computers.json");
+    std::fs::write(&array, serde_json::to_vec(&devices).unwrap()).unwrap();
+    let run = |file: &std::path::Path, format: &[&str]| {
+        let mut args = vec!["fleet", file.to_str().unwrap()];
+        args.extend(format);
+        let out = on_feed(&home, &dir, SEPT_2026, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    for file in [&jamf, &array] {
+        let text = run(file, &["--json"]);
+        let out: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(out["result"], expected_json, "{}", file.display());
+        // Keys come in the schema's order: the feed, then the result, totals before devices.
+        let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+        assert!(at("feed") < at("result") && at("result") < at("total"));
+        assert!(at("total") < at("distribution") && at("distribution") < at("devices"));
+    }
+
+    let rows = run(&jamf, &["--csv"]);
+    let ids: Vec<&str> = (rows.lines().skip(1))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let want: Vec<&str> = expected.devices.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, want, "one row per device, most exposed first");
+
+    let table = run(&jamf, &[]);
+    let first = (expected.devices.iter())
+        .find(|d| d.missing_cves > Some(0))
+        .unwrap();
+    assert!(
+        table.starts_with(&format!(
+            "3000 devices: {} current, {} behind, {} end of life,",
+            expected.current, expected.behind, expected.end_of_life
+        )),
+        "{table}"
+    );
+    let worst = table.lines().skip_while(|l| *l != "most exposed:").nth(1);
+    assert!(
+        worst.is_some_and(|l| l.trim_start().starts_with(&first.id)),
+        "{table}"
+    );
+
+    // Written as it is made: a reader that stops early ends it quietly, as with `cves`.
+    for format in ["--csv", "--json"] {
+        use std::io::{BufRead, BufReader};
+        let mut child = home
+            .latchkey(&["sofa", "fleet", jamf.to_str().unwrap(), format])
+            .args(["--feed", feed_path.to_str().unwrap()])
+            .args(["--max-feed-age", "36500"])
+            .env_remove("LATCHKEY_SOFA_FEED")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        lines.next().unwrap().unwrap();
+        drop(lines);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.is_empty() && out.status.success(), "{format}: {err}");
+    }
+}
+
 #[test]
 fn diff_reports_added_and_revised_releases() {
     let Some(dir) = fixtures() else { return };

@@ -4,7 +4,7 @@
 use crate::common;
 
 use chrono::DateTime;
-use latchkey_sofa::{DeviceState, FleetDevice, UpdateSla, VersionStatus};
+use latchkey_sofa::{DeviceState, FleetDevice, FleetTally, UpdateSla, VersionStatus};
 
 fn device(id: &str, os_version: &str, model: Option<&str>) -> FleetDevice {
     FleetDevice {
@@ -132,4 +132,60 @@ fn empty_fleet() {
         ),
         (0, 0, 0)
     );
+}
+
+/// Issue #16: a tally judges devices as they are read. Devices on one version whose models top
+/// out at one major share a standing, and the totals are those of the whole-fleet report.
+#[test]
+fn a_tally_shares_standings_and_keeps_the_totals() {
+    let Some(feed) = common::load("v2/macos_data_feed.json") else {
+        return;
+    };
+    let devices = [
+        device("a", "15.1", None),
+        device("b", "15.1.0", None),
+        device("c", "15.1", Some("MacBookPro15,2")),
+        device("d", "15.1", Some("MacBookPro15,2")),
+        device("e", "Sequoia", None),
+        device("f", "banana", None),
+        device("g", "10.15.7", None),
+    ];
+    let sla = UpdateSla::default();
+    let mut tally = FleetTally::new(&feed, DateTime::UNIX_EPOCH, &sla);
+    let numbers: Vec<usize> = (devices.iter())
+        .map(|d| tally.add(&d.os_version, d.model.as_deref()))
+        .collect();
+    // "15.1" and "15.1.0" are one version; a model that cannot run 26 is another standing;
+    // two unreadable strings share one.
+    assert_eq!(numbers, [0, 0, 1, 1, 2, 2, 3]);
+    assert!(!tally.standing(0).limited_by_hardware);
+    assert!(tally.standing(1).limited_by_hardware);
+    assert_eq!(tally.standing(2).state, DeviceState::Unreadable);
+
+    let summary = tally.summary();
+    let report = feed.fleet(&devices, DateTime::UNIX_EPOCH, &sla);
+    assert_eq!(
+        serde_json::to_value(summary.with_devices(&report.devices)).unwrap(),
+        serde_json::to_value(&report).unwrap()
+    );
+    for (d, &n) in report.devices.iter().zip(&numbers) {
+        assert_eq!(
+            serde_json::to_value(tally.standing(n).for_device(&d.id, &d.os_version)).unwrap(),
+            serde_json::to_value(d).unwrap()
+        );
+    }
+}
+
+#[test]
+fn without_a_feed_nobody_is_judged() {
+    let mut tally = FleetTally::without_feed();
+    for version in ["15.1", "26.4", "?", "15.1"] {
+        tally.add(version, Some("MacBookPro15,2"));
+    }
+    let summary = tally.summary();
+    assert_eq!(
+        (summary.total, summary.not_judged, summary.unreadable),
+        (4, 3, 1)
+    );
+    assert_eq!(summary.limited_by_hardware, 0);
 }

@@ -6,8 +6,11 @@
 //! matches the spelled-out forms of the same names too (case, spaces and punctuation ignored).
 //! The exports are files under `tests/data/mdm/`, which the CLI's tests read too.
 
+use std::borrow::Cow;
+
 use latchkey_sofa::{
-    FleetColumns, FleetDevice, FleetInputError, fleet_from_csv, fleet_from_json, os_version_in,
+    FleetColumns, FleetCsv, FleetDevice, FleetInputError, each_json_device, fleet_from_csv,
+    fleet_from_json, os_version_in,
 };
 
 fn device(id: &str, os_version: &str, model: Option<&str>) -> FleetDevice {
@@ -162,6 +165,51 @@ fn json_arrays_still_read_with_os_cells_reduced() {
         fleet_from_json(b"{\"id\":1}"),
         Err(FleetInputError::Json(_))
     ));
+}
+
+/// Issue #16: an export is read one row at a time, each row borrowed from the reader's buffer
+/// (a cell that holds its version is not copied); a row that cannot be read is named by its
+/// line once the rows before it have been handed out.
+#[test]
+fn csv_rows_are_read_one_at_a_time() {
+    let mut csv =
+        FleetCsv::new(&b"Serial Number,Operating System\nC1,macOS 14.5\nC2,\xff\n"[..]).unwrap();
+    let first = csv.next_row().unwrap().expect("a first row");
+    assert_eq!((first.id.as_ref(), first.model), ("C1", None));
+    assert!(matches!(first.os_version, Cow::Borrowed("14.5")));
+    let err = csv.next_row().unwrap_err();
+    assert!(matches!(err, FleetInputError::Csv { row: 3, .. }), "{err}");
+    // A header no reader knows is refused before any row.
+    assert!(matches!(
+        FleetCsv::new(&b"Asset,Owner\nA1,ann\n"[..]),
+        Err(FleetInputError::UnknownLayout { .. })
+    ));
+}
+
+#[test]
+fn json_arrays_are_read_one_element_at_a_time() {
+    let mut seen = Vec::new();
+    let count = each_json_device(
+        &br#"[{"id":"A1","os_version":"macOS 15.1"},{"id":"A2","os_version":"26.4","model":"Mac16,1"}]"#[..],
+        |row| seen.push(row.to_device()),
+    )
+    .unwrap();
+    assert_eq!(count, 2);
+    assert_eq!(
+        seen,
+        [
+            device("A1", "15.1", None),
+            device("A2", "26.4", Some("Mac16,1"))
+        ]
+    );
+    // Elements before a bad one have been handed out; the error is still an error.
+    let mut before = 0;
+    let bad = each_json_device(
+        &br#"[{"id":"A1","os_version":"15.1"},{"id":2}]"#[..],
+        |_| before += 1,
+    );
+    assert!(matches!(bad, Err(FleetInputError::Json(_))));
+    assert_eq!(before, 1);
 }
 
 /// Jamf Pro, a computer search exported as CSV: the column names are the inventory display
