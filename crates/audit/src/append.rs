@@ -194,6 +194,32 @@ impl<'c> Appender<'c> {
         &self.tx
     }
 
+    /// Runs `f`, keeping what it appends only if it succeeds (a savepoint): what was appended
+    /// before stays either way, unless SQLite rolled the whole transaction back on an error
+    /// (a full disk can), which the commit then reports.
+    pub(crate) fn all_or_nothing<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, AuditError>,
+    ) -> Result<T, AuditError> {
+        let head = self.head;
+        self.tx
+            .execute_batch("SAVEPOINT entry")
+            .map_err(|e| AuditError::sqlite(self.path, e))?;
+        let value = f(self);
+        match &value {
+            Ok(_) => self
+                .tx
+                .execute_batch("RELEASE entry")
+                .map_err(|e| AuditError::sqlite(self.path, e))?,
+            Err(_) => {
+                self.head = head;
+                // The error that matters is `f`'s.
+                let _ = self.tx.execute_batch("ROLLBACK TO entry; RELEASE entry");
+            }
+        }
+        value
+    }
+
     /// Commits; returns the new head.
     pub(crate) fn commit(self) -> Result<Head, AuditError> {
         self.tx

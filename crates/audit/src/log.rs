@@ -542,9 +542,11 @@ impl AuditLog {
         Ok(value)
     }
 
-    /// Commits what is queued, then runs `f` in a write transaction of its own and commits,
-    /// holding the queue throughout so that no entry is given a seq `f` takes. If `f` fails,
-    /// nothing of it is written (and what was queued stays written).
+    /// Runs `f` in one write transaction with what is queued (appended first, so in the order
+    /// their seqs were given) and commits both at once: one commit, so one flush for a
+    /// synchronous write however many reads were queued before it. The queue is held
+    /// throughout, so no entry is given a seq `f` takes. If `f` fails, nothing of it is written
+    /// (and what was queued is still committed).
     fn exclusive<T>(
         &self,
         writer: &mut Writer,
@@ -552,28 +554,34 @@ impl AuditLog {
     ) -> Result<T, AuditError> {
         let mut queue = self.batch.lock();
         let queued = queue.take();
-        if !queued.is_empty() {
-            let written = (|| {
-                let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
-                batch::append(&mut appender, queued, &self.path)?;
-                appender.commit()
-            })();
-            match written {
-                Ok(head) => writer.head = head,
-                Err(e) => {
+        let had_queued = !queued.is_empty();
+        let mut appender = match Appender::begin(&mut writer.conn, &self.path) {
+            Ok(appender) => appender,
+            Err(e) => {
+                if had_queued {
                     queue.failed(writer.head.seq, &e);
-                    return Err(e);
                 }
+                return Err(e);
+            }
+        };
+        if let Err(e) = batch::append(&mut appender, queued, &self.path) {
+            drop(appender);
+            queue.failed(writer.head.seq, &e);
+            return Err(e);
+        }
+        let value = appender.all_or_nothing(f);
+        match appender.commit() {
+            Ok(head) => writer.head = head,
+            Err(e) => {
+                // Whatever was queued went with it: lost, and said so.
+                if had_queued {
+                    queue.failed(writer.head.seq, &e);
+                }
+                return Err(value.err().unwrap_or(e));
             }
         }
-        let mut appender = Appender::begin(&mut writer.conn, &self.path)?;
-        let value = f(&mut appender);
-        let written = value.and_then(|value| Ok((appender.commit()?, value)));
-        if let Ok((head, _)) = &written {
-            writer.head = *head;
-        }
         queue.committed(writer.head.seq);
-        written.map(|(_, value)| value)
+        value
     }
 
     /// Hands back the page caches of the log's connections (SQLite keeps up to 2 MiB each),
