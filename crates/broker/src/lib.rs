@@ -35,7 +35,6 @@ pub use loopback::{
 };
 pub use mcp::LatchkeyServer;
 pub use mcp_config::{ConfigSnippet, McpClient, TOKEN_VARIABLE};
-pub use memory::one_malloc_arena;
 pub use notices::{Notice, Notices};
 pub use paths::StatePaths;
 pub use pipeline::admin::{Actor, Event};

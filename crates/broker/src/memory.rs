@@ -34,24 +34,6 @@ pub(crate) async fn keep_trimmed(audit: Arc<Audit>) {
     }
 }
 
-/// For a broker, before any thread starts: one malloc arena for all threads. glibc gives each
-/// thread that meets a busy arena one of its own (up to 8 per core), and after a burst each
-/// keeps its own scattered pages that `malloc_trim` cannot return (the bench's idle broker:
-/// 14 MB of heap with the default, 8 MB with one). Threads still allocate from their own
-/// caches first, so they seldom wait on each other for it.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn one_malloc_arena() {
-    // SAFETY: mallopt takes no pointers; M_ARENA_MAX only caps how many arenas glibc creates.
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-/// Other allocators (macOS's) have no per-thread arenas to cap.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn one_malloc_arena() {}
-
 /// glibc keeps freed memory in each thread's arena for reuse; `malloc_trim` returns the whole
 /// free pages of every arena.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -130,8 +130,6 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve => {
             // Before any secret is read: no core dumps, no same-user ptrace (Linux).
             latchkey_vault::hardening::harden_process();
-            // Before the runtime's threads exist.
-            latchkey_broker::one_malloc_arena();
             let runtime = broker_runtime()?;
             let served = runtime.block_on(serve());
             // A blocking call still waiting on the secret store (a prune's anchor check, say)
