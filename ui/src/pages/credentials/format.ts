@@ -95,6 +95,14 @@ export const SOURCES: Record<SecretSource, { option: string; placeholder: string
   },
 };
 
+/** The choices of where a secret is kept, `store` naming the OS store ("the Keychain"). */
+export function keptOptions(store: string): { value: SecretKept; label: string }[] {
+  return [
+    { value: 'here', label: `Kept here, in ${store}` },
+    ...(Object.entries(SOURCES) as [SecretSource, { option: string }][]).map(([value, s]) => ({ value, label: s.option })),
+  ];
+}
+
 /** Which secret manager a reference points into, by its scheme; 'here' without one. */
 export function keptAt(reference: string | null | undefined): SecretKept {
   if (!reference) return 'here';
