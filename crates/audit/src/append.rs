@@ -12,7 +12,6 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 use crate::AuditError;
 use crate::canonical::{self, Field};
 use crate::cap::capped;
-use crate::index;
 use crate::model::{
     AdminEvent, Assistant, CallResult, Decision, EntryKind, Hash, Intent, Outcome, Seq,
 };
@@ -73,16 +72,7 @@ impl<'c> Appender<'c> {
             approval: intent.approval.as_deref(),
             ..NewRow::new(EntryKind::Intent)
         };
-        let words = [
-            intent.assistant.name.as_str(),
-            intent.assistant.client.as_deref().unwrap_or_default(),
-            &intent.tool,
-            intent.domain.as_deref().unwrap_or_default(),
-            &arguments,
-            intent.approval.as_deref().unwrap_or_default(),
-        ];
-        let text = index::document(&words, &row.facets());
-        self.append(time, &row, Some(&text))
+        self.append(time, &row)
     }
 
     /// Appends an admin event written at `time` (its details redacted).
@@ -117,14 +107,7 @@ impl<'c> Appender<'c> {
             decision,
             ..NewRow::new(EntryKind::Admin)
         };
-        let words = [
-            actor.name.as_str(),
-            action,
-            domain.unwrap_or_default(),
-            details,
-        ];
-        let text = index::document(&words, &row.facets());
-        self.append(time, &row, Some(&text))
+        self.append(time, &row)
     }
 
     /// Appends the outcome of `intent`, repeating its assistant, tool, domain and decision.
@@ -153,14 +136,7 @@ impl<'c> Appender<'c> {
             intent: Some(intent),
             ..NewRow::new(EntryKind::Outcome)
         };
-        let words = [
-            context.assistant.as_ref().map_or("", |a| a.name.as_str()),
-            context.tool.as_deref().unwrap_or_default(),
-            context.domain.as_deref().unwrap_or_default(),
-            error_kind.unwrap_or_default(),
-        ];
-        let text = index::document(&words, &row.facets());
-        self.append(time, &row, Some(&text)).map_err(|e| match e {
+        self.append(time, &row).map_err(|e| match e {
             AuditError::Sqlite { source, .. }
                 if source.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) =>
             {
@@ -181,7 +157,7 @@ impl<'c> Appender<'c> {
             pruned: Some((through, hash)),
             ..NewRow::new(EntryKind::Checkpoint)
         };
-        self.append(time, &row, None)
+        self.append(time, &row)
     }
 
     /// The newest entry, including those appended so far.
@@ -228,15 +204,10 @@ impl<'c> Appender<'c> {
         Ok(self.head)
     }
 
-    /// Links `row` to the head, hashes it, inserts it and its search text. Times never go
-    /// backwards along the chain (a clock stepped back repeats the last time), which keeps
-    /// time ranges equal to `seq` ranges for search.
-    fn append(
-        &mut self,
-        time: DateTime<Utc>,
-        row: &NewRow<'_>,
-        text: Option<&str>,
-    ) -> Result<Seq, AuditError> {
+    /// Links `row` to the head, hashes it and inserts it (the word index follows: see
+    /// [`crate::index::catch_up`]). Times never go backwards along the chain (a clock stepped
+    /// back repeats the last time), which keeps time ranges equal to `seq` ranges for search.
+    fn append(&mut self, time: DateTime<Utc>, row: &NewRow<'_>) -> Result<Seq, AuditError> {
         let sqlite = |e| AuditError::sqlite(self.path, e);
         let seq = Seq(self.head.seq.0 + 1);
         let time_us = time.timestamp_micros().max(self.head.time_us);
@@ -248,12 +219,6 @@ impl<'c> Appender<'c> {
             .prepare_cached(&INSERT)
             .and_then(|mut insert| insert.execute(rusqlite::params_from_iter(params)))
             .map_err(sqlite)?;
-        if let Some(text) = text {
-            self.tx
-                .prepare_cached("INSERT INTO entries_text (rowid, text) VALUES (?1, ?2)")
-                .and_then(|mut insert| insert.execute((seq_to_sql(seq), text)))
-                .map_err(sqlite)?;
-        }
         self.head = Head { seq, time_us, hash };
         Ok(seq)
     }

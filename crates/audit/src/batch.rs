@@ -1,7 +1,7 @@
 //! Group commit. A read-only call's intent and every call's outcome are queued, and one thread
 //! commits whatever has queued up in a single transaction, a millisecond after the first of
-//! them: a read never waits for SQLite, and calls of the same moment share a commit (and its
-//! FTS5 index update) instead of taking turns. An
+//! them: a read never waits for SQLite, and calls of the same moment share a commit instead of
+//! taking turns (the word index follows once they pause: see `crate::index`). An
 //! entry gets its `seq` when it is queued, so the chain's order is the queue's order.
 //! Everything that writes synchronously (a changing call's intent, admin events) or reads the
 //! log commits the queue first, so what is read always includes what was queued before.
@@ -120,6 +120,11 @@ impl Batch {
             }
             queue = self.ready.wait(queue).unwrap_or_else(|p| p.into_inner());
         }
+    }
+
+    /// Whether nothing is queued.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.lock().entries.is_empty()
     }
 
     /// Ends the committing thread once the queue is empty.

@@ -1,5 +1,5 @@
-//! The full-text index `entries_text`: what each entry contributes to it, and a [`Filter`] as
-//! an FTS5 `MATCH` expression.
+//! The full-text index `entries_text`: what each entry contributes to it, keeping it up to date,
+//! and a [`Filter`] as an FTS5 `MATCH` expression.
 //!
 //! An entry's document is its words (assistant, tool, domain, arguments, error kind) and one
 //! *facet token* per filterable value: a private-use mark, the column's letter and 64 bits of
@@ -11,8 +11,21 @@
 //! "calls only" is a condition on `entries.kind` instead (nearly every row is a call, so it
 //! costs nothing). (Two values sharing 64 bits of their hash would be
 //! confused; with thousands of distinct values that chance is about 1 in 10^13.)
+//!
+//! The index follows the chain rather than being written with each entry: [`catch_up`] indexes
+//! the entries after `entries_indexed.through` from their stored rows, in one transaction with
+//! the new mark. Indexing a few thousand entries at once costs a fraction of indexing them one
+//! commit at a time (FTS5 writes, then merges, one segment per transaction, and every token
+//! goes into ten prefix indexes), so a burst of calls does not pay for it while it lasts; the
+//! log catches up once the burst is over, and always before a search reads the index.
 
+use std::path::Path;
+
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
+
+use crate::AuditError;
+use crate::model::Seq;
 
 use crate::search::{Filter, KindFilter};
 
@@ -56,13 +69,83 @@ impl<'a> Facets<'a> {
 }
 
 /// The indexed text of an entry.
-pub(crate) fn document(words: &[&str], facets: &Facets<'_>) -> String {
+fn document(words: &[&str], facets: &Facets<'_>) -> String {
     let mut text = words.join(" ");
     for token in facets.tokens() {
         text.push(' ');
         text.push_str(&token);
     }
     text
+}
+
+/// The columns an entry's document is made of.
+const DOCUMENT_COLUMNS: &str =
+    "seq, kind, assistant, client, tool, domain, decision, arguments, approval, error_kind";
+
+/// Indexes up to `limit` entries (all, with `None`) of those the index does not hold yet, oldest
+/// first, inside `conn`'s open write transaction; returns the last entry the index now
+/// covers. A checkpoint has no document; the others' are made from their stored rows: the
+/// words an entry was written with (an intent's arguments and the client's own name, an admin
+/// entry's details, an outcome's error kind) and its facets.
+pub(crate) fn catch_up(
+    conn: &Connection,
+    path: &Path,
+    limit: Option<u64>,
+) -> Result<Seq, AuditError> {
+    let sqlite = |e| AuditError::sqlite(path, e);
+    let through: i64 = conn
+        .query_row("SELECT through FROM entries_indexed", [], |r| r.get(0))
+        .map_err(sqlite)?;
+    let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut rows = conn
+        .prepare_cached(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM entries WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))
+        .map_err(sqlite)?;
+    let mut insert = conn
+        .prepare_cached("INSERT INTO entries_text (rowid, text) VALUES (?1, ?2)")
+        .map_err(sqlite)?;
+    let mut last = through;
+    let mut found = rows.query((through, limit)).map_err(sqlite)?;
+    while let Some(row) = found.next().map_err(sqlite)? {
+        let text = |i: usize| -> Result<Option<&str>, AuditError> {
+            let value = row.get_ref(i).map_err(sqlite)?;
+            value.as_str_or_null().map_err(|e| sqlite(e.into()))
+        };
+        let seq: i64 = row.get(0).map_err(sqlite)?;
+        let kind = text(1)?.unwrap_or_default();
+        last = seq;
+        if kind == "checkpoint" {
+            continue;
+        }
+        let facets = Facets {
+            assistant: text(2)?,
+            client: text(3)?,
+            tool: text(4)?,
+            domain: text(5)?,
+            decision: text(6)?,
+            admin: kind == "admin",
+        };
+        let words = [
+            facets.assistant,
+            // Only an intent was written with the client's own name as a word.
+            facets.client.filter(|_| kind == "intent"),
+            facets.tool,
+            facets.domain,
+            text(7)?,
+            text(8)?,
+            text(9)?,
+        ]
+        .map(Option::unwrap_or_default);
+        insert
+            .execute((seq, document(&words, &facets)))
+            .map_err(sqlite)?;
+    }
+    if last != through {
+        conn.execute("UPDATE entries_indexed SET through = ?1", [last])
+            .map_err(sqlite)?;
+    }
+    Ok(Seq(last.max(0) as u64))
 }
 
 /// The `MATCH` expression for `filter`'s values and words, all required; `None` if the filter

@@ -19,6 +19,7 @@ use crate::anchor::{Anchor, ChainHead};
 use crate::append::{Appender, Head};
 use crate::batch::{self, Batch, Pushed, Queued};
 use crate::export::{self, ExportFormat};
+use crate::index;
 use crate::integrity::{self, BreakDetails, Integrity};
 use crate::model::{AdminEvent, Assistant, Decision, Entry, Intent, Outcome, Seq};
 use crate::prune::{self, Pruned};
@@ -132,6 +133,9 @@ struct Writer {
     /// Why the chain has not been held to the anchor yet (the store could not be read):
     /// nothing is anchored until it has, so a damaged chain is never anchored over.
     unchecked: Option<String>,
+    /// The last entry the word index was seen to cover (another process may have indexed
+    /// more): how far it lags behind `head`.
+    indexed: Seq,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +170,7 @@ impl AuditLog {
             offered: false,
             saved: None,
             unchecked: Some("not checked yet".to_owned()),
+            indexed: Seq(0),
         };
         writer.set_synchronous(&path, Synchronous::Full)?;
         let batch = Arc::new(Batch::new(writer.head.seq));
@@ -281,7 +286,11 @@ impl AuditLog {
         &self,
         f: impl FnOnce(&mut Appender<'_>) -> Result<T, AuditError>,
     ) -> Result<T, AuditError> {
-        self.write(Synchronous::Full, f)
+        self.write(Synchronous::Full, |appender| {
+            let value = f(appender)?;
+            index::catch_up(appender.tx(), &self.path, None)?;
+            Ok(value)
+        })
     }
 
     /// Caps the file at its current size plus `spare_pages` pages (SQLite `max_page_count`):
@@ -396,7 +405,7 @@ impl AuditLog {
 
     /// One page of entries matching `filter`, newest first.
     pub fn search(&self, filter: &Filter, page: Page) -> Result<SearchPage, AuditError> {
-        self.settle();
+        self.settle_indexed()?;
         search::search(&self.reader(), &self.path, filter, page)
     }
 
@@ -433,7 +442,7 @@ impl AuditLog {
         format: ExportFormat,
         out: impl Write,
     ) -> Result<u64, AuditError> {
-        self.settle();
+        self.settle_indexed()?;
         let conn = store::open_reader(&self.path)?;
         export::export(&conn, &self.path, filter, format, out)
     }
@@ -599,6 +608,14 @@ impl AuditLog {
         settle(&mut self.lock_writer(), &self.batch, &self.path);
     }
 
+    /// Commits what is queued and indexes every entry, so that a search that follows finds
+    /// all of them.
+    fn settle_indexed(&self) -> Result<(), AuditError> {
+        let mut writer = self.lock_writer();
+        settle(&mut writer, &self.batch, &self.path);
+        writer.catch_up_index(&self.path, None)
+    }
+
     /// Saves the head to the anchor, if there is one, once the chain has been held to it. A
     /// failure leaves `anchored` behind, so the shutdown (or the next due write) tries again;
     /// the entry itself is committed.
@@ -743,6 +760,24 @@ impl AuditLog {
 }
 
 impl Writer {
+    /// Indexes up to `limit` of the entries the word index does not cover yet (all with
+    /// `None`), in a transaction of its own.
+    fn catch_up_index(&mut self, path: &Path, limit: Option<u64>) -> Result<(), AuditError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| AuditError::sqlite(path, e))?;
+        let indexed = index::catch_up(&tx, path, limit)?;
+        tx.commit().map_err(|e| AuditError::sqlite(path, e))?;
+        self.indexed = indexed;
+        Ok(())
+    }
+
+    /// How many entries the word index is behind the chain, as far as this handle knows.
+    fn index_lag(&self) -> u64 {
+        self.head.seq.0.saturating_sub(self.indexed.0)
+    }
+
     fn set_synchronous(&mut self, path: &Path, level: Synchronous) -> Result<(), AuditError> {
         if self.synchronous != level {
             let value = match level {
@@ -770,6 +805,9 @@ impl Drop for AuditLog {
         let mut writer = self.lock_writer();
         if let Err(e) = commit_queued(&mut writer, &self.batch, &self.path) {
             tracing::error!("cannot commit the last audit entries: {e}");
+        }
+        if let Err(e) = writer.catch_up_index(&self.path, None) {
+            tracing::warn!("cannot index the last audit entries (the next search will): {e}");
         }
         let behind = writer.head.seq > writer.anchored;
         if self.options.anchor.is_some() && behind {
@@ -817,6 +855,12 @@ fn commit_queued(writer: &mut Writer, batch: &Batch, path: &Path) -> Result<(), 
 
 /// How long the committing thread lets entries gather once the first is queued.
 const GROUP_WINDOW: Duration = Duration::from_millis(1);
+/// Entries the committing thread indexes at a time: a synchronous write waits for at most
+/// this many to be indexed.
+const INDEX_CHUNK: u64 = 1024;
+/// How far the word index may fall behind while calls keep coming, before the committing
+/// thread indexes a chunk between two commits anyway.
+const INDEX_LAG: u64 = 8 * INDEX_CHUNK;
 
 /// The thread that commits queued entries as they come: one transaction for all that queued
 /// up while the last one was being written. Ends when the log is dropped.
@@ -830,17 +874,35 @@ fn spawn_committer(
     std::thread::Builder::new()
         .name("audit-commit".to_owned())
         .spawn(move || {
+            let lock = || writer.lock().unwrap_or_else(|p| p.into_inner());
             while batch.wait() {
-                // Let the calls of the next moment join this group: one transaction (and one
-                // update of the word index) for all of them, not one each.
+                // Let the calls of the next moment join this group: one transaction for all
+                // of them, not one each.
                 std::thread::sleep(GROUP_WINDOW);
-                let mut writer = writer.lock().unwrap_or_else(|p| p.into_inner());
+                let mut writer = lock();
                 // Group commits are read entries: flushed with the next synchronous write.
                 if let Err(e) = writer
                     .set_synchronous(&path, Synchronous::Normal)
                     .and_then(|()| commit_queued(&mut writer, &batch, &path))
                 {
                     tracing::error!("cannot commit queued audit entries: {e}");
+                }
+                drop(writer);
+                // The word index follows once calls pause, or once it falls too far behind,
+                // a chunk at a time (the writer free in between).
+                loop {
+                    let mut writer = lock();
+                    let (lag, idle) = (writer.index_lag(), batch.is_idle());
+                    if lag == 0 || (!idle && lag < INDEX_LAG) {
+                        break;
+                    }
+                    if let Err(e) = writer.catch_up_index(&path, Some(INDEX_CHUNK)) {
+                        tracing::warn!("cannot index audit entries (the next search will): {e}");
+                        break;
+                    }
+                    if !idle {
+                        break;
+                    }
                 }
             }
         })

@@ -60,6 +60,8 @@ pub(crate) fn prune(
         path: path.to_path_buf(),
         detail: format!("the hash of entry {through} is not 32 bytes"),
     })?;
+    // The index leaves the pruned entries with them: it must hold them to remove them.
+    crate::index::catch_up(tx, path, None)?;
     let removed = tx
         .execute("DELETE FROM entries WHERE seq <= ?1", [through])
         .map_err(sqlite)?;

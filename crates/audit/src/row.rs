@@ -8,7 +8,6 @@ use rusqlite::Row;
 
 use crate::AuditError;
 use crate::canonical::Field;
-use crate::index::Facets;
 use crate::model::{Assistant, CallResult, Decision, Entry, EntryKind, Hash, Seq};
 
 /// The select list for reading whole entries: the hashed columns in order, then `hash`.
@@ -52,18 +51,6 @@ impl<'a> NewRow<'a> {
             intent: None,
             pruned: None,
             approval: None,
-        }
-    }
-
-    /// The filterable values, for the word index.
-    pub(crate) fn facets(&self) -> Facets<'a> {
-        Facets {
-            assistant: self.assistant.map(|a| a.name.as_str()),
-            client: self.assistant.and_then(|a| a.client.as_deref()),
-            tool: self.tool,
-            domain: self.domain,
-            decision: self.decision.map(Decision::as_str),
-            admin: self.kind == EntryKind::Admin,
         }
     }
 

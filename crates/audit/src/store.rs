@@ -15,9 +15,9 @@ use crate::AuditError;
 /// `PRAGMA application_id`: "LKAU", so a stray SQLite file is not mistaken for a log.
 const APPLICATION_ID: i64 = 0x4c4b_4155;
 /// `PRAGMA user_version` of the schema below. 1: the first; 2: `approval` and the admin index;
-/// 3: `client` (an older file is migrated when a writer opens it; its rows and hashes are
-/// unchanged).
-const SCHEMA_VERSION: i64 = 3;
+/// 3: `client`; 4: `entries_indexed` (an older file is migrated when a writer opens it; its rows
+/// and hashes are unchanged).
+const SCHEMA_VERSION: i64 = 4;
 
 /// Columns are the canonical encoding's (`canonical::HASHED`) plus `hash`. STRICT, so a value
 /// of the wrong type cannot be stored.
@@ -72,6 +72,13 @@ CREATE INDEX entries_admin ON entries(tool, seq) WHERE kind = 'admin';
 /// allow-list gives it (`assistant`); hashed only when present, like `approval`.
 const MIGRATE_TO_3: &str = "
 ALTER TABLE entries ADD COLUMN client TEXT;
+";
+
+/// From schema 3 to 4: how far the word index has followed the chain (see
+/// [`crate::index::catch_up`]); an older file's entries were indexed as they were written.
+const MIGRATE_TO_4: &str = "
+CREATE TABLE entries_indexed (through INTEGER NOT NULL) STRICT;
+INSERT INTO entries_indexed VALUES ((SELECT coalesce(max(seq), 0) FROM entries));
 ";
 
 /// How long a connection waits for another process's lock before failing with `Busy`.
@@ -209,7 +216,7 @@ fn ensure_schema(conn: &Connection) -> Result<(), SchemaError> {
     match (app, version, objects) {
         (0, 0, 0) => {
             tx.execute_batch(&format!(
-                "{SCHEMA}{MIGRATE_TO_2}{MIGRATE_TO_3}
+                "{SCHEMA}{MIGRATE_TO_2}{MIGRATE_TO_3}{MIGRATE_TO_4}
                  PRAGMA application_id = {APPLICATION_ID};
                  PRAGMA user_version = {SCHEMA_VERSION};"
             ))?;
@@ -217,7 +224,7 @@ fn ensure_schema(conn: &Connection) -> Result<(), SchemaError> {
             Ok(())
         }
         (APPLICATION_ID, older @ 1..SCHEMA_VERSION, _) => {
-            let steps = [MIGRATE_TO_2, MIGRATE_TO_3];
+            let steps = [MIGRATE_TO_2, MIGRATE_TO_3, MIGRATE_TO_4];
             let migrations = steps[usize::try_from(older - 1).unwrap_or_default()..].concat();
             tx.execute_batch(&format!(
                 "{migrations} PRAGMA user_version = {SCHEMA_VERSION};"

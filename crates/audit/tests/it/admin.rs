@@ -211,6 +211,7 @@ fn downgrade_to_schema_1(path: &std::path::Path) {
     attacker(path)
         .execute_batch(
             "DROP INDEX entries_admin;
+             DROP TABLE entries_indexed;
              ALTER TABLE entries DROP COLUMN approval;
              ALTER TABLE entries DROP COLUMN client;
              PRAGMA user_version = 1;",
@@ -271,7 +272,10 @@ fn a_log_written_before_client_names_existed_still_verifies_and_records_both_nam
     drop(log);
     // Schema 2: everything but `client`.
     attacker(&path)
-        .execute_batch("ALTER TABLE entries DROP COLUMN client; PRAGMA user_version = 2;")
+        .execute_batch(
+            "DROP TABLE entries_indexed; ALTER TABLE entries DROP COLUMN client;
+             PRAGMA user_version = 2;",
+        )
         .unwrap();
     let before = hashes(&path);
 

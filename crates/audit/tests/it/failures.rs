@@ -173,7 +173,7 @@ fn a_log_from_a_newer_version_is_not_written_to() {
     let path = log.path().to_path_buf();
     drop(log);
     attacker(&path)
-        .execute_batch("PRAGMA user_version = 4")
+        .execute_batch("PRAGMA user_version = 5")
         .unwrap();
     let err = AuditLog::open(&path).unwrap_err();
     assert!(err.to_string().contains("from a newer Latchkey"), "{err}");

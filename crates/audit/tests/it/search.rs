@@ -314,3 +314,46 @@ fn csv_export_has_a_header_and_inert_cells() {
     let args: serde_json::Value = serde_json::from_str(&rows[0][9]).unwrap();
     assert_eq!(args["serial"], "C02XL0GH0001");
 }
+
+/// The word index follows the chain rather than each write: what a process wrote but never
+/// indexed (it was killed first) is found, by words and by filters, once a later one searches.
+#[test]
+fn entries_written_but_not_yet_indexed_are_found_by_the_next_search() {
+    let flushed = Options {
+        durability: latchkey_audit::Durability::Full,
+        ..Options::default()
+    };
+    let (dir, log) = new_log(flushed);
+    let path = log.path().to_path_buf();
+    let mut call = intent(1);
+    call.arguments = json!({"serial": "C02ZZ9999"});
+    let seq = log.record_intent(&call).unwrap();
+    log.record_outcome(seq, &ok()).unwrap();
+    // Killed before the index caught up: it holds nothing of the two entries.
+    std::mem::forget(log);
+    let indexed = |conn: &rusqlite::Connection| -> (i64, i64) {
+        conn.query_row(
+            "SELECT (SELECT through FROM entries_indexed),
+                    (SELECT count(*) FROM entries_text WHERE entries_text MATCH '\"C02ZZ\"*')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(indexed(&attacker(&path)), (0, 0));
+
+    let log = AuditLog::open(&path).unwrap();
+    let words = Filter {
+        text: Some("c02zz".to_owned()),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(&all(&log, &words)), [Seq(1)]);
+    let tool = Filter {
+        tool: Some("jamf_get_computer".to_owned()),
+        decision: Some(Decision::Allowed),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(&all(&log, &tool)), [Seq(2), Seq(1)]);
+    assert_eq!(indexed(&attacker(&path)), (2, 1));
+    drop(dir);
+}
