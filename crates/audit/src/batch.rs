@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -38,6 +39,15 @@ pub(crate) struct Queue {
     /// for one of these is queued, so a queued entry cannot fail (and take its group with it).
     open: HashSet<u64>,
     closing: bool,
+}
+
+/// What [`Batch::wait`] waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    Queued,
+    /// Nothing was queued for the time asked.
+    Quiet,
+    Closing,
 }
 
 /// What became of an entry offered to the queue.
@@ -108,23 +118,29 @@ impl Batch {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Blocks until entries are queued; false once the log is closing and nothing is left.
-    pub(crate) fn wait(&self) -> bool {
+    /// Blocks until entries are queued, the log is closing with nothing left, or (with
+    /// `quiet`) nothing was queued for that long.
+    pub(crate) fn wait(&self, quiet: Option<Duration>) -> Waited {
+        let deadline = quiet.map(|quiet| Instant::now() + quiet);
         let mut queue = self.lock();
         loop {
             if !queue.entries.is_empty() {
-                return true;
+                return Waited::Queued;
             }
             if queue.closing {
-                return false;
+                return Waited::Closing;
             }
-            queue = self.ready.wait(queue).unwrap_or_else(|p| p.into_inner());
+            queue = match deadline {
+                None => self.ready.wait(queue).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                        return Waited::Quiet;
+                    };
+                    let waited = self.ready.wait_timeout(queue, left);
+                    waited.unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
         }
-    }
-
-    /// Whether nothing is queued.
-    pub(crate) fn is_idle(&self) -> bool {
-        self.lock().entries.is_empty()
     }
 
     /// Ends the committing thread once the queue is empty.

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 use crate::anchor::{Anchor, ChainHead};
 use crate::append::{Appender, Head};
-use crate::batch::{self, Batch, Pushed, Queued};
+use crate::batch::{self, Batch, Pushed, Queued, Waited};
 use crate::export::{self, ExportFormat};
 use crate::index;
 use crate::integrity::{self, BreakDetails, Integrity};
@@ -861,6 +861,8 @@ const INDEX_CHUNK: u64 = 1024;
 /// How far the word index may fall behind while calls keep coming, before the committing
 /// thread indexes a chunk between two commits anyway.
 const INDEX_LAG: u64 = 8 * INDEX_CHUNK;
+/// How long nothing must be queued before the committing thread indexes what is behind.
+const INDEX_QUIET: Duration = Duration::from_millis(50);
 
 /// The thread that commits queued entries as they come: one transaction for all that queued
 /// up while the last one was being written. Ends when the log is dropped.
@@ -875,35 +877,42 @@ fn spawn_committer(
         .name("audit-commit".to_owned())
         .spawn(move || {
             let lock = || writer.lock().unwrap_or_else(|p| p.into_inner());
-            while batch.wait() {
-                // Let the calls of the next moment join this group: one transaction for all
-                // of them, not one each.
-                std::thread::sleep(GROUP_WINDOW);
-                let mut writer = lock();
-                // Group commits are read entries: flushed with the next synchronous write.
-                if let Err(e) = writer
-                    .set_synchronous(&path, Synchronous::Normal)
-                    .and_then(|()| commit_queued(&mut writer, &batch, &path))
-                {
-                    tracing::error!("cannot commit queued audit entries: {e}");
-                }
-                drop(writer);
-                // The word index follows once calls pause, or once it falls too far behind,
-                // a chunk at a time (the writer free in between).
-                loop {
-                    let mut writer = lock();
-                    let (lag, idle) = (writer.index_lag(), batch.is_idle());
-                    if lag == 0 || (!idle && lag < INDEX_LAG) {
-                        break;
+            let mut lagging = true;
+            loop {
+                let quiet = lagging.then_some(INDEX_QUIET);
+                let mut writer = match batch.wait(quiet) {
+                    Waited::Closing => break,
+                    Waited::Queued => {
+                        // Let the calls of the next moment join this group: one transaction
+                        // for all of them, not one each.
+                        std::thread::sleep(GROUP_WINDOW);
+                        let mut writer = lock();
+                        // Group commits are read entries: flushed with the next synchronous
+                        // write.
+                        if let Err(e) = writer
+                            .set_synchronous(&path, Synchronous::Normal)
+                            .and_then(|()| commit_queued(&mut writer, &batch, &path))
+                        {
+                            tracing::error!("cannot commit queued audit entries: {e}");
+                        }
+                        if writer.index_lag() < INDEX_LAG {
+                            lagging = writer.index_lag() > 0;
+                            continue;
+                        }
+                        writer
                     }
-                    if let Err(e) = writer.catch_up_index(&path, Some(INDEX_CHUNK)) {
+                    Waited::Quiet => lock(),
+                };
+                // The word index follows once calls pause, or once it falls too far behind:
+                // a chunk at a time, the writer free in between.
+                lagging = match writer.catch_up_index(&path, Some(INDEX_CHUNK)) {
+                    Ok(()) => writer.index_lag() > 0,
+                    // Tried again after the next commit, not every moment meanwhile.
+                    Err(e) => {
                         tracing::warn!("cannot index audit entries (the next search will): {e}");
-                        break;
+                        false
                     }
-                    if !idle {
-                        break;
-                    }
-                }
+                };
             }
         })
         .map_err(|source| AuditError::Io {
