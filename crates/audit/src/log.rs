@@ -859,8 +859,9 @@ const GROUP_WINDOW: Duration = Duration::from_millis(1);
 /// this many to be indexed.
 const INDEX_CHUNK: u64 = 1024;
 /// How far the word index may fall behind while calls keep coming, before the committing
-/// thread indexes a chunk between two commits anyway.
-const INDEX_LAG: u64 = 8 * INDEX_CHUNK;
+/// thread indexes a chunk between two commits anyway: about two seconds of calls at the
+/// broker's full speed (two entries each).
+const INDEX_LAG: u64 = 64 * INDEX_CHUNK;
 /// How long nothing must be queued before the committing thread indexes what is behind.
 const INDEX_QUIET: Duration = Duration::from_millis(50);
 
