@@ -594,9 +594,14 @@ impl AuditLog {
     }
 
     /// Hands back the page caches of the log's connections (SQLite keeps up to 2 MiB each),
-    /// for a broker gone quiet; they fill again as needed.
+    /// for a broker gone quiet; they fill again as needed. The word index catches up first:
+    /// indexing afterwards would fill them again.
     pub fn release_memory(&self) {
-        for conn in [&self.lock_writer().conn, &*self.reader()] {
+        let mut writer = self.lock_writer();
+        if let Err(e) = writer.catch_up_index(&self.path, None) {
+            tracing::warn!("cannot index audit entries (the next search will): {e}");
+        }
+        for conn in [&writer.conn, &*self.reader()] {
             if let Err(e) = conn.release_memory() {
                 tracing::debug!("could not release the audit log's cache: {e}");
             }
