@@ -152,11 +152,11 @@ pub async fn run(args: SofaArgs) -> anyhow::Result<ExitCode> {
                 stdout.flush()?;
                 return Ok(out.warn());
             }
+            if out.json {
+                return out.emit_fleet(&fleet);
+            }
             let summary = fleet.summary();
-            out.emit(
-                &fleet.summary().with_devices(fleet::Devices(&fleet)),
-                || render::fleet(&summary, fleet.devices()),
-            )
+            out.emit(&summary, || render::fleet(&summary, fleet.devices()))
         }
         SofaCommand::Diff { .. } => unreachable!("handled above"),
     }
@@ -205,6 +205,20 @@ impl Output<'_> {
             write!(stdout, "{}", text())?;
             writeln!(stdout, "{}", render::origin(self.info, Utc::now()))?;
         }
+        stdout.flush()?;
+        Ok(self.warn())
+    }
+
+    /// `--json` of a fleet: the document [`Self::emit`] writes, its devices written from
+    /// their standings (see [`fleet::write_json`]).
+    fn emit_fleet(&self, fleet: &fleet::Fleet<'_>) -> anyhow::Result<ExitCode> {
+        let mut stdout = stdout();
+        let document = WithFeed {
+            feed: self.info,
+            result: &fleet.summary().with_devices([(); 0]),
+        };
+        fleet::write_json(&mut stdout, &document, fleet)?;
+        writeln!(stdout)?;
         stdout.flush()?;
         Ok(self.warn())
     }

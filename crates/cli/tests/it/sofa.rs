@@ -556,10 +556,20 @@ fn fleet_streamed_is_the_engines_report() {
         String::from_utf8(out.stdout).unwrap()
     };
 
+    // Byte for byte what serde writes for the engine's report (the devices are written from
+    // their standings' JSON, rendered once each).
+    let expected_text = serde_json::to_string_pretty(&expected)
+        .unwrap()
+        .replace('\n', "\n  ");
     for file in [&jamf, &array] {
         let text = run(file, &["--json"]);
         let out: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(out["result"], expected_json, "{}", file.display());
+        assert!(
+            text.ends_with(&format!(",\n  \"result\": {expected_text}\n}}\n")),
+            "{}",
+            file.display()
+        );
         // Keys come in the schema's order: the feed, then the result, totals before devices.
         let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
         assert!(at("feed") < at("result") && at("result") < at("total"));
