@@ -14,14 +14,16 @@
 //!
 //! The index follows the chain rather than being written with each entry: [`catch_up`] indexes
 //! the entries after `entries_indexed.through` from their stored rows, in one transaction with
-//! the new mark. Indexing a few thousand entries at once costs a fraction of indexing them one
+//! the new mark, which also keeps the hash of the entry it names. A mark whose entry is gone or
+//! changed (a tail cut off the file, then appended to again) starts the index over: the
+//! entries that took the cut ones' numbers are indexed, and what was cut is found no more. Indexing a few thousand entries at once costs a fraction of indexing them one
 //! commit at a time (FTS5 writes, then merges, one segment per transaction, and every token
 //! goes into ten prefix indexes), so a burst of calls does not pay for it while it lasts; the
 //! log catches up once the burst is over, and always before a search reads the index.
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::AuditError;
@@ -80,7 +82,7 @@ fn document(words: &[&str], facets: &Facets<'_>) -> String {
 
 /// The columns an entry's document is made of.
 const DOCUMENT_COLUMNS: &str =
-    "seq, kind, assistant, client, tool, domain, decision, arguments, approval, error_kind";
+    "seq, kind, assistant, client, tool, domain, decision, arguments, approval, error_kind, hash";
 
 /// Indexes up to `limit` entries (all, with `None`) of those the index does not hold yet, oldest
 /// first, inside `conn`'s open write transaction; returns the last entry the index now
@@ -93,9 +95,32 @@ pub(crate) fn catch_up(
     limit: Option<u64>,
 ) -> Result<Seq, AuditError> {
     let sqlite = |e| AuditError::sqlite(path, e);
-    let through: i64 = conn
-        .query_row("SELECT through FROM entries_indexed", [], |r| r.get(0))
+    let (mut through, mut mark): (i64, Option<Vec<u8>>) = conn
+        .query_row("SELECT through, hash FROM entries_indexed", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .map_err(sqlite)?;
+    let mut reset = false;
+    if through > 0 {
+        let now: Option<Vec<u8>> = conn
+            .query_row("SELECT hash FROM entries WHERE seq = ?1", [through], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sqlite)?;
+        if now.is_none() || now != mark {
+            tracing::warn!(
+                "the audit log no longer holds entry {through} as the word index saw it: \
+                 indexing every entry again"
+            );
+            conn.execute(
+                "INSERT INTO entries_text (entries_text) VALUES ('delete-all')",
+                [],
+            )
+            .map_err(sqlite)?;
+            (through, mark, reset) = (0, None, true);
+        }
+    }
     let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
     let mut rows = conn
         .prepare_cached(&format!(
@@ -105,7 +130,7 @@ pub(crate) fn catch_up(
     let mut insert = conn
         .prepare_cached("INSERT INTO entries_text (rowid, text) VALUES (?1, ?2)")
         .map_err(sqlite)?;
-    let mut last = through;
+    let (mut last, mut last_hash) = (through, mark);
     let mut found = rows.query((through, limit)).map_err(sqlite)?;
     while let Some(row) = found.next().map_err(sqlite)? {
         let text = |i: usize| -> Result<Option<&str>, AuditError> {
@@ -115,6 +140,7 @@ pub(crate) fn catch_up(
         let seq: i64 = row.get(0).map_err(sqlite)?;
         let kind = text(1)?.unwrap_or_default();
         last = seq;
+        last_hash = row.get(10).map_err(sqlite)?;
         if kind == "checkpoint" {
             continue;
         }
@@ -141,9 +167,12 @@ pub(crate) fn catch_up(
             .execute((seq, document(&words, &facets)))
             .map_err(sqlite)?;
     }
-    if last != through {
-        conn.execute("UPDATE entries_indexed SET through = ?1", [last])
-            .map_err(sqlite)?;
+    if last != through || reset {
+        conn.execute(
+            "UPDATE entries_indexed SET through = ?1, hash = ?2",
+            (last, &last_hash),
+        )
+        .map_err(sqlite)?;
     }
     Ok(Seq(last.max(0) as u64))
 }

@@ -74,11 +74,15 @@ const MIGRATE_TO_3: &str = "
 ALTER TABLE entries ADD COLUMN client TEXT;
 ";
 
-/// From schema 3 to 4: how far the word index has followed the chain (see
-/// [`crate::index::catch_up`]); an older file's entries were indexed as they were written.
+/// From schema 3 to 4: how far the word index has followed the chain, and the hash of the
+/// entry it stopped at (see [`crate::index::catch_up`]); an older file's entries were indexed
+/// as they were written.
 const MIGRATE_TO_4: &str = "
-CREATE TABLE entries_indexed (through INTEGER NOT NULL) STRICT;
-INSERT INTO entries_indexed VALUES ((SELECT coalesce(max(seq), 0) FROM entries));
+CREATE TABLE entries_indexed (through INTEGER NOT NULL, hash BLOB) STRICT;
+INSERT INTO entries_indexed VALUES (
+    (SELECT coalesce(max(seq), 0) FROM entries),
+    (SELECT hash FROM entries ORDER BY seq DESC LIMIT 1)
+);
 ";
 
 /// How long a connection waits for another process's lock before failing with `Busy`.

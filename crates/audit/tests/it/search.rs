@@ -357,3 +357,35 @@ fn entries_written_but_not_yet_indexed_are_found_by_the_next_search() {
     assert_eq!(indexed(&attacker(&path)), (2, 1));
     drop(dir);
 }
+
+/// A tail cut off the log (entries deleted by someone with the file) must not leave the index
+/// believing it covers what is appended next in their place: the entries that take the cut
+/// ones' numbers are found, the cut ones are not.
+#[test]
+fn entries_appended_after_a_cut_tail_are_found() {
+    let (dir, log) = new_log(Options::default());
+    let path = log.path().to_path_buf();
+    record_calls(&log, 3);
+    // Closing indexes all six entries.
+    drop(log);
+    attacker(&path)
+        .execute("DELETE FROM entries WHERE seq > 2", [])
+        .unwrap();
+
+    let log = AuditLog::open(&path).unwrap();
+    let mut call = intent(9);
+    call.arguments = json!({"serial": "C02ZZ0003"});
+    assert_eq!(log.record_intent(&call).unwrap(), Seq(3));
+    let words = |text: &str| Filter {
+        text: Some(text.to_owned()),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(&all(&log, &words("C02ZZ0003"))), [Seq(3)]);
+    assert!(all(&log, &words("C02XL0GH0002")).is_empty(), "a cut entry");
+    let tool = Filter {
+        tool: Some("jamf_get_computer".to_owned()),
+        ..Filter::default()
+    };
+    assert_eq!(seqs(&all(&log, &tool)), [Seq(3), Seq(2), Seq(1)]);
+    drop(dir);
+}
