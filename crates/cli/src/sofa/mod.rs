@@ -192,33 +192,44 @@ impl Output<'_> {
         answer: &T,
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<ExitCode> {
-        let mut stdout = stdout();
-        if self.json {
-            let answer = WithFeed {
-                feed: self.info,
-                result: answer,
-            };
-            // As an io::Error, so a reader gone away is a broken pipe, ended quietly.
-            serde_json::to_writer_pretty(&mut stdout, &answer).map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
-        } else {
-            write!(stdout, "{}", text())?;
-            writeln!(stdout, "{}", render::origin(self.info, Utc::now()))?;
-        }
-        stdout.flush()?;
-        Ok(self.warn())
+        self.written(|stdout| {
+            if self.json {
+                let answer = WithFeed {
+                    feed: self.info,
+                    result: answer,
+                };
+                // As an io::Error, so a reader gone away is a broken pipe, ended quietly.
+                serde_json::to_writer_pretty(&mut *stdout, &answer)
+                    .map_err(std::io::Error::from)?;
+                writeln!(stdout)
+            } else {
+                write!(stdout, "{}", text())?;
+                writeln!(stdout, "{}", render::origin(self.info, Utc::now()))
+            }
+        })
     }
 
     /// `--json` of a fleet: the document [`Self::emit`] writes, its devices written from
     /// their standings (see [`fleet::write_json`]).
     fn emit_fleet(&self, fleet: &fleet::Fleet<'_>) -> anyhow::Result<ExitCode> {
+        self.written(|stdout| {
+            let document = WithFeed {
+                feed: self.info,
+                result: &fleet.summary().with_devices([(); 0]),
+            };
+            fleet::write_json(&mut *stdout, &document, fleet)?;
+            writeln!(stdout)
+        })
+    }
+
+    /// Writes an answer with `write` to standard output, flushes it, and says on stderr
+    /// what [`Self::warn`] says.
+    fn written(
+        &self,
+        write: impl FnOnce(&mut BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+    ) -> anyhow::Result<ExitCode> {
         let mut stdout = stdout();
-        let document = WithFeed {
-            feed: self.info,
-            result: &fleet.summary().with_devices([(); 0]),
-        };
-        fleet::write_json(&mut stdout, &document, fleet)?;
-        writeln!(stdout)?;
+        write(&mut stdout)?;
         stdout.flush()?;
         Ok(self.warn())
     }
