@@ -90,15 +90,17 @@ e2e: app
 
 # Real MCP clients against a test build of `latchkey` (its scripted presence check admits
 # them; a shipped build asks the person), so this runs before `app` replaces the binaries.
+# Built as `unit` builds it (--workspace: the same features, so after `unit` nothing is built
+# again; `-p latchkey-cli` would resolve features for the CLI alone and rebuild half the tree).
 interop:
-	cargo test $(CARGO_FLAGS) -p latchkey-cli --no-run
+	cargo test $(CARGO_FLAGS) --workspace --no-run
 	tests/interop/run.sh
 
 # The official MCP conformance suite against the loopback HTTP listener (a test build again:
 # its scripted presence check turns HTTP on and makes the token; http.json is sealed with a
 # key in the Secret Service, hence the keyring).
 conformance:
-	cargo test $(CARGO_FLAGS) -p latchkey-cli --no-run
+	cargo test $(CARGO_FLAGS) --workspace --no-run
 	$(WITH_KEYRING) tests/conformance/run.sh
 
 macos-check:

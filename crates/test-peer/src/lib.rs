@@ -5,10 +5,12 @@
 //! - [`Watched`]: a server run by a shell watchdog holding the other end of a pipe, in a
 //!   process group of its own. The watchdog kills the server when the test process goes away,
 //!   however it ends; dropping a [`Watched`] stops it at once.
+//! - [`polkitd`]: a real polkitd on a private system bus, for the presence tests;
 //! - [`tls`]: a rustls acceptor and an axum listener for the loopback TLS test servers.
 //! - [`Peer`]: a [`Watched`] server on a free port of 127.0.0.1 with a temporary directory
 //!   of its own, started again on another port when it lost the port to another process.
 
+pub mod polkitd;
 pub mod tls;
 
 use std::fs::File;

@@ -2,7 +2,7 @@
 //! (broker, CLI, UI) and for fault injection: [`MemoryStore::fail_next`] makes the next call
 //! of one operation fail with a chosen error, as a locked or vanished OS store would.
 //!
-//! Real-store behaviour is tested against a real Secret Service (tests/secret_service.rs);
+//! Real-store behaviour is tested against a real Secret Service (tests/it/secret_service.rs);
 //! this store follows the same rules through [`crate::admit`]. It never logs a secret.
 
 use std::collections::{BTreeMap, HashMap};

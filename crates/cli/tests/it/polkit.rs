@@ -9,9 +9,6 @@
 //! The right password cannot be shown here: the test user, nobody, has none (see DESIGN.md).
 #![cfg(target_os = "linux")]
 
-#[path = "../../../vault/tests/support/polkitd.rs"]
-mod polkitd;
-
 use crate::common;
 use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +16,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use crate::common::{Home, Served};
-use polkitd::PolkitBus;
+use latchkey_test_peer::polkitd::PolkitBus;
 
 const NOBODY: &str = "65534";
 const ASSISTANT: &str = "/usr/local/bin/some-assistant";

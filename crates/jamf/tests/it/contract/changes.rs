@@ -1,15 +1,10 @@
 //! Contract tests of the calls that change something (and the look-ups made before them):
 //! every request is one Prism, serving Jamf's own 11.30.1 schema, accepts. Prism is run by
-//! the same harness as `contract.rs` (`contract/harness.rs`); skipped without Prism or the
+//! the same harness as the read contract tests (`harness.rs`); skipped without Prism or the
 //! fixtures outside CI. The answers are Jamf's documentation examples (device "1", plan
 //! 6E47EF55-..., command f5965c4f-...).
 
-// The harness serves both contract binaries; this one uses part of it.
-#[allow(dead_code)]
-#[path = "contract/harness.rs"]
-mod harness;
-
-use harness::Mock;
+use super::harness::{self, Mock};
 use latchkey_jamf::{
     Auth, ClientOptions, ComputerGroupId, ComputerId, JamfClient, JamfError, PlanTarget,
     PlanVersion, Secret, SerialNumber, SoftwareUpdatePlan,

@@ -4,18 +4,15 @@
 //! `pkttyagent`, is tested with the `latchkey` binary in the CLI's tests.
 #![cfg(target_os = "linux")]
 
-#[path = "support/polkitd.rs"]
-mod polkitd;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use latchkey_test_peer::polkitd::PolkitBus;
 use latchkey_vault::{
     NoPresence, POLKIT_ACTION, PolkitPresence, Presence, PresenceError, PresenceFuture,
     PresenceKind, PresenceRequest, Requester,
 };
-use polkitd::PolkitBus;
 use zbus::zvariant::Value;
 
 /// A fallback that answers `answer` and counts how often it was asked.

@@ -3,16 +3,17 @@
 //! Jamf's documentation examples, so a passing test means every request the client made is one
 //! a real Jamf Pro accepts the shape of, and the client parses Jamf's own example answers.
 //! Needs `scripts/setup.sh --test` (Prism) and `../shared/fixtures/jamf`; skipped without them
-//! outside CI. How Prism is run: `contract/harness.rs`.
+//! outside CI. How Prism is run: `harness.rs`.
 
-#[path = "contract/harness.rs"]
+/// The calls that change something, against the same Prism.
+mod changes;
 mod harness;
-mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::support::by;
 use harness::{Api, Exchange, Mock, Paths};
 use latchkey_jamf::{
     Auth, ClientOptions, ComputerRef, ComputerSearch, FleetProgress, JamfClient,
@@ -20,7 +21,6 @@ use latchkey_jamf::{
 };
 use latchkey_sofa::IndexedFeed;
 use serde_json::{Value, json};
-use support::by;
 
 /// `ps` for the processes of a process group (Linux and macOS alike).
 fn group_members(pgid: u32) -> Vec<u32> {

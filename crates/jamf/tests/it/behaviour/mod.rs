@@ -1,8 +1,5 @@
-//! Behaviour of the Jamf client against the in-process mock server (tests/support/mock.rs)
-//! and the shared fixtures. One test binary, so the crate links once.
-
-#[path = "../support/mod.rs"]
-mod support;
+//! Behaviour of the Jamf client against the in-process mock server (`latchkey-jamf-mock`)
+//! and the shared fixtures.
 
 /// Tokens: expiry, 401 refresh-once, single flight, OAuth path fallback, user accounts,
 /// invalidation.
