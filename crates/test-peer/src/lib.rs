@@ -1,7 +1,7 @@
 //! What the harnesses of the real test peers (Prism, OpenBao) share:
 //!
 //! - [`require`]: a missing peer skips a test with a note, except under `CI=true`, where it
-//!   fails the test;
+//!   fails the test; [`keyring`] is that guard for the Secret Service;
 //! - [`Watched`]: a server run by a shell watchdog holding the other end of a pipe, in a
 //!   process group of its own. The watchdog kills the server when the test process goes away,
 //!   however it ends; dropping a [`Watched`] stops it at once.
@@ -38,6 +38,18 @@ pub fn require(test: &str, missing: &[String]) -> bool {
     }
     eprintln!("skipping {test}: missing {what}");
     false
+}
+
+/// Whether the Secret Service is there: `scripts/with-keyring.sh` runs the tests in a private
+/// D-Bus session with an unlocked gnome-keyring and sets `LATCHKEY_TEST_KEYRING=1`. Without it a
+/// test that needs the keyring skips with a note, except under `CI=true`, where it fails.
+pub fn keyring(test: &str) -> bool {
+    let there = std::env::var("LATCHKEY_TEST_KEYRING").is_ok_and(|v| v == "1");
+    there
+        || require(
+            test,
+            &["the Secret Service: run under scripts/with-keyring.sh".to_owned()],
+        )
 }
 
 /// The environment variable naming a directory the watchdog removes once the server is gone.

@@ -260,16 +260,5 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
-/// Whether the Secret Service is there (under scripts/with-keyring.sh); skipping a test that
-/// needs it is only allowed outside CI.
-pub fn keyring(test: &str) -> bool {
-    if std::env::var("LATCHKEY_TEST_KEYRING").as_deref() == Ok("1") {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test} needs the Secret Service: run under scripts/with-keyring.sh"
-    );
-    eprintln!("skipping {test}: run under scripts/with-keyring.sh (sets LATCHKEY_TEST_KEYRING=1)");
-    false
-}
+/// Whether the Secret Service is there (see [`latchkey_test_peer::keyring`]).
+pub use latchkey_test_peer::keyring;
