@@ -26,7 +26,7 @@ const sofaFixtures = resolve(root, '../shared/fixtures/sofa');
 const sofaFeed = 'v2-2026-09-10/macos_data_feed.json';
 
 // How long (seconds) a change waits for the person's approval in this suite.
-const approvalTimeout = 20;
+const approvalTimeout = 12;
 
 let driver;
 let browser;
