@@ -243,33 +243,59 @@ async fn tokens_are_renewed_before_they_expire_and_expired_ones_are_named() {
             .await
     };
 
-    // Renewable, 3 s: each read past two thirds of the lease renews it, so reads go on
-    // well beyond the first 3 s.
-    let renewable = with_token(&bao.token("jamf-read", Some("3s"), true));
-    for _ in 0..3 {
+    // The three waits on the clock run side by side. The `bao` commands block, so the
+    // tokens are made first, the renewable one last (its clock is the tightest).
+    let (role_id, secret_id) = bao.approle("latchkey-short", "jamf-read", "2s");
+    let short_token = bao.token("jamf-read", Some("2s"), false);
+    let renewable_token = bao.token("jamf-read", Some("3s"), true);
+    let renewable = async {
+        // Renewable, 3 s: each read past two thirds of the lease renews it, so reads go on
+        // well beyond the first 3 s.
+        let renewable = with_token(&renewable_token);
+        for _ in 0..3 {
+            assert_eq!(
+                read(renewable.clone()).await.unwrap().value.expose(),
+                CANARY
+            );
+            tokio::time::sleep(Duration::from_millis(2300)).await;
+        }
         assert_eq!(
             read(renewable.clone()).await.unwrap().value.expose(),
             CANARY
         );
-        tokio::time::sleep(Duration::from_millis(2300)).await;
-    }
-    assert_eq!(
-        read(renewable.clone()).await.unwrap().value.expose(),
-        CANARY
-    );
-    let longer = renewable
-        .renew_self(Some(Duration::from_secs(600)))
-        .await
+        let longer = renewable
+            .renew_self(Some(Duration::from_secs(600)))
+            .await
+            .unwrap();
+        assert!(longer.ttl.unwrap() > Duration::from_secs(500), "{longer:?}");
+    };
+    let short = async {
+        // Not renewable, 2 s: it reads, then its time is up.
+        let short = with_token(&short_token);
+        assert!(read(short.clone()).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let err = clean(read(short).await.unwrap_err(), &[&short_token, CANARY]);
+        assert!(matches!(err, VaultError::TokenExpired { .. }), "{err:?}");
+    };
+    let approle = async {
+        // AppRole tokens of 2 s: the client logs in again once a token has run out.
+        let approle = VaultClient::new(
+            &bao.address(),
+            None,
+            Auth::AppRole {
+                role_id,
+                secret_id: Secret::new(secret_id),
+            },
+            options(),
+        )
         .unwrap();
-    assert!(longer.ttl.unwrap() > Duration::from_secs(500), "{longer:?}");
-
-    // Not renewable, 2 s: it reads, then its time is up.
-    let token = bao.token("jamf-read", Some("2s"), false);
-    let short = with_token(&token);
-    assert!(read(short.clone()).await.is_ok());
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let err = clean(read(short).await.unwrap_err(), &[&token, CANARY]);
-    assert!(matches!(err, VaultError::TokenExpired { .. }), "{err:?}");
+        let first = approle.login().await.unwrap();
+        assert!(first.ttl.unwrap() <= Duration::from_secs(2), "{first:?}");
+        assert!(read(approle.clone()).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(read(approle).await.unwrap().value.expose(), CANARY);
+    };
+    tokio::join!(renewable, short, approle);
 
     // Revoked behind the client's back: Vault's 403 is checked against the token itself.
     let token = bao.token("jamf-read", None, true);
@@ -278,24 +304,6 @@ async fn tokens_are_renewed_before_they_expire_and_expired_ones_are_named() {
     bao.bao(&["write", "auth/token/revoke", "token=-"], &token);
     let err = clean(read(revoked).await.unwrap_err(), &[&token, CANARY]);
     assert!(matches!(err, VaultError::TokenRejected { .. }), "{err:?}");
-
-    // AppRole tokens of 2 s: the client logs in again once a token has run out.
-    let (role_id, secret_id) = bao.approle("latchkey-short", "jamf-read", "2s");
-    let approle = VaultClient::new(
-        &bao.address(),
-        None,
-        Auth::AppRole {
-            role_id,
-            secret_id: Secret::new(secret_id),
-        },
-        options(),
-    )
-    .unwrap();
-    let first = approle.login().await.unwrap();
-    assert!(first.ttl.unwrap() <= Duration::from_secs(2), "{first:?}");
-    assert!(read(approle.clone()).await.is_ok());
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(read(approle).await.unwrap().value.expose(), CANARY);
 }
 
 #[tokio::test]
