@@ -4,37 +4,22 @@
 //! fixtures outside CI. The answers are Jamf's documentation examples (device "1", plan
 //! 6E47EF55-..., command f5965c4f-...).
 
-use super::harness::{self, Mock};
+use super::harness::Mock;
 use latchkey_jamf::{
-    Auth, ClientOptions, ComputerGroupId, ComputerId, JamfClient, JamfError, PlanTarget,
-    PlanVersion, Secret, SerialNumber, SoftwareUpdatePlan,
+    ClientOptions, ComputerGroupId, ComputerId, JamfClient, JamfError, PlanTarget, PlanVersion,
+    SerialNumber, SoftwareUpdatePlan,
 };
 use serde_json::json;
 
 /// A proxy in front of the shared Prism and a client for it; `None` when skipped.
 async fn start() -> Option<(Mock, JamfClient)> {
-    let paths = harness::locate()?;
-    let mock = Mock::start(&paths).await;
-    let auth = Auth::Client {
-        client_id: "latchkey-contract".into(),
-        client_secret: Secret::new("contract-test-secret".into()),
-    };
-    let client = JamfClient::new(&mock.base_url, auth, ClientOptions::default()).expect("client");
-    Some((mock, client))
+    let contract = super::Contract::start(ClientOptions::default()).await?;
+    Some((contract.mock, contract.client))
 }
 
 /// `METHOD /path` of every exchange Prism accepted (it fails the test on any it refused).
 fn accepted(mock: &Mock) -> Vec<String> {
-    mock.assert_all_accepted()
-        .iter()
-        .map(|x| {
-            format!(
-                "{} {}",
-                x.method,
-                x.target.split('?').next().unwrap_or_default()
-            )
-        })
-        .collect()
+    super::route(&mock.assert_all_accepted())
 }
 
 fn one() -> ComputerId {
